@@ -1,0 +1,653 @@
+package annotations
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Confidence is how sure the analyst is of an identification.
+type Confidence string
+
+// The confidences an analyst can give. The empty confidence means "not stated".
+const (
+	Confirmed Confidence = "confirmed"
+	Probable  Confidence = "probable"
+	Possible  Confidence = "possible"
+)
+
+// Annotation is a labelled region of an image, in the image's pixel space.
+type Annotation struct {
+	ID             string
+	ImageID        string
+	Label          Label
+	Shape          Shape
+	Geometry       Geometry
+	Confidence     Confidence
+	Identification string // e.g. "Ropucha-class landing ship"
+	Note           string
+	Attributes     map[string]json.RawMessage // every other property the analyst set
+	ReviewStatus   string
+	CreatedBy      string
+	CreatedAt      time.Time
+	UpdatedBy      string
+	UpdatedAt      time.Time
+	Version        int
+}
+
+// Properties returns the annotation's properties as the API shows them: confidence,
+// identification and note beside the free attributes.
+func (a Annotation) Properties() map[string]any {
+	p := make(map[string]any, len(a.Attributes)+3)
+	for k, v := range a.Attributes {
+		p[k] = v
+	}
+	p["confidence"] = string(a.Confidence)
+	p["identification"] = a.Identification
+	p["note"] = a.Note
+	return p
+}
+
+type annotationJSON struct {
+	ID           string         `json:"id"`
+	ImageID      string         `json:"image_id"`
+	Label        Label          `json:"label"`
+	Shape        Shape          `json:"shape"`
+	Geometry     Geometry       `json:"geometry"`
+	Properties   map[string]any `json:"properties"`
+	Measures     Measures       `json:"measures"`
+	ReviewStatus string         `json:"review_status"`
+	CreatedBy    string         `json:"created_by"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedBy    string         `json:"updated_by"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+	Version      int            `json:"version"`
+}
+
+// MarshalJSON writes the API representation.
+func (a Annotation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(annotationJSON{
+		ID: a.ID, ImageID: a.ImageID, Label: a.Label, Shape: a.Shape, Geometry: a.Geometry,
+		Properties: a.Properties(), Measures: a.Geometry.Measure(a.Shape), ReviewStatus: a.ReviewStatus,
+		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt, Version: a.Version,
+	})
+}
+
+// UnmarshalJSON reads the API representation (as stored in revisions).
+func (a *Annotation) UnmarshalJSON(data []byte) error {
+	var v struct {
+		annotationJSON
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*a = Annotation{ID: v.ID, ImageID: v.ImageID, Label: v.Label, Shape: v.Shape, Geometry: v.Geometry,
+		ReviewStatus: v.ReviewStatus, CreatedBy: v.CreatedBy, CreatedAt: v.CreatedAt, UpdatedBy: v.UpdatedBy,
+		UpdatedAt: v.UpdatedAt, Version: v.Version}
+	return a.applyProperties(v.Properties)
+}
+
+// AnnotationInput creates or changes an annotation. Label is a label id, path or unique
+// name. Geometry is GeoJSON in pixel space. Properties is a JSON object: confidence,
+// identification and note are recognised, anything else is kept as an attribute; in an
+// update it is a JSON merge patch (RFC 7396), so a null removes a property, nested
+// objects included. Version is
+// the version an update is based on.
+type AnnotationInput struct {
+	Label      *string         `json:"label"`
+	Shape      *Shape          `json:"shape"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties json.RawMessage `json:"properties"`
+	Version    *int            `json:"version"`
+}
+
+// MaxPropertiesBytes bounds an annotation's properties as JSON.
+const MaxPropertiesBytes = 64 << 10
+
+func parseProperties(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	if len(raw) > MaxPropertiesBytes {
+		return nil, invalid("properties", "are %d bytes; the limit is %d (64 KiB)", len(raw), MaxPropertiesBytes)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return map[string]json.RawMessage{}, nil
+	}
+	var m map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil, invalid("properties", "must be a JSON object")
+	}
+	return m, nil
+}
+
+// applyProperties sets confidence, identification and note from p and keeps the rest
+// as attributes. A null value removes the property.
+func (a *Annotation) applyProperties(p map[string]json.RawMessage) error {
+	if a.Attributes == nil {
+		a.Attributes = map[string]json.RawMessage{}
+	}
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := p[k]
+		isNull := string(bytes.TrimSpace(v)) == "null"
+		switch k {
+		case "confidence", "identification", "note":
+			var s string
+			if !isNull && json.Unmarshal(v, &s) != nil {
+				return invalid("properties."+k, "must be a string")
+			}
+			switch k {
+			case "confidence":
+				c := Confidence(strings.ToLower(strings.TrimSpace(s)))
+				if c != "" && c != Confirmed && c != Probable && c != Possible {
+					return invalid("properties.confidence", "%q is not one of confirmed, probable, possible", s)
+				}
+				a.Confidence = c
+			case "identification":
+				a.Identification = s
+			case "note":
+				a.Note = s
+			}
+		default:
+			if isNull {
+				delete(a.Attributes, k)
+				continue
+			}
+			merged, err := mergePatch(a.Attributes[k], v)
+			if err != nil {
+				return invalid("properties."+k, "is not valid JSON")
+			}
+			a.Attributes[k] = merged
+		}
+	}
+	if b, _ := json.Marshal(a.Properties()); len(b) > MaxPropertiesBytes {
+		return invalid("properties", "would be %d bytes; the limit is %d (64 KiB)", len(b), MaxPropertiesBytes)
+	}
+	return nil
+}
+
+// mergePatch applies an RFC 7396 JSON merge patch to target (nil when absent) and
+// returns the result, compacted.
+func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
+	var p any
+	dec := json.NewDecoder(bytes.NewReader(patch))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return nil, err
+	}
+	var t any
+	if len(target) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(target))
+		dec.UseNumber()
+		if err := dec.Decode(&t); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(mergeValue(t, p))
+}
+
+func mergeValue(target, patch any) any {
+	po, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	to, ok := target.(map[string]any)
+	if !ok {
+		to = map[string]any{}
+	}
+	for k, v := range po {
+		if v == nil {
+			delete(to, k)
+		} else {
+			to[k] = mergeValue(to[k], v)
+		}
+	}
+	return to
+}
+
+func parseGeometry(raw json.RawMessage) (Geometry, error) {
+	var g Geometry
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return g, invalid("geometry", "is required")
+	}
+	err := g.UnmarshalJSON(raw)
+	return g, err
+}
+
+// AnnotationFilter selects annotations. Empty lists select everything; LabelIDs also
+// match every label below the given ones.
+type AnnotationFilter struct {
+	ImageIDs []string
+	LabelIDs []string
+}
+
+// CreateAnnotation validates in against the image and the taxonomy and stores it as
+// version 1, recording the creation in the history in the same transaction.
+func (s *Store) CreateAnnotation(ctx context.Context, actor, imageID string, in AnnotationInput) (Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Annotation{}, err
+	}
+	defer tx.Rollback()
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if in.Label == nil {
+		return Annotation{}, invalid("label", "is required")
+	}
+	label, err := s.resolveLabelTx(ctx, tx, *in.Label)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if in.Shape == nil {
+		return Annotation{}, invalid("shape", "is required (point, line, polygon, rectangle or rotated_rectangle)")
+	}
+	g, err := parseGeometry(in.Geometry)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if err := g.Validate(*in.Shape, img.Width, img.Height); err != nil {
+		return Annotation{}, err
+	}
+	props, err := parseProperties(in.Properties)
+	if err != nil {
+		return Annotation{}, err
+	}
+	now := s.now()
+	a := Annotation{ID: newUUID(), ImageID: imageID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",
+		CreatedBy: actor, CreatedAt: now, UpdatedBy: actor, UpdatedAt: now, Version: 1}
+	if err := a.applyProperties(props); err != nil {
+		return Annotation{}, err
+	}
+	geom, _ := json.Marshal(a.Geometry)
+	attrs, _ := json.Marshal(a.Attributes)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
+			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
+		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
+		return Annotation{}, fmt.Errorf("insert annotation: %w", err)
+	}
+	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
+		return Annotation{}, err
+	}
+	return a, tx.Commit()
+}
+
+// UpdateAnnotation applies in to the annotation if in.Version is its current version,
+// stores the result as the next version and records the change in the history in the
+// same transaction. A missing version is ErrVersionRequired, an old one a
+// *StaleVersionError. An update that changes nothing returns the annotation unchanged.
+func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in AnnotationInput) (Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Annotation{}, err
+	}
+	defer tx.Rollback()
+	cur, err := s.annotationTx(ctx, tx, id)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if in.Version == nil {
+		return Annotation{}, ErrVersionRequired
+	}
+	if *in.Version != cur.Version {
+		return Annotation{}, &StaleVersionError{ID: id, Given: *in.Version, Current: cur.Version}
+	}
+	next := cur
+	next.Attributes = make(map[string]json.RawMessage, len(cur.Attributes))
+	for k, v := range cur.Attributes {
+		next.Attributes[k] = v
+	}
+	if in.Label != nil {
+		if next.Label, err = s.resolveLabelTx(ctx, tx, *in.Label); err != nil {
+			return Annotation{}, err
+		}
+	}
+	if in.Shape != nil {
+		next.Shape = *in.Shape
+	}
+	if len(in.Geometry) > 0 {
+		if next.Geometry, err = parseGeometry(in.Geometry); err != nil {
+			return Annotation{}, err
+		}
+	}
+	if in.Shape != nil || len(in.Geometry) > 0 {
+		img, err := s.imageWhere(ctx, tx, "i.id = ?", cur.ImageID)
+		if err != nil {
+			return Annotation{}, err
+		}
+		if err := next.Geometry.Validate(next.Shape, img.Width, img.Height); err != nil {
+			return Annotation{}, err
+		}
+	}
+	if len(in.Properties) > 0 {
+		props, err := parseProperties(in.Properties)
+		if err != nil {
+			return Annotation{}, err
+		}
+		if err := next.applyProperties(props); err != nil {
+			return Annotation{}, err
+		}
+	}
+	if len(describeChanges(&cur, &next)) == 0 {
+		return cur, nil
+	}
+	next.Version = cur.Version + 1
+	next.UpdatedBy, next.UpdatedAt = actor, s.now()
+	geom, _ := json.Marshal(next.Geometry)
+	attrs, _ := json.Marshal(next.Attributes)
+	res, err := tx.ExecContext(ctx, `UPDATE annotations SET label_id = ?, shape = ?, geometry = ?, confidence = ?, identification = ?,
+			note = ?, attributes = ?, updated_by = ?, updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`,
+		next.Label.ID, next.Shape, geom, next.Confidence, next.Identification, next.Note, attrs, next.UpdatedBy,
+		formatTime(next.UpdatedAt), next.Version, id, cur.Version)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Annotation{}, &StaleVersionError{ID: id, Given: *in.Version, Current: cur.Version + 1}
+	}
+	if err := s.writeRevision(ctx, tx, "update", actor, &cur, &next); err != nil {
+		return Annotation{}, err
+	}
+	return next, tx.Commit()
+}
+
+// DeleteAnnotation removes an annotation, recording it in the history. When version is
+// given and is not current, it is a *StaleVersionError.
+func (s *Store) DeleteAnnotation(ctx context.Context, actor, id string, version *int) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	cur, err := s.annotationTx(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if version != nil && *version != cur.Version {
+		return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
+	}
+	if err := s.deleteAnnotationTx(ctx, tx, actor, cur); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) deleteAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, cur Annotation) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM annotations WHERE id = ?`, cur.ID); err != nil {
+		return err
+	}
+	return s.writeRevision(ctx, tx, "delete", actor, &cur, nil)
+}
+
+func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor string, before, after *Annotation) error {
+	var beforeJSON, afterJSON []byte
+	var version int
+	var annID, imageID string
+	if before != nil {
+		beforeJSON, _ = json.Marshal(before)
+		version, annID, imageID = before.Version+1, before.ID, before.ImageID
+	}
+	if after != nil {
+		afterJSON, _ = json.Marshal(after)
+		version, annID, imageID = after.Version, after.ID, after.ImageID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, annID, imageID, version, action, actor, formatTime(s.now()), nullJSON(beforeJSON), nullJSON(afterJSON))
+	return err
+}
+
+func nullJSON(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// Annotation returns one annotation, or ErrNotFound.
+func (s *Store) Annotation(ctx context.Context, id string) (Annotation, error) {
+	return s.annotationTx(ctx, s.db, id)
+}
+
+func (s *Store) annotationTx(ctx context.Context, q querier, id string) (Annotation, error) {
+	labels, err := s.labelsTx(ctx, q)
+	if err != nil {
+		return Annotation{}, err
+	}
+	a, err := scanAnnotation(q.QueryRowContext(ctx, `SELECT `+annotationColumns+` FROM annotations WHERE id = ?`, id), labelIndex(labels))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Annotation{}, fmt.Errorf("annotation: %w", ErrNotFound)
+	}
+	return a, err
+}
+
+// Annotations returns the annotations f selects, by image and then creation time.
+func (s *Store) Annotations(ctx context.Context, f AnnotationFilter) ([]Annotation, error) {
+	return s.annotationsTx(ctx, s.db, f)
+}
+
+func (s *Store) annotationsTx(ctx context.Context, q querier, f AnnotationFilter) ([]Annotation, error) {
+	out := []Annotation{}
+	err := s.eachAnnotation(ctx, q, f, func(a Annotation) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// EachAnnotation calls fn for every annotation f selects, in the order of Annotations,
+// without holding them all in memory. An error from fn stops the walk and is returned.
+func (s *Store) EachAnnotation(ctx context.Context, f AnnotationFilter, fn func(Annotation) error) error {
+	return s.eachAnnotation(ctx, s.db, f, fn)
+}
+
+func (s *Store) eachAnnotation(ctx context.Context, q querier, f AnnotationFilter, fn func(Annotation) error) error {
+	labels, err := s.labelsTx(ctx, q)
+	if err != nil {
+		return err
+	}
+	var where []string
+	var args []any
+	if len(f.ImageIDs) > 0 {
+		where = append(where, "image_id IN ("+placeholders(len(f.ImageIDs))+")")
+		for _, id := range f.ImageIDs {
+			args = append(args, id)
+		}
+	}
+	if len(f.LabelIDs) > 0 {
+		ids := labelAndDescendants(labels, f.LabelIDs)
+		where = append(where, "label_id IN ("+placeholders(len(ids))+")")
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	query := `SELECT ` + annotationColumns + ` FROM annotations`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := q.QueryContext(ctx, query+" ORDER BY image_id, created_at, id", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	idx := labelIndex(labels)
+	for rows.Next() {
+		a, err := scanAnnotation(rows, idx)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const annotationColumns = `id, image_id, label_id, shape, geometry, confidence, identification, note, attributes, review_status,
+	created_by, created_at, updated_by, updated_at, version`
+
+func labelIndex(labels []Label) map[string]Label {
+	m := make(map[string]Label, len(labels))
+	for _, l := range labels {
+		m[l.ID] = l
+	}
+	return m
+}
+
+func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
+	var a Annotation
+	var labelID, geom, attrs, created, updated string
+	if err := row.Scan(&a.ID, &a.ImageID, &labelID, &a.Shape, &geom, &a.Confidence, &a.Identification, &a.Note, &attrs,
+		&a.ReviewStatus, &a.CreatedBy, &created, &a.UpdatedBy, &updated, &a.Version); err != nil {
+		return Annotation{}, err
+	}
+	a.Label = labels[labelID]
+	if err := a.Geometry.UnmarshalJSON([]byte(geom)); err != nil {
+		return Annotation{}, fmt.Errorf("annotation %s: stored geometry: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
+		return Annotation{}, fmt.Errorf("annotation %s: stored attributes: %w", a.ID, err)
+	}
+	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)
+	return a, nil
+}
+
+// Revision is one entry of an annotation's history.
+type Revision struct {
+	AnnotationID string      `json:"annotation_id"`
+	Version      int         `json:"version"`
+	Action       string      `json:"action"` // create, update or delete
+	Actor        string      `json:"actor"`
+	At           time.Time   `json:"at"`
+	Changes      []string    `json:"changes"` // what changed, in words: moved, reshaped, relabelled, …
+	Before       *Annotation `json:"before"`
+	After        *Annotation `json:"after"`
+}
+
+// History returns every revision of an annotation, oldest first, including after it was
+// deleted. An id that never existed is ErrNotFound.
+func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version, action, actor, at, before, after FROM revisions
+		WHERE annotation_id = ? ORDER BY version`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var revs []Revision
+	for rows.Next() {
+		r := Revision{AnnotationID: id}
+		var at string
+		var before, after sql.NullString
+		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after); err != nil {
+			return nil, err
+		}
+		r.At = parseTime(at)
+		for _, side := range []struct {
+			raw sql.NullString
+			dst **Annotation
+		}{{before, &r.Before}, {after, &r.After}} {
+			if side.raw.Valid {
+				var a Annotation
+				if err := json.Unmarshal([]byte(side.raw.String), &a); err != nil {
+					return nil, fmt.Errorf("revision %d of %s: %w", r.Version, id, err)
+				}
+				*side.dst = &a
+			}
+		}
+		r.Changes = describeChanges(r.Before, r.After)
+		revs = append(revs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, fmt.Errorf("annotation: %w", ErrNotFound)
+	}
+	return revs, nil
+}
+
+// describeChanges says in words what differs between two versions of an annotation.
+func describeChanges(before, after *Annotation) []string {
+	switch {
+	case before == nil && after == nil:
+		return nil
+	case before == nil:
+		return []string{"created"}
+	case after == nil:
+		return []string{"deleted"}
+	}
+	var ch []string
+	if before.Label.ID != after.Label.ID {
+		ch = append(ch, "relabelled")
+	}
+	if before.Shape != after.Shape {
+		ch = append(ch, "reshaped")
+	} else if g := geometryChange(before.Geometry, after.Geometry); g != "" {
+		ch = append(ch, g)
+	}
+	if before.Confidence != after.Confidence {
+		ch = append(ch, "confidence")
+	}
+	if before.Identification != after.Identification {
+		ch = append(ch, "identification")
+	}
+	if before.Note != after.Note {
+		ch = append(ch, "note")
+	}
+	b, _ := json.Marshal(before.Attributes)
+	a, _ := json.Marshal(after.Attributes)
+	if !bytes.Equal(a, b) {
+		ch = append(ch, "attributes")
+	}
+	return ch
+}
+
+// geometryChange returns "" for the same geometry, "moved" when every position shifted
+// by the same offset, and "reshaped" otherwise.
+func geometryChange(a, b Geometry) string {
+	if a.Type != b.Type || len(a.Coordinates) != len(b.Coordinates) {
+		return "reshaped"
+	}
+	var d Position
+	first, same := true, true
+	for i := range a.Coordinates {
+		if len(a.Coordinates[i]) != len(b.Coordinates[i]) {
+			return "reshaped"
+		}
+		for j := range a.Coordinates[i] {
+			delta := Position{b.Coordinates[i][j][0] - a.Coordinates[i][j][0], b.Coordinates[i][j][1] - a.Coordinates[i][j][1]}
+			if first {
+				d, first = delta, false
+			} else if abs(delta[0]-d[0]) > 1e-6 || abs(delta[1]-d[1]) > 1e-6 {
+				same = false
+			}
+		}
+	}
+	switch {
+	case !same:
+		return "reshaped"
+	case d == Position{}:
+		return ""
+	}
+	return "moved"
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,445 @@
+package annotations
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Source is a release: who published the images, when, where, and what they claimed.
+// One source may carry several images.
+type Source struct {
+	ID         string    `json:"id"`
+	Publisher  string    `json:"publisher"`
+	Title      string    `json:"title"`
+	URL        string    `json:"source_url"`
+	ReleasedAt string    `json:"released_at"` // YYYY-MM-DD, or RFC 3339 in UTC when a time was given
+	Credit     string    `json:"credit"`
+	License    string    `json:"license"`
+	Claim      string    `json:"claim"` // the claim in the publisher's words
+	Notes      string    `json:"notes"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Image is one original file, kept byte for byte under its SHA-256, with what the release
+// says about it. Width and height are of the image as displayed (after EXIF orientation);
+// they define its pixel space.
+type Image struct {
+	ID              string    `json:"id"`
+	SHA256          string    `json:"sha256"`
+	Title           string    `json:"title"`
+	Filename        string    `json:"filename"`
+	MediaType       string    `json:"media_type"`
+	ByteSize        int64     `json:"byte_size"`
+	Width           int       `json:"width"`
+	Height          int       `json:"height"`
+	Orientation     int       `json:"exif_orientation"`
+	CapturedFrom    string    `json:"captured_from"`
+	CapturedTo      string    `json:"captured_to"`
+	LocationName    string    `json:"location_name"`
+	PublisherMarkup bool      `json:"publisher_markup"`
+	GSD             *float64  `json:"gsd_m,omitempty"`
+	Source          Source    `json:"source"`
+	AnnotationCount int       `json:"annotation_count"`
+	CreatedBy       string    `json:"created_by"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// Provenance is what an analyst records about where an image came from. The JSON names
+// are the upload form's field names. In an update, nil fields are left as they are; the
+// release fields (release title, publisher, URL, date of release, credit, licence, claim,
+// notes) belong to the image's source and so change for every image of that release.
+type Provenance struct {
+	Title           *string `json:"title"`         // the image's title; also the release's when release_title is not given
+	ReleaseTitle    *string `json:"release_title"` // the release's own title
+	Publisher       *string `json:"publisher"`
+	SourceURL       *string `json:"source_url"`
+	ReleasedAt      *string `json:"released_at"`
+	CapturedFrom    *string `json:"captured_from"`
+	CapturedTo      *string `json:"captured_to"`
+	Credit          *string `json:"credit"`
+	License         *string `json:"license"`
+	LocationName    *string `json:"location_name"`
+	Claim           *string `json:"claim"`
+	Notes           *string `json:"notes"`
+	PublisherMarkup *bool   `json:"publisher_markup"`
+}
+
+const maxTextField = 20000 // bytes, for any one provenance text
+
+// Normalize checks every field that is set, rewrites dates to their canonical form and
+// checks that a capture window given whole does not end before it starts. Problems are
+// *ValidationError with Malformed set, naming the field.
+func (p *Provenance) Normalize() error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{
+		{"title", p.Title}, {"release_title", p.ReleaseTitle}, {"publisher", p.Publisher}, {"source_url", p.SourceURL},
+		{"credit", p.Credit}, {"license", p.License}, {"location_name", p.LocationName},
+		{"claim", p.Claim}, {"notes", p.Notes},
+	} {
+		if f.v == nil {
+			continue
+		}
+		*f.v = strings.TrimSpace(*f.v)
+		if !utf8.ValidString(*f.v) {
+			return malformed(f.name, "is not valid UTF-8 text")
+		}
+		if len(*f.v) > maxTextField {
+			return malformed(f.name, "is longer than %d bytes", maxTextField)
+		}
+	}
+	if p.SourceURL != nil && *p.SourceURL != "" {
+		u, err := url.Parse(*p.SourceURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return malformed("source_url", "%q is not an http(s) URL", *p.SourceURL)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"released_at", p.ReleasedAt}, {"captured_from", p.CapturedFrom}, {"captured_to", p.CapturedTo}} {
+		if f.v == nil {
+			continue
+		}
+		norm, _, err := parseWhen(*f.v)
+		if err != nil {
+			return malformed(f.name, "%q is not a date (use YYYY-MM-DD or an RFC 3339 date and time)", *f.v)
+		}
+		*f.v = norm
+	}
+	return checkCaptureWindow(str(p.CapturedFrom), str(p.CapturedTo))
+}
+
+// checkCaptureWindow rejects a window that ends before it starts.
+func checkCaptureWindow(from, to string) error {
+	if from == "" || to == "" {
+		return nil
+	}
+	_, f, _ := parseWhen(from)
+	_, t, _ := parseWhen(to)
+	if len(to) == len("2006-01-02") {
+		t = t.Add(24*time.Hour - time.Nanosecond) // a date covers the whole day
+	}
+	if t.Before(f) {
+		return malformed("captured_to", "the capture window ends (%s) before it starts (%s)", to, from)
+	}
+	return nil
+}
+
+// parseWhen accepts a date or a date and time and returns its canonical text: the date
+// as given, or the time in UTC as RFC 3339. The empty string stays empty.
+func parseWhen(s string) (string, time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Format("2006-01-02"), t, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			t = t.UTC()
+			return t.Format(time.RFC3339), t, nil
+		}
+	}
+	return "", time.Time{}, fmt.Errorf("not a date")
+}
+
+// NewImage is an image about to be stored.
+type NewImage struct {
+	SHA256      string
+	Filename    string
+	MediaType   string
+	ByteSize    int64
+	Width       int
+	Height      int
+	Orientation int
+	SourceID    string // attach to this existing release instead of creating one from Provenance
+	Provenance  Provenance
+	CreatedBy   string
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// CreateImage stores a new image and, unless in.SourceID names an existing release, its
+// source. When an image with the same SHA-256 is already stored it returns that image and
+// created == false, and place is not called.
+//
+// place puts the original file where it belongs; it runs inside the transaction, after the
+// rows are written and before they are committed, so there is never a row without its
+// file. If the commit fails, the undo function place returned is called.
+func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo func(), err error)) (img Image, created bool, err error) {
+	if err := in.Provenance.Normalize(); err != nil {
+		return Image{}, false, err
+	}
+	p := in.Provenance
+	if existing, err := s.ImageBySHA256(ctx, in.SHA256); err == nil {
+		return existing, false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Image{}, false, err
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, false, err
+	}
+	defer tx.Rollback()
+	now := formatTime(s.now())
+	sourceID := in.SourceID
+	if sourceID != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sources WHERE id = ?`, sourceID).Scan(&n); err != nil {
+			return Image{}, false, err
+		}
+		if n == 0 {
+			return Image{}, false, malformed("source_id", "no release with id %q", sourceID)
+		}
+	} else {
+		releaseTitle := str(p.Title)
+		if p.ReleaseTitle != nil {
+			releaseTitle = *p.ReleaseTitle
+		}
+		sourceID = newID("src")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sources (id, publisher, title, url, released_at, credit, license, claim, notes, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sourceID, str(p.Publisher), releaseTitle, str(p.SourceURL), str(p.ReleasedAt), str(p.Credit),
+			str(p.License), str(p.Claim), str(p.Notes), now); err != nil {
+			return Image{}, false, fmt.Errorf("insert source: %w", err)
+		}
+	}
+	title := str(p.Title)
+	if title == "" {
+		title = in.Filename
+	}
+	id := newID("img")
+	orientation := in.Orientation
+	if orientation == 0 {
+		orientation = 1
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO images (id, sha256, source_id, title, filename, media_type, byte_size, width, height,
+			orientation, captured_from, captured_to, location_name, publisher_markup, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, in.SHA256, sourceID, title, in.Filename, in.MediaType, in.ByteSize, in.Width, in.Height,
+		orientation, str(p.CapturedFrom), str(p.CapturedTo), str(p.LocationName),
+		p.PublisherMarkup != nil && *p.PublisherMarkup, in.CreatedBy, now, now); err != nil {
+		if isUniqueViolation(err) {
+			// Another upload of the same bytes committed first.
+			tx.Rollback()
+			existing, err := s.ImageBySHA256(ctx, in.SHA256)
+			return existing, false, err
+		}
+		return Image{}, false, fmt.Errorf("insert image: %w", err)
+	}
+	undo, err := place()
+	if err != nil {
+		return Image{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		undo()
+		return Image{}, false, err
+	}
+	img, err = s.Image(ctx, id)
+	return img, true, err
+}
+
+const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_size, i.width, i.height, i.orientation,
+	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
+	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
+	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanImage(row scanner) (Image, error) {
+	var img Image
+	var created, updated, srcCreated string
+	err := row.Scan(&img.ID, &img.SHA256, &img.Title, &img.Filename, &img.MediaType, &img.ByteSize, &img.Width, &img.Height,
+		&img.Orientation, &img.CapturedFrom, &img.CapturedTo, &img.LocationName, &img.PublisherMarkup, &img.GSD,
+		&img.CreatedBy, &created, &updated,
+		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
+		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
+		&img.AnnotationCount)
+	if err != nil {
+		return Image{}, err
+	}
+	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
+	return img, nil
+}
+
+func (s *Store) imageWhere(ctx context.Context, q querier, where string, arg any) (Image, error) {
+	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+` FROM images i JOIN sources s ON s.id = i.source_id WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Image{}, fmt.Errorf("image: %w", ErrNotFound)
+	}
+	return img, err
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Image returns the image with the given id, or ErrNotFound.
+func (s *Store) Image(ctx context.Context, id string) (Image, error) {
+	return s.imageWhere(ctx, s.db, "i.id = ?", id)
+}
+
+// ImageBySHA256 returns the image whose original has that SHA-256 (lower-case hex), or
+// ErrNotFound.
+func (s *Store) ImageBySHA256(ctx context.Context, sha string) (Image, error) {
+	return s.imageWhere(ctx, s.db, "i.sha256 = ?", sha)
+}
+
+// Images returns every image, newest first, with its annotation count.
+func (s *Store) Images(ctx context.Context) ([]Image, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+` FROM images i JOIN sources s ON s.id = i.source_id ORDER BY i.created_at DESC, i.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	images := []Image{}
+	for rows.Next() {
+		img, err := scanImage(rows)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, img)
+	}
+	return images, rows.Err()
+}
+
+// Source returns one release, or ErrNotFound.
+func (s *Store) Source(ctx context.Context, id string) (Source, error) {
+	sources, err := s.sources(ctx, "WHERE id = ?", id)
+	if err != nil {
+		return Source{}, err
+	}
+	if len(sources) == 0 {
+		return Source{}, fmt.Errorf("release %q: %w", id, ErrNotFound)
+	}
+	return sources[0], nil
+}
+
+// Sources returns every release, newest first.
+func (s *Store) Sources(ctx context.Context) ([]Source, error) {
+	return s.sources(ctx, "")
+}
+
+func (s *Store) sources(ctx context.Context, where string, args ...any) ([]Source, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, publisher, title, url, released_at, credit, license, claim, notes, created_at
+		FROM sources `+where+` ORDER BY created_at DESC, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sources := []Source{}
+	for rows.Next() {
+		var src Source
+		var created string
+		if err := rows.Scan(&src.ID, &src.Publisher, &src.Title, &src.URL, &src.ReleasedAt, &src.Credit, &src.License,
+			&src.Claim, &src.Notes, &created); err != nil {
+			return nil, err
+		}
+		src.CreatedAt = parseTime(created)
+		sources = append(sources, src)
+	}
+	return sources, rows.Err()
+}
+
+// UpdateImage changes the provenance fields that are set in p and returns the image.
+func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image, error) {
+	if err := p.Normalize(); err != nil {
+		return Image{}, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, err
+	}
+	defer tx.Rollback()
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", id)
+	if err != nil {
+		return Image{}, err
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	src := img.Source
+	set(&src.Title, p.ReleaseTitle)
+	set(&src.Publisher, p.Publisher)
+	set(&src.URL, p.SourceURL)
+	set(&src.ReleasedAt, p.ReleasedAt)
+	set(&src.Credit, p.Credit)
+	set(&src.License, p.License)
+	set(&src.Claim, p.Claim)
+	set(&src.Notes, p.Notes)
+	set(&img.Title, p.Title)
+	set(&img.CapturedFrom, p.CapturedFrom)
+	set(&img.CapturedTo, p.CapturedTo)
+	set(&img.LocationName, p.LocationName)
+	if p.PublisherMarkup != nil {
+		img.PublisherMarkup = *p.PublisherMarkup
+	}
+	if err := checkCaptureWindow(img.CapturedFrom, img.CapturedTo); err != nil {
+		return Image{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET title = ?, publisher = ?, url = ?, released_at = ?, credit = ?, license = ?, claim = ?, notes = ?
+		WHERE id = ?`, src.Title, src.Publisher, src.URL, src.ReleasedAt, src.Credit, src.License, src.Claim, src.Notes, src.ID); err != nil {
+		return Image{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE images SET title = ?, captured_from = ?, captured_to = ?, location_name = ?,
+		publisher_markup = ?, updated_at = ? WHERE id = ?`,
+		img.Title, img.CapturedFrom, img.CapturedTo, img.LocationName, img.PublisherMarkup, formatTime(s.now()), id); err != nil {
+		return Image{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Image{}, err
+	}
+	return s.Image(ctx, id)
+}
+
+// DeleteImage removes an image and its annotations (each deletion recorded in the
+// history by actor), and its release when no other image belongs to it. It returns the
+// deleted image so the caller can remove its files.
+func (s *Store) DeleteImage(ctx context.Context, actor, id string) (Image, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, err
+	}
+	defer tx.Rollback()
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", id)
+	if err != nil {
+		return Image{}, err
+	}
+	anns, err := s.annotationsTx(ctx, tx, AnnotationFilter{ImageIDs: []string{id}})
+	if err != nil {
+		return Image{}, err
+	}
+	for _, a := range anns {
+		if err := s.deleteAnnotationTx(ctx, tx, actor, a); err != nil {
+			return Image{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM images WHERE id = ?`, id); err != nil {
+		return Image{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM images WHERE source_id = ?)`,
+		img.Source.ID, img.Source.ID); err != nil {
+		return Image{}, err
+	}
+	return img, tx.Commit()
+}
