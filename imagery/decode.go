@@ -1,0 +1,197 @@
+package imagery
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // registered decoders: the formats satmark accepts
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"os"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// ErrUnsupportedMedia means the bytes are not an image format satmark reads.
+var ErrUnsupportedMedia = errors.New("unsupported media type")
+
+// ErrTooLarge means the file or its pixel count is over the configured limit.
+var ErrTooLarge = errors.New("too large")
+
+// ErrCorrupt means the file claims to be an image but cannot be read as one.
+var ErrCorrupt = errors.New("corrupt image")
+
+// Info is what the header of an image says, read without decoding its pixels.
+type Info struct {
+	MediaType   string // e.g. "image/jpeg"
+	Width       int    // as displayed, after EXIF orientation
+	Height      int
+	Orientation int // EXIF orientation 1–8 (1 when absent)
+}
+
+// formats maps leading bytes to media types. Content decides, never the file name.
+var formats = []struct {
+	magic     []byte
+	offset    int
+	mediaType string
+}{
+	{[]byte{0xFF, 0xD8, 0xFF}, 0, "image/jpeg"},
+	{[]byte("\x89PNG\r\n\x1a\n"), 0, "image/png"},
+	{[]byte("GIF87a"), 0, "image/gif"},
+	{[]byte("GIF89a"), 0, "image/gif"},
+	{[]byte("II*\x00"), 0, "image/tiff"},
+	{[]byte("MM\x00*"), 0, "image/tiff"},
+	{[]byte("BM"), 0, "image/bmp"},
+	{[]byte("WEBP"), 8, "image/webp"},
+}
+
+// Sniff returns the media type of an image from its first bytes, or "" if it is not a
+// format satmark reads.
+func Sniff(head []byte) string {
+	for _, f := range formats {
+		if len(head) >= f.offset+len(f.magic) && bytes.Equal(head[f.offset:f.offset+len(f.magic)], f.magic) {
+			if f.mediaType == "image/webp" && !bytes.HasPrefix(head, []byte("RIFF")) {
+				continue
+			}
+			if f.mediaType == "image/bmp" && !bmpHeader(head) {
+				continue
+			}
+			return f.mediaType
+		}
+	}
+	return ""
+}
+
+// bmpHeader checks what follows "BM": the size of a DIB header BMP decoders know, so
+// text that happens to start with "BM" is not taken for an image.
+func bmpHeader(head []byte) bool {
+	if len(head) < 18 {
+		return false
+	}
+	switch binary.LittleEndian.Uint32(head[14:18]) {
+	case 12, 40, 52, 56, 64, 108, 124:
+		return true
+	}
+	return false
+}
+
+// Inspect reads the image header of the file at path and checks it against the limits
+// before any pixel is decoded. Errors wrap ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
+func Inspect(path string, limits Limits) (Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Info{}, err
+	}
+	if limits.MaxBytes > 0 && st.Size() > limits.MaxBytes {
+		return Info{}, fmt.Errorf("the file is %d bytes; the limit is %d: %w", st.Size(), limits.MaxBytes, ErrTooLarge)
+	}
+	head := make([]byte, 32)
+	n, _ := io.ReadFull(f, head)
+	mediaType := Sniff(head[:n])
+	if mediaType == "" {
+		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP or WebP image: %w", ErrUnsupportedMedia)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Info{}, err
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return Info{}, fmt.Errorf("cannot read the %s header: %v: %w", mediaType, err, ErrCorrupt)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return Info{}, fmt.Errorf("the header says %d×%d pixels: %w", cfg.Width, cfg.Height, ErrCorrupt)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
+		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+	}
+	info := Info{MediaType: mediaType, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
+	if mediaType == "image/jpeg" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return Info{}, err
+		}
+		info.Orientation = jpegOrientation(f)
+		if info.Orientation >= 5 { // transposed: the displayed image is rotated by 90°
+			info.Width, info.Height = info.Height, info.Width
+		}
+	}
+	return info, nil
+}
+
+// jpegOrientation returns the EXIF orientation tag (1–8) of a JPEG, or 1 when there is
+// none or it cannot be read.
+func jpegOrientation(r io.Reader) int {
+	var marker [4]byte
+	if _, err := io.ReadFull(r, marker[:2]); err != nil || marker[0] != 0xFF || marker[1] != 0xD8 {
+		return 1
+	}
+	for {
+		if _, err := io.ReadFull(r, marker[:]); err != nil || marker[0] != 0xFF {
+			return 1
+		}
+		size := int(binary.BigEndian.Uint16(marker[2:])) - 2
+		if size < 0 {
+			return 1
+		}
+		switch {
+		case marker[1] == 0xE1: // APP1: EXIF perhaps
+			seg := make([]byte, size)
+			if _, err := io.ReadFull(r, seg); err != nil {
+				return 1
+			}
+			if bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+				return exifOrientation(seg[6:])
+			}
+		case marker[1] == 0xDA || marker[1] == 0xD9: // start of scan or end: no EXIF before pixels
+			return 1
+		default:
+			if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+				return 1
+			}
+		}
+	}
+}
+
+// exifOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF block.
+func exifOrientation(tiff []byte) int {
+	if len(tiff) < 8 {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(tiff[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	ifd := int(bo.Uint32(tiff[4:8]))
+	if ifd < 8 || ifd+2 > len(tiff) {
+		return 1
+	}
+	n := int(bo.Uint16(tiff[ifd:]))
+	for i := 0; i < n; i++ {
+		e := ifd + 2 + 12*i
+		if e+12 > len(tiff) {
+			return 1
+		}
+		if bo.Uint16(tiff[e:]) == 0x0112 && bo.Uint16(tiff[e+2:]) == 3 { // SHORT
+			if v := int(bo.Uint16(tiff[e+8:])); v >= 1 && v <= 8 {
+				return v
+			}
+			return 1
+		}
+	}
+	return 1
+}
