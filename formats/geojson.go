@@ -1,0 +1,180 @@
+// Package formats writes satmark's annotations in the formats its neighbours read. Every
+// writer is a pure function of domain values and streams to an io.Writer.
+package formats
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// PixelGeoJSONMediaType is the media type of a pixel-space export. It is deliberately not
+// application/geo+json: RFC 7946 coordinates are WGS 84 longitude and latitude.
+const PixelGeoJSONMediaType = "application/json"
+
+// PixelCoordinateNote is the sentence every pixel-space export carries at its top.
+const PixelCoordinateNote = "Coordinates are full-resolution image pixels: origin at the top-left corner of the " +
+	"top-left pixel, x to the right, y down. They are not WGS 84 longitude/latitude (not RFC 7946)."
+
+type imageRef struct {
+	ID     string `json:"id"`
+	SHA256 string `json:"sha256"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Title  string `json:"title"`
+}
+
+func refOf(img annotations.Image) imageRef {
+	return imageRef{ID: img.ID, SHA256: img.SHA256, Width: img.Width, Height: img.Height, Title: img.Title}
+}
+
+type coordinateSpace struct {
+	Type   string     `json:"type"`
+	Units  string     `json:"units"`
+	Origin string     `json:"origin"`
+	YAxis  string     `json:"y_axis"`
+	Note   string     `json:"note"`
+	Image  *imageRef  `json:"image,omitempty"`
+	Images []imageRef `json:"images,omitempty"`
+}
+
+type provenance struct {
+	Publisher       string `json:"publisher"`
+	Title           string `json:"title"`
+	SourceURL       string `json:"source_url"`
+	ReleasedAt      string `json:"released_at"`
+	Credit          string `json:"credit"`
+	License         string `json:"license"`
+	CapturedFrom    string `json:"captured_from"`
+	CapturedTo      string `json:"captured_to"`
+	LocationName    string `json:"location_name"`
+	Claim           string `json:"claim"`
+	PublisherMarkup bool   `json:"publisher_markup"`
+}
+
+type classification struct {
+	Name  string `json:"name"`
+	Color [3]int `json:"color"`
+}
+
+type featureProperties struct {
+	ObjectType     string                     `json:"objectType"`
+	Name           string                     `json:"name"`
+	Classification classification             `json:"classification"`
+	Measurements   annotations.Measures       `json:"measurements"`
+	LabelPath      []string                   `json:"label_path"`
+	Shape          annotations.Shape          `json:"shape"`
+	Confidence     string                     `json:"confidence"`
+	Identification string                     `json:"identification"`
+	Note           string                     `json:"note"`
+	Attributes     map[string]json.RawMessage `json:"attributes"`
+	ReviewStatus   string                     `json:"review_status"`
+	Version        int                        `json:"version"`
+	CreatedBy      string                     `json:"created_by"`
+	CreatedAt      time.Time                  `json:"created_at"`
+	UpdatedBy      string                     `json:"updated_by"`
+	UpdatedAt      time.Time                  `json:"updated_at"`
+	Image          imageRef                   `json:"image"`
+	Provenance     provenance                 `json:"provenance"`
+}
+
+type feature struct {
+	Type       string               `json:"type"`
+	ID         string               `json:"id"`
+	Geometry   annotations.Geometry `json:"geometry"`
+	Properties featureProperties    `json:"properties"`
+}
+
+// WritePixelGeoJSON writes a FeatureCollection in the image's pixel space, following
+// QuPath's GeoJSON convention (objectType, classification {name, color}, measurements)
+// so QuPath can import it. The top-level "coordinate_space" member says the coordinates
+// are pixels and names the image; with more than one image it lists them all and each
+// feature names its own. each is called once and must call emit for every annotation, in
+// order; annotations whose image is not in images are an error.
+func WritePixelGeoJSON(w io.Writer, images []annotations.Image, each func(emit func(annotations.Annotation) error) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	byID := make(map[string]annotations.Image, len(images))
+	space := coordinateSpace{Type: "image-pixels", Units: "full-resolution pixels", Origin: "top-left", YAxis: "down", Note: PixelCoordinateNote}
+	for _, img := range images {
+		byID[img.ID] = img
+		space.Images = append(space.Images, refOf(img))
+	}
+	if len(images) == 1 {
+		space.Image, space.Images = &space.Images[0], nil
+	}
+	head, err := json.Marshal(space)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, `{"type":"FeatureCollection","coordinate_space":%s,"features":[`, head)
+	n := 0
+	err = each(func(a annotations.Annotation) error {
+		img, ok := byID[a.ImageID]
+		if !ok {
+			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
+		}
+		b, err := json.Marshal(pixelFeature(a, img))
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n")
+		n++
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n]}\n")
+	return bw.Flush()
+}
+
+func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
+	name := a.Identification
+	if name == "" {
+		name = a.Label.Name
+	}
+	attrs := a.Attributes
+	if attrs == nil {
+		attrs = map[string]json.RawMessage{}
+	}
+	return feature{
+		Type: "Feature", ID: a.ID, Geometry: a.Geometry,
+		Properties: featureProperties{
+			ObjectType: "annotation", Name: name,
+			Classification: classification{Name: a.Label.Name, Color: rgb(a.Label.Color)},
+			Measurements:   a.Geometry.Measure(a.Shape),
+			LabelPath:      a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
+			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus,
+			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
+			Image: refOf(img),
+			Provenance: provenance{
+				Publisher: img.Source.Publisher, Title: img.Source.Title, SourceURL: img.Source.URL,
+				ReleasedAt: img.Source.ReleasedAt, Credit: img.Source.Credit, License: img.Source.License,
+				CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo, LocationName: img.LocationName,
+				Claim: img.Source.Claim, PublisherMarkup: img.PublisherMarkup,
+			},
+		},
+	}
+}
+
+// rgb turns "#rrggbb" into QuPath's [r, g, b].
+func rgb(hex string) [3]int {
+	var c [3]int
+	if len(hex) != 7 {
+		return c
+	}
+	for i := range c {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		c[i] = int(v)
+	}
+	return c
+}
