@@ -1,0 +1,225 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+func (s *Server) listAnnotations(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	anns, err := s.store.Annotations(c.Request().Context(), annotations.AnnotationFilter{ImageIDs: []string{img.ID}})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, anns)
+}
+
+// decodeAnnotationInput reads an annotation body. NaN or Infinity inside the geometry
+// is invalid content (422, said by the store); anywhere else the body is not JSON (400).
+func decodeAnnotationInput(c echo.Context) (annotations.AnnotationInput, error) {
+	var in annotations.AnnotationInput
+	nonFinite, err := decodeJSON(c, &in)
+	if err != nil {
+		return in, err
+	}
+	if nonFinite && !bytes.Contains(in.Geometry, []byte(`"NaN"`)) && !bytes.Contains(in.Geometry, []byte(`Infinity"`)) {
+		return in, badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	}
+	return in, nil
+}
+
+func (s *Server) createAnnotation(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	in, err := decodeAnnotationInput(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.CreateAnnotation(c.Request().Context(), actor, img.ID, in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID)
+	c.Response().Header().Set("ETag", versionETag(a.Version))
+	return c.JSON(http.StatusCreated, a)
+}
+
+func (s *Server) annotationParam(c echo.Context) (annotations.Annotation, error) {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return annotations.Annotation{}, notFound("annotation")
+	}
+	return s.store.Annotation(c.Request().Context(), id)
+}
+
+func (s *Server) getAnnotation(c echo.Context) error {
+	a, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", versionETag(a.Version))
+	return c.JSON(http.StatusOK, a)
+}
+
+func versionETag(v int) string { return `"` + strconv.Itoa(v) + `"` }
+
+// ifMatchVersion reads the version an If-Match header names: "3", W/"3" or 3.
+func ifMatchVersion(c echo.Context) (*int, error) {
+	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" {
+		return nil, nil
+	}
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || v < 1 {
+		return nil, badRequest("If-Match", "%q is not an annotation version", h)
+	}
+	return &v, nil
+}
+
+// updateAnnotation changes an annotation. The version it was based on comes in the body
+// or in If-Match; a stale one answers 412 with the current annotation beside the error.
+func (s *Server) updateAnnotation(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	cur, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	in, err := decodeAnnotationInput(c)
+	if err != nil {
+		return err
+	}
+	header, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	switch {
+	case in.Version == nil:
+		in.Version = header
+	case header != nil && *header != *in.Version:
+		return badRequest("version", "the body says version %d but If-Match says %d", *in.Version, *header)
+	}
+	a, err := s.store.UpdateAnnotation(c.Request().Context(), actor, cur.ID, in)
+	if err != nil {
+		return s.withCurrent(c, cur.ID, err)
+	}
+	c.Response().Header().Set("ETag", versionETag(a.Version))
+	return c.JSON(http.StatusOK, a)
+}
+
+// withCurrent attaches the annotation as it now is to a stale-version error, so the
+// client can show what the other person saved.
+func (s *Server) withCurrent(c echo.Context, id string, err error) error {
+	var stale *annotations.StaleVersionError
+	if !errors.As(err, &stale) {
+		return err
+	}
+	ae := classify(err)
+	if cur, lookupErr := s.store.Annotation(c.Request().Context(), id); lookupErr == nil {
+		ae.Current = cur
+	}
+	return ae
+}
+
+func (s *Server) deleteAnnotation(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	cur, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	if q := c.QueryParam("version"); q != "" {
+		v, err := strconv.Atoi(q)
+		if err != nil {
+			return badRequest("version", "%q is not an annotation version", q)
+		}
+		version = &v
+	}
+	if err := s.store.DeleteAnnotation(c.Request().Context(), actor, cur.ID, version); err != nil {
+		return s.withCurrent(c, cur.ID, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) annotationHistory(c echo.Context) error {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return notFound("annotation")
+	}
+	revs, err := s.store.History(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, revs)
+}
+
+func (s *Server) listLabels(c echo.Context) error {
+	labels, err := s.store.Labels(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, labels)
+}
+
+func (s *Server) createLabel(c echo.Context) error {
+	var in annotations.LabelInput
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	l, err := s.store.CreateLabel(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, l)
+}
+
+func (s *Server) updateLabel(c echo.Context) error {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return notFound("label")
+	}
+	var in annotations.LabelInput
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	l, err := s.store.UpdateLabel(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) deleteLabel(c echo.Context) error {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return notFound("label")
+	}
+	if err := s.store.DeleteLabel(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

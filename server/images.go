@@ -1,0 +1,360 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/ingest"
+)
+
+// provenanceFields are the upload form's text fields, besides "file" and "source_id".
+var provenanceFields = []string{"title", "release_title", "publisher", "source_url", "released_at", "captured_from", "captured_to",
+	"credit", "license", "location_name", "claim", "notes", "publisher_markup"}
+
+// formOverhead is how many bytes an upload may carry besides the file itself.
+const formOverhead = 1 << 20
+
+// createImage receives a multipart upload: one "file" part and the provenance fields. The
+// file is streamed to disk, never held in memory; its header is checked against the
+// limits before any pixel is decoded. The same bytes uploaded again answer 200 with the
+// image already stored.
+func (s *Server) createImage(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	req := c.Request()
+	if max := s.library.Limits().MaxBytes; max > 0 {
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, max+formOverhead)
+	}
+	mr, err := req.MultipartReader()
+	if err != nil {
+		return badRequest("file", "send the image as multipart/form-data with a \"file\" part")
+	}
+	var upload *imagery.Upload
+	defer func() {
+		if upload != nil {
+			upload.Discard()
+		}
+	}()
+	filename := ""
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return badRequest("", "the multipart body cannot be read: %v", err)
+		}
+		name := part.FormName()
+		switch {
+		case name == "file":
+			if upload != nil {
+				return badRequest("file", "send one file per upload")
+			}
+			filename = cleanFilename(part.FileName())
+			if upload, err = s.library.Receive(part); err != nil {
+				return cutShort("file", err)
+			}
+		case name == "source_id" || contains(provenanceFields, name):
+			v, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
+			if err != nil {
+				return cutShort(name, err)
+			}
+			if len(v) > 64<<10 {
+				return badRequest(name, "is longer than 64 KiB")
+			}
+			fields[name] = string(v)
+		default:
+			return badRequest(name, "unknown field %q", name)
+		}
+	}
+	if upload == nil {
+		return badRequest("file", "no \"file\" part: choose an image to upload")
+	}
+	prov, err := provenanceFromForm(fields)
+	if err != nil {
+		return err
+	}
+	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, annotations.NewImage{
+		Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: actor,
+	})
+	if err != nil {
+		return err
+	}
+	if !created {
+		return c.JSON(http.StatusOK, img)
+	}
+	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
+	return c.JSON(http.StatusCreated, img)
+}
+
+// cutShort tells the client that its request body ended early: that is the client's
+// problem (400), not the server's. Other read errors pass through.
+func cutShort(field string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest(field, "the request body ended before it was complete")
+	}
+	return err
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanFilename keeps the base name a browser sent, for display and downloads only.
+func cleanFilename(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" {
+		return ""
+	}
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	// The cut may split a character, and a client may send bytes that are not text.
+	return strings.ToValidUTF8(name, "")
+}
+
+func provenanceFromForm(fields map[string]string) (annotations.Provenance, error) {
+	var p annotations.Provenance
+	ptr := func(name string) *string {
+		v, ok := fields[name]
+		if !ok {
+			return nil
+		}
+		return &v
+	}
+	p.Title, p.ReleaseTitle, p.Publisher = ptr("title"), ptr("release_title"), ptr("publisher")
+	p.SourceURL, p.ReleasedAt = ptr("source_url"), ptr("released_at")
+	p.CapturedFrom, p.CapturedTo, p.Credit, p.License = ptr("captured_from"), ptr("captured_to"), ptr("credit"), ptr("license")
+	p.LocationName, p.Claim, p.Notes = ptr("location_name"), ptr("claim"), ptr("notes")
+	if v, ok := fields["publisher_markup"]; ok {
+		b, err := parseFormBool(v)
+		if err != nil {
+			return p, badRequest("publisher_markup", "%q is not yes or no", v)
+		}
+		p.PublisherMarkup = &b
+	}
+	return p, nil
+}
+
+func parseFormBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// imageParam loads the image named by the :id path parameter. Anything that is not an
+// id satmark hands out is unknown without asking the store.
+func (s *Server) imageParam(c echo.Context) (annotations.Image, error) {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return annotations.Image{}, notFound("image")
+	}
+	return s.store.Image(c.Request().Context(), id)
+}
+
+func (s *Server) listImages(c echo.Context) error {
+	images, err := s.store.Images(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, images)
+}
+
+func (s *Server) getImage(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, img)
+}
+
+func (s *Server) updateImage(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	var p annotations.Provenance
+	if err := decodeStrictJSON(c, &p); err != nil {
+		return err
+	}
+	img, err = s.store.UpdateImage(c.Request().Context(), img.ID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, img)
+}
+
+func (s *Server) deleteImage(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	if img, err = s.store.DeleteImage(c.Request().Context(), actor, img.ID); err != nil {
+		return err
+	}
+	// The row is gone; a file left behind by a failure here is only disk space.
+	if err := s.library.Remove(img.SHA256); err != nil {
+		s.log.Error("removing files of deleted image", "id", img.ID, "sha256", img.SHA256, "err", err)
+	}
+	s.log.Info("image deleted", "id", img.ID, "actor", actor)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) getOriginal(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(img)})
+	c.Response().Header().Set(echo.HeaderContentDisposition, disposition)
+	c.Response().Header().Set(echo.HeaderContentType, img.MediaType)
+	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	return serveFile(c, s.library.OriginalPath(img.SHA256), `"`+img.SHA256+`"`)
+}
+
+func downloadName(img annotations.Image) string {
+	if img.Filename != "" {
+		return img.Filename
+	}
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/tiff": ".tif",
+		"image/bmp": ".bmp", "image/webp": ".webp"}[img.MediaType]
+	return img.SHA256 + ext
+}
+
+func (s *Server) getThumbnail(c echo.Context) error {
+	return s.serveDerived(c, s.library.ThumbnailPath, "thumb")
+}
+
+func (s *Server) getDisplay(c echo.Context) error {
+	return s.serveDerived(c, s.library.DisplayPath, "display")
+}
+
+// serveDerived serves a derived file, rebuilding it from the original if it went missing.
+func (s *Server) serveDerived(c echo.Context, path func(string) string, kind string) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
+	if err := s.library.EnsureDerived(img.SHA256, info); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return serveFile(c, path(img.SHA256), `"`+img.SHA256+"-"+kind+`"`)
+}
+
+// serveFile serves a file with a strong ETag, answering conditional requests with 304.
+func serveFile(c echo.Context, path, etag string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag)
+	http.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
+	return nil
+}
+
+func (s *Server) listSources(c echo.Context) error {
+	sources, err := s.store.Sources(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sources)
+}
+
+// decodeJSON reads a JSON request body of at most 1 MiB into v. Unknown fields are an
+// error so that a misspelt field is not silently ignored. The bare tokens NaN and
+// Infinity, which JSON does not have, arrive in v as strings, and nonFinite says so:
+// the caller decides whether that is a malformed body or invalid content.
+func decodeJSON(c echo.Context, v any) (nonFinite bool, err error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			// Not an upload: classify would name the "file" field.
+			return false, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+				Message: fmt.Sprintf("the body is over the limit of %d bytes", mbe.Limit)}
+		}
+		return false, cutShort("", err)
+	}
+	body, nonFinite = annotations.NormalizeNonFinite(body)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return nonFinite, badRequest(ute.Field, "must be a %s", jsonTypeName(ute.Type.Kind().String()))
+		}
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			field = strings.Trim(field, `"`)
+			return nonFinite, badRequest(field, "unknown field %q", field)
+		}
+		return nonFinite, badRequest("", "the body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return nonFinite, badRequest("", "the body holds more than one JSON value")
+	}
+	return nonFinite, nil
+}
+
+// decodeStrictJSON is decodeJSON for bodies where NaN and Infinity can only be a mistake.
+func decodeStrictJSON(c echo.Context, v any) error {
+	nonFinite, err := decodeJSON(c, v)
+	if err == nil && nonFinite {
+		err = badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	}
+	return err
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "ptr":
+		return "value of another type"
+	case "map", "struct":
+		return "JSON object"
+	case "slice":
+		return "JSON array"
+	case "int", "int64", "float64":
+		return "number"
+	}
+	return kind
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// page renders a full HTML page. Templates escape every value, so user text is text.
+func (s *Server) page(c echo.Context, name string, data map[string]any) error {
+	data["BundleMissing"] = !s.bundleBuilt()
+	var buf bytes.Buffer
+	if err := s.templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+func (s *Server) bundleBuilt() bool {
+	_, err := fs.Stat(s.assets, "dist/annotator.js")
+	return err == nil
+}
+
+func (s *Server) galleryPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	images, err := s.store.Images(ctx)
+	if err != nil {
+		return err
+	}
+	labels, err := s.store.Labels(ctx)
+	if err != nil {
+		return err
+	}
+	sources, err := s.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, img := range images {
+		total += img.AnnotationCount
+	}
+	return s.page(c, "gallery.html", map[string]any{
+		"Title": "Gallery", "Images": images, "Labels": labels, "Sources": sources, "AnnotationTotal": total,
+		"MaxUploadBytes": s.library.Limits().MaxBytes,
+	})
+}
+
+func (s *Server) annotatorPage(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	return s.page(c, "annotator.html", map[string]any{"Title": img.Title, "Image": img})
+}
+
+func (s *Server) labelsPage(c echo.Context) error {
+	labels, err := s.store.Labels(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, "labels.html", map[string]any{"Title": "Labels", "Labels": labels})
+}
+
+// static serves the bundled front end with content-hash ETags, so browsers revalidate
+// cheaply and never run a stale bundle.
+func (s *Server) static(dist fs.FS) echo.HandlerFunc {
+	etags := map[string]string{}
+	fs.WalkDir(dist, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := fs.ReadFile(dist, p); err == nil {
+				sum := sha256.Sum256(b)
+				etags[p] = `"` + hex.EncodeToString(sum[:8]) + `"`
+			}
+		}
+		return nil
+	})
+	return func(c echo.Context) error {
+		name := path.Clean(strings.TrimPrefix(c.Param("*"), "/"))
+		etag, ok := etags[name]
+		if !ok || strings.HasPrefix(name, ".") {
+			return notFound("file")
+		}
+		b, err := fs.ReadFile(dist, name)
+		if err != nil {
+			return notFound("file")
+		}
+		h := c.Response().Header()
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "no-cache")
+		if c.Request().Header.Get("If-None-Match") == etag {
+			return c.NoContent(http.StatusNotModified)
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		return c.Blob(http.StatusOK, ct, b)
+	}
+}

@@ -1,0 +1,53 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes lists every endpoint satmark serves.
+func (s *Server) routes() {
+	e := s.echo
+
+	// Pages.
+	e.GET("/", s.galleryPage)
+	e.GET("/images/:id", s.annotatorPage)
+	e.GET("/labels", s.labelsPage)
+	dist, _ := fs.Sub(s.assets, "dist")
+	e.GET("/static/*", s.static(dist))
+
+	api := e.Group("/api/v1")
+
+	// Images and where they came from.
+	api.GET("/images", s.listImages)
+	api.POST("/images", s.createImage)
+	api.GET("/images/:id", s.getImage)
+	api.PATCH("/images/:id", s.updateImage)
+	api.DELETE("/images/:id", s.deleteImage)
+	api.GET("/images/:id/original", s.getOriginal)
+	api.GET("/images/:id/thumbnail", s.getThumbnail)
+	api.GET("/images/:id/display", s.getDisplay)
+	api.GET("/sources", s.listSources)
+
+	// The label taxonomy.
+	api.GET("/labels", s.listLabels)
+	api.POST("/labels", s.createLabel)
+	api.PATCH("/labels/:id", s.updateLabel)
+	api.DELETE("/labels/:id", s.deleteLabel)
+
+	// Annotations and their history.
+	api.GET("/images/:id/annotations", s.listAnnotations)
+	api.POST("/images/:id/annotations", s.createAnnotation)
+	api.GET("/annotations/:id", s.getAnnotation)
+	api.PATCH("/annotations/:id", s.updateAnnotation)
+	api.DELETE("/annotations/:id", s.deleteAnnotation)
+	api.GET("/annotations/:id/history", s.annotationHistory)
+
+	// Exports.
+	api.GET("/images/:id/annotations.geojson", s.exportImageGeoJSON)
+	api.GET("/export.geojson", s.exportGeoJSON)
+
+	api.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+}

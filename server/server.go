@@ -1,0 +1,222 @@
+// Package server is satmark's HTTP face: the JSON API under /api/v1, the pages, and the
+// static front end. It is the only package that knows echo. Every route is listed in
+// routes.go.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+)
+
+// Options configure a Server.
+type Options struct {
+	// DefaultActor is who changes are recorded as when a request does not name anyone
+	// (header X-Satmark-Actor). Accounts replace this later.
+	DefaultActor string
+	Logger       *slog.Logger
+}
+
+// Server serves satmark over HTTP. It implements http.Handler.
+type Server struct {
+	store     *annotations.Store
+	library   *imagery.Library
+	assets    fs.FS
+	templates *template.Template
+	opts      Options
+	log       *slog.Logger
+	echo      *echo.Echo
+}
+
+// New builds the server over a store and an image library. assets holds the front end:
+// templates/*.html and the bundled dist/ folder.
+func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.DefaultActor == "" {
+		opts.DefaultActor = "analyst"
+	}
+	tmpl, err := template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("panic", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+		return err
+	}}))
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogError: true, HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelDebug
+			if v.Status >= 500 {
+				level = slog.LevelError
+			} else if v.Status >= 400 {
+				level = slog.LevelInfo
+			}
+			s.log.Log(c.Request().Context(), level, "request", "method", v.Method, "uri", v.URI, "status", v.Status,
+				"latency", v.Latency.Round(time.Microsecond))
+			return nil
+		},
+	}))
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// apiError is an error with its HTTP status, for problems the server itself detects.
+type apiError struct {
+	Status  int
+	Code    string
+	Field   string
+	Message string
+	// Current is shown beside a 412 so the client can offer the other version.
+	Current any
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(field, format string, args ...any) error {
+	return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what string) error {
+	return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+// classify maps an error to what the client is told.
+func classify(err error) *apiError {
+	var ae *apiError
+	var ve *annotations.ValidationError
+	var stale *annotations.StaleVersionError
+	var he *echo.HTTPError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &ve):
+		if ve.Malformed {
+			return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: ve.Field, Message: ve.Error()}
+		}
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: ve.Field, Message: ve.Error()}
+	case errors.As(err, &stale):
+		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "version", Message: stale.Error()}
+	case errors.Is(err, annotations.ErrVersionRequired):
+		return &apiError{Status: http.StatusPreconditionRequired, Code: "version_required", Field: "version",
+			Message: `say which version you changed: "version" in the body or an If-Match header`}
+	case errors.Is(err, annotations.ErrNotFound):
+		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+	case errors.Is(err, annotations.ErrConflict):
+		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+	case errors.As(err, &mbe):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file",
+			Message: fmt.Sprintf("the request is over the limit of %d bytes", mbe.Limit)}
+	case errors.Is(err, imagery.ErrTooLarge):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file", Message: err.Error()}
+	case errors.Is(err, imagery.ErrUnsupportedMedia):
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media", Field: "file", Message: err.Error()}
+	case errors.Is(err, imagery.ErrCorrupt):
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "corrupt_image", Field: "file", Message: err.Error()}
+	case errors.As(err, &he):
+		msg := fmt.Sprint(he.Message)
+		code := strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_"))
+		return &apiError{Status: he.Code, Code: code, Message: msg}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "something went wrong on the server; it has been logged"}
+}
+
+// handleError is the one place errors become responses: JSON for the API, a page for
+// everything else. 5xx causes are logged once and never shown.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	ae := classify(err)
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	// A handler may have described the response it meant to send (a download's type,
+	// name and year-long caching) before failing; none of that is true of the error.
+	h := c.Response().Header()
+	for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition, "Cache-Control", "ETag", echo.HeaderLastModified} {
+		h.Del(k)
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(ae.Status)
+		return
+	}
+	if !strings.HasPrefix(c.Request().URL.Path, "/api/") && strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		c.Response().WriteHeader(ae.Status)
+		s.templates.ExecuteTemplate(c.Response(), "error.html", map[string]any{"Status": ae.Status, "Message": ae.Message})
+		return
+	}
+	body := map[string]any{"code": ae.Code, "message": ae.Message}
+	if ae.Field != "" {
+		body["field"] = ae.Field
+	}
+	if ae.Current != nil {
+		body["current"] = ae.Current
+	}
+	c.JSON(ae.Status, map[string]any{"error": body})
+}
+
+// actor is who a request acts as: the X-Satmark-Actor header (percent-encoded UTF-8, as
+// browsers can only send Latin-1 in headers), or the default.
+func (s *Server) actor(c echo.Context) (string, error) {
+	name := c.Request().Header.Get("X-Satmark-Actor")
+	if decoded, err := url.PathUnescape(name); err == nil {
+		name = decoded
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return s.opts.DefaultActor, nil
+	}
+	if !validActorName(name) {
+		return "", badRequest("X-Satmark-Actor", "a name is 1 to 64 printable characters")
+	}
+	return name, nil
+}
+
+func validActorName(name string) bool {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+var templateFuncs = template.FuncMap{
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return one
+		}
+		return many
+	},
+	"join": strings.Join,
+}
