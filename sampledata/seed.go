@@ -1,0 +1,137 @@
+package sampledata
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/ingest"
+)
+
+// Taxonomy is the default label tree with its colours, parents before children.
+var Taxonomy = []struct {
+	Path  string
+	Color string
+}{
+	{"vessel", "#4363d8"},
+	{"vessel/landing ship", "#e6194b"},
+	{"vessel/frigate", "#f58231"},
+	{"vessel/cargo ship", "#46f0f0"},
+	{"facility", "#9a6324"},
+	{"facility/naval base", "#911eb4"},
+	{"facility/military base", "#808000"},
+	{"facility/pier", "#aaffc3"},
+	{"personnel", "#ffe119"},
+	{"personnel/troop formation", "#f032e6"},
+	{"vehicle", "#3cb44b"},
+	{"aircraft", "#fabebe"},
+}
+
+// Actor is who the sample annotations are recorded as.
+const Actor = "satmark sample data"
+
+// SeedTaxonomy creates the default labels that are missing.
+func SeedTaxonomy(ctx context.Context, store *annotations.Store) error {
+	for _, t := range Taxonomy {
+		if _, err := store.EnsureLabelPath(ctx, strings.Split(t.Path, "/"), t.Color); err != nil {
+			return fmt.Errorf("label %s: %w", t.Path, err)
+		}
+	}
+	return nil
+}
+
+// SeedTaxonomyIfEmpty gives a store without any labels the default taxonomy, so a new
+// data folder can be annotated at once.
+func SeedTaxonomyIfEmpty(ctx context.Context, store *annotations.Store) error {
+	labels, err := store.Labels(ctx)
+	if err != nil || len(labels) > 0 {
+		return err
+	}
+	return SeedTaxonomy(ctx, store)
+}
+
+// Seed creates the default taxonomy and stores every sample scene with its provenance and
+// annotations. Scenes whose bytes are already stored are left alone, so seeding twice
+// changes nothing. It returns how many images it added.
+func Seed(ctx context.Context, store *annotations.Store, lib *imagery.Library) (int, error) {
+	if err := SeedTaxonomy(ctx, store); err != nil {
+		return 0, err
+	}
+	scenes, err := Scenes()
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for _, sc := range scenes {
+		ok, err := seedScene(ctx, store, lib, sc)
+		if err != nil {
+			return added, fmt.Errorf("scene %s: %w", sc.FileName, err)
+		}
+		if ok {
+			added++
+		}
+	}
+	return added, nil
+}
+
+func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Library, sc Scene) (bool, error) {
+	u, err := lib.Receive(bytes.NewReader(sc.JPEG))
+	if err != nil {
+		return false, err
+	}
+	defer u.Discard()
+	p := sc.Provenance
+	markup := p.PublisherMarkup
+	img, created, err := ingest.Image(ctx, store, lib, u, annotations.NewImage{
+		Filename: sc.FileName, CreatedBy: Actor,
+		Provenance: annotations.Provenance{
+			Title: &p.Title, Publisher: &p.Publisher, SourceURL: &p.SourceURL, ReleasedAt: &p.ReleasedAt,
+			CapturedFrom: &p.CapturedFrom, CapturedTo: &p.CapturedTo, Credit: &p.Credit, License: &p.License,
+			LocationName: &p.LocationName, Claim: &p.Claim, Notes: &p.Notes, PublisherMarkup: &markup,
+		},
+	})
+	if err != nil || !created {
+		return false, err
+	}
+	for i, obj := range sc.Objects {
+		in, err := obj.input()
+		if err != nil {
+			return true, fmt.Errorf("object %d: %w", i, err)
+		}
+		if _, err := store.CreateAnnotation(ctx, Actor, img.ID, in); err != nil {
+			return true, fmt.Errorf("object %d (%s): %w", i, obj.Label, err)
+		}
+	}
+	return true, nil
+}
+
+// input turns a generated object into the annotation an analyst would have drawn.
+func (o Object) input() (annotations.AnnotationInput, error) {
+	ps := make([]annotations.Position, len(o.Coordinates))
+	for i, c := range o.Coordinates {
+		ps[i] = annotations.Position(c)
+	}
+	var g annotations.Geometry
+	switch annotations.Shape(o.Shape) {
+	case annotations.ShapePoint:
+		g = annotations.PointGeometry(ps[0])
+	case annotations.ShapeLine:
+		g = annotations.LineGeometry(ps)
+	default:
+		g = annotations.PolygonGeometry(ps)
+	}
+	geom, err := json.Marshal(g)
+	if err != nil {
+		return annotations.AnnotationInput{}, err
+	}
+	props, err := json.Marshal(map[string]string{"confidence": o.Confidence, "identification": o.Identification, "note": o.Note})
+	if err != nil {
+		return annotations.AnnotationInput{}, err
+	}
+	label, shape := o.Label, annotations.Shape(o.Shape)
+	return annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: geom, Properties: props}, nil
+}
