@@ -1,0 +1,45 @@
+# satmark: `make` lists the targets. `make run` and `make test` are all a new machine needs
+# (plus Chromium for the browser test: .ci/run shows how to install it).
+
+DATA    ?= ./data
+ADDR    ?= 127.0.0.1:8080
+BIN     := bin/satmark
+GO      ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.DEFAULT_GOAL := help
+.PHONY: help web build run seed test test-short lint clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web: web/node_modules/.installed ## build the front end (npm ci, then esbuild into web/dist)
+	cd web && npm run --silent build
+
+build: web ## build the front end and the binary bin/satmark
+	$(GO) build -o $(BIN) .
+
+run: build ## build, seed sample data into an empty data folder, serve (DATA=./data ADDR=127.0.0.1:8080)
+	$(BIN) seed --data $(DATA) --if-empty
+	$(BIN) serve --data $(DATA) --addr $(ADDR)
+
+seed: build ## add the synthetic sample data to the data folder (images already there are kept)
+	$(BIN) seed --data $(DATA)
+
+test: web ## run every test, including the headless Chromium browser test
+	SATMARK_REQUIRE_BROWSER=1 $(GO) test -count=1 ./...
+
+test-short: ## run the Go tests without building the front end (the browser test skips)
+	$(GO) test ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean: ## remove build output (not the data folder)
+	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.map web/node_modules

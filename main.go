@@ -1,0 +1,241 @@
+// Command satmark is a self-hosted workbench for annotating publicly released satellite
+// imagery: one binary, one SQLite file, one data folder.
+//
+//	satmark serve [--addr 127.0.0.1:8080] [--data ./data]   serve the web app
+//	satmark seed  [--data ./data] [--if-empty]              add the synthetic sample data
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/sampledata"
+	"github.com/satmark/satmark/server"
+	"github.com/satmark/satmark/web"
+)
+
+// Config is everything satmark can be told, from flags with environment fallbacks.
+type Config struct {
+	Addr           string // SATMARK_ADDR
+	DataDir        string // SATMARK_DATA
+	MaxUploadBytes int64  // SATMARK_MAX_UPLOAD_BYTES
+	MaxPixels      int64  // SATMARK_MAX_PIXELS
+	Actor          string // SATMARK_ACTOR: who changes are recorded as when the browser names no one
+	LogLevel       slog.Level
+}
+
+// DefaultConfig reads the environment over the built-in defaults.
+func DefaultConfig() Config {
+	c := Config{
+		Addr: "127.0.0.1:8080", DataDir: "./data",
+		MaxUploadBytes: imagery.DefaultLimits.MaxBytes, MaxPixels: imagery.DefaultLimits.MaxPixels,
+		Actor: "analyst", LogLevel: slog.LevelInfo,
+	}
+	if v := os.Getenv("SATMARK_ADDR"); v != "" {
+		c.Addr = v
+	}
+	if v := os.Getenv("SATMARK_DATA"); v != "" {
+		c.DataDir = v
+	}
+	if v, err := strconv.ParseInt(os.Getenv("SATMARK_MAX_UPLOAD_BYTES"), 10, 64); err == nil {
+		c.MaxUploadBytes = v
+	}
+	if v, err := strconv.ParseInt(os.Getenv("SATMARK_MAX_PIXELS"), 10, 64); err == nil {
+		c.MaxPixels = v
+	}
+	if v := os.Getenv("SATMARK_ACTOR"); v != "" {
+		c.Actor = v
+	} else if v := os.Getenv("USER"); v != "" && v != "root" {
+		c.Actor = v
+	}
+	return c
+}
+
+func (c *Config) flags(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder: the SQLite file, originals and derived files (env SATMARK_DATA)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest original accepted, in bytes (env SATMARK_MAX_UPLOAD_BYTES)")
+	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest image accepted, in pixels (width × height) (env SATMARK_MAX_PIXELS)")
+	if serve {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env SATMARK_ADDR)")
+		fs.StringVar(&c.Actor, "actor", c.Actor, "name recorded on changes when the browser gives none (env SATMARK_ACTOR)")
+	}
+}
+
+// Main is a running satmark: the store, the image library and, when serving, the HTTP
+// server. Tests run the same Main on port 0.
+type Main struct {
+	Config  Config
+	Logger  *slog.Logger
+	Store   *annotations.Store
+	Library *imagery.Library
+
+	listener net.Listener
+	http     *http.Server
+}
+
+// Open opens the data folder: the database (migrated) and the image library.
+func (m *Main) Open() error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: m.Config.LogLevel}))
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	store, err := annotations.Open(filepath.Join(m.Config.DataDir, "satmark.db"))
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	lib, err := imagery.Open(m.Config.DataDir, imagery.Limits{MaxBytes: m.Config.MaxUploadBytes, MaxPixels: m.Config.MaxPixels})
+	if err != nil {
+		return err
+	}
+	m.Library = lib
+	return sampledata.SeedTaxonomyIfEmpty(context.Background(), store)
+}
+
+// Run opens the data folder, binds the address (so a busy port fails here) and serves
+// in the background until Close.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(); err != nil {
+		return err
+	}
+	handler, err := server.New(m.Store, m.Library, web.Assets, server.Options{DefaultActor: m.Config.Actor, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL is where the running server can be reached.
+func (m *Main) URL() string {
+	return "http://" + m.listener.Addr().String() + "/"
+}
+
+// Close shuts HTTP down first, letting requests in flight finish, then closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		errs = append(errs, m.http.Shutdown(ctx))
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "satmark:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `satmark: annotate publicly released satellite imagery.
+
+Usage:
+  satmark serve [--addr HOST:PORT] [--data DIR]   serve the web app (default 127.0.0.1:8080, ./data)
+  satmark seed  [--data DIR] [--if-empty]         add the synthetic sample images, labels and annotations
+  satmark help                                    this text
+
+Run "satmark COMMAND -h" for a command's flags.
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cfg := DefaultConfig()
+	switch args[0] {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		cfg.flags(fs, true)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return serve(cfg, stdout)
+	case "seed":
+		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+		cfg.flags(fs, false)
+		ifEmpty := fs.Bool("if-empty", false, "only seed a data folder that holds no images yet")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return seed(cfg, *ifEmpty, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(cfg Config, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Config: cfg}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "satmark is serving %s (data in %s). Press Ctrl+C to stop.\n", m.URL(), cfg.DataDir)
+	<-ctx.Done()
+	stop()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func seed(cfg Config, ifEmpty bool, stdout io.Writer) error {
+	ctx := context.Background()
+	m := &Main{Config: cfg}
+	defer m.Close()
+	if err := m.Open(); err != nil {
+		return err
+	}
+	if ifEmpty {
+		images, err := m.Store.Images(ctx)
+		if err != nil {
+			return err
+		}
+		if len(images) > 0 {
+			fmt.Fprintf(stdout, "%s already holds %d images; not seeding.\n", cfg.DataDir, len(images))
+			return nil
+		}
+	}
+	start := time.Now()
+	added, err := sampledata.Seed(ctx, m.Store, m.Library)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Seeded %d synthetic sample images into %s in %s.\n", added, cfg.DataDir, time.Since(start).Round(time.Millisecond))
+	return nil
+}
