@@ -26,6 +26,8 @@ const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
 const extent = [0, -height, width, 0];
 
+const DRAW_LABEL_KEY = 'satmark.drawLabel';
+
 const state = {
   labels: [],
   labelsById: new window.Map(),
@@ -401,7 +403,10 @@ async function start() {
     const [labels, anns] = await Promise.all([api('GET', '/api/v1/labels'), api('GET', `/api/v1/images/${imageId}/annotations`)]);
     state.labels = labels;
     for (const l of labels) state.labelsById.set(l.id, l);
-    labelOptions(document.getElementById('draw-label'), labels.find((l) => l.path.length > 1)?.id);
+    const drawLabel = document.getElementById('draw-label');
+    const remembered = localStorage.getItem(DRAW_LABEL_KEY);
+    labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
+    drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
     source.addFeatures(anns.map(featureFor));
     renderList();
     root.dataset.ready = 'true';
