@@ -81,7 +81,10 @@ func bmpHeader(head []byte) bool {
 }
 
 // Inspect reads the image header of the file at path and checks it against the limits
-// before any pixel is decoded. Errors wrap ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
+// before any pixel is decoded, and checks that the file is whole (a JPEG ends with its
+// end-of-image marker, a PNG with IEND, and so on), so a truncated upload is refused at
+// once; the pixels themselves are decoded later, when the pyramid is built. Errors wrap
+// ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
 func Inspect(path string, limits Limits) (Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -114,6 +117,9 @@ func Inspect(path string, limits Limits) (Info, error) {
 	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
 		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
 			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+	}
+	if err := checkComplete(f, st.Size(), mediaType); err != nil {
+		return Info{}, err
 	}
 	info := Info{MediaType: mediaType, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
 	if mediaType == "image/jpeg" {
@@ -194,4 +200,156 @@ func exifOrientation(tiff []byte) int {
 		}
 	}
 	return 1
+}
+
+// checkComplete looks for the end of the image where its format puts it, without decoding
+// anything: cheap, and enough to refuse a file cut short in transit.
+func checkComplete(f *os.File, size int64, mediaType string) error {
+	ok := true
+	var err error
+	switch mediaType {
+	case "image/jpeg":
+		// The end-of-image marker; some cameras append data after it (a motion photo's
+		// video), so look back from the end as far as it takes.
+		ok, err = containsFromEnd(f, size, []byte{0xFF, 0xD9})
+	case "image/png":
+		ok, err = containsFromEnd(f, size, []byte("IEND"))
+	case "image/gif":
+		tail := make([]byte, min(size, 4096))
+		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && err != io.EOF {
+			return err
+		}
+		trimmed := bytes.TrimRight(tail, "\x00")
+		ok = len(trimmed) > 0 && trimmed[len(trimmed)-1] == 0x3B
+	case "image/webp":
+		head := make([]byte, 8)
+		if _, err := f.ReadAt(head, 0); err != nil {
+			return err
+		}
+		ok = int64(binary.LittleEndian.Uint32(head[4:8]))+8 <= size
+	case "image/bmp":
+		head := make([]byte, 6)
+		if _, err := f.ReadAt(head, 0); err != nil {
+			return err
+		}
+		ok = int64(binary.LittleEndian.Uint32(head[2:6])) <= size
+	case "image/tiff":
+		ok = tiffDataInside(f, size)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the %s file is incomplete: it ends before the image does (was the upload cut short?): %w", mediaType, ErrCorrupt)
+	}
+	return nil
+}
+
+// containsFromEnd reports whether marker occurs in the file, reading backwards from the
+// end a chunk at a time (a complete file has it near the end, so this is usually one read).
+func containsFromEnd(f *os.File, size int64, marker []byte) (bool, error) {
+	const chunk = 1 << 20
+	buf := make([]byte, chunk+len(marker))
+	for end := size; end > 0; end -= chunk {
+		start := max(0, end-chunk)
+		n := min(int64(len(buf)), size-start)
+		if _, err := f.ReadAt(buf[:n], start); err != nil && err != io.EOF {
+			return false, err
+		}
+		if bytes.Contains(buf[:n], marker) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// tiffDataInside checks that every strip or tile the first image directory points at
+// lies inside the file.
+func tiffDataInside(f *os.File, size int64) bool {
+	ifd, err := readTIFFDirectory(f, size)
+	if err != nil {
+		return false
+	}
+	offsets, counts := ifd[273], ifd[279] // StripOffsets, StripByteCounts
+	if len(offsets) == 0 {
+		offsets, counts = ifd[324], ifd[325] // TileOffsets, TileByteCounts
+	}
+	if len(offsets) == 0 || len(offsets) != len(counts) {
+		return false
+	}
+	for i := range offsets {
+		if offsets[i]+counts[i] > uint64(size) {
+			return false
+		}
+	}
+	return true
+}
+
+// readTIFFDirectory reads the integer values of the tags of a TIFF's first image
+// directory (SHORT, LONG and LONG8 values; others are skipped).
+func readTIFFDirectory(f io.ReaderAt, size int64) (map[uint16][]uint64, error) {
+	head := make([]byte, 8)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return nil, err
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if string(head[:2]) == "MM" {
+		bo = binary.BigEndian
+	}
+	off := int64(bo.Uint32(head[4:8]))
+	if off < 8 || off+2 > size {
+		return nil, fmt.Errorf("bad directory offset")
+	}
+	nb := make([]byte, 2)
+	if _, err := f.ReadAt(nb, off); err != nil {
+		return nil, err
+	}
+	n := int(bo.Uint16(nb))
+	entries := make([]byte, 12*n)
+	if _, err := f.ReadAt(entries, off+2); err != nil {
+		return nil, err
+	}
+	tags := map[uint16][]uint64{}
+	for i := 0; i < n; i++ {
+		e := entries[12*i:]
+		tag, typ, count := bo.Uint16(e), bo.Uint16(e[2:]), int64(bo.Uint32(e[4:]))
+		var width int64
+		switch typ {
+		case 3:
+			width = 2
+		case 4:
+			width = 4
+		case 16:
+			width = 8
+		default:
+			continue
+		}
+		if count <= 0 || count > 1<<24 {
+			continue
+		}
+		data := e[8:12]
+		if count*width > 4 {
+			at := int64(bo.Uint32(e[8:]))
+			if at+count*width > size {
+				return nil, fmt.Errorf("tag %d points outside the file", tag)
+			}
+			data = make([]byte, count*width)
+			if _, err := f.ReadAt(data, at); err != nil {
+				return nil, err
+			}
+		}
+		vals := make([]uint64, count)
+		for j := range vals {
+			switch width {
+			case 2:
+				vals[j] = uint64(bo.Uint16(data[2*j:]))
+			case 4:
+				vals[j] = uint64(bo.Uint32(data[4*j:]))
+			case 8:
+				vals[j] = bo.Uint64(data[8*j:])
+			}
+		}
+		tags[tag] = vals
+	}
+	return tags, nil
 }

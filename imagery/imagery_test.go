@@ -2,6 +2,7 @@ package imagery_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -142,20 +143,6 @@ func receive(t *testing.T, lib *imagery.Library, data []byte) *imagery.Upload {
 	return u
 }
 
-func decodeFile(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	return img
-}
-
 // near reports whether c is within tol of want on every channel.
 func near(c color.Color, want color.NRGBA, tol int) bool {
 	n := color.NRGBAModel.Convert(c).(color.NRGBA)
@@ -166,6 +153,32 @@ func near(c color.Color, want color.NRGBA, tol int) bool {
 		return int(b - a)
 	}
 	return d(n.R, want.R) <= tol && d(n.G, want.G) <= tol && d(n.B, want.B) <= tol
+}
+
+// built places the upload, builds its pyramid and returns the image as the pyramid shows
+// it at full resolution (a lossless render of full/max).
+func built(t *testing.T, lib *imagery.Library, u *imagery.Upload, info imagery.Info) image.Image {
+	t.Helper()
+	if _, err := lib.Place(u); err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	if err := lib.BuildPyramid(context.Background(), u.SHA256, info, nil); err != nil {
+		t.Fatalf("build pyramid: %v", err)
+	}
+	r, err := imagery.ParseIIIF("full", "max", "0", "default.png", info.Width, info.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lib.Render(context.Background(), u.SHA256, info, r)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	defer out.File.Close()
+	img, _, err := image.Decode(out.File)
+	if err != nil {
+		t.Fatalf("decode render: %v", err)
+	}
+	return img
 }
 
 func entries(t *testing.T, dir string) []string {
@@ -245,14 +258,11 @@ func TestInspectFormats(t *testing.T) {
 			}
 			lib, _ := openLibrary(t, imagery.DefaultLimits)
 			u := receive(t, lib, tt.data)
-			if err := lib.Derive(u, info); err != nil {
-				t.Fatalf("derive: %v", err)
-			}
-			display := decodeFile(t, lib.DisplayPath(u.SHA256))
+			display := built(t, lib, u, info)
 			if b := display.Bounds(); b.Dx() != tt.wantW || b.Dy() != tt.wantH {
-				t.Errorf("got display %d×%d, want %d×%d", b.Dx(), b.Dy(), tt.wantW, tt.wantH)
+				t.Errorf("got pyramid image %d×%d, want %d×%d", b.Dx(), b.Dy(), tt.wantW, tt.wantH)
 			}
-			// The display is a JPEG (and GIF has a palette): compare with a tolerance.
+			// Tiles are JPEGs (and GIF has a palette): compare with a tolerance.
 			if c := display.At(1, 1); !near(c, red, 40) {
 				t.Errorf("got top-left pixel %v, want about %v", c, red)
 			}
@@ -343,36 +353,91 @@ func truncatedJPEG(t *testing.T, full []byte) []byte {
 	return full[:sos+(len(full)-sos)/2]
 }
 
-func TestTruncatedJPEGPassesInspectButNotDerive(t *testing.T) {
+func TestTruncatedJPEGIsRefusedByInspect(t *testing.T) {
 	data := truncatedJPEG(t, encode(t, "jpeg", scene(64, 32)))
 	lib, _ := openLibrary(t, imagery.DefaultLimits)
 	u := receive(t, lib, data)
-	info, err := lib.Inspect(u)
-	if err != nil {
-		t.Fatalf("inspect: got %v, want the header to pass", err)
-	}
-	if info.Width != 64 || info.Height != 32 {
-		t.Errorf("got %d×%d, want 64×32", info.Width, info.Height)
-	}
-	err = lib.Derive(u, info)
+	_, err := lib.Inspect(u)
 	if !errors.Is(err, imagery.ErrCorrupt) {
-		t.Fatalf("derive: got %v, want ErrCorrupt", err)
-	}
-	if _, err := os.Stat(filepath.Dir(lib.ThumbnailPath(u.SHA256))); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("got %v for the derived folder, want it absent", err)
+		t.Fatalf("inspect: got %v, want ErrCorrupt", err)
 	}
 }
 
-func TestDeriveRejectsHeaderThatDisagreesWithPixels(t *testing.T) {
+func TestIncompleteFilesAreRefusedByInspect(t *testing.T) {
+	img := scene(64, 32)
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"nok, PNG without IEND", func() []byte { b := encode(t, "png", img); return b[:len(b)-12] }()},
+		{"nok, GIF without its trailer", func() []byte { b := encode(t, "gif", img); return b[:len(b)-1] }()},
+		{"nok, BMP shorter than its header says", func() []byte { b := encode(t, "bmp", img); return b[:len(b)-100] }()},
+		{"nok, TIFF whose strips run past the end", func() []byte { b := encode(t, "tiff", img); return b[:len(b)*3/4] }()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := imagery.Inspect(writeFile(t, "upload.bin", tt.data), imagery.DefaultLimits)
+			if !errors.Is(err, imagery.ErrCorrupt) {
+				t.Fatalf("got %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// corruptScanJPEG keeps a JPEG's header and end marker but scrambles the middle of its
+// entropy-coded data, so only decoding the pixels can tell.
+func corruptScanJPEG(t *testing.T, full []byte) []byte {
+	t.Helper()
+	sos := bytes.Index(full, []byte{0xFF, 0xDA})
+	if sos < 0 {
+		t.Fatalf("no start of scan in the JPEG")
+	}
+	out := append([]byte(nil), full...)
+	for i := sos + 20; i < len(out)-4; i++ {
+		out[i] = 0xFF // marker prefixes everywhere: not a valid scan
+		i++
+		out[i] = 0xC4
+	}
+	return out
+}
+
+func TestBuildFailsOnCorruptPixelsAndLeavesNothing(t *testing.T) {
+	data := corruptScanJPEG(t, encode(t, "jpeg", scene(640, 320)))
+	lib, root := openLibrary(t, imagery.DefaultLimits)
+	u := receive(t, lib, data)
+	info, err := lib.Inspect(u)
+	if err != nil {
+		t.Fatalf("inspect: got %v, want the header and end marker to pass", err)
+	}
+	if _, err := lib.Place(u); err != nil {
+		t.Fatal(err)
+	}
+	err = lib.BuildPyramid(context.Background(), u.SHA256, info, nil)
+	if !errors.Is(err, imagery.ErrCorrupt) {
+		t.Fatalf("build: got %v, want ErrCorrupt", err)
+	}
+	if _, err := lib.Pyramid(u.SHA256); !errors.Is(err, imagery.ErrNoPyramid) {
+		t.Errorf("pyramid after a failed build: got %v, want ErrNoPyramid", err)
+	}
+	derived := filepath.Join(root, "derived", u.SHA256[:2], u.SHA256)
+	if left, _ := os.ReadDir(derived); len(left) != 0 {
+		t.Errorf("left behind in %s: %v", derived, left)
+	}
+}
+
+func TestBuildRejectsHeaderThatDisagreesWithPixels(t *testing.T) {
 	data := encode(t, "png", scene(64, 32))
 	lib, _ := openLibrary(t, imagery.DefaultLimits)
 	u := receive(t, lib, data)
-	err := lib.Derive(u, imagery.Info{MediaType: "image/png", Width: 32, Height: 64, Orientation: 1})
+	if _, err := lib.Place(u); err != nil {
+		t.Fatal(err)
+	}
+	err := lib.BuildPyramid(context.Background(), u.SHA256, imagery.Info{MediaType: "image/png", Width: 32, Height: 64, Orientation: 1}, nil)
 	if !errors.Is(err, imagery.ErrCorrupt) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
 	}
-	if _, err := os.Stat(filepath.Dir(lib.ThumbnailPath(u.SHA256))); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("got %v for the derived folder, want it absent", err)
+	if _, err := lib.Pyramid(u.SHA256); !errors.Is(err, imagery.ErrNoPyramid) {
+		t.Errorf("pyramid after a failed build: got %v, want ErrNoPyramid", err)
 	}
 }
 
@@ -423,12 +488,9 @@ func TestExifOrientation(t *testing.T) {
 				if info != want {
 					t.Fatalf("got %+v, want %+v", info, want)
 				}
-				if err := lib.Derive(u, info); err != nil {
-					t.Fatalf("derive: %v", err)
-				}
-				display := decodeFile(t, lib.DisplayPath(u.SHA256))
+				display := built(t, lib, u, info)
 				if b := display.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
-					t.Fatalf("got display %d×%d, want %d×%d", b.Dx(), b.Dy(), wantW, wantH)
+					t.Fatalf("got pyramid image %d×%d, want %d×%d", b.Dx(), b.Dy(), wantW, wantH)
 				}
 				at := func(c corner) color.Color {
 					x, y := block/2, block/2
@@ -593,7 +655,7 @@ func TestPathsRefuseAnythingButASHA256(t *testing.T) {
 		for _, f := range []struct {
 			name string
 			fn   func(string) string
-		}{{"OriginalPath", lib.OriginalPath}, {"ThumbnailPath", lib.ThumbnailPath}, {"DisplayPath", lib.DisplayPath}} {
+		}{{"OriginalPath", lib.OriginalPath}, {"ThumbnailPath", lib.ThumbnailPath}} {
 			t.Run(tt.name+" "+f.name, func(t *testing.T) {
 				defer func() {
 					if recover() == nil {
@@ -609,7 +671,8 @@ func TestPathsRefuseAnythingButASHA256(t *testing.T) {
 	}
 }
 
-// stored receives, derives and places data, as an ingest would.
+// stored receives and places data and builds its pyramid, as an ingest and its build
+// would.
 func stored(t *testing.T, lib *imagery.Library, data []byte) (*imagery.Upload, imagery.Info) {
 	t.Helper()
 	u := receive(t, lib, data)
@@ -617,48 +680,8 @@ func stored(t *testing.T, lib *imagery.Library, data []byte) (*imagery.Upload, i
 	if err != nil {
 		t.Fatalf("inspect: %v", err)
 	}
-	if err := lib.Derive(u, info); err != nil {
-		t.Fatalf("derive: %v", err)
-	}
-	if _, err := lib.Place(u); err != nil {
-		t.Fatalf("place: %v", err)
-	}
+	built(t, lib, u, info)
 	return u, info
-}
-
-func TestEnsureDerivedRebuilds(t *testing.T) {
-	lib, _ := openLibrary(t, imagery.DefaultLimits)
-	u, info := stored(t, lib, encode(t, "png", scene(64, 32)))
-	for _, path := range []string{lib.ThumbnailPath(u.SHA256), lib.DisplayPath(u.SHA256)} {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			if err := os.Remove(path); err != nil {
-				t.Fatal(err)
-			}
-			if err := lib.EnsureDerived(u.SHA256, info); err != nil {
-				t.Fatalf("ensure derived: %v", err)
-			}
-			img := decodeFile(t, path)
-			if b := img.Bounds(); b.Dx() != 64 || b.Dy() != 32 {
-				t.Errorf("got rebuilt %d×%d, want 64×32", b.Dx(), b.Dy())
-			}
-			if c := img.At(block/2, block/2); !near(c, red, 40) {
-				t.Errorf("got top-left %v, want about %v", c, red)
-			}
-		})
-	}
-	t.Run("both gone", func(t *testing.T) {
-		if err := lib.RemoveDerived(u.SHA256); err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.EnsureDerived(u.SHA256, info); err != nil {
-			t.Fatalf("ensure derived: %v", err)
-		}
-		for _, path := range []string{lib.ThumbnailPath(u.SHA256), lib.DisplayPath(u.SHA256)} {
-			if _, err := os.Stat(path); err != nil {
-				t.Errorf("got %v, want %s rebuilt", err, path)
-			}
-		}
-	})
 }
 
 func TestRemove(t *testing.T) {
@@ -705,7 +728,7 @@ func TestOpenClearsLeftoverUploads(t *testing.T) {
 	}
 }
 
-func TestDeriveLargeImage(t *testing.T) {
+func TestPyramidOfAWideImage(t *testing.T) {
 	const w, h = 5000, 1000
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
@@ -718,32 +741,17 @@ func TestDeriveLargeImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	lib, _ := openLibrary(t, imagery.DefaultLimits)
-	u := receive(t, lib, b.Bytes())
-	info, err := lib.Inspect(u)
+	u, _ := stored(t, lib, b.Bytes())
+	m, err := lib.Pyramid(u.SHA256)
 	if err != nil {
-		t.Fatalf("inspect: %v", err)
+		t.Fatalf("pyramid: %v", err)
 	}
-	if err := lib.Derive(u, info); err != nil {
-		t.Fatalf("derive: %v", err)
+	if len(m.Levels) != 6 || m.Levels[5].Width != 157 || m.Levels[5].Height != 32 {
+		t.Errorf("got levels %+v, want 6 ending at 157×32", m.Levels)
 	}
-	tests := []struct {
-		path       string
-		wantLong   int
-		wantAspect float64
-	}{
-		{lib.DisplayPath(u.SHA256), imagery.DisplaySize, 5},
-		{lib.ThumbnailPath(u.SHA256), imagery.ThumbnailSize, 5},
-	}
-	for _, tt := range tests {
-		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			cfg := decodeConfig(t, tt.path)
-			if cfg.Width != tt.wantLong {
-				t.Errorf("got width %d, want %d", cfg.Width, tt.wantLong)
-			}
-			if aspect := float64(cfg.Width) / float64(cfg.Height); aspect < tt.wantAspect*0.99 || aspect > tt.wantAspect*1.01 {
-				t.Errorf("got %d×%d (aspect %.3f), want aspect %.1f", cfg.Width, cfg.Height, aspect, tt.wantAspect)
-			}
-		})
+	cfg := decodeConfig(t, lib.ThumbnailPath(u.SHA256))
+	if cfg.Width != imagery.ThumbnailSize || cfg.Height < 101 || cfg.Height > 103 {
+		t.Errorf("got thumbnail %d×%d, want 512×102", cfg.Width, cfg.Height)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package imagery keeps original image files byte for byte, addressed by their SHA-256,
-// reads them safely (headers and limits before pixels), and makes the derived files the
-// viewer needs: a thumbnail and a display rendition. Derived files can always be rebuilt
-// from the original.
+// reads them safely (headers and limits before pixels), cuts them into tile pyramids in
+// the layout of the IIIF Image API, and renders any IIIF region, size, rotation, quality
+// and format from the nearest pyramid level. Derived files can always be rebuilt from the
+// original.
 package imagery
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sync"
 
 	"github.com/disintegration/imaging"
@@ -28,42 +30,75 @@ type Limits struct {
 // DefaultLimits are 1 GiB and 400 megapixels.
 var DefaultLimits = Limits{MaxBytes: 1 << 30, MaxPixels: 400_000_000}
 
-// Sizes of the derived files, as the longest side in pixels.
-const (
-	ThumbnailSize = 512
-	DisplaySize   = 4096
-)
+// ThumbnailSize is the longest side of a thumbnail, in pixels.
+const ThumbnailSize = 512
+
+// Options configure a Library. Zero values take the defaults.
+type Options struct {
+	Limits            Limits
+	TileCacheBytes    int64 // tiles kept in memory; default 256 MiB
+	RenderCacheBytes  int64 // rendered IIIF images kept on disk; default 512 MiB
+	RenderConcurrency int   // IIIF renders at once; default the number of CPUs
+	RenderQueue       int   // renders that may wait for a turn before 503; default 4 × concurrency
+}
 
 // Library is the folder of originals and derived files:
 //
-//	originals/<sha256[0:2]>/<sha256>          the uploaded bytes, never changed
-//	derived/<sha256[0:2]>/<sha256>/thumb.jpg  a thumbnail, longest side 512 px
-//	derived/<sha256[0:2]>/<sha256>/display.jpg the image as displayed, longest side ≤ 4096 px
-//	tmp/                                      uploads being received
+//	originals/<sha256[0:2]>/<sha256>             the uploaded bytes, never changed
+//	derived/<sha256[0:2]>/<sha256>/pyramid/      tiles <k>/<row>_<col>.jpg, thumb.jpg, crc32.bin, manifest.json
+//	renders/                                     the IIIF render cache, least recently used out first
+//	tmp/                                         uploads being received
 type Library struct {
 	root   string
 	limits Limits
-	// Decoding a large image takes a lot of memory; do one at a time.
-	decode sync.Mutex
+
+	tiles      *tileCache
+	pyramidsMu sync.Mutex
+	pyramids   map[string]*pyramid
+	renders    *renderCache
+	renderSem  chan struct{}
+	waiting    chan struct{}
 }
 
-// Open prepares the library folders under root and clears uploads left over from a
-// previous run.
+// Open prepares the library folders under root with default caches.
 func Open(root string, limits Limits) (*Library, error) {
-	for _, d := range []string{"originals", "derived", "tmp"} {
+	return OpenWith(root, Options{Limits: limits})
+}
+
+// OpenWith prepares the library folders under root and clears uploads and half-built
+// pyramids left over from a previous run.
+func OpenWith(root string, opts Options) (*Library, error) {
+	for _, d := range []string{"originals", "derived", "tmp", "renders"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return nil, err
 		}
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(root, "tmp", "upload-*"))
-	for _, p := range leftovers {
-		os.Remove(p)
+	half, _ := filepath.Glob(filepath.Join(root, "derived", "*", "*", "pyramid.building"))
+	for _, p := range append(leftovers, half...) {
+		os.RemoveAll(p)
 	}
-	return &Library{root: root, limits: limits}, nil
+	if opts.TileCacheBytes == 0 {
+		opts.TileCacheBytes = 256 << 20
+	}
+	if opts.RenderCacheBytes == 0 {
+		opts.RenderCacheBytes = 512 << 20
+	}
+	if opts.RenderConcurrency <= 0 {
+		opts.RenderConcurrency = runtime.NumCPU()
+	}
+	if opts.RenderQueue <= 0 {
+		opts.RenderQueue = 4 * opts.RenderConcurrency
+	}
+	renders, err := openRenderCache(filepath.Join(root, "renders"), opts.RenderCacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &Library{
+		root: root, limits: opts.Limits, tiles: newTileCache(opts.TileCacheBytes), pyramids: map[string]*pyramid{},
+		renders: renders, renderSem: make(chan struct{}, opts.RenderConcurrency), waiting: make(chan struct{}, opts.RenderQueue),
+	}, nil
 }
-
-// Limits returns the limits the library enforces.
-func (l *Library) Limits() Limits { return l.limits }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -79,14 +114,9 @@ func (l *Library) derivedDir(sha string) string {
 	return filepath.Join(l.root, "derived", sha[:2], sha)
 }
 
-// ThumbnailPath and DisplayPath are where the derived files of an original live.
+// ThumbnailPath is where the thumbnail of an original lives, once its pyramid is built.
 func (l *Library) ThumbnailPath(sha string) string {
-	return filepath.Join(l.derivedDir(sha), "thumb.jpg")
-}
-
-// DisplayPath is where the display rendition lives.
-func (l *Library) DisplayPath(sha string) string {
-	return filepath.Join(l.derivedDir(sha), "display.jpg")
+	return filepath.Join(l.pyramidDir(sha), "thumb.jpg")
 }
 
 func mustSHA(sha string) {
@@ -133,48 +163,6 @@ func (u *Upload) Discard() { os.Remove(u.Path) }
 
 // Inspect reads the upload's header against the library's limits.
 func (l *Library) Inspect(u *Upload) (Info, error) { return Inspect(u.Path, l.limits) }
-
-// Derive decodes the upload's pixels (failing with ErrCorrupt if they cannot all be read)
-// and writes its thumbnail and display rendition. On error nothing is left behind.
-func (l *Library) Derive(u *Upload, info Info) error {
-	if err := l.derive(u.Path, u.SHA256, info); err != nil {
-		os.RemoveAll(l.derivedDir(u.SHA256))
-		return err
-	}
-	return nil
-}
-
-func (l *Library) derive(path, sha string, info Info) error {
-	l.decode.Lock()
-	defer l.decode.Unlock()
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return fmt.Errorf("cannot decode the image's pixels (%v): %w", err, ErrCorrupt)
-	}
-	// Scale first and orient the small result: orienting the full image would copy
-	// every pixel again.
-	display := image.Image(img)
-	if b := img.Bounds(); b.Dx() > DisplaySize || b.Dy() > DisplaySize {
-		display = imaging.Fit(img, DisplaySize, DisplaySize, imaging.Box)
-	}
-	display = orient(display, info.Orientation)
-	if b := display.Bounds(); img.Bounds().Dx() <= DisplaySize && img.Bounds().Dy() <= DisplaySize && (b.Dx() != info.Width || b.Dy() != info.Height) {
-		return fmt.Errorf("decoded %d×%d pixels but the header says %d×%d: %w", b.Dx(), b.Dy(), info.Width, info.Height, ErrCorrupt)
-	}
-	thumb := imaging.Fit(display, ThumbnailSize, ThumbnailSize, imaging.Lanczos)
-	if err := os.MkdirAll(l.derivedDir(sha), 0o755); err != nil {
-		return err
-	}
-	if err := writeJPEG(l.DisplayPath(sha), display, 88); err != nil {
-		return err
-	}
-	return writeJPEG(l.ThumbnailPath(sha), thumb, 85)
-}
 
 // orient applies an EXIF orientation so the image reads as it is meant to be displayed.
 func orient(img image.Image, orientation int) image.Image {
@@ -243,22 +231,9 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-// EnsureDerived rebuilds the thumbnail and display rendition of a stored original if
-// either is missing.
-func (l *Library) EnsureDerived(sha string, info Info) error {
-	_, errT := os.Stat(l.ThumbnailPath(sha))
-	_, errD := os.Stat(l.DisplayPath(sha))
-	if errT == nil && errD == nil {
-		return nil
-	}
-	if !errors.Is(errT, os.ErrNotExist) && errT != nil {
-		return errT
-	}
-	return l.derive(l.OriginalPath(sha), sha, info)
-}
-
 // Remove deletes an original and everything derived from it.
 func (l *Library) Remove(sha string) error {
+	l.forgetPyramid(sha)
 	err := os.Remove(l.OriginalPath(sha))
 	if errors.Is(err, os.ErrNotExist) {
 		err = nil
@@ -266,7 +241,13 @@ func (l *Library) Remove(sha string) error {
 	return errors.Join(err, os.RemoveAll(l.derivedDir(sha)))
 }
 
-// RemoveDerived deletes the derived files of an original, leaving the original alone.
-func (l *Library) RemoveDerived(sha string) error {
-	return os.RemoveAll(l.derivedDir(sha))
+// forgetPyramid drops what is held in memory about an image's pyramid.
+func (l *Library) forgetPyramid(sha string) {
+	l.pyramidsMu.Lock()
+	delete(l.pyramids, sha)
+	l.pyramidsMu.Unlock()
+	l.tiles.forget(sha)
 }
+
+// Limits returns the limits the library enforces.
+func (l *Library) Limits() Limits { return l.limits }
