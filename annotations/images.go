@@ -44,12 +44,24 @@ type Image struct {
 	LocationName    string    `json:"location_name"`
 	PublisherMarkup bool      `json:"publisher_markup"`
 	GSD             *float64  `json:"gsd_m,omitempty"`
+	Pyramid         Progress  `json:"pyramid"` // the tile pyramid's build, which deep zoom waits for
 	Source          Source    `json:"source"`
 	AnnotationCount int       `json:"annotation_count"`
 	CreatedBy       string    `json:"created_by"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
 }
+
+// Progress is where a background job on an image stands.
+type Progress struct {
+	State    string  `json:"state"` // queued, running, done or failed
+	Progress float64 `json:"progress"`
+	Error    string  `json:"error,omitempty"`
+	Attempts int     `json:"attempts"`
+}
+
+// Ready reports whether the job is done.
+func (p Progress) Ready() bool { return p.State == JobDone }
 
 // Provenance is what an analyst records about where an image came from. The JSON names
 // are the upload form's field names. In an update, nil fields are left as they are; the
@@ -174,8 +186,8 @@ func str(p *string) string {
 	return *p
 }
 
-// CreateImage stores a new image and, unless in.SourceID names an existing release, its
-// source. When an image with the same SHA-256 is already stored it returns that image and
+// CreateImage stores a new image, queues the build of its tile pyramid and, unless
+// in.SourceID names an existing release, creates its source. When an image with the same SHA-256 is already stored it returns that image and
 // created == false, and place is not called.
 //
 // place puts the original file where it belongs; it runs inside the transaction, after the
@@ -243,6 +255,9 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 		}
 		return Image{}, false, fmt.Errorf("insert image: %w", err)
 	}
+	if err := s.insertJob(ctx, tx, id, JobPyramid); err != nil {
+		return Image{}, false, fmt.Errorf("queue pyramid: %w", err)
+	}
 	undo, err := place()
 	if err != nil {
 		return Image{}, false, err
@@ -258,7 +273,11 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_size, i.width, i.height, i.orientation,
 	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
 	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
-	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id)`
+	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id),
+	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0)`
+
+// imageFrom joins an image with its release and its pyramid job.
+const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -270,7 +289,7 @@ func scanImage(row scanner) (Image, error) {
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
-		&img.AnnotationCount)
+		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts)
 	if err != nil {
 		return Image{}, err
 	}
@@ -279,7 +298,7 @@ func scanImage(row scanner) (Image, error) {
 }
 
 func (s *Store) imageWhere(ctx context.Context, q querier, where string, arg any) (Image, error) {
-	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+` FROM images i JOIN sources s ON s.id = i.source_id WHERE `+where, arg))
+	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("image: %w", ErrNotFound)
 	}
@@ -305,7 +324,7 @@ func (s *Store) ImageBySHA256(ctx context.Context, sha string) (Image, error) {
 
 // Images returns every image, newest first, with its annotation count.
 func (s *Store) Images(ctx context.Context) ([]Image, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+` FROM images i JOIN sources s ON s.id = i.source_id ORDER BY i.created_at DESC, i.id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+imageFrom+` ORDER BY i.created_at DESC, i.id`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
-// Package ingest brings an image into satmark: it checks the received file, decodes it
-// once to make the derived files, and stores the original with its provenance, so that
-// there is never a row without its file nor a file without its row. The upload handler
-// and the sample-data seeder both come through here.
+// Package ingest brings images into satmark: it checks a received file and stores the
+// original with its provenance, so that there is never a row without its file nor a file
+// without its row, and it builds every image's tile pyramid in the background (Builder).
+// The upload handler and the sample-data seeder both come through here.
 package ingest
 
 import (
@@ -13,10 +13,12 @@ import (
 )
 
 // Image stores the received upload u as an image described by in (its provenance,
-// release, file name and actor; the file facts are filled in here). The provenance is
-// checked before any pixel is decoded. When the same bytes are already stored it
-// returns that image with created == false. The upload's temporary file is the caller's
-// to discard; after a successful first store it has moved to its content address.
+// release, file name and actor; the file facts are filled in here) and queues the build
+// of its pyramid. The provenance, the header and the file's completeness are checked
+// before anything is stored; pixels are decoded only by the pyramid build. When the same
+// bytes are already stored it returns that image with created == false. The upload's
+// temporary file is the caller's to discard; after a successful first store it has moved
+// to its content address.
 func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, u *imagery.Upload, in annotations.NewImage) (img annotations.Image, created bool, err error) {
 	if err := in.Provenance.Normalize(); err != nil {
 		return annotations.Image{}, false, err
@@ -37,19 +39,7 @@ func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, 
 	} else if !errors.Is(err, annotations.ErrNotFound) {
 		return annotations.Image{}, false, err
 	}
-	if err := lib.Derive(u, info); err != nil {
-		return annotations.Image{}, false, err
-	}
 	in.SHA256, in.ByteSize, in.MediaType = u.SHA256, u.Size, info.MediaType
 	in.Width, in.Height, in.Orientation = info.Width, info.Height, info.Orientation
-	img, created, err = store.CreateImage(ctx, in, func() (func(), error) { return lib.Place(u) })
-	if err != nil {
-		// Another request may have stored the same bytes meanwhile; its derived files
-		// are the same files, so only remove them when no image owns them.
-		if _, lookupErr := store.ImageBySHA256(ctx, u.SHA256); lookupErr != nil {
-			lib.RemoveDerived(u.SHA256)
-		}
-		return annotations.Image{}, false, err
-	}
-	return img, created, nil
+	return store.CreateImage(ctx, in, func() (func(), error) { return lib.Place(u) })
 }

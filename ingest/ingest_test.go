@@ -150,10 +150,8 @@ func TestImageStoresANewImage(t *testing.T) {
 	if err != nil || !bytes.Equal(original, data) {
 		t.Errorf("got original of %d bytes (%v), want the %d bytes uploaded", len(original), err, len(data))
 	}
-	for _, p := range []string{e.lib.ThumbnailPath(u.SHA256), e.lib.DisplayPath(u.SHA256)} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("got %v, want %s", err, p)
-		}
+	if img.Pyramid.State != annotations.JobQueued {
+		t.Errorf("got pyramid %+v, want its build queued with the image", img.Pyramid)
 	}
 	if left := files(t, filepath.Join(e.root, "tmp")); len(left) != 0 {
 		t.Errorf("got %v in tmp, want the upload moved to its address", left)
@@ -229,7 +227,7 @@ func TestImageRejects(t *testing.T) {
 			wantField: "source_id",
 		},
 		{
-			name:    "nok, truncated JPEG",
+			name:    "nok, truncated JPEG (refused before anything is stored)",
 			data:    func(t *testing.T) []byte { return truncated(t, jpegOf(t, 96, 64)) },
 			wantErr: imagery.ErrCorrupt,
 		},

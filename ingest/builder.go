@@ -1,0 +1,134 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+)
+
+// Builder builds the tile pyramids of stored images, a bounded number at a time, from the
+// persisted job queue: progress is recorded as it goes, failures with their cause (and
+// can be retried), and builds interrupted by a stop are queued again at the next start.
+type Builder struct {
+	store       *annotations.Store
+	lib         *imagery.Library
+	concurrency int
+	log         *slog.Logger
+	wake        chan struct{}
+}
+
+// NewBuilder returns a builder running at most concurrency builds at once (at least 1).
+func NewBuilder(store *annotations.Store, lib *imagery.Library, concurrency int, log *slog.Logger) *Builder {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Builder{store: store, lib: lib, concurrency: max(1, concurrency), log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the builder that a job was queued.
+func (b *Builder) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run queues again the jobs a previous process left running, then builds until ctx ends.
+// A build stopped by ctx is queued again, not failed.
+func (b *Builder) Run(ctx context.Context) {
+	if n, err := b.store.RequeueInterrupted(ctx); err != nil {
+		b.log.Error("requeue interrupted pyramid builds", "err", err)
+	} else if n > 0 {
+		b.log.Info("resuming interrupted pyramid builds", "count", n)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < b.concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.work(ctx, false)
+		}()
+	}
+	wg.Wait()
+}
+
+// Drain builds every queued pyramid, one at a time, and returns when none is left (or
+// ctx ends). It is how `satmark seed` leaves the sample data ready to view.
+func (b *Builder) Drain(ctx context.Context) {
+	b.work(ctx, true)
+}
+
+func (b *Builder) work(ctx context.Context, untilEmpty bool) {
+	idle := time.NewTicker(5 * time.Second)
+	defer idle.Stop()
+	for ctx.Err() == nil {
+		job, err := b.store.ClaimJob(ctx, annotations.JobPyramid)
+		if errors.Is(err, annotations.ErrNotFound) {
+			if untilEmpty {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-b.wake:
+			case <-idle.C:
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log.Error("claim pyramid job", "err", err)
+			}
+			continue
+		}
+		b.build(ctx, job)
+	}
+}
+
+func (b *Builder) build(ctx context.Context, job annotations.Job) {
+	img, err := b.store.Image(ctx, job.ImageID)
+	if err != nil {
+		return // deleted meanwhile: its job went with it
+	}
+	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
+	start := time.Now()
+	// The pyramid's encoders report from several goroutines; record at most four times a
+	// second, never going backwards.
+	var mu sync.Mutex
+	var last time.Time
+	recorded := 0
+	progress := func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); done > recorded && (now.Sub(last) > 250*time.Millisecond || done == total) {
+			last, recorded = now, done
+			b.store.SetJobProgress(context.WithoutCancel(ctx), job.ID, float64(done)/float64(total))
+		}
+	}
+	err = b.lib.BuildPyramid(ctx, img.SHA256, info, progress)
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case ctx.Err() != nil:
+		if _, err := b.store.RequeueJob(bg, img.ID, annotations.JobPyramid); err != nil {
+			b.log.Error("requeue stopped pyramid build", "image", img.ID, "err", err)
+		}
+	case err != nil:
+		b.log.Warn("pyramid build failed", "image", img.ID, "err", err)
+		if err := b.store.FailJob(bg, job.ID, err.Error()); err != nil && !errors.Is(err, annotations.ErrNotFound) {
+			b.log.Error("record pyramid failure", "image", img.ID, "err", err)
+		}
+	default:
+		if err := b.store.FinishJob(bg, job.ID); errors.Is(err, annotations.ErrNotFound) {
+			b.lib.RemovePyramid(img.SHA256) // the image was deleted while we built
+			return
+		} else if err != nil {
+			b.log.Error("record pyramid done", "image", img.ID, "err", err)
+			return
+		}
+		b.log.Info("pyramid built", "image", img.ID, "width", img.Width, "height", img.Height, "seconds", time.Since(start).Seconds())
+	}
+}
