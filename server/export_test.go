@@ -260,6 +260,7 @@ func TestSampleDataThroughTheAPI(t *testing.T) {
 	if added != 2 {
 		t.Fatalf("Seed added %d images, want 2", added)
 	}
+	ts.buildPyramids(t)
 	var total, vessels int
 	if err := ts.store.DB().QueryRow(`SELECT COUNT(*), COALESCE(SUM(l.name IN ('vessel', 'landing ship', 'frigate', 'cargo ship')), 0)
 		FROM annotations a JOIN labels l ON l.id = a.label_id`).Scan(&total, &vessels); err != nil {

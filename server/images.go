@@ -102,6 +102,7 @@ func (s *Server) createImage(c echo.Context) error {
 	if !created {
 		return c.JSON(http.StatusOK, img)
 	}
+	s.wakeBuilder()
 	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
 	return c.JSON(http.StatusCreated, img)
@@ -225,6 +226,7 @@ func (s *Server) deleteImage(c echo.Context) error {
 	if img, err = s.store.DeleteImage(c.Request().Context(), actor, img.ID); err != nil {
 		return err
 	}
+	s.forgetImage(img.ID)
 	// The row is gone; a file left behind by a failure here is only disk space.
 	if err := s.library.Remove(img.SHA256); err != nil {
 		s.log.Error("removing files of deleted image", "id", img.ID, "sha256", img.SHA256, "err", err)
@@ -254,27 +256,62 @@ func downloadName(img annotations.Image) string {
 	return img.SHA256 + ext
 }
 
+// getThumbnail serves the thumbnail made with the image's pyramid (or, if that file went
+// missing, renders one from the pyramid). Until the pyramid is built it answers 503.
 func (s *Server) getThumbnail(c echo.Context) error {
-	return s.serveDerived(c, s.library.ThumbnailPath, "thumb")
-}
-
-func (s *Server) getDisplay(c echo.Context) error {
-	return s.serveDerived(c, s.library.DisplayPath, "display")
-}
-
-// serveDerived serves a derived file, rebuilding it from the original if it went missing.
-func (s *Server) serveDerived(c echo.Context, path func(string) string, kind string) error {
 	img, err := s.imageParam(c)
 	if err != nil {
 		return err
 	}
-	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
-	if err := s.library.EnsureDerived(img.SHA256, info); err != nil {
+	if !img.Pyramid.Ready() {
+		return notReady(img.Pyramid)
+	}
+	if _, err := s.library.Pyramid(img.SHA256); errors.Is(err, imagery.ErrNoPyramid) {
+		return s.lostPyramid(c, img.ID, img.SHA256)
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	path := s.library.ThumbnailPath(img.SHA256)
+	if _, err := os.Stat(path); err == nil {
+		c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")
+		return serveFile(c, path, `"`+img.SHA256[:32]+`-thumb"`)
+	}
+	r, err := imagery.ParseIIIF("full", "!512,512", "0", "default.jpg", img.Width, img.Height)
+	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")
-	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
-	return serveFile(c, path(img.SHA256), `"`+img.SHA256+"-"+kind+`"`)
+	out, err := s.library.Render(c.Request().Context(), img.SHA256, infoOf(img), r)
+	if err != nil {
+		return err
+	}
+	defer out.File.Close()
+	c.Response().Header().Set(echo.HeaderContentType, out.MediaType)
+	return serveOpenFile(c, out.File, out.ETag)
+}
+
+func infoOf(img annotations.Image) imagery.Info {
+	return imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
+}
+
+// rebuildPyramid queues the image's pyramid to be built again: after a failure, or to
+// replace damaged tiles wholesale.
+func (s *Server) rebuildPyramid(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	job, err := s.store.RetryJob(c.Request().Context(), img.ID, annotations.JobPyramid)
+	if err != nil {
+		return err
+	}
+	s.forgetImage(img.ID)
+	s.wakeBuilder()
+	return c.JSON(http.StatusAccepted, job)
+}
+
+func (s *Server) wakeBuilder() {
+	if s.opts.Builder != nil {
+		s.opts.Builder.Wake()
+	}
 }
 
 // serveFile serves a file with a strong ETag, answering conditional requests with 304.
@@ -284,6 +321,10 @@ func serveFile(c echo.Context, path, etag string) error {
 		return err
 	}
 	defer f.Close()
+	return serveOpenFile(c, f, etag)
+}
+
+func serveOpenFile(c echo.Context, f *os.File, etag string) error {
 	st, err := f.Stat()
 	if err != nil {
 		return err

@@ -2,16 +2,24 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -146,6 +154,11 @@ func TestUploadSniffsTheFormat(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != tc.mediaType || !bytes.Equal(rec.Body.Bytes(), tc.data) {
 				t.Errorf("original served as %q (%d bytes), want %s and the uploaded bytes", ct, rec.Body.Len(), tc.mediaType)
 			}
+			// Every accepted format can be cut into a pyramid: its pixels decode.
+			ts.buildPyramids(t)
+			if p := ts.pyramidState(t, img.ID); p.State != annotations.JobDone {
+				t.Fatalf("pyramid = %+v, want done", p)
+			}
 			rec = ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil)
 			wantStatus(t, rec, http.StatusOK)
 			if cfg := decodeJPEGConfig(t, rec); cfg.Width != 64 || cfg.Height != 48 {
@@ -157,10 +170,19 @@ func TestUploadSniffsTheFormat(t *testing.T) {
 
 func TestUploadByteLimitBoundary(t *testing.T) {
 	ts := newTestServer(t, smallLimits) // 1 MiB
-	// A PNG padded after its IEND chunk: decoders stop at IEND, the limit counts every byte.
+	// A PNG padded with a private ancillary chunk, which decoders skip: the limit
+	// counts every byte.
 	padded := func(size, seed int) []byte {
 		b := pngBytes(t, 64, 48, seed)
-		return append(b, make([]byte, size-len(b))...)
+		iend := b[len(b)-12:]
+		pad := make([]byte, 4+size-len(b)-12)
+		copy(pad, "paDd")
+		var out []byte
+		out = append(out, b[:len(b)-12]...)
+		out = binary.BigEndian.AppendUint32(out, uint32(len(pad)-4))
+		out = append(out, pad...)
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(pad))
+		return append(out, iend...)
 	}
 	img := ts.mustUpload(t, filePart("exact.png", padded(1<<20, 9)))
 	if img.ByteSize != 1<<20 {
@@ -237,7 +259,11 @@ func TestUploadRejectsBadInput(t *testing.T) {
 		{name: "nok, empty file", parts: []part{filePart("empty.png", nil)},
 			status: 415, code: "unsupported_media", field: "file"},
 		{name: "nok, truncated JPEG", parts: []part{filePart("cut.jpg", jpg[:len(jpg)/2])},
-			status: 422, code: "corrupt_image", field: "file", words: []string{"decode"}},
+			status: 422, code: "corrupt_image", field: "file", words: []string{"incomplete"}},
+		{name: "nok, JPEG cut just before its end marker", parts: []part{filePart("cut.jpg", jpg[:len(jpg)-2])},
+			status: 422, code: "corrupt_image", field: "file", words: []string{"incomplete"}},
+		{name: "nok, PNG cut before IEND", parts: []part{filePart("cut.png", okPNG[:len(okPNG)-12])},
+			status: 422, code: "corrupt_image", field: "file", words: []string{"incomplete"}},
 		{name: "nok, JPEG header only", parts: []part{filePart("cut.jpg", jpg[:len(jpg)-len(jpg)/8*7])},
 			status: 422, code: "corrupt_image", field: "file"},
 		{name: "nok, header declares 100000×100000 px", parts: []part{filePart("bomb.png", pngHeaderOnly(100000, 100000))},
@@ -416,12 +442,19 @@ func TestEXIFOrientationDefinesPixelSpace(t *testing.T) {
 	if img.Width != 48 || img.Height != 64 || img.Orientation != 6 {
 		t.Fatalf("image is %d×%d with orientation %d, want 48×64 with orientation 6", img.Width, img.Height, img.Orientation)
 	}
-	for _, kind := range []string{"thumbnail", "display"} {
-		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/"+kind, nil)
+	ts.buildPyramids(t)
+	for _, target := range []string{"/api/v1/images/" + img.ID + "/thumbnail", "/iiif/3/" + img.ID + "/full/max/0/default.jpg",
+		"/iiif/3/" + img.ID + "/full/max/0/default.png"} {
+		rec := ts.do(t, http.MethodGet, target, nil)
 		wantStatus(t, rec, http.StatusOK)
-		if cfg := decodeJPEGConfig(t, rec); cfg.Width != 48 || cfg.Height != 64 {
-			t.Errorf("%s is %d×%d, want 48×64 (oriented)", kind, cfg.Width, cfg.Height)
+		if cfg, _, err := image.DecodeConfig(rec.Body); err != nil || cfg.Width != 48 || cfg.Height != 64 {
+			t.Errorf("%s is %d×%d (err %v), want 48×64 (oriented)", target, cfg.Width, cfg.Height, err)
 		}
+	}
+	var info struct{ Width, Height int }
+	decode(t, ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/info.json", nil), &info)
+	if info.Width != 48 || info.Height != 64 {
+		t.Errorf("info.json says %d×%d, want 48×64 (oriented)", info.Width, info.Height)
 	}
 	tests := []struct {
 		name   string
@@ -559,10 +592,15 @@ func TestDeleteImage(t *testing.T) {
 	ts := newTestServer(t, smallLimits)
 	keep := ts.newImage(t, 50)
 	img := ts.newImage(t, 51)
+	ts.buildPyramids(t)
 	ann := ts.createAnnotation(t, img.ID, `{"label": "frigate", "shape": "point", "geometry": {"type": "Point", "coordinates": [3, 4]}}`)
 	if _, err := os.Stat(ts.lib.OriginalPath(img.SHA256)); err != nil {
 		t.Fatalf("original missing before delete: %v", err)
 	}
+	// The image service has seen the image, so it knows it.
+	wantStatus(t, ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/full/max/0/default.jpg", nil), http.StatusOK)
+	// Both images are 64×48: their pyramids have the same files.
+	keptDerived := len(ts.snapshot(t).Derived) / 2
 
 	rec := ts.do(t, http.MethodDelete, "/api/v1/images/"+img.ID, nil, "X-Satmark-Actor", "reviewer")
 	wantStatus(t, rec, http.StatusNoContent)
@@ -574,12 +612,23 @@ func TestDeleteImage(t *testing.T) {
 		t.Errorf("original still on disk after delete (stat: %v)", err)
 	}
 	s := ts.snapshot(t)
-	if s.Images != 1 || s.Annotations != 0 || s.Sources != 1 || len(s.Originals) != 1 || len(s.Derived) != 2 {
-		t.Errorf("after delete: %+v; want 1 image, 0 annotations, 1 source, 1 original, 2 derived files", s)
+	if s.Images != 1 || s.Annotations != 0 || s.Sources != 1 || len(s.Originals) != 1 || len(s.Derived) != keptDerived {
+		t.Errorf("after delete: %+v; want 1 image, 0 annotations, 1 source, 1 original, %d derived files", s, keptDerived)
 	}
 	if s.Originals[0] != keep.SHA256[:2]+"/"+keep.SHA256 {
 		t.Errorf("originals = %v, want only the kept image's", s.Originals)
 	}
+	for _, f := range s.Derived {
+		if !strings.HasPrefix(f, keep.SHA256[:2]+"/"+keep.SHA256+"/pyramid/") {
+			t.Errorf("derived file %s left behind; want only the kept image's pyramid", f)
+		}
+	}
+	for _, target := range []string{"/iiif/3/" + img.ID + "/info.json", "/iiif/3/" + img.ID + "/full/max/0/default.jpg"} {
+		if rec := ts.do(t, http.MethodGet, target, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s after delete: status %d, want 404", target, rec.Code)
+		}
+	}
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil), 404, "not_found", "")
 
 	rec = ts.do(t, http.MethodGet, "/api/v1/annotations/"+ann.ID+"/history", nil)
 	wantStatus(t, rec, http.StatusOK)
@@ -660,76 +709,301 @@ func TestGetOriginal(t *testing.T) {
 	}
 }
 
-func TestDerivedFiles(t *testing.T) {
+// TestThumbnailComesWithThePyramid: a thumbnail is made with the image's pyramid, so it
+// is 503 until the build, then a JPEG of at most 512 px; if its file goes missing it is
+// rendered again from the pyramid.
+func TestThumbnailComesWithThePyramid(t *testing.T) {
 	ts := newTestServer(t, imagery.Limits{MaxBytes: 16 << 20, MaxPixels: 50_000_000})
 	small := ts.newImage(t, 70)
 	wide := ts.mustUpload(t, filePart("wide.png", pngBytes(t, 1200, 600, 71)))
+	for _, img := range []annotations.Image{small, wide} {
+		if img.Pyramid.State != annotations.JobQueued {
+			t.Errorf("upload answered pyramid %+v, want queued", img.Pyramid)
+		}
+		if p := ts.pyramidState(t, img.ID); p.State != annotations.JobQueued || p.Progress != 0 {
+			t.Errorf("pyramid before the build = %+v, want queued at 0", p)
+		}
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil)
+		wantError(t, rec, http.StatusServiceUnavailable, "not_ready", "", "tiles")
+		if rec.Header().Get("Retry-After") == "" {
+			t.Errorf("503 before the build has no Retry-After header")
+		}
+		for _, h := range []string{"Cache-Control", "ETag"} {
+			if v := rec.Header().Get(h); v != "" {
+				t.Errorf("503 carries %s: %q", h, v)
+			}
+		}
+	}
+
+	ts.buildPyramids(t)
+
 	tests := []struct {
 		name         string
 		img          annotations.Image
-		kind         string
-		path         func(string) string
 		wantW, wantH int
 	}{
-		{"ok, thumbnail of a small image keeps its size", small, "thumbnail", ts.lib.ThumbnailPath, 64, 48},
-		{"ok, display of a small image keeps its size", small, "display", ts.lib.DisplayPath, 64, 48},
-		{"ok, thumbnail of a wide image is 512 px wide", wide, "thumbnail", ts.lib.ThumbnailPath, 512, 256},
-		{"ok, display of a wide image keeps its size", wide, "display", ts.lib.DisplayPath, 1200, 600},
+		{"ok, thumbnail of a small image keeps its size", small, 64, 48},
+		{"ok, thumbnail of a wide image is 512 px wide", wide, 512, 256},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			target := "/api/v1/images/" + tc.img.ID + "/" + tc.kind
-			check := func() string {
+			if p := ts.pyramidState(t, tc.img.ID); p.State != annotations.JobDone || p.Progress != 1 || p.Error != "" {
+				t.Fatalf("pyramid after the build = %+v, want done at 1 without error", p)
+			}
+			target := "/api/v1/images/" + tc.img.ID + "/thumbnail"
+			check := func() (string, image.Image) {
 				t.Helper()
 				rec := ts.do(t, http.MethodGet, target, nil)
 				wantStatus(t, rec, http.StatusOK)
-				if cfg := decodeJPEGConfig(t, rec); cfg.Width != tc.wantW || cfg.Height != tc.wantH {
-					t.Errorf("%s is %d×%d, want %d×%d", tc.kind, cfg.Width, cfg.Height, tc.wantW, tc.wantH)
+				if ct := rec.Header().Get("Content-Type"); ct != "image/jpeg" {
+					t.Errorf("Content-Type = %q, want image/jpeg", ct)
 				}
-				return rec.Header().Get("ETag")
+				got, err := jpeg.Decode(bytes.NewReader(rec.Body.Bytes()))
+				if err != nil {
+					t.Fatalf("thumbnail is not a JPEG: %v", err)
+				}
+				if b := got.Bounds(); b.Dx() != tc.wantW || b.Dy() != tc.wantH {
+					t.Errorf("thumbnail is %d×%d, want %d×%d", b.Dx(), b.Dy(), tc.wantW, tc.wantH)
+				}
+				etag := rec.Header().Get("ETag")
+				if etag == "" {
+					t.Fatalf("no ETag")
+				}
+				wantStatus(t, ts.do(t, http.MethodGet, target, nil, "If-None-Match", etag), http.StatusNotModified)
+				return etag, got
 			}
-			etag := check()
-			if etag == "" {
-				t.Fatalf("no ETag")
-			}
-			wantStatus(t, ts.do(t, http.MethodGet, target, nil, "If-None-Match", etag), http.StatusNotModified)
+			_, first := check()
 
-			// A derived file that went missing is made again from the original.
-			if err := os.Remove(tc.path(tc.img.SHA256)); err != nil {
+			// A thumbnail that went missing is rendered again from the pyramid.
+			if err := os.Remove(ts.lib.ThumbnailPath(tc.img.SHA256)); err != nil {
 				t.Fatal(err)
 			}
-			check()
-			if _, err := os.Stat(tc.path(tc.img.SHA256)); err != nil {
-				t.Errorf("%s was not rebuilt on disk: %v", tc.kind, err)
+			_, again := check()
+			// The two are resampled differently (the sharp edges of the test picture show
+			// it), but they are the same picture: another one differs by some 60 levels.
+			if mean := meanAbsDiff(first, again); mean > 16 {
+				t.Errorf("re-rendered thumbnail differs from the first by %.1f levels on average, want ≤ 16", mean)
 			}
 		})
 	}
-	for _, kind := range []string{"thumbnail", "display"} {
-		wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/img_aaaaaaaaaaaa/"+kind, nil), 404, "not_found", "")
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/img_aaaaaaaaaaaa/thumbnail", nil), 404, "not_found", "")
+}
+
+// meanAbsDiff is the mean absolute difference of the RGB channels of two images of the
+// same size, in 8-bit levels.
+func meanAbsDiff(a, b image.Image) float64 {
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Dx() != bb.Dx() || ab.Dy() != bb.Dy() {
+		return math.Inf(1)
+	}
+	var sum, n float64
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			p, q := rgb8(a.At(ab.Min.X+x, ab.Min.Y+y)), rgb8(b.At(bb.Min.X+x, bb.Min.Y+y))
+			for c := 0; c < 3; c++ {
+				sum += math.Abs(float64(p[c]) - float64(q[c]))
+				n++
+			}
+		}
+	}
+	return sum / n
+}
+
+// rgb8 is a colour as 8-bit red, green and blue.
+func rgb8(c color.Color) [3]uint8 {
+	r, g, b, _ := c.RGBA()
+	return [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)}
+}
+
+// TestPyramidStateAndRebuild: the image JSON follows the build (queued, running, done);
+// POST .../pyramid queues it again (202) unless it is already queued or running (409),
+// and meanwhile the image service and the thumbnail answer 503.
+func TestPyramidStateAndRebuild(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 90)
+	ctx := context.Background()
+	rebuild := "/api/v1/images/" + img.ID + "/pyramid"
+	tile := "/iiif/3/" + img.ID + "/full/max/0/default.jpg"
+
+	wantError(t, ts.do(t, http.MethodPost, rebuild, nil), http.StatusConflict, "conflict", "", "queued")
+
+	// The builder takes the job: it is running.
+	if _, err := ts.store.ClaimJob(ctx, annotations.JobPyramid); err != nil {
+		t.Fatalf("ClaimJob: %v", err)
+	}
+	if p := ts.pyramidState(t, img.ID); p.State != annotations.JobRunning {
+		t.Errorf("pyramid = %+v, want running", p)
+	}
+	wantError(t, ts.do(t, http.MethodPost, rebuild, nil), http.StatusConflict, "conflict", "", "running")
+	rec := ts.do(t, http.MethodGet, tile, nil)
+	wantIIIFError(t, rec, http.StatusServiceUnavailable, "running")
+	// The builder was stopped mid-way, which puts the job back in the queue.
+	if _, err := ts.store.RequeueJob(ctx, img.ID, annotations.JobPyramid); err != nil {
+		t.Fatalf("RequeueJob: %v", err)
+	}
+
+	ts.buildPyramids(t)
+	if p := ts.pyramidState(t, img.ID); p.State != annotations.JobDone || p.Progress != 1 {
+		t.Fatalf("pyramid = %+v, want done", p)
+	}
+	wantStatus(t, ts.do(t, http.MethodGet, tile, nil), http.StatusOK)
+
+	rec = ts.do(t, http.MethodPost, rebuild, nil)
+	wantStatus(t, rec, http.StatusAccepted)
+	var job annotations.Job
+	decode(t, rec, &job)
+	if job.ImageID != img.ID || job.Kind != annotations.JobPyramid || job.State != annotations.JobQueued {
+		t.Errorf("POST answered job %+v, want the image's pyramid job, queued", job)
+	}
+	if p := ts.pyramidState(t, img.ID); p.State != annotations.JobQueued {
+		t.Errorf("pyramid after POST = %+v, want queued", p)
+	}
+	wantIIIFError(t, ts.do(t, http.MethodGet, tile, nil), http.StatusServiceUnavailable, "queued")
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil), http.StatusServiceUnavailable, "not_ready", "")
+	wantError(t, ts.do(t, http.MethodPost, rebuild, nil), http.StatusConflict, "conflict", "", "queued")
+
+	ts.buildPyramids(t)
+	if p := ts.pyramidState(t, img.ID); p.State != annotations.JobDone {
+		t.Fatalf("pyramid after the rebuild = %+v, want done", p)
+	}
+	wantStatus(t, ts.do(t, http.MethodGet, tile, nil), http.StatusOK)
+	wantStatus(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil), http.StatusOK)
+
+	for _, id := range []string{"img_aaaaaaaaaaaa", "nope", img.SHA256} {
+		wantError(t, ts.do(t, http.MethodPost, "/api/v1/images/"+id+"/pyramid", nil), http.StatusNotFound, "not_found", "")
 	}
 }
 
-func TestMissingOriginalIsAServerErrorThatLeaksNothing(t *testing.T) {
-	ts := newTestServer(t, smallLimits)
-	img := ts.newImage(t, 80)
-	// Someone removed files from the data folder by hand.
-	if err := ts.lib.Remove(img.SHA256); err != nil {
-		t.Fatal(err)
+// corruptPNG is a PNG whose header and IEND are whole but whose pixel data is not: the
+// zlib stream inside IDAT is damaged (and the chunk's CRC made to match, so only the
+// pixels are wrong).
+func corruptPNG(t *testing.T, w, h, seed int) []byte {
+	t.Helper()
+	b := pngBytes(t, w, h, seed)
+	at := bytes.Index(b, []byte("IDAT"))
+	if at < 4 {
+		t.Fatal("no IDAT chunk")
 	}
-	for _, kind := range []string{"original", "thumbnail", "display"} {
-		t.Run(kind, func(t *testing.T) {
-			rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/"+kind, nil)
-			wantError(t, rec, http.StatusInternalServerError, "internal", "")
-			for _, h := range []string{"Content-Disposition", "Cache-Control", "ETag"} {
-				if v := rec.Header().Get(h); v != "" {
-					t.Errorf("the error carries %s: %q, meant for the file it could not send", h, v)
+	n := int(binary.BigEndian.Uint32(b[at-4:]))
+	data := b[at+4 : at+4+n]
+	for i := n / 3; i < n/3+64 && i < n-8; i++ {
+		data[i] ^= 0x5A
+	}
+	binary.BigEndian.PutUint32(b[at+4+n:], crc32.ChecksumIEEE(b[at:at+4+n]))
+	return b
+}
+
+// garbledJPEG is a JPEG with garbage, including bytes that read as a marker, in the
+// middle of its scan data; its header and its end-of-image marker are intact.
+func garbledJPEG(t *testing.T, w, h, seed int) []byte {
+	t.Helper()
+	b := jpegBytes(t, w, h, seed)
+	sos := bytes.Index(b, []byte{0xFF, 0xDA})
+	if sos < 0 {
+		t.Fatal("no start of scan")
+	}
+	copy(b[sos+(len(b)-sos)/2:], []byte{0xFF, 0xFF, 0xFF, 0xFF, 0x13, 0x57, 0x9B, 0xDF})
+	return b
+}
+
+// TestCorruptPixelsFailThePyramid: a file whose header and end marker are fine is
+// accepted at upload; when its pixels cannot be decoded the build fails with the cause,
+// which the image JSON, the thumbnail and the image service all report.
+func TestCorruptPixelsFailThePyramid(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	tests := []struct {
+		name     string
+		filename string
+		data     []byte
+	}{
+		{"nok, PNG with a damaged zlib stream", "scene.png", corruptPNG(t, 300, 200, 91)},
+		{"nok, JPEG with garbage in its scan data", "scene.jpg", garbledJPEG(t, 300, 200, 92)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := ts.mustUpload(t, filePart(tc.filename, tc.data))
+			ts.buildPyramids(t)
+			p := ts.pyramidState(t, img.ID)
+			if p.State != annotations.JobFailed || p.Error == "" || p.Attempts != 1 {
+				t.Fatalf("pyramid = %+v, want failed with its cause after 1 attempt", p)
+			}
+			if !strings.Contains(strings.ToLower(p.Error), "corrupt") {
+				t.Errorf("pyramid error = %q, want it to say the image is corrupt", p.Error)
+			}
+			for _, f := range ts.files(t, "derived") {
+				if strings.Contains(f, img.SHA256) {
+					t.Errorf("the failed build left %s behind", f)
 				}
 			}
-			for _, secret := range []string{ts.dir, img.SHA256, "no such file"} {
-				if strings.Contains(rec.Body.String(), secret) {
-					t.Errorf("500 body shows %q: %s", secret, rec.Body)
-				}
+			// A failed build is not temporary: 500 with the cause, and no Retry-After.
+			rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil)
+			wantError(t, rec, http.StatusInternalServerError, "pyramid_failed", "", p.Error)
+			if ra := rec.Header().Get("Retry-After"); ra != "" {
+				t.Errorf("Retry-After = %q on a failed build, want none", ra)
+			}
+			base := "/iiif/3/" + img.ID
+			for _, target := range []string{base + "/info.json", base + "/full/max/0/default.jpg", base + "/0,0,256,200/256,200/0/default.jpg",
+				base + "/full/pct:50/90/gray.png"} {
+				wantIIIFError(t, ts.do(t, http.MethodGet, target, nil), http.StatusInternalServerError, p.Error)
+			}
+			// A retry is allowed, and fails the same way.
+			wantStatus(t, ts.do(t, http.MethodPost, "/api/v1/images/"+img.ID+"/pyramid", nil), http.StatusAccepted)
+			ts.buildPyramids(t)
+			if again := ts.pyramidState(t, img.ID); again.State != annotations.JobFailed || again.Attempts != 2 || again.Error != p.Error {
+				t.Errorf("pyramid after a retry = %+v, want failed again after 2 attempts with %q", again, p.Error)
 			}
 		})
 	}
+}
+
+// TestMissingFilesAreServerErrorsThatLeakNothing: files removed from the data folder by
+// hand are the server's problem (5xx), and the answer shows neither paths nor hashes.
+func TestMissingFilesAreServerErrorsThatLeakNothing(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 80)
+	ts.buildPyramids(t)
+	// Someone removed the original and one tile by hand; the rest of the pyramid is there.
+	if err := os.Remove(ts.lib.OriginalPath(img.SHA256)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(ts.dir, "derived", img.SHA256[:2], img.SHA256, "pyramid", "0", "0_0.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	noLeak := func(t *testing.T, rec *httptest.ResponseRecorder) {
+		t.Helper()
+		for _, h := range []string{"Content-Disposition", "Cache-Control", "ETag", "Link"} {
+			if v := rec.Header().Get(h); v != "" {
+				t.Errorf("the error carries %s: %q, meant for the file it could not send", h, v)
+			}
+		}
+		for _, secret := range []string{ts.dir, img.SHA256, "no such file"} {
+			if strings.Contains(rec.Body.String(), secret) {
+				t.Errorf("error body shows %q: %s", secret, rec.Body)
+			}
+		}
+	}
+	t.Run("nok, original", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/original", nil)
+		wantError(t, rec, http.StatusInternalServerError, "internal", "")
+		noLeak(t, rec)
+	})
+	t.Run("ok, thumbnail still comes from the pyramid", func(t *testing.T) {
+		wantStatus(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil), http.StatusOK)
+	})
+	t.Run("nok, tile that can no longer be rebuilt", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/full/max/0/default.jpg", nil)
+		wantIIIFError(t, rec, http.StatusInternalServerError)
+		noLeak(t, rec)
+	})
+	// Now everything derived goes too.
+	if err := ts.lib.Remove(img.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("nok, thumbnail without its pyramid is a server error", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/thumbnail", nil)
+		if rec.Code < 500 {
+			t.Errorf("status = %d, want a server error", rec.Code)
+		}
+		noLeak(t, rec)
+	})
 }

@@ -30,6 +30,11 @@ func TestPages(t *testing.T) {
 	ts.createAnnotation(t, img.ID, `{"label": "frigate", "shape": "point", "geometry": {"type": "Point", "coordinates": [1, 1]}}`)
 
 	body = wantHTML(t, ts, "/")
+	if !strings.Contains(body, "waiting to prepare tiles") || strings.Contains(body, "/api/v1/images/"+img.ID+"/thumbnail") {
+		t.Errorf("gallery does not say the image's tiles are waiting, or links a thumbnail that is not there yet")
+	}
+	ts.buildPyramids(t)
+	body = wantHTML(t, ts, "/")
 	for _, want := range []string{"1 image,", "1 annotation", "Landing ships at Vladivostok", "/images/" + img.ID,
 		"/api/v1/images/" + img.ID + "/thumbnail", "vessel › landing ship", "2024-10-18"} {
 		if !strings.Contains(body, want) {
@@ -124,6 +129,7 @@ func TestStaticFiles(t *testing.T) {
 func TestPathTricksNeverReachFiles(t *testing.T) {
 	ts := newTestServer(t, smallLimits)
 	img := ts.newImage(t, 310)
+	ts.buildPyramids(t) // so that the image service serves it
 	ann := ts.createAnnotation(t, img.ID, `{"label": "frigate", "shape": "point", "geometry": {"type": "Point", "coordinates": [1, 1]}}`)
 	passwd, _ := os.ReadFile("/etc/passwd")
 	firstLine, _, _ := strings.Cut(string(passwd), "\n")
@@ -149,7 +155,10 @@ func TestPathTricksNeverReachFiles(t *testing.T) {
 		{http.MethodDelete, "/api/v1/images/%s", ""},
 		{http.MethodGet, "/api/v1/images/%s/original", ""},
 		{http.MethodGet, "/api/v1/images/%s/thumbnail", ""},
-		{http.MethodGet, "/api/v1/images/%s/display", ""},
+		{http.MethodPost, "/api/v1/images/%s/pyramid", ""},
+		{http.MethodGet, "/iiif/3/%s", ""},
+		{http.MethodGet, "/iiif/3/%s/info.json", ""},
+		{http.MethodGet, "/iiif/3/%s/full/max/0/default.jpg", ""},
 		{http.MethodGet, "/api/v1/images/%s/annotations", ""},
 		{http.MethodPost, "/api/v1/images/%s/annotations", `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [1, 1]}}`},
 		{http.MethodGet, "/api/v1/images/%s/annotations.geojson", ""},

@@ -18,6 +18,10 @@ func (s *Server) routes() {
 	dist, _ := fs.Sub(s.assets, "dist")
 	e.GET("/static/*", s.static(dist))
 
+	// The IIIF Image API 3.0 service: info.json, tiles and renders of every image.
+	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
+		"/iiif/3/*", s.iiif)
+
 	api := e.Group("/api/v1")
 
 	// Images and where they came from.
@@ -28,7 +32,7 @@ func (s *Server) routes() {
 	api.DELETE("/images/:id", s.deleteImage)
 	api.GET("/images/:id/original", s.getOriginal)
 	api.GET("/images/:id/thumbnail", s.getThumbnail)
-	api.GET("/images/:id/display", s.getDisplay)
+	api.POST("/images/:id/pyramid", s.rebuildPyramid)
 	api.GET("/sources", s.listSources)
 
 	// The label taxonomy.

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/ingest"
 )
 
 // Options configure a Server.
@@ -29,6 +32,15 @@ type Options struct {
 	// (header X-Satmark-Actor). Accounts replace this later.
 	DefaultActor string
 	Logger       *slog.Logger
+	// PublicURL is the scheme and host clients reach satmark at (e.g.
+	// https://satmark.example.org), for the ids in IIIF info.json; by default the
+	// request's own.
+	PublicURL string
+	// Builder builds tile pyramids; it is woken when an upload or a retry queues one.
+	Builder *ingest.Builder
+	// HotTileBytes bounds the tile responses kept ready in memory (default 128 MiB;
+	// negative turns them off).
+	HotTileBytes int64
 }
 
 // Server serves satmark over HTTP. It implements http.Handler.
@@ -40,6 +52,8 @@ type Server struct {
 	opts      Options
 	log       *slog.Logger
 	echo      *echo.Echo
+	iiifCache iiifImages
+	hot       hotTiles
 }
 
 // New builds the server over a store and an image library. assets holds the front end:
@@ -55,7 +69,11 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
+	if opts.HotTileBytes == 0 {
+		opts.HotTileBytes = 128 << 20
+	}
 	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger}
+	s.hot.max = opts.HotTileBytes
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -64,6 +82,8 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 		return err
 	}}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		// Tiles are too many to log one by one; their failures reach handleError.
+		Skipper:   func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, iiifPrefix) },
 		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
@@ -82,8 +102,14 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	return s, nil
 }
 
-// ServeHTTP makes Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP makes Server an http.Handler. Tiles served before are answered straight from
+// memory; everything else goes through the router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, iiifPrefix) && s.hot.serve(w, r) {
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 // apiError is an error with its HTTP status, for problems the server itself detects.
 type apiError struct {
@@ -93,6 +119,8 @@ type apiError struct {
 	Message string
 	// Current is shown beside a 412 so the client can offer the other version.
 	Current any
+	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
+	RetryAfter int
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -108,6 +136,9 @@ func notFound(what string) error {
 // classify maps an error to what the client is told.
 func classify(err error) *apiError {
 	var ae *apiError
+	var later *retryLater
+	var failed *pyramidFailed
+	var ie *imagery.IIIFError
 	var ve *annotations.ValidationError
 	var stale *annotations.StaleVersionError
 	var he *echo.HTTPError
@@ -115,6 +146,21 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &failed):
+		return &apiError{Status: http.StatusInternalServerError, Code: "pyramid_failed", Message: failed.Error()}
+	case errors.Is(err, context.Canceled):
+		// The client went away while its request waited; nobody reads this answer.
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "canceled", Message: "the request was cancelled"}
+	case errors.As(err, &later):
+		return &apiError{Status: later.Status, Code: "not_ready", Message: later.Message, RetryAfter: later.seconds}
+	case errors.As(err, &ie):
+		retry := 0
+		if ie.Status == http.StatusServiceUnavailable {
+			retry = 1
+		}
+		return &apiError{Status: ie.Status, Code: strings.ToLower(strings.ReplaceAll(http.StatusText(ie.Status), " ", "_")), Message: ie.Message, RetryAfter: retry}
+	case errors.Is(err, imagery.ErrNoPyramid):
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: "the image's tiles are not ready yet", RetryAfter: 3}
 	case errors.As(err, &ve):
 		if ve.Malformed {
 			return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: ve.Field, Message: ve.Error()}
@@ -153,17 +199,33 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	ae := classify(err)
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable && ae.Code != "pyramid_failed" {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	// A handler may have described the response it meant to send (a download's type,
 	// name and year-long caching) before failing; none of that is true of the error.
 	h := c.Response().Header()
-	for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition, "Cache-Control", "ETag", echo.HeaderLastModified} {
+	for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition, "Cache-Control", "ETag", echo.HeaderLastModified, "Link"} {
 		h.Del(k)
+	}
+	if ae.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	if strings.HasPrefix(c.Request().URL.Path, iiifPrefix) {
+		// Echo's router refuses the methods the image service is not routed for (TRACE,
+		// PROPFIND, …) before the service sees them: say what it allows, with CORS.
+		h["Access-Control-Allow-Origin"] = hdrAllowOrigin
+		if ae.Status == http.StatusMethodNotAllowed {
+			h.Set("Allow", "GET, HEAD, OPTIONS")
+		}
 	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(ae.Status)
+		return
+	}
+	if strings.HasPrefix(c.Request().URL.Path, iiifPrefix) {
+		// The image API's errors are human-readable text, as its specification suggests.
+		c.String(ae.Status, ae.Message+"\n")
 		return
 	}
 	if !strings.HasPrefix(c.Request().URL.Path, "/api/") && strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
@@ -218,5 +280,19 @@ var templateFuncs = template.FuncMap{
 		}
 		return many
 	},
-	"join": strings.Join,
+	"join":        strings.Join,
+	"pyramidText": pyramidText,
+}
+
+// pyramidText says where an image's pyramid build stands, for the gallery.
+func pyramidText(p annotations.Progress) string {
+	switch p.State {
+	case annotations.JobQueued:
+		return "waiting to prepare tiles…"
+	case annotations.JobRunning:
+		return fmt.Sprintf("preparing tiles: %.0f%%", 100*p.Progress)
+	case annotations.JobFailed:
+		return "tiles failed: " + p.Error
+	}
+	return ""
 }

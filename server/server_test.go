@@ -27,6 +27,7 @@ import (
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/ingest"
 	"github.com/satmark/satmark/sampledata"
 	"github.com/satmark/satmark/server"
 )
@@ -37,10 +38,11 @@ var smallLimits = imagery.Limits{MaxBytes: 1 << 20, MaxPixels: 50_000_000}
 
 // testServer is the whole server over a temp-file store and image library.
 type testServer struct {
-	srv   *server.Server
-	store *annotations.Store
-	lib   *imagery.Library
-	dir   string // the data folder
+	srv     *server.Server
+	store   *annotations.Store
+	lib     *imagery.Library
+	builder *ingest.Builder
+	dir     string // the data folder
 }
 
 // newTestServer builds the server as satmark serve does, over a new data folder with the
@@ -52,6 +54,13 @@ func newTestServer(t *testing.T, limits imagery.Limits) *testServer {
 
 func newTestServerWithAssets(t *testing.T, limits imagery.Limits, assets fs.FS) *testServer {
 	t.Helper()
+	return newTestServerWithOptions(t, imagery.Options{Limits: limits}, assets)
+}
+
+// newTestServerWithOptions builds the server over a library opened with opts (its caches
+// and render limits), in a new data folder.
+func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := annotations.Open(filepath.Join(dir, "satmark.db"))
 	if err != nil {
@@ -62,20 +71,44 @@ func newTestServerWithAssets(t *testing.T, limits imagery.Limits, assets fs.FS) 
 			t.Errorf("closing the store: %v", err)
 		}
 	})
-	lib, err := imagery.Open(dir, limits)
+	lib, err := imagery.OpenWith(dir, opts)
 	if err != nil {
-		t.Fatalf("imagery.Open: %v", err)
+		t.Fatalf("imagery.OpenWith: %v", err)
 	}
 	if err := sampledata.SeedTaxonomy(context.Background(), store); err != nil {
 		t.Fatalf("SeedTaxonomy: %v", err)
 	}
 	// Errors the server logs are part of what a test may want to see when it fails.
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.New(store, lib, assets, server.Options{DefaultActor: "tester", Logger: logger})
+	// The builder is not started: tests build queued pyramids when they choose to, with
+	// buildPyramids, so they can also look at an image whose pyramid is not built yet.
+	builder := ingest.NewBuilder(store, lib, 1, logger)
+	hot := int64(0)
+	if opts.TileCacheBytes < 0 { // a test that wants every tile read from disk
+		hot = -1
+	}
+	srv, err := server.New(store, lib, assets, server.Options{DefaultActor: "tester", Logger: logger, Builder: builder, HotTileBytes: hot})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	return &testServer{srv: srv, store: store, lib: lib, dir: dir}
+	return &testServer{srv: srv, store: store, lib: lib, builder: builder, dir: dir}
+}
+
+// buildPyramids builds every queued pyramid, as the background builder would, and returns
+// when none is left.
+func (ts *testServer) buildPyramids(t *testing.T) {
+	t.Helper()
+	ts.builder.Drain(context.Background())
+}
+
+// pyramidState is the pyramid build of an image as the API reports it.
+func (ts *testServer) pyramidState(t *testing.T, id string) annotations.Progress {
+	t.Helper()
+	rec := ts.do(t, http.MethodGet, "/api/v1/images/"+id, nil)
+	wantStatus(t, rec, http.StatusOK)
+	var img annotations.Image
+	decode(t, rec, &img)
+	return img.Pyramid
 }
 
 // testWriter sends log lines to t.Log.

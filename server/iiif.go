@@ -1,0 +1,349 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+)
+
+// The IIIF Image API 3.0 service, level 2, at /iiif/3/{image id}: info.json, the base URI
+// redirect, tiles straight from the pyramid and every other request rendered from the
+// nearest pyramid level (see imagery.ParseIIIF and imagery.Library.Render).
+
+const (
+	iiifPrefix     = "/iiif/3/"
+	iiifContext    = "http://iiif.io/api/image/3/context.json"
+	iiifProfileURI = "http://iiif.io/api/image/3/level2.json"
+	iiifLDType     = `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`
+	immutable      = "public, max-age=31536000, immutable"
+)
+
+var (
+	hdrAllowOrigin  = []string{"*"}
+	hdrImmutable    = []string{immutable}
+	hdrProfileLink  = `<` + iiifProfileURI + `>;rel="profile"`
+	hdrExposeHeader = []string{"Link, ETag"}
+)
+
+// iiifImage is what the IIIF service needs to know of an image whose pyramid is built.
+// Those facts never change, so they are kept in memory (and dropped when the image is
+// deleted).
+type iiifImage struct {
+	id      string
+	sha     string
+	info    imagery.Info
+	license string
+}
+
+type iiifImages struct {
+	mu sync.RWMutex
+	m  map[string]*iiifImage
+}
+
+func (c *iiifImages) get(id string) *iiifImage {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[id]
+}
+
+func (c *iiifImages) put(img *iiifImage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*iiifImage{}
+	}
+	c.m[img.id] = img
+}
+
+// forgetImage drops what the IIIF service keeps in memory about an image, when it is
+// deleted or its pyramid is built again.
+func (s *Server) forgetImage(id string) {
+	s.iiifCache.forget(id)
+	s.hot.forget(id)
+}
+
+func (c *iiifImages) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
+
+// iiifLookup finds the image; ready is false while its pyramid is not built, and then
+// pending says how far the build has come.
+func (s *Server) iiifLookup(c echo.Context, id string) (img *iiifImage, ready bool, pending annotations.Progress, err error) {
+	if img := s.iiifCache.get(id); img != nil {
+		return img, true, annotations.Progress{}, nil
+	}
+	if !annotations.ValidID(id) {
+		return nil, false, pending, &imagery.IIIFError{Status: http.StatusNotFound, Message: "no image with identifier " + strconv.Quote(id)}
+	}
+	row, err := s.store.Image(c.Request().Context(), id)
+	if errors.Is(err, annotations.ErrNotFound) {
+		return nil, false, pending, &imagery.IIIFError{Status: http.StatusNotFound, Message: "no image with identifier " + strconv.Quote(id)}
+	}
+	if err != nil {
+		return nil, false, pending, err
+	}
+	img = &iiifImage{id: row.ID, sha: row.SHA256, license: row.Source.License,
+		info: imagery.Info{MediaType: row.MediaType, Width: row.Width, Height: row.Height, Orientation: row.Orientation}}
+	if !row.Pyramid.Ready() {
+		return img, false, row.Pyramid, nil
+	}
+	s.iiifCache.put(img)
+	return img, true, row.Pyramid, nil
+}
+
+// notReady is the answer to an image request while the pyramid is being built.
+// A failed build is not temporary (nothing will change until someone builds again), so
+// it is a 500 with its cause rather than a 503 that invites retries.
+func notReady(p annotations.Progress) error {
+	if p.State == annotations.JobFailed {
+		return &pyramidFailed{cause: p.Error}
+	}
+	msg := fmt.Sprintf("the image's tiles are being prepared (%s, %.0f%%); try again shortly", p.State, 100*p.Progress)
+	return &retryLater{IIIFError: imagery.IIIFError{Status: http.StatusServiceUnavailable, Message: msg}, seconds: 3}
+}
+
+// pyramidFailed is the answer for an image whose pyramid could not be built.
+type pyramidFailed struct{ cause string }
+
+func (e *pyramidFailed) Error() string {
+	return "the image's tiles could not be prepared: " + e.cause + " (POST /api/v1/images/{id}/pyramid builds them again)"
+}
+
+// lostPyramid handles a pyramid the database calls built but the disk no longer has:
+// it is queued to be built again, and meanwhile the image is not ready.
+func (s *Server) lostPyramid(c echo.Context, imageID, sha string) error {
+	s.log.Warn("pyramid files missing; building again", "image", imageID, "sha256", sha)
+	s.forgetImage(imageID)
+	job, err := s.store.RequeueJob(c.Request().Context(), imageID, annotations.JobPyramid)
+	if err != nil {
+		return err
+	}
+	s.wakeBuilder()
+	return notReady(annotations.Progress{State: job.State})
+}
+
+// retryLater is a 503 with a Retry-After header.
+type retryLater struct {
+	imagery.IIIFError
+	seconds int
+}
+
+func (s *Server) baseURL(c echo.Context) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimSuffix(s.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.Request().TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request().Host
+}
+
+// iiif routes every request under /iiif/3/ by its path segments.
+func (s *Server) iiif(c echo.Context) error {
+	h := c.Response().Header()
+	h["Access-Control-Allow-Origin"] = hdrAllowOrigin
+	h["Access-Control-Expose-Headers"] = hdrExposeHeader
+	req := c.Request()
+	switch req.Method {
+	case http.MethodOptions:
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+		if want := req.Header.Get("Access-Control-Request-Headers"); want != "" {
+			h.Set("Access-Control-Allow-Headers", want)
+		}
+		h.Set("Access-Control-Max-Age", "86400")
+		return c.NoContent(http.StatusNoContent)
+	case http.MethodGet, http.MethodHead:
+	default:
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		return &imagery.IIIFError{Status: http.StatusMethodNotAllowed, Message: "the image service answers GET, HEAD and OPTIONS"}
+	}
+	// Split the path as it was sent, then decode each segment: an encoded slash (%2F)
+	// belongs to the identifier, as the specification says, and never separates segments.
+	var parts []string
+	for _, p := range strings.Split(strings.TrimPrefix(req.URL.EscapedPath(), iiifPrefix), "/") {
+		seg, err := url.PathUnescape(p)
+		if err != nil {
+			return &imagery.IIIFError{Status: http.StatusBadRequest, Message: "the path is not percent-encoded correctly"}
+		}
+		parts = append(parts, seg)
+	}
+	img, ready, pending, err := s.iiifLookup(c, parts[0])
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(c) + iiifPrefix + img.id
+	switch {
+	case len(parts) == 1:
+		return c.Redirect(http.StatusSeeOther, base+"/info.json")
+	case len(parts) == 2 && parts[1] == "info.json":
+		if !ready {
+			return notReady(pending)
+		}
+		return s.iiifInfo(c, img, base)
+	case len(parts) != 5:
+		return &imagery.IIIFError{Status: http.StatusBadRequest,
+			Message: "not an image request: use " + base + "/{region}/{size}/{rotation}/{quality}.{format} or " + base + "/info.json"}
+	}
+	r, err := imagery.ParseIIIF(parts[1], parts[2], parts[3], parts[4], img.info.Width, img.info.Height)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		return notReady(pending)
+	}
+	h.Set("Link", hdrProfileLink+`, <`+base+"/"+r.Canonical()+`>;rel="canonical"`)
+	h["Cache-Control"] = hdrImmutable
+	m, err := s.library.Pyramid(img.sha)
+	if errors.Is(err, imagery.ErrNoPyramid) {
+		return s.lostPyramid(c, img.id, img.sha)
+	}
+	if err != nil {
+		return err
+	}
+	if k, row, col, ok := r.Tile(m); ok {
+		etag := `"` + img.sha[:16] + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(row) + "-" + strconv.Itoa(col) + `"`
+		h["Etag"] = []string{etag}
+		if req.Header.Get("If-None-Match") == etag {
+			return c.NoContent(http.StatusNotModified)
+		}
+		data, err := s.library.Tile(img.sha, img.info, k, row, col)
+		if err != nil {
+			return err
+		}
+		length := []string{strconv.Itoa(len(data))}
+		if req.URL.RawPath == "" {
+			s.hot.put(req.URL.Path, &hotTile{imageID: img.id, host: req.Host, data: data,
+				etag: h["Etag"], length: length, link: h["Link"]})
+		}
+		h["Content-Type"] = hdrJPEG
+		h["Content-Length"] = length
+		c.Response().WriteHeader(http.StatusOK)
+		if req.Method != http.MethodHead {
+			c.Response().Write(data)
+		}
+		return nil
+	}
+	out, err := s.library.Render(req.Context(), img.sha, img.info, r)
+	if err != nil {
+		return err
+	}
+	defer out.File.Close()
+	h.Set("ETag", out.ETag)
+	h.Set("Content-Type", out.MediaType)
+	st, err := out.File.Stat()
+	if err != nil {
+		return err
+	}
+	http.ServeContent(c.Response(), req, "", st.ModTime(), out.File)
+	return nil
+}
+
+var hdrJPEG = []string{"image/jpeg"}
+
+type iiifSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+type iiifTiles struct {
+	Width        int   `json:"width"`
+	Height       int   `json:"height"`
+	ScaleFactors []int `json:"scaleFactors"`
+}
+
+// iiifInfoDoc is info.json; the order of the fields is the order in the document, with
+// @context first as the specification asks.
+type iiifInfoDoc struct {
+	Context          string      `json:"@context"`
+	ID               string      `json:"id"`
+	Type             string      `json:"type"`
+	Protocol         string      `json:"protocol"`
+	Profile          string      `json:"profile"`
+	Width            int         `json:"width"`
+	Height           int         `json:"height"`
+	MaxWidth         int         `json:"maxWidth"`
+	MaxHeight        int         `json:"maxHeight"`
+	MaxArea          int         `json:"maxArea"`
+	Sizes            []iiifSize  `json:"sizes"`
+	Tiles            []iiifTiles `json:"tiles"`
+	PreferredFormats []string    `json:"preferredFormats"`
+	ExtraQualities   []string    `json:"extraQualities"`
+	ExtraFormats     []string    `json:"extraFormats"`
+	ExtraFeatures    []string    `json:"extraFeatures"`
+	Rights           string      `json:"rights,omitempty"`
+}
+
+func (s *Server) iiifInfo(c echo.Context, img *iiifImage, base string) error {
+	levels := imagery.Levels(img.info.Width, img.info.Height)
+	doc := iiifInfoDoc{
+		Context: iiifContext, ID: base, Type: "ImageService3", Protocol: "http://iiif.io/api/image", Profile: "level2",
+		Width: img.info.Width, Height: img.info.Height,
+		MaxWidth: imagery.IIIFMaxWidth, MaxHeight: imagery.IIIFMaxHeight, MaxArea: imagery.IIIFMaxArea,
+		Tiles:            []iiifTiles{{Width: imagery.TileSize, Height: imagery.TileSize}},
+		PreferredFormats: []string{"jpg"},
+		ExtraQualities:   []string{"color", "gray", "bitonal"},
+		ExtraFormats:     []string{"gif", "tif"},
+		ExtraFeatures:    []string{"mirroring", "sizeUpscaling", "profileLinkHeader", "canonicalLinkHeader"},
+		Rights:           rightsURI(img.license),
+	}
+	for i := len(levels) - 1; i >= 0; i-- {
+		lv := levels[i]
+		doc.Tiles[0].ScaleFactors = append([]int{lv.Scale}, doc.Tiles[0].ScaleFactors...)
+		if lv.Width <= imagery.IIIFMaxWidth && lv.Height <= imagery.IIIFMaxHeight && lv.Width*lv.Height <= imagery.IIIFMaxArea {
+			doc.Sizes = append(doc.Sizes, iiifSize{lv.Width, lv.Height})
+		}
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Link", hdrProfileLink)
+	h.Set("Vary", "Accept")
+	h.Set("Cache-Control", "no-cache")
+	sum := fnv.New64a()
+	sum.Write(body)
+	etag := `"` + strconv.FormatUint(sum.Sum64(), 36) + `"`
+	h.Set("ETag", etag)
+	if c.Request().Header.Get("If-None-Match") == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, infoContentType(c.Request().Header.Get("Accept")), body)
+}
+
+// infoContentType negotiates info.json's media type: JSON-LD with the IIIF profile
+// unless the client asks for plain JSON only.
+func infoContentType(accept string) string {
+	if accept == "" || strings.Contains(accept, "application/ld+json") || strings.Contains(accept, "*/*") {
+		return iiifLDType
+	}
+	if strings.Contains(accept, "application/json") {
+		return "application/json"
+	}
+	return iiifLDType
+}
+
+// rightsURI passes a licence on to info.json only when it is a URI the specification
+// allows there (Creative Commons or RightsStatements.org).
+func rightsURI(license string) string {
+	for _, p := range []string{"http://creativecommons.org/", "https://creativecommons.org/", "http://rightsstatements.org/", "https://rightsstatements.org/"} {
+		if strings.HasPrefix(license, p) {
+			return license
+		}
+	}
+	return ""
+}
