@@ -10,10 +10,11 @@ import Draw, {createBox} from 'ol/interaction/Draw.js';
 import Modify from 'ol/interaction/Modify.js';
 import Select from 'ol/interaction/Select.js';
 import Translate from 'ol/interaction/Translate.js';
-import ImageLayer from 'ol/layer/Image.js';
+import TileLayer from 'ol/layer/Tile.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import Projection from 'ol/proj/Projection.js';
-import Static from 'ol/source/ImageStatic.js';
+import IIIF from 'ol/source/IIIF.js';
+import IIIFInfo from 'ol/format/IIIFInfo.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
@@ -73,11 +74,15 @@ function styleFor(feature, resolution, selected) {
   return styles;
 }
 
+// The image itself: IIIF tiles from satmark's own image service, once its pyramid is
+// built. Until then the annotations are already there to work on.
+const imageLayer = new TileLayer();
+const tileStats = {loaded: 0, failed: 0};
 const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, f === state.selected)});
 const map = new Map({
   target: 'map',
   layers: [
-    new ImageLayer({source: new Static({url: `/api/v1/images/${imageId}/display`, imageExtent: extent, projection})}),
+    imageLayer,
     vectorLayer,
   ],
   interactions: defaultInteractions({doubleClickZoom: false}),
@@ -89,6 +94,7 @@ map.getView().fit(extent, {padding: [20, 20, 20, 20]});
 window.satmark = {
   map,
   toPixel,
+  tileStats,
   imagePixelToScreen: ([x, y]) => map.getPixelFromCoordinate([x, -y]),
   annotations: () => source.getFeatures().filter((f) => f.get('ann')).map((f) => f.get('ann')),
 };
@@ -270,6 +276,8 @@ document.addEventListener('keydown', (e) => {
     setTool('select');
   } else if (toolKeys[e.key]) {
     setTool(toolKeys[e.key]);
+  } else if (e.key === 'p' || e.key === 'P') {
+    document.getElementById('pixels').click();
   } else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected) {
     e.preventDefault();
     remove(state.selected);
@@ -395,6 +403,70 @@ document.getElementById('show-history').addEventListener('click', async () => {
   }
 });
 
+// ---- image ---------------------------------------------------------------------------
+
+let iiifOptions = null;
+
+function setImageSource(interpolate) {
+  const source = new IIIF({...iiifOptions, interpolate, zDirection: -1, projection});
+  source.on('tileloadend', () => tileStats.loaded++);
+  source.on('tileloaderror', () => {
+    tileStats.failed++;
+    flash(`${tileStats.failed} image tile${tileStats.failed === 1 ? '' : 's'} failed to load; zoom or pan to retry.`, 'error');
+  });
+  imageLayer.setSource(source);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// openImage waits for the pyramid (showing its progress), then shows the tiles.
+async function openImage() {
+  const status = document.getElementById('image-status');
+  for (;;) {
+    let img;
+    try {
+      img = await api('GET', `/api/v1/images/${imageId}`);
+    } catch (err) {
+      status.textContent = `Cannot reach the server: ${err.message}`;
+      await sleep(3000);
+      continue;
+    }
+    const p = img.pyramid;
+    if (p.state === 'done') break;
+    status.hidden = false;
+    if (p.state === 'failed') {
+      status.replaceChildren(`The image's tiles could not be built: ${p.error} `, retryButton());
+      return;
+    }
+    status.textContent = `Preparing the image for deep zoom: ${p.state === 'queued' ? 'waiting its turn' : `${Math.round(100 * p.progress)}%`}…`;
+    await sleep(1000);
+  }
+  status.hidden = true;
+  const info = await (await fetch(`/iiif/3/${encodeURIComponent(imageId)}/info.json`)).json();
+  iiifOptions = new IIIFInfo(info).getTileSourceOptions();
+  setImageSource(!document.getElementById('pixels').classList.contains('active'));
+  root.dataset.imageReady = 'true';
+}
+
+function retryButton() {
+  const b = el('button', {type: 'button', text: 'Build again'});
+  b.addEventListener('click', async () => {
+    try {
+      await api('POST', `/api/v1/images/${imageId}/pyramid`);
+      openImage();
+    } catch (err) {
+      flash(`Could not start the build: ${err.message}`, 'error');
+    }
+  });
+  return b;
+}
+
+// Pixels: show each image pixel as a crisp square when zoomed in, instead of smoothing.
+document.getElementById('pixels').addEventListener('click', (e) => {
+  const on = e.currentTarget.classList.toggle('active');
+  if (iiifOptions) setImageSource(!on);
+});
+
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
@@ -416,3 +488,4 @@ async function start() {
 }
 
 start();
+openImage();

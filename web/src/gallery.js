@@ -1,7 +1,7 @@
 // The gallery: upload by drag and drop or file picker, with the provenance form.
 // Several files in one go become one release: the first creates it, the rest join it.
 
-import {el, flash, initActor, plural, upload} from './common.js';
+import {api, el, flash, initActor, plural, upload} from './common.js';
 
 initActor();
 
@@ -49,18 +49,34 @@ function toggleReleaseFields() {
 sourceSelect.addEventListener('change', toggleReleaseFields);
 toggleReleaseFields();
 
+function thumbnail(img) {
+  return el('img', {src: `/api/v1/images/${encodeURIComponent(img.id)}/thumbnail`, alt: '', width: 256, height: 192});
+}
+
+function pyramidText(p) {
+  switch (p.state) {
+    case 'queued':
+      return 'waiting to prepare tiles…';
+    case 'running':
+      return `preparing tiles: ${Math.round(100 * p.progress)}%`;
+    case 'failed':
+      return `tiles failed: ${p.error}`;
+  }
+  return '';
+}
+
+function pending(p) {
+  return el('span', {class: 'thumb-pending'}, el('progress', {max: 1, value: p.progress}), el('span', {class: 'pending-text', text: pyramidText(p)}));
+}
+
 function card(img) {
   const existing = document.querySelector(`.card[data-image-id="${CSS.escape(img.id)}"]`);
   if (existing) return existing;
+  const ready = img.pyramid.state === 'done';
   const li = el(
     'li',
-    {class: 'card', dataset: {imageId: img.id}},
-    el(
-      'a',
-      {href: `/images/${encodeURIComponent(img.id)}`},
-      el('img', {src: `/api/v1/images/${encodeURIComponent(img.id)}/thumbnail`, alt: '', width: 256, height: 192}),
-      el('span', {class: 'card-title', text: img.title}),
-    ),
+    {class: 'card', dataset: {imageId: img.id, pyramid: img.pyramid.state}},
+    el('a', {href: `/images/${encodeURIComponent(img.id)}`}, ready ? thumbnail(img) : pending(img.pyramid), el('span', {class: 'card-title', text: img.title})),
     el('span', {class: 'card-publisher', text: img.source.publisher}),
     el(
       'span',
@@ -72,8 +88,57 @@ function card(img) {
   );
   document.getElementById('no-images')?.remove();
   document.getElementById('cards').prepend(li);
+  watchPending();
   return li;
 }
+
+// Cards of images whose tiles are still being prepared show the build's progress until
+// their thumbnail can be shown.
+let watching = false;
+async function watchPending() {
+  if (watching) return;
+  watching = true;
+  while (document.querySelector('.card:not([data-pyramid=done]):not([data-pyramid=failed])')) {
+    await new Promise((r) => setTimeout(r, 1000));
+    let images;
+    try {
+      images = await api('GET', '/api/v1/images');
+    } catch {
+      continue;
+    }
+    for (const img of images) {
+      const c = document.querySelector(`.card[data-image-id="${CSS.escape(img.id)}"]`);
+      if (!c || c.dataset.pyramid === img.pyramid.state && img.pyramid.state !== 'running') continue;
+      c.dataset.pyramid = img.pyramid.state;
+      const slot = c.querySelector('.thumb-pending, img');
+      slot.replaceWith(img.pyramid.state === 'done' ? thumbnail(img) : pending(img.pyramid));
+      if (img.pyramid.state === 'failed') c.append(retry(img));
+    }
+  }
+  watching = false;
+}
+
+function retry(img) {
+  const b = el('button', {type: 'button', class: 'retry', text: 'Build tiles again'});
+  b.addEventListener('click', async () => {
+    try {
+      const job = await api('POST', `/api/v1/images/${encodeURIComponent(img.id)}/pyramid`);
+      const c = b.closest('.card');
+      c.dataset.pyramid = job.state;
+      c.querySelector('.thumb-pending').replaceWith(pending(job));
+      b.remove();
+      watchPending();
+    } catch (err) {
+      flash(`Could not start the build: ${err.message}`, 'error');
+    }
+  });
+  return b;
+}
+
+for (const c of document.querySelectorAll('.card[data-pyramid=failed]')) {
+  c.append(retry({id: c.dataset.imageId}));
+}
+watchPending();
 
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
