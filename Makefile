@@ -30,8 +30,8 @@ run: build ## build, seed sample data into an empty data folder, serve (DATA=./d
 seed: build ## add the synthetic sample data to the data folder (images already there are kept)
 	$(BIN) seed --data $(DATA)
 
-test: web ## run every test, including the headless Chromium browser test
-	SATMARK_REQUIRE_BROWSER=1 $(GO) test -count=1 ./...
+test: web ## run every test, including the headless Chromium browser test and the libvips oracle
+	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 ./...
 
 test-short: ## run the Go tests without building the front end (the browser test skips)
 	$(GO) test ./...
@@ -40,6 +40,10 @@ lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+.PHONY: bench
+bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh; a few minutes)
+	GO=$(GO) bash bench/run.sh
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.map web/node_modules

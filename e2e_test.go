@@ -30,6 +30,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/sampledata"
 	"github.com/satmark/satmark/web"
 )
@@ -59,6 +60,7 @@ func startApp(t *testing.T) *app {
 	if _, err := sampledata.Seed(context.Background(), m.Store, m.Library); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	m.Builder.Drain(context.Background())
 	return &app{Main: m, url: strings.TrimSuffix(m.URL(), "/")}
 }
 
@@ -816,4 +818,98 @@ func TestBrowserCoreLoop(t *testing.T) {
 			t.Errorf("after the drop: %d images, newest %+v", len(imgs), imgs[0])
 		}
 	})
+}
+
+// bigJPEG writes a w×h JPEG with detail everywhere, a strip at a time.
+func bigJPEG(t *testing.T, w, h int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("scene-%dx%d.jpg", w, h))
+	jw, err := imagery.NewJPEGWriter(path, w, h, 85)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]byte, w*3*16)
+	for y := 0; y < h; y += 16 {
+		n := min(16, h-y)
+		for r := 0; r < n; r++ {
+			for x := 0; x < w; x++ {
+				i := r*w*3 + 3*x
+				rows[i], rows[i+1], rows[i+2] = byte(x/7+(y+r)/11), byte((x^(y+r))&255), byte(x*(y+r)>>8)
+			}
+		}
+		if err := jw.WriteRows(rows, w*3, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := jw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestBrowserLargeImageDeepZoom(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const w, h = 12000, 9000
+	big := bigJPEG(t, w, h)
+
+	// Upload with the file picker: the card appears at once, showing the build's progress.
+	b.do(t, chromedp.Navigate(a.url+"/"))
+	b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
+	b.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{big}))
+	b.setField(t, `#upload-form [name=title]`, "Large scene")
+	b.do(t, chromedp.Click(chromedp.ID("upload-submit")))
+	b.waitFor(t, "the new card", `document.querySelectorAll('.card').length === 3`)
+	if !evalJS[bool](t, b, `!!document.querySelector('#cards .card:first-child .thumb-pending progress')`) {
+		t.Error("the new card does not show the pyramid's progress")
+	}
+	imgs, _ := a.Store.Images(ctx)
+	id := imgs[0].ID
+	if imgs[0].Width != w || imgs[0].Height != h {
+		t.Fatalf("stored %d×%d, want %d×%d", imgs[0].Width, imgs[0].Height, w, h)
+	}
+	// When the pyramid is built, the progress gives way to the thumbnail.
+	b.waitFor(t, "the thumbnail", fmt.Sprintf(`(() => {
+		const c = document.querySelector('.card[data-image-id=%q]');
+		const img = c.querySelector('img'); return c.dataset.pyramid === 'done' && img && img.complete && img.naturalWidth === 512;
+	})()`, id))
+
+	// Open it: the view shows the whole image from the coarse tiles.
+	b.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`.card[data-image-id=%q] a`, id))))
+	b.waitFor(t, "the tiles", `document.getElementById('annotator')?.dataset.imageReady === 'true' && satmark.tileStats.loaded > 0`)
+	// Zoom in with the + button until one image pixel is at least one screen pixel.
+	for i := 0; i < 12; i++ {
+		if evalJS[float64](t, b, `satmark.map.getView().getResolution()`) <= 1 {
+			break
+		}
+		b.do(t, chromedp.Click(chromedp.CSS(".ol-zoom-in")))
+		b.waitFor(t, "the zoom", `!satmark.map.getView().getAnimating()`)
+	}
+	if res := evalJS[float64](t, b, `satmark.map.getView().getResolution()`); res > 1 {
+		t.Fatalf("after zooming in, %.2f image pixels a screen pixel, want at most 1", res)
+	}
+	// Full-resolution tiles (scale factor 1: a 256-px region served at 256 px) arrive.
+	b.waitFor(t, "full-resolution tiles", fmt.Sprintf(`(() => {
+		return performance.getEntriesByType('resource').some(e => /\/iiif\/3\/%s\/\d+,\d+,\d+,\d+\/\d+,\d+\/0\/default\.jpg$/.test(e.name)
+			&& (() => { const m = e.name.match(/(\d+),(\d+),(\d+),(\d+)\/(\d+),(\d+)\/0/); return m[3] === m[5]; })());
+	})()`, id))
+	// Draw a point at full resolution.
+	center := evalJS[[]float64](t, b, `satmark.toPixel(satmark.map.getView().getCenter())`)
+	b.setField(t, "#draw-label", a.label(t, "vehicle").ID)
+	b.do(t, chromedp.Click(chromedp.CSS(`[data-tool=point]`)))
+	b.clickImage(t, center[0]+0.25, center[1]+0.5)
+	b.waitFor(t, "the saved point", `document.querySelectorAll('#annotation-list li').length === 1 && document.getElementById('save-state').textContent === 'All changes saved'`)
+	anns := a.annotationsOf(t, id)
+	if len(anns) != 1 || !near(anns[0].Geometry.Coordinates[0][0], annotations.Position{center[0] + 0.25, center[1] + 0.5}, 0.6) {
+		t.Errorf("annotation at full resolution: %+v, want a point about %v", anns, center)
+	}
+	// No tile failed, in the page's count or in the browser's own record of requests.
+	if failed := evalJS[int](t, b, `satmark.tileStats.failed`); failed != 0 {
+		t.Errorf("%d tiles failed to load", failed)
+	}
+	bad := evalJS[[]string](t, b, `performance.getEntriesByType('resource').filter(e => e.name.includes('/iiif/') && e.responseStatus && e.responseStatus !== 200).map(e => e.responseStatus + ' ' + e.name)`)
+	if len(bad) > 0 {
+		t.Errorf("IIIF requests that did not answer 200: %v", bad)
+	}
 }

@@ -18,11 +18,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/ingest"
 	"github.com/satmark/satmark/sampledata"
 	"github.com/satmark/satmark/server"
 	"github.com/satmark/satmark/web"
@@ -35,6 +37,10 @@ type Config struct {
 	MaxUploadBytes int64  // SATMARK_MAX_UPLOAD_BYTES
 	MaxPixels      int64  // SATMARK_MAX_PIXELS
 	Actor          string // SATMARK_ACTOR: who changes are recorded as when the browser names no one
+	PublicURL      string // SATMARK_PUBLIC_URL: scheme and host clients use, for IIIF ids
+	Builds         int    // SATMARK_BUILDS: pyramid builds at once
+	TileCacheMB    int64  // SATMARK_TILE_CACHE_MB: tiles kept in memory
+	RenderCacheMB  int64  // SATMARK_RENDER_CACHE_MB: IIIF renders kept on disk
 	LogLevel       slog.Level
 }
 
@@ -43,8 +49,19 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr: "127.0.0.1:8080", DataDir: "./data",
 		MaxUploadBytes: imagery.DefaultLimits.MaxBytes, MaxPixels: imagery.DefaultLimits.MaxPixels,
-		Actor: "analyst", LogLevel: slog.LevelInfo,
+		Actor: "analyst", Builds: 1, TileCacheMB: 256, RenderCacheMB: 512, LogLevel: slog.LevelInfo,
 	}
+	envInt := func(name string, dst *int64) {
+		if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+			*dst = v
+		}
+	}
+	envInt("SATMARK_TILE_CACHE_MB", &c.TileCacheMB)
+	envInt("SATMARK_RENDER_CACHE_MB", &c.RenderCacheMB)
+	if v, err := strconv.Atoi(os.Getenv("SATMARK_BUILDS")); err == nil {
+		c.Builds = v
+	}
+	c.PublicURL = os.Getenv("SATMARK_PUBLIC_URL")
 	if v := os.Getenv("SATMARK_ADDR"); v != "" {
 		c.Addr = v
 	}
@@ -69,9 +86,13 @@ func (c *Config) flags(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder: the SQLite file, originals and derived files (env SATMARK_DATA)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest original accepted, in bytes (env SATMARK_MAX_UPLOAD_BYTES)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest image accepted, in pixels (width × height) (env SATMARK_MAX_PIXELS)")
+	fs.Int64Var(&c.TileCacheMB, "tile-cache-mb", c.TileCacheMB, "tiles kept in memory, in MiB (env SATMARK_TILE_CACHE_MB)")
+	fs.Int64Var(&c.RenderCacheMB, "render-cache-mb", c.RenderCacheMB, "IIIF renders kept on disk, in MiB (env SATMARK_RENDER_CACHE_MB)")
 	if serve {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env SATMARK_ADDR)")
 		fs.StringVar(&c.Actor, "actor", c.Actor, "name recorded on changes when the browser gives none (env SATMARK_ACTOR)")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host clients reach satmark at, e.g. https://satmark.example.org (env SATMARK_PUBLIC_URL)")
+		fs.IntVar(&c.Builds, "builds", c.Builds, "tile pyramids built at once (env SATMARK_BUILDS)")
 	}
 }
 
@@ -82,9 +103,12 @@ type Main struct {
 	Logger  *slog.Logger
 	Store   *annotations.Store
 	Library *imagery.Library
+	Builder *ingest.Builder
 
 	listener net.Listener
 	http     *http.Server
+	stop     context.CancelFunc
+	building sync.WaitGroup
 }
 
 // Open opens the data folder: the database (migrated) and the image library.
@@ -100,11 +124,15 @@ func (m *Main) Open() error {
 		return err
 	}
 	m.Store = store
-	lib, err := imagery.Open(m.Config.DataDir, imagery.Limits{MaxBytes: m.Config.MaxUploadBytes, MaxPixels: m.Config.MaxPixels})
+	lib, err := imagery.OpenWith(m.Config.DataDir, imagery.Options{
+		Limits:         imagery.Limits{MaxBytes: m.Config.MaxUploadBytes, MaxPixels: m.Config.MaxPixels},
+		TileCacheBytes: m.Config.TileCacheMB << 20, RenderCacheBytes: m.Config.RenderCacheMB << 20,
+	})
 	if err != nil {
 		return err
 	}
 	m.Library = lib
+	m.Builder = ingest.NewBuilder(store, lib, m.Config.Builds, m.Logger)
 	return sampledata.SeedTaxonomyIfEmpty(context.Background(), store)
 }
 
@@ -114,7 +142,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(); err != nil {
 		return err
 	}
-	handler, err := server.New(m.Store, m.Library, web.Assets, server.Options{DefaultActor: m.Config.Actor, Logger: m.Logger})
+	handler, err := server.New(m.Store, m.Library, web.Assets, server.Options{
+		DefaultActor: m.Config.Actor, Logger: m.Logger, PublicURL: m.Config.PublicURL, Builder: m.Builder,
+	})
 	if err != nil {
 		return err
 	}
@@ -130,6 +160,13 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
+	buildCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	m.building.Add(1)
+	go func() {
+		defer m.building.Done()
+		m.Builder.Run(buildCtx)
+	}()
 	return nil
 }
 
@@ -138,13 +175,19 @@ func (m *Main) URL() string {
 	return "http://" + m.listener.Addr().String() + "/"
 }
 
-// Close shuts HTTP down first, letting requests in flight finish, then closes the store.
+// Close shuts HTTP down first, letting requests in flight finish, then stops pyramid
+// builds (an interrupted build is queued again for the next start), then closes the
+// store.
 func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs = append(errs, m.http.Shutdown(ctx))
+	}
+	if m.stop != nil {
+		m.stop()
+		m.building.Wait()
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -236,6 +279,7 @@ func seed(cfg Config, ifEmpty bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m.Builder.Drain(ctx) // tiles ready before the first page is served
 	fmt.Fprintf(stdout, "Seeded %d synthetic sample images into %s in %s.\n", added, cfg.DataDir, time.Since(start).Round(time.Millisecond))
 	return nil
 }

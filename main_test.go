@@ -4,15 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/satmark/satmark/imagery"
 )
 
 // TestMain lets a test run the real satmark command: the test binary re-executes itself
@@ -134,4 +140,172 @@ func TestSeedIfEmpty(t *testing.T) {
 		t.Errorf("seeding again without --if-empty said %q; want nothing added (same bytes)", out)
 	}
 	t.Logf("three seeds took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// serveProcess starts `satmark serve` on a free port over data and returns its URL.
+func serveProcess(t *testing.T, data string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := command(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the start-up line: %v", err)
+	}
+	fields := strings.Fields(line)
+	if len(fields) < 4 {
+		t.Fatalf("start-up line %q", line)
+	}
+	return cmd, strings.TrimSuffix(fields[3], "/")
+}
+
+func pyramidState(t *testing.T, url, id string) (string, float64) {
+	t.Helper()
+	res, err := http.Get(url + "/api/v1/images/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var img struct {
+		Pyramid struct {
+			State    string  `json:"state"`
+			Progress float64 `json:"progress"`
+		} `json:"pyramid"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&img); err != nil {
+		t.Fatal(err)
+	}
+	return img.Pyramid.State, img.Pyramid.Progress
+}
+
+// TestKilledMidBuildFinishesAfterRestart kills satmark with SIGKILL while it builds a
+// large pyramid, checks nothing was left looking complete, starts it again and checks
+// the build finishes and every tile is served.
+func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
+	data := t.TempDir()
+	// A 12000×9000 JPEG: a build long enough to be caught in the middle.
+	const w, h = 12000, 9000
+	src := filepath.Join(t.TempDir(), "big.jpg")
+	jw, err := imagery.NewJPEGWriter(src, w, h, 85)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := make([]byte, w*3*16)
+	for y := 0; y < h; y += 16 {
+		for i := range row {
+			row[i] = byte((i/3)*7 ^ (y+i/(w*3))*13)
+		}
+		if err := jw.WriteRows(row, w*3, min(16, h-y)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := jw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd, url := serveProcess(t, data)
+	body, ctype := multipartFile(t, src)
+	res, err := http.Post(url+"/api/v1/images", ctype, body)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %v %v", res, err)
+	}
+	var img struct{ ID, SHA256 string }
+	json.NewDecoder(res.Body).Decode(&img)
+	res.Body.Close()
+
+	// Wait for the build to be under way, then kill without warning.
+	for {
+		state, progress := pyramidState(t, url, img.ID)
+		if state == "running" && progress > 0.1 {
+			break
+		}
+		if state == "done" {
+			t.Fatal("the build finished before it could be interrupted; use a larger image")
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	pyramid := filepath.Join(data, "derived", img.SHA256[:2], img.SHA256, "pyramid")
+	if _, err := os.Stat(filepath.Join(pyramid, "manifest.json")); !os.IsNotExist(err) {
+		t.Fatalf("after the kill a pyramid looks complete (err %v)", err)
+	}
+
+	_, url = serveProcess(t, data)
+	if state, _ := pyramidState(t, url, img.ID); state == "done" {
+		t.Fatal("the interrupted build is reported done before it was built again")
+	}
+	res, err = http.Get(url + "/iiif/3/" + img.ID + "/0,0,256,256/256,256/0/default.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("a tile while the pyramid is rebuilt: %d (Retry-After %q), want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	for {
+		state, _ := pyramidState(t, url, img.ID)
+		if state == "done" {
+			break
+		}
+		if state == "failed" {
+			t.Fatal("the resumed build failed")
+		}
+	}
+	if _, err := os.Stat(pyramid + ".building"); !os.IsNotExist(err) {
+		t.Errorf("a half-built pyramid is still on disk: %v", err)
+	}
+	// Every tile of every level is there and served.
+	lib, err := imagery.Open(data, imagery.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lib.Pyramid(img.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for k, lv := range m.Levels {
+		for r := 0; r < lv.Rows; r++ {
+			for c := 0; c < lv.Cols; c++ {
+				if _, err := os.Stat(filepath.Join(pyramid, strconv.Itoa(k), fmt.Sprintf("%d_%d.jpg", r, c))); err != nil {
+					t.Fatalf("tile %d/%d/%d: %v", k, r, c, err)
+				}
+				n++
+			}
+		}
+	}
+	if n != m.Tiles {
+		t.Errorf("%d tiles on disk, the manifest says %d", n, m.Tiles)
+	}
+	last := m.Levels[len(m.Levels)-1]
+	res, err = http.Get(fmt.Sprintf("%s/iiif/3/%s/full/%d,%d/0/default.jpg", url, img.ID, last.Width, last.Height))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("smallest size after the restart: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+func multipartFile(t *testing.T, path string) (*bytes.Buffer, string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	return &b, mw.FormDataContentType()
 }

@@ -1,0 +1,61 @@
+// Command pyramid builds the tile pyramid of one image the way satmark does after an
+// upload, into a scratch library, and prints the wall time. Run it under /usr/bin/time -v
+// to read its peak memory; bench/run.sh does, beside vips dzsave on the same file.
+//
+//	go run ./bench/pyramid -in bench/out/landcover-16384.jpg -data /tmp/satmark-bench
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/satmark/satmark/imagery"
+)
+
+func main() {
+	in := flag.String("in", "", "image to build the pyramid of")
+	data := flag.String("data", "", "scratch library folder (emptied first)")
+	flag.Parse()
+	if *in == "" || *data == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(*in, *data); err != nil {
+		fmt.Fprintln(os.Stderr, "pyramid:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, data string) error {
+	os.RemoveAll(data)
+	lib, err := imagery.Open(data, imagery.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	u, err := lib.Receive(f)
+	if err != nil {
+		return err
+	}
+	info, err := lib.Inspect(u)
+	if err != nil {
+		return err
+	}
+	if _, err := lib.Place(u); err != nil {
+		return err
+	}
+	start := time.Now()
+	tiles := 0
+	if err := lib.BuildPyramid(context.Background(), u.SHA256, info, func(done, total int) { tiles = total }); err != nil {
+		return err
+	}
+	fmt.Printf("built %d tiles of %d×%d in %.2f s\n", tiles, info.Width, info.Height, time.Since(start).Seconds())
+	return nil
+}

@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# bench/run.sh (make bench): satmark against its peers on one machine, in one run.
+#
+#   1. pyramid build of a 16384² Q85 JPEG: bench/pyramid vs vips dzsave --layout iiif3
+#      (wall time and peak RSS, median of 3, from /usr/bin/time)
+#   2. tile serving: satmark's /iiif/3/{id}/ vs nginx over vips' tile folder, wrk with
+#      2 threads and 32 connections over the same list of IIIF tile paths
+#   3. uncached non-tile renders: satmark only, wrk with 8 connections over requests
+#      that are all different (so none comes from the render cache); 503s counted
+#
+# It prints a table (also written to bench/out/results.txt). Absolute numbers drift by
+# ±30 % between runs; compare the ratios of one run. A missed goal does not fail the run;
+# an error does (non-zero exit). Scratch files go to a temporary folder under bench/out
+# (removed at the end unless BENCH_KEEP=1); logs stay in bench/out/logs.
+#
+# Environment: BENCH_RUNS (pyramid runs per tool, default 3), BENCH_DURATION (each wrk
+# run, default 10s), BENCH_KEEP=1 (keep the scratch folder).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+LOGS=$OUT/logs
+SIZE=16384
+IMAGE=$OUT/landcover-$SIZE.jpg
+RUNS=${BENCH_RUNS:-3}
+DURATION=${BENCH_DURATION:-10s}
+GO=${GO:-go}
+
+mkdir -p "$OUT" "$LOGS"
+# One scratch folder on the same disk as the input, for both tools' pyramids, satmark's
+# data folder and nginx's configuration.
+WORK=$(mktemp -d "$OUT/work.XXXXXX")
+SM_PID=""
+NG_PID=""
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+	local rc=$?
+	if [[ -n $SM_PID ]] && kill -0 "$SM_PID" 2>/dev/null; then
+		kill -TERM "$SM_PID" 2>/dev/null || true
+		wait "$SM_PID" 2>/dev/null || true
+	fi
+	if [[ -n $NG_PID ]] && kill -0 "$NG_PID" 2>/dev/null; then
+		kill -TERM "$NG_PID" 2>/dev/null || true # the master takes its workers down
+		wait "$NG_PID" 2>/dev/null || true
+	fi
+	if [[ ${BENCH_KEEP:-} == 1 ]]; then
+		echo "bench: scratch files kept in $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------- helpers
+
+# ensure_tools installs vips, nginx, wrk (and time, curl, python3) from Debian packages
+# when they are missing.
+ensure_tools() {
+	local need=()
+	command -v vips >/dev/null || need+=(libvips-tools)
+	command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx)
+	command -v wrk >/dev/null || need+=(wrk)
+	[[ -x /usr/bin/time ]] || need+=(time)
+	command -v curl >/dev/null || need+=(curl)
+	command -v python3 >/dev/null || need+=(python3)
+	if ((${#need[@]})); then
+		log "installing ${need[*]}"
+		local sudo=()
+		[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+		"${sudo[@]}" apt-get update
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
+	fi
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+	command -v "$GO" >/dev/null || die "go is not installed"
+}
+
+# median prints the middle of its numeric arguments.
+median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+
+# calc evaluates an awk expression, e.g. calc '1/3' '%.2f'.
+calc() { awk "BEGIN { printf \"${2:-%.2f}\", $1 }"; }
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL PID waits until url answers 200, as long as process pid runs.
+wait_http() {
+	local url=$1 pid=$2 i code=""
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || die "the server for $url exited (see bench/out/logs)"
+		code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
+		[[ $code == 200 ]] && return 0
+		sleep 0.1
+	done
+	die "$url did not answer 200 in 20 s (last: $code)"
+}
+
+# json FIELD.PATH reads one value from the JSON document on stdin.
+json() {
+	python3 -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
+}
+
+# kv KEY FILE prints the value of a key=value line.
+kv() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
+
+# busy_before NAME samples for one second how busy the CPUs are while the benchmark
+# itself is idle, i.e. what other processes use; other work on the machine (tests,
+# builds) skews every number, so the report shows it.
+BUSY=()
+BUSY_MAX=0
+busy_before() {
+	local a b
+	read -ra a < <(sed -n "s/^cpu  //p" /proc/stat)
+	sleep 1
+	read -ra b < <(sed -n "s/^cpu  //p" /proc/stat)
+	# fields: user nice system idle iowait irq softirq steal ...
+	local total=0 idle i
+	for i in 0 1 2 3 4 5 6 7; do total=$((total + b[i] - a[i])); done
+	idle=$((b[3] - a[3] + b[4] - a[4]))
+	local pct=$(((100 * (total - idle) + total / 2) / total))
+	BUSY+=("$1 $pct%")
+	((pct <= BUSY_MAX)) || BUSY_MAX=$pct
+}
+
+# ------------------------------------------------------------------ 1. pyramid build
+
+part_pyramid() {
+	log "1. pyramid build of $IMAGE, $RUNS runs each"
+	if [[ ! -f $IMAGE ]]; then
+		log "generating $IMAGE"
+		"$GO" run ./bench/landcover -size "$SIZE" -quality 85 -out "$IMAGE"
+	fi
+	"$GO" build -o "$WORK/bin/pyramid" ./bench/pyramid
+	: >"$LOGS/pyramid.log"
+	busy_before pyramid
+	cat "$IMAGE" >/dev/null # warm page cache for both tools (dropping caches needs root)
+
+	local i wall rss usr sys sm_wall=() sm_rss=() sm_cpu=() sm_build=() vips_wall=() vips_rss=() vips_cpu=()
+	for ((i = 1; i <= RUNS; i++)); do
+		# Runs alternate, so drift over the run affects both tools alike; sync first so
+		# one run's write-back does not land in the next one's time.
+		rm -rf "$WORK/satmark-lib"
+		sync
+		/usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" \
+			"$WORK/bin/pyramid" -in "$IMAGE" -data "$WORK/satmark-lib" >"$WORK/pyramid.txt"
+		read -r wall rss usr sys <"$WORK/time.txt"
+		sm_wall+=("$wall") sm_rss+=("$rss") sm_cpu+=("$(calc "$usr + $sys" %.1f)")
+		# bench/pyramid prints "built N tiles of W×H in S s" (the build alone, without
+		# storing the original first)
+		sm_build+=("$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' "$WORK/pyramid.txt")")
+		echo "satmark run $i: ${wall} s, ${rss} KiB, CPU ${sm_cpu[-1]} s ($(cat "$WORK/pyramid.txt"))" | tee -a "$LOGS/pyramid.log" >&2
+
+		rm -rf "$WORK/vips"
+		sync
+		/usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" \
+			vips dzsave "$IMAGE" "$WORK/vips" --layout iiif3 --tile-size 256 --suffix '.jpg[Q=85]'
+		read -r wall rss usr sys <"$WORK/time.txt"
+		vips_wall+=("$wall") vips_rss+=("$rss") vips_cpu+=("$(calc "$usr + $sys" %.1f)")
+		echo "vips    run $i: ${wall} s, ${rss} KiB, CPU ${vips_cpu[-1]} s" | tee -a "$LOGS/pyramid.log" >&2
+	done
+	rm -rf "$WORK/satmark-lib" # vips' last output stays: nginx serves it in part 2
+
+	PYR_SM_WALL=$(median "${sm_wall[@]}")
+	PYR_SM_BUILD=$(median "${sm_build[@]}")
+	PYR_SM_RSS=$(calc "$(median "${sm_rss[@]}") / 1024" '%.0f')
+	PYR_SM_CPU=$(median "${sm_cpu[@]}")
+	PYR_VIPS_CPU=$(median "${vips_cpu[@]}")
+	PYR_VIPS_WALL=$(median "${vips_wall[@]}")
+	PYR_VIPS_RSS=$(calc "$(median "${vips_rss[@]}") / 1024" '%.0f')
+	PYR_TILES_VIPS=$(find "$WORK/vips" -name '*.jpg' | wc -l)
+}
+
+# ------------------------------------------------------------------- 2. tile serving
+
+start_satmark() {
+	SM_PORT=$(free_port)
+	"$ROOT/bin/satmark" serve --addr "127.0.0.1:$SM_PORT" --data "$WORK/data" >"$LOGS/satmark.log" 2>&1 &
+	SM_PID=$!
+	SM=http://127.0.0.1:$SM_PORT
+	wait_http "$SM/api/v1/images" "$SM_PID"
+}
+
+# upload_image posts the big JPEG and waits until satmark has built its pyramid.
+upload_image() {
+	local t0 resp state i
+	t0=$(date +%s.%N)
+	resp=$(curl -sS --fail-with-body -F "file=@$IMAGE;type=image/jpeg" -F "title=landcover $SIZE (bench)" \
+		-F "publisher=satmark bench" "$SM/api/v1/images") || die "upload failed: $resp"
+	IMAGE_ID=$(json id <<<"$resp")
+	IMG_W=$(json width <<<"$resp")
+	IMG_H=$(json height <<<"$resp")
+	for ((i = 0; i < 1200; i++)); do
+		resp=$(curl -sS --fail-with-body "$SM/api/v1/images/$IMAGE_ID") || die "GET image: $resp"
+		state=$(json pyramid.state <<<"$resp")
+		case $state in
+		done) break ;;
+		failed) die "satmark's pyramid build failed: $(json pyramid.error <<<"$resp")" ;;
+		esac
+		sleep 0.5
+	done
+	[[ $state == done ]] || die "satmark's pyramid was not built after 10 minutes (state $state)"
+	SERVE_BUILD_S=$(calc "$(date +%s.%N) - $t0" '%.1f')
+	echo "uploaded $IMAGE_ID (${IMG_W}×${IMG_H}); pyramid done ${SERVE_BUILD_S} s after the upload began" >&2
+}
+
+# start_nginx serves vips' tile folder with a minimal configuration of its own.
+start_nginx() {
+	local ng=$WORK/nginx user_line=""
+	mkdir -p "$ng/tmp"
+	NG_PORT=$(free_port)
+	# As root, nginx's workers would switch to nobody, who cannot enter the scratch
+	# folder (mktemp makes it 0700): keep them the current user.
+	[[ $(id -u) -eq 0 ]] && user_line="user root;"
+	cat >"$ng/nginx.conf" <<-EOF
+		$user_line
+		worker_processes 2;
+		daemon off;
+		pid $ng/nginx.pid;
+		error_log $ng/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		    types { image/jpeg jpg; application/json json; }
+		    default_type application/octet-stream;
+		    sendfile on;
+		    access_log off;
+		    client_body_temp_path $ng/tmp/body;
+		    proxy_temp_path $ng/tmp/proxy;
+		    fastcgi_temp_path $ng/tmp/fastcgi;
+		    uwsgi_temp_path $ng/tmp/uwsgi;
+		    scgi_temp_path $ng/tmp/scgi;
+		    server {
+		        listen 127.0.0.1:$NG_PORT;
+		        root $WORK/vips;
+		    }
+		}
+	EOF
+	"$NGINX" -p "$ng" -e "$ng/error.log" -c "$ng/nginx.conf" &
+	NG_PID=$!
+	NG=http://127.0.0.1:$NG_PORT
+	wait_http "$NG/info.json" "$NG_PID"
+}
+
+# wrk_run NAME URL CONNECTIONS LIST [STATUS] runs wrk over a path list and keeps its
+# output in $LOGS/wrk-NAME.txt.
+wrk_run() {
+	local name=$1 url=$2 conns=$3 list=$4 status=${5:-0}
+	BENCH_URLS=$list BENCH_THREADS=2 BENCH_STATUS=$status \
+		wrk -t2 -c"$conns" -d"$DURATION" --latency -s "$ROOT/bench/urls.lua" "$url" >"$LOGS/wrk-$name.txt" 2>&1 ||
+		{ cat "$LOGS/wrk-$name.txt" >&2; die "wrk $name failed"; }
+	grep -E 'Requests/sec|Latency  |99%|Non-2xx|Socket errors' "$LOGS/wrk-$name.txt" | sed "s/^/  $name: /" >&2
+}
+
+part_tiles() {
+	log "2. tile serving: satmark vs nginx over vips' tiles"
+	start_satmark
+	upload_image
+	start_nginx
+
+	# The tile list; fetching every tile once from both servers is the warm-up pass.
+	"$WORK/bin/iiifurls" tiles -width "$IMG_W" -height "$IMG_H" -vips "$WORK/vips" \
+		-satmark "$SM/iiif/3/$IMAGE_ID/" -nginx "$NG/" -out "$WORK/tiles.txt" -compare 20 \
+		>"$LOGS/tiles-check.txt"
+	cat "$LOGS/tiles-check.txt" >&2
+	TILES=$(kv tiles_listed "$LOGS/tiles-check.txt")
+	((TILES >= 2000)) || die "only $TILES tile paths answer 200 from both satmark and nginx (need 2000)"
+
+	busy_before tiles
+	# A short run each first, so both start warm (connections, Go's heap, CPU caches).
+	wrk_run warm-nginx "$NG/" 32 "$WORK/tiles.txt" >/dev/null 2>&1
+	wrk_run warm-satmark "$SM/iiif/3/$IMAGE_ID/" 32 "$WORK/tiles.txt" >/dev/null 2>&1
+	wrk_run tiles-nginx "$NG/" 32 "$WORK/tiles.txt"
+	wrk_run tiles-satmark "$SM/iiif/3/$IMAGE_ID/" 32 "$WORK/tiles.txt"
+
+	local f
+	for who in nginx satmark; do
+		f=$LOGS/wrk-tiles-$who.txt
+		printf -v "T_${who}_RPS" '%s' "$(kv bench_rps "$f")"
+		printf -v "T_${who}_P50" '%s' "$(kv bench_p50_ms "$f")"
+		printf -v "T_${who}_P99" '%s' "$(kv bench_p99_ms "$f")"
+		printf -v "T_${who}_BAD" '%s' "$(($(kv bench_non2xx3xx "$f") + $(kv bench_socket_errors "$f")))"
+	done
+}
+
+# ------------------------------------------------------------ 3. uncached renders
+
+part_renders() {
+	log "3. uncached non-tile renders (satmark only)"
+	"$WORK/bin/iiifurls" renders -width "$IMG_W" -height "$IMG_H" -n 20000 -out "$WORK/renders.txt"
+	busy_before renders
+	wrk_run renders-satmark "$SM/iiif/3/$IMAGE_ID/" 8 "$WORK/renders.txt" 1
+	local f=$LOGS/wrk-renders-satmark.txt
+	R_OK=$(kv bench_2xx "$f")
+	R_503=$(kv bench_503 "$f")
+	R_OTHER=$(kv bench_other "$f")
+	R_SOCK=$(kv bench_socket_errors "$f")
+	R_WRAPPED=$(kv bench_wrapped "$f")
+	R_RPS=$(calc "$R_OK / $(kv bench_duration_s "$f")" '%.1f')
+	R_P50=$(kv bench_p50_ms "$f")
+	R_P99=$(kv bench_p99_ms "$f")
+	# Check the part itself worked: renders answered and none came twice.
+	((R_OK > 0)) || die "no render answered 2xx (see $f)"
+	[[ $R_WRAPPED == no ]] || echo "bench: the render list ran out; some renders were repeats" >&2
+}
+
+# ------------------------------------------------------------------------ the table
+
+report() {
+	local sm_errors cpus
+	tc() { kv "$1" "$LOGS/tiles-check.txt"; }
+	sm_errors=$(grep -c 'level=ERROR' "$LOGS/satmark.log" || true)
+	cpus=$(nproc)
+	# verdict VALUE OP LIMIT prints whether a goal is met.
+	verdict() { awk -v v="$1" -v l="$3" "BEGIN { print ((v $2 l) ? \"met\" : \"MISSED\") }"; }
+	local r_wall r_rss r_rps r_p50 r_p99
+	r_wall=$(calc "$PYR_SM_WALL / $PYR_VIPS_WALL")
+	r_rss=$(calc "$PYR_SM_RSS / $PYR_VIPS_RSS")
+	r_rps=$(calc "$T_satmark_RPS / $T_nginx_RPS")
+	r_p50=$(calc "$T_satmark_P50 / $T_nginx_P50")
+	r_p99=$(calc "$T_satmark_P99 / $T_nginx_P99")
+	{
+		echo "satmark bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $cpus CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
+		echo "$(vips --version), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$GO" version | cut -d' ' -f3)"
+		echo "input: $(basename "$IMAGE") ($(calc "$(stat -c %s "$IMAGE") / 1048576" '%.1f') MiB), pyramid medians of $RUNS runs; wrk -t2, $DURATION"
+		echo
+		# (the last column holds the non-ASCII signs: printf pads by bytes)
+		local row='%-30s %-10s %-15s %-7s %s\n'
+		printf "$row" what satmark peer ratio goal
+		printf "$row" "pyramid wall (s)" "$PYR_SM_WALL" "vips $PYR_VIPS_WALL" "$r_wall" "≤ 1.0      $(verdict "$r_wall" '<=' 1.0)"
+		printf "$row" "pyramid peak RSS (MiB)" "$PYR_SM_RSS" "vips $PYR_VIPS_RSS" "$r_rss" "< 700 MiB  $(verdict "$PYR_SM_RSS" '<' 700)"
+		printf "$row" "tile req/s (c32)" "$(calc "$T_satmark_RPS" '%.0f')" "nginx $(calc "$T_nginx_RPS" '%.0f')" "$r_rps" "≥ 0.7      $(verdict "$r_rps" '>=' 0.7)"
+		printf "$row" "tile p50 (ms)" "$T_satmark_P50" "nginx $T_nginx_P50" "$r_p50" ""
+		printf "$row" "tile p99 (ms)" "$T_satmark_P99" "nginx $T_nginx_P99" "$r_p99" "≤ 2.0      $(verdict "$r_p99" '<=' 2.0)"
+		printf "$row" "render req/s (uncached, c8)" "$R_RPS" "" "" "—"
+		printf "$row" "render p50 (ms)" "$R_P50" "" "" "—"
+		printf "$row" "render p99 (ms)" "$R_P99" "" "" "—"
+		echo
+		echo "pyramid: CPU s (user+sys) satmark $PYR_SM_CPU, vips $PYR_VIPS_CPU; satmark's build alone ${PYR_SM_BUILD} s"
+		echo "         (bench/pyramid's wall also stores the original first); vips wrote $PYR_TILES_VIPS tiles;"
+		echo "         in the server, upload to pyramid done took ${SERVE_BUILD_S} s"
+		echo "tiles:   $TILES distinct paths used (of $(tc tiles_generated) computed, $(tc tiles_in_vips) in vips' folder; not 200 in"
+		echo "         the warm-up pass: satmark $(tc tiles_satmark_not_200), nginx $(tc tiles_nginx_not_200)); errors under load: satmark $T_satmark_BAD, nginx $T_nginx_BAD"
+		echo "         $(tc compared) tiles vs vips: md5-identical $(tc md5_identical), identical but for APPn metadata" \
+			"$(tc identical_without_app_markers), pixel-identical $(tc pixel_identical) (max |Δ| $(tc max_pixel_diff))"
+		echo "renders: $R_OK answered 2xx, $R_503 × 503 (busy), $R_OTHER other statuses, $R_SOCK socket errors;"
+		echo "         $(wc -l <"$WORK/renders.txt") distinct requests listed, list ran out (repeats possible): $R_WRAPPED"
+		echo "satmark log: $sm_errors ERROR lines (bench/out/logs/satmark.log)"
+		((T_satmark_BAD + R_OTHER + sm_errors == 0)) || echo "ANOMALY: satmark errors above; see bench/out/logs"
+		echo "CPUs busy with other work just before each part: ${BUSY[*]}"
+		((BUSY_MAX <= 10)) || echo "WARNING: other processes were using the CPUs ($BUSY_MAX %): these numbers are not reliable"
+	} | tee "$OUT/results.txt"
+}
+
+# ---------------------------------------------------------------------------- main
+
+main() {
+	local t0=$SECONDS
+	ensure_tools
+	[[ -x $ROOT/bin/satmark ]] || die "bin/satmark is missing: run make bench (it builds first)"
+	mkdir -p "$WORK/bin"
+	"$GO" build -o "$WORK/bin/iiifurls" ./bench/iiifurls
+	part_pyramid
+	part_tiles
+	part_renders
+	echo
+	report
+	echo "(bench took $((SECONDS - t0)) s; logs in bench/out/logs, table in bench/out/results.txt)"
+}
+
+main "$@"
