@@ -39,6 +39,9 @@ type Annotation struct {
 	UpdatedBy      string
 	UpdatedAt      time.Time
 	Version        int
+	// Ground is the annotation's size on the earth, when a caller that knows the image's
+	// georeference has filled it in. It is not stored.
+	Ground Ground
 }
 
 // Properties returns the annotation's properties as the API shows them: confidence,
@@ -72,9 +75,11 @@ type annotationJSON struct {
 
 // MarshalJSON writes the API representation.
 func (a Annotation) MarshalJSON() ([]byte, error) {
+	m := a.Geometry.Measure(a.Shape)
+	m.Ground = a.Ground
 	return json.Marshal(annotationJSON{
 		ID: a.ID, ImageID: a.ImageID, Label: a.Label, Shape: a.Shape, Geometry: a.Geometry,
-		Properties: a.Properties(), Measures: a.Geometry.Measure(a.Shape), ReviewStatus: a.ReviewStatus,
+		Properties: a.Properties(), Measures: m, ReviewStatus: a.ReviewStatus,
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt, Version: a.Version,
 	})
 }

@@ -341,12 +341,26 @@ func shoelace(ring []Position) float64 {
 	return a
 }
 
-// Measures are a geometry's sizes in pixel units.
+// Measures are a geometry's sizes in pixels and, when the image is georeferenced or has
+// a ground sample distance, on the ground.
 type Measures struct {
-	LengthPx    float64 `json:"length_px,omitempty"`    // lines: along the line; rotated rectangles: the long side
+	LengthPx    float64 `json:"length_px,omitempty"`    // lines: along the line; rectangles: the long side
 	WidthPx     float64 `json:"width_px,omitempty"`     // rectangles: the short side (beam for ships)
 	AreaPx2     float64 `json:"area_px2,omitempty"`     // polygons: exterior minus holes
 	PerimeterPx float64 `json:"perimeter_px,omitempty"` // polygons: all rings
+	Ground
+}
+
+// Ground is an annotation's size on the earth: geodesic on the WGS 84 ellipsoid through
+// the image's georeference, or pixel sizes times a ground sample distance (Basis says
+// which). The domain does not compute it; whoever knows the georeference fills it in.
+type Ground struct {
+	LengthM    *float64 `json:"length_m,omitempty"`
+	WidthM     *float64 `json:"width_m,omitempty"`
+	AreaM2     *float64 `json:"area_m2,omitempty"`
+	PerimeterM *float64 `json:"perimeter_m,omitempty"`
+	HeadingDeg *float64 `json:"heading_deg,omitempty"` // degrees clockwise from true north; rotated rectangles only, georeferenced only
+	Basis      string   `json:"basis,omitempty"`       // "georeference" or "gsd"
 }
 
 // Measure returns the pixel measures of g drawn as shape s.

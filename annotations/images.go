@@ -3,6 +3,7 @@ package annotations
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -44,7 +45,9 @@ type Image struct {
 	LocationName    string    `json:"location_name"`
 	PublisherMarkup bool      `json:"publisher_markup"`
 	GSD             *float64  `json:"gsd_m,omitempty"`
-	Pyramid         Progress  `json:"pyramid"` // the tile pyramid's build, which deep zoom waits for
+	Georeferenced   bool      `json:"georeferenced"`
+	ImportWarnings  []string  `json:"import_warnings"` // what the import noticed, e.g. a GeoTIFF CRS it could not use
+	Pyramid         Progress  `json:"pyramid"`         // the tile pyramid's build, which deep zoom waits for
 	Source          Source    `json:"source"`
 	AnnotationCount int       `json:"annotation_count"`
 	CreatedBy       string    `json:"created_by"`
@@ -177,6 +180,10 @@ type NewImage struct {
 	SourceID    string // attach to this existing release instead of creating one from Provenance
 	Provenance  Provenance
 	CreatedBy   string
+	// Georeference, when the file arrived with one (a GeoTIFF, a world file), is stored
+	// with the image; its ImageID is filled in.
+	Georeference   *Georeference
+	ImportWarnings []string
 }
 
 func str(p *string) string {
@@ -258,6 +265,18 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 	if err := s.insertJob(ctx, tx, id, JobPyramid); err != nil {
 		return Image{}, false, fmt.Errorf("queue pyramid: %w", err)
 	}
+	if g := in.Georeference; g != nil {
+		g.ImageID = id
+		if err := s.insertGeoreference(ctx, tx, in.CreatedBy, *g); err != nil {
+			return Image{}, false, fmt.Errorf("georeference: %w", err)
+		}
+	}
+	if len(in.ImportWarnings) > 0 {
+		w, _ := json.Marshal(in.ImportWarnings)
+		if _, err := tx.ExecContext(ctx, `UPDATE images SET import_warnings = ? WHERE id = ?`, string(w), id); err != nil {
+			return Image{}, false, err
+		}
+	}
 	undo, err := place()
 	if err != nil {
 		return Image{}, false, err
@@ -274,7 +293,8 @@ const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_
 	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
 	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
 	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id),
-	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0)`
+	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0),
+	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings`
 
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
@@ -283,15 +303,19 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanImage(row scanner) (Image, error) {
 	var img Image
-	var created, updated, srcCreated string
+	var created, updated, srcCreated, warnings string
 	err := row.Scan(&img.ID, &img.SHA256, &img.Title, &img.Filename, &img.MediaType, &img.ByteSize, &img.Width, &img.Height,
 		&img.Orientation, &img.CapturedFrom, &img.CapturedTo, &img.LocationName, &img.PublisherMarkup, &img.GSD,
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
-		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts)
+		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
+		&img.Georeferenced, &warnings)
 	if err != nil {
 		return Image{}, err
+	}
+	if err := json.Unmarshal([]byte(warnings), &img.ImportWarnings); err != nil || img.ImportWarnings == nil {
+		img.ImportWarnings = []string{}
 	}
 	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
 	return img, nil

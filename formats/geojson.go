@@ -151,7 +151,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 		Properties: featureProperties{
 			ObjectType: "annotation", Name: name,
 			Classification: classification{Name: a.Label.Name, Color: rgb(a.Label.Color)},
-			Measurements:   a.Geometry.Measure(a.Shape),
+			Measurements:   measurements(a),
 			LabelPath:      a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
 			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus,
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
@@ -164,6 +164,14 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			},
 		},
 	}
+}
+
+// measurements are the annotation's sizes in pixels and, when its caller filled them in,
+// on the ground.
+func measurements(a annotations.Annotation) annotations.Measures {
+	m := a.Geometry.Measure(a.Shape)
+	m.Ground = a.Ground
+	return m
 }
 
 // rgb turns "#rrggbb" into QuPath's [r, g, b].

@@ -1,0 +1,269 @@
+package formats
+
+import (
+	"archive/zip"
+	"bufio"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// KMLMediaType and KMZMediaType are Google Earth's media types.
+const (
+	KMLMediaType = "application/vnd.google-earth.kml+xml"
+	KMZMediaType = "application/vnd.google-earth.kmz"
+)
+
+// KMZOverlayName is the image's file name inside a KMZ.
+const KMZOverlayName = "overlay.jpg"
+
+// WriteKML writes an image's annotations as KML 2.2 for Google Earth: one placemark per
+// annotation with its properties and the image's provenance in ExtendedData, one style
+// per label colour, and the image itself as a GroundOverlay (a LatLonBox when the image
+// is north-up in lon/lat, a gx:LatLonQuad of its corners otherwise) whose icon is
+// overlayHref.
+func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotations.Annotation, overlayHref string) error {
+	if !p.Georeferenced() {
+		return fmt.Errorf("image %s is not georeferenced", img.ID)
+	}
+	bw := bufio.NewWriter(w)
+	k := &kmlWriter{w: bw}
+	k.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	k.raw(`<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">` + "\n<Document>\n")
+	k.elem("name", img.Title)
+	k.elem("description", provenanceText(img))
+	k.raw("<ExtendedData>\n")
+	for _, kv := range provenanceData(img) {
+		k.data(kv[0], kv[1])
+	}
+	k.raw("</ExtendedData>\n")
+
+	// A style per label colour.
+	colors := map[string]bool{}
+	for _, a := range anns {
+		colors[a.Label.Color] = true
+	}
+	keys := make([]string, 0, len(colors))
+	for c := range colors {
+		keys = append(keys, c)
+	}
+	sort.Strings(keys)
+	for _, c := range keys {
+		abgr := kmlColor(c)
+		k.raw(`<Style id="` + styleID(c) + `"><IconStyle><color>ff` + abgr + `</color></IconStyle>` +
+			`<LineStyle><color>ff` + abgr + `</color><width>2</width></LineStyle>` +
+			`<PolyStyle><color>55` + abgr + `</color></PolyStyle></Style>` + "\n")
+	}
+
+	if err := k.groundOverlay(img, p, overlayHref); err != nil {
+		return err
+	}
+
+	k.raw("<Folder>\n")
+	k.elem("name", "Annotations")
+	for _, a := range anns {
+		geom, _, err := projectGeometry(p.Transformer, a.Geometry)
+		if err != nil {
+			return fmt.Errorf("annotation %s: %w", a.ID, err)
+		}
+		k.raw(`<Placemark id="` + xmlEscape(a.ID) + `">` + "\n")
+		k.elem("name", strings.Join(a.Label.Path, " › "))
+		desc := a.Identification
+		if a.Note != "" {
+			desc = strings.TrimSpace(desc + "\n" + a.Note)
+		}
+		k.elem("description", desc)
+		k.raw("<styleUrl>#" + styleID(a.Label.Color) + "</styleUrl>\n<ExtendedData>\n")
+		k.data("label", strings.Join(a.Label.Path, " › "))
+		k.data("shape", string(a.Shape))
+		k.data("confidence", string(a.Confidence))
+		k.data("identification", a.Identification)
+		k.data("note", a.Note)
+		m := measurements(a)
+		for _, v := range []struct {
+			name string
+			v    *float64
+		}{{"length_m", m.LengthM}, {"width_m", m.WidthM}, {"area_m2", m.AreaM2}, {"perimeter_m", m.PerimeterM}, {"heading_deg", m.HeadingDeg}} {
+			if v.v != nil {
+				k.data(v.name, strconv.FormatFloat(*v.v, 'f', 2, 64))
+			}
+		}
+		k.data("created_by", a.CreatedBy)
+		k.data("updated_at", a.UpdatedAt.Format("2006-01-02T15:04:05Z"))
+		k.data("image_sha256", img.SHA256)
+		k.data("publisher", img.Source.Publisher)
+		k.raw("</ExtendedData>\n")
+		k.geometry(geom)
+		k.raw("</Placemark>\n")
+	}
+	k.raw("</Folder>\n</Document>\n</kml>\n")
+	if k.err != nil {
+		return k.err
+	}
+	return bw.Flush()
+}
+
+// WriteKMZ writes a KMZ: doc.kml first, then the overlay image it refers to.
+func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotations.Annotation, overlayJPEG []byte) error {
+	z := zip.NewWriter(w)
+	doc, err := z.Create("doc.kml")
+	if err != nil {
+		return err
+	}
+	if err := WriteKML(doc, img, p, anns, KMZOverlayName); err != nil {
+		return err
+	}
+	ov, err := z.CreateHeader(&zip.FileHeader{Name: KMZOverlayName, Method: zip.Store})
+	if err != nil {
+		return err
+	}
+	if _, err := ov.Write(overlayJPEG); err != nil {
+		return err
+	}
+	return z.Close()
+}
+
+type kmlWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (k *kmlWriter) raw(s string) {
+	if k.err == nil {
+		_, k.err = k.w.WriteString(s)
+	}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func (k *kmlWriter) elem(name, text string) {
+	k.raw("<" + name + ">" + xmlEscape(text) + "</" + name + ">\n")
+}
+
+func (k *kmlWriter) data(name, value string) {
+	k.raw(`<Data name="` + xmlEscape(name) + `"><value>` + xmlEscape(value) + "</value></Data>\n")
+}
+
+func coordText(ps [][2]float64) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = strconv.FormatFloat(p[0], 'f', -1, 64) + "," + strconv.FormatFloat(p[1], 'f', -1, 64)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (k *kmlWriter) polygon(rings [][][2]float64) {
+	k.raw("<Polygon><outerBoundaryIs><LinearRing><coordinates>" + coordText(rings[0]) + "</coordinates></LinearRing></outerBoundaryIs>")
+	for _, h := range rings[1:] {
+		k.raw("<innerBoundaryIs><LinearRing><coordinates>" + coordText(h) + "</coordinates></LinearRing></innerBoundaryIs>")
+	}
+	k.raw("</Polygon>\n")
+}
+
+func (k *kmlWriter) geometry(g lonLatGeometry) {
+	switch c := g.Coordinates.(type) {
+	case [2]float64:
+		k.raw("<Point><coordinates>" + coordText([][2]float64{c}) + "</coordinates></Point>\n")
+	case [][2]float64:
+		k.raw("<LineString><tessellate>1</tessellate><coordinates>" + coordText(c) + "</coordinates></LineString>\n")
+	case [][][2]float64:
+		if g.Type == "MultiLineString" {
+			k.raw("<MultiGeometry>")
+			for _, l := range c {
+				k.raw("<LineString><tessellate>1</tessellate><coordinates>" + coordText(l) + "</coordinates></LineString>")
+			}
+			k.raw("</MultiGeometry>\n")
+			return
+		}
+		k.polygon(c)
+	case [][][][2]float64:
+		k.raw("<MultiGeometry>")
+		for _, poly := range c {
+			k.polygon(poly)
+		}
+		k.raw("</MultiGeometry>\n")
+	}
+}
+
+// groundOverlay places the image: a LatLonBox when its corners form a north-up box in
+// lon/lat, else a gx:LatLonQuad of its corners, lower-left first, counter-clockwise.
+func (k *kmlWriter) groundOverlay(img annotations.Image, p Placement, href string) error {
+	w, h := float64(img.Width), float64(img.Height)
+	corners := [4][2]float64{{0, h}, {w, h}, {w, 0}, {0, 0}} // lower-left, lower-right, upper-right, upper-left
+	var ll [4][2]float64
+	for i, c := range corners {
+		lon, lat, err := p.Transformer.Forward(c[0], c[1])
+		if err != nil {
+			return fmt.Errorf("image corner: %w", err)
+		}
+		ll[i] = [2]float64{lon, lat}
+	}
+	k.raw("<GroundOverlay>\n")
+	k.elem("name", img.Title)
+	k.raw("<Icon><href>" + xmlEscape(href) + "</href></Icon>\n")
+	const eps = 1e-9
+	northUp := math.Abs(ll[0][1]-ll[1][1]) < eps && math.Abs(ll[2][1]-ll[3][1]) < eps &&
+		math.Abs(ll[0][0]-ll[3][0]) < eps && math.Abs(ll[1][0]-ll[2][0]) < eps && ll[3][1] > ll[0][1] && ll[1][0] > ll[0][0]
+	if northUp {
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+		k.raw("<LatLonBox><north>" + f(ll[3][1]) + "</north><south>" + f(ll[0][1]) + "</south><east>" + f(ll[1][0]) +
+			"</east><west>" + f(ll[0][0]) + "</west><rotation>0</rotation></LatLonBox>\n")
+	} else {
+		k.raw("<gx:LatLonQuad><coordinates>" + coordText(ll[:]) + "</coordinates></gx:LatLonQuad>\n")
+	}
+	k.raw("</GroundOverlay>\n")
+	return nil
+}
+
+// kmlColor turns "#rrggbb" into KML's bbggrr (alpha goes in front).
+func kmlColor(hex string) string {
+	if len(hex) != 7 {
+		return "ffffff"
+	}
+	return strings.ToLower(hex[5:7] + hex[3:5] + hex[1:3])
+}
+
+func styleID(hex string) string { return "label-" + strings.TrimPrefix(hex, "#") }
+
+func provenanceData(img annotations.Image) [][2]string {
+	s := img.Source
+	return [][2]string{
+		{"title", img.Title}, {"publisher", s.Publisher}, {"release_title", s.Title}, {"source_url", s.URL},
+		{"released_at", s.ReleasedAt}, {"credit", s.Credit}, {"license", s.License},
+		{"captured_from", img.CapturedFrom}, {"captured_to", img.CapturedTo}, {"location_name", img.LocationName},
+		{"claim", s.Claim}, {"publisher_markup", strconv.FormatBool(img.PublisherMarkup)},
+		{"image_id", img.ID}, {"image_sha256", img.SHA256},
+	}
+}
+
+func provenanceText(img annotations.Image) string {
+	s := img.Source
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", s.Publisher)
+	if s.ReleasedAt != "" {
+		fmt.Fprintf(&b, ", released %s", s.ReleasedAt)
+	}
+	if img.CapturedFrom != "" {
+		fmt.Fprintf(&b, "; captured %s", img.CapturedFrom)
+		if img.CapturedTo != "" {
+			fmt.Fprintf(&b, " – %s", img.CapturedTo)
+		}
+	}
+	if s.Credit != "" {
+		fmt.Fprintf(&b, ". Credit: %s", s.Credit)
+	}
+	if s.Claim != "" {
+		fmt.Fprintf(&b, ". Claim: %s", s.Claim)
+	}
+	return b.String()
+}
