@@ -78,6 +78,26 @@ func Seed(ctx context.Context, store *annotations.Store, lib *imagery.Library) (
 	return added, nil
 }
 
+// placements say where sample scenes lie. The port is placed at Vladivostok's Golden
+// Horn Bay, north up, at 1 m a pixel, as if its release had come with a world file; the
+// placement is as made up as the image, and its notes say so. The base is only given a
+// ground sample distance, so it can be measured without being on the map.
+var placements = map[string]struct {
+	geotransform *[6]float64
+	gsd          float64
+	note         string
+}{
+	"synthetic-port-scene.jpg": {
+		geotransform: &[6]float64{131.865, 1.2287e-05, 0, 43.125, 0, -9.0013e-06},
+		note: "Placed at Vladivostok's Golden Horn Bay (north up, about 1 m a pixel) by an illustrative geotransform " +
+			"in EPSG:4326, so the map and the lon/lat exports have something to show; the placement is invented, like the image.",
+	},
+	"synthetic-base-scene.jpg": {
+		gsd:  1.0,
+		note: "Given a ground sample distance of 1 m a pixel (invented) so annotations can be measured in metres.",
+	},
+}
+
 func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Library, sc Scene) (bool, error) {
 	u, err := lib.Receive(bytes.NewReader(sc.JPEG))
 	if err != nil {
@@ -85,6 +105,10 @@ func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Libra
 	}
 	defer u.Discard()
 	p := sc.Provenance
+	place := placements[sc.FileName]
+	if place.note != "" {
+		p.Notes = strings.TrimSpace(p.Notes + " " + place.note)
+	}
 	markup := p.PublisherMarkup
 	img, created, err := ingest.Image(ctx, store, lib, u, annotations.NewImage{
 		Filename: sc.FileName, CreatedBy: Actor,
@@ -96,6 +120,17 @@ func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Libra
 	})
 	if err != nil || !created {
 		return false, err
+	}
+	if place.geotransform != nil {
+		if _, err := store.SetGeoreference(ctx, Actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefGrid,
+			GeoTransform: place.geotransform, CRS: 4326, Origin: "sample data"}); err != nil {
+			return true, fmt.Errorf("georeference: %w", err)
+		}
+	}
+	if place.gsd > 0 {
+		if _, err := store.SetGroundSampleDistance(ctx, img.ID, &place.gsd); err != nil {
+			return true, fmt.Errorf("ground sample distance: %w", err)
+		}
 	}
 	for i, obj := range sc.Objects {
 		in, err := obj.input()

@@ -21,6 +21,13 @@ func (s *Server) listAnnotations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.placement(c.Request().Context(), img)
+	if err != nil {
+		return err
+	}
+	for i := range anns {
+		anns[i].Ground = p.Measure(anns[i])
+	}
 	return c.JSON(http.StatusOK, anns)
 }
 
@@ -55,6 +62,9 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.withGround(c.Request().Context(), &a); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusCreated, a)
@@ -71,6 +81,9 @@ func (s *Server) annotationParam(c echo.Context) (annotations.Annotation, error)
 func (s *Server) getAnnotation(c echo.Context) error {
 	a, err := s.annotationParam(c)
 	if err != nil {
+		return err
+	}
+	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
 	c.Response().Header().Set("ETag", versionETag(a.Version))
@@ -120,6 +133,9 @@ func (s *Server) updateAnnotation(c echo.Context) error {
 	a, err := s.store.UpdateAnnotation(c.Request().Context(), actor, cur.ID, in)
 	if err != nil {
 		return s.withCurrent(c, cur.ID, err)
+	}
+	if err := s.withGround(c.Request().Context(), &a); err != nil {
+		return err
 	}
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)

@@ -1,28 +1,36 @@
 package server
 
 import (
+	"encoding/json"
+	"io"
 	"mime"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/formats"
+	"github.com/satmark/satmark/imagery"
 )
 
-// exportImageGeoJSON downloads one image's annotations as pixel-space GeoJSON.
+// exportImageGeoJSON downloads one image's annotations as GeoJSON: RFC 7946 lon/lat when
+// the image is georeferenced (or ?crs=wgs84 asks), pixel space otherwise (or with
+// ?crs=pixel).
 func (s *Server) exportImageGeoJSON(c echo.Context) error {
 	img, err := s.imageParam(c)
 	if err != nil {
 		return err
 	}
 	f := annotations.AnnotationFilter{ImageIDs: []string{img.ID}}
-	return s.writePixelGeoJSON(c, []annotations.Image{img}, f, "satmark-"+img.ID+"-pixel-coordinates.geojson")
+	return s.writeGeoJSON(c, []annotations.Image{img}, f, "satmark-"+img.ID)
 }
 
 // exportGeoJSON downloads the annotations of every image, or of the images named by
 // ?image= (repeatable, or comma-separated), limited to ?label= (repeatable; an id, path
-// or name; each label includes the labels below it).
+// or name; each label includes the labels below it). ?crs=wgs84 gives lon/lat for the
+// georeferenced images and lists the others as left out; ?crs=pixel gives pixels for
+// all; without it, lon/lat when every image is georeferenced, else pixels.
 func (s *Server) exportGeoJSON(c echo.Context) error {
 	ctx := c.Request().Context()
 	var f annotations.AnnotationFilter
@@ -59,22 +67,185 @@ func (s *Server) exportGeoJSON(c echo.Context) error {
 			return err
 		}
 	}
-	return s.writePixelGeoJSON(c, images, f, "satmark-export-pixel-coordinates.geojson")
+	return s.writeGeoJSON(c, images, f, "satmark-export")
 }
 
-func (s *Server) writePixelGeoJSON(c echo.Context, images []annotations.Image, f annotations.AnnotationFilter, filename string) error {
+// writeGeoJSON chooses the coordinates (see exportGeoJSON) and streams the file, each
+// annotation with its size on the ground.
+func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f annotations.AnnotationFilter, name string) error {
+	ctx := c.Request().Context()
+	places := make(map[string]formats.Placement, len(images))
+	var georef []annotations.Image
+	var omitted []formats.Omitted
+	for _, img := range images {
+		p, err := s.placement(ctx, img)
+		if err != nil {
+			return err
+		}
+		places[img.ID] = p
+		if p.Georeferenced() {
+			georef = append(georef, img)
+		} else {
+			omitted = append(omitted, formats.Omitted{ID: img.ID, Title: img.Title, Reason: "not georeferenced"})
+		}
+	}
+	crs := strings.ToLower(c.QueryParam("crs"))
+	switch crs {
+	case "":
+		crs = "pixel"
+		if len(images) > 0 && len(omitted) == 0 {
+			crs = "wgs84"
+		}
+	case "wgs84", "pixel":
+	default:
+		return badRequest("crs", "%q is not a coordinate system this export knows: use wgs84 or pixel", crs)
+	}
+	if crs == "wgs84" && len(images) == 1 && len(georef) == 0 {
+		return &apiError{Status: http.StatusConflict, Code: "not_georeferenced", Field: "crs",
+			Message: "this image is not georeferenced, so its annotations have no longitude and latitude; georeference it, or export with crs=pixel"}
+	}
+	emitting := func(emit func(annotations.Annotation) error) func(annotations.Annotation) error {
+		return func(a annotations.Annotation) error {
+			a.Ground = places[a.ImageID].Measure(a)
+			return emit(a)
+		}
+	}
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, formats.PixelGeoJSONMediaType)
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
-	err := formats.WritePixelGeoJSON(c.Response(), images, func(emit func(annotations.Annotation) error) error {
-		return s.store.EachAnnotation(c.Request().Context(), f, emit)
-	})
+	var err error
+	if crs == "wgs84" {
+		h.Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
+		h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name + "-wgs84.geojson"}))
+		lf := f
+		lf.ImageIDs = nil
+		for _, img := range georef {
+			lf.ImageIDs = append(lf.ImageIDs, img.ID)
+		}
+		err = formats.WriteLonLatGeoJSON(c.Response(), georef, places, omitted, func(emit func(annotations.Annotation) error) error {
+			if len(lf.ImageIDs) == 0 {
+				return nil
+			}
+			return s.store.EachAnnotation(ctx, lf, emitting(emit))
+		})
+	} else {
+		h.Set(echo.HeaderContentType, formats.PixelGeoJSONMediaType)
+		h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name + "-pixel-coordinates.geojson"}))
+		err = formats.WritePixelGeoJSON(c.Response(), images, func(emit func(annotations.Annotation) error) error {
+			return s.store.EachAnnotation(ctx, f, emitting(emit))
+		})
+	}
 	if err != nil && c.Response().Committed {
 		// The status is sent; a cut-off body is the only signal left. Log the cause.
-		s.log.Error("export stopped part-way", "file", filename, "err", err)
+		s.log.Error("export stopped part-way", "file", name, "err", err)
 		return nil
 	}
 	return err
+}
+
+// kmlInputs loads a georeferenced image's annotations with their ground measures.
+func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement, []annotations.Annotation, error) {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return img, formats.Placement{}, nil, err
+	}
+	ctx := c.Request().Context()
+	p, err := s.placement(ctx, img)
+	if err != nil {
+		return img, p, nil, err
+	}
+	if !p.Georeferenced() {
+		return img, p, nil, &apiError{Status: http.StatusConflict, Code: "not_georeferenced",
+			Message: "KML places annotations on the earth: georeference this image first"}
+	}
+	anns, err := s.store.Annotations(ctx, annotations.AnnotationFilter{ImageIDs: []string{img.ID}})
+	if err != nil {
+		return img, p, nil, err
+	}
+	for i := range anns {
+		anns[i].Ground = p.Measure(anns[i])
+	}
+	return img, p, anns, nil
+}
+
+// overlayRequest is the rendition of the image a KML ground overlay shows.
+var overlayRequest = [4]string{"full", "!4096,4096", "0", "default.jpg"}
+
+// exportImageKML downloads KML for Google Earth whose ground overlay is the image served
+// by the IIIF service.
+func (s *Server) exportImageKML(c echo.Context) error {
+	img, p, anns, err := s.kmlInputs(c)
+	if err != nil {
+		return err
+	}
+	href := s.baseURL(c) + iiifPrefix + img.ID + "/" + strings.Join(overlayRequest[:], "/")
+	c.Response().Header().Set(echo.HeaderContentType, formats.KMLMediaType)
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": "satmark-" + img.ID + ".kml"}))
+	return formats.WriteKML(c.Response(), img, p, anns, href)
+}
+
+// exportImageKMZ downloads a KMZ holding the KML and the overlay image, for offline use.
+func (s *Server) exportImageKMZ(c echo.Context) error {
+	img, p, anns, err := s.kmlInputs(c)
+	if err != nil {
+		return err
+	}
+	if !img.Pyramid.Ready() {
+		return notReady(img.Pyramid)
+	}
+	r, err := imagery.ParseIIIF(overlayRequest[0], overlayRequest[1], overlayRequest[2], overlayRequest[3], img.Width, img.Height)
+	if err != nil {
+		return err
+	}
+	out, err := s.library.Render(c.Request().Context(), img.SHA256, infoOf(img), r)
+	if err != nil {
+		return err
+	}
+	defer out.File.Close()
+	overlay, err := io.ReadAll(out.File)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, formats.KMZMediaType)
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": "satmark-" + img.ID + ".kmz"}))
+	return formats.WriteKMZ(c.Response(), img, p, anns, overlay)
+}
+
+// footprints answers every georeferenced image's outline as RFC 7946 GeoJSON, for the map.
+func (s *Server) footprints(c echo.Context) error {
+	ctx := c.Request().Context()
+	images, err := s.store.Images(ctx)
+	if err != nil {
+		return err
+	}
+	type feature struct {
+		Type       string         `json:"type"`
+		ID         string         `json:"id"`
+		Geometry   any            `json:"geometry"`
+		Properties map[string]any `json:"properties"`
+	}
+	fc := struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+	}{Type: "FeatureCollection", Features: []feature{}}
+	for _, img := range images {
+		if !img.Georeferenced {
+			continue
+		}
+		p, err := s.placement(ctx, img)
+		if err != nil {
+			s.log.Warn("footprint", "image", img.ID, "err", err)
+			continue
+		}
+		g, _, err := formats.Footprint(p.Transformer, img.Width, img.Height)
+		if err != nil {
+			continue
+		}
+		fc.Features = append(fc.Features, feature{Type: "Feature", ID: img.ID, Geometry: g, Properties: map[string]any{
+			"title": img.Title, "publisher": img.Source.Publisher, "released_at": img.Source.ReleasedAt,
+			"annotation_count": img.AnnotationCount, "transform": p.Transform,
+		}})
+	}
+	c.Response().Header().Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
+	return json.NewEncoder(c.Response()).Encode(fc)
 }
 
 // queryList returns the values of a repeatable query parameter, also split at commas.

@@ -37,7 +37,7 @@ type featureCollection struct {
 				Name  string `json:"name"`
 				Color []int  `json:"color"`
 			} `json:"classification"`
-			Measurements   map[string]float64         `json:"measurements"`
+			Measurements   map[string]any             `json:"measurements"`
 			LabelPath      []string                   `json:"label_path"`
 			Shape          string                     `json:"shape"`
 			Confidence     string                     `json:"confidence"`
@@ -151,7 +151,7 @@ func TestExportGeoJSON(t *testing.T) {
 		if f.Geometry.Type != "Polygon" || f.Geometry.Coordinates[0][1] != (annotations.Position{20, 10}) {
 			t.Errorf("geometry = %+v, want the stored ring in pixels", f.Geometry)
 		}
-		if p.Measurements["length_px"] == 0 || p.Measurements["width_px"] == 0 {
+		if p.Measurements["length_px"] == nil || p.Measurements["width_px"] == nil {
 			t.Errorf("measurements = %v, want length and width of the rotated rectangle", p.Measurements)
 		}
 	})

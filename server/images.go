@@ -73,7 +73,7 @@ func (s *Server) createImage(c echo.Context) error {
 			if upload, err = s.library.Receive(part); err != nil {
 				return cutShort("file", err)
 			}
-		case name == "source_id" || contains(provenanceFields, name):
+		case name == "source_id" || name == "worldfile" || name == "prj" || name == "crs" || contains(provenanceFields, name):
 			v, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
 			if err != nil {
 				return cutShort(name, err)
@@ -93,9 +93,18 @@ func (s *Server) createImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, annotations.NewImage{
-		Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: actor,
-	})
+	in := annotations.NewImage{Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: actor}
+	if wf := fields["worldfile"]; strings.TrimSpace(wf) != "" {
+		// A world file sent with the image places it; a bad one refuses the upload, so
+		// nothing is stored half-placed.
+		grid, err := gridFromWorldFile(wf, fields["prj"], fields["crs"])
+		if err != nil {
+			return err
+		}
+		gt := [6]float64(grid.GeoTransform)
+		in.Georeference = &annotations.Georeference{Method: annotations.GeorefGrid, GeoTransform: &gt, CRS: int(grid.CRS), Origin: "worldfile"}
+	}
+	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, in)
 	if err != nil {
 		return err
 	}
@@ -227,6 +236,7 @@ func (s *Server) deleteImage(c echo.Context) error {
 		return err
 	}
 	s.forgetImage(img.ID)
+	s.forgetPlacement(img.ID)
 	// The row is gone; a file left behind by a failure here is only disk space.
 	if err := s.library.Remove(img.SHA256); err != nil {
 		s.log.Error("removing files of deleted image", "id", img.ID, "sha256", img.SHA256, "err", err)

@@ -61,6 +61,18 @@ func (s *Server) annotatorPage(c echo.Context) error {
 	return s.page(c, "annotator.html", map[string]any{"Title": img.Title, "Image": img})
 }
 
+func (s *Server) georeferencePage(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	return s.page(c, "georeference.html", map[string]any{"Title": "Georeference · " + img.Title, "Image": img})
+}
+
+func (s *Server) mapPage(c echo.Context) error {
+	return s.page(c, "map.html", map[string]any{"Title": "Map"})
+}
+
 func (s *Server) labelsPage(c echo.Context) error {
 	labels, err := s.store.Labels(c.Request().Context())
 	if err != nil {

@@ -14,7 +14,9 @@ func (s *Server) routes() {
 	// Pages.
 	e.GET("/", s.galleryPage)
 	e.GET("/images/:id", s.annotatorPage)
+	e.GET("/images/:id/georeference", s.georeferencePage)
 	e.GET("/labels", s.labelsPage)
+	e.GET("/map", s.mapPage)
 	dist, _ := fs.Sub(s.assets, "dist")
 	e.GET("/static/*", s.static(dist))
 
@@ -35,6 +37,16 @@ func (s *Server) routes() {
 	api.POST("/images/:id/pyramid", s.rebuildPyramid)
 	api.GET("/sources", s.listSources)
 
+	// Where images lie on the earth, and measuring on it.
+	api.GET("/images/:id/georeference", s.getGeoreference)
+	api.PUT("/images/:id/georeference", s.putGeoreference)
+	api.DELETE("/images/:id/georeference", s.deleteGeoreference)
+	api.POST("/images/:id/georeference/fit", s.fitGeoreference)
+	api.GET("/images/:id/georeference/worldfile", s.getWorldFile)
+	api.POST("/images/:id/georeference/worldfile", s.postWorldFile)
+	api.POST("/images/:id/measure", s.measureShape)
+	api.GET("/footprints.geojson", s.footprints)
+
 	// The label taxonomy.
 	api.GET("/labels", s.listLabels)
 	api.POST("/labels", s.createLabel)
@@ -49,8 +61,11 @@ func (s *Server) routes() {
 	api.DELETE("/annotations/:id", s.deleteAnnotation)
 	api.GET("/annotations/:id/history", s.annotationHistory)
 
-	// Exports.
+	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
+	// (?crs=pixel|wgs84); KML and KMZ for Google Earth.
 	api.GET("/images/:id/annotations.geojson", s.exportImageGeoJSON)
+	api.GET("/images/:id/annotations.kml", s.exportImageKML)
+	api.GET("/images/:id/annotations.kmz", s.exportImageKMZ)
 	api.GET("/export.geojson", s.exportGeoJSON)
 
 	api.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })

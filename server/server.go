@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/geo"
 	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/ingest"
 )
@@ -54,6 +55,7 @@ type Server struct {
 	echo      *echo.Echo
 	iiifCache iiifImages
 	hot       hotTiles
+	places    placements
 }
 
 // New builds the server over a store and an image library. assets holds the front end:
@@ -140,6 +142,7 @@ func classify(err error) *apiError {
 	var failed *pyramidFailed
 	var ie *imagery.IIIFError
 	var ve *annotations.ValidationError
+	var ge *geo.Error
 	var stale *annotations.StaleVersionError
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
@@ -161,6 +164,19 @@ func classify(err error) *apiError {
 		return &apiError{Status: ie.Status, Code: strings.ToLower(strings.ReplaceAll(http.StatusText(ie.Status), " ", "_")), Message: ie.Message, RetryAfter: retry}
 	case errors.Is(err, imagery.ErrNoPyramid):
 		return &apiError{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: "the image's tiles are not ready yet", RetryAfter: 3}
+	case errors.As(err, &ge):
+		code := "invalid"
+		switch {
+		case errors.Is(err, geo.ErrTooFewPoints):
+			code = "too_few_points"
+		case errors.Is(err, geo.ErrIllConditioned):
+			code = "ill_conditioned"
+		case errors.Is(err, geo.ErrOutOfRange):
+			code = "out_of_range"
+		case errors.Is(err, geo.ErrUnsupportedCRS):
+			code = "unsupported_crs"
+		}
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: code, Field: ge.Field, Message: ge.Error()}
 	case errors.As(err, &ve):
 		if ve.Malformed {
 			return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: ve.Field, Message: ve.Error()}

@@ -1,0 +1,483 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/formats"
+	"github.com/satmark/satmark/geo"
+)
+
+// Georeferencing: where an image lies on the earth (control points and a fitted
+// transform, or a geotransform from a GeoTIFF or world file), the ground sample distance
+// for measuring without one, and measuring in metres.
+
+// placements caches each image's placement; it changes only through the routes below
+// (and image deletion), which drop the entry.
+type placements struct {
+	mu sync.Mutex
+	m  map[string]formats.Placement
+}
+
+func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.Placement, error) {
+	s.places.mu.Lock()
+	p, ok := s.places.m[img.ID]
+	s.places.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	var gp *annotations.Georeference
+	if g, err := s.store.Georeference(ctx, img.ID); err == nil {
+		gp = &g
+	} else if !errors.Is(err, annotations.ErrNotFound) {
+		return p, err
+	}
+	p, err := formats.PlacementOf(img, gp)
+	if err != nil {
+		return p, err
+	}
+	s.places.mu.Lock()
+	if s.places.m == nil {
+		s.places.m = map[string]formats.Placement{}
+	}
+	s.places.m[img.ID] = p
+	s.places.mu.Unlock()
+	return p, nil
+}
+
+func (s *Server) forgetPlacement(imageID string) {
+	s.places.mu.Lock()
+	delete(s.places.m, imageID)
+	s.places.mu.Unlock()
+}
+
+// withGround fills in each annotation's size on the ground from its image's placement.
+func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation) error {
+	byImage := map[string]formats.Placement{}
+	for _, a := range anns {
+		p, ok := byImage[a.ImageID]
+		if !ok {
+			img, err := s.store.Image(ctx, a.ImageID)
+			if err != nil {
+				return err
+			}
+			if p, err = s.placement(ctx, img); err != nil {
+				return err
+			}
+			byImage[a.ImageID] = p
+		}
+		a.Ground = p.Measure(*a)
+	}
+	return nil
+}
+
+// georefView is the API representation of an image's georeference.
+type georefView struct {
+	Method       string                     `json:"method"` // gcps, grid, gsd (a ground sample distance only)
+	Transform    string                     `json:"transform,omitempty"`
+	GCPs         []annotations.ControlPoint `json:"gcps,omitempty"`
+	GeoTransform *[6]float64                `json:"geotransform,omitempty"`
+	CRS          string                     `json:"crs,omitempty"`
+	Origin       string                     `json:"origin,omitempty"`
+	Fit          *fitView                   `json:"fit,omitempty"`
+	Footprint    any                        `json:"footprint,omitempty"` // GeoJSON Polygon in lon/lat
+	GSD          *float64                   `json:"gsd_m,omitempty"`
+	UpdatedBy    string                     `json:"updated_by,omitempty"`
+	UpdatedAt    any                        `json:"updated_at,omitempty"`
+}
+
+type fitView struct {
+	Transform       geo.TransformKind `json:"transform"`
+	MinimumPoints   int               `json:"minimum_points"`
+	Residuals       []geo.Residual    `json:"residuals"`
+	RMSPixels       float64           `json:"rms_px"`
+	RMSMetres       float64           `json:"rms_m"`
+	MeanErrorPixels float64           `json:"mean_error_px"`
+	MeanErrorMetres float64           `json:"mean_error_m"`
+}
+
+func viewOfFit(f *geo.Fit) *fitView {
+	return &fitView{Transform: f.Kind, MinimumPoints: f.Kind.MinimumPoints(), Residuals: f.Residuals,
+		RMSPixels: f.RMSPixels, RMSMetres: f.RMSMetres, MeanErrorPixels: f.MeanErrorPixels, MeanErrorMetres: f.MeanErrorMetres}
+}
+
+func (s *Server) georefView(ctx context.Context, img annotations.Image) (georefView, error) {
+	v := georefView{GSD: img.GSD}
+	g, err := s.store.Georeference(ctx, img.ID)
+	if errors.Is(err, annotations.ErrNotFound) {
+		if img.GSD == nil {
+			return v, notFound("georeference")
+		}
+		v.Method = "gsd"
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	p, err := s.placement(ctx, img)
+	if err != nil {
+		return v, err
+	}
+	v.Method, v.Transform, v.GCPs, v.GeoTransform, v.Origin = g.Method, g.Transform, g.ControlPoints, g.GeoTransform, g.Origin
+	v.UpdatedBy, v.UpdatedAt = g.UpdatedBy, g.UpdatedAt
+	if p.Grid != nil {
+		v.CRS = p.Grid.CRS.String()
+	}
+	if p.Fit != nil {
+		v.Fit = viewOfFit(p.Fit)
+		v.CRS = geo.WGS84.String()
+	}
+	if fp, _, err := formats.Footprint(p.Transformer, img.Width, img.Height); err == nil {
+		v.Footprint = fp
+	}
+	return v, nil
+}
+
+func (s *Server) getGeoreference(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.georefView(c.Request().Context(), img)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// georefInput is a PUT body: a transform and its control points, or a ground sample
+// distance alone.
+type georefInput struct {
+	Transform *geo.TransformKind `json:"transform"`
+	GCPs      []geo.ControlPoint `json:"gcps"`
+	GSD       json.RawMessage    `json:"gsd_m"`
+}
+
+func decodeGeorefInput(c echo.Context) (georefInput, error) {
+	var in georefInput
+	nonFinite, err := decodeJSON(c, &in)
+	if err != nil {
+		return in, err
+	}
+	if nonFinite && len(in.GSD) == 0 {
+		return in, &geo.Error{Kind: geo.ErrOutOfRange, Field: "gcps", Message: "coordinates must be finite numbers (NaN and Infinity are not)"}
+	}
+	return in, nil
+}
+
+// parseGSD reads a ground sample distance: a positive, finite number of metres per pixel.
+func parseGSD(raw json.RawMessage) (float64, error) {
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return 0, &annotations.ValidationError{Field: "gsd_m", Message: fmt.Sprintf("the ground sample distance must be a positive number of metres per pixel, not %s", raw)}
+	}
+	return v, nil
+}
+
+func (s *Server) fitFromInput(in georefInput) (*geo.Fit, error) {
+	if in.Transform == nil {
+		return nil, &annotations.ValidationError{Field: "transform", Message: "say which transform to fit: " + kindList()}
+	}
+	return geo.FitControlPoints(*in.Transform, in.GCPs)
+}
+
+func kindList() string {
+	names := make([]string, len(geo.Kinds))
+	for i, k := range geo.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// putGeoreference stores control points with their transform (answering with the fit),
+// or a ground sample distance alone.
+func (s *Server) putGeoreference(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	in, err := decodeGeorefInput(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	switch {
+	case len(in.GSD) > 0 && in.Transform == nil && len(in.GCPs) == 0:
+		gsd, err := parseGSD(in.GSD)
+		if err != nil {
+			return err
+		}
+		if img, err = s.store.SetGroundSampleDistance(ctx, img.ID, &gsd); err != nil {
+			return err
+		}
+	case len(in.GSD) > 0:
+		return &annotations.ValidationError{Field: "gsd_m", Message: "send either control points with a transform or a ground sample distance, not both"}
+	default:
+		fit, err := s.fitFromInput(in)
+		if err != nil {
+			return err
+		}
+		if err := s.checkInside(img, in.GCPs); err != nil {
+			return err
+		}
+		pts := make([]annotations.ControlPoint, len(in.GCPs))
+		for i, p := range in.GCPs {
+			pts[i] = annotations.ControlPoint{Pixel: p.Pixel, LonLat: p.LonLat}
+		}
+		if _, err := s.store.SetGeoreference(ctx, actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefControlPoints,
+			Transform: string(fit.Kind), ControlPoints: pts, Origin: "editor"}); err != nil {
+			return err
+		}
+	}
+	s.forgetPlacement(img.ID)
+	if img, err = s.store.Image(ctx, img.ID); err != nil {
+		return err
+	}
+	v, err := s.georefView(ctx, img)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// checkInside refuses control points placed outside the image.
+func (s *Server) checkInside(img annotations.Image, pts []geo.ControlPoint) error {
+	for i, p := range pts {
+		if p.Pixel[0] < 0 || p.Pixel[1] < 0 || p.Pixel[0] > float64(img.Width) || p.Pixel[1] > float64(img.Height) {
+			return &annotations.ValidationError{Field: fmt.Sprintf("gcps[%d].pixel", i),
+				Message: fmt.Sprintf("control point %d is outside the %d×%d image", i+1, img.Width, img.Height)}
+		}
+	}
+	return nil
+}
+
+// fitGeoreference fits control points without storing anything: the editor's preview.
+func (s *Server) fitGeoreference(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	in, err := decodeGeorefInput(c)
+	if err != nil {
+		return err
+	}
+	fit, err := s.fitFromInput(in)
+	if err != nil {
+		return err
+	}
+	if err := s.checkInside(img, in.GCPs); err != nil {
+		return err
+	}
+	v := georefView{Method: annotations.GeorefControlPoints, Transform: string(fit.Kind), Fit: viewOfFit(fit), CRS: geo.WGS84.String()}
+	for _, p := range in.GCPs {
+		v.GCPs = append(v.GCPs, annotations.ControlPoint{Pixel: p.Pixel, LonLat: p.LonLat})
+	}
+	if fp, _, err := formats.Footprint(fit, img.Width, img.Height); err == nil {
+		v.Footprint = fp
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) deleteGeoreference(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	errGeo := s.store.DeleteGeoreference(ctx, img.ID)
+	if errGeo != nil && !errors.Is(errGeo, annotations.ErrNotFound) {
+		return errGeo
+	}
+	if img.GSD == nil && errGeo != nil {
+		return errGeo
+	}
+	if _, err := s.store.SetGroundSampleDistance(ctx, img.ID, nil); err != nil {
+		return err
+	}
+	s.forgetPlacement(img.ID)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// parseCRS reads an EPSG code given as 32652 or EPSG:32652.
+func parseCRS(s string) (geo.CRS, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "EPSG:"))
+	if err != nil {
+		return 0, &annotations.ValidationError{Field: "crs", Message: fmt.Sprintf("%q is not an EPSG code such as EPSG:4326 or EPSG:32652", s)}
+	}
+	c := geo.CRS(n)
+	return c, c.Valid()
+}
+
+// gridFromWorldFile turns a world file (and a .prj or an EPSG code, if given) into a grid
+// georeference. Without either, the world file must be in degrees.
+func gridFromWorldFile(worldfile, prj, crs string) (*geo.Grid, error) {
+	gt, err := geo.ParseWorldFile(worldfile)
+	if err != nil {
+		return nil, err
+	}
+	g := &geo.Grid{GeoTransform: gt, CRS: geo.WGS84}
+	switch {
+	case strings.TrimSpace(crs) != "":
+		if g.CRS, err = parseCRS(crs); err != nil {
+			return nil, err
+		}
+	case strings.TrimSpace(prj) != "":
+		if g.CRS, err = geo.CRSFromWKT(prj); err != nil {
+			return nil, err
+		}
+	default:
+		if math.Abs(gt[0]) > 180 || math.Abs(gt[3]) > 90 {
+			return nil, &geo.Error{Kind: geo.ErrUnsupportedCRS, Field: "crs",
+				Message: "the world file's numbers are not degrees: say which CRS it is in (crs=EPSG:…) or send its .prj"}
+		}
+	}
+	return g, g.Validate()
+}
+
+// postWorldFile georeferences an image from a world file: the body as text (with
+// ?crs=EPSG:… when it is not in degrees), or a form with "worldfile" and "prj" parts.
+func (s *Server) postWorldFile(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	var worldfile, prj string
+	req := c.Request()
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		if err := req.ParseMultipartForm(1 << 20); err != nil {
+			return badRequest("worldfile", "the form cannot be read: %v", err)
+		}
+		worldfile, prj = formText(req, "worldfile"), formText(req, "prj")
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, 64<<10))
+		if err != nil {
+			return err
+		}
+		worldfile = string(b)
+	}
+	grid, err := gridFromWorldFile(worldfile, prj, c.QueryParam("crs"))
+	if err != nil {
+		return err
+	}
+	gt := [6]float64(grid.GeoTransform)
+	ctx := req.Context()
+	if _, err := s.store.SetGeoreference(ctx, actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefGrid,
+		GeoTransform: &gt, CRS: int(grid.CRS), Origin: "worldfile"}); err != nil {
+		return err
+	}
+	s.forgetPlacement(img.ID)
+	v, err := s.georefView(ctx, img)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// formText reads a form field or a file part of that name as text.
+func formText(req *http.Request, name string) string {
+	if v := req.FormValue(name); v != "" {
+		return v
+	}
+	if f, _, err := req.FormFile(name); err == nil {
+		defer f.Close()
+		b, _ := io.ReadAll(io.LimitReader(f, 64<<10))
+		return string(b)
+	}
+	return ""
+}
+
+// getWorldFile answers the image's georeference as a world file, at full precision, for a
+// grid or an affine fit; ?prj=1 answers its CRS as a .prj instead.
+func (s *Server) getWorldFile(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.placement(c.Request().Context(), img)
+	if err != nil {
+		return err
+	}
+	var gt geo.GeoTransform
+	crs := geo.WGS84
+	switch {
+	case p.Grid != nil:
+		gt, crs = p.Grid.GeoTransform, p.Grid.CRS
+	case p.Fit != nil:
+		var ok bool
+		if gt, ok = p.Fit.GeoTransform(); !ok {
+			return &apiError{Status: http.StatusConflict, Code: "conflict",
+				Message: "a " + string(p.Fit.Kind) + " transform is not affine, so no world file can hold it: choose similarity or affine"}
+		}
+	default:
+		return notFound("georeference")
+	}
+	base := strings.TrimSuffix(downloadName(img), extOf(downloadName(img)))
+	body, name := gt.WorldFile(), base+".wld"
+	if c.QueryParam("prj") != "" {
+		body, name = crs.WKT(), base+".prj"
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Response().Header().Set("X-Satmark-CRS", crs.String())
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(body))
+}
+
+func extOf(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[i:]
+	}
+	return ""
+}
+
+// measureShape measures a shape drawn on the image without storing it: the ruler.
+func (s *Server) measureShape(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Shape    annotations.Shape `json:"shape"`
+		Geometry json.RawMessage   `json:"geometry"`
+	}
+	nonFinite, err := decodeJSON(c, &in)
+	if err != nil {
+		return err
+	}
+	if nonFinite && !bytes.Contains(in.Geometry, []byte(`"NaN"`)) && !bytes.Contains(in.Geometry, []byte(`Infinity"`)) {
+		return badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	}
+	var g annotations.Geometry
+	if err := g.UnmarshalJSON(in.Geometry); err != nil {
+		return err
+	}
+	if err := g.Validate(in.Shape, img.Width, img.Height); err != nil {
+		return err
+	}
+	p, err := s.placement(c.Request().Context(), img)
+	if err != nil {
+		return err
+	}
+	m := g.Measure(in.Shape)
+	m.Ground = p.Measure(annotations.Annotation{ImageID: img.ID, Shape: in.Shape, Geometry: g})
+	return c.JSON(http.StatusOK, m)
+}
