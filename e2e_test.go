@@ -196,10 +196,15 @@ func (b *browserSession) waitFor(t *testing.T, what, js string) {
 			continue
 		}
 		flash := evalJS[string](t, b, `(document.getElementById('flash')||{}).textContent || ''`)
-		diag, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`new Promise(r => { let n = 0; const f = () => { n++; requestAnimationFrame(f); }; requestAnimationFrame(f); setTimeout(() => r(JSON.stringify({frames500ms: n, hints: window.satmark && satmark.map.getView().getHints(), vis: document.visibilityState})), 500); })`, chromedp.EvalAwaitPromise))
+		dctx, dcancel := context.WithTimeout(b.ctx, 5*time.Second)
+		diag, _ := chromedp.Run(dctx, chromedp.Evaluate[string](`new Promise(r => { let n = 0; const f = () => { n++; requestAnimationFrame(f); }; requestAnimationFrame(f); setTimeout(() => r(JSON.stringify({frames500ms: n, hints: window.satmark && satmark.map && satmark.map.getView().getHints(), vis: document.visibilityState})), 500); })`, chromedp.EvalAwaitPromise))
+		dcancel()
 		t.Logf("diagnostics: %s", diag)
 		if dir := os.Getenv("SATMARK_E2E_SCREENSHOTS"); dir != "" {
-			if png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
+			sctx, scancel := context.WithTimeout(b.ctx, 5*time.Second)
+			png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+			scancel()
+			if err == nil {
 				os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png"), png, 0o644)
 			}
 		}
@@ -656,7 +661,52 @@ func TestBrowserCoreLoop(t *testing.T) {
 	})
 
 	t.Run("export GeoJSON for this image and for all images filtered by label and image", func(t *testing.T) {
-		data := b.download(t, "#export-image")
+		// The sample port is georeferenced: its export is RFC 7946 longitude/latitude.
+		var lonlat struct {
+			Type           string `json:"type"`
+			Georeferencing struct {
+				Images []struct {
+					ID        string `json:"id"`
+					Transform string `json:"transform"`
+				} `json:"images"`
+			} `json:"georeferencing"`
+			BBox     []float64 `json:"bbox"`
+			Features []struct {
+				ID       string `json:"id"`
+				Geometry struct {
+					Type        string          `json:"type"`
+					Coordinates json.RawMessage `json:"coordinates"`
+				} `json:"geometry"`
+				Properties struct {
+					Note          string               `json:"note"`
+					PixelGeometry annotations.Geometry `json:"pixel_geometry"`
+				} `json:"properties"`
+			} `json:"features"`
+		}
+		if err := json.Unmarshal(b.download(t, "#export-image"), &lonlat); err != nil {
+			t.Fatalf("the image export is not JSON: %v", err)
+		}
+		if lonlat.Type != "FeatureCollection" || len(lonlat.Georeferencing.Images) != 1 || lonlat.Georeferencing.Images[0].ID != port.ID {
+			t.Errorf("lon/lat export header: %+v", lonlat.Georeferencing)
+		}
+		if len(lonlat.BBox) != 4 || lonlat.BBox[0] < 131.86 || lonlat.BBox[2] > 131.92 || lonlat.BBox[1] < 43.09 || lonlat.BBox[3] > 43.13 {
+			t.Errorf("lon/lat export bbox %v, want it inside the port's placement at Vladivostok", lonlat.BBox)
+		}
+		found := false
+		for _, f := range lonlat.Features {
+			if f.ID == polygon.ID {
+				pg, _ := json.Marshal(f.Properties.PixelGeometry)
+				sg, _ := json.Marshal(polygon.Geometry)
+				found = f.Geometry.Type == "Polygon" && f.Properties.Note == polygon.Note && bytes.Equal(pg, sg)
+			}
+		}
+		if !found {
+			t.Errorf("the lon/lat export lacks the drawn polygon with its note and pixel geometry")
+		}
+
+		// The same annotations in pixels, from the other exports.
+		b.do(t, chromedp.Click(chromedp.CSS("details.menu summary")))
+		data := b.download(t, "#export-pixels")
 		var fc struct {
 			Type            string `json:"type"`
 			CoordinateSpace struct {
@@ -689,7 +739,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 		if want := len(a.annotationsOf(t, port.ID)); len(fc.Features) != want {
 			t.Errorf("image export: %d features, want %d", len(fc.Features), want)
 		}
-		found := false
+		found = false
 		for _, f := range fc.Features {
 			if f.ID == polygon.ID {
 				found = f.Properties.Note == polygon.Note && f.Properties.Provenance.Publisher == port.Source.Publisher
@@ -912,4 +962,130 @@ func TestBrowserLargeImageDeepZoom(t *testing.T) {
 	if len(bad) > 0 {
 		t.Errorf("IIIF requests that did not answer 200: %v", bad)
 	}
+}
+
+// TestBrowserGeoreference places three control points on the (only GSD-measured) sample
+// base in the editor, sees the fit's RMS, saves, and exports the base's annotations in
+// longitude and latitude; the map page then shows it.
+func TestBrowserGeoreference(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	images, _ := a.Store.Images(ctx)
+	var base annotations.Image
+	for _, img := range images {
+		if strings.Contains(img.Title, "base") {
+			base = img
+		}
+	}
+	if base.Georeferenced || base.GSD == nil {
+		t.Fatalf("the sample base should start with a GSD and no georeference: %+v", base)
+	}
+
+	b.do(t, chromedp.Navigate(a.url+"/images/"+base.ID+"/georeference"))
+	b.waitFor(t, "the editor", `document.getElementById('georef')?.dataset.ready === 'true' && document.getElementById('georef').dataset.imageReady === 'true'`)
+	// Three features of the image and where they are: pixel → lon/lat.
+	pairs := [][2][2]float64{
+		{{500, 400}, {131.93, 43.205}},
+		{{3500, 600}, {131.975, 43.203}},
+		{{2000, 2700}, {131.953, 43.183}},
+	}
+	// Look at that area on the map, as a user would after panning there.
+	b.do(t, chromedp.Evaluate[chromedp.Void](`(() => {
+		const v = satmark.earthMap.getView();
+		v.fit(satmark.lonLatExtent([131.92, 43.18, 131.985, 43.21]), {padding: [30, 30, 30, 30]});
+	})()`))
+	b.waitFor(t, "the map view", `!satmark.earthMap.getView().getAnimating()`)
+	for i, p := range pairs {
+		b.do(t, chromedp.Click(chromedp.ID("add-point")))
+		b.waitFor(t, "the image mode", `document.getElementById('georef').dataset.mode === 'image'`)
+		sx, sy := screenOf(t, b, fmt.Sprintf(`satmark.imagePixelToScreen([%f, %f])`, p[0][0], p[0][1]), "image-map")
+		b.do(t, chromedp.MouseEvent(cdpinput.DispatchMouseEventTypeMouseMoved, sx, sy), chromedp.MouseClickXY(sx, sy))
+		b.waitFor(t, "the map mode", `document.getElementById('georef').dataset.mode === 'earth'`)
+		// Pan the map to the place, as a user would, then click it.
+		b.do(t, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`satmark.centerOn([%f, %f])`, p[1][0], p[1][1])))
+		sx, sy = screenOf(t, b, fmt.Sprintf(`satmark.lonLatToScreen([%f, %f])`, p[1][0], p[1][1]), "earth-map")
+		b.do(t, chromedp.MouseEvent(cdpinput.DispatchMouseEventTypeMouseMoved, sx, sy), chromedp.MouseClickXY(sx, sy))
+		b.waitFor(t, fmt.Sprintf("point %d", i+1), fmt.Sprintf(`document.querySelectorAll('#gcp-table tbody tr:not(.pending)').length === %d`, i+1))
+	}
+	b.waitFor(t, "the fit", `document.getElementById('fit-summary').textContent.startsWith('RMS')`)
+	if rows := evalJS[int](t, b, `[...document.querySelectorAll('#gcp-table .residual-m')].filter(td => td.textContent !== '').length`); rows != 3 {
+		t.Errorf("%d points show a residual, want 3", rows)
+	}
+	b.do(t, chromedp.Click(chromedp.ID("save-georef")))
+	b.waitFor(t, "the save", `document.getElementById('georef').dataset.saved === 'true'`)
+	g, err := a.Store.Georeference(ctx, base.ID)
+	if err != nil {
+		t.Fatalf("nothing saved: %v", err)
+	}
+	if g.Method != annotations.GeorefControlPoints || g.Transform != "affine" || len(g.ControlPoints) != 3 {
+		t.Fatalf("saved %+v, want three points fitted affine", g)
+	}
+	for i, p := range pairs {
+		got := g.ControlPoints[i]
+		if math.Abs(got.Pixel[0]-p[0][0]) > 2 || math.Abs(got.Pixel[1]-p[0][1]) > 2 ||
+			math.Abs(got.LonLat[0]-p[1][0]) > 1e-4 || math.Abs(got.LonLat[1]-p[1][1]) > 1e-4 {
+			t.Errorf("point %d saved as %+v, want about %v", i+1, got, p)
+		}
+	}
+
+	// The annotator's export is now in longitude and latitude.
+	b.do(t, chromedp.Navigate(a.url+"/images/"+base.ID))
+	b.waitFor(t, "the annotator", `document.getElementById('annotator')?.dataset.ready === 'true'`)
+	var fc struct {
+		Georeferencing struct {
+			Images []struct {
+				Transform string `json:"transform"`
+			} `json:"images"`
+		} `json:"georeferencing"`
+		Features []struct {
+			Geometry struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b.download(t, "#export-image"), &fc); err != nil {
+		t.Fatalf("the export is not JSON: %v", err)
+	}
+	if len(fc.Georeferencing.Images) != 1 || fc.Georeferencing.Images[0].Transform != "affine" || len(fc.Features) != base.AnnotationCount {
+		t.Fatalf("export: %+v with %d features, want the affine georeference and %d features", fc.Georeferencing, len(fc.Features), base.AnnotationCount)
+	}
+	var nums []float64
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case float64:
+			nums = append(nums, x)
+		}
+	}
+	for _, f := range fc.Features {
+		var v any
+		json.Unmarshal(f.Geometry.Coordinates, &v)
+		walk(v)
+	}
+	for i := 0; i+1 < len(nums); i += 2 {
+		if nums[i] < 131.9 || nums[i] > 132.0 || nums[i+1] < 43.17 || nums[i+1] > 43.22 {
+			t.Fatalf("a position %v,%v lies outside the area the control points put the image in", nums[i], nums[i+1])
+		}
+	}
+
+	// The map page lists both georeferenced images.
+	b.do(t, chromedp.Navigate(a.url+"/map"))
+	b.waitFor(t, "the map", `document.querySelector('.earth-page')?.dataset.ready === 'true'`)
+	if n := evalJS[int](t, b, `document.querySelectorAll('#footprint-list li').length`); n != 2 {
+		t.Errorf("the map lists %d georeferenced images, want 2", n)
+	}
+}
+
+// screenOf evaluates an expression giving a position inside the element with that id
+// and returns it in viewport coordinates.
+func screenOf(t *testing.T, b *browserSession, expr, id string) (float64, float64) {
+	t.Helper()
+	p := evalJS[[]float64](t, b, fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect(); const p = %s; return [r.left + p[0], r.top + p[1]]; })()`, id, expr))
+	return p[0], p[1]
 }

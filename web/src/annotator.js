@@ -2,30 +2,23 @@
 // Every drawing, edit and deletion is saved at once; a failed save is shown and undone.
 
 import Feature from 'ol/Feature.js';
-import Map from 'ol/Map.js';
-import View from 'ol/View.js';
-import {getCenter} from 'ol/extent.js';
-import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
 import Draw, {createBox} from 'ol/interaction/Draw.js';
 import Modify from 'ol/interaction/Modify.js';
 import Select from 'ol/interaction/Select.js';
 import Translate from 'ol/interaction/Translate.js';
-import TileLayer from 'ol/layer/Tile.js';
+import Overlay from 'ol/Overlay.js';
 import VectorLayer from 'ol/layer/Vector.js';
-import Projection from 'ol/proj/Projection.js';
-import IIIF from 'ol/source/IIIF.js';
-import IIIFInfo from 'ol/format/IIIFInfo.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
 import {api, el, flash, initActor} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
+import {imageView} from './imageview.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
-const extent = [0, -height, width, 0];
 
 const DRAW_LABEL_KEY = 'satmark.drawLabel';
 
@@ -38,7 +31,6 @@ const state = {
 
 // ---- map -------------------------------------------------------------------------------
 
-const projection = new Projection({code: 'satmark-image-pixels', units: 'pixels', extent});
 const source = new VectorSource();
 
 function hexToRgba(hex, alpha) {
@@ -74,27 +66,15 @@ function styleFor(feature, resolution, selected) {
   return styles;
 }
 
-// The image itself: IIIF tiles from satmark's own image service, once its pyramid is
-// built. Until then the annotations are already there to work on.
-const imageLayer = new TileLayer();
-const tileStats = {loaded: 0, failed: 0};
 const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, f === state.selected)});
-const map = new Map({
-  target: 'map',
-  layers: [
-    imageLayer,
-    vectorLayer,
-  ],
-  interactions: defaultInteractions({doubleClickZoom: false}),
-  view: new View({projection, center: getCenter(extent), extent, constrainOnlyCenter: true, minResolution: 1 / 16, maxResolution: Math.max(width, height) / 128}),
-});
-map.getView().fit(extent, {padding: [20, 20, 20, 20]});
+const view = imageView({target: 'map', imageId, width, height, statusEl: document.getElementById('image-status'), layers: [vectorLayer]});
+const map = view.map;
 // A handle for the browser console and the end-to-end tests: the map and the pixel
 // conversion, so a point of the image can be found on screen.
 window.satmark = {
   map,
   toPixel,
-  tileStats,
+  tileStats: view.tileStats,
   imagePixelToScreen: ([x, y]) => map.getPixelFromCoordinate([x, -y]),
   annotations: () => source.getFeatures().filter((f) => f.get('ann')).map((f) => f.get('ann')),
 };
@@ -236,10 +216,7 @@ map.addInteraction(selectInteraction);
 map.addInteraction(translate);
 map.addInteraction(modify);
 
-const insideImage = (e) => {
-  const [x, y] = toPixel(e.coordinate);
-  return x >= 0 && y >= 0 && x <= width && y <= height;
-};
+const insideImage = (e) => view.insideImage(e.coordinate);
 
 const drawOptions = {
   point: {type: 'Point'},
@@ -248,6 +225,30 @@ const drawOptions = {
   rectangle: {type: 'Circle', geometryFunction: createBox()},
   rotated_rectangle: {type: 'LineString', maxPoints: 3, minPoints: 3, geometryFunction: rotatedBoxGeometry},
 };
+
+// The ruler measures a line without storing anything: in metres when the image is
+// georeferenced or has a ground sample distance, else in pixels.
+const rulerSource = new VectorSource();
+map.addLayer(new VectorLayer({source: rulerSource, style: new Style({stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [8, 6]})})}));
+const rulerLabel = el('div', {class: 'ruler-label', id: 'ruler-result'});
+const rulerOverlay = new Overlay({element: rulerLabel, offset: [8, -8], positioning: 'bottom-left'});
+map.addOverlay(rulerOverlay);
+
+async function measureRuler(feature) {
+  const geometry = pixelGeometry(feature.getGeometry(), width, height);
+  rulerOverlay.setPosition(feature.getGeometry().getLastCoordinate());
+  rulerLabel.textContent = 'measuring…';
+  try {
+    const m = await api('POST', `/api/v1/images/${imageId}/measure`, {shape: 'line', geometry});
+    const parts = [];
+    if (m.length_m !== undefined) parts.push(`${m.length_m.toFixed(2)} m`);
+    parts.push(`${m.length_px.toFixed(1)} px`);
+    if (m.length_m !== undefined && geometry.coordinates.length === 2 && m.basis === 'georeference') parts.push('geodesic');
+    rulerLabel.textContent = parts.join(' · ');
+  } catch (err) {
+    rulerLabel.textContent = `cannot measure: ${err.message}`;
+  }
+}
 
 let draw = null;
 function setTool(tool) {
@@ -261,18 +262,29 @@ function setTool(tool) {
   root.dataset.tool = tool;
   if (!drawing) return;
   select(null);
-  draw = new Draw({source, condition: insideImage, ...drawOptions[tool]});
-  draw.on('drawend', (e) => createFromDrawing(e.feature, tool));
+  if (tool === 'ruler') {
+    draw = new Draw({source: rulerSource, type: 'LineString', condition: insideImage});
+    draw.on('drawstart', () => {
+      rulerSource.clear();
+      rulerOverlay.setPosition(undefined);
+    });
+    draw.on('drawend', (e) => measureRuler(e.feature));
+  } else {
+    draw = new Draw({source, condition: insideImage, ...drawOptions[tool]});
+    draw.on('drawend', (e) => createFromDrawing(e.feature, tool));
+  }
   map.addInteraction(draw);
 }
 
 for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
 
-const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle'};
+const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', r: 'ruler', R: 'ruler'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
     if (draw) draw.abortDrawing();
+    rulerSource.clear();
+    rulerOverlay.setPosition(undefined);
     setTool('select');
   } else if (toolKeys[e.key]) {
     setTool(toolKeys[e.key]);
@@ -363,11 +375,17 @@ function renderEditor() {
   fields.confidence.value = ann.properties.confidence || '';
   if (document.activeElement !== fields.identification) fields.identification.value = ann.properties.identification || '';
   if (document.activeElement !== fields.note) fields.note.value = ann.properties.note || '';
-  const m = measures(ann.geometry);
+  const m = ann.measures || {};
+  const px = measures(ann.geometry);
   const parts = [`${ann.shape.replace('_', ' ')}`, `version ${ann.version}`, `by ${ann.updated_by}`];
-  if (m.length !== undefined) parts.push(`length ${m.length.toFixed(1)} px`);
-  if (m.area !== undefined) parts.push(`area ${m.area.toFixed(0)} px²`, `perimeter ${m.perimeter.toFixed(1)} px`);
-  if (ann.measures && ann.measures.width_px) parts.push(`${ann.measures.length_px.toFixed(1)} × ${ann.measures.width_px.toFixed(1)} px`);
+  if (m.length_m !== undefined) parts.push(`length ${m.length_m.toFixed(1)} m`);
+  if (m.width_m !== undefined) parts.push(`beam ${m.width_m.toFixed(1)} m`);
+  if (m.heading_deg !== undefined) parts.push(`heading ${m.heading_deg.toFixed(1)}°`);
+  if (m.area_m2 !== undefined) parts.push(`area ${m.area_m2.toFixed(0)} m²`, `perimeter ${m.perimeter_m.toFixed(1)} m`);
+  if (m.basis === 'gsd') parts.push('(from the ground sample distance)');
+  if (m.length_m === undefined && px.length !== undefined) parts.push(`length ${px.length.toFixed(1)} px`);
+  if (m.area_m2 === undefined && px.area !== undefined) parts.push(`area ${px.area.toFixed(0)} px²`, `perimeter ${px.perimeter.toFixed(1)} px`);
+  if (m.length_m === undefined && m.width_px) parts.push(`${m.length_px.toFixed(1)} × ${m.width_px.toFixed(1)} px`);
   document.getElementById('edit-measures').textContent = parts.join(' · ');
 }
 
@@ -405,66 +423,9 @@ document.getElementById('show-history').addEventListener('click', async () => {
 
 // ---- image ---------------------------------------------------------------------------
 
-let iiifOptions = null;
-
-function setImageSource(interpolate) {
-  const source = new IIIF({...iiifOptions, interpolate, zDirection: -1, projection});
-  source.on('tileloadend', () => tileStats.loaded++);
-  source.on('tileloaderror', () => {
-    tileStats.failed++;
-    flash(`${tileStats.failed} image tile${tileStats.failed === 1 ? '' : 's'} failed to load; zoom or pan to retry.`, 'error');
-  });
-  imageLayer.setSource(source);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// openImage waits for the pyramid (showing its progress), then shows the tiles.
-async function openImage() {
-  const status = document.getElementById('image-status');
-  for (;;) {
-    let img;
-    try {
-      img = await api('GET', `/api/v1/images/${imageId}`);
-    } catch (err) {
-      status.textContent = `Cannot reach the server: ${err.message}`;
-      await sleep(3000);
-      continue;
-    }
-    const p = img.pyramid;
-    if (p.state === 'done') break;
-    status.hidden = false;
-    if (p.state === 'failed') {
-      status.replaceChildren(`The image's tiles could not be built: ${p.error} `, retryButton());
-      return;
-    }
-    status.textContent = `Preparing the image for deep zoom: ${p.state === 'queued' ? 'waiting its turn' : `${Math.round(100 * p.progress)}%`}…`;
-    await sleep(1000);
-  }
-  status.hidden = true;
-  const info = await (await fetch(`/iiif/3/${encodeURIComponent(imageId)}/info.json`)).json();
-  iiifOptions = new IIIFInfo(info).getTileSourceOptions();
-  setImageSource(!document.getElementById('pixels').classList.contains('active'));
-  root.dataset.imageReady = 'true';
-}
-
-function retryButton() {
-  const b = el('button', {type: 'button', text: 'Build again'});
-  b.addEventListener('click', async () => {
-    try {
-      await api('POST', `/api/v1/images/${imageId}/pyramid`);
-      openImage();
-    } catch (err) {
-      flash(`Could not start the build: ${err.message}`, 'error');
-    }
-  });
-  return b;
-}
-
 // Pixels: show each image pixel as a crisp square when zoomed in, instead of smoothing.
 document.getElementById('pixels').addEventListener('click', (e) => {
-  const on = e.currentTarget.classList.toggle('active');
-  if (iiifOptions) setImageSource(!on);
+  view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
 // ---- start -----------------------------------------------------------------------------
@@ -488,4 +449,6 @@ async function start() {
 }
 
 start();
-openImage();
+view.open().then((ok) => {
+  if (ok) root.dataset.imageReady = 'true';
+});

@@ -147,6 +147,9 @@ form.addEventListener('submit', async (e) => {
     flash('Choose or drop at least one image first.', 'error');
     return;
   }
+  if (list.length > 1 && document.getElementById('upload-worldfile').files.length) {
+    flash('A world file places one image: upload that image on its own to use it. The others go in without it.', 'error');
+  }
   const submit = document.getElementById('upload-submit');
   submit.disabled = true;
   let sourceId = sourceSelect.value;
@@ -164,6 +167,11 @@ form.addEventListener('submit', async (e) => {
     }
     const data = new FormData(form);
     data.delete('file');
+    for (const f of ['worldfile', 'prj']) {
+      const v = data.get(f);
+      // Nothing chosen, or several images at once: a world file belongs to one image.
+      if (!(v instanceof File) || v.size === 0 || list.length > 1) data.delete(f);
+    }
     data.set('source_id', sourceId);
     if (sourceId) {
       for (const f of ['publisher', 'source_url', 'released_at', 'credit', 'license', 'claim', 'notes']) data.delete(f);

@@ -1,0 +1,318 @@
+// The georeference editor: the image on one side, the earth on the other. Pairs of
+// points (a feature in the image and its place on the map, clicked or typed) are fitted
+// by the server as soon as there are enough; each point's residual and the RMS update as
+// points are dragged. Save stores the points and the transform.
+
+import Feature from 'ol/Feature.js';
+import GeoJSON from 'ol/format/GeoJSON.js';
+import Point from 'ol/geom/Point.js';
+import Modify from 'ol/interaction/Modify.js';
+import VectorLayer from 'ol/layer/Vector.js';
+import {fromLonLat, toLonLat} from 'ol/proj.js';
+import VectorSource from 'ol/source/Vector.js';
+import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
+
+import {api, el, flash, initActor} from './common.js';
+import {earthMap} from './earth.js';
+import {imageView, toMap, toPixel} from './imageview.js';
+
+initActor();
+
+const root = document.getElementById('georef');
+const imageId = root.dataset.imageId;
+const width = Number(root.dataset.width);
+const height = Number(root.dataset.height);
+
+// points: [{pixel: [x, y] | null, lonlat: [lon, lat] | null}]; residuals line up with
+// the complete points, in order.
+const state = {points: [], residuals: [], mode: 'idle', minimum: 3};
+
+const markerStyle = (f) => {
+  const pending = f.get('pending');
+  return new Style({
+    image: new CircleStyle({radius: 7, fill: new Fill({color: pending ? '#ffb000' : '#ff3b30'}), stroke: new Stroke({color: '#fff', width: 2})}),
+    text: new Text({text: String(f.get('n')), offsetY: -16, font: 'bold 12px system-ui', fill: new Fill({color: '#fff'}), stroke: new Stroke({color: '#000', width: 3})}),
+  });
+};
+
+// ---- the two maps ----------------------------------------------------------------------
+
+const imageMarkers = new VectorSource();
+const image = imageView({target: 'image-map', imageId, width, height, statusEl: document.getElementById('image-status'),
+  layers: [new VectorLayer({source: imageMarkers, style: markerStyle})]});
+image.open().then((ok) => {
+  if (ok) root.dataset.imageReady = 'true';
+});
+
+const earthMarkers = new VectorSource();
+const footprint = new VectorSource();
+const earth = earthMap('earth-map', document.getElementById('earth-status'));
+earth.map.addLayer(new VectorLayer({source: footprint, style: new Style({stroke: new Stroke({color: '#ffd60a', width: 2}), fill: new Fill({color: 'rgba(255, 214, 10, 0.08)'})})}));
+earth.map.addLayer(new VectorLayer({source: earthMarkers, style: markerStyle}));
+
+// A handle for the browser console and the end-to-end tests.
+window.satmark = {
+  imageMap: image.map,
+  earthMap: earth.map,
+  state,
+  imagePixelToScreen: ([x, y]) => image.map.getPixelFromCoordinate(toMap([x, y])),
+  lonLatToScreen: ([lon, lat]) => earth.map.getPixelFromCoordinate(fromLonLat([lon, lat])),
+  lonLatExtent: ([w, s, e, n]) => [...fromLonLat([w, s]), ...fromLonLat([e, n])],
+  centerOn: (lonlat) => {
+    earth.map.getView().setCenter(fromLonLat(lonlat));
+    earth.map.renderSync();
+  },
+};
+
+function drawMarkers() {
+  imageMarkers.clear();
+  earthMarkers.clear();
+  state.points.forEach((p, i) => {
+    const pending = !p.pixel || !p.lonlat;
+    if (p.pixel) imageMarkers.addFeature(new Feature({geometry: new Point(toMap(p.pixel)), n: i + 1, i, pending}));
+    if (p.lonlat) earthMarkers.addFeature(new Feature({geometry: new Point(fromLonLat(p.lonlat)), n: i + 1, i, pending}));
+  });
+}
+
+for (const [source, map, fromMap] of [
+  [imageMarkers, image.map, (c) => toPixel(c)],
+  [earthMarkers, earth.map, (c) => toLonLat(c)],
+]) {
+  const modify = new Modify({source, pixelTolerance: 10});
+  modify.on('modifyend', (e) => {
+    for (const f of e.features.getArray()) {
+      const p = state.points[f.get('i')];
+      const c = fromMap(f.getGeometry().getCoordinates());
+      if (source === imageMarkers) p.pixel = clampPixel(c);
+      else p.lonlat = c;
+    }
+    changed();
+  });
+  map.addInteraction(modify);
+}
+
+const clampPixel = ([x, y]) => [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))];
+
+// ---- adding points by clicking -----------------------------------------------------------
+
+const help = document.getElementById('georef-help');
+function setMode(mode) {
+  state.mode = mode;
+  root.dataset.mode = mode;
+  document.getElementById('add-point').classList.toggle('active', mode !== 'idle');
+  help.textContent = {
+    idle: 'Click “Add a point”, then a feature on the image, then the same feature on the map. Or type the coordinates in the table. Drag any point to move it.',
+    image: 'Now click the feature on the image (left). Esc cancels.',
+    earth: 'Now click the same place on the map (right). Esc cancels.',
+  }[mode];
+}
+
+document.getElementById('add-point').addEventListener('click', () => {
+  if (state.mode !== 'idle') return cancelAdding();
+  state.points.push({pixel: null, lonlat: null});
+  setMode('image');
+  renderTable();
+});
+
+function cancelAdding() {
+  const last = state.points[state.points.length - 1];
+  if (last && (!last.pixel || !last.lonlat)) state.points.pop();
+  setMode('idle');
+  changed();
+}
+
+image.map.on('click', (e) => {
+  if (state.mode !== 'image' || !image.insideImage(e.coordinate)) return;
+  state.points[state.points.length - 1].pixel = toPixel(e.coordinate);
+  setMode('earth');
+  drawMarkers();
+  renderTable();
+});
+
+earth.map.on('click', (e) => {
+  if (state.mode !== 'earth') return;
+  state.points[state.points.length - 1].lonlat = toLonLat(e.coordinate);
+  setMode('idle');
+  changed();
+});
+
+document.addEventListener('keydown', (e) => {
+  if (e.target.closest('input, textarea, select')) return;
+  if (e.key === 'Escape' && state.mode !== 'idle') cancelAdding();
+  if ((e.key === 'a' || e.key === 'A') && state.mode === 'idle') document.getElementById('add-point').click();
+});
+
+// ---- the table ---------------------------------------------------------------------------
+
+const fmt = (v, d) => (v === null || v === undefined || Number.isNaN(v) ? '' : v.toFixed(d));
+
+// numberInput shows value to the given decimals (the point keeps its full precision
+// until the user types a new value).
+function numberInput(value, decimals, label, onChange) {
+  const shown = value === null || value === undefined ? '' : String(Number(value.toFixed(decimals)));
+  const input = el('input', {type: 'number', step: 'any', 'aria-label': label, value: shown});
+  input.addEventListener('change', () => onChange(input.value === '' ? null : Number(input.value)));
+  return input;
+}
+
+function renderTable() {
+  const body = document.querySelector('#gcp-table tbody');
+  let k = 0;
+  body.replaceChildren(
+    ...state.points.map((p, i) => {
+      const complete = p.pixel && p.lonlat;
+      const r = complete ? state.residuals[k++] : null;
+      const setPixel = (j) => (v) => {
+        p.pixel = p.pixel || [0, 0];
+        p.pixel[j] = v ?? 0;
+        changed();
+      };
+      const setLonLat = (j) => (v) => {
+        p.lonlat = p.lonlat || [0, 0];
+        p.lonlat[j] = v ?? 0;
+        changed();
+      };
+      const remove = el('button', {type: 'button', class: 'danger', text: 'Remove', 'aria-label': `Remove point ${i + 1}`});
+      remove.addEventListener('click', () => {
+        state.points.splice(i, 1);
+        if (state.mode !== 'idle' && i === state.points.length) setMode('idle');
+        changed();
+      });
+      return el(
+        'tr',
+        {class: complete ? '' : 'pending', dataset: {point: i}},
+        el('td', {text: String(i + 1)}),
+        el('td', {}, numberInput(p.pixel?.[0], 2, `point ${i + 1} pixel x`, setPixel(0))),
+        el('td', {}, numberInput(p.pixel?.[1], 2, `point ${i + 1} pixel y`, setPixel(1))),
+        el('td', {}, numberInput(p.lonlat?.[0], 7, `point ${i + 1} longitude`, setLonLat(0))),
+        el('td', {}, numberInput(p.lonlat?.[1], 7, `point ${i + 1} latitude`, setLonLat(1))),
+        el('td', {class: 'residual-px', text: r ? fmt(r.px, 2) : ''}),
+        el('td', {class: 'residual-m', text: r ? fmt(r.m, 2) : ''}),
+        el('td', {}, remove),
+      );
+    }),
+  );
+}
+
+// ---- fitting ------------------------------------------------------------------------------
+
+const summary = document.getElementById('fit-summary');
+const transform = document.getElementById('transform');
+const complete = () => state.points.filter((p) => p.pixel && p.lonlat);
+let fitTimer = null;
+let fitSeq = 0;
+
+transform.addEventListener('change', changed);
+
+function changed() {
+  drawMarkers();
+  renderTable();
+  clearTimeout(fitTimer);
+  fitTimer = setTimeout(refit, 120);
+}
+
+async function refit() {
+  const pts = complete();
+  const minimum = {similarity: 2, affine: 3, projective: 4, polynomial2: 6, tps: 3}[transform.value];
+  state.residuals = [];
+  showFootprint(pts.length === 0 ? state.savedFootprint : null);
+  if (pts.length < minimum) {
+    summary.className = 'fit-summary muted';
+    summary.textContent = `${minimum - pts.length} more point${minimum - pts.length === 1 ? '' : 's'} needed for ${transform.selectedOptions[0].textContent.split(' (')[0]}`;
+    renderTable();
+    return;
+  }
+  const seq = ++fitSeq;
+  try {
+    const fit = await api('POST', `/api/v1/images/${imageId}/georeference/fit`, {transform: transform.value, gcps: pts});
+    if (seq !== fitSeq) return;
+    state.residuals = fit.fit.residuals;
+    const f = fit.fit;
+    summary.className = 'fit-summary ok';
+    summary.textContent = `RMS ${f.rms_m.toFixed(2)} m (${f.rms_px.toFixed(2)} px) · mean error ${f.mean_error_m.toFixed(2)} m over ${pts.length} points`;
+    root.dataset.rms = f.rms_m;
+    showFootprint(fit.footprint);
+  } catch (err) {
+    if (seq !== fitSeq) return;
+    summary.className = 'fit-summary error';
+    summary.textContent = err.message;
+  }
+  renderTable();
+}
+
+const geojson = new GeoJSON({dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857'});
+
+function showFootprint(geometry) {
+  footprint.clear();
+  if (!geometry) return;
+  footprint.addFeature(new Feature({geometry: geojson.readGeometry(geometry)}));
+}
+
+// ---- saving -------------------------------------------------------------------------------
+
+const saveState = document.getElementById('georef-state');
+
+document.getElementById('save-georef').addEventListener('click', async () => {
+  const pts = complete();
+  try {
+    const g = await api('PUT', `/api/v1/images/${imageId}/georeference`, {transform: transform.value, gcps: pts});
+    saveState.className = 'save-state ok';
+    saveState.textContent = `Saved: ${g.transform}, RMS ${g.fit.rms_m.toFixed(2)} m`;
+    root.dataset.saved = 'true';
+    flash('Georeference saved. Exports of this image are now in longitude and latitude.');
+  } catch (err) {
+    saveState.className = 'save-state error';
+    saveState.textContent = `Not saved: ${err.message}`;
+    flash(`Could not save the georeference: ${err.message}`, 'error');
+  }
+});
+
+document.getElementById('remove-georef').addEventListener('click', async () => {
+  if (!window.confirm('Remove this image’s georeference (and its ground sample distance)?')) return;
+  try {
+    await api('DELETE', `/api/v1/images/${imageId}/georeference`);
+    state.points = [];
+    document.getElementById('gsd').value = '';
+    changed();
+    saveState.className = 'save-state';
+    saveState.textContent = 'Georeference removed';
+  } catch (err) {
+    flash(`Could not remove it: ${err.message}`, 'error');
+  }
+});
+
+document.getElementById('save-gsd').addEventListener('click', async () => {
+  const input = document.getElementById('gsd');
+  try {
+    await api('PUT', `/api/v1/images/${imageId}/georeference`, {gsd_m: input.value === '' ? null : Number(input.value)});
+    flash(`Ground sample distance saved: ${input.value} m per pixel.`);
+  } catch (err) {
+    flash(`Could not save the ground sample distance: ${err.message}`, 'error');
+  }
+});
+
+// ---- start ----------------------------------------------------------------------------------
+
+async function start() {
+  setMode('idle');
+  try {
+    const g = await api('GET', `/api/v1/images/${imageId}/georeference`);
+    if (g.method === 'gcps') {
+      state.points = g.gcps.map((p) => ({pixel: p.pixel, lonlat: p.lonlat}));
+      transform.value = g.transform;
+    } else if (g.method === 'grid') {
+      summary.className = 'fit-summary';
+      summary.textContent = `Placed by a ${g.origin === 'geotiff' ? 'GeoTIFF' : 'world file'} (${g.crs}). Control points you add and save replace it.`;
+    }
+    state.savedFootprint = g.footprint;
+    showFootprint(g.footprint);
+    const ext = footprint.getExtent();
+    if (footprint.getFeatures().length) earth.map.getView().fit(ext, {padding: [40, 40, 40, 40], maxZoom: 17});
+  } catch (err) {
+    if (err.status !== 404) flash(`Could not load the georeference: ${err.message}`, 'error');
+  }
+  changed();
+  root.dataset.ready = 'true';
+}
+
+start();

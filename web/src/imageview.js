@@ -1,0 +1,106 @@
+// The image in an OpenLayers view, in pixel space: IIIF tiles from satmark's own image
+// service once the image's pyramid is built (with its progress shown until then), a
+// crisp-pixels switch, and counts of loaded and failed tiles. The annotator and the
+// georeference editor both show images this way.
+
+import Map from 'ol/Map.js';
+import View from 'ol/View.js';
+import {getCenter} from 'ol/extent.js';
+import IIIFInfo from 'ol/format/IIIFInfo.js';
+import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
+import TileLayer from 'ol/layer/Tile.js';
+import Projection from 'ol/proj/Projection.js';
+import IIIF from 'ol/source/IIIF.js';
+
+import {api, el, flash} from './common.js';
+
+// Pixel space is y down; the view is y up, with the image at [0, -height, width, 0].
+export const toMap = ([x, y]) => [x, -y];
+export const toPixel = ([x, y]) => [x, -y];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function imageView({target, imageId, width, height, statusEl, layers = []}) {
+  const extent = [0, -height, width, 0];
+  const projection = new Projection({code: 'satmark-image-pixels', units: 'pixels', extent});
+  const imageLayer = new TileLayer();
+  const tileStats = {loaded: 0, failed: 0};
+  const map = new Map({
+    target,
+    layers: [imageLayer, ...layers],
+    interactions: defaultInteractions({doubleClickZoom: false}),
+    view: new View({projection, center: getCenter(extent), extent, constrainOnlyCenter: true, minResolution: 1 / 16, maxResolution: Math.max(width, height) / 128}),
+  });
+  map.getView().fit(extent, {padding: [20, 20, 20, 20]});
+  let options = null;
+  let interpolate = true;
+
+  function setSource() {
+    const source = new IIIF({...options, interpolate, zDirection: -1, projection});
+    source.on('tileloadend', () => tileStats.loaded++);
+    source.on('tileloaderror', () => {
+      tileStats.failed++;
+      flash(`${tileStats.failed} image tile${tileStats.failed === 1 ? '' : 's'} failed to load; zoom or pan to retry.`, 'error');
+    });
+    imageLayer.setSource(source);
+  }
+
+  function retryButton(onRetry) {
+    const b = el('button', {type: 'button', text: 'Build again'});
+    b.addEventListener('click', async () => {
+      try {
+        await api('POST', `/api/v1/images/${imageId}/pyramid`);
+        onRetry();
+      } catch (err) {
+        flash(`Could not start the build: ${err.message}`, 'error');
+      }
+    });
+    return b;
+  }
+
+  // open waits for the pyramid, showing its progress, then shows the tiles.
+  async function open() {
+    for (;;) {
+      let img;
+      try {
+        img = await api('GET', `/api/v1/images/${imageId}`);
+      } catch (err) {
+        statusEl.hidden = false;
+        statusEl.textContent = `Cannot reach the server: ${err.message}`;
+        await sleep(3000);
+        continue;
+      }
+      const p = img.pyramid;
+      if (p.state === 'done') break;
+      statusEl.hidden = false;
+      if (p.state === 'failed') {
+        statusEl.replaceChildren(`The image's tiles could not be built: ${p.error} `, retryButton(open));
+        return false;
+      }
+      statusEl.textContent = `Preparing the image for deep zoom: ${p.state === 'queued' ? 'waiting its turn' : `${Math.round(100 * p.progress)}%`}…`;
+      await sleep(1000);
+    }
+    statusEl.hidden = true;
+    const info = await (await fetch(`/iiif/3/${encodeURIComponent(imageId)}/info.json`)).json();
+    options = new IIIFInfo(info).getTileSourceOptions();
+    setSource();
+    return true;
+  }
+
+  return {
+    map,
+    projection,
+    extent,
+    tileStats,
+    open,
+    // setInterpolate: false shows each image pixel as a crisp square when zoomed in.
+    setInterpolate(on) {
+      interpolate = on;
+      if (options) setSource();
+    },
+    insideImage(coordinate) {
+      const [x, y] = toPixel(coordinate);
+      return x >= 0 && y >= 0 && x <= width && y <= height;
+    },
+  };
+}
