@@ -112,29 +112,39 @@ func WritePixelGeoJSON(w io.Writer, images []annotations.Image, each func(emit f
 		return err
 	}
 	fmt.Fprintf(bw, `{"type":"FeatureCollection","coordinate_space":%s,"features":[`, head)
-	n := 0
+	features := featureList{w: bw}
 	err = each(func(a annotations.Annotation) error {
 		img, ok := byID[a.ImageID]
 		if !ok {
 			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
 		}
-		b, err := json.Marshal(pixelFeature(a, img))
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n")
-		n++
-		_, err = bw.Write(b)
-		return err
+		return features.add(pixelFeature(a, img))
 	})
 	if err != nil {
 		return err
 	}
 	bw.WriteString("\n]}\n")
 	return bw.Flush()
+}
+
+// featureList writes the features of a collection one by one, separated by commas.
+type featureList struct {
+	w *bufio.Writer
+	n int
+}
+
+func (l *featureList) add(f any) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if l.n > 0 {
+		l.w.WriteByte(',')
+	}
+	l.w.WriteString("\n")
+	l.n++
+	_, err = l.w.Write(b)
+	return err
 }
 
 func pixelFeature(a annotations.Annotation, img annotations.Image) feature {

@@ -86,7 +86,7 @@ func WriteLonLatGeoJSON(w io.Writer, images []annotations.Image, placements map[
 	}
 	fmt.Fprintf(bw, `{"type":"FeatureCollection","georeferencing":%s,"features":[`, head)
 	all := newBounds()
-	n := 0
+	features := featureList{w: bw}
 	err = each(func(a annotations.Annotation) error {
 		img, ok := byID[a.ImageID]
 		if !ok {
@@ -99,17 +99,7 @@ func WriteLonLatGeoJSON(w io.Writer, images []annotations.Image, placements map[
 		all.merge(b)
 		f := lonLatFeature{Type: "Feature", ID: a.ID, BBox: b.bbox(), Geometry: geom,
 			Properties: lonLatFeatureFields{featureProperties: pixelFeature(a, img).Properties, PixelGeometry: a.Geometry}}
-		out, err := json.Marshal(f)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n")
-		n++
-		_, err = bw.Write(out)
-		return err
+		return features.add(f)
 	})
 	if err != nil {
 		return err

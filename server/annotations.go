@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -39,10 +40,16 @@ func decodeAnnotationInput(c echo.Context) (annotations.AnnotationInput, error) 
 	if err != nil {
 		return in, err
 	}
-	if nonFinite && !bytes.Contains(in.Geometry, []byte(`"NaN"`)) && !bytes.Contains(in.Geometry, []byte(`Infinity"`)) {
-		return in, badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	return in, nonFiniteOutside(nonFinite, in.Geometry)
+}
+
+// nonFiniteOutside refuses a body with NaN or Infinity anywhere but in its geometry
+// (where the geometry's own check names the bad coordinate).
+func nonFiniteOutside(nonFinite bool, geometry json.RawMessage) error {
+	if nonFinite && !bytes.Contains(geometry, []byte(`"NaN"`)) && !bytes.Contains(geometry, []byte(`Infinity"`)) {
+		return badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
 	}
-	return in, nil
+	return nil
 }
 
 func (s *Server) createAnnotation(c echo.Context) error {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -463,8 +462,8 @@ func (s *Server) measureShape(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if nonFinite && !bytes.Contains(in.Geometry, []byte(`"NaN"`)) && !bytes.Contains(in.Geometry, []byte(`Infinity"`)) {
-		return badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	if err := nonFiniteOutside(nonFinite, in.Geometry); err != nil {
+		return err
 	}
 	var g annotations.Geometry
 	if err := g.UnmarshalJSON(in.Geometry); err != nil {
