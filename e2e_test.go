@@ -28,10 +28,12 @@ import (
 	cdpinput "github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/sampledata"
+	"github.com/satmark/satmark/server"
 	"github.com/satmark/satmark/web"
 )
 
@@ -46,8 +48,9 @@ func startApp(t *testing.T) *app {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.Actor = "server default"
 	cfg.LogLevel = 100 // quiet
+	cfg.PasswordCost = bcrypt.MinCost
+	cfg.AdminPassword = e2ePassword
 	m := &Main{Config: cfg}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("start satmark: %v", err)
@@ -57,11 +60,41 @@ func startApp(t *testing.T) *app {
 			t.Errorf("close satmark: %v", err)
 		}
 	})
+	if _, _, err := m.EnsureAdmin(context.Background()); err != nil {
+		t.Fatalf("first administrator: %v", err)
+	}
 	if _, err := sampledata.Seed(context.Background(), m.Store, m.Library); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	m.Builder.Drain(context.Background())
 	return &app{Main: m, url: strings.TrimSuffix(m.URL(), "/")}
+}
+
+// e2ePassword is every browser test account's password.
+const e2ePassword = "browser test password"
+
+// addUser creates an account with e2ePassword.
+func (a *app) addUser(t *testing.T, name, role string) {
+	t.Helper()
+	hash, err := server.HashPassword(e2ePassword, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.CreateUser(context.Background(), annotations.NewUser{Name: name, Role: role, PasswordHash: hash}); err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+}
+
+// signIn goes to a page, is sent to the sign-in form, signs in as name and lands back
+// on the page.
+func (b *browserSession) signIn(t *testing.T, a *app, path, name string) {
+	t.Helper()
+	b.do(t, chromedp.Navigate(a.url+path))
+	b.waitFor(t, "the sign-in form", `location.pathname === '/login' && !!document.querySelector('#login-form input[name=name]')`)
+	b.setField(t, `#login-form input[name=name]`, name)
+	b.setField(t, `#login-form input[name=password]`, e2ePassword)
+	b.do(t, chromedp.Click(`#login-form button[type=submit]`))
+	b.waitFor(t, "the page after signing in", fmt.Sprintf(`location.pathname === %q && (document.getElementById('whoami') || {}).textContent === %q`, path, name))
 }
 
 // findChromium returns the browser to drive, or skips (fails under make test).
@@ -395,8 +428,11 @@ func TestBrowserCoreLoop(t *testing.T) {
 		}
 	}
 
+	a.addUser(t, "Ada Analyst", annotations.RoleAnalyst)
+
 	t.Run("gallery shows thumbnails with title, publisher, release date and annotation count", func(t *testing.T) {
-		b.do(t, chromedp.Navigate(a.url+"/"))
+		// Anonymous, the gallery sends the browser to sign in, and back.
+		b.signIn(t, a, "/", "Ada Analyst")
 		b.waitFor(t, "the cards", `document.querySelectorAll('.card').length === 2 && [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)`)
 		for _, img := range images {
 			sel := fmt.Sprintf(`.card[data-image-id=%q]`, img.ID)
@@ -414,8 +450,6 @@ func TestBrowserCoreLoop(t *testing.T) {
 				}
 			}
 		}
-		// Work as a named analyst from here on.
-		b.setField(t, "#actor-name", "Ada Analyst")
 	})
 
 	t.Run("annotator shows the image, its provenance and its annotations", func(t *testing.T) {
@@ -905,7 +939,8 @@ func TestBrowserLargeImageDeepZoom(t *testing.T) {
 	big := bigJPEG(t, w, h)
 
 	// Upload with the file picker: the card appears at once, showing the build's progress.
-	b.do(t, chromedp.Navigate(a.url+"/"))
+	a.addUser(t, "Deep Zoomer", annotations.RoleAnalyst)
+	b.signIn(t, a, "/", "Deep Zoomer")
 	b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
 	b.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{big}))
 	b.setField(t, `#upload-form [name=title]`, "Large scene")
@@ -982,7 +1017,8 @@ func TestBrowserGeoreference(t *testing.T) {
 		t.Fatalf("the sample base should start with a GSD and no georeference: %+v", base)
 	}
 
-	b.do(t, chromedp.Navigate(a.url+"/images/"+base.ID+"/georeference"))
+	a.addUser(t, "Geo Analyst", annotations.RoleAnalyst)
+	b.signIn(t, a, "/images/"+base.ID+"/georeference", "Geo Analyst")
 	b.waitFor(t, "the editor", `document.getElementById('georef')?.dataset.ready === 'true' && document.getElementById('georef').dataset.imageReady === 'true'`)
 	// Three features of the image and where they are: pixel → lon/lat.
 	pairs := [][2][2]float64{

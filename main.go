@@ -3,10 +3,13 @@
 //
 //	satmark serve [--addr 127.0.0.1:8080] [--data ./data]   serve the web app
 //	satmark seed  [--data ./data] [--if-empty]              add the synthetic sample data
+//	satmark user add|passwd|list|disable|enable|role …      manage accounts
+//	satmark token create NAME                               print a new API token
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -36,12 +40,17 @@ type Config struct {
 	DataDir        string // SATMARK_DATA
 	MaxUploadBytes int64  // SATMARK_MAX_UPLOAD_BYTES
 	MaxPixels      int64  // SATMARK_MAX_PIXELS
-	Actor          string // SATMARK_ACTOR: who changes are recorded as when the browser names no one
 	PublicURL      string // SATMARK_PUBLIC_URL: scheme and host clients use, for IIIF ids
+	TLSCert        string // SATMARK_TLS_CERT: serve HTTPS with this certificate (PEM)…
+	TLSKey         string // SATMARK_TLS_KEY: …and this key
+	TrustedProxies string // SATMARK_TRUSTED_PROXIES: comma-separated proxy addresses or CIDRs
+	PublicIIIF     bool   // SATMARK_PUBLIC_IIIF: let anyone read the IIIF image service
+	AdminPassword  string // SATMARK_ADMIN_PASSWORD: the first administrator's password
 	Builds         int    // SATMARK_BUILDS: pyramid builds at once
 	TileCacheMB    int64  // SATMARK_TILE_CACHE_MB: tiles kept in memory
 	RenderCacheMB  int64  // SATMARK_RENDER_CACHE_MB: IIIF renders kept on disk
 	LogLevel       slog.Level
+	PasswordCost   int // bcrypt cost for new passwords; 0 for the default (tests lower it)
 }
 
 // DefaultConfig reads the environment over the built-in defaults.
@@ -49,7 +58,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr: "127.0.0.1:8080", DataDir: "./data",
 		MaxUploadBytes: imagery.DefaultLimits.MaxBytes, MaxPixels: imagery.DefaultLimits.MaxPixels,
-		Actor: "analyst", Builds: 1, TileCacheMB: 256, RenderCacheMB: 512, LogLevel: slog.LevelInfo,
+		Builds: 1, TileCacheMB: 256, RenderCacheMB: 512, LogLevel: slog.LevelInfo,
 	}
 	envInt := func(name string, dst *int64) {
 		if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
@@ -74,11 +83,10 @@ func DefaultConfig() Config {
 	if v, err := strconv.ParseInt(os.Getenv("SATMARK_MAX_PIXELS"), 10, 64); err == nil {
 		c.MaxPixels = v
 	}
-	if v := os.Getenv("SATMARK_ACTOR"); v != "" {
-		c.Actor = v
-	} else if v := os.Getenv("USER"); v != "" && v != "root" {
-		c.Actor = v
-	}
+	c.TLSCert, c.TLSKey = os.Getenv("SATMARK_TLS_CERT"), os.Getenv("SATMARK_TLS_KEY")
+	c.TrustedProxies = os.Getenv("SATMARK_TRUSTED_PROXIES")
+	c.PublicIIIF, _ = strconv.ParseBool(os.Getenv("SATMARK_PUBLIC_IIIF"))
+	c.AdminPassword = os.Getenv("SATMARK_ADMIN_PASSWORD")
 	return c
 }
 
@@ -90,7 +98,11 @@ func (c *Config) flags(fs *flag.FlagSet, serve bool) {
 	fs.Int64Var(&c.RenderCacheMB, "render-cache-mb", c.RenderCacheMB, "IIIF renders kept on disk, in MiB (env SATMARK_RENDER_CACHE_MB)")
 	if serve {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env SATMARK_ADDR)")
-		fs.StringVar(&c.Actor, "actor", c.Actor, "name recorded on changes when the browser gives none (env SATMARK_ACTOR)")
+		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "serve HTTPS with this certificate file, PEM (env SATMARK_TLS_CERT)")
+		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "the certificate's private key file, PEM (env SATMARK_TLS_KEY)")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
+			"reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDRs, comma-separated (env SATMARK_TRUSTED_PROXIES)")
+		fs.BoolVar(&c.PublicIIIF, "public-iiif", c.PublicIIIF, "let anyone read the IIIF image service, pixels only (env SATMARK_PUBLIC_IIIF)")
 		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host clients reach satmark at, e.g. https://satmark.example.org (env SATMARK_PUBLIC_URL)")
 		fs.IntVar(&c.Builds, "builds", c.Builds, "tile pyramids built at once (env SATMARK_BUILDS)")
 	}
@@ -106,6 +118,7 @@ type Main struct {
 	Builder *ingest.Builder
 
 	listener net.Listener
+	tls      bool
 	http     *http.Server
 	stop     context.CancelFunc
 	building sync.WaitGroup
@@ -142,8 +155,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(); err != nil {
 		return err
 	}
+	proxies, err := parseProxies(m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	var tlsConfig *tls.Config
+	if m.Config.TLSCert != "" || m.Config.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
+		if err != nil {
+			return fmt.Errorf("TLS: give both --tls-cert and --tls-key, PEM files that match: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	handler, err := server.New(m.Store, m.Library, web.Assets, server.Options{
-		DefaultActor: m.Config.Actor, Logger: m.Logger, PublicURL: m.Config.PublicURL, Builder: m.Builder,
+		Logger: m.Logger, PublicURL: m.Config.PublicURL, Builder: m.Builder,
+		PublicIIIF: m.Config.PublicIIIF, TrustedProxies: proxies, PasswordCost: m.Config.PasswordCost,
 	})
 	if err != nil {
 		return err
@@ -152,11 +178,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	m.listener = ln
+	m.listener, m.tls = ln, tlsConfig != nil
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+		TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	// Live event streams never end by themselves: end them when shutdown begins.
+	m.http.RegisterOnShutdown(handler.Close)
 	go func() {
-		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if tlsConfig != nil {
+			err = m.http.ServeTLS(ln, "", "")
+		} else {
+			err = m.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -172,7 +206,38 @@ func (m *Main) Run(ctx context.Context) error {
 
 // URL is where the running server can be reached.
 func (m *Main) URL() string {
+	if m.tls {
+		return "https://" + m.listener.Addr().String() + "/"
+	}
 	return "http://" + m.listener.Addr().String() + "/"
+}
+
+// parseProxies reads trusted proxy addresses: IPs or CIDRs, comma-separated.
+func parseProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			ip := net.ParseIP(p)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR", p)
+			}
+			bits := 32
+			if ip.To4() == nil {
+				bits = 128
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // Close shuts HTTP down first, letting requests in flight finish, then stops pyramid
@@ -196,7 +261,7 @@ func (m *Main) Close() error {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "satmark:", err)
 		os.Exit(1)
 	}
@@ -207,12 +272,14 @@ const usage = `satmark: annotate publicly released satellite imagery.
 Usage:
   satmark serve [--addr HOST:PORT] [--data DIR]   serve the web app (default 127.0.0.1:8080, ./data)
   satmark seed  [--data DIR] [--if-empty]         add the synthetic sample images, labels and annotations
+  satmark user add NAME --role ROLE               add an account (also: passwd, list, disable, enable, role)
+  satmark token create NAME                       print a new API token for a user
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.
 `
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -234,6 +301,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return seed(cfg, *ifEmpty, stdout)
+	case "user":
+		return userCommand(cfg, args[1:], stdin, stdout, stderr)
+	case "token":
+		return tokenCommand(cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -250,7 +321,13 @@ func serve(cfg Config, stdout io.Writer) error {
 		m.Close()
 		return err
 	}
+	created, oneTime, err := m.EnsureAdmin(ctx)
+	if err != nil {
+		m.Close()
+		return err
+	}
 	fmt.Fprintf(stdout, "satmark is serving %s (data in %s). Press Ctrl+C to stop.\n", m.URL(), cfg.DataDir)
+	signInHelp(stdout, m, created, oneTime)
 	<-ctx.Done()
 	stop()
 	m.Logger.Info("shutting down")

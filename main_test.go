@@ -44,16 +44,18 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	t.Setenv("SATMARK_DATA", "/srv/satmark")
 	t.Setenv("SATMARK_MAX_UPLOAD_BYTES", "1048576")
 	t.Setenv("SATMARK_MAX_PIXELS", "1000")
-	t.Setenv("SATMARK_ACTOR", "duty analyst")
+	t.Setenv("SATMARK_TRUSTED_PROXIES", "10.0.0.1")
+	t.Setenv("SATMARK_PUBLIC_IIIF", "true")
 	cfg := DefaultConfig()
-	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/srv/satmark" || cfg.MaxUploadBytes != 1<<20 || cfg.MaxPixels != 1000 || cfg.Actor != "duty analyst" {
+	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/srv/satmark" || cfg.MaxUploadBytes != 1<<20 || cfg.MaxPixels != 1000 ||
+		cfg.TrustedProxies != "10.0.0.1" || !cfg.PublicIIIF {
 		t.Errorf("from the environment: got %+v", cfg)
 	}
 	var out, errOut bytes.Buffer
-	if err := run([]string{"serve", "--addr", "not-an-address", "--data", t.TempDir()}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not-an-address") {
+	if err := run([]string{"serve", "--addr", "not-an-address", "--data", t.TempDir()}, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not-an-address") {
 		t.Errorf("serve on a bad address: got %v, want an error naming the address", err)
 	}
-	if err := run([]string{"frobnicate"}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "Usage:") {
+	if err := run([]string{"frobnicate"}, nil, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "Usage:") {
 		t.Errorf("unknown command: got %v and %q, want an error and the usage", err, errOut.String())
 	}
 }
@@ -165,9 +167,39 @@ func serveProcess(t *testing.T, data string) (*exec.Cmd, string) {
 	return cmd, strings.TrimSuffix(fields[3], "/")
 }
 
-func pyramidState(t *testing.T, url, id string) (string, float64) {
+// cliToken adds a user from the shell and returns an API token for them, as a script
+// would: satmark user add … --password-stdin, then satmark token create ….
+func cliToken(t *testing.T, data, name, role string) string {
 	t.Helper()
-	res, err := http.Get(url + "/api/v1/images/" + id)
+	add := command(t, nil, "user", "add", name, "--role", role, "--password-stdin", "--data", data)
+	add.Stdin = strings.NewReader("a password for tests\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("satmark user add: %v\n%s", err, out)
+	}
+	tok := command(t, nil, "token", "create", name, "--data", data)
+	var stderr bytes.Buffer
+	tok.Stderr = &stderr
+	out, err := tok.Output()
+	if err != nil {
+		t.Fatalf("satmark token create: %v\n%s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// get sends an authenticated GET.
+func get(t *testing.T, url, token string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return http.DefaultClient.Do(req)
+}
+
+func pyramidState(t *testing.T, url, token, id string) (string, float64) {
+	t.Helper()
+	res, err := get(t, url+"/api/v1/images/"+id, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +241,16 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	token := cliToken(t, data, "uploader", "analyst")
 	cmd, url := serveProcess(t, data)
 	body, ctype := multipartFile(t, src)
-	res, err := http.Post(url+"/api/v1/images", ctype, body)
+	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/images", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != http.StatusCreated {
 		t.Fatalf("upload: %v %v", res, err)
 	}
@@ -221,7 +260,7 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 
 	// Wait for the build to be under way, then kill without warning.
 	for {
-		state, progress := pyramidState(t, url, img.ID)
+		state, progress := pyramidState(t, url, token, img.ID)
 		if state == "running" && progress > 0.1 {
 			break
 		}
@@ -239,10 +278,10 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 	}
 
 	_, url = serveProcess(t, data)
-	if state, _ := pyramidState(t, url, img.ID); state == "done" {
+	if state, _ := pyramidState(t, url, token, img.ID); state == "done" {
 		t.Fatal("the interrupted build is reported done before it was built again")
 	}
-	res, err = http.Get(url + "/iiif/3/" + img.ID + "/0,0,256,256/256,256/0/default.jpg")
+	res, err = get(t, url+"/iiif/3/"+img.ID+"/0,0,256,256/256,256/0/default.jpg", token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +290,7 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 		t.Errorf("a tile while the pyramid is rebuilt: %d (Retry-After %q), want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	for {
-		state, _ := pyramidState(t, url, img.ID)
+		state, _ := pyramidState(t, url, token, img.ID)
 		if state == "done" {
 			break
 		}
@@ -286,7 +325,7 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 		t.Errorf("%d tiles on disk, the manifest says %d", n, m.Tiles)
 	}
 	last := m.Levels[len(m.Levels)-1]
-	res, err = http.Get(fmt.Sprintf("%s/iiif/3/%s/full/%d,%d/0/default.jpg", url, img.ID, last.Width, last.Height))
+	res, err = get(t, fmt.Sprintf("%s/iiif/3/%s/full/%d,%d/0/default.jpg", url, img.ID, last.Width, last.Height), token)
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("smallest size after the restart: %v %v", res, err)
 	}

@@ -234,6 +234,8 @@ func parseGeometry(raw json.RawMessage) (Geometry, error) {
 type AnnotationFilter struct {
 	ImageIDs []string
 	LabelIDs []string
+	// Statuses keeps annotations in these review states (e.g. only "accepted").
+	Statuses []string
 }
 
 // CreateAnnotation validates in against the image and the taxonomy and stores it as
@@ -349,14 +351,16 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 	if len(describeChanges(&cur, &next)) == 0 {
 		return cur, nil
 	}
+	// A review is of the version it saw: a changed annotation is a draft again.
+	next.ReviewStatus = ReviewDraft
 	next.Version = cur.Version + 1
 	next.UpdatedBy, next.UpdatedAt = actor, s.now()
 	geom, _ := json.Marshal(next.Geometry)
 	attrs, _ := json.Marshal(next.Attributes)
 	res, err := tx.ExecContext(ctx, `UPDATE annotations SET label_id = ?, shape = ?, geometry = ?, confidence = ?, identification = ?,
-			note = ?, attributes = ?, updated_by = ?, updated_at = ?, version = ?
+			note = ?, attributes = ?, review_status = ?, updated_by = ?, updated_at = ?, version = ?
 		WHERE id = ? AND version = ?`,
-		next.Label.ID, next.Shape, geom, next.Confidence, next.Identification, next.Note, attrs, next.UpdatedBy,
+		next.Label.ID, next.Shape, geom, next.Confidence, next.Identification, next.Note, attrs, next.ReviewStatus, next.UpdatedBy,
 		formatTime(next.UpdatedAt), next.Version, id, cur.Version)
 	if err != nil {
 		return Annotation{}, err
@@ -432,7 +436,8 @@ func (s *Store) annotationTx(ctx context.Context, q querier, id string) (Annotat
 	if err != nil {
 		return Annotation{}, err
 	}
-	a, err := scanAnnotation(q.QueryRowContext(ctx, `SELECT `+annotationColumns+` FROM annotations WHERE id = ?`, id), labelIndex(labels))
+	a, err := scanAnnotation(q.QueryRowContext(ctx, `SELECT `+annotationColumns+` FROM annotations
+		WHERE id = ? AND image_id IN (SELECT id FROM images WHERE deleted_at = '')`, id), labelIndex(labels))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Annotation{}, fmt.Errorf("annotation: %w", ErrNotFound)
 	}
@@ -479,6 +484,14 @@ func (s *Store) eachAnnotation(ctx context.Context, q querier, f AnnotationFilte
 			args = append(args, id)
 		}
 	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "review_status IN ("+placeholders(len(f.Statuses))+")")
+		for _, st := range f.Statuses {
+			args = append(args, st)
+		}
+	}
+	// Annotations of images in the trash are out of sight with their image.
+	where = append(where, "image_id IN (SELECT id FROM images WHERE deleted_at = '')")
 	query := `SELECT ` + annotationColumns + ` FROM annotations`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -616,6 +629,9 @@ func describeChanges(before, after *Annotation) []string {
 	a, _ := json.Marshal(after.Attributes)
 	if !bytes.Equal(a, b) {
 		ch = append(ch, "attributes")
+	}
+	if before.ReviewStatus != after.ReviewStatus && len(ch) == 0 {
+		ch = append(ch, "review: "+after.ReviewStatus)
 	}
 	return ch
 }

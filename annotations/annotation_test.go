@@ -487,11 +487,11 @@ func TestRevisionIsWrittenInTheSameTransaction(t *testing.T) {
 		t.Errorf("delete: got %v, want the annotation still there", err)
 	}
 
-	if _, err := x.s.DeleteImage(ctx, "bob", x.img.ID); err == nil {
-		t.Errorf("delete image: got no error, want the revision failure")
+	if _, err := trashAndPurge(t, x.s, "bob", x.img.ID); err == nil {
+		t.Errorf("purge image: got no error, want the revision failure")
 	}
-	if _, err := x.s.Image(ctx, x.img.ID); err != nil {
-		t.Errorf("delete image: got %v, want the image still there", err)
+	if trash, err := x.s.Trash(ctx); err != nil || len(trash) != 1 || trash[0].AnnotationCount != 1 {
+		t.Errorf("purge image: got trash %+v (%v), want the image still there with its annotation", trash, err)
 	}
 	if n := count(t, x.s, `SELECT COUNT(*) FROM revisions`); n != 1 {
 		t.Errorf("got %d revisions, want only the first create", n)

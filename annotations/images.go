@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,28 +32,31 @@ type Source struct {
 // says about it. Width and height are of the image as displayed (after EXIF orientation);
 // they define its pixel space.
 type Image struct {
-	ID              string    `json:"id"`
-	SHA256          string    `json:"sha256"`
-	Title           string    `json:"title"`
-	Filename        string    `json:"filename"`
-	MediaType       string    `json:"media_type"`
-	ByteSize        int64     `json:"byte_size"`
-	Width           int       `json:"width"`
-	Height          int       `json:"height"`
-	Orientation     int       `json:"exif_orientation"`
-	CapturedFrom    string    `json:"captured_from"`
-	CapturedTo      string    `json:"captured_to"`
-	LocationName    string    `json:"location_name"`
-	PublisherMarkup bool      `json:"publisher_markup"`
-	GSD             *float64  `json:"gsd_m,omitempty"`
-	Georeferenced   bool      `json:"georeferenced"`
-	ImportWarnings  []string  `json:"import_warnings"` // what the import noticed, e.g. a GeoTIFF CRS it could not use
-	Pyramid         Progress  `json:"pyramid"`         // the tile pyramid's build, which deep zoom waits for
-	Source          Source    `json:"source"`
-	AnnotationCount int       `json:"annotation_count"`
-	CreatedBy       string    `json:"created_by"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              string   `json:"id"`
+	SHA256          string   `json:"sha256"`
+	Title           string   `json:"title"`
+	Filename        string   `json:"filename"`
+	MediaType       string   `json:"media_type"`
+	ByteSize        int64    `json:"byte_size"`
+	Width           int      `json:"width"`
+	Height          int      `json:"height"`
+	Orientation     int      `json:"exif_orientation"`
+	CapturedFrom    string   `json:"captured_from"`
+	CapturedTo      string   `json:"captured_to"`
+	LocationName    string   `json:"location_name"`
+	PublisherMarkup bool     `json:"publisher_markup"`
+	GSD             *float64 `json:"gsd_m,omitempty"`
+	Georeferenced   bool     `json:"georeferenced"`
+	ImportWarnings  []string `json:"import_warnings"` // what the import noticed, e.g. a GeoTIFF CRS it could not use
+	Pyramid         Progress `json:"pyramid"`         // the tile pyramid's build, which deep zoom waits for
+	Source          Source   `json:"source"`
+	AnnotationCount int      `json:"annotation_count"`
+	// ReviewCounts counts the annotations by review state (every state, zero or not; the
+	// query in imageColumns lists them in the order of ReviewStatuses).
+	ReviewCounts map[string]int `json:"review_counts"`
+	CreatedBy    string         `json:"created_by"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
 }
 
 // Progress is where a background job on an image stands.
@@ -210,6 +214,9 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 	} else if !errors.Is(err, ErrNotFound) {
 		return Image{}, false, err
 	}
+	if err := s.checkNotInTrash(ctx, in.SHA256); err != nil {
+		return Image{}, false, err
+	}
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -294,7 +301,10 @@ const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_
 	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
 	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id),
 	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0),
-	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings`
+	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings,
+	(SELECT COALESCE(SUM(a.review_status = 'draft'), 0) || ',' || COALESCE(SUM(a.review_status = 'submitted'), 0) || ',' ||
+		COALESCE(SUM(a.review_status = 'accepted'), 0) || ',' || COALESCE(SUM(a.review_status = 'disputed'), 0) || ',' ||
+		COALESCE(SUM(a.review_status = 'rejected'), 0) FROM annotations a WHERE a.image_id = i.id)`
 
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
@@ -303,16 +313,22 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanImage(row scanner) (Image, error) {
 	var img Image
-	var created, updated, srcCreated, warnings string
+	var created, updated, srcCreated, warnings, reviews string
 	err := row.Scan(&img.ID, &img.SHA256, &img.Title, &img.Filename, &img.MediaType, &img.ByteSize, &img.Width, &img.Height,
 		&img.Orientation, &img.CapturedFrom, &img.CapturedTo, &img.LocationName, &img.PublisherMarkup, &img.GSD,
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
 		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
-		&img.Georeferenced, &warnings)
+		&img.Georeferenced, &warnings, &reviews)
 	if err != nil {
 		return Image{}, err
+	}
+	img.ReviewCounts = make(map[string]int, len(ReviewStatuses))
+	for i, n := range strings.Split(reviews, ",") {
+		if i < len(ReviewStatuses) {
+			img.ReviewCounts[ReviewStatuses[i]], _ = strconv.Atoi(n)
+		}
 	}
 	if err := json.Unmarshal([]byte(warnings), &img.ImportWarnings); err != nil || img.ImportWarnings == nil {
 		img.ImportWarnings = []string{}
@@ -321,8 +337,9 @@ func scanImage(row scanner) (Image, error) {
 	return img, nil
 }
 
+// imageWhere finds an image that is not in the trash.
 func (s *Store) imageWhere(ctx context.Context, q querier, where string, arg any) (Image, error) {
-	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE `+where, arg))
+	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at = '' AND `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("image: %w", ErrNotFound)
 	}
@@ -348,7 +365,7 @@ func (s *Store) ImageBySHA256(ctx context.Context, sha string) (Image, error) {
 
 // Images returns every image, newest first, with its annotation count.
 func (s *Store) Images(ctx context.Context) ([]Image, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+imageFrom+` ORDER BY i.created_at DESC, i.id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at = '' ORDER BY i.created_at DESC, i.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -455,23 +472,112 @@ func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image
 	return s.Image(ctx, id)
 }
 
-// DeleteImage removes an image and its annotations (each deletion recorded in the
-// history by actor), and its release when no other image belongs to it. It returns the
-// deleted image so the caller can remove its files.
-func (s *Store) DeleteImage(ctx context.Context, actor, id string) (Image, error) {
+// checkNotInTrash refuses bytes already stored as an image in the trash: the image is
+// there to be restored, not stored twice.
+func (s *Store) checkNotInTrash(ctx context.Context, sha string) error {
+	var id, by string
+	err := s.db.QueryRowContext(ctx, `SELECT id, deleted_by FROM images WHERE sha256 = ? AND deleted_at != ''`, sha).Scan(&id, &by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("the same bytes are image %s, which %s moved to the trash; an administrator can restore it: %w", id, by, ErrConflict)
+}
+
+// TrashImage moves an image to the trash: it disappears from every list, page and export
+// (with its annotations) until an administrator restores or purges it. Its files stay.
+func (s *Store) TrashImage(ctx context.Context, actor, id string) (Image, error) {
+	img, err := s.Image(ctx, id)
+	if err != nil {
+		return Image{}, err
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE images SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at = ''`,
+		formatTime(s.now()), actor, id); err != nil {
+		return Image{}, err
+	}
+	return img, nil
+}
+
+// TrashedImage is an image in the trash, with who put it there and when.
+type TrashedImage struct {
+	Image
+	DeletedBy string    `json:"deleted_by"`
+	DeletedAt time.Time `json:"deleted_at"`
+}
+
+// Trash lists the images in the trash, most recently deleted first.
+func (s *Store) Trash(ctx context.Context) ([]TrashedImage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+`, i.deleted_by, i.deleted_at`+imageFrom+` WHERE i.deleted_at != '' ORDER BY i.deleted_at DESC, i.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TrashedImage{}
+	for rows.Next() {
+		var t TrashedImage
+		var at string
+		img, err := scanImage(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &t.DeletedBy, &at)...) }))
+		if err != nil {
+			return nil, err
+		}
+		t.Image, t.DeletedAt = img, parseTime(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// RestoreImage takes an image out of the trash.
+func (s *Store) RestoreImage(ctx context.Context, id string) (Image, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE images SET deleted_at = '', deleted_by = '' WHERE id = ? AND deleted_at != ''`, id)
+	if err != nil {
+		return Image{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Image{}, fmt.Errorf("image %s in the trash: %w", id, ErrNotFound)
+	}
+	return s.Image(ctx, id)
+}
+
+// PurgeImage removes an image in the trash for good: its annotations (each deletion
+// recorded in the history by actor), its georeference and jobs, and its release when no
+// other image belongs to it. It returns the image so the caller can remove its files.
+func (s *Store) PurgeImage(ctx context.Context, actor, id string) (Image, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Image{}, err
 	}
 	defer tx.Rollback()
-	img, err := s.imageWhere(ctx, tx, "i.id = ?", id)
+	img, err := scanImage(tx.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at != '' AND i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Image{}, fmt.Errorf("image %s in the trash: %w", id, ErrNotFound)
+	}
 	if err != nil {
 		return Image{}, err
 	}
-	anns, err := s.annotationsTx(ctx, tx, AnnotationFilter{ImageIDs: []string{id}})
+	labels, err := s.labelsTx(ctx, tx)
 	if err != nil {
 		return Image{}, err
 	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+annotationColumns+` FROM annotations WHERE image_id = ?`, id)
+	if err != nil {
+		return Image{}, err
+	}
+	var anns []Annotation
+	for rows.Next() {
+		a, err := scanAnnotation(rows, labelIndex(labels))
+		if err != nil {
+			rows.Close()
+			return Image{}, err
+		}
+		anns = append(anns, a)
+	}
+	rows.Close()
 	for _, a := range anns {
 		if err := s.deleteAnnotationTx(ctx, tx, actor, a); err != nil {
 			return Image{}, err

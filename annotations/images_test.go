@@ -303,7 +303,80 @@ func TestUpdateImage(t *testing.T) {
 	})
 }
 
-func TestDeleteImage(t *testing.T) {
+// trashAndPurge deletes an image for good, as an admin does: trash, then purge.
+func trashAndPurge(t *testing.T, s *Store, actor, id string) (Image, error) {
+	t.Helper()
+	if _, err := s.TrashImage(context.Background(), actor, id); err != nil {
+		return Image{}, err
+	}
+	return s.PurgeImage(context.Background(), actor, id)
+}
+
+func TestTrashImage(t *testing.T) {
+	ctx := context.Background()
+	square := `{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5],[1,1]]]}`
+
+	t.Run("ok, a trashed image and its annotations leave every list until restored", func(t *testing.T) {
+		s := openStore(t)
+		img := addImage(t, s, "a", 100, 100, Provenance{Publisher: ptr("NIS")})
+		keep := addImage(t, s, "b", 100, 100, Provenance{})
+		addLabel(t, s, "vessel")
+		a1 := addAnnotation(t, s, "alice", img.ID, "vessel", ShapeRectangle, square, "")
+		if _, err := s.TrashImage(ctx, "bob", img.ID); err != nil {
+			t.Fatalf("trash: %v", err)
+		}
+		if _, err := s.Image(ctx, img.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Image of a trashed image: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.Annotation(ctx, a1.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Annotation on a trashed image: got %v, want ErrNotFound", err)
+		}
+		if all, _ := s.Images(ctx); len(all) != 1 || all[0].ID != keep.ID {
+			t.Errorf("Images: got %d, want only %s", len(all), keep.ID)
+		}
+		if anns, _ := s.Annotations(ctx, AnnotationFilter{}); len(anns) != 0 {
+			t.Errorf("Annotations: got %d, want none (their image is in the trash)", len(anns))
+		}
+		trash, err := s.Trash(ctx)
+		if err != nil || len(trash) != 1 || trash[0].ID != img.ID || trash[0].DeletedBy != "bob" || trash[0].DeletedAt.IsZero() {
+			t.Fatalf("Trash: got %+v (%v), want %s deleted by bob", trash, err, img.ID)
+		}
+		// The same bytes uploaded again point at the trash instead of making a copy.
+		_, _, err = s.CreateImage(ctx, NewImage{SHA256: img.SHA256, ByteSize: img.ByteSize, MediaType: img.MediaType, Width: 100, Height: 100, Filename: "again.png"}, nil)
+		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "trash") {
+			t.Errorf("re-upload of trashed bytes: got %v, want ErrConflict naming the trash", err)
+		}
+		restored, err := s.RestoreImage(ctx, img.ID)
+		if err != nil || restored.ID != img.ID || restored.AnnotationCount != 1 {
+			t.Fatalf("restore: got %+v (%v), want the image back with its annotation", restored, err)
+		}
+		if got, err := s.Annotation(ctx, a1.ID); err != nil || got.Version != 1 {
+			t.Errorf("annotation after restore: got %+v (%v), want it as it was", got, err)
+		}
+		if trash, _ := s.Trash(ctx); len(trash) != 0 {
+			t.Errorf("Trash after restore: got %d, want 0", len(trash))
+		}
+	})
+
+	t.Run("nok, unknown or already trashed image", func(t *testing.T) {
+		s := openStore(t)
+		img := addImage(t, s, "a", 10, 10, Provenance{})
+		if _, err := s.TrashImage(ctx, "bob", "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("trash unknown: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.TrashImage(ctx, "bob", img.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TrashImage(ctx, "bob", img.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("trash twice: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.RestoreImage(ctx, "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("restore unknown: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestPurgeImage(t *testing.T) {
 	ctx := context.Background()
 	square := `{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5],[1,1]]]}`
 
@@ -313,18 +386,18 @@ func TestDeleteImage(t *testing.T) {
 		addLabel(t, s, "vessel")
 		a1 := addAnnotation(t, s, "alice", img.ID, "vessel", ShapeRectangle, square, "")
 		a2 := addAnnotation(t, s, "alice", img.ID, "vessel", ShapePoint, `{"type":"Point","coordinates":[3,3]}`, "")
-		deleted, err := s.DeleteImage(ctx, "bob", img.ID)
+		deleted, err := trashAndPurge(t, s, "bob", img.ID)
 		if err != nil {
-			t.Fatalf("delete: %v", err)
+			t.Fatalf("purge: %v", err)
 		}
 		if deleted.ID != img.ID || deleted.SHA256 != img.SHA256 {
-			t.Errorf("got deleted image %q (%s), want %q", deleted.ID, deleted.SHA256, img.ID)
+			t.Errorf("got purged image %q (%s), want %q", deleted.ID, deleted.SHA256, img.ID)
 		}
-		if _, err := s.Image(ctx, img.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Image after delete: got %v, want ErrNotFound", err)
+		if trash, _ := s.Trash(ctx); len(trash) != 0 {
+			t.Errorf("Trash after purge: got %d, want 0", len(trash))
 		}
 		if _, err := s.Source(ctx, img.Source.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Source after delete: got %v, want ErrNotFound (no image left on it)", err)
+			t.Errorf("Source after purge: got %v, want ErrNotFound (no image left on it)", err)
 		}
 		if n := count(t, s, `SELECT COUNT(*) FROM annotations`); n != 0 {
 			t.Errorf("got %d annotations, want 0", n)
@@ -345,8 +418,8 @@ func TestDeleteImage(t *testing.T) {
 		s := openStore(t)
 		a := addImage(t, s, "a", 10, 10, Provenance{Publisher: ptr("NIS")})
 		b := addSourceImage(t, s, "b", a.Source.ID)
-		if _, err := s.DeleteImage(ctx, "bob", a.ID); err != nil {
-			t.Fatalf("delete: %v", err)
+		if _, err := trashAndPurge(t, s, "bob", a.ID); err != nil {
+			t.Fatalf("purge: %v", err)
 		}
 		got, err := s.Image(ctx, b.ID)
 		if err != nil || got.Source.ID != a.Source.ID || got.Source.Publisher != "NIS" {
@@ -354,10 +427,17 @@ func TestDeleteImage(t *testing.T) {
 		}
 	})
 
-	t.Run("nok, unknown image", func(t *testing.T) {
+	t.Run("nok, an image not in the trash is not purged", func(t *testing.T) {
 		s := openStore(t)
-		if _, err := s.DeleteImage(ctx, "bob", "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("got %v, want ErrNotFound", err)
+		img := addImage(t, s, "a", 10, 10, Provenance{})
+		if _, err := s.PurgeImage(ctx, "bob", img.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("purge outside the trash: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.Image(ctx, img.ID); err != nil {
+			t.Errorf("image after refused purge: %v", err)
+		}
+		if _, err := s.PurgeImage(ctx, "bob", "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("purge unknown: got %v, want ErrNotFound", err)
 		}
 	})
 }

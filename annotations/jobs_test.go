@@ -90,7 +90,7 @@ func TestDeletingAnImageDeletesItsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteImage(ctx, "alice", img.ID); err != nil {
+	if _, err := trashAndPurge(t, s, "alice", img.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT COUNT(*) FROM jobs`); n != 0 {

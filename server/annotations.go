@@ -72,6 +72,7 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
+	s.announce(c, "annotation.created", a)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusCreated, a)
@@ -144,6 +145,9 @@ func (s *Server) updateAnnotation(c echo.Context) error {
 	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
+	if a.Version != cur.Version {
+		s.announce(c, "annotation.updated", a)
+	}
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
 }
@@ -185,6 +189,7 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 	if err := s.store.DeleteAnnotation(c.Request().Context(), actor, cur.ID, version); err != nil {
 		return s.withCurrent(c, cur.ID, err)
 	}
+	s.announce(c, "annotation.deleted", cur)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -217,6 +222,7 @@ func (s *Server) createLabel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditBy(c, "label.create", "label", l.ID, strings.Join(l.Path, "/"))
 	return c.JSON(http.StatusCreated, l)
 }
 
@@ -233,6 +239,7 @@ func (s *Server) updateLabel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditBy(c, "label.update", "label", l.ID, strings.Join(l.Path, "/"))
 	return c.JSON(http.StatusOK, l)
 }
 
@@ -244,5 +251,6 @@ func (s *Server) deleteLabel(c echo.Context) error {
 	if err := s.store.DeleteLabel(c.Request().Context(), id); err != nil {
 		return err
 	}
+	s.auditBy(c, "label.delete", "label", id, "")
 	return c.NoContent(http.StatusNoContent)
 }

@@ -22,8 +22,28 @@ func (s *Server) exportImageGeoJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := annotations.AnnotationFilter{ImageIDs: []string{img.ID}}
+	statuses, err := statusFilter(c)
+	if err != nil {
+		return err
+	}
+	f := annotations.AnnotationFilter{ImageIDs: []string{img.ID}, Statuses: statuses}
 	return s.writeGeoJSON(c, []annotations.Image{img}, f, "satmark-"+img.ID)
+}
+
+// statusFilter reads ?status= (repeatable or comma-separated): the review states an
+// export keeps, e.g. ?status=accepted for checked work only.
+func statusFilter(c echo.Context) ([]string, error) {
+	statuses := queryList(c, "status")
+	for _, st := range statuses {
+		ok := false
+		for _, known := range annotations.ReviewStatuses {
+			ok = ok || st == known
+		}
+		if !ok {
+			return nil, badRequest("status", "%q is not a review state: use %s", st, strings.Join(annotations.ReviewStatuses, ", "))
+		}
+	}
+	return statuses, nil
 }
 
 // exportGeoJSON downloads the annotations of every image, or of the images named by
@@ -33,7 +53,11 @@ func (s *Server) exportImageGeoJSON(c echo.Context) error {
 // all; without it, lon/lat when every image is georeferenced, else pixels.
 func (s *Server) exportGeoJSON(c echo.Context) error {
 	ctx := c.Request().Context()
-	var f annotations.AnnotationFilter
+	statuses, err := statusFilter(c)
+	if err != nil {
+		return err
+	}
+	f := annotations.AnnotationFilter{Statuses: statuses}
 	var images []annotations.Image
 	seen := map[string]bool{}
 	for _, id := range queryList(c, "image") {
@@ -156,7 +180,11 @@ func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement
 		return img, p, nil, &apiError{Status: http.StatusConflict, Code: "not_georeferenced",
 			Message: "KML places annotations on the earth: georeference this image first"}
 	}
-	anns, err := s.store.Annotations(ctx, annotations.AnnotationFilter{ImageIDs: []string{img.ID}})
+	statuses, err := statusFilter(c)
+	if err != nil {
+		return img, p, nil, err
+	}
+	anns, err := s.store.Annotations(ctx, annotations.AnnotationFilter{ImageIDs: []string{img.ID}, Statuses: statuses})
 	if err != nil {
 		return img, p, nil, err
 	}

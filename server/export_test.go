@@ -163,7 +163,7 @@ func TestExportGeoJSON(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), `"features":[`) || strings.Contains(rec.Body.String(), `"features":null`) {
 			t.Errorf("body = %s, want an empty features array", rec.Body)
 		}
-		if _, err := ts.store.DeleteImage(context.Background(), "tester", c.ID); err != nil {
+		if _, err := ts.store.TrashImage(context.Background(), "tester", c.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -253,7 +253,14 @@ func (s *Server) putGeoreference(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditBy(c, "georeference.set", "image", img.ID, georefSummary(v))
 	return c.JSON(http.StatusOK, v)
+}
+
+// georefSummary says in a few words what a georeference now is, for the audit log.
+func georefSummary(v georefView) string {
+	b, _ := json.Marshal(map[string]any{"method": v.Method, "transform": v.Transform, "control_points": len(v.GCPs), "crs": v.CRS, "gsd_m": v.GSD})
+	return string(b)
 }
 
 // checkInside refuses control points placed outside the image.
@@ -311,6 +318,7 @@ func (s *Server) deleteGeoreference(c echo.Context) error {
 		return err
 	}
 	s.forgetPlacement(img.ID)
+	s.auditBy(c, "georeference.delete", "image", img.ID, "")
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -390,6 +398,7 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditBy(c, "georeference.set", "image", img.ID, "world file: "+georefSummary(v))
 	return c.JSON(http.StatusOK, v)
 }
 

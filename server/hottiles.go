@@ -13,10 +13,11 @@ import (
 // a write. Tiles are immutable, so an entry is only dropped when its image is deleted or
 // rebuilt, or to stay within the byte budget. Lookups take no lock.
 type hotTiles struct {
-	max   int64
-	size  atomic.Int64
-	m     sync.Map // request path → *hotTile
-	evict sync.Mutex
+	max          int64
+	cacheControl []string // private unless the image service is public
+	size         atomic.Int64
+	m            sync.Map // request path → *hotTile
+	evict        sync.Mutex
 }
 
 type hotTile struct {
@@ -44,7 +45,7 @@ func (c *hotTiles) serve(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h["Access-Control-Allow-Origin"] = hdrAllowOrigin
 	h["Access-Control-Expose-Headers"] = hdrExposeHeader
-	h["Cache-Control"] = hdrImmutable
+	h["Cache-Control"] = c.cacheControl
 	h["Link"] = t.link
 	h["Etag"] = t.etag
 	if inm := r.Header["If-None-Match"]; len(inm) == 1 && inm[0] == t.etag[0] {

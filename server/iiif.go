@@ -26,14 +26,18 @@ const (
 	iiifContext    = "http://iiif.io/api/image/3/context.json"
 	iiifProfileURI = "http://iiif.io/api/image/3/level2.json"
 	iiifLDType     = `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`
-	immutable      = "public, max-age=31536000, immutable"
+	// Content-addressed responses never change. They are private (no shared cache may
+	// keep them for others) unless the image service is public.
+	immutable       = "private, max-age=31536000, immutable"
+	publicImmutable = "public, max-age=31536000, immutable"
 )
 
 var (
-	hdrAllowOrigin  = []string{"*"}
-	hdrImmutable    = []string{immutable}
-	hdrProfileLink  = `<` + iiifProfileURI + `>;rel="profile"`
-	hdrExposeHeader = []string{"Link, ETag"}
+	hdrAllowOrigin     = []string{"*"}
+	hdrImmutable       = []string{immutable}
+	hdrPublicImmutable = []string{publicImmutable}
+	hdrProfileLink     = `<` + iiifProfileURI + `>;rel="profile"`
+	hdrExposeHeader    = []string{"Link, ETag"}
 )
 
 // iiifImage is what the IIIF service needs to know of an image whose pyramid is built.
@@ -206,7 +210,7 @@ func (s *Server) iiif(c echo.Context) error {
 		return notReady(pending)
 	}
 	h.Set("Link", hdrProfileLink+`, <`+base+"/"+r.Canonical()+`>;rel="canonical"`)
-	h["Cache-Control"] = hdrImmutable
+	h["Cache-Control"] = s.hot.cacheControl
 	m, err := s.library.Pyramid(img.sha)
 	if errors.Is(err, imagery.ErrNoPyramid) {
 		return s.lostPyramid(c, img.id, img.sha)

@@ -348,6 +348,7 @@ func TestIIIFInfo(t *testing.T) {
 	t.Run("ok, id follows the request's host", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, f.base+"/info.json", nil)
 		req.Host = "satmark.test:8080"
+		req.Header.Set("Authorization", "Bearer "+f.token)
 		rec := httptest.NewRecorder()
 		f.srv.ServeHTTP(rec, req)
 		var got struct{ ID string }
@@ -497,6 +498,7 @@ func TestIIIFHTTP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				req.Header.Set("Authorization", "Bearer "+f.token)
 				resp, err := hs.Client().Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -909,6 +911,7 @@ func TestIIIFRenderBurstIsBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req := httptest.NewRequest(http.MethodGet, targets[i], nil)
+			req.Header.Set("Authorization", "Bearer "+f.token)
 			rec := httptest.NewRecorder()
 			<-start
 			f.srv.ServeHTTP(rec, req)

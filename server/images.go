@@ -112,6 +112,7 @@ func (s *Server) createImage(c echo.Context) error {
 		return c.JSON(http.StatusOK, img)
 	}
 	s.wakeBuilder()
+	s.auditBy(c, "image.upload", "image", img.ID, fmt.Sprintf("%s (%s, %d×%d)", img.Title, img.SHA256, img.Width, img.Height))
 	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
 	return c.JSON(http.StatusCreated, img)
@@ -223,6 +224,8 @@ func (s *Server) updateImage(c echo.Context) error {
 	return c.JSON(http.StatusOK, img)
 }
 
+// deleteImage moves an image to the trash: out of every list and export, its files kept
+// until an admin purges it.
 func (s *Server) deleteImage(c echo.Context) error {
 	actor, err := s.actor(c)
 	if err != nil {
@@ -232,16 +235,68 @@ func (s *Server) deleteImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if img, err = s.store.DeleteImage(c.Request().Context(), actor, img.ID); err != nil {
+	if img, err = s.store.TrashImage(c.Request().Context(), actor, img.ID); err != nil {
+		return err
+	}
+	s.forgetImage(img.ID)
+	s.forgetPlacement(img.ID)
+	s.auditBy(c, "image.trash", "image", img.ID, img.Title)
+	s.events.publish(Event{Type: "image.trashed", ImageID: img.ID, Actor: actor, ID: img.ID})
+	s.log.Info("image moved to the trash", "id", img.ID, "actor", actor)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) listTrash(c echo.Context) error {
+	trash, err := s.store.Trash(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, trash)
+}
+
+func trashParam(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return "", notFound("image in the trash")
+	}
+	return id, nil
+}
+
+func (s *Server) restoreImage(c echo.Context) error {
+	id, err := trashParam(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.store.RestoreImage(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	s.auditBy(c, "image.restore", "image", img.ID, img.Title)
+	return c.JSON(http.StatusOK, img)
+}
+
+// purgeImage removes an image in the trash for good, with its files.
+func (s *Server) purgeImage(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	id, err := trashParam(c)
+	if err != nil {
+		return err
+	}
+	img, err := s.store.PurgeImage(c.Request().Context(), actor, id)
+	if err != nil {
 		return err
 	}
 	s.forgetImage(img.ID)
 	s.forgetPlacement(img.ID)
 	// The row is gone; a file left behind by a failure here is only disk space.
 	if err := s.library.Remove(img.SHA256); err != nil {
-		s.log.Error("removing files of deleted image", "id", img.ID, "sha256", img.SHA256, "err", err)
+		s.log.Error("removing files of purged image", "id", img.ID, "sha256", img.SHA256, "err", err)
 	}
-	s.log.Info("image deleted", "id", img.ID, "actor", actor)
+	s.auditBy(c, "image.purge", "image", img.ID, img.Title+" ("+img.SHA256+")")
+	s.log.Info("image purged", "id", img.ID, "actor", actor)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -253,7 +308,7 @@ func (s *Server) getOriginal(c echo.Context) error {
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(img)})
 	c.Response().Header().Set(echo.HeaderContentDisposition, disposition)
 	c.Response().Header().Set(echo.HeaderContentType, img.MediaType)
-	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	c.Response().Header().Set("Cache-Control", immutable)
 	return serveFile(c, s.library.OriginalPath(img.SHA256), `"`+img.SHA256+`"`)
 }
 
@@ -279,7 +334,7 @@ func (s *Server) getThumbnail(c echo.Context) error {
 	if _, err := s.library.Pyramid(img.SHA256); errors.Is(err, imagery.ErrNoPyramid) {
 		return s.lostPyramid(c, img.ID, img.SHA256)
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	c.Response().Header().Set("Cache-Control", "private, max-age=86400")
 	path := s.library.ThumbnailPath(img.SHA256)
 	if _, err := os.Stat(path); err == nil {
 		c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")

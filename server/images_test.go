@@ -105,7 +105,7 @@ func TestUploadStoresImageWithProvenance(t *testing.T) {
 func TestUploadRecordsActorAndKeepsOnlyTheBaseFileName(t *testing.T) {
 	ts := newTestServer(t, smallLimits)
 	body, ct := multipartBody(t, filePart(`..\..\evil/../../etc/passwd.jpg`, jpegBytes(t, 64, 48, 2)))
-	rec := ts.do(t, http.MethodPost, "/api/v1/images", body, "Content-Type", ct, "X-Satmark-Actor", "Kim Ji-woo")
+	rec := ts.do(t, http.MethodPost, "/api/v1/images", body, append([]string{"Content-Type", ct}, ts.as(t, "Kim Ji-woo")...)...)
 	wantStatus(t, rec, http.StatusCreated)
 	var img annotations.Image
 	decode(t, rec, &img)
@@ -296,8 +296,6 @@ func TestUploadRejectsBadInput(t *testing.T) {
 			status: 400, code: "malformed", field: "tags"},
 		{name: "nok, text field over 64 KiB", parts: []part{field("claim", strings.Repeat("x", 64<<10+1)), filePart("a.png", okPNG)},
 			status: 400, code: "malformed", field: "claim"},
-		{name: "nok, actor name too long", parts: []part{filePart("a.png", okPNG)}, headers: []string{"X-Satmark-Actor", strings.Repeat("a", 65)},
-			status: 400, code: "malformed", field: "X-Satmark-Actor"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -398,6 +396,7 @@ func TestUploadOverByteLimitIsRefusedWithoutHoldingTheBody(t *testing.T) {
 	grew := measureAlloc(func() {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/images", pr)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+ts.token)
 		rec = httptest.NewRecorder()
 		ts.srv.ServeHTTP(rec, req)
 	})
@@ -602,8 +601,24 @@ func TestDeleteImage(t *testing.T) {
 	// Both images are 64×48: their pyramids have the same files.
 	keptDerived := len(ts.snapshot(t).Derived) / 2
 
-	rec := ts.do(t, http.MethodDelete, "/api/v1/images/"+img.ID, nil, "X-Satmark-Actor", "reviewer")
+	reviewer := []string{"Authorization", "Bearer " + ts.userToken(t, "reviewer", annotations.RoleAdmin)}
+	rec := ts.do(t, http.MethodDelete, "/api/v1/images/"+img.ID, nil, reviewer...)
 	wantStatus(t, rec, http.StatusNoContent)
+
+	// In the trash: gone from the API, its files still on disk.
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID, nil), 404, "not_found", "")
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/annotations/"+ann.ID, nil), 404, "not_found", "")
+	if _, err := os.Stat(ts.lib.OriginalPath(img.SHA256)); err != nil {
+		t.Errorf("original gone while the image is in the trash: %v", err)
+	}
+	rec = ts.do(t, http.MethodGet, "/api/v1/trash", nil)
+	wantStatus(t, rec, http.StatusOK)
+	var trash []annotations.TrashedImage
+	decode(t, rec, &trash)
+	if len(trash) != 1 || trash[0].ID != img.ID || trash[0].DeletedBy != "reviewer" {
+		t.Fatalf("trash = %+v, want %s deleted by reviewer", trash, img.ID)
+	}
+	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/trash/"+img.ID, nil, reviewer...), http.StatusNoContent)
 
 	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID, nil), 404, "not_found", "")
 	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/original", nil), 404, "not_found", "")

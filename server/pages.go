@@ -11,17 +11,33 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
 )
 
 // page renders a full HTML page. Templates escape every value, so user text is text.
 func (s *Server) page(c echo.Context, name string, data map[string]any) error {
+	return s.pageStatus(c, http.StatusOK, name, data)
+}
+
+// pageStatus renders a page with a status other than 200 (a refused sign-in). Every
+// page knows who is signed in (.Me, nil on the sign-in page) and carries the session's
+// CSRF token for the scripts' writes.
+func (s *Server) pageStatus(c echo.Context, status int, name string, data map[string]any) error {
 	data["BundleMissing"] = !s.bundleBuilt()
+	if p := principalOf(c); p != nil {
+		data["Me"] = p.user
+		data["CSRF"] = p.csrf
+		data["IsAdmin"] = p.user.Role == annotations.RoleAdmin
+		data["CanEdit"] = annotations.RoleRank(p.user.Role) >= annotations.RoleRank(annotations.RoleAnalyst)
+	}
 	var buf bytes.Buffer
 	if err := s.templates.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	// Pages name who is signed in: never cached anywhere but revalidated each time.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 func (s *Server) bundleBuilt() bool {
@@ -116,4 +132,12 @@ func (s *Server) static(dist fs.FS) echo.HandlerFunc {
 		}
 		return c.Blob(http.StatusOK, ct, b)
 	}
+}
+
+func (s *Server) trashPage(c echo.Context) error {
+	trash, err := s.store.Trash(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, "trash.html", map[string]any{"Title": "Trash", "Trash": trash})
 }

@@ -5,68 +5,138 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
 )
 
-// routes lists every endpoint satmark serves.
+// Route is one endpoint and the least role it needs ("" for anyone).
+type Route struct {
+	Method, Path, Role string
+}
+
+// Routes lists every endpoint with the role it needs, as routes registers them.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routeList...) }
+
+// routes lists every endpoint satmark serves, with the least role each needs: viewers
+// read and export, analysts also upload, annotate, review and georeference, admins also
+// manage users, the taxonomy, and the trash.
 func (s *Server) routes() {
-	e := s.echo
+	const (
+		anyone  = ""
+		viewer  = annotations.RoleViewer
+		analyst = annotations.RoleAnalyst
+		admin   = annotations.RoleAdmin
+	)
+	route := func(method, path, role string, h echo.HandlerFunc) {
+		s.routeList = append(s.routeList, Route{Method: method, Path: path, Role: role})
+		var mw []echo.MiddlewareFunc
+		if role != anyone {
+			mw = append(mw, s.need(role))
+		}
+		s.echo.Add(method, path, h, mw...)
+	}
+	get := func(path, role string, h echo.HandlerFunc) { route(http.MethodGet, path, role, h) }
+	post := func(path, role string, h echo.HandlerFunc) { route(http.MethodPost, path, role, h) }
+	put := func(path, role string, h echo.HandlerFunc) { route(http.MethodPut, path, role, h) }
+	patch := func(path, role string, h echo.HandlerFunc) { route(http.MethodPatch, path, role, h) }
+	del := func(path, role string, h echo.HandlerFunc) { route(http.MethodDelete, path, role, h) }
+
+	// Signing in and out, and the static front end the sign-in page needs.
+	get("/login", anyone, s.loginPage)
+	post("/login", anyone, s.loginForm)
+	post("/logout", anyone, s.logoutForm)
+	dist, _ := fs.Sub(s.assets, "dist")
+	get("/static/*", anyone, s.static(dist))
+	get("/api/v1/health", anyone, func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 
 	// Pages.
-	e.GET("/", s.galleryPage)
-	e.GET("/images/:id", s.annotatorPage)
-	e.GET("/images/:id/georeference", s.georeferencePage)
-	e.GET("/labels", s.labelsPage)
-	e.GET("/map", s.mapPage)
-	dist, _ := fs.Sub(s.assets, "dist")
-	e.GET("/static/*", s.static(dist))
+	get("/", viewer, s.galleryPage)
+	get("/images/:id", viewer, s.annotatorPage)
+	get("/images/:id/georeference", analyst, s.georeferencePage)
+	get("/labels", viewer, s.labelsPage)
+	get("/map", viewer, s.mapPage)
+	get("/account", viewer, s.accountPage)
+	get("/users", admin, s.usersPage)
+	get("/audit", admin, s.auditPage)
+	get("/trash", admin, s.trashPage)
 
 	// The IIIF Image API 3.0 service: info.json, tiles and renders of every image.
-	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
-		"/iiif/3/*", s.iiif)
+	// Preflights are anyone's; the other methods it refuses itself, with 405.
+	iiifRole := viewer
+	if s.opts.PublicIIIF {
+		iiifRole = anyone
+	}
+	get("/iiif/3/*", iiifRole, s.iiif)
+	route(http.MethodHead, "/iiif/3/*", iiifRole, s.iiif)
+	for _, m := range []string{http.MethodOptions, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		route(m, "/iiif/3/*", anyone, s.iiif)
+	}
 
-	api := e.Group("/api/v1")
+	const api = "/api/v1"
 
-	// Images and where they came from.
-	api.GET("/images", s.listImages)
-	api.POST("/images", s.createImage)
-	api.GET("/images/:id", s.getImage)
-	api.PATCH("/images/:id", s.updateImage)
-	api.DELETE("/images/:id", s.deleteImage)
-	api.GET("/images/:id/original", s.getOriginal)
-	api.GET("/images/:id/thumbnail", s.getThumbnail)
-	api.POST("/images/:id/pyramid", s.rebuildPyramid)
-	api.GET("/sources", s.listSources)
+	// Accounts: the session, yourself, your API tokens; users and the audit log.
+	post(api+"/session", anyone, s.createSession)
+	del(api+"/session", viewer, s.deleteSession)
+	get(api+"/me", viewer, s.getMe)
+	put(api+"/me/password", viewer, s.changePassword)
+	del(api+"/me/sessions", viewer, s.signOutEverywhere)
+	get(api+"/me/tokens", viewer, s.listTokens)
+	post(api+"/me/tokens", viewer, s.createToken)
+	del(api+"/me/tokens/:id", viewer, s.revokeToken)
+	get(api+"/users", admin, s.listUsers)
+	post(api+"/users", admin, s.createUser)
+	patch(api+"/users/:id", admin, s.updateUser)
+	get(api+"/audit", admin, s.auditLog)
+
+	// Images and where they came from. Deleting one moves it to the trash.
+	get(api+"/images", viewer, s.listImages)
+	post(api+"/images", analyst, s.createImage)
+	get(api+"/images/:id", viewer, s.getImage)
+	patch(api+"/images/:id", analyst, s.updateImage)
+	del(api+"/images/:id", admin, s.deleteImage)
+	get(api+"/images/:id/original", viewer, s.getOriginal)
+	get(api+"/images/:id/thumbnail", viewer, s.getThumbnail)
+	post(api+"/images/:id/pyramid", analyst, s.rebuildPyramid)
+	get(api+"/images/:id/events", viewer, s.imageEvents)
+	get(api+"/sources", viewer, s.listSources)
+	get(api+"/trash", admin, s.listTrash)
+	post(api+"/trash/:id/restore", admin, s.restoreImage)
+	del(api+"/trash/:id", admin, s.purgeImage)
 
 	// Where images lie on the earth, and measuring on it.
-	api.GET("/images/:id/georeference", s.getGeoreference)
-	api.PUT("/images/:id/georeference", s.putGeoreference)
-	api.DELETE("/images/:id/georeference", s.deleteGeoreference)
-	api.POST("/images/:id/georeference/fit", s.fitGeoreference)
-	api.GET("/images/:id/georeference/worldfile", s.getWorldFile)
-	api.POST("/images/:id/georeference/worldfile", s.postWorldFile)
-	api.POST("/images/:id/measure", s.measureShape)
-	api.GET("/footprints.geojson", s.footprints)
+	get(api+"/images/:id/georeference", viewer, s.getGeoreference)
+	put(api+"/images/:id/georeference", analyst, s.putGeoreference)
+	del(api+"/images/:id/georeference", analyst, s.deleteGeoreference)
+	post(api+"/images/:id/georeference/fit", analyst, s.fitGeoreference)
+	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
+	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
+	post(api+"/images/:id/measure", viewer, s.measureShape)
+	get(api+"/footprints.geojson", viewer, s.footprints)
 
 	// The label taxonomy.
-	api.GET("/labels", s.listLabels)
-	api.POST("/labels", s.createLabel)
-	api.PATCH("/labels/:id", s.updateLabel)
-	api.DELETE("/labels/:id", s.deleteLabel)
+	get(api+"/labels", viewer, s.listLabels)
+	post(api+"/labels", admin, s.createLabel)
+	patch(api+"/labels/:id", admin, s.updateLabel)
+	del(api+"/labels/:id", admin, s.deleteLabel)
 
-	// Annotations and their history.
-	api.GET("/images/:id/annotations", s.listAnnotations)
-	api.POST("/images/:id/annotations", s.createAnnotation)
-	api.GET("/annotations/:id", s.getAnnotation)
-	api.PATCH("/annotations/:id", s.updateAnnotation)
-	api.DELETE("/annotations/:id", s.deleteAnnotation)
-	api.GET("/annotations/:id/history", s.annotationHistory)
+	// Annotations, their history, review and discussion.
+	get(api+"/images/:id/annotations", viewer, s.listAnnotations)
+	post(api+"/images/:id/annotations", analyst, s.createAnnotation)
+	get(api+"/annotations/:id", viewer, s.getAnnotation)
+	patch(api+"/annotations/:id", analyst, s.updateAnnotation)
+	del(api+"/annotations/:id", analyst, s.deleteAnnotation)
+	get(api+"/annotations/:id/history", viewer, s.annotationHistory)
+	post(api+"/annotations/:id/restore", analyst, s.restoreAnnotation)
+	get(api+"/annotations/:id/reviews", viewer, s.listReviews)
+	post(api+"/annotations/:id/reviews", analyst, s.reviewAnnotation)
+	get(api+"/annotations/:id/comments", viewer, s.listComments)
+	post(api+"/annotations/:id/comments", analyst, s.addComment)
 
 	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
-	// (?crs=pixel|wgs84); KML and KMZ for Google Earth.
-	api.GET("/images/:id/annotations.geojson", s.exportImageGeoJSON)
-	api.GET("/images/:id/annotations.kml", s.exportImageKML)
-	api.GET("/images/:id/annotations.kmz", s.exportImageKMZ)
-	api.GET("/export.geojson", s.exportGeoJSON)
-
-	api.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	// (?crs=pixel|wgs84); KML and KMZ for Google Earth; ?status=accepted keeps only
+	// reviewed and accepted work.
+	get(api+"/images/:id/annotations.geojson", viewer, s.exportImageGeoJSON)
+	get(api+"/images/:id/annotations.kml", viewer, s.exportImageKML)
+	get(api+"/images/:id/annotations.kmz", viewer, s.exportImageKMZ)
+	get(api+"/export.geojson", viewer, s.exportGeoJSON)
 }

@@ -10,13 +10,12 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -29,10 +28,7 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	// DefaultActor is who changes are recorded as when a request does not name anyone
-	// (header X-Satmark-Actor). Accounts replace this later.
-	DefaultActor string
-	Logger       *slog.Logger
+	Logger *slog.Logger
 	// PublicURL is the scheme and host clients reach satmark at (e.g.
 	// https://satmark.example.org), for the ids in IIIF info.json; by default the
 	// request's own.
@@ -42,20 +38,44 @@ type Options struct {
 	// HotTileBytes bounds the tile responses kept ready in memory (default 128 MiB;
 	// negative turns them off).
 	HotTileBytes int64
+
+	// PublicIIIF lets anyone read the IIIF image service (pixels only, never
+	// annotations); by default it needs a signed-in viewer like everything else.
+	PublicIIIF bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed. Without any, the peer address is the client.
+	TrustedProxies []*net.IPNet
+	// SessionIdle ends a session unused this long (default 7 days); SessionMax ends any
+	// session this long after sign-in (default 30 days).
+	SessionIdle, SessionMax time.Duration
+	// PasswordCost is bcrypt's cost for new password hashes (default 12; tests use 4).
+	PasswordCost int
+	// Throttle: at most FailuresPerAccount failed sign-ins per account, and
+	// FailuresPerAddress per client address, in FailureWindow (defaults 5, 20, 15 min).
+	FailuresPerAccount, FailuresPerAddress int
+	FailureWindow                          time.Duration
+	// Now is the clock (tests move it); time.Now by default.
+	Now func() time.Time
 }
 
 // Server serves satmark over HTTP. It implements http.Handler.
 type Server struct {
-	store     *annotations.Store
-	library   *imagery.Library
-	assets    fs.FS
-	templates *template.Template
-	opts      Options
-	log       *slog.Logger
-	echo      *echo.Echo
-	iiifCache iiifImages
-	hot       hotTiles
-	places    placements
+	store      *annotations.Store
+	library    *imagery.Library
+	assets     fs.FS
+	templates  *template.Template
+	opts       Options
+	log        *slog.Logger
+	echo       *echo.Echo
+	iiifCache  iiifImages
+	hot        hotTiles
+	places     placements
+	principals principals
+	throttle   throttle
+	events     broker
+	routeList  []Route
+	dummyOnce  sync.Once
+	dummy      []byte
 }
 
 // New builds the server over a store and an image library. assets holds the front end:
@@ -64,8 +84,26 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.DefaultActor == "" {
-		opts.DefaultActor = "analyst"
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = 7 * 24 * time.Hour
+	}
+	if opts.SessionMax <= 0 {
+		opts.SessionMax = 30 * 24 * time.Hour
+	}
+	if opts.PasswordCost == 0 {
+		opts.PasswordCost = DefaultPasswordCost
+	}
+	if opts.FailuresPerAccount <= 0 {
+		opts.FailuresPerAccount = 5
+	}
+	if opts.FailuresPerAddress <= 0 {
+		opts.FailuresPerAddress = 20
+	}
+	if opts.FailureWindow <= 0 {
+		opts.FailureWindow = 15 * time.Minute
 	}
 	tmpl, err := template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html")
 	if err != nil {
@@ -76,9 +114,23 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	}
 	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger}
 	s.hot.max = opts.HotTileBytes
+	s.hot.cacheControl = hdrImmutable
+	if opts.PublicIIIF {
+		s.hot.cacheControl = hdrPublicImmutable
+	}
+	s.throttle = throttle{window: opts.FailureWindow, perAccount: opts.FailuresPerAccount, perAddress: opts.FailuresPerAddress}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	if len(opts.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range opts.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err, "stack", string(stack))
 		return err
@@ -99,15 +151,22 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 			return nil
 		},
 	}))
+	e.Use(s.securityHeaders, s.identify)
 	s.echo = e
 	s.routes()
 	return s, nil
 }
 
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+// Close ends the server's live event streams, so that an HTTP shutdown does not wait on
+// them. Call it when shutting down begins (http.Server.RegisterOnShutdown).
+func (s *Server) Close() { s.events.close() }
+
 // ServeHTTP makes Server an http.Handler. Tiles served before are answered straight from
 // memory; everything else goes through the router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, iiifPrefix) && s.hot.serve(w, r) {
+	if strings.HasPrefix(r.URL.Path, iiifPrefix) && s.mayReadImages(r) && s.hot.serve(w, r) {
 		return
 	}
 	s.echo.ServeHTTP(w, r)
@@ -187,6 +246,8 @@ func classify(err error) *apiError {
 	case errors.Is(err, annotations.ErrVersionRequired):
 		return &apiError{Status: http.StatusPreconditionRequired, Code: "version_required", Field: "version",
 			Message: `say which version you changed: "version" in the body or an If-Match header`}
+	case errors.Is(err, annotations.ErrForbidden):
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error()}
 	case errors.Is(err, annotations.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	case errors.Is(err, annotations.ErrConflict):
@@ -260,33 +321,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	c.JSON(ae.Status, map[string]any{"error": body})
 }
 
-// actor is who a request acts as: the X-Satmark-Actor header (percent-encoded UTF-8, as
-// browsers can only send Latin-1 in headers), or the default.
-func (s *Server) actor(c echo.Context) (string, error) {
-	name := c.Request().Header.Get("X-Satmark-Actor")
-	if decoded, err := url.PathUnescape(name); err == nil {
-		name = decoded
+// mayReadImages says whether a request may read the image service without going
+// through the router: the fast path for tiles held in memory.
+func (s *Server) mayReadImages(r *http.Request) bool {
+	if s.opts.PublicIIIF {
+		return true
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return s.opts.DefaultActor, nil
-	}
-	if !validActorName(name) {
-		return "", badRequest("X-Satmark-Actor", "a name is 1 to 64 printable characters")
-	}
-	return name, nil
-}
-
-func validActorName(name string) bool {
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 64 {
-		return false
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
+	p, err := s.authenticate(r)
+	return err == nil && p != nil
 }
 
 var templateFuncs = template.FuncMap{
@@ -297,6 +339,7 @@ var templateFuncs = template.FuncMap{
 		return many
 	},
 	"join":        strings.Join,
+	"list":        func(v ...string) []string { return v },
 	"pyramidText": pyramidText,
 }
 

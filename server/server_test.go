@@ -25,6 +25,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/ingest"
@@ -42,7 +44,9 @@ type testServer struct {
 	store   *annotations.Store
 	lib     *imagery.Library
 	builder *ingest.Builder
-	dir     string // the data folder
+	dir     string            // the data folder
+	token   string            // the API token of the administrator "tester", sent by default
+	tokens  map[string]string // API tokens of the users made by as
 }
 
 // newTestServer builds the server as satmark serve does, over a new data folder with the
@@ -87,11 +91,59 @@ func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS) 
 	if opts.TileCacheBytes < 0 { // a test that wants every tile read from disk
 		hot = -1
 	}
-	srv, err := server.New(store, lib, assets, server.Options{DefaultActor: "tester", Logger: logger, Builder: builder, HotTileBytes: hot})
+	srv, err := server.New(store, lib, assets, server.Options{Logger: logger, Builder: builder, HotTileBytes: hot, PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	return &testServer{srv: srv, store: store, lib: lib, builder: builder, dir: dir}
+	ts := &testServer{srv: srv, store: store, lib: lib, builder: builder, dir: dir}
+	// Requests act as the administrator "tester" unless they say otherwise.
+	ts.token = ts.userToken(t, "tester", annotations.RoleAdmin)
+	return ts
+}
+
+// testPassword is every test account's password.
+const testPassword = "correct horse battery"
+
+// addUser creates an account with testPassword.
+func (ts *testServer) addUser(t *testing.T, name, role string) annotations.User {
+	t.Helper()
+	hash, err := server.HashPassword(testPassword, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ts.store.CreateUser(context.Background(), annotations.NewUser{Name: name, Role: role, PasswordHash: hash})
+	if err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	return u
+}
+
+// userToken creates an account (when it does not exist yet) and returns an API token
+// for it.
+func (ts *testServer) userToken(t *testing.T, name, role string) string {
+	t.Helper()
+	u, err := ts.store.UserByName(context.Background(), name)
+	if err != nil {
+		u = ts.addUser(t, name, role)
+	}
+	token, hash := server.NewAPIToken()
+	if _, err := ts.store.CreateToken(context.Background(), u.ID, "test", hash); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// as returns the header pair that makes a request act as the named user (an analyst
+// created on first use).
+func (ts *testServer) as(t *testing.T, name string) []string {
+	t.Helper()
+	if ts.tokens == nil {
+		ts.tokens = map[string]string{}
+	}
+	if ts.tokens[name] == "" {
+		ts.tokens[name] = ts.userToken(t, name, annotations.RoleAnalyst)
+	}
+	return []string{"Authorization", "Bearer " + ts.tokens[name]}
 }
 
 // buildPyramids builds every queued pyramid, as the background builder would, and returns
@@ -140,12 +192,20 @@ func assetsWith(t *testing.T, files map[string]string) fs.FS {
 	return m
 }
 
-// do sends one request through the server. headers are name, value pairs.
+// do sends one request through the server. headers are name, value pairs. The request
+// acts as the administrator "tester" unless headers give an Authorization (an empty one
+// for no one).
 func (ts *testServer) do(t *testing.T, method, target string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
+	if ts.token != "" {
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	rec := httptest.NewRecorder()
 	ts.srv.ServeHTTP(rec, req)

@@ -11,7 +11,7 @@ import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
-import {api, el, flash, initActor} from './common.js';
+import {api, el, flash} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {imageView} from './imageview.js';
 
@@ -431,7 +431,6 @@ document.getElementById('pixels').addEventListener('click', (e) => {
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
-  initActor();
   try {
     const [labels, anns] = await Promise.all([api('GET', '/api/v1/labels'), api('GET', `/api/v1/images/${imageId}/annotations`)]);
     state.labels = labels;

@@ -1,10 +1,23 @@
-// What every page shares: the API client, the "working as" name, and the flash message.
-// User text only ever reaches the page through textContent, never innerHTML.
+// What every page shares: the API client (with the session's CSRF token), who is signed
+// in, and the flash message. User text only ever reaches the page through textContent,
+// never innerHTML.
 
-const ACTOR_KEY = 'satmark.actor';
+const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+const userMeta = document.querySelector('meta[name="satmark-user"]');
 
-export function actorName() {
-  return (localStorage.getItem(ACTOR_KEY) || '').trim();
+// me is the signed-in user: {name, role}, or null on the sign-in page.
+export const me = userMeta ? {name: userMeta.content, role: userMeta.dataset.role} : null;
+
+const RANK = {viewer: 1, analyst: 2, admin: 3};
+
+// can says whether the signed-in user holds at least role.
+export function can(role) {
+  return !!me && (RANK[me.role] || 0) >= RANK[role];
+}
+
+// setCSRF replaces the token after the session changes (a password change starts a new one).
+export function setCSRF(token) {
+  if (csrfMeta) csrfMeta.content = token;
 }
 
 // ApiError carries the server's JSON error: status, code, message, field and, for a
@@ -22,9 +35,17 @@ export class ApiError extends Error {
 
 function headers(extra) {
   const h = {Accept: 'application/json', ...extra};
-  const actor = actorName();
-  if (actor) h['X-Satmark-Actor'] = encodeURIComponent(actor);
+  if (csrfMeta && csrfMeta.content) h['X-CSRF-Token'] = csrfMeta.content;
   return h;
+}
+
+// signedOut sends the browser to the sign-in page when the session has ended, coming
+// back here afterwards.
+function signedOut(status) {
+  if (status === 401) {
+    flash('Your session has ended: sign in again.', 'error');
+    setTimeout(() => location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search)), 1200);
+  }
 }
 
 // api calls the JSON API and returns the decoded body (null for 204). Failures throw
@@ -48,7 +69,10 @@ export async function api(method, path, body, extraHeaders) {
   } catch {
     // Not JSON: fall through with what we have.
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) {
+    signedOut(res.status);
+    throw new ApiError(res.status, data);
+  }
   return data;
 }
 
@@ -69,7 +93,10 @@ export function upload(path, form, onProgress) {
         // keep null
       }
       if (xhr.status >= 200 && xhr.status < 300) resolve({status: xhr.status, body});
-      else reject(new ApiError(xhr.status, body));
+      else {
+        signedOut(xhr.status);
+        reject(new ApiError(xhr.status, body));
+      }
     };
     xhr.onerror = () => reject(new ApiError(0, {error: {message: 'the server cannot be reached'}}));
     xhr.send(form);
@@ -108,17 +135,6 @@ export function el(tag, attrs = {}, ...children) {
 
 export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-// initActor wires the "working as" field in the top bar.
-export function initActor() {
-  const input = document.getElementById('actor-name');
-  if (!input) return;
-  input.value = actorName();
-  input.addEventListener('change', () => {
-    localStorage.setItem(ACTOR_KEY, input.value.trim());
-    flash(input.value.trim() ? `Changes are now recorded as ${input.value.trim()}.` : 'Changes are recorded under the server default name.');
-  });
 }
 
 document.addEventListener('click', (e) => {

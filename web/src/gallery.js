@@ -1,9 +1,8 @@
 // The gallery: upload by drag and drop or file picker, with the provenance form.
 // Several files in one go become one release: the first creates it, the rest join it.
 
-import {api, el, flash, initActor, plural, upload} from './common.js';
+import {api, el, flash, plural, upload} from './common.js';
 
-initActor();
 
 const form = document.getElementById('upload-form');
 const fileInput = document.getElementById('upload-file');

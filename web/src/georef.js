@@ -12,11 +12,10 @@ import {fromLonLat, toLonLat} from 'ol/proj.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
-import {api, el, flash, initActor} from './common.js';
+import {api, el, flash} from './common.js';
 import {earthMap} from './earth.js';
 import {imageView, toMap, toPixel} from './imageview.js';
 
-initActor();
 
 const root = document.getElementById('georef');
 const imageId = root.dataset.imageId;

@@ -1,10 +1,13 @@
-// The taxonomy page: add labels, change colours and hotkeys, delete unused labels.
+// The taxonomy page: administrators add labels, change colours and hotkeys, delete
+// unused labels; everyone else sees the taxonomy.
 
-import {api, flash, initActor} from './common.js';
+import {api, flash} from './common.js';
 
-initActor();
+// Swatches take their colour from data (no inline styles under the page's CSP).
+for (const sw of document.querySelectorAll('.swatch[data-color]')) sw.style.background = sw.dataset.color;
 
 for (const row of document.querySelectorAll('tr[data-label-id]')) {
+  if (!row.querySelector('.label-color')) continue;
   const id = row.dataset.labelId;
   const name = row.querySelector('.label-path').textContent;
   row.querySelector('.label-color').addEventListener('change', async (e) => {
@@ -35,7 +38,7 @@ for (const row of document.querySelectorAll('tr[data-label-id]')) {
   });
 }
 
-document.getElementById('label-form').addEventListener('submit', async (e) => {
+document.getElementById('label-form')?.addEventListener('submit', async (e) => {
   e.preventDefault();
   const data = new FormData(e.target);
   try {

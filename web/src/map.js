@@ -6,10 +6,9 @@ import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {createEmpty, extend, isEmpty} from 'ol/extent.js';
 
-import {el, flash, initActor} from './common.js';
+import {el, flash} from './common.js';
 import {earthMap} from './earth.js';
 
-initActor();
 
 const format = new GeoJSON({dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857'});
 const {map} = earthMap('world-map', document.getElementById('earth-status'));

@@ -1,0 +1,272 @@
+package annotations
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Review states of an annotation: drawn (draft), put up for review (submitted), then
+// accepted, disputed or rejected by another analyst. Changing an annotation's content
+// puts it back to draft: a review is of the version it saw.
+const (
+	ReviewDraft     = "draft"
+	ReviewSubmitted = "submitted"
+	ReviewAccepted  = "accepted"
+	ReviewDisputed  = "disputed"
+	ReviewRejected  = "rejected"
+)
+
+// ReviewStatuses lists the states in the order the UI counts them.
+var ReviewStatuses = []string{ReviewDraft, ReviewSubmitted, ReviewAccepted, ReviewDisputed, ReviewRejected}
+
+// ErrForbidden means the actor may not do this to this thing (review their own work).
+var ErrForbidden = errors.New("forbidden")
+
+// Review is one decision on an annotation.
+type Review struct {
+	AnnotationID string    `json:"annotation_id"`
+	Version      int       `json:"version"` // the version decided on
+	Reviewer     string    `json:"reviewer"`
+	Decision     string    `json:"decision"`
+	Reason       string    `json:"reason,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+const maxReasonBytes = 10000
+
+// ReviewAnnotation records a decision on the version given (which must be current):
+// "submitted" puts a draft (or a disputed or rejected one) up for review; "accepted",
+// "disputed" and "rejected" decide on a submitted annotation, by someone other than
+// whoever drew or last changed it (ErrForbidden), with a reason for dispute and
+// rejection. The annotation moves to the new state as its next version, in the history.
+func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version int, decision, reason string) (Annotation, error) {
+	reason = strings.TrimSpace(reason)
+	if !utf8.ValidString(reason) || len(reason) > maxReasonBytes {
+		return Annotation{}, invalid("reason", "a reason is at most %d bytes of text", maxReasonBytes)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Annotation{}, err
+	}
+	defer tx.Rollback()
+	cur, err := s.annotationTx(ctx, tx, id)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if version != cur.Version {
+		return Annotation{}, &StaleVersionError{ID: id, Given: version, Current: cur.Version}
+	}
+	switch decision {
+	case ReviewSubmitted:
+		if cur.ReviewStatus == ReviewSubmitted || cur.ReviewStatus == ReviewAccepted {
+			return Annotation{}, fmt.Errorf("the annotation is already %s: %w", cur.ReviewStatus, ErrConflict)
+		}
+	case ReviewAccepted, ReviewDisputed, ReviewRejected:
+		if cur.ReviewStatus != ReviewSubmitted {
+			return Annotation{}, fmt.Errorf("only a submitted annotation can be %s; this one is %s: %w", decision, cur.ReviewStatus, ErrConflict)
+		}
+		if strings.EqualFold(actor, cur.CreatedBy) || strings.EqualFold(actor, cur.UpdatedBy) {
+			return Annotation{}, fmt.Errorf("another analyst must review %s's work: %w", cur.UpdatedBy, ErrForbidden)
+		}
+		if decision != ReviewAccepted && reason == "" {
+			return Annotation{}, invalid("reason", "say why the annotation is %s", decision)
+		}
+	default:
+		return Annotation{}, invalid("decision", "%q is not a decision: use submitted, accepted, disputed or rejected", decision)
+	}
+	next := cur
+	next.ReviewStatus, next.Version, next.UpdatedBy, next.UpdatedAt = decision, cur.Version+1, actor, s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE annotations SET review_status = ?, version = ?, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?`,
+		next.ReviewStatus, next.Version, actor, formatTime(next.UpdatedAt), id, cur.Version); err != nil {
+		return Annotation{}, err
+	}
+	if err := s.writeRevision(ctx, tx, "update", actor, &cur, &next); err != nil {
+		return Annotation{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reviews (annotation_id, version, reviewer, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, cur.Version, actor, decision, reason, formatTime(next.UpdatedAt)); err != nil {
+		return Annotation{}, err
+	}
+	return next, tx.Commit()
+}
+
+// Reviews returns an annotation's decisions, oldest first.
+func (s *Store) Reviews(ctx context.Context, annotationID string) ([]Review, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT annotation_id, version, reviewer, decision, reason, at FROM reviews WHERE annotation_id = ? ORDER BY id`, annotationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Review{}
+	for rows.Next() {
+		var r Review
+		var at string
+		if err := rows.Scan(&r.AnnotationID, &r.Version, &r.Reviewer, &r.Decision, &r.Reason, &at); err != nil {
+			return nil, err
+		}
+		r.At = parseTime(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ReviewCounts counts an image's annotations by review state (every state present, zero
+// or not).
+func (s *Store) ReviewCounts(ctx context.Context, imageID string) (map[string]int, error) {
+	counts := map[string]int{}
+	for _, st := range ReviewStatuses {
+		counts[st] = 0
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT review_status, COUNT(*) FROM annotations WHERE image_id = ? GROUP BY review_status`, imageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		counts[st] = n
+	}
+	return counts, rows.Err()
+}
+
+// Comment is a remark on an annotation.
+type Comment struct {
+	ID           string    `json:"id"`
+	AnnotationID string    `json:"annotation_id"`
+	ImageID      string    `json:"image_id"`
+	Author       string    `json:"author"`
+	Body         string    `json:"body"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// AddComment adds a comment to an annotation (which must exist).
+func (s *Store) AddComment(ctx context.Context, actor, annotationID, body string) (Comment, error) {
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return Comment{}, invalid("body", "a comment cannot be empty")
+	case !utf8.ValidString(body) || len(body) > maxReasonBytes:
+		return Comment{}, invalid("body", "a comment is at most %d bytes of text", maxReasonBytes)
+	}
+	a, err := s.Annotation(ctx, annotationID)
+	if err != nil {
+		return Comment{}, err
+	}
+	c := Comment{ID: newID("cmt"), AnnotationID: a.ID, ImageID: a.ImageID, Author: actor, Body: body, CreatedAt: s.now()}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO comments (id, annotation_id, image_id, author, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.AnnotationID, c.ImageID, c.Author, c.Body, formatTime(c.CreatedAt))
+	return c, err
+}
+
+// Comments returns an annotation's comments, oldest first.
+func (s *Store) Comments(ctx context.Context, annotationID string) ([]Comment, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, annotation_id, image_id, author, body, created_at FROM comments WHERE annotation_id = ? ORDER BY created_at, id`, annotationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Comment{}
+	for rows.Next() {
+		var c Comment
+		var at string
+		if err := rows.Scan(&c.ID, &c.AnnotationID, &c.ImageID, &c.Author, &c.Body, &at); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = parseTime(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RestoreAnnotation brings back the annotation as it was at version: as the next version
+// when it still exists (current must be its current version, else *StaleVersionError),
+// or recreated, with the same id, when it was deleted. Its label must still exist.
+func (s *Store) RestoreAnnotation(ctx context.Context, actor, id string, version int, current *int) (Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Annotation{}, err
+	}
+	defer tx.Rollback()
+	var snapshot sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT after FROM revisions WHERE annotation_id = ? AND version = ?`, id, version).Scan(&snapshot)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Annotation{}, fmt.Errorf("version %d of annotation %s: %w", version, id, ErrNotFound)
+	}
+	if err != nil {
+		return Annotation{}, err
+	}
+	if !snapshot.Valid {
+		return Annotation{}, invalid("version", "version %d is the deletion; restore an earlier version", version)
+	}
+	var old Annotation
+	if err := json.Unmarshal([]byte(snapshot.String), &old); err != nil {
+		return Annotation{}, fmt.Errorf("revision %d of %s: %w", version, id, err)
+	}
+	labels, err := s.labelsTx(ctx, tx)
+	if err != nil {
+		return Annotation{}, err
+	}
+	label, ok := labelIndex(labels)[old.Label.ID]
+	if !ok {
+		return Annotation{}, invalid("label", "the label %q of version %d no longer exists", strings.Join(old.Label.Path, "/"), version)
+	}
+	if _, err := s.imageWhere(ctx, tx, "i.id = ?", old.ImageID); err != nil {
+		return Annotation{}, err
+	}
+	geom, _ := json.Marshal(old.Geometry)
+	attrs, _ := json.Marshal(old.Attributes)
+	now := s.now()
+	cur, err := s.annotationTx(ctx, tx, id)
+	switch {
+	case err == nil:
+		if current == nil {
+			return Annotation{}, ErrVersionRequired
+		}
+		if *current != cur.Version {
+			return Annotation{}, &StaleVersionError{ID: id, Given: *current, Current: cur.Version}
+		}
+		next := old
+		next.Label, next.ReviewStatus, next.Version = label, ReviewDraft, cur.Version+1
+		next.CreatedBy, next.CreatedAt, next.UpdatedBy, next.UpdatedAt = cur.CreatedBy, cur.CreatedAt, actor, now
+		if _, err := tx.ExecContext(ctx, `UPDATE annotations SET label_id = ?, shape = ?, geometry = ?, confidence = ?, identification = ?,
+				note = ?, attributes = ?, review_status = ?, updated_by = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			label.ID, next.Shape, geom, next.Confidence, next.Identification, next.Note, attrs, next.ReviewStatus, actor,
+			formatTime(now), next.Version, id, cur.Version); err != nil {
+			return Annotation{}, err
+		}
+		if err := s.writeRevision(ctx, tx, "update", actor, &cur, &next); err != nil {
+			return Annotation{}, err
+		}
+		return next, tx.Commit()
+	case errors.Is(err, ErrNotFound):
+		var last int
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM revisions WHERE annotation_id = ?`, id).Scan(&last); err != nil {
+			return Annotation{}, err
+		}
+		next := old
+		next.Label, next.ReviewStatus, next.Version, next.UpdatedBy, next.UpdatedAt = label, ReviewDraft, last+1, actor, now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
+				attributes, review_status, created_by, created_at, updated_by, updated_at, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, next.ImageID, label.ID, next.Shape, geom, next.Confidence, next.Identification, next.Note, attrs, next.ReviewStatus,
+			next.CreatedBy, formatTime(next.CreatedAt), actor, formatTime(now), next.Version); err != nil {
+			return Annotation{}, err
+		}
+		if err := s.writeRevision(ctx, tx, "create", actor, nil, &next); err != nil {
+			return Annotation{}, err
+		}
+		return next, tx.Commit()
+	default:
+		return Annotation{}, err
+	}
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Live updates: every browser with an image open listens on
+// /api/v1/images/{id}/events (server-sent events) and hears each annotation created,
+// changed, reviewed, commented on or deleted there, by anyone, as it is saved.
+
+// Event is one change on an image, as sent to its listeners.
+type Event struct {
+	Type    string `json:"type"` // annotation.created, annotation.updated, annotation.deleted, comment.created
+	ImageID string `json:"image_id"`
+	Actor   string `json:"actor"`
+	// ID and Version name the annotation and its version after the change (for a
+	// deletion, the version deleted).
+	ID      string `json:"id"`
+	Version int    `json:"version,omitempty"`
+	// Data is the annotation (or comment) as saved; absent for a deletion.
+	Data any `json:"data,omitempty"`
+}
+
+// listenerBuffer is how many events a slow listener may fall behind before it is cut
+// off; its browser reconnects and reloads the list.
+const listenerBuffer = 256
+
+type listener chan []byte
+
+// broker fans events out to an image's listeners. Publishing never blocks on a listener.
+type broker struct {
+	mu     sync.Mutex
+	subs   map[string]map[listener]struct{}
+	closed bool
+}
+
+// subscribe adds a listener to an image's events; the channel closes when the broker
+// closes or drops the listener for falling behind.
+func (b *broker) subscribe(imageID string) (listener, func()) {
+	ch := make(listener, listenerBuffer)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	if b.subs == nil {
+		b.subs = map[string]map[listener]struct{}{}
+	}
+	if b.subs[imageID] == nil {
+		b.subs[imageID] = map[listener]struct{}{}
+	}
+	b.subs[imageID][ch] = struct{}{}
+	return ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.subs[imageID][ch]; ok {
+			delete(b.subs[imageID], ch)
+			close(ch)
+			if len(b.subs[imageID]) == 0 {
+				delete(b.subs, imageID)
+			}
+		}
+	}
+}
+
+// publish sends an event to every listener of its image.
+func (b *broker) publish(ev Event) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	msg := []byte(fmt.Sprintf("event: %s\ndata: %s\n\n", ev.Type, data))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs[ev.ImageID] {
+		select {
+		case ch <- msg:
+		default:
+			delete(b.subs[ev.ImageID], ch)
+			close(ch)
+		}
+	}
+}
+
+// close ends every stream, for shutdown.
+func (b *broker) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, subs := range b.subs {
+		for ch := range subs {
+			close(ch)
+		}
+	}
+	b.subs = nil
+}
+
+// listeners counts an image's listeners.
+func (b *broker) listeners(imageID string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs[imageID])
+}
+
+// keepAlive is how often an idle stream sends a comment, so proxies keep it open.
+const keepAlive = 25 * time.Second
+
+func (s *Server) imageEvents(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	ch, cancel := s.events.subscribe(img.ID)
+	defer cancel()
+	w := c.Response()
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass events on as they come
+	w.WriteHeader(http.StatusOK)
+	// The browser retries after 2 s if the stream breaks; "ready" tells it the stream is
+	// open, so it can reload what it may have missed in between.
+	fmt.Fprintf(w, "retry: 2000\nevent: ready\ndata: {\"image_id\":%q}\n\n", img.ID)
+	w.Flush()
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	ctx := c.Request().Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case msg, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			if _, err := w.Write(msg); err != nil {
+				return nil
+			}
+			w.Flush()
+		case <-tick.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return nil
+			}
+			w.Flush()
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// Review, discussion and restoring old versions of annotations; every change is also
+// sent live to the image's listeners.
+
+// announce tells an image's listeners about a saved annotation.
+func (s *Server) announce(c echo.Context, typ string, a annotations.Annotation) {
+	ev := Event{Type: typ, ImageID: a.ImageID, ID: a.ID, Version: a.Version, Data: a}
+	if p := principalOf(c); p != nil {
+		ev.Actor = p.user.Name
+	}
+	if typ == "annotation.deleted" {
+		ev.Data = nil
+	}
+	s.events.publish(ev)
+}
+
+func (s *Server) listReviews(c echo.Context) error {
+	a, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	reviews, err := s.store.Reviews(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, reviews)
+}
+
+// reviewAnnotation records a decision: {"decision": "submitted" | "accepted" |
+// "disputed" | "rejected", "reason", "version"}. Deciding on one's own work is 403; a
+// stale version is 412 with the current annotation.
+func (s *Server) reviewAnnotation(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	cur, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+		Version  *int   `json:"version"`
+	}
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	version, err := bodyOrIfMatch(c, in.Version)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.ReviewAnnotation(c.Request().Context(), actor, cur.ID, *version, in.Decision, in.Reason)
+	if err != nil {
+		return s.withCurrent(c, cur.ID, err)
+	}
+	if err := s.withGround(c.Request().Context(), &a); err != nil {
+		return err
+	}
+	s.announce(c, "annotation.updated", a)
+	c.Response().Header().Set("ETag", versionETag(a.Version))
+	return c.JSON(http.StatusOK, a)
+}
+
+// bodyOrIfMatch is the version a write is based on, from the body or If-Match (which
+// must agree); 428 when neither says.
+func bodyOrIfMatch(c echo.Context, body *int) (*int, error) {
+	header, err := ifMatchVersion(c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case body == nil && header == nil:
+		return nil, annotations.ErrVersionRequired
+	case body == nil:
+		return header, nil
+	case header != nil && *header != *body:
+		return nil, badRequest("version", "the body says version %d but If-Match says %d", *body, *header)
+	}
+	return body, nil
+}
+
+func (s *Server) listComments(c echo.Context) error {
+	a, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	comments, err := s.store.Comments(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, comments)
+}
+
+func (s *Server) addComment(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.annotationParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	cm, err := s.store.AddComment(c.Request().Context(), actor, a.ID, in.Body)
+	if err != nil {
+		return err
+	}
+	s.events.publish(Event{Type: "comment.created", ImageID: a.ImageID, Actor: actor, ID: a.ID, Version: a.Version, Data: cm})
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID+"/comments")
+	return c.JSON(http.StatusCreated, cm)
+}
+
+// restoreAnnotation brings back an old version as a new one: {"version": the version
+// to restore, "current": the version it replaces} (or If-Match for current). A deleted
+// annotation comes back with its id; then current is not needed.
+func (s *Server) restoreAnnotation(c echo.Context) error {
+	actor, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return notFound("annotation")
+	}
+	var in struct {
+		Version *int `json:"version"`
+		Current *int `json:"current"`
+	}
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Version == nil || *in.Version < 1 {
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "version", Message: "say which version to restore"}
+	}
+	current := in.Current
+	if header, err := ifMatchVersion(c); err != nil {
+		return err
+	} else if header != nil {
+		if current != nil && *current != *header {
+			return badRequest("current", "the body says current version %d but If-Match says %d", *current, *header)
+		}
+		current = header
+	}
+	_, lookupErr := s.store.Annotation(c.Request().Context(), id)
+	existed := lookupErr == nil
+	a, err := s.store.RestoreAnnotation(c.Request().Context(), actor, id, *in.Version, current)
+	if err != nil {
+		return s.withCurrent(c, id, err)
+	}
+	if err := s.withGround(c.Request().Context(), &a); err != nil {
+		return err
+	}
+	typ := "annotation.updated"
+	if !existed {
+		typ = "annotation.created"
+	}
+	s.announce(c, typ, a)
+	c.Response().Header().Set("ETag", versionETag(a.Version))
+	return c.JSON(http.StatusOK, a)
+}

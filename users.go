@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/server"
+)
+
+// Accounts from the shell: the first administrator, `satmark user …` and
+// `satmark token create`.
+
+const userUsage = `Usage:
+  satmark user add NAME --role viewer|analyst|admin [--password-stdin]
+  satmark user passwd NAME [--password-stdin]
+  satmark user list
+  satmark user disable NAME
+  satmark user enable NAME
+  satmark user role NAME viewer|analyst|admin
+  satmark token create NAME [--label TEXT]
+
+Without --password-stdin a password is generated and printed once; its owner chooses
+their own at first sign-in. Every command takes --data DIR (env SATMARK_DATA).
+`
+
+// firstAdmin is the administrator made on first start.
+const firstAdmin = "admin"
+
+// EnsureAdmin creates the first administrator when there are no accounts: with
+// Config.AdminPassword, or a generated one-time password it returns (empty otherwise).
+func (m *Main) EnsureAdmin(ctx context.Context) (created bool, oneTimePassword string, err error) {
+	n, err := m.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	password, generated := m.Config.AdminPassword, false
+	if password == "" {
+		password, generated = server.GeneratePassword(), true
+	}
+	hash, err := server.HashPassword(password, m.Config.PasswordCost)
+	if err != nil {
+		return false, "", fmt.Errorf("SATMARK_ADMIN_PASSWORD: %w", err)
+	}
+	_, err = m.Store.CreateUser(ctx, annotations.NewUser{Name: firstAdmin, Role: annotations.RoleAdmin, PasswordHash: hash, MustChangePassword: generated})
+	if errors.Is(err, annotations.ErrConflict) {
+		return false, "", nil // another process made it first
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if generated {
+		return true, password, nil
+	}
+	return true, "", nil
+}
+
+// signInHelp is what serve prints under its URL.
+func signInHelp(stdout io.Writer, m *Main, created bool, oneTime string) {
+	url := m.URL()
+	switch {
+	case created && oneTime != "":
+		fmt.Fprintf(stdout, "First start: created the administrator %q with the one-time password\n\n    %s\n\n"+
+			"Sign in at %slogin and choose your own password.\n", firstAdmin, oneTime, url)
+	case created:
+		fmt.Fprintf(stdout, "First start: created the administrator %q with the password in SATMARK_ADMIN_PASSWORD. Sign in at %slogin\n", firstAdmin, url)
+	default:
+		fmt.Fprintf(stdout, "Sign in at %slogin (lost the password? satmark user passwd NAME --data %s)\n", url, m.Config.DataDir)
+	}
+}
+
+// parseInterleaved parses flags that may come before or after the positional arguments
+// ("user add NAME --role analyst") and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// openStore opens only the database of a data folder, for the account commands.
+func openStore(cfg Config) (*annotations.Store, error) {
+	if _, err := os.Stat(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
+	}
+	return annotations.Open(filepath.Join(cfg.DataDir, "satmark.db"))
+}
+
+// readPassword takes a password from the first line of stdin, or generates one.
+func readPassword(fromStdin bool, stdin io.Reader) (password string, generated bool, err error) {
+	if !fromStdin {
+		return server.GeneratePassword(), true, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, err
+	}
+	return strings.TrimRight(line, "\r\n"), false, nil
+}
+
+func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, userUsage)
+		return errors.New("no user command given")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs, false)
+	role := fs.String("role", "", "the account's role: viewer, analyst or admin")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"add": 1, "passwd": 1, "list": 0, "disable": 1, "enable": 1, "role": 2}
+	n, known := want[args[0]]
+	if !known {
+		fmt.Fprint(stderr, userUsage)
+		return fmt.Errorf("unknown user command %q", args[0])
+	}
+	if len(pos) != n {
+		fmt.Fprint(stderr, userUsage)
+		return fmt.Errorf("user %s takes %d %s, got %d", args[0], n, map[bool]string{true: "argument", false: "arguments"}[n == 1], len(pos))
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ctx := context.Background()
+	if args[0] == "list" {
+		users, err := store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tCREATED")
+		for _, u := range users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			} else if u.MustChangePassword {
+				state = "must choose a password"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, state, u.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
+	}
+	name := pos[0]
+	if args[0] == "add" {
+		if *role == "" {
+			return errors.New("say the new account's role: --role viewer, analyst or admin")
+		}
+		password, generated, err := readPassword(*fromStdin, stdin)
+		if err != nil {
+			return err
+		}
+		hash, err := server.HashPassword(password, cfg.PasswordCost)
+		if err != nil {
+			return err
+		}
+		u, err := store.CreateUser(ctx, annotations.NewUser{Name: name, Role: *role, PasswordHash: hash, MustChangePassword: generated})
+		if err != nil {
+			return err
+		}
+		audit(ctx, store, "user.create", u, u.Name+" as "+u.Role)
+		fmt.Fprintf(stdout, "Created %s (%s).\n", u.Name, u.Role)
+		if generated {
+			fmt.Fprintf(stdout, "One-time password: %s\n(%s chooses their own at first sign-in.)\n", password, u.Name)
+		}
+		return nil
+	}
+	u, err := store.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("no user named %q", name)
+	}
+	var ch annotations.UserChange
+	var done string
+	switch args[0] {
+	case "passwd":
+		password, generated, err := readPassword(*fromStdin, stdin)
+		if err != nil {
+			return err
+		}
+		hash, err := server.HashPassword(password, cfg.PasswordCost)
+		if err != nil {
+			return err
+		}
+		ch.PasswordHash, ch.MustChangePassword = &hash, generated
+		done = "New password set; every session of " + u.Name + " has ended."
+		if generated {
+			done = fmt.Sprintf("One-time password: %s\n(%s chooses their own at next sign-in; every session has ended.)", password, u.Name)
+		}
+	case "disable", "enable":
+		off := args[0] == "disable"
+		ch.Disabled = &off
+		done = u.Name + " is " + args[0] + "d."
+		if off {
+			done += " Their sessions have ended and their API tokens are refused."
+		}
+	case "role":
+		ch.Role = &pos[1]
+		done = u.Name + " is now " + pos[1] + "."
+	}
+	u, err = store.UpdateUser(ctx, u.ID, ch)
+	if err != nil {
+		return err
+	}
+	audit(ctx, store, "user.update", u, u.Name+": "+args[0]+" (from the shell)")
+	fmt.Fprintln(stdout, done)
+	return nil
+}
+
+func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stderr, userUsage)
+		return errors.New(`the token command is "satmark token create NAME"`)
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs, false)
+	label := fs.String("label", "created from the shell", "what the token is for, shown on the account page")
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("say whose token: satmark token create NAME")
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ctx := context.Background()
+	u, err := store.UserByName(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("no user named %q", pos[0])
+	}
+	secret, hash := server.NewAPIToken()
+	tok, err := store.CreateToken(ctx, u.ID, *label, hash)
+	if err != nil {
+		return err
+	}
+	store.Audit(ctx, annotations.AuditEntry{Actor: u.Name, Action: "token.create", TargetType: "token", TargetID: tok.ID, Detail: tok.Name + " (from the shell)"})
+	// The token alone on stdout, so scripts can capture it; the note goes to stderr.
+	fmt.Fprintln(stdout, secret)
+	fmt.Fprintf(stderr, "API token for %s (%s). It is shown only now; use it as \"Authorization: Bearer TOKEN\".\n", u.Name, u.Role)
+	return nil
+}
+
+func audit(ctx context.Context, store *annotations.Store, action string, u annotations.User, detail string) {
+	store.Audit(ctx, annotations.AuditEntry{Actor: "(shell)", Action: action, TargetType: "user", TargetID: u.ID, Detail: detail})
+}
