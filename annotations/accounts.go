@@ -84,14 +84,39 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if err := checkRole(in.Role); err != nil {
 		return User{}, err
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, err
+	}
+	defer tx.Rollback()
+	// SQLite's NOCASE folds ASCII only: "Élodie" and "élodie" are told apart here.
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM users`)
+	if err != nil {
+		return User{}, err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return User{}, err
+		}
+		if strings.EqualFold(name, in.Name) {
+			rows.Close()
+			return User{}, fmt.Errorf("a user named %q already exists: %w", name, ErrConflict)
+		}
+	}
+	rows.Close()
 	now := formatTime(s.now())
 	id := newID("usr")
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, name, role, password_hash, must_change_password, created_at, updated_at)
+	_, err = tx.ExecContext(ctx, `INSERT INTO users (id, name, role, password_hash, must_change_password, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, in.Name, in.Role, in.PasswordHash, in.MustChangePassword, now, now)
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("a user named %q already exists: %w", in.Name, ErrConflict)
 	}
 	if err != nil {
+		return User{}, err
+	}
+	if err := tx.Commit(); err != nil {
 		return User{}, err
 	}
 	return s.User(ctx, id)
@@ -124,7 +149,21 @@ func (s *Store) User(ctx context.Context, id string) (User, error) {
 
 // UserByName returns an account by name (ignoring case), or ErrNotFound.
 func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
-	return s.userWhere(ctx, "name = ? COLLATE NOCASE", name)
+	u, err := s.userWhere(ctx, "name = ? COLLATE NOCASE", name)
+	if !errors.Is(err, ErrNotFound) {
+		return u, err
+	}
+	// NOCASE folds ASCII only; fold the rest (few accounts) here.
+	users, err := s.Users(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Name, name) {
+			return u, nil
+		}
+	}
+	return User{}, fmt.Errorf("user: %w", ErrNotFound)
 }
 
 // Users returns every account by name.

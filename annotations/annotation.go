@@ -630,7 +630,8 @@ func describeChanges(before, after *Annotation) []string {
 	if !bytes.Equal(a, b) {
 		ch = append(ch, "attributes")
 	}
-	if before.ReviewStatus != after.ReviewStatus && len(ch) == 0 {
+	if before.ReviewStatus != after.ReviewStatus {
+		// A change of content puts reviewed work back to draft: say so.
 		ch = append(ch, "review: "+after.ReviewStatus)
 	}
 	return ch

@@ -395,7 +395,8 @@ func (s *Store) Source(ctx context.Context, id string) (Source, error) {
 
 // Sources returns every release, newest first.
 func (s *Store) Sources(ctx context.Context) ([]Source, error) {
-	return s.sources(ctx, "")
+	// A release whose images are all in the trash waits there with them.
+	return s.sources(ctx, "WHERE EXISTS (SELECT 1 FROM images i WHERE i.source_id = sources.id AND i.deleted_at = '')")
 }
 
 func (s *Store) sources(ctx context.Context, where string, args ...any) ([]Source, error) {

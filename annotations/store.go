@@ -3,6 +3,7 @@ package annotations
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -36,10 +38,7 @@ func Open(path string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	// The path is escaped so that a '?', '#' or '%' in a folder name stays part of the
 	// file name instead of starting SQLite's URI query or fragment.
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	db := sql.OpenDB(&connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode(), turn: make(chan struct{}, 1)})
 	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
@@ -55,6 +54,65 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// connector opens SQLite connections whose transactions take turns. Every transaction
+// here writes (_txlock=immediate), and SQLite's busy handler lets a waiting writer only
+// poll on a timer: with dozens writing at once, some lose every poll for busy_timeout and
+// fail with "database is locked" (a 500). Waiting for the turn in Go serves them in order.
+type connector struct {
+	dsn  string
+	turn chan struct{} // holds a token while a transaction is open
+}
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.Driver().Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &queuedConn{SQLiteConn: conn.(*sqlite3.SQLiteConn), turn: c.turn}, nil
+}
+
+func (c *connector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
+
+// queuedConn is a SQLite connection that waits for its turn to begin a transaction.
+type queuedConn struct {
+	*sqlite3.SQLiteConn
+	turn chan struct{}
+}
+
+func (c *queuedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	tx, err := c.SQLiteConn.BeginTx(ctx, opts)
+	if err != nil {
+		<-c.turn
+		return nil, err
+	}
+	return &queuedTx{Tx: tx, done: sync.OnceFunc(func() { <-c.turn })}, nil
+}
+
+func (c *queuedConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// queuedTx passes the turn on when it ends.
+type queuedTx struct {
+	driver.Tx
+	done func()
+}
+
+func (t *queuedTx) Commit() error {
+	defer t.done()
+	return t.Tx.Commit()
+}
+
+func (t *queuedTx) Rollback() error {
+	defer t.done()
+	return t.Tx.Rollback()
 }
 
 // Close closes the database.
