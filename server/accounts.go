@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,7 +66,11 @@ func (s *Server) loginForm(c echo.Context) error {
 // site cannot sign people out.
 func (s *Server) logoutForm(c echo.Context) error {
 	if p := principalOf(c); p != nil && p.viaCookie() {
-		if c.FormValue(csrfField) != p.csrf && c.Request().Header.Get(csrfHeader) != p.csrf {
+		given := c.FormValue(csrfField)
+		if given == "" {
+			given = c.Request().Header.Get(csrfHeader)
+		}
+		if subtle.ConstantTimeCompare([]byte(given), []byte(p.csrf)) != 1 {
 			return &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "this sign-out lacks the page's CSRF token; reload the page and try again"}
 		}
 		if err := s.store.DeleteSession(c.Request().Context(), p.sessionHash); err != nil {
@@ -133,8 +138,7 @@ func (s *Server) checkPassword(c echo.Context, u annotations.User, password stri
 	key := "account:" + strings.ToLower(u.Name)
 	ip := s.clientIP(c)
 	if wait := s.throttle.blocked(s.now(), key, "ip:"+ip); wait > 0 {
-		return &apiError{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(wait.Seconds()) + 1,
-			Message: "too many wrong passwords; try again later"}
+		return throttled("too many wrong passwords", wait)
 	}
 	if len(password) > MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		s.throttle.fail(s.now(), key, "ip:"+ip)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -161,6 +162,8 @@ func (s *Server) withCurrent(c echo.Context, id string, err error) error {
 	}
 	ae := classify(err)
 	if cur, lookupErr := s.store.Annotation(c.Request().Context(), id); lookupErr == nil {
+		// With its ground measures, as every other answer carries them (when they can be had).
+		_ = s.withGround(c.Request().Context(), &cur)
 		ae.Current = cur
 	}
 	return ae
@@ -190,6 +193,7 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 		return s.withCurrent(c, cur.ID, err)
 	}
 	s.announce(c, "annotation.deleted", cur)
+	s.auditBy(c, "annotation.delete", "annotation", cur.ID, fmt.Sprintf("%s on image %s (version %d)", strings.Join(cur.Label.Path, "/"), cur.ImageID, cur.Version))
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -122,13 +123,13 @@ var (
 
 // principals caches who a session or token is, for a short while.
 type principals struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]*principal
 }
 
 func (c *principals) get(key string, now time.Time) *principal {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	p := c.m[key]
 	if p == nil || now.Sub(p.seen) > principalTTL {
 		return nil
@@ -395,11 +396,23 @@ func (s *Server) startSession(c echo.Context, u annotations.User) (*principal, e
 		return nil, err
 	}
 	s.principals.forget()
+	s.sweepSessions(ctx, now)
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.isHTTPS(c.Request()), MaxAge: int(s.opts.SessionMax / time.Second),
 	})
 	return &principal{user: u, sessionHash: se.IDHash, csrf: se.CSRFToken, seen: now, expires: se.ExpiresAt}, nil
+}
+
+// sweepSessions removes expired sessions, at most once an hour, on sign-in.
+func (s *Server) sweepSessions(ctx context.Context, now time.Time) {
+	last := s.lastSweep.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < time.Hour || !s.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	if err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdle)); err != nil {
+		s.log.Warn("removing expired sessions", "err", err)
+	}
 }
 
 func (s *Server) clearSessionCookie(c echo.Context) {
@@ -415,6 +428,13 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// throttled is the 429 answer for a throttled attempt: why, and in how many minutes to try again.
+func throttled(why string, wait time.Duration) *apiError {
+	minutes := int(math.Ceil(wait.Minutes()))
+	return &apiError{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(math.Ceil(wait.Seconds())),
+		Message: fmt.Sprintf("%s; try again in %d %s", why, minutes, pluralWord(minutes, "minute", "minutes"))}
 }
 
 // dummyHash is compared against when the name is unknown, so a wrong name takes about as
@@ -436,9 +456,7 @@ func (s *Server) signIn(c echo.Context, name, password string) (*principal, erro
 	accountKey := "account:" + strings.ToLower(shownName)
 	if wait := s.throttle.blocked(s.now(), accountKey, "ip:"+ip); wait > 0 {
 		s.audit(ctx, annotations.AuditEntry{Actor: shownName, Action: "signin.throttled", TargetType: "user", Detail: "refused without checking the password", IP: ip})
-		minutes := int(wait.Minutes()) + 1
-		return nil, &apiError{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(wait.Seconds()) + 1,
-			Message: fmt.Sprintf("too many failed sign-ins for this account or address; try again in %d %s", minutes, pluralWord(minutes, "minute", "minutes"))}
+		return nil, throttled("too many failed sign-ins for this account or address", wait)
 	}
 	if name == "" || password == "" {
 		return nil, &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: "name", Message: "give a user name and a password"}

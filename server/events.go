@@ -102,13 +102,6 @@ func (b *broker) close() {
 	b.subs = nil
 }
 
-// listeners counts an image's listeners.
-func (b *broker) listeners(imageID string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.subs[imageID])
-}
-
 // keepAlive is how often an idle stream sends a comment, so proxies keep it open.
 const keepAlive = 25 * time.Second
 

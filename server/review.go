@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -169,6 +170,7 @@ func (s *Server) restoreAnnotation(c echo.Context) error {
 	if !existed {
 		typ = "annotation.created"
 	}
+	s.auditBy(c, "annotation.restore", "annotation", a.ID, fmt.Sprintf("version %d restored as version %d", *in.Version, a.Version))
 	s.announce(c, typ, a)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)

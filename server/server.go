@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,6 +77,7 @@ type Server struct {
 	routeList  []Route
 	dummyOnce  sync.Once
 	dummy      []byte
+	lastSweep  atomic.Int64 // when expired sessions were last removed (Unix ns)
 }
 
 // New builds the server over a store and an image library. assets holds the front end:
@@ -322,13 +324,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 // mayReadImages says whether a request may read the image service without going
-// through the router: the fast path for tiles held in memory.
+// through the router: the fast path for tiles held in memory. It must agree with what
+// need(viewer) lets through, or memory would serve whom the router refuses.
 func (s *Server) mayReadImages(r *http.Request) bool {
 	if s.opts.PublicIIIF {
 		return true
 	}
 	p, err := s.authenticate(r)
-	return err == nil && p != nil
+	return err == nil && p != nil && !p.user.MustChangePassword &&
+		annotations.RoleRank(p.user.Role) >= annotations.RoleRank(annotations.RoleViewer)
 }
 
 var templateFuncs = template.FuncMap{
