@@ -124,7 +124,8 @@ func findChromium(t *testing.T) string {
 }
 
 // browserSession is one headless Chromium tab with its downloads folder, and a record of
-// every JavaScript exception and dialog the pages raised.
+// every JavaScript exception, dialog and Content-Security-Policy violation the pages
+// raised (the test fails on any of them).
 type browserSession struct {
 	ctx       context.Context
 	downloads string
@@ -132,6 +133,7 @@ type browserSession struct {
 	mu         sync.Mutex
 	exceptions []string
 	dialogs    []string
+	violations []string
 }
 
 func newBrowser(t *testing.T) *browserSession {
@@ -161,9 +163,16 @@ func newBrowser(t *testing.T) *browserSession {
 			if err != nil {
 				return
 			}
-			if m.IsException() {
+			switch {
+			case m.IsException():
 				b.mu.Lock()
 				b.exceptions = append(b.exceptions, m.Text)
+				b.mu.Unlock()
+			case m.Source == "security" && strings.Contains(m.Text, "Content Security Policy"):
+				// An inline script or style attribute the server's policy blocked: it
+				// would not work for users either.
+				b.mu.Lock()
+				b.violations = append(b.violations, m.Text)
 				b.mu.Unlock()
 			}
 		}
@@ -187,6 +196,9 @@ func newBrowser(t *testing.T) *browserSession {
 		}
 		for _, d := range b.dialogs {
 			t.Errorf("the page opened a dialog (script ran from user text?): %q", d)
+		}
+		for _, v := range b.violations {
+			t.Errorf("the page broke its Content-Security-Policy: %s", v)
 		}
 	})
 	return b

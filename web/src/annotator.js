@@ -1,7 +1,11 @@
 // The annotator: the image in an OpenLayers view beside its provenance and annotations.
-// Every drawing, edit and deletion is saved at once; a failed save is shown and undone.
+// Every drawing, edit and deletion is saved at once, and what others save arrives live.
+// A save based on a version someone else has since replaced is refused (412): the editor
+// then names who saved what, shows their version, and lets the user keep it or reapply
+// their own change on top. Viewers see everything, live, and change nothing.
 
 import Feature from 'ol/Feature.js';
+import {singleClick} from 'ol/events/condition.js';
 import Draw, {createBox} from 'ol/interaction/Draw.js';
 import Modify from 'ol/interaction/Modify.js';
 import Select from 'ol/interaction/Select.js';
@@ -11,22 +15,42 @@ import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
-import {api, el, flash} from './common.js';
+import {api, can, el, flash, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {imageView} from './imageview.js';
+import {liveUpdates} from './live.js';
+import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
+const $ = (id) => document.getElementById(id);
 
 const DRAW_LABEL_KEY = 'satmark.drawLabel';
+
+// editable: analysts and administrators draw, edit, review and comment; viewers read.
+const editable = can('analyst');
+const myName = me ? me.name : '';
+const sameName = (a, b) => (a || '').toLowerCase() === (b || '').toLowerCase();
+const labelPath = (ann) => ann.label.path.join(' › ');
+const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURIComponent(id)}${rest}`;
 
 const state = {
   labels: [],
   labelsById: new window.Map(),
   selected: null,
   pending: 0,
+  filter: '', // the review state the list shows, '' for all
+  dirty: new Set(), // editor fields typed in but not yet saved
+  modifying: false, // a move or reshape under way
+  conflict: null, // {feature, changes, theirs, seq}: a save refused as stale
+  creating: 0, // drawings being saved
+  deferredCreates: [], // our own creations announced before their save returned
+  loaded: false,
+  queue: [], // events that arrived before the annotations were loaded
+  recent: new window.Map(), // annotation id → timer, for changes by others
+  shown: null, // {id, version} the editor panels were loaded for
 };
 
 // ---- map -------------------------------------------------------------------------------
@@ -67,7 +91,17 @@ function styleFor(feature, resolution, selected) {
 }
 
 const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, f === state.selected)});
-const view = imageView({target: 'map', imageId, width, height, statusEl: document.getElementById('image-status'), layers: [vectorLayer]});
+// During a conflict, the change of ours that was refused, dashed, beside their version.
+const ghostSource = new VectorSource();
+const ghostLayer = new VectorLayer({
+  source: ghostSource,
+  visible: false,
+  style: new Style({
+    stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [4, 4]}),
+    image: new CircleStyle({radius: 8, stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [3, 3]})}),
+  }),
+});
+const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [vectorLayer, ghostLayer]});
 const map = view.map;
 // A handle for the browser console and the end-to-end tests: the map and the pixel
 // conversion, so a point of the image can be found on screen.
@@ -75,19 +109,23 @@ window.satmark = {
   map,
   toPixel,
   tileStats: view.tileStats,
-  imagePixelToScreen: ([x, y]) => map.getPixelFromCoordinate([x, -y]),
+  // Rendered first: between a view change and the next frame the map answers from the old one.
+  imagePixelToScreen: ([x, y]) => {
+    map.renderSync();
+    return map.getPixelFromCoordinate([x, -y]);
+  },
   annotations: () => source.getFeatures().filter((f) => f.get('ann')).map((f) => f.get('ann')),
 };
 
 map.on('pointermove', (e) => {
   const [x, y] = toPixel(e.coordinate);
   const out = x < 0 || y < 0 || x > width || y > height;
-  document.getElementById('cursor').textContent = out ? '' : `x ${x.toFixed(1)}  y ${y.toFixed(1)} px`;
+  $('cursor').textContent = out ? '' : `x ${x.toFixed(1)}  y ${y.toFixed(1)} px`;
 });
 
 // ---- saving ----------------------------------------------------------------------------
 
-const saveState = document.getElementById('save-state');
+const saveState = $('save-state');
 
 function setSaving(delta, error) {
   state.pending += delta;
@@ -124,97 +162,416 @@ function featureFor(ann) {
   return f;
 }
 
+// Saves of one annotation go one after the other, each on the version the last one
+// returned; busy counts those not yet answered.
+const chains = new WeakMap();
+const busy = new WeakMap();
+const isSaving = (f) => (busy.get(f) || 0) > 0;
+let seq = 0;
+
 // applySaved puts the server's version of an annotation on its feature.
 function applySaved(feature, ann) {
   feature.set('ann', ann);
   feature.setId(ann.id);
-  feature.set('saving', false);
+  feature.set('saving', isSaving(feature));
   feature.setGeometry(mapGeometry(ann.geometry));
   renderList();
   if (state.selected === feature) renderEditor();
 }
 
+// dropFeature takes an annotation off the map and the list.
+function dropFeature(feature) {
+  if (state.conflict && state.conflict.feature === feature) closeConflict();
+  if (source.hasFeature(feature)) source.removeFeature(feature);
+  if (state.selected === feature) select(null);
+  renderList();
+}
+
 async function createFromDrawing(feature, shape) {
-  const label = document.getElementById('draw-label').value;
+  const label = $('draw-label').value;
   const geometry = pixelGeometry(feature.getGeometry(), width, height);
   feature.set('saving', true);
+  state.creating++;
   try {
     const ann = await save('the new annotation', () => api('POST', `/api/v1/images/${imageId}/annotations`, {label, shape, geometry, properties: {}}));
     applySaved(feature, ann);
     select(feature);
   } catch {
     source.removeFeature(feature);
+  } finally {
+    state.creating--;
+    if (state.creating === 0) for (const ev of state.deferredCreates.splice(0)) receiveCreate(ev);
   }
 }
 
-async function patch(feature, body, what) {
-  const ann = feature.get('ann');
+// A change is what the user asked of an annotation, kept so that it can be sent again on
+// top of someone else's version: {kind: 'patch', body} | {kind: 'delete'} |
+// {kind: 'review', decision, reason} | {kind: 'restore', version}, with what (for messages).
+function request(change, id, version) {
+  switch (change.kind) {
+    case 'patch':
+      return api('PATCH', annotationURL(id), {...change.body, version});
+    case 'delete':
+      return api('DELETE', annotationURL(id), undefined, {'If-Match': `"${version}"`});
+    case 'review':
+      return api('POST', annotationURL(id, '/reviews'), {decision: change.decision, reason: change.reason, version});
+    case 'restore':
+      return api('POST', annotationURL(id, '/restore'), {version: change.version, current: version});
+  }
+  throw new Error(`unknown change ${change.kind}`);
+}
+
+// send saves a change of an annotation, after the ones before it. It resolves to the
+// saved annotation (true for a deletion), or null when it was not saved.
+function send(feature, change) {
+  change = {...change, seq: ++seq};
+  busy.set(feature, (busy.get(feature) || 0) + 1);
   feature.set('saving', true);
+  const run = (chains.get(feature) || Promise.resolve()).then(() => sendNow(feature, change));
+  chains.set(feature, run);
+  return run;
+}
+
+async function sendNow(feature, change) {
   try {
-    const saved = await save(what, () => api('PATCH', `/api/v1/annotations/${ann.id}`, {...body, version: ann.version}));
-    applySaved(feature, saved);
-  } catch (err) {
-    if (err.status === 412 && err.current) {
-      flash(`Someone else changed this annotation (now version ${err.current.version}, by ${err.current.updated_by}); showing their version. Your change was not saved.`, 'error');
-      applySaved(feature, err.current);
-    } else if (err.status === 404) {
-      source.removeFeature(feature);
-      if (state.selected === feature) select(null);
-      renderList();
-    } else {
-      applySaved(feature, ann); // back to what is stored
+    if (!source.hasFeature(feature)) return null;
+    // Asked for before a conflict on this annotation showed: it waits with the change
+    // that was refused, rather than land on a version the user has not seen.
+    const c = state.conflict;
+    if (c && c.feature === feature && change.seq <= c.seq) {
+      c.changes.push(change);
+      renderConflict();
+      return null;
+    }
+    const ann = feature.get('ann');
+    let result;
+    try {
+      result = await save(change.what, () => request(change, ann.id, ann.version));
+    } catch (err) {
+      if (err.status === 412 && err.current) openConflict(feature, change, err.current);
+      else if (err.status === 404) dropFeature(feature);
+      else applySaved(feature, feature.get('ann')); // back to what is stored
+      return null;
+    }
+    if (change.kind === 'delete') {
+      dropFeature(feature);
+      flash(`Deleted ${labelPath(ann)}.`);
+      return true;
+    }
+    applySaved(feature, result);
+    return result;
+  } finally {
+    busy.set(feature, busy.get(feature) - 1);
+    if (!isSaving(feature)) {
+      feature.set('saving', false);
+      settleIncoming(feature);
     }
   }
 }
 
-async function remove(feature) {
-  const ann = feature.get('ann');
-  try {
-    await save('the deletion', () => api('DELETE', `/api/v1/annotations/${ann.id}`, undefined, {'If-Match': `"${ann.version}"`}));
-    source.removeFeature(feature);
-    if (state.selected === feature) select(null);
-    renderList();
-    flash(`Deleted ${ann.label.path.join(' › ')}.`);
-  } catch (err) {
-    if (err.status === 412 && err.current) applySaved(feature, err.current);
+// ---- conflicts -------------------------------------------------------------------------
+
+const conflictEl = $('conflict');
+
+// openConflict shows a save refused because someone else saved first: their version on
+// the map and in the form, and what ours would have done.
+function openConflict(feature, change, theirs) {
+  const c = state.conflict && state.conflict.feature === feature ? state.conflict : {feature, changes: []};
+  c.changes.push(change);
+  c.theirs = theirs;
+  c.seq = seq;
+  state.conflict = c;
+  feature.unset('incoming');
+  if (state.selected !== feature) select(feature);
+  state.dirty.clear();
+  state.modifying = false;
+  ghostSource.clear();
+  for (const ch of c.changes) {
+    if (ch.body && ch.body.geometry) ghostSource.addFeature(new Feature(mapGeometry(ch.body.geometry)));
+  }
+  applySaved(feature, theirs);
+  flash(`Someone else changed this annotation: ${theirs.updated_by} saved version ${theirs.version}. Your change was not saved; choose what to keep in the editor.`, 'error');
+}
+
+function closeConflict() {
+  state.conflict = null;
+  ghostSource.clear();
+  renderConflict();
+}
+
+function renderConflict() {
+  const c = state.conflict;
+  const show = !!c && c.feature === state.selected;
+  conflictEl.hidden = !show;
+  ghostLayer.setVisible(show);
+  if (!show) return;
+  const t = c.theirs;
+  conflictEl.dataset.theirsVersion = t.version;
+  conflictEl.dataset.theirsBy = t.updated_by;
+  $('conflict-text').replaceChildren(
+    el('strong', {class: 'conflict-who', text: t.updated_by}),
+    ` saved version ${t.version} at `,
+    when(t.updated_at),
+    ', after the version your change was based on. Their version is shown.',
+  );
+  $('conflict-mine').textContent = `Your change, not saved: ${c.changes.map((ch) => describeChange(ch, state.labelsById)).join('; ')}.`;
+}
+
+function clearSaveError() {
+  if (state.pending === 0) {
+    saveState.textContent = 'All changes saved';
+    saveState.className = 'save-state ok';
   }
 }
+
+$('conflict-keep-theirs').addEventListener('click', () => {
+  if (!state.conflict) return;
+  closeConflict();
+  clearSaveError();
+  flash('Kept their version; your change was dropped.');
+});
+
+$('conflict-reapply').addEventListener('click', () => {
+  const c = state.conflict;
+  if (!c) return;
+  closeConflict();
+  clearSaveError();
+  flash(`Saving your change on top of version ${c.theirs.version}.`);
+  for (const ch of c.changes) send(c.feature, ch);
+});
+
+// ---- live updates ----------------------------------------------------------------------
+
+const notice = $('live-notice');
+
+// isEditing: the user has unsaved work on this annotation, which a change by someone
+// else must not wipe from under them.
+const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.modifying);
+
+function markChanged(id) {
+  clearTimeout(state.recent.get(id));
+  state.recent.set(
+    id,
+    setTimeout(() => {
+      state.recent.delete(id);
+      listItem(id)?.classList.remove('changed');
+    }, 1500),
+  );
+  listItem(id)?.classList.add('changed');
+}
+
+function listItem(id) {
+  return document.querySelector(`#annotation-list li[data-annotation-id="${CSS.escape(id)}"]`);
+}
+
+function receiveCreate(ev) {
+  if (source.getFeatureById(ev.id)) {
+    receiveUpdate(ev);
+    return;
+  }
+  if (!ev.data) return;
+  if (state.creating > 0 && sameName(ev.actor, myName)) {
+    state.deferredCreates.push(ev); // perhaps the drawing being saved: wait for its answer
+    return;
+  }
+  source.addFeature(featureFor(ev.data));
+  if (!sameName(ev.actor, myName)) markChanged(ev.id);
+  renderList();
+}
+
+function receiveUpdate(ev) {
+  const f = source.getFeatureById(ev.id);
+  if (!f) {
+    if (ev.data) receiveCreate({...ev, type: 'annotation.created'});
+    return;
+  }
+  if (!ev.data || ev.version <= f.get('ann').version) return;
+  if (isSaving(f)) {
+    f.set('incoming', ev); // settled when our save answers
+    return;
+  }
+  const c = state.conflict;
+  if (c && c.feature === f) {
+    c.theirs = ev.data;
+    applySaved(f, ev.data);
+    return;
+  }
+  if (isEditing(f)) {
+    f.set('incoming', ev);
+    renderNotice();
+    return;
+  }
+  applySaved(f, ev.data);
+  if (!sameName(ev.actor, myName)) markChanged(ev.id);
+}
+
+// settleIncoming applies a change by someone else that waited for a save of ours or for
+// the user to stop editing.
+function settleIncoming(f) {
+  const ev = f.get('incoming');
+  if (!ev || isSaving(f) || isEditing(f)) return;
+  f.unset('incoming');
+  if (source.hasFeature(f) && ev.version > f.get('ann').version) receiveUpdate(ev);
+  if (state.selected === f) renderNotice();
+}
+
+function receiveDelete(ev) {
+  const f = source.getFeatureById(ev.id);
+  if (!f) return;
+  const ours = sameName(ev.actor, myName);
+  if (ours && isSaving(f)) return; // our own deletion: its answer takes it away
+  const ann = f.get('ann');
+  const wasSelected = state.selected === f;
+  const hadWork = wasSelected && (state.dirty.size > 0 || state.modifying || (state.conflict && state.conflict.feature === f));
+  dropFeature(f);
+  if (wasSelected && !ours) {
+    flash(`${ev.actor} deleted the annotation you had selected (${labelPath(ann)})${hadWork ? '; your unsaved change to it is lost' : ''}.`, hadWork ? 'error' : 'info');
+  }
+}
+
+function receiveComment(ev) {
+  const ann = state.selected && state.selected.get('ann');
+  if (ann && ann.id === ev.id && ev.data) addComment(ev.data);
+  if (!sameName(ev.actor, myName)) markChanged(ev.id);
+}
+
+function handle(ev) {
+  switch (ev.type) {
+    case 'annotation.created':
+      receiveCreate(ev);
+      break;
+    case 'annotation.updated':
+      receiveUpdate(ev);
+      break;
+    case 'annotation.deleted':
+      receiveDelete(ev);
+      break;
+    case 'comment.created':
+      receiveComment(ev);
+      break;
+    case 'image.trashed':
+      flash(`${ev.actor} moved this image to the trash.`, 'error');
+      break;
+  }
+}
+
+// catchUp reloads the annotations after the stream was broken, for what was missed.
+async function catchUp() {
+  let anns;
+  try {
+    anns = await api('GET', `/api/v1/images/${imageId}/annotations`);
+  } catch {
+    return;
+  }
+  const ids = new Set(anns.map((a) => a.id));
+  for (const f of source.getFeatures()) {
+    const ann = f.get('ann');
+    if (ann && !ids.has(ann.id) && !isSaving(f)) dropFeature(f);
+  }
+  for (const a of anns) handle({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
+  const sel = state.selected && state.selected.get('ann');
+  if (sel) {
+    loadReviews(sel.id);
+    loadComments(sel.id);
+  }
+  renderList();
+}
+
+function renderNotice() {
+  const f = state.selected;
+  const ev = f && f.get('incoming');
+  notice.hidden = !ev || !isEditing(f);
+  if (notice.hidden) return;
+  notice.dataset.version = ev.version;
+  $('live-notice-text').replaceChildren(
+    el('strong', {text: ev.actor}),
+    ` changed this annotation (version ${ev.version}) while you were editing. Your edits are kept; saving them will ask which to keep.`,
+  );
+}
+
+$('live-load-theirs').addEventListener('click', () => {
+  const f = state.selected;
+  const ev = f && f.get('incoming');
+  if (!ev) return;
+  state.dirty.clear();
+  f.unset('incoming');
+  applySaved(f, ev.data);
+});
+
+let resolveFirstReady;
+const firstReady = new Promise((resolve) => (resolveFirstReady = resolve));
+const liveState = $('live-state');
+liveUpdates(imageId, {
+  onEvent: (ev) => (state.loaded ? handle(ev) : state.queue.push(ev)),
+  onReady: () => {
+    resolveFirstReady();
+    if (state.loaded) catchUp();
+  },
+  onState: (live) => {
+    root.dataset.live = String(live);
+    liveState.textContent = live ? 'live' : 'reconnecting…';
+    liveState.className = live ? 'live-state on' : 'live-state off';
+  },
+});
 
 // ---- interactions ----------------------------------------------------------------------
 
-const selectInteraction = new Select({layers: [vectorLayer], style: null, hitTolerance: 4});
+// A map click selects 250 ms later, once it is sure not to be a double click: one made
+// with a drawing tool must not select when the tool has changed to Select meanwhile.
+let toolChangedAt = 0;
+const selectInteraction = new Select({
+  layers: [vectorLayer],
+  style: null,
+  hitTolerance: 4,
+  condition: (e) => singleClick(e) && e.originalEvent.timeStamp >= toolChangedAt,
+});
 selectInteraction.on('select', (e) => select(e.selected[0] || null, {fromMap: true}));
+map.addInteraction(selectInteraction);
 
 const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
 
-const translate = new Translate({features: selectInteraction.getFeatures(), hitTolerance: 4});
-translate.on('translateend', (e) => {
-  for (const f of e.features.getArray()) patch(f, {geometry: pixelGeometry(f.getGeometry(), width, height)}, 'the move');
-});
+function sendGeometry(f, what) {
+  const ann = f.get('ann');
+  if (!ann) return;
+  const geometry = pixelGeometry(f.getGeometry(), width, height);
+  if (JSON.stringify(geometry) === JSON.stringify(ann.geometry)) return; // a click, not a move
+  send(f, {kind: 'patch', body: {geometry}, what});
+}
 
-const modify = new Modify({
-  features: selectInteraction.getFeatures(),
-  insertVertexCondition: () => !isBox(state.selected),
-  pixelTolerance: 8,
-});
-let beforeModify = null;
-modify.on('modifystart', (e) => {
-  const f = e.features.item(0);
-  beforeModify = f && f.getGeometry().getType() === 'Polygon' ? f.getGeometry().getCoordinates()[0].map((c) => [...c]) : null;
-});
-modify.on('modifyend', (e) => {
-  for (const f of e.features.getArray()) {
-    if (isBox(f) && beforeModify) {
-      const ring = squareUp(beforeModify, f.getGeometry().getCoordinates()[0]);
-      if (ring) f.getGeometry().setCoordinates([ring]);
+let translate = null;
+let modify = null;
+if (editable) {
+  translate = new Translate({features: selectInteraction.getFeatures(), hitTolerance: 4});
+  translate.on('translatestart', () => (state.modifying = true));
+  translate.on('translateend', (e) => {
+    state.modifying = false;
+    for (const f of e.features.getArray()) sendGeometry(f, 'the move');
+  });
+
+  modify = new Modify({
+    features: selectInteraction.getFeatures(),
+    insertVertexCondition: () => !isBox(state.selected),
+    pixelTolerance: 8,
+  });
+  let beforeModify = null;
+  modify.on('modifystart', (e) => {
+    state.modifying = true;
+    const f = e.features.item(0);
+    beforeModify = f && f.getGeometry().getType() === 'Polygon' ? f.getGeometry().getCoordinates()[0].map((c) => [...c]) : null;
+  });
+  modify.on('modifyend', (e) => {
+    state.modifying = false;
+    for (const f of e.features.getArray()) {
+      if (isBox(f) && beforeModify) {
+        const ring = squareUp(beforeModify, f.getGeometry().getCoordinates()[0]);
+        if (ring) f.getGeometry().setCoordinates([ring]);
+      }
+      sendGeometry(f, 'the new shape');
     }
-    patch(f, {geometry: pixelGeometry(f.getGeometry(), width, height)}, 'the new shape');
-  }
-});
-
-map.addInteraction(selectInteraction);
-map.addInteraction(translate);
-map.addInteraction(modify);
+  });
+  map.addInteraction(translate);
+  map.addInteraction(modify);
+}
 
 const insideImage = (e) => view.insideImage(e.coordinate);
 
@@ -252,13 +609,15 @@ async function measureRuler(feature) {
 
 let draw = null;
 function setTool(tool) {
+  if (!editable && drawOptions[tool]) return;
+  toolChangedAt = performance.now();
   if (draw) map.removeInteraction(draw);
   draw = null;
   for (const b of document.querySelectorAll('[data-tool]')) b.classList.toggle('active', b.dataset.tool === tool);
   const drawing = tool !== 'select';
   selectInteraction.setActive(!drawing);
-  translate.setActive(!drawing);
-  modify.setActive(!drawing);
+  translate?.setActive(!drawing);
+  modify?.setActive(!drawing);
   root.dataset.tool = tool;
   if (!drawing) return;
   select(null);
@@ -289,21 +648,32 @@ document.addEventListener('keydown', (e) => {
   } else if (toolKeys[e.key]) {
     setTool(toolKeys[e.key]);
   } else if (e.key === 'p' || e.key === 'P') {
-    document.getElementById('pixels').click();
+    $('pixels').click();
+  } else if (!editable) {
+    return;
   } else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected) {
     e.preventDefault();
-    remove(state.selected);
+    removeSelected();
   } else {
     const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
     if (!label) return;
-    document.getElementById('draw-label').value = label.id;
-    if (state.selected) patch(state.selected, {label: label.id}, 'the label');
+    $('draw-label').value = label.id;
+    if (state.selected) send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
 
-// ---- sidebar ---------------------------------------------------------------------------
+function removeSelected() {
+  if (editable && state.selected) send(state.selected, {kind: 'delete', what: 'the deletion'});
+}
+
+// ---- sidebar: the list -----------------------------------------------------------------
 
 function select(feature, {fromMap = false, zoom = false} = {}) {
+  const prev = state.selected;
+  if (prev !== feature) {
+    state.dirty.clear();
+    state.modifying = false;
+  }
   state.selected = feature;
   const selected = selectInteraction.getFeatures();
   if (!fromMap) {
@@ -314,6 +684,7 @@ function select(feature, {fromMap = false, zoom = false} = {}) {
   vectorLayer.changed();
   renderList();
   renderEditor();
+  if (prev && prev !== feature && source.hasFeature(prev)) settleIncoming(prev);
 }
 
 function labelOptions(selectEl, selectedId) {
@@ -333,21 +704,43 @@ function swatch(color) {
   return s;
 }
 
+const statusFilter = $('status-filter');
+statusFilter.addEventListener('change', () => {
+  state.filter = statusFilter.value;
+  renderList();
+});
+
+// renderCounts shows how many annotations are in each review state.
+function renderCounts(features) {
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+  for (const f of features) counts[f.get('ann').review_status] = (counts[f.get('ann').review_status] || 0) + 1;
+  for (const s of STATUSES) {
+    const badge = document.querySelector(`#review-counts [data-status="${s}"]`);
+    badge.dataset.count = counts[s];
+    badge.textContent = `${counts[s]} ${s}`;
+    statusFilter.querySelector(`option[value="${s}"]`).textContent = `${s} (${counts[s]})`;
+  }
+}
+
 function renderList() {
-  const list = document.getElementById('annotation-list');
-  const features = source.getFeatures().filter((f) => f.get('ann'));
-  features.sort((a, b) => a.get('ann').created_at.localeCompare(b.get('ann').created_at));
-  document.getElementById('annotation-count').textContent = `(${features.length})`;
+  const list = $('annotation-list');
+  const all = source.getFeatures().filter((f) => f.get('ann'));
+  all.sort((a, b) => a.get('ann').created_at.localeCompare(b.get('ann').created_at));
+  renderCounts(all);
+  const shown = state.filter ? all.filter((f) => f.get('ann').review_status === state.filter) : all;
+  $('annotation-count').textContent = state.filter ? `(${shown.length} of ${all.length})` : `(${all.length})`;
   list.replaceChildren(
-    ...features.map((f) => {
+    ...shown.map((f) => {
       const ann = f.get('ann');
+      const classes = [f === state.selected ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
       const li = el(
         'li',
-        {class: f === state.selected ? 'selected' : '', dataset: {annotationId: ann.id}, tabindex: '0'},
+        {class: classes, dataset: {annotationId: ann.id, status: ann.review_status}, tabindex: '0'},
         swatch(ann.label.color),
-        el('span', {class: 'ann-label', text: ann.label.path.join(' › ')}),
+        el('span', {class: 'ann-label', text: labelPath(ann)}),
         el('span', {class: 'ann-shape muted', text: ann.shape.replace('_', ' ')}),
         ann.properties.confidence ? el('span', {class: `badge ${ann.properties.confidence}`, text: ann.properties.confidence}) : null,
+        statusBadge(ann.review_status),
         ann.properties.identification ? el('span', {class: 'ann-ident', text: ann.properties.identification}) : null,
       );
       li.addEventListener('click', () => select(f, {zoom: true}));
@@ -357,24 +750,50 @@ function renderList() {
   );
 }
 
-const editor = document.getElementById('editor');
+// ---- sidebar: the editor ---------------------------------------------------------------
+
+const editor = $('editor');
+const historyEl = $('history');
 const fields = {
-  label: document.getElementById('edit-label'),
-  confidence: document.getElementById('edit-confidence'),
-  identification: document.getElementById('edit-identification'),
-  note: document.getElementById('edit-note'),
+  label: $('edit-label'),
+  confidence: $('edit-confidence'),
+  identification: $('edit-identification'),
+  note: $('edit-note'),
 };
 
 function renderEditor() {
   const f = state.selected;
   const ann = f && f.get('ann');
   editor.hidden = !ann;
-  document.getElementById('history').hidden = true;
-  if (!ann) return;
+  if (!ann) {
+    state.shown = null;
+    renderConflict();
+    return;
+  }
+  const fresh = !state.shown || state.shown.id !== ann.id;
+  const newVersion = fresh || state.shown.version !== ann.version;
+  state.shown = {id: ann.id, version: ann.version};
+  if (fresh) {
+    historyEl.hidden = true;
+    historyEl.replaceChildren();
+    $('reviews').replaceChildren();
+    $('comment-list').replaceChildren();
+    $('comment-count').textContent = '';
+    if (editable) {
+      $('review-reason').value = '';
+      $('review-error').hidden = true;
+    }
+    loadComments(ann.id);
+  }
+  if (newVersion) {
+    loadReviews(ann.id);
+    if (!historyEl.hidden) loadHistory(ann.id);
+  }
   labelOptions(fields.label, ann.label.id);
   fields.confidence.value = ann.properties.confidence || '';
-  if (document.activeElement !== fields.identification) fields.identification.value = ann.properties.identification || '';
-  if (document.activeElement !== fields.note) fields.note.value = ann.properties.note || '';
+  for (const name of ['identification', 'note']) {
+    if (!state.dirty.has(name)) fields[name].value = ann.properties[name] || '';
+  }
   const m = ann.measures || {};
   const px = measures(ann.geometry);
   const parts = [`${ann.shape.replace('_', ' ')}`, `version ${ann.version}`, `by ${ann.updated_by}`];
@@ -386,60 +805,188 @@ function renderEditor() {
   if (m.length_m === undefined && px.length !== undefined) parts.push(`length ${px.length.toFixed(1)} px`);
   if (m.area_m2 === undefined && px.area !== undefined) parts.push(`area ${px.area.toFixed(0)} px²`, `perimeter ${px.perimeter.toFixed(1)} px`);
   if (m.length_m === undefined && m.width_px) parts.push(`${m.length_px.toFixed(1)} × ${m.width_px.toFixed(1)} px`);
-  document.getElementById('edit-measures').textContent = parts.join(' · ');
+  $('edit-measures').textContent = parts.join(' · ');
+  renderReview(ann);
+  renderNotice();
+  renderConflict();
 }
 
-fields.label.addEventListener('change', () => state.selected && patch(state.selected, {label: fields.label.value}, 'the label'));
-for (const name of ['confidence', 'identification', 'note']) {
-  fields[name].addEventListener('change', () => state.selected && patch(state.selected, {properties: {[name]: fields[name].value}}, `the ${name}`));
+if (editable) {
+  fields.label.addEventListener('change', () => state.selected && send(state.selected, {kind: 'patch', body: {label: fields.label.value}, what: 'the label'}));
+  for (const name of ['confidence', 'identification', 'note']) {
+    fields[name].addEventListener('input', () => {
+      const ann = state.selected && state.selected.get('ann');
+      if (!ann || name === 'confidence') return;
+      if (fields[name].value === (ann.properties[name] || '')) state.dirty.delete(name);
+      else state.dirty.add(name);
+      if (!isEditing(state.selected)) settleIncoming(state.selected);
+    });
+    fields[name].addEventListener('change', () => {
+      if (!state.selected) return;
+      state.dirty.delete(name);
+      send(state.selected, {kind: 'patch', body: {properties: {[name]: fields[name].value}}, what: `the ${name}`});
+    });
+  }
+  $('delete-annotation').addEventListener('click', removeSelected);
 }
-document.getElementById('delete-annotation').addEventListener('click', () => state.selected && remove(state.selected));
 
-document.getElementById('show-history').addEventListener('click', async () => {
-  const ann = state.selected && state.selected.get('ann');
-  if (!ann) return;
-  const list = document.getElementById('history');
+// ---- sidebar: review, comments, history ------------------------------------------------
+
+function renderReview(ann) {
+  const st = ann.review_status;
+  for (const b of [$('edit-status'), $('review-status')]) {
+    b.textContent = st;
+    b.className = `badge review-badge status-${st}`;
+    b.dataset.status = st;
+  }
+  const own = sameName(myName, ann.created_by) || sameName(myName, ann.updated_by);
+  let hint = '';
+  if (editable) {
+    $('review-submit').hidden = !['draft', 'disputed', 'rejected'].includes(st);
+    $('review-decide').hidden = !(st === 'submitted' && !own);
+    if (st === 'submitted' && own) hint = 'Another analyst reviews it: you drew it or changed it last.';
+  }
+  if (st === 'accepted') hint = 'Any change puts it back to draft.';
+  $('review-hint').textContent = hint;
+}
+
+async function decide(decision) {
+  const f = state.selected;
+  if (!f) return;
+  const reasonEl = $('review-reason');
+  const errorEl = $('review-error');
+  const reason = decision === 'submitted' ? '' : reasonEl.value.trim();
+  if ((decision === 'disputed' || decision === 'rejected') && !reason) {
+    errorEl.textContent = `Say why you ${decision === 'disputed' ? 'dispute' : 'reject'} it.`;
+    errorEl.hidden = false;
+    reasonEl.focus();
+    return;
+  }
+  errorEl.hidden = true;
+  const saved = await send(f, {kind: 'review', decision, reason, what: 'the review'});
+  if (saved && state.selected === f) reasonEl.value = '';
+}
+
+if (editable) {
+  $('review-submit').addEventListener('click', () => decide('submitted'));
+  for (const b of document.querySelectorAll('#review-decide [data-decision]')) b.addEventListener('click', () => decide(b.dataset.decision));
+}
+
+// Each loader keeps only the answer to its latest request, for the annotation still selected.
+const latest = {reviews: 0, comments: 0, history: 0};
+const stillSelected = (id) => state.selected && state.selected.get('ann') && state.selected.get('ann').id === id;
+
+async function loadReviews(id) {
+  const token = ++latest.reviews;
+  let reviews;
   try {
-    const revs = await api('GET', `/api/v1/annotations/${ann.id}/history`);
-    list.replaceChildren(
-      ...revs.map((r) =>
-        el(
-          'li',
-          {},
-          el('strong', {text: `v${r.version} ${r.action}`}),
-          ` by `,
-          el('span', {class: 'actor', text: r.actor}),
-          ` · `,
-          el('time', {datetime: r.at, text: new Date(r.at).toLocaleString()}),
-          r.changes && r.changes.length ? el('span', {class: 'muted', text: ` · ${r.changes.join(', ')}`}) : null,
-        ),
-      ),
-    );
-    list.hidden = false;
+    reviews = await api('GET', annotationURL(id, '/reviews'));
+  } catch {
+    return;
+  }
+  if (token !== latest.reviews || !stillSelected(id)) return;
+  $('reviews').replaceChildren(...reviews.reverse().map(reviewItem));
+}
+
+async function loadComments(id) {
+  const token = ++latest.comments;
+  let comments;
+  try {
+    comments = await api('GET', annotationURL(id, '/comments'));
+  } catch {
+    return;
+  }
+  if (token !== latest.comments || !stillSelected(id)) return;
+  $('comment-list').replaceChildren();
+  for (const c of comments) addComment(c);
+  $('comment-count').textContent = `(${comments.length})`;
+}
+
+function addComment(c) {
+  const list = $('comment-list');
+  if (list.querySelector(`[data-comment-id="${CSS.escape(c.id)}"]`)) return;
+  list.append(commentItem(c));
+  $('comment-count').textContent = `(${list.children.length})`;
+}
+
+const commentForm = $('comment-form');
+if (commentForm) {
+  commentForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = state.selected;
+    const ann = f && f.get('ann');
+    const bodyEl = $('comment-body');
+    const body = bodyEl.value.trim();
+    if (!ann || !body) return;
+    const button = $('comment-submit');
+    button.disabled = true;
+    try {
+      const c = await api('POST', annotationURL(ann.id, '/comments'), {body});
+      bodyEl.value = '';
+      if (stillSelected(ann.id)) addComment(c);
+    } catch (err) {
+      flash(`Could not add the comment: ${err.message}`, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+async function loadHistory(id) {
+  const token = ++latest.history;
+  let revs;
+  try {
+    revs = await api('GET', annotationURL(id, '/history'));
   } catch (err) {
     flash(`Could not load the history: ${err.message}`, 'error');
+    return false;
   }
+  if (token !== latest.history || !stillSelected(id)) return false;
+  const current = state.selected.get('ann').version;
+  historyEl.replaceChildren(...revs.map((r) => revisionItem(r, {current, onRestore: editable ? restoreVersion : null})));
+  return true;
+}
+
+function restoreVersion(rev) {
+  if (state.selected) send(state.selected, {kind: 'restore', version: rev.version, what: `version ${rev.version}`});
+}
+
+$('show-history').addEventListener('click', async () => {
+  const ann = state.selected && state.selected.get('ann');
+  if (!ann) return;
+  if (!historyEl.hidden) {
+    historyEl.hidden = true;
+    return;
+  }
+  if (await loadHistory(ann.id)) historyEl.hidden = false;
 });
 
 // ---- image ---------------------------------------------------------------------------
 
 // Pixels: show each image pixel as a crisp square when zoomed in, instead of smoothing.
-document.getElementById('pixels').addEventListener('click', (e) => {
+$('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
+  // Listen first, then load: nothing saved in between is missed. The stream normally
+  // opens at once; without it the page still works, and catches up when it opens.
+  await Promise.race([firstReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
   try {
     const [labels, anns] = await Promise.all([api('GET', '/api/v1/labels'), api('GET', `/api/v1/images/${imageId}/annotations`)]);
     state.labels = labels;
     for (const l of labels) state.labelsById.set(l.id, l);
-    const drawLabel = document.getElementById('draw-label');
-    const remembered = localStorage.getItem(DRAW_LABEL_KEY);
-    labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
-    drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
+    const drawLabel = $('draw-label');
+    if (drawLabel) {
+      const remembered = localStorage.getItem(DRAW_LABEL_KEY);
+      labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
+      drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
+    }
     source.addFeatures(anns.map(featureFor));
+    state.loaded = true;
+    for (const ev of state.queue.splice(0)) handle(ev);
     renderList();
     root.dataset.ready = 'true';
   } catch (err) {

@@ -1,52 +1,9 @@
-// The gallery: upload by drag and drop or file picker, with the provenance form.
-// Several files in one go become one release: the first creates it, the rest join it.
+// The gallery: upload by drag and drop or file picker, with the provenance form (for
+// analysts). Several files in one go become one release: the first creates it, the rest
+// join it. Each card counts its image's annotations, in all and by review state.
 
 import {api, el, flash, plural, upload} from './common.js';
-
-
-const form = document.getElementById('upload-form');
-const fileInput = document.getElementById('upload-file');
-const dropzone = document.getElementById('dropzone');
-const chosen = document.getElementById('chosen-files');
-const results = document.getElementById('upload-results');
-const sourceSelect = document.getElementById('upload-source');
-const maxBytes = Number(form.dataset.maxBytes) || 0;
-let dropped = null;
-
-function files() {
-  return dropped || Array.from(fileInput.files);
-}
-
-function showChosen() {
-  const list = files();
-  chosen.textContent = list.length ? list.map((f) => f.name).join(', ') : '';
-}
-
-fileInput.addEventListener('change', () => {
-  dropped = null;
-  showChosen();
-});
-
-for (const type of ['dragenter', 'dragover']) {
-  dropzone.addEventListener(type, (e) => {
-    e.preventDefault();
-    dropzone.classList.add('over');
-  });
-}
-for (const type of ['dragleave', 'drop']) {
-  dropzone.addEventListener(type, () => dropzone.classList.remove('over'));
-}
-dropzone.addEventListener('drop', (e) => {
-  e.preventDefault();
-  dropped = Array.from(e.dataTransfer.files);
-  showChosen();
-});
-
-function toggleReleaseFields() {
-  document.querySelector('.new-release').hidden = sourceSelect.value !== '';
-}
-sourceSelect.addEventListener('change', toggleReleaseFields);
-toggleReleaseFields();
+import {STATUSES} from './team.js';
 
 function thumbnail(img) {
   return el('img', {src: `/api/v1/images/${encodeURIComponent(img.id)}/thumbnail`, alt: '', width: 256, height: 192});
@@ -68,6 +25,17 @@ function pending(p) {
   return el('span', {class: 'thumb-pending'}, el('progress', {max: 1, value: p.progress}), el('span', {class: 'pending-text', text: pyramidText(p)}));
 }
 
+// reviewCounts shows the review states that have annotations, as the page template does.
+function reviewCounts(counts) {
+  return el(
+    'span',
+    {class: 'card-reviews', title: 'Annotations by review state'},
+    ...STATUSES.filter((st) => counts[st] > 0).map((st) =>
+      el('span', {class: `badge review-badge review-count status-${st}`, dataset: {status: st, count: counts[st]}, text: `${counts[st]} ${st}`}),
+    ),
+  );
+}
+
 function card(img) {
   const existing = document.querySelector(`.card[data-image-id="${CSS.escape(img.id)}"]`);
   if (existing) return existing;
@@ -83,6 +51,7 @@ function card(img) {
       el('span', {class: 'card-released', text: img.source.released_at ? `released ${img.source.released_at}` : 'release date unknown'}),
       el('span', {class: 'card-count', dataset: {count: img.annotation_count}, text: plural(img.annotation_count, 'annotation', 'annotations')}),
     ),
+    reviewCounts(img.review_counts || {}),
     el('span', {class: 'card-size muted', text: `${img.width} × ${img.height} px`}),
   );
   document.getElementById('no-images')?.remove();
@@ -139,61 +108,110 @@ for (const c of document.querySelectorAll('.card[data-pyramid=failed]')) {
 }
 watchPending();
 
-form.addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const list = files();
-  if (!list.length) {
-    flash('Choose or drop at least one image first.', 'error');
-    return;
+// Uploading is for analysts: viewers' pages have no form.
+const form = document.getElementById('upload-form');
+if (form) setUpUpload();
+
+function setUpUpload() {
+  const fileInput = document.getElementById('upload-file');
+  const dropzone = document.getElementById('dropzone');
+  const chosen = document.getElementById('chosen-files');
+  const results = document.getElementById('upload-results');
+  const sourceSelect = document.getElementById('upload-source');
+  const maxBytes = Number(form.dataset.maxBytes) || 0;
+  let dropped = null;
+
+  function files() {
+    return dropped || Array.from(fileInput.files);
   }
-  if (list.length > 1 && document.getElementById('upload-worldfile').files.length) {
-    flash('A world file places one image: upload that image on its own to use it. The others go in without it.', 'error');
+
+  function showChosen() {
+    const list = files();
+    chosen.textContent = list.length ? list.map((f) => f.name).join(', ') : '';
   }
-  const submit = document.getElementById('upload-submit');
-  submit.disabled = true;
-  let sourceId = sourceSelect.value;
-  let stored = 0;
-  for (const file of list) {
-    const item = el('li', {}, el('span', {class: 'file', text: file.name}), ' ', el('progress', {max: 1, value: 0}), ' ', el('span', {class: 'status', text: 'uploading…'}));
-    results.prepend(item);
-    const status = item.querySelector('.status');
-    const progress = item.querySelector('progress');
-    if (maxBytes && file.size > maxBytes) {
-      status.textContent = `not uploaded: ${file.name} is ${file.size} bytes, over the limit of ${maxBytes}`;
-      item.className = 'error';
-      progress.remove();
-      continue;
-    }
-    const data = new FormData(form);
-    data.delete('file');
-    for (const f of ['worldfile', 'prj']) {
-      const v = data.get(f);
-      // Nothing chosen, or several images at once: a world file belongs to one image.
-      if (!(v instanceof File) || v.size === 0 || list.length > 1) data.delete(f);
-    }
-    data.set('source_id', sourceId);
-    if (sourceId) {
-      for (const f of ['publisher', 'source_url', 'released_at', 'credit', 'license', 'claim', 'notes']) data.delete(f);
-    }
-    if (!data.has('publisher_markup')) data.set('publisher_markup', 'false');
-    data.append('file', file, file.name);
-    try {
-      const {status: code, body: img} = await upload('/api/v1/images', data, (p) => (progress.value = p));
-      progress.remove();
-      status.replaceChildren(
-        code === 201 ? 'stored. ' : 'already in the library (same SHA-256); nothing new stored. ',
-        el('a', {href: `/images/${encodeURIComponent(img.id)}`, class: 'open-image', text: `Open “${img.title}”`}),
-      );
-      item.className = code === 201 ? 'ok' : 'existing';
-      card(img);
-      stored++;
-      if (!sourceId && list.length > 1) sourceId = img.source.id;
-    } catch (err) {
-      progress.remove();
-      status.textContent = `failed: ${err.message}`;
-      item.className = 'error';
-    }
+
+  fileInput.addEventListener('change', () => {
+    dropped = null;
+    showChosen();
+  });
+
+  for (const type of ['dragenter', 'dragover']) {
+    dropzone.addEventListener(type, (e) => {
+      e.preventDefault();
+      dropzone.classList.add('over');
+    });
   }
-  submit.disabled = false;
-  if (stored) flash(`${plural(stored, 'image', 'images')} ready.`);
-});
+  for (const type of ['dragleave', 'drop']) {
+    dropzone.addEventListener(type, () => dropzone.classList.remove('over'));
+  }
+  dropzone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    dropped = Array.from(e.dataTransfer.files);
+    showChosen();
+  });
+
+  function toggleReleaseFields() {
+    document.querySelector('.new-release').hidden = sourceSelect.value !== '';
+  }
+  sourceSelect.addEventListener('change', toggleReleaseFields);
+  toggleReleaseFields();
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const list = files();
+    if (!list.length) {
+      flash('Choose or drop at least one image first.', 'error');
+      return;
+    }
+    if (list.length > 1 && document.getElementById('upload-worldfile').files.length) {
+      flash('A world file places one image: upload that image on its own to use it. The others go in without it.', 'error');
+    }
+    const submit = document.getElementById('upload-submit');
+    submit.disabled = true;
+    let sourceId = sourceSelect.value;
+    let stored = 0;
+    for (const file of list) {
+      const item = el('li', {}, el('span', {class: 'file', text: file.name}), ' ', el('progress', {max: 1, value: 0}), ' ', el('span', {class: 'status', text: 'uploading…'}));
+      results.prepend(item);
+      const status = item.querySelector('.status');
+      const progress = item.querySelector('progress');
+      if (maxBytes && file.size > maxBytes) {
+        status.textContent = `not uploaded: ${file.name} is ${file.size} bytes, over the limit of ${maxBytes}`;
+        item.className = 'error';
+        progress.remove();
+        continue;
+      }
+      const data = new FormData(form);
+      data.delete('file');
+      for (const f of ['worldfile', 'prj']) {
+        const v = data.get(f);
+        // Nothing chosen, or several images at once: a world file belongs to one image.
+        if (!(v instanceof File) || v.size === 0 || list.length > 1) data.delete(f);
+      }
+      data.set('source_id', sourceId);
+      if (sourceId) {
+        for (const f of ['publisher', 'source_url', 'released_at', 'credit', 'license', 'claim', 'notes']) data.delete(f);
+      }
+      if (!data.has('publisher_markup')) data.set('publisher_markup', 'false');
+      data.append('file', file, file.name);
+      try {
+        const {status: code, body: img} = await upload('/api/v1/images', data, (p) => (progress.value = p));
+        progress.remove();
+        status.replaceChildren(
+          code === 201 ? 'stored. ' : 'already in the library (same SHA-256); nothing new stored. ',
+          el('a', {href: `/images/${encodeURIComponent(img.id)}`, class: 'open-image', text: `Open “${img.title}”`}),
+        );
+        item.className = code === 201 ? 'ok' : 'existing';
+        card(img);
+        stored++;
+        if (!sourceId && list.length > 1) sourceId = img.source.id;
+      } catch (err) {
+        progress.remove();
+        status.textContent = `failed: ${err.message}`;
+        item.className = 'error';
+      }
+    }
+    submit.disabled = false;
+    if (stored) flash(`${plural(stored, 'image', 'images')} ready.`);
+  });
+}

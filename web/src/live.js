@@ -1,0 +1,51 @@
+// Live updates of one image over server-sent events: every annotation created, changed,
+// reviewed, commented on or deleted there, by anyone, as it is saved.
+
+import {api} from './common.js';
+
+const TYPES = ['annotation.created', 'annotation.updated', 'annotation.deleted', 'comment.created', 'image.trashed'];
+
+// liveUpdates listens to an image's events, passing each to onEvent. onReady runs each
+// time the stream opens: after a reconnect, events may have been missed meanwhile.
+// onState(live) says whether the stream is open.
+export function liveUpdates(imageId, {onEvent, onReady, onState}) {
+  let source = null;
+
+  function connect() {
+    source = new EventSource(`/api/v1/images/${encodeURIComponent(imageId)}/events`);
+    source.addEventListener('ready', () => {
+      onState(true);
+      onReady();
+    });
+    for (const type of TYPES) {
+      source.addEventListener(type, (e) => {
+        let ev;
+        try {
+          ev = JSON.parse(e.data);
+        } catch {
+          return;
+        }
+        onEvent(ev);
+      });
+    }
+    source.onerror = () => {
+      onState(false);
+      // The browser retries by itself after a network error, but gives up on an error
+      // status (the session ended, the image went). Ask the API why, which sends the
+      // user to sign in if that is it, and try again later otherwise.
+      if (source.readyState === EventSource.CLOSED) setTimeout(retry, 3000);
+    };
+  }
+
+  async function retry() {
+    try {
+      await api('GET', '/api/v1/me');
+      connect();
+    } catch {
+      setTimeout(retry, 10000);
+    }
+  }
+
+  connect();
+  return {close: () => source.close()};
+}
