@@ -154,6 +154,22 @@ func (g *Geometry) UnmarshalJSON(data []byte) error {
 }
 
 func parseRing(data json.RawMessage) ([]Position, error) {
+	// The common case, well-formed positions, in one pass; anything else goes the slow
+	// way, which says what is wrong.
+	var fast [][]float64
+	if json.Unmarshal(data, &fast) == nil {
+		ring := make([]Position, 0, len(fast))
+		for _, p := range fast {
+			if len(p) != 2 || !finite(p[0]) || !finite(p[1]) {
+				ring = nil
+				break
+			}
+			ring = append(ring, Position{p[0], p[1]})
+		}
+		if ring != nil {
+			return ring, nil
+		}
+	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
 		return nil, invalid("geometry", "expected an array of positions")
@@ -170,6 +186,10 @@ func parseRing(data json.RawMessage) ([]Position, error) {
 }
 
 func parsePosition(data json.RawMessage) (Position, error) {
+	var fast []float64
+	if json.Unmarshal(data, &fast) == nil && len(fast) == 2 && finite(fast[0]) && finite(fast[1]) {
+		return Position{fast[0], fast[1]}, nil
+	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
 		return Position{}, invalid("geometry", "a position must be an array [x, y]")
@@ -395,3 +415,5 @@ func pathLength(ps []Position) float64 {
 	}
 	return l
 }
+
+func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
