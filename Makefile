@@ -41,9 +41,13 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-.PHONY: bench
-bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh; a few minutes)
+.PHONY: bench bench-load
+bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-load
 	GO=$(GO) bash bench/run.sh
+	GO=$(GO) bash bench/load.sh
+
+bench-load: build ## 50 analysts annotating for 60 s, then the same killed with SIGKILL at 30 s (bench/load.sh)
+	GO=$(GO) bash bench/load.sh
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.map web/node_modules

@@ -184,25 +184,31 @@ part_pyramid() {
 
 # ------------------------------------------------------------------- 2. tile serving
 
+# start_satmark serves a new data folder with one analyst, "bench", whose API token
+# every request carries (BENCH_AUTH, also read by iiifurls and urls.lua).
 start_satmark() {
 	SM_PORT=$(free_port)
+	mkdir -p "$WORK/data"
+	printf 'bench password\n' | "$ROOT/bin/satmark" user add bench --role analyst --password-stdin --data "$WORK/data" >/dev/null
+	BENCH_AUTH="Bearer $("$ROOT/bin/satmark" token create bench --data "$WORK/data" 2>/dev/null)"
+	export BENCH_AUTH
 	"$ROOT/bin/satmark" serve --addr "127.0.0.1:$SM_PORT" --data "$WORK/data" >"$LOGS/satmark.log" 2>&1 &
 	SM_PID=$!
 	SM=http://127.0.0.1:$SM_PORT
-	wait_http "$SM/api/v1/images" "$SM_PID"
+	wait_http "$SM/api/v1/health" "$SM_PID"
 }
 
 # upload_image posts the big JPEG and waits until satmark has built its pyramid.
 upload_image() {
 	local t0 resp state i
 	t0=$(date +%s.%N)
-	resp=$(curl -sS --fail-with-body -F "file=@$IMAGE;type=image/jpeg" -F "title=landcover $SIZE (bench)" \
-		-F "publisher=satmark bench" "$SM/api/v1/images") || die "upload failed: $resp"
+	resp=$(curl -sS --fail-with-body -H "Authorization: $BENCH_AUTH" -F "file=@$IMAGE;type=image/jpeg" \
+		-F "title=landcover $SIZE (bench)" -F "publisher=satmark bench" "$SM/api/v1/images") || die "upload failed: $resp"
 	IMAGE_ID=$(json id <<<"$resp")
 	IMG_W=$(json width <<<"$resp")
 	IMG_H=$(json height <<<"$resp")
 	for ((i = 0; i < 1200; i++)); do
-		resp=$(curl -sS --fail-with-body "$SM/api/v1/images/$IMAGE_ID") || die "GET image: $resp"
+		resp=$(curl -sS --fail-with-body -H "Authorization: $BENCH_AUTH" "$SM/api/v1/images/$IMAGE_ID") || die "GET image: $resp"
 		state=$(json pyramid.state <<<"$resp")
 		case $state in
 		done) break ;;

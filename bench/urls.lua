@@ -1,8 +1,11 @@
 -- wrk script for bench/run.sh: every request takes the next path from a list, appended
 -- to the path of the URL given to wrk (which ends in /).
 --
---   BENCH_URLS=list.txt BENCH_THREADS=2 [BENCH_STATUS=1] wrk -t2 -s bench/urls.lua URL
+--   BENCH_URLS=list.txt BENCH_THREADS=2 [BENCH_STATUS=1] [BENCH_AUTH=…] wrk -t2 -s bench/urls.lua URL
 --
+-- BENCH_AUTH is sent as the Authorization header of every request (satmark's image
+-- service wants a signed-in user; the same header goes to nginx, which ignores it, so
+-- both servers read the same requests).
 -- Thread t of T requests paths t, t+T, t+2T, … so the threads never ask for the same
 -- path at the same time, and the list is gone through once before any path repeats.
 -- With BENCH_STATUS=1 responses are counted by status (503 apart) and done() prints the
@@ -18,6 +21,8 @@ for line in io.lines(list) do
 end
 
 local threads = {}
+local headers = {}
+if os.getenv("BENCH_AUTH") then headers["Authorization"] = os.getenv("BENCH_AUTH") end
 
 function setup(thread)
   thread:set("id", #threads)
@@ -35,7 +40,7 @@ function request()
   local p = paths[(nexti % #paths) + 1]
   nexti = nexti + step
   issued = issued + 1
-  return wrk.format("GET", prefix .. p)
+  return wrk.format("GET", prefix .. p, headers)
 end
 
 if os.getenv("BENCH_STATUS") == "1" then

@@ -266,8 +266,17 @@ func withoutAPP(b []byte) []byte {
 }
 
 // fetch GETs url and returns the status; the body is kept in *body when body is not nil.
+// The request carries $BENCH_AUTH as its Authorization header (satmark's image service
+// wants a signed-in user; nginx ignores it).
 func fetch(c *http.Client, url string, body *[]byte) (int, error) {
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	if auth := os.Getenv("BENCH_AUTH"); auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 0, err
