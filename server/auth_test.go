@@ -1226,6 +1226,9 @@ func wantTile(t *testing.T, rec *httptest.ResponseRecorder, sha, cacheControl st
 	if got := rec.Header().Get("Cache-Control"); got != cacheControl {
 		t.Errorf("Cache-Control = %q, want %q", got, cacheControl)
 	}
+	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff on tiles too (from memory or not)", got)
+	}
 	decodeJPEGConfig(t, rec)
 }
 

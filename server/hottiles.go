@@ -43,6 +43,7 @@ func (c *hotTiles) serve(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h := w.Header()
+	h["X-Content-Type-Options"] = hdrNosniff // the one security header that matters for a JPEG
 	h["Access-Control-Allow-Origin"] = hdrAllowOrigin
 	h["Access-Control-Expose-Headers"] = hdrExposeHeader
 	h["Cache-Control"] = c.cacheControl

@@ -34,6 +34,7 @@ const (
 
 var (
 	hdrAllowOrigin     = []string{"*"}
+	hdrNosniff         = []string{"nosniff"}
 	hdrImmutable       = []string{immutable}
 	hdrPublicImmutable = []string{publicImmutable}
 	hdrProfileLink     = `<` + iiifProfileURI + `>;rel="profile"`
