@@ -45,7 +45,7 @@ func startServe(t *testing.T, data string, env ...string) (string, string) {
 		}
 		printed.WriteString(line)
 	}
-	m := regexp.MustCompile(`serving (http://127\.0\.0\.1:\d+)/`).FindStringSubmatch(printed.String())
+	m := regexp.MustCompile(`serving (https?://127\.0\.0\.1:\d+)/`).FindStringSubmatch(printed.String())
 	if m == nil {
 		t.Fatalf("serve printed no URL: %q", printed.String())
 	}
