@@ -12,9 +12,11 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,13 @@ import (
 // startServe runs `satmark serve` on a free port over data and returns its URL and
 // everything it printed before it began serving requests (the sign-in help).
 func startServe(t *testing.T, data string, env ...string) (string, string) {
+	t.Helper()
+	url, printed, _ := startServeCmd(t, data, env...)
+	return url, printed
+}
+
+// startServeCmd is startServe that also returns the process, to stop it.
+func startServeCmd(t *testing.T, data string, env ...string) (string, string, *exec.Cmd) {
 	t.Helper()
 	cmd := command(t, env, "serve", "--addr", "127.0.0.1:0", "--data", data)
 	stdout, err := cmd.StdoutPipe()
@@ -50,7 +59,7 @@ func startServe(t *testing.T, data string, env ...string) (string, string) {
 		t.Fatalf("serve printed no URL: %q", printed.String())
 	}
 	go io.Copy(io.Discard, r)
-	return m[1], printed.String()
+	return m[1], printed.String(), cmd
 }
 
 // jsonClient is an HTTP client with a cookie jar and the CSRF token of its session.
@@ -160,6 +169,32 @@ func TestFirstStartCreatesAnAdministrator(t *testing.T) {
 			t.Errorf("got %v and %q; want a failure naming the variable and the rule", err, out)
 		}
 	})
+}
+
+func TestSignedInAcrossRestarts(t *testing.T) {
+	data := t.TempDir()
+	url, _, cmd := startServeCmd(t, data, "SATMARK_ADMIN_PASSWORD=chosen in advance")
+	b := newClient(t)
+	if code, _ := b.signIn(t, url, "admin", "chosen in advance"); code != http.StatusCreated {
+		t.Fatalf("sign in: %d", code)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve did not stop cleanly: %v", err)
+	}
+
+	// The browser keeps its cookie (cookies belong to the host, not the port) and the
+	// restarted server knows the session; the CSRF token still goes with it.
+	url, _ = startServe(t, data)
+	var me meAnswer
+	if code := b.call(t, http.MethodGet, url+"/api/v1/me", nil, &me); code != http.StatusOK || me.User.Name != "admin" {
+		t.Fatalf("after the restart: %d %+v, want still signed in as admin", code, me)
+	}
+	if code := b.call(t, http.MethodPut, url+"/api/v1/me/password", map[string]string{"current_password": "chosen in advance", "new_password": "changed after the restart"}, nil); code != http.StatusOK {
+		t.Errorf("a write with the session and its CSRF token after the restart: %d, want 200", code)
+	}
 }
 
 func TestUserAndTokenCommands(t *testing.T) {
