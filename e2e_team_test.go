@@ -59,19 +59,6 @@ func (b *browserSession) waitLive(t *testing.T, what, js string) {
 	}
 }
 
-// typeInto puts text in a field as typing does, without leaving it: no change event, so
-// nothing is saved yet.
-func (b *browserSession) typeInto(t *testing.T, selector, value string) {
-	t.Helper()
-	sel, _ := json.Marshal(selector)
-	val, _ := json.Marshal(value)
-	evalJS[chromedp.Void](t, b, fmt.Sprintf(`(() => {
-		const el = document.querySelector(%s);
-		el.focus(); el.value = %s;
-		el.dispatchEvent(new Event('input', {bubbles: true}));
-	})()`, sel, val))
-}
-
 func (b *browserSession) text(t *testing.T, selector string) string {
 	t.Helper()
 	return evalJS[string](t, b, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, selector))

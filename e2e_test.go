@@ -300,8 +300,9 @@ func (b *browserSession) dragImage(t *testing.T, from, to [2]float64) {
 	b.do(t, actions...)
 }
 
-// setField sets a form control's value as a user would and fires its change event.
-func (b *browserSession) setField(t *testing.T, selector, value string) {
+// typeInto puts text in a field as typing does, without leaving it: no change event, so
+// nothing is saved yet.
+func (b *browserSession) typeInto(t *testing.T, selector, value string) {
 	t.Helper()
 	sel, _ := json.Marshal(selector)
 	val, _ := json.Marshal(value)
@@ -309,8 +310,15 @@ func (b *browserSession) setField(t *testing.T, selector, value string) {
 		const el = document.querySelector(%s);
 		el.focus(); el.value = %s;
 		el.dispatchEvent(new Event('input', {bubbles: true}));
-		el.dispatchEvent(new Event('change', {bubbles: true}));
 	})()`, sel, val))
+}
+
+// setField sets a form control's value as a user would and fires its change event.
+func (b *browserSession) setField(t *testing.T, selector, value string) {
+	t.Helper()
+	b.typeInto(t, selector, value)
+	sel, _ := json.Marshal(selector)
+	evalJS[chromedp.Void](t, b, fmt.Sprintf(`document.querySelector(%s).dispatchEvent(new Event('change', {bubbles: true}))`, sel))
 }
 
 // download clicks selector and returns the downloaded file's bytes.

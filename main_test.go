@@ -144,29 +144,6 @@ func TestSeedIfEmpty(t *testing.T) {
 	t.Logf("three seeds took %s", time.Since(start).Round(time.Millisecond))
 }
 
-// serveProcess starts `satmark serve` on a free port over data and returns its URL.
-func serveProcess(t *testing.T, data string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := command(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the start-up line: %v", err)
-	}
-	fields := strings.Fields(line)
-	if len(fields) < 4 {
-		t.Fatalf("start-up line %q", line)
-	}
-	return cmd, strings.TrimSuffix(fields[3], "/")
-}
-
 // cliToken adds a user from the shell and returns an API token for them, as a script
 // would: satmark user add … --password-stdin, then satmark token create ….
 func cliToken(t *testing.T, data, name, role string) string {
@@ -242,7 +219,7 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 	}
 
 	token := cliToken(t, data, "uploader", "analyst")
-	cmd, url := serveProcess(t, data)
+	url, _, cmd := startServeCmd(t, data)
 	body, ctype := multipartFile(t, src)
 	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/images", body)
 	if err != nil {
@@ -277,7 +254,7 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 		t.Fatalf("after the kill a pyramid looks complete (err %v)", err)
 	}
 
-	_, url = serveProcess(t, data)
+	url, _ = startServe(t, data)
 	if state, _ := pyramidState(t, url, token, img.ID); state == "done" {
 		t.Fatal("the interrupted build is reported done before it was built again")
 	}

@@ -348,13 +348,7 @@ func (a *analyst) edit(base string, epoch, img int) {
 		}
 		w.Outcome, w.Version = acked, got.Version
 		a.known[img].version[id] = got.Version
-	case status == http.StatusPreconditionFailed:
-		w.Outcome, w.Status = refused, status
-		a.learnCurrent(img, id, resp)
-	case status == http.StatusNotFound:
-		w.Outcome, w.Status = refused, status
-		a.known[img].forget(id)
-	default:
+	case !a.refused(&w, img, status, resp):
 		a.unexpectedAnswer(opEdit, status, resp)
 		return
 	}
@@ -372,17 +366,27 @@ func (a *analyst) delete(base string, epoch, img int) {
 	case status == http.StatusNoContent:
 		w.Outcome = acked
 		a.known[img].forget(id)
-	case status == http.StatusPreconditionFailed:
-		w.Outcome, w.Status = refused, status
-		a.learnCurrent(img, id, resp)
-	case status == http.StatusNotFound:
-		w.Outcome, w.Status = refused, status
-		a.known[img].forget(id)
-	default:
+	case !a.refused(&w, img, status, resp):
 		a.unexpectedAnswer(opDelete, status, resp)
 		return
 	}
 	a.journal.add(w)
+}
+
+// refused records an edit or delete the server refused: 412, someone changed the
+// annotation first (its current version is learnt); 404, someone deleted it. It
+// reports false for any other status.
+func (a *analyst) refused(w *write, img, status int, resp []byte) bool {
+	switch status {
+	case http.StatusPreconditionFailed:
+		a.learnCurrent(img, w.ID, resp)
+	case http.StatusNotFound:
+		a.known[img].forget(w.ID)
+	default:
+		return false
+	}
+	w.Outcome, w.Status = refused, status
+	return true
 }
 
 // learnCurrent takes the current version from a 412's error.current.
