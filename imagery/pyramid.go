@@ -379,6 +379,9 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 		b.workers.Add(1)
 		go b.encoder()
 	}
+	// The reader can finish well before the encoders (128 tiles wait in b.jobs): a stop
+	// must reach them too, not only the reader's loop.
+	defer context.AfterFunc(ctx, func() { b.fail(ctx.Err()) })()
 	err = b.run(ctx, src)
 	close(b.jobs)
 	b.workers.Wait()
