@@ -505,4 +505,18 @@ func TestSources(t *testing.T) {
 	if _, err := s.Source(ctx, "src_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown release: got %v, want ErrNotFound", err)
 	}
+
+	// A release whose images are all in the trash is not offered; it comes back with them.
+	if _, err := s.TrashImage(ctx, "tester", newer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if sources, _ := s.Sources(ctx); len(sources) != 1 || sources[0].ID != older.Source.ID {
+		t.Errorf("with Maxar's only image in the trash: got %+v, want NIS's release alone", sources)
+	}
+	if _, err := s.RestoreImage(ctx, newer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if sources, _ := s.Sources(ctx); len(sources) != 2 {
+		t.Errorf("after restoring: got %d releases, want 2", len(sources))
+	}
 }
