@@ -3,7 +3,7 @@
 # analysts at once, and killed under them. Two runs of bench/load, on loopback only:
 #
 #   1. steady: 50 simulated analysts (each its own account and API token) create, edit,
-#      list and delete annotations on the two shared sample images for 60 s; then a
+#      delete, comment on and list annotations on the two shared sample images for 60 s; then a
 #      graceful stop (SIGTERM) and the checks of the database
 #   2. crash: the same, but satmark is killed with SIGKILL 30 s in, restarted on the same
 #      data and checked (database and API), then the load resumes for the other 30 s

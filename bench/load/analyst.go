@@ -17,13 +17,14 @@ import (
 
 // The operations an analyst performs, in the order the report lists them.
 const (
-	opCreate = "create"
-	opEdit   = "edit"
-	opDelete = "delete"
-	opList   = "list"
+	opCreate  = "create"
+	opEdit    = "edit"
+	opDelete  = "delete"
+	opComment = "comment"
+	opList    = "list"
 )
 
-var operations = []string{opCreate, opEdit, opDelete, opList}
+var operations = []string{opCreate, opEdit, opDelete, opComment, opList}
 
 // image is a shared image the analysts annotate.
 type image struct {
@@ -246,6 +247,8 @@ func (a *analyst) run(ctx context.Context) {
 			a.edit(base, epoch, img)
 		case r < 85 && a.pick(&img):
 			a.delete(base, epoch, img)
+		case r < 90 && a.pick(&img):
+			a.comment(base, epoch, img)
 		default:
 			a.list(base, epoch, img)
 		}
@@ -401,6 +404,37 @@ func (a *analyst) learnCurrent(img int, id string, resp []byte) {
 		return
 	}
 	a.known[img].forget(id)
+}
+
+// comment posts a comment on an annotation (a write outside any transaction of the
+// store's), with a unique marker as its text.
+func (a *analyst) comment(base string, epoch, img int) {
+	id, _, _ := a.target(img)
+	note := a.marker()
+	body, _ := json.Marshal(map[string]string{"body": note})
+	w := write{Op: opComment, Analyst: a.name, ImageID: a.images[img].ID, ID: id, Note: note, Epoch: epoch}
+	status, resp, err := a.do(opComment, epoch, http.MethodPost, base+"/api/v1/annotations/"+id+"/comments", body, nil)
+	switch {
+	case err != nil || status >= 500:
+		w.Outcome, w.Status, w.Err = inDoubt, status, errString(err)
+	case status == http.StatusCreated:
+		var got struct {
+			AnnotationID string `json:"annotation_id"`
+			Body         string `json:"body"`
+		}
+		if json.Unmarshal(resp, &got) != nil || got.AnnotationID != id || got.Body != note {
+			a.unexpectedAnswer(opComment, status, resp)
+			return
+		}
+		w.Outcome = acked
+	case status == http.StatusNotFound:
+		w.Outcome, w.Status = refused, status
+		a.known[img].forget(id)
+	default:
+		a.unexpectedAnswer(opComment, status, resp)
+		return
+	}
+	a.journal.add(w)
 }
 
 // list reads an image's annotations and takes them as what the analyst knows of it.

@@ -35,7 +35,7 @@ func TestLoad(t *testing.T) {
 				Data: filepath.Join(dir, fmt.Sprintf("data-%d", i)), Host: "127.0.0.1", Seed: 1}
 			rep := run(t, cfg)
 			final := rep.Verifications[len(rep.Verifications)-1]
-			for _, op := range []string{opCreate, opEdit, opDelete} {
+			for _, op := range []string{opCreate, opEdit, opDelete, opComment} {
 				if final.Acked[op] == 0 {
 					t.Errorf("no acknowledged %s was checked", op)
 				}
@@ -70,16 +70,19 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("finding an edited annotation: %v", err)
 	}
-	created := ""
+	created, commented := "", ""
 	for _, w := range steady.Writes {
-		if w.Outcome == acked && w.Op == opCreate {
+		switch {
+		case w.Outcome == acked && w.Op == opCreate:
 			created = w.ID
+		case w.Outcome == acked && w.Op == opComment:
+			commented = w.Note
 		}
 	}
 	for _, tt := range []struct {
 		name   string
 		id     string
-		damage []string // SQL; ?1 is the annotation
+		damage []string // SQL; ?1 is the annotation (the comment's text for a comment)
 		want   string   // in a problem verify reports
 	}{
 		{"nok, an acknowledged create lost with its history", created,
@@ -89,6 +92,7 @@ func TestLoad(t *testing.T) {
 			"differs from its last revision"},
 		{"nok, a revision without its row", edited, []string{`DELETE FROM annotations WHERE id = ?1`}, "half-present"},
 		{"nok, a gap in the history", edited, []string{`DELETE FROM revisions WHERE annotation_id = ?1 AND version = 1`}, "a gap in its history"},
+		{"nok, an acknowledged comment lost", commented, []string{`DELETE FROM comments WHERE body = ?1`}, "acknowledged comment"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			damaged := filepath.Join(t.TempDir(), "damaged.db")

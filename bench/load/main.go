@@ -1,7 +1,7 @@
 // Command load is satmark's bounded load and crash test. It seeds a fresh data folder,
 // creates analyst accounts and API tokens with the satmark CLI, serves it on a loopback
-// port, and lets N simulated analysts create, edit, list and delete annotations on the
-// same shared images for a fixed time, each with its own token. It reports latency by
+// port, and lets N simulated analysts create, edit, delete, comment on and list
+// annotations on the same shared images for a fixed time, each with its own token. It reports latency by
 // operation and the statuses seen, then opens the SQLite file itself and checks that
 // every acknowledged write is there, that no write is half-present (an annotation without
 // its revision or the other way round), and PRAGMA integrity_check.

@@ -279,8 +279,9 @@ func (r *Report) Print(w io.Writer) {
 			integrity = fmt.Sprint(v.Integrity)
 		}
 		fmt.Fprintf(w, "  PRAGMA integrity_check: %s; foreign_key_check: %d rows\n", integrity, v.ForeignKeys)
-		fmt.Fprintf(w, "  acknowledged writes checked: %d (%d creates, %d edits, %d deletes)\n",
-			v.Acked[opCreate]+v.Acked[opEdit]+v.Acked[opDelete], v.Acked[opCreate], v.Acked[opEdit], v.Acked[opDelete])
+		fmt.Fprintf(w, "  acknowledged writes checked: %d (%d creates, %d edits, %d deletes, %d comments)\n",
+			v.Acked[opCreate]+v.Acked[opEdit]+v.Acked[opDelete]+v.Acked[opComment],
+			v.Acked[opCreate], v.Acked[opEdit], v.Acked[opDelete], v.Acked[opComment])
 		fmt.Fprintf(w, "  writes in doubt: %d, resolved %d present in full, %d absent; refused writes (404/412) absent: %d\n",
 			v.Present+v.Absent, v.Present, v.Absent, v.Refused)
 		fmt.Fprintf(w, "  %d annotation rows, %d revisions of %d annotations: histories without gaps, rows equal to their last revision\n",

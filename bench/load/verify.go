@@ -304,7 +304,30 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 		return err == nil && g == s.Geometry
 	}
 
+	// Comments by their text (each carries a unique marker), with the annotation and author.
+	comments := map[string][]string{}
+	crows, err := tx.QueryContext(ctx, `SELECT body, annotation_id || ' by ' || author FROM comments`)
+	if err != nil {
+		return nil, fmt.Errorf("reading comments: %w", err)
+	}
+	for crows.Next() {
+		var body, on string
+		if err := crows.Scan(&body, &on); err != nil {
+			crows.Close()
+			return nil, err
+		}
+		comments[body] = append(comments[body], on)
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+
 	for _, w := range writes {
+		if w.Op == opComment {
+			checkComment(v, w, comments[w.Note])
+			continue
+		}
 		switch {
 		case w.Outcome == acked && (w.Op == opCreate || w.Op == opEdit):
 			v.Acked[w.Op]++
@@ -365,6 +388,28 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 		}
 	}
 	return v, nil
+}
+
+// checkComment checks a comment write against the stored comments with its text.
+func checkComment(v *verification, w write, found []string) {
+	want := w.ID + " by " + w.Analyst
+	mine := len(found) == 1 && found[0] == want
+	switch {
+	case len(found) > 0 && !mine:
+		v.problem("%s comment %s on %s: found %v, not 0 or its own", w.Outcome, w.Note, w.ID, found)
+	case w.Outcome == acked && !mine:
+		v.problem("acknowledged comment %s on %s: not in the database", w.Note, w.ID)
+	case w.Outcome == acked:
+		v.Acked[opComment]++
+	case w.Outcome == refused && mine:
+		v.problem("refused comment %s on %s (status %d) is in the database", w.Note, w.ID, w.Status)
+	case w.Outcome == refused:
+		v.Refused++
+	case mine:
+		v.Present++
+	default:
+		v.Absent++
+	}
 }
 
 // checkHistory checks one annotation's revisions and its row (nil when there is none).
