@@ -190,14 +190,41 @@ func (s *Store) CreateLabel(ctx context.Context, in LabelInput) (Label, error) {
 	if err := in.validate(); err != nil {
 		return Label{}, err
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Label{}, err
+	}
+	defer tx.Rollback()
+	labels, err := s.labelsTx(ctx, tx)
+	if err != nil {
+		return Label{}, err
+	}
 	id := newID("lbl")
+	if err := siblingNameFree(labels, id, str(in.ParentID), *in.Name); err != nil {
+		return Label{}, err
+	}
 	parent := sql.NullString{String: str(in.ParentID), Valid: str(in.ParentID) != ""}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO labels (id, parent_id, name, color, hotkey, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO labels (id, parent_id, name, color, hotkey, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, parent, *in.Name, strings.ToLower(*in.Color), str(in.Hotkey), formatTime(s.now()))
 	if err != nil {
 		return Label{}, s.labelWriteError(err, in)
 	}
+	if err := tx.Commit(); err != nil {
+		return Label{}, err
+	}
 	return s.Label(ctx, id)
+}
+
+// siblingNameFree refuses a name that another label under the same parent already has,
+// ignoring case beyond ASCII too (SQLite's NOCASE index folds only A–Z), because labels
+// are found by name that way.
+func siblingNameFree(labels []Label, id, parent, name string) error {
+	for _, l := range labels {
+		if l.ID != id && l.ParentID == parent && strings.EqualFold(l.Name, name) {
+			return fmt.Errorf("a label named %q already exists at that level: %w", l.Name, ErrConflict)
+		}
+	}
+	return nil
 }
 
 func (s *Store) labelWriteError(err error, in LabelInput) error {
@@ -252,6 +279,9 @@ func (s *Store) UpdateLabel(ctx context.Context, id string, in LabelInput) (Labe
 			}
 		}
 		cur.ParentID = *in.ParentID
+	}
+	if err := siblingNameFree(labels, id, cur.ParentID, cur.Name); err != nil {
+		return Label{}, err
 	}
 	parent := sql.NullString{String: cur.ParentID, Valid: cur.ParentID != ""}
 	if _, err := tx.ExecContext(ctx, `UPDATE labels SET name = ?, parent_id = ?, color = ?, hotkey = ? WHERE id = ?`,

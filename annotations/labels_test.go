@@ -37,6 +37,8 @@ func TestCreateLabel(t *testing.T) {
 		{name: "ok, name trimmed", in: LabelInput{Name: ptr("  troop formation  ")}, wantPath: "troop formation"},
 		{name: "nok, duplicate top-level name in another case", in: LabelInput{Name: ptr("VESSEL")}, wantErr: ErrConflict},
 		{name: "nok, duplicate sibling name in another case", in: LabelInput{Name: ptr("Unknown"), ParentID: &vessel.ID}, wantErr: ErrConflict},
+		{name: "ok, a name beyond ASCII", in: LabelInput{Name: ptr("Übungsplatz")}, wantPath: "Übungsplatz"},
+		{name: "nok, the same name with Ü in another case", in: LabelInput{Name: ptr("übungsplatz")}, wantErr: ErrConflict},
 		{name: "nok, colour not #rrggbb", in: LabelInput{Name: ptr("red thing"), Color: ptr("red")}, wantField: "color"},
 		{name: "nok, colour too short", in: LabelInput{Name: ptr("short colour"), Color: ptr("#12345")}, wantField: "color"},
 		{name: "nok, name containing /", in: LabelInput{Name: ptr("ship/boat")}, wantField: "name"},
