@@ -375,16 +375,7 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 		case w.Op == opDelete:
 			r := revAt(w.ID, w.Version+1)
 			mine := r != nil && r.Action == "delete" && r.Actor == w.Analyst
-			switch {
-			case w.Outcome == refused && mine:
-				v.problem("refused delete of %s (at version %d, status %d) is in the database", w.ID, w.Version, w.Status)
-			case w.Outcome == refused:
-				v.Refused++
-			case mine:
-				v.Present++
-			default:
-				v.Absent++
-			}
+			v.unacknowledged(w, mine, fmt.Sprintf("delete of %s at version %d", w.ID, w.Version))
 		}
 	}
 	return v, nil
@@ -401,8 +392,17 @@ func checkComment(v *verification, w write, found []string) {
 		v.problem("acknowledged comment %s on %s: not in the database", w.Note, w.ID)
 	case w.Outcome == acked:
 		v.Acked[opComment]++
+	default:
+		v.unacknowledged(w, mine, fmt.Sprintf("comment %s on %s", w.Note, w.ID))
+	}
+}
+
+// unacknowledged counts a write that was refused (it must not be there) or left in
+// doubt (there in full, mine, or not at all).
+func (v *verification) unacknowledged(w write, mine bool, what string) {
+	switch {
 	case w.Outcome == refused && mine:
-		v.problem("refused comment %s on %s (status %d) is in the database", w.Note, w.ID, w.Status)
+		v.problem("refused %s (status %d) is in the database", what, w.Status)
 	case w.Outcome == refused:
 		v.Refused++
 	case mine:
