@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -64,27 +63,9 @@ func TestServeStopsCleanlyOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			data := t.TempDir()
-			cmd := command(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill() })
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading the start-up line: %v (stderr: %s)", err, stderr.String())
-			}
-			// "satmark is serving http://127.0.0.1:PORT/ (data in …)"
-			fields := strings.Fields(line)
-			if len(fields) < 4 || !strings.HasPrefix(fields[3], "http://127.0.0.1:") {
-				t.Fatalf("start-up line %q does not give the URL", line)
-			}
-			res, err := http.Get(fields[3] + "api/v1/health")
+			srv := startServeProcess(t, data, "SATMARK_ADMIN_PASSWORD=chosen in advance")
+			cmd, stderr := srv.cmd, srv.stderr
+			res, err := http.Get(srv.url + "/api/v1/health")
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("health check: %v %v", res, err)
 			}
@@ -219,7 +200,8 @@ func TestKilledMidBuildFinishesAfterRestart(t *testing.T) {
 	}
 
 	token := cliToken(t, data, "uploader", "analyst")
-	url, _, cmd := startServeCmd(t, data)
+	srv := startServeProcess(t, data)
+	url, cmd := srv.url, srv.cmd
 	body, ctype := multipartFile(t, src)
 	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/images", body)
 	if err != nil {

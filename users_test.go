@@ -27,20 +27,28 @@ import (
 // everything it printed before it began serving requests (the sign-in help).
 func startServe(t *testing.T, data string, env ...string) (string, string) {
 	t.Helper()
-	url, printed, _ := startServeCmd(t, data, env...)
-	return url, printed
+	s := startServeProcess(t, data, env...)
+	return s.url, s.printed
 }
 
-// startServeCmd is startServe that also returns the process, to stop it.
-func startServeCmd(t *testing.T, data string, env ...string) (string, string, *exec.Cmd) {
+// served is a running `satmark serve`.
+type served struct {
+	url     string        // http(s)://127.0.0.1:PORT, no trailing slash
+	printed string        // standard output up to the sign-in help
+	cmd     *exec.Cmd     // to signal and wait for
+	stderr  *bytes.Buffer // its log; read it only after cmd.Wait
+}
+
+// startServeProcess is startServe that also gives the process and its log.
+func startServeProcess(t *testing.T, data string, env ...string) served {
 	t.Helper()
 	cmd := command(t, env, "serve", "--addr", "127.0.0.1:0", "--data", data)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func startServeCmd(t *testing.T, data string, env ...string) (string, string, *e
 	for !strings.Contains(printed.String(), "/login") {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			t.Fatalf("reading what serve printed: %v (so far %q; stderr %s)", err, printed.String(), stderr.String())
+			t.Fatalf("reading what serve printed: %v (so far %q)", err, printed.String())
 		}
 		printed.WriteString(line)
 	}
@@ -59,7 +67,7 @@ func startServeCmd(t *testing.T, data string, env ...string) (string, string, *e
 		t.Fatalf("serve printed no URL: %q", printed.String())
 	}
 	go io.Copy(io.Discard, r)
-	return m[1], printed.String(), cmd
+	return served{url: m[1], printed: printed.String(), cmd: cmd, stderr: stderr}
 }
 
 // jsonClient is an HTTP client with a cookie jar and the CSRF token of its session.
@@ -173,7 +181,8 @@ func TestFirstStartCreatesAnAdministrator(t *testing.T) {
 
 func TestSignedInAcrossRestarts(t *testing.T) {
 	data := t.TempDir()
-	url, _, cmd := startServeCmd(t, data, "SATMARK_ADMIN_PASSWORD=chosen in advance")
+	first := startServeProcess(t, data, "SATMARK_ADMIN_PASSWORD=chosen in advance")
+	url, cmd := first.url, first.cmd
 	b := newClient(t)
 	if code, _ := b.signIn(t, url, "admin", "chosen in advance"); code != http.StatusCreated {
 		t.Fatalf("sign in: %d", code)
