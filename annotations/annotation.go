@@ -42,6 +42,10 @@ type Annotation struct {
 	// Ground is the annotation's size on the earth, when a caller that knows the image's
 	// georeference has filled it in. It is not stored.
 	Ground Ground
+	// Decision is the review decision that put the annotation in its review state (who
+	// submitted, accepted, disputed or rejected it, when and why), when an export has
+	// filled it in from LatestDecisions. It is not stored with the annotation.
+	Decision *Review
 }
 
 // Properties returns the annotation's properties as the API shows them: confidence,

@@ -116,6 +116,41 @@ func (s *Store) Reviews(ctx context.Context, annotationID string) ([]Review, err
 	return out, rows.Err()
 }
 
+// LatestDecisions returns the decision that put each annotation of the given images in
+// its current review state, by annotation id. Drafts have none; so does an annotation
+// restored to a reviewed version, whose latest decision is of another state.
+func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[string]Review, error) {
+	out := map[string]Review{}
+	if len(imageIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(imageIDs))
+	for i, id := range imageIDs {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r.annotation_id, r.version, r.reviewer, r.decision, r.reason, r.at, a.review_status
+		FROM reviews r JOIN annotations a ON a.id = r.annotation_id
+		WHERE a.image_id IN (`+placeholders(len(imageIDs))+`) ORDER BY r.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Review
+		var at, status string
+		if err := rows.Scan(&r.AnnotationID, &r.Version, &r.Reviewer, &r.Decision, &r.Reason, &at, &status); err != nil {
+			return nil, err
+		}
+		r.At = parseTime(at)
+		if r.Decision == status {
+			out[r.AnnotationID] = r
+		} else {
+			delete(out, r.AnnotationID)
+		}
+	}
+	return out, rows.Err()
+}
+
 // ReviewCounts counts an image's annotations by review state (every state present, zero
 // or not).
 func (s *Store) ReviewCounts(ctx context.Context, imageID string) (map[string]int, error) {

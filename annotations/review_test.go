@@ -383,3 +383,45 @@ func TestRestoreAnnotation(t *testing.T) {
 		}
 	})
 }
+
+func TestLatestDecisions(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	draft := inState(t, x, ReviewDraft, "")
+	submitted := inState(t, x, ReviewSubmitted, "alice")
+	accepted := inState(t, x, ReviewAccepted, "alice")
+	disputed := inState(t, x, ReviewDisputed, "alice")
+	changed := inState(t, x, ReviewAccepted, "alice")
+	// Changed after it was accepted: back to draft, and the acceptance no longer speaks for it.
+	note := "moved a little"
+	if _, err := x.s.UpdateAnnotation(ctx, "carol", changed.ID, AnnotationInput{Version: &changed.Version, Properties: json.RawMessage(`{"note": "` + note + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	other := addImage(t, x.s, "other scene", 200, 100, Provenance{})
+	elsewhere := addAnnotation(t, x.s, "alice", other.ID, "vessel", ShapeRectangle, boxJSON, "")
+	if _, err := x.s.ReviewAnnotation(ctx, "alice", elsewhere.ID, elsewhere.Version, ReviewSubmitted, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := x.s.LatestDecisions(ctx, []string{x.img.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Review{
+		submitted.ID: {Reviewer: "alice", Decision: ReviewSubmitted, Version: 1},
+		accepted.ID:  {Reviewer: "bob", Decision: ReviewAccepted, Version: 2, Reason: "because"},
+		disputed.ID:  {Reviewer: "bob", Decision: ReviewDisputed, Version: 2, Reason: "because"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("got decisions for %d annotations, want %d (none for the draft %s, the changed %s or the other image's)", len(got), len(want), draft.ID, changed.ID)
+	}
+	for id, w := range want {
+		g, ok := got[id]
+		if !ok || g.AnnotationID != id || g.Reviewer != w.Reviewer || g.Decision != w.Decision || g.Version != w.Version || g.Reason != w.Reason || g.At.IsZero() {
+			t.Errorf("decision on %s: got %+v (found %v), want %+v", id, g, ok, w)
+		}
+	}
+	if none, err := x.s.LatestDecisions(ctx, nil); err != nil || len(none) != 0 {
+		t.Errorf("no images: got %v, %v; want none", none, err)
+	}
+}

@@ -74,6 +74,7 @@ type featureProperties struct {
 	Note           string                     `json:"note"`
 	Attributes     map[string]json.RawMessage `json:"attributes"`
 	ReviewStatus   string                     `json:"review_status"`
+	Review         *reviewRef                 `json:"review,omitempty"`
 	Version        int                        `json:"version"`
 	CreatedBy      string                     `json:"created_by"`
 	CreatedAt      time.Time                  `json:"created_at"`
@@ -81,6 +82,25 @@ type featureProperties struct {
 	UpdatedAt      time.Time                  `json:"updated_at"`
 	Image          imageRef                   `json:"image"`
 	Provenance     provenance                 `json:"provenance"`
+}
+
+// reviewRef is the decision behind a feature's review status: who submitted, accepted,
+// disputed or rejected it, on which version, when and why.
+type reviewRef struct {
+	Decision string    `json:"decision"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Version  int       `json:"version"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// reviewOf is the export's account of the decision behind a's review state, if any.
+func reviewOf(a annotations.Annotation) *reviewRef {
+	d := a.Decision
+	if d == nil || d.Decision != a.ReviewStatus {
+		return nil
+	}
+	return &reviewRef{Decision: d.Decision, By: d.Reviewer, At: d.At, Version: d.Version, Reason: d.Reason}
 }
 
 type feature struct {
@@ -163,7 +183,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			Classification: classification{Name: a.Label.Name, Color: rgb(a.Label.Color)},
 			Measurements:   measurements(a),
 			LabelPath:      a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
-			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus,
+			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a),
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
 			Image: refOf(img),
 			Provenance: provenance{

@@ -94,6 +94,14 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 				k.data(v.name, strconv.FormatFloat(*v.v, 'f', 2, 64))
 			}
 		}
+		k.data("review_status", a.ReviewStatus)
+		if r := reviewOf(a); r != nil {
+			k.data("review_by", r.By)
+			k.data("review_at", r.At.UTC().Format("2006-01-02T15:04:05Z"))
+			if r.Reason != "" {
+				k.data("review_reason", r.Reason)
+			}
+		}
 		k.data("created_by", a.CreatedBy)
 		k.data("updated_at", a.UpdatedAt.Format("2006-01-02T15:04:05Z"))
 		k.data("image_sha256", img.SHA256)

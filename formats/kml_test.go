@@ -105,14 +105,19 @@ func kmlFixture(width, height int) (annotations.Image, []annotations.Annotation)
 	base := annotations.Label{ID: "lbl_base", Name: "naval base", Path: []string{"facility", "naval base"}, Color: "#4363D8"}
 	ann := func(id string, l annotations.Label, s annotations.Shape, g annotations.Geometry, c annotations.Confidence) annotations.Annotation {
 		return annotations.Annotation{ID: id, ImageID: img.ID, Label: l, Shape: s, Geometry: g, Confidence: c,
-			CreatedBy: "alice", CreatedAt: at, UpdatedBy: "alice", UpdatedAt: at, Version: 1}
+			ReviewStatus: annotations.ReviewDraft, CreatedBy: "alice", CreatedAt: at, UpdatedBy: "alice", UpdatedAt: at, Version: 1}
 	}
-	return img, []annotations.Annotation{
+	anns := []annotations.Annotation{
 		ann("a1", ship, annotations.ShapePoint, annotations.PointGeometry(annotations.Position{100, 200}), annotations.Confirmed),
 		ann("a2", base, annotations.ShapePolygon, annotations.PolygonGeometry(positions([2]float64{7500, 20}, [2]float64{7995, 20}, [2]float64{7995, 600}, [2]float64{7500, 600}, [2]float64{7500, 20})), annotations.Probable),
 		ann("a3", ship, annotations.ShapeLine, annotations.LineGeometry(positions([2]float64{7600, 200}, [2]float64{7990, 200})), annotations.Possible),
 		ann("a4", base, annotations.ShapeRectangle, annotations.PolygonGeometry(positions([2]float64{1000, 1000}, [2]float64{2000, 1000}, [2]float64{2000, 1500}, [2]float64{1000, 1500}, [2]float64{1000, 1000})), annotations.Probable),
 	}
+	// a1 was accepted by bob; a3 was accepted once, then changed back to a draft.
+	accepted := &annotations.Review{AnnotationID: "a1", Version: 2, Reviewer: "bob", Decision: annotations.ReviewAccepted, Reason: "matches the <release>", At: at.Add(time.Hour)}
+	anns[0].ReviewStatus, anns[0].Decision = annotations.ReviewAccepted, accepted
+	anns[2].Decision = &annotations.Review{AnnotationID: "a3", Version: 2, Reviewer: "bob", Decision: annotations.ReviewAccepted, At: at}
+	return img, anns
 }
 
 func readKML(t *testing.T, text []byte) kmlDoc {
@@ -158,6 +163,15 @@ func TestWriteKMLAcrossTheAntimeridian(t *testing.T) {
 		}
 		if data["confidence"] != string(anns[i].Confidence) || data["publisher"] != "Fiji Navy" {
 			t.Errorf("placemark %s ExtendedData = %v, want confidence %q and publisher Fiji Navy", pm.ID, data, anns[i].Confidence)
+		}
+		if data["review_status"] != anns[i].ReviewStatus {
+			t.Errorf("placemark %s review_status %q, want %q", pm.ID, data["review_status"], anns[i].ReviewStatus)
+		}
+		if i == 0 && (data["review_by"] != "bob" || data["review_at"] != "2024-10-18T10:30:00Z" || data["review_reason"] != "matches the <release>") {
+			t.Errorf("accepted placemark %s: review %q at %q because %q; want bob, 2024-10-18T10:30:00Z, matches the <release>", pm.ID, data["review_by"], data["review_at"], data["review_reason"])
+		}
+		if _, ok := data["review_by"]; i != 0 && ok {
+			t.Errorf("placemark %s (%s) names a reviewer %q", pm.ID, anns[i].ReviewStatus, data["review_by"])
 		}
 	}
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -128,14 +129,20 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 		return &apiError{Status: http.StatusConflict, Code: "not_georeferenced", Field: "crs",
 			Message: "this image is not georeferenced, so its annotations have no longitude and latitude; georeference it, or export with crs=pixel"}
 	}
+	decisions, err := s.decisionsOf(ctx, images)
+	if err != nil {
+		return err
+	}
 	emitting := func(emit func(annotations.Annotation) error) func(annotations.Annotation) error {
 		return func(a annotations.Annotation) error {
 			a.Ground = places[a.ImageID].Measure(a)
+			if d, ok := decisions[a.ID]; ok {
+				a.Decision = &d
+			}
 			return emit(a)
 		}
 	}
 	h := c.Response().Header()
-	var err error
 	if crs == "wgs84" {
 		h.Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
 		h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name + "-wgs84.geojson"}))
@@ -188,10 +195,27 @@ func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement
 	if err != nil {
 		return img, p, nil, err
 	}
+	decisions, err := s.decisionsOf(ctx, []annotations.Image{img})
+	if err != nil {
+		return img, p, nil, err
+	}
 	for i := range anns {
 		anns[i].Ground = p.Measure(anns[i])
+		if d, ok := decisions[anns[i].ID]; ok {
+			anns[i].Decision = &d
+		}
 	}
 	return img, p, anns, nil
+}
+
+// decisionsOf loads the review decisions behind the states of the images' annotations,
+// which exports name beside each state.
+func (s *Server) decisionsOf(ctx context.Context, images []annotations.Image) (map[string]annotations.Review, error) {
+	ids := make([]string, len(images))
+	for i, img := range images {
+		ids[i] = img.ID
+	}
+	return s.store.LatestDecisions(ctx, ids)
 }
 
 // overlayRequest is the rendition of the image a KML ground overlay shows.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
@@ -44,10 +45,16 @@ type featureCollection struct {
 			Identification string                     `json:"identification"`
 			Note           string                     `json:"note"`
 			Attributes     map[string]json.RawMessage `json:"attributes"`
-			Version        int                        `json:"version"`
-			CreatedBy      string                     `json:"created_by"`
-			Image          imageRef                   `json:"image"`
-			Provenance     map[string]any             `json:"provenance"`
+			ReviewStatus   string                     `json:"review_status"`
+			Review         *struct {
+				Decision, By, Reason string
+				At                   time.Time
+				Version              int
+			} `json:"review"`
+			Version    int            `json:"version"`
+			CreatedBy  string         `json:"created_by"`
+			Image      imageRef       `json:"image"`
+			Provenance map[string]any `json:"provenance"`
 		} `json:"properties"`
 	} `json:"features"`
 }

@@ -227,6 +227,34 @@ func TestReviewCountsAndAcceptedExports(t *testing.T) {
 		}
 	})
 
+	t.Run("ok, exports say who decided, on which version, when and why", func(t *testing.T) {
+		byID := map[string]int{}
+		fc := ts.export(t, "/api/v1/images/"+img.ID+"/annotations.geojson")
+		for i, f := range fc.Features {
+			byID[f.ID] = i
+		}
+		for _, tc := range []struct {
+			a                 annotations.Annotation
+			decision, by, why string
+			version           int
+		}{
+			{accepted[1], "accepted", "bob", "seen it", 2},
+			{disputed, "disputed", "bob", "seen it", 2},
+			{submitted, "submitted", "alice", "", 1},
+		} {
+			p := fc.Features[byID[tc.a.ID]].Properties
+			r := p.Review
+			if p.ReviewStatus != tc.decision || r == nil || r.Decision != tc.decision || r.By != tc.by || r.Reason != tc.why || r.Version != tc.version || r.At.IsZero() {
+				t.Errorf("%s: review_status %q, review %+v; want %s by %s on version %d, reason %q", tc.a.ID, p.ReviewStatus, r, tc.decision, tc.by, tc.version, tc.why)
+			}
+		}
+		for _, f := range fc.Features {
+			if f.Properties.ReviewStatus == "draft" && f.Properties.Review != nil {
+				t.Errorf("draft %s carries a review %+v", f.ID, f.Properties.Review)
+			}
+		}
+	})
+
 	t.Run("nok, an unknown state", func(t *testing.T) {
 		for _, target := range []string{"/api/v1/images/" + img.ID + "/annotations.geojson?status=bogus", "/api/v1/export.geojson?status=accepted,bogus"} {
 			wantError(t, ts.do(t, http.MethodGet, target, nil), http.StatusBadRequest, "malformed", "status", "bogus")
