@@ -424,3 +424,12 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id string) error {
 	}
 	return nil
 }
+
+// UsersStamp changes whenever an account is added or changed, by this process or
+// another (the satmark user command): servers compare it to know their cached
+// accounts are stale.
+func (s *Store) UsersStamp(ctx context.Context) (string, error) {
+	var stamp string
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), '') FROM users`).Scan(&stamp)
+	return stamp, err
+}

@@ -121,6 +121,24 @@ var (
 	errMalformedAuth  = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "the Authorization header must be \"Bearer smk_…\""}
 )
 
+// noticeAccountChanges forgets every cached principal when accounts changed outside
+// this server (`satmark user disable`, `passwd`, `role` run from a shell), so such a
+// change takes effect within a second. It looks at most once a second.
+func (s *Server) noticeAccountChanges(ctx context.Context, now time.Time) {
+	last := s.stampCheckedAt.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < time.Second || !s.stampCheckedAt.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	stamp, err := s.store.UsersStamp(ctx)
+	if err != nil {
+		s.log.Warn("checking for account changes", "err", err)
+		return
+	}
+	if old := s.usersStamp.Swap(&stamp); old != nil && *old != stamp {
+		s.principals.forget()
+	}
+}
+
 // principals caches who a session or token is, for a short while.
 type principals struct {
 	mu sync.RWMutex
@@ -167,6 +185,7 @@ func validCookieValue(v string) bool {
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	ctx := r.Context()
 	now := s.now()
+	s.noticeAccountChanges(ctx, now)
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		token = strings.TrimSpace(token)

@@ -1381,3 +1381,44 @@ func TestViewerChangesNothing(t *testing.T) {
 		t.Errorf("a viewer changed what is stored:\n got %s\nwant %s", after, beforeState)
 	}
 }
+
+// Account changes made by another process (`satmark user disable`, `role`, `passwd`
+// from a shell) reach a running server's cached principals within a second.
+func TestAccountChangesFromTheShell(t *testing.T) {
+	ctx := context.Background()
+	clock := newTestClock()
+	ts := newTestServerWith(t, server.Options{Now: clock.Now})
+	ana := ts.addUser(t, "ana", annotations.RoleAnalyst)
+	token := ts.userToken(t, "ana", annotations.RoleAnalyst)
+	browser := ts.signIn(t, "ana", testPassword)
+	bearer := []string{"Authorization", "Bearer " + token}
+	img := ts.newImage(t, 1)
+	write := func() *httptest.ResponseRecorder {
+		return ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/annotations",
+			`{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [5, 5]}}`, bearer...)
+	}
+	// Both are cached now.
+	wantStatus(t, write(), http.StatusCreated)
+	if name, rec := ts.whoAmI(t, browser.headers()...); name != "ana" {
+		t.Fatalf("signed in: status %d", rec.Code)
+	}
+
+	// What `satmark user role ana viewer` does: straight to the database.
+	viewer := annotations.RoleViewer
+	if _, err := ts.store.UpdateUser(ctx, ana.ID, annotations.UserChange{Role: &viewer}); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(1100 * time.Millisecond)
+	wantError(t, write(), http.StatusForbidden, "forbidden", "")
+
+	// What `satmark user disable ana` does.
+	disabled := true
+	if _, err := ts.store.UpdateUser(ctx, ana.ID, annotations.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(1100 * time.Millisecond)
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/images", nil, bearer...), http.StatusUnauthorized, "account_disabled", "")
+	if name, rec := ts.whoAmI(t, browser.headers()...); name != "" || rec.Code != http.StatusUnauthorized {
+		t.Errorf("the disabled account's session: %q, status %d; want 401", name, rec.Code)
+	}
+}

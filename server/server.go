@@ -78,6 +78,10 @@ type Server struct {
 	dummyOnce  sync.Once
 	dummy      []byte
 	lastSweep  atomic.Int64 // when expired sessions were last removed (Unix ns)
+	// Account changes made by other processes: when the users stamp was last compared
+	// (Unix ns) and what it was.
+	stampCheckedAt atomic.Int64
+	usersStamp     atomic.Pointer[string]
 }
 
 // New builds the server over a store and an image library. assets holds the front end:
