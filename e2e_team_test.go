@@ -59,6 +59,21 @@ func (b *browserSession) waitLive(t *testing.T, what, js string) {
 	}
 }
 
+// shownAsText checks that what someone wrote (textSel) shows exactly as typed with its
+// author (whoSel), and that no markup in it became elements anywhere in list.
+func (b *browserSession) shownAsText(t *testing.T, list, textSel, whoSel, text, who string) {
+	t.Helper()
+	if got := b.text(t, textSel); got != text {
+		t.Errorf("%s shows %q, want the text as typed, %q", textSel, got, text)
+	}
+	if got := b.text(t, whoSel); got != who {
+		t.Errorf("%s says %q, want %q", whoSel, got, who)
+	}
+	if n := evalJS[int](t, b, fmt.Sprintf(`document.querySelectorAll('%[1]s img, %[1]s script').length`, list)); n != 0 {
+		t.Errorf("markup in %s became %d elements", list, n)
+	}
+}
+
 func (b *browserSession) text(t *testing.T, selector string) string {
 	t.Helper()
 	return evalJS[string](t, b, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, selector))
@@ -288,15 +303,7 @@ func TestBrowserReview(t *testing.T) {
 		t.Fatalf("stored reviews %+v, want Ada's submission and Ben's dispute with the reason", reviews)
 	}
 	ada.waitLive(t, "the dispute in Ada's page", statusIs("disputed")+` && document.querySelectorAll('#reviews li').length === 2`)
-	if got := ada.text(t, "#reviews li[data-decision=disputed] .reason"); got != reason {
-		t.Errorf("the reason shows as %q, want the text as typed", got)
-	}
-	if got := ada.text(t, "#reviews li[data-decision=disputed] .reviewer"); got != "Ben Analyst" {
-		t.Errorf("the dispute is by %q, want Ben Analyst", got)
-	}
-	if n := evalJS[int](t, ada, `document.querySelectorAll('#reviews img, #reviews script').length`); n != 0 {
-		t.Errorf("markup in the reason became %d elements", n)
-	}
+	ada.shownAsText(t, "#reviews", "#reviews li[data-decision=disputed] .reason", "#reviews li[data-decision=disputed] .reviewer", reason, "Ben Analyst")
 
 	// Ada resubmits, Ben accepts.
 	ada.do(t, chromedp.Click(chromedp.ID("review-submit")))
@@ -315,15 +322,7 @@ func TestBrowserReview(t *testing.T) {
 	ben.do(t, chromedp.Click(chromedp.ID("comment-submit")))
 	ben.waitFor(t, "Ben's comment", `document.querySelectorAll('#comment-list li').length === 1 && document.getElementById('comment-body').value === ''`)
 	ada.waitLive(t, "the comment in Ada's page", `document.querySelectorAll('#comment-list li').length === 1`)
-	if got := ada.text(t, "#comment-list li .comment-body"); got != comment {
-		t.Errorf("the comment shows as %q, want the text as typed", got)
-	}
-	if got := ada.text(t, "#comment-list li .author"); got != "Ben Analyst" {
-		t.Errorf("the comment is by %q, want Ben Analyst", got)
-	}
-	if n := evalJS[int](t, ada, `document.querySelectorAll('#comment-list img, #comment-list script').length`); n != 0 {
-		t.Errorf("markup in the comment became %d elements", n)
-	}
+	ada.shownAsText(t, "#comment-list", "#comment-list li .comment-body", "#comment-list li .author", comment, "Ben Analyst")
 	if cs, _ := a.Store.Comments(ctx, ann.ID); len(cs) != 1 || cs[0].Body != comment || cs[0].Author != "Ben Analyst" {
 		t.Errorf("stored comments %+v", cs)
 	}
