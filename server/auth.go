@@ -43,7 +43,7 @@ const (
 
 	// A principal found once is trusted this long before the store is asked again; sign
 	// out, revocation and account changes made through the server take effect at once,
-	// those made from the shell within this time.
+	// those made from the shell within a second (noticeAccountChanges).
 	principalTTL = 10 * time.Second
 	// Sessions and tokens record their last use at most this often.
 	touchEvery = time.Minute

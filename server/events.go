@@ -70,8 +70,15 @@ func (b *broker) subscribe(imageID string) (listener, func()) {
 	}
 }
 
-// publish sends an event to every listener of its image.
+// publish sends an event to every listener of its image. With none (most writes) it
+// does not encode the event at all; a listener arriving meanwhile reloads on "ready".
 func (b *broker) publish(ev Event) {
+	b.mu.Lock()
+	n := len(b.subs[ev.ImageID])
+	b.mu.Unlock()
+	if n == 0 {
+		return
+	}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return

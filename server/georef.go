@@ -31,18 +31,23 @@ type placements struct {
 	m  map[string]formats.Placement
 }
 
-func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.Placement, error) {
+// cachedPlacement is the placement of an image when it is cached.
+func (s *Server) cachedPlacement(imageID string) (formats.Placement, bool) {
 	s.places.mu.Lock()
-	p, ok := s.places.m[img.ID]
-	s.places.mu.Unlock()
-	if ok {
+	defer s.places.mu.Unlock()
+	p, ok := s.places.m[imageID]
+	return p, ok
+}
+
+func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.Placement, error) {
+	if p, ok := s.cachedPlacement(img.ID); ok {
 		return p, nil
 	}
 	var gp *annotations.Georeference
 	if g, err := s.store.Georeference(ctx, img.ID); err == nil {
 		gp = &g
 	} else if !errors.Is(err, annotations.ErrNotFound) {
-		return p, err
+		return formats.Placement{}, err
 	}
 	p, err := formats.PlacementOf(img, gp)
 	if err != nil {
@@ -64,10 +69,10 @@ func (s *Server) forgetPlacement(imageID string) {
 }
 
 // withGround fills in each annotation's size on the ground from its image's placement.
+// The image is read only when its placement is not cached yet.
 func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation) error {
-	byImage := map[string]formats.Placement{}
 	for _, a := range anns {
-		p, ok := byImage[a.ImageID]
+		p, ok := s.cachedPlacement(a.ImageID)
 		if !ok {
 			img, err := s.store.Image(ctx, a.ImageID)
 			if err != nil {
@@ -76,7 +81,6 @@ func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation
 			if p, err = s.placement(ctx, img); err != nil {
 				return err
 			}
-			byImage[a.ImageID] = p
 		}
 		a.Ground = p.Measure(*a)
 	}
