@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -36,11 +37,7 @@ func (s *Server) exportImageGeoJSON(c echo.Context) error {
 func statusFilter(c echo.Context) ([]string, error) {
 	statuses := queryList(c, "status")
 	for _, st := range statuses {
-		ok := false
-		for _, known := range annotations.ReviewStatuses {
-			ok = ok || st == known
-		}
-		if !ok {
+		if !slices.Contains(annotations.ReviewStatuses, st) {
 			return nil, badRequest("status", "%q is not a review state: use %s", st, strings.Join(annotations.ReviewStatuses, ", "))
 		}
 	}

@@ -15,7 +15,7 @@ import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
-import {api, can, el, flash, me} from './common.js';
+import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
@@ -56,11 +56,6 @@ const state = {
 // ---- map -------------------------------------------------------------------------------
 
 const source = new VectorSource();
-
-function hexToRgba(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
 
 function styleFor(feature, resolution, selected) {
   const ann = feature.get('ann');

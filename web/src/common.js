@@ -133,6 +133,12 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// hexToRgba turns a label colour (#rrggbb) into CSS rgba() with the given opacity.
+export function hexToRgba(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
 export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }

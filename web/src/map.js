@@ -6,7 +6,7 @@ import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {createEmpty, extend, isEmpty} from 'ol/extent.js';
 
-import {el, flash} from './common.js';
+import {el, flash, hexToRgba} from './common.js';
 import {earthMap} from './earth.js';
 
 
@@ -22,11 +22,6 @@ map.addLayer(new VectorLayer({
     text: new Text({text: f.get('title'), font: '12px system-ui', fill: new Fill({color: '#fff'}), stroke: new Stroke({color: '#000', width: 3}), overflow: true}),
   }),
 }));
-
-function hexToRgba(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
 
 const annotations = new VectorSource();
 map.addLayer(new VectorLayer({
