@@ -20,8 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,80 +31,6 @@ import (
 	"github.com/satmark/satmark/server"
 	"github.com/satmark/satmark/web"
 )
-
-// Config is everything satmark can be told, from flags with environment fallbacks.
-type Config struct {
-	Addr           string // SATMARK_ADDR
-	DataDir        string // SATMARK_DATA
-	MaxUploadBytes int64  // SATMARK_MAX_UPLOAD_BYTES
-	MaxPixels      int64  // SATMARK_MAX_PIXELS
-	PublicURL      string // SATMARK_PUBLIC_URL: scheme and host clients use, for IIIF ids
-	TLSCert        string // SATMARK_TLS_CERT: serve HTTPS with this certificate (PEM)…
-	TLSKey         string // SATMARK_TLS_KEY: …and this key
-	TrustedProxies string // SATMARK_TRUSTED_PROXIES: comma-separated proxy addresses or CIDRs
-	PublicIIIF     bool   // SATMARK_PUBLIC_IIIF: let anyone read the IIIF image service
-	AdminPassword  string // SATMARK_ADMIN_PASSWORD: the first administrator's password
-	Builds         int    // SATMARK_BUILDS: pyramid builds at once
-	TileCacheMB    int64  // SATMARK_TILE_CACHE_MB: tiles kept in memory
-	RenderCacheMB  int64  // SATMARK_RENDER_CACHE_MB: IIIF renders kept on disk
-	LogLevel       slog.Level
-	PasswordCost   int // bcrypt cost for new passwords; 0 for the default (tests lower it)
-}
-
-// DefaultConfig reads the environment over the built-in defaults.
-func DefaultConfig() Config {
-	c := Config{
-		Addr: "127.0.0.1:8080", DataDir: "./data",
-		MaxUploadBytes: imagery.DefaultLimits.MaxBytes, MaxPixels: imagery.DefaultLimits.MaxPixels,
-		Builds: 1, TileCacheMB: 256, RenderCacheMB: 512, LogLevel: slog.LevelInfo,
-	}
-	envInt := func(name string, dst *int64) {
-		if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
-			*dst = v
-		}
-	}
-	envInt("SATMARK_TILE_CACHE_MB", &c.TileCacheMB)
-	envInt("SATMARK_RENDER_CACHE_MB", &c.RenderCacheMB)
-	if v, err := strconv.Atoi(os.Getenv("SATMARK_BUILDS")); err == nil {
-		c.Builds = v
-	}
-	c.PublicURL = os.Getenv("SATMARK_PUBLIC_URL")
-	if v := os.Getenv("SATMARK_ADDR"); v != "" {
-		c.Addr = v
-	}
-	if v := os.Getenv("SATMARK_DATA"); v != "" {
-		c.DataDir = v
-	}
-	if v, err := strconv.ParseInt(os.Getenv("SATMARK_MAX_UPLOAD_BYTES"), 10, 64); err == nil {
-		c.MaxUploadBytes = v
-	}
-	if v, err := strconv.ParseInt(os.Getenv("SATMARK_MAX_PIXELS"), 10, 64); err == nil {
-		c.MaxPixels = v
-	}
-	c.TLSCert, c.TLSKey = os.Getenv("SATMARK_TLS_CERT"), os.Getenv("SATMARK_TLS_KEY")
-	c.TrustedProxies = os.Getenv("SATMARK_TRUSTED_PROXIES")
-	c.PublicIIIF, _ = strconv.ParseBool(os.Getenv("SATMARK_PUBLIC_IIIF"))
-	c.AdminPassword = os.Getenv("SATMARK_ADMIN_PASSWORD")
-	return c
-}
-
-func (c *Config) flags(fs *flag.FlagSet, serve bool) {
-	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder: the SQLite file, originals and derived files (env SATMARK_DATA)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest original accepted, in bytes (env SATMARK_MAX_UPLOAD_BYTES)")
-	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest image accepted, in pixels (width × height) (env SATMARK_MAX_PIXELS)")
-	fs.Int64Var(&c.TileCacheMB, "tile-cache-mb", c.TileCacheMB, "tiles kept in memory, in MiB (env SATMARK_TILE_CACHE_MB)")
-	fs.Int64Var(&c.RenderCacheMB, "render-cache-mb", c.RenderCacheMB, "IIIF renders kept on disk, in MiB (env SATMARK_RENDER_CACHE_MB)")
-	if serve {
-		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env SATMARK_ADDR)")
-		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "serve HTTPS with this certificate file, PEM (env SATMARK_TLS_CERT)")
-		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "the certificate's private key file, PEM (env SATMARK_TLS_KEY)")
-		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
-			"reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDRs, comma-separated (env SATMARK_TRUSTED_PROXIES)")
-		fs.BoolVar(&c.PublicIIIF, "public-iiif", c.PublicIIIF, "let anyone read the IIIF image service, pixels only (env SATMARK_PUBLIC_IIIF)")
-		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host clients reach satmark at, e.g. https://satmark.example.org (env SATMARK_PUBLIC_URL)")
-		fs.IntVar(&c.Builds, "builds", c.Builds, "tile pyramids built at once (env SATMARK_BUILDS)")
-	}
-}
 
 // Main is a running satmark: the store, the image library and, when serving, the HTTP
 // server. Tests run the same Main on port 0.
@@ -212,34 +136,6 @@ func (m *Main) URL() string {
 	return "http://" + m.listener.Addr().String() + "/"
 }
 
-// parseProxies reads trusted proxy addresses: IPs or CIDRs, comma-separated.
-func parseProxies(list string) ([]*net.IPNet, error) {
-	var out []*net.IPNet
-	for _, p := range strings.Split(list, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			ip := net.ParseIP(p)
-			if ip == nil {
-				return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR", p)
-			}
-			bits := 32
-			if ip.To4() == nil {
-				bits = 128
-			}
-			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
-			continue
-		}
-		_, n, err := net.ParseCIDR(p)
-		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR", p)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
 // Close shuts HTTP down first, letting requests in flight finish, then stops pyramid
 // builds (an interrupted build is queued again for the next start), then closes the
 // store.
@@ -288,14 +184,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		cfg.flags(fs, true)
+		fs.SetOutput(stderr)
+		if err := cfg.bind(fs, true); err != nil {
+			return err
+		}
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		return serve(cfg, stdout)
 	case "seed":
 		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-		cfg.flags(fs, false)
+		fs.SetOutput(stderr)
+		if err := cfg.bind(fs, false); err != nil {
+			return err
+		}
 		ifEmpty := fs.Bool("if-empty", false, "only seed a data folder that holds no images yet")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err

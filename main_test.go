@@ -38,27 +38,6 @@ func command(t *testing.T, env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func TestConfigFromEnvironmentAndFlags(t *testing.T) {
-	t.Setenv("SATMARK_ADDR", "127.0.0.1:9999")
-	t.Setenv("SATMARK_DATA", "/srv/satmark")
-	t.Setenv("SATMARK_MAX_UPLOAD_BYTES", "1048576")
-	t.Setenv("SATMARK_MAX_PIXELS", "1000")
-	t.Setenv("SATMARK_TRUSTED_PROXIES", "10.0.0.1")
-	t.Setenv("SATMARK_PUBLIC_IIIF", "true")
-	cfg := DefaultConfig()
-	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/srv/satmark" || cfg.MaxUploadBytes != 1<<20 || cfg.MaxPixels != 1000 ||
-		cfg.TrustedProxies != "10.0.0.1" || !cfg.PublicIIIF {
-		t.Errorf("from the environment: got %+v", cfg)
-	}
-	var out, errOut bytes.Buffer
-	if err := run([]string{"serve", "--addr", "not-an-address", "--data", t.TempDir()}, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not-an-address") {
-		t.Errorf("serve on a bad address: got %v, want an error naming the address", err)
-	}
-	if err := run([]string{"frobnicate"}, nil, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "Usage:") {
-		t.Errorf("unknown command: got %v and %q, want an error and the usage", err, errOut.String())
-	}
-}
-
 func TestServeStopsCleanlyOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {

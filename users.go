@@ -120,7 +120,9 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg.flags(fs, false)
+	if err := cfg.bind(fs, false); err != nil {
+		return err
+	}
 	role := fs.String("role", "", "the account's role: viewer, analyst or admin")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	pos, err := parseInterleaved(fs, args[1:])
@@ -233,7 +235,9 @@ func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg.flags(fs, false)
+	if err := cfg.bind(fs, false); err != nil {
+		return err
+	}
 	label := fs.String("label", "created from the shell", "what the token is for, shown on the account page")
 	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {

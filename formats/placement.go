@@ -31,11 +31,7 @@ func PlacementOf(img annotations.Image, g *annotations.Georeference) (Placement,
 	}
 	switch g.Method {
 	case annotations.GeorefControlPoints:
-		pts := make([]geo.ControlPoint, len(g.ControlPoints))
-		for i, c := range g.ControlPoints {
-			pts[i] = geo.ControlPoint{Pixel: c.Pixel, LonLat: c.LonLat}
-		}
-		fit, err := geo.FitControlPoints(geo.TransformKind(g.Transform), pts)
+		fit, err := geo.FitControlPoints(geo.TransformKind(g.Transform), GeoControlPoints(g.ControlPoints))
 		if err != nil {
 			return p, fmt.Errorf("georeference of %s: %w", img.ID, err)
 		}
@@ -48,6 +44,25 @@ func PlacementOf(img annotations.Image, g *annotations.Georeference) (Placement,
 		p.Transformer, p.Grid, p.Method, p.Transform = grid, grid, g.Method, "geotransform "+grid.CRS.String()
 	}
 	return p, nil
+}
+
+// GeoControlPoints converts stored control points to geo's, to fit them.
+func GeoControlPoints(pts []annotations.ControlPoint) []geo.ControlPoint {
+	out := make([]geo.ControlPoint, len(pts))
+	for i, p := range pts {
+		out[i] = geo.ControlPoint(p)
+	}
+	return out
+}
+
+// StoredControlPoints converts geo's control points to the domain's, to store or show
+// them; GeoControlPoints is its inverse.
+func StoredControlPoints(pts []geo.ControlPoint) []annotations.ControlPoint {
+	out := make([]annotations.ControlPoint, len(pts))
+	for i, p := range pts {
+		out[i] = annotations.ControlPoint(p)
+	}
+	return out
 }
 
 func ptr(v float64) *float64 {

@@ -335,6 +335,18 @@ func (c CRS) WKT() string {
 		`],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`
 }
 
+// ParseEPSG reads an EPSG code as a user gives it: 32652 or EPSG:32652 (any case,
+// spaces around). Errors are *Error of Field "crs": ErrInvalid for text that is not such
+// a code, ErrUnsupportedCRS (with the CRS) for a code satmark does not implement.
+func ParseEPSG(s string) (CRS, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "EPSG:"))
+	if err != nil {
+		return 0, errorf(ErrInvalid, "crs", "%q is not an EPSG code such as EPSG:4326 or EPSG:32652", s)
+	}
+	c := CRS(n)
+	return c, c.Valid()
+}
+
 // CRSFromWKT recognises the CRS a .prj file (WKT 1 in the OGC or Esri flavour, or WKT 2)
 // describes, or a bare "EPSG:<code>". The CRS's own EPSG authority code decides when
 // there is one (AUTHORITY["EPSG","32652"] or ID["EPSG",32652] on the outermost

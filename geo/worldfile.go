@@ -61,6 +61,35 @@ func ParseWorldFile(text string) (GeoTransform, error) {
 	return gt, nil
 }
 
+// GridFromWorldFile places an image by its world file: in the CRS named by epsg (an EPSG
+// code, see ParseEPSG) when given, else in the one prj (the .prj's WKT, see CRSFromWKT)
+// describes, else in WGS 84 degrees, which the world file's numbers must then look like.
+// Errors are *Error: the world file's (ParseWorldFile), the CRS's, ErrUnsupportedCRS of
+// Field "crs" for numbers that are not degrees without a CRS, and the grid's (Validate).
+func GridFromWorldFile(worldfile, prj, epsg string) (*Grid, error) {
+	gt, err := ParseWorldFile(worldfile)
+	if err != nil {
+		return nil, err
+	}
+	g := &Grid{GeoTransform: gt, CRS: WGS84}
+	switch {
+	case strings.TrimSpace(epsg) != "":
+		if g.CRS, err = ParseEPSG(epsg); err != nil {
+			return nil, err
+		}
+	case strings.TrimSpace(prj) != "":
+		if g.CRS, err = CRSFromWKT(prj); err != nil {
+			return nil, err
+		}
+	default:
+		if math.Abs(gt[0]) > 180 || math.Abs(gt[3]) > 90 {
+			return nil, &Error{Kind: ErrUnsupportedCRS, Field: "crs",
+				Message: "the world file's numbers are not degrees: say which CRS it is in (crs=EPSG:…) or send its .prj"}
+		}
+	}
+	return g, g.Validate()
+}
+
 // WorldFile writes gt as a world file: six lines A, D, B, E, C, F, with C and F the
 // centre of the top-left pixel, each number at full precision (the shortest text that
 // reads back as the same float64; GDAL's %.10f keeps only six significant digits of a

@@ -232,3 +232,61 @@ func TestParseWorldFile(t *testing.T) {
 		})
 	}
 }
+
+func TestGridFromWorldFile(t *testing.T) {
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	utm, degrees := read("worldfile", "utm.wld"), read("worldfile", "degrees.wld")
+	prj32652, prj4326 := read("wkt", "esri-32652.prj"), read("wkt", "wkt1-4326.prj")
+	ok := []struct {
+		name           string
+		worldfile, prj string
+		epsg           string
+		want           CRS
+	}{
+		{"ok, degrees without a CRS", degrees, "", "", WGS84},
+		{"ok, metres with an EPSG code", utm, "", "32652", 32652},
+		{"ok, metres with EPSG:… in lower case, spaced", utm, "", " epsg:32652 ", 32652},
+		{"ok, metres with a .prj", utm, prj32652, "", 32652},
+		{"ok, the EPSG code wins over the .prj", utm, prj4326, "EPSG:32652", 32652},
+	}
+	for _, tc := range ok {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := GridFromWorldFile(tc.worldfile, tc.prj, tc.epsg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gt, _ := ParseWorldFile(tc.worldfile)
+			if g.CRS != tc.want || g.GeoTransform != gt {
+				t.Errorf("grid %v in %s, want %v in %s", g.GeoTransform, g.CRS, gt, tc.want)
+			}
+		})
+	}
+	nok := []struct {
+		name           string
+		worldfile, prj string
+		epsg           string
+		kind           error
+		field, says    string
+	}{
+		{"nok, metres without a CRS", utm, "", "", ErrUnsupportedCRS, "crs", "not degrees"},
+		{"nok, an EPSG code satmark does not implement", utm, "", "EPSG:2154", ErrUnsupportedCRS, "crs", "EPSG:2154 is not supported"},
+		{"nok, a CRS that is not an EPSG code", utm, "", "Lambert-93", ErrInvalid, "crs", `"Lambert-93" is not an EPSG code`},
+		{"nok, a .prj that is not WKT", utm, "this is not WKT", "", ErrInvalid, "wkt", ""},
+		{"nok, a bad world file, whatever the CRS", "2\n0\n", "", "32652", ErrInvalid, "worldfile", "has 2 lines"},
+	}
+	for _, tc := range nok {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := GridFromWorldFile(tc.worldfile, tc.prj, tc.epsg)
+			var e *Error
+			if !errors.Is(err, tc.kind) || !errors.As(err, &e) || (tc.field != "" && e.Field != tc.field) || !strings.Contains(e.Message, tc.says) {
+				t.Errorf("GridFromWorldFile = %v, %v; want a %v for the field %q saying %q", g, err, tc.kind, tc.field, tc.says)
+			}
+		})
+	}
+}

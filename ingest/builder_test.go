@@ -16,7 +16,7 @@ func TestBuilderBuildsEveryQueuedPyramid(t *testing.T) {
 	e := newEnv(t)
 	var ids []string
 	for _, size := range [][2]int{{96, 64}, {700, 300}} {
-		img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, jpegOf(t, size[0], size[1])), newImage(annotations.Provenance{}))
+		img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, jpegOf(t, size[0], size[1])), newImage(annotations.Provenance{}), ingest.Sidecar{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func corruptScan(t *testing.T, jpg []byte) []byte {
 func TestBuilderRecordsAFailureWithItsCauseAndCanRetry(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, corruptScan(t, jpegOf(t, 400, 300))), newImage(annotations.Provenance{}))
+	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, corruptScan(t, jpegOf(t, 400, 300))), newImage(annotations.Provenance{}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -78,7 +78,7 @@ func TestBuilderRecordsAFailureWithItsCauseAndCanRetry(t *testing.T) {
 func TestBuilderResumesABuildAProcessLeftRunning(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, jpegOf(t, 600, 400)), newImage(annotations.Provenance{}))
+	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, jpegOf(t, 600, 400)), newImage(annotations.Provenance{}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/geo"
 	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/ingest"
 )
@@ -128,7 +129,7 @@ func TestImageStoresANewImage(t *testing.T) {
 	u := e.receive(t, data)
 	img, created, err := ingest.Image(ctx, e.store, e.lib, u, newImage(annotations.Provenance{
 		Publisher: ptr("NIS"), ReleasedAt: ptr("2024-10-18T10:00:00+09:00"),
-	}))
+	}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -162,12 +163,12 @@ func TestImageSameBytesTwice(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	data := jpegOf(t, 96, 64)
-	first, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, data), newImage(annotations.Provenance{Title: ptr("first")}))
+	first, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, data), newImage(annotations.Provenance{Title: ptr("first")}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatalf("first ingest: %v", err)
 	}
 	again := e.receive(t, data)
-	img, created, err := ingest.Image(ctx, e.store, e.lib, again, newImage(annotations.Provenance{Title: ptr("second")}))
+	img, created, err := ingest.Image(ctx, e.store, e.lib, again, newImage(annotations.Provenance{Title: ptr("second")}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatalf("second ingest: %v", err)
 	}
@@ -186,7 +187,7 @@ func TestImageSameBytesTwice(t *testing.T) {
 func TestImageTakesTheDisplayedSizeFromExif(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, rotated6(jpegOf(t, 96, 64))), newImage(annotations.Provenance{}))
+	img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, rotated6(jpegOf(t, 96, 64))), newImage(annotations.Provenance{}), ingest.Sidecar{})
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -244,7 +245,7 @@ func TestImageRejects(t *testing.T) {
 			u := e.receive(t, tt.data(t))
 			in := newImage(tt.provenance)
 			in.SourceID = tt.sourceID
-			_, created, err := ingest.Image(ctx, e.store, e.lib, u, in)
+			_, created, err := ingest.Image(ctx, e.store, e.lib, u, in, ingest.Sidecar{})
 			if created {
 				t.Errorf("got created = true, want false")
 			}
@@ -301,7 +302,7 @@ func TestImageSameBytesConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			img, created, err := ingest.Image(ctx, e.store, e.lib, uploads[i], newImage(annotations.Provenance{}))
+			img, created, err := ingest.Image(ctx, e.store, e.lib, uploads[i], newImage(annotations.Provenance{}), ingest.Sidecar{})
 			results[i] = result{img, created, err}
 		}()
 	}
@@ -331,4 +332,70 @@ func TestImageSameBytesConcurrently(t *testing.T) {
 	if sources, _ := e.store.Sources(ctx); len(sources) != 1 {
 		t.Errorf("got %d release rows, want 1", len(sources))
 	}
+}
+
+// TestImagePlacedBySidecar: a world file sent beside an image places it, over the
+// GeoTIFF tags the image carries; a blank one is none; a bad one refuses the upload
+// first, storing nothing.
+func TestImagePlacedBySidecar(t *testing.T) {
+	tiff, err := os.ReadFile(filepath.Join("..", "geo", "testdata", "geotiff", "utm52n.tif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	degrees, err := os.ReadFile(filepath.Join("..", "geo", "testdata", "worldfile", "degrees.wld"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGT, err := geo.ParseWorldFile(string(degrees))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		side          ingest.Sidecar
+		origin        string
+		crs           int
+		fromWorldFile bool
+	}{
+		{"ok, the world file places it, in degrees", ingest.Sidecar{WorldFile: string(degrees)}, "worldfile", 4326, true},
+		{"ok, the world file in the CRS named", ingest.Sidecar{WorldFile: string(degrees), PRJ: "EPSG:3857", CRS: "EPSG:32631"}, "worldfile", 32631, true},
+		{"ok, a blank world file is none: the GeoTIFF tags place it", ingest.Sidecar{WorldFile: " \n", CRS: "not looked at"}, "geotiff", 32652, false},
+		{"ok, no sidecar: the GeoTIFF tags place it", ingest.Sidecar{}, "geotiff", 32652, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			img, created, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, tiff), newImage(annotations.Provenance{}), tc.side)
+			if err != nil || !created {
+				t.Fatalf("got %v, %v; want a new image", created, err)
+			}
+			g, err := e.store.Georeference(ctx, img.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Method != annotations.GeorefGrid || g.Origin != tc.origin || g.CRS != tc.crs || g.GeoTransform == nil {
+				t.Fatalf("georeference %+v, want a grid in EPSG:%d from %s", g, tc.crs, tc.origin)
+			}
+			if fromWorldFile := *g.GeoTransform == [6]float64(wantGT); fromWorldFile != tc.fromWorldFile {
+				t.Errorf("geotransform %v; the world file's is %v", *g.GeoTransform, wantGT)
+			}
+		})
+	}
+
+	t.Run("nok, a bad world file is refused before the provenance", func(t *testing.T) {
+		ctx := context.Background()
+		e := newEnv(t)
+		_, created, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, tiff), newImage(annotations.Provenance{ReleasedAt: ptr("2024-13-45")}),
+			ingest.Sidecar{WorldFile: "2\n0\n0\n-2\n"})
+		var ge *geo.Error
+		if created || !errors.As(err, &ge) || ge.Field != "worldfile" {
+			t.Fatalf("got %v, %v; want the world file's error", created, err)
+		}
+		if images, _ := e.store.Images(ctx); len(images) != 0 {
+			t.Errorf("got %d image rows, want 0", len(images))
+		}
+		if got := files(t, filepath.Join(e.root, "originals")); len(got) != 0 {
+			t.Errorf("got %v under originals, want nothing", got)
+		}
+	})
 }

@@ -117,7 +117,7 @@ func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Libra
 			CapturedFrom: &p.CapturedFrom, CapturedTo: &p.CapturedTo, Credit: &p.Credit, License: &p.License,
 			LocationName: &p.LocationName, Claim: &p.Claim, Notes: &p.Notes, PublisherMarkup: &markup,
 		},
-	})
+	}, ingest.Sidecar{})
 	if err != nil || !created {
 		return false, err
 	}

@@ -9,7 +9,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/geo"
+	"github.com/satmark/satmark/ingest"
 )
 
 // Georeferencing: where an image lies on the earth (control points and a fitted
@@ -240,12 +240,8 @@ func (s *Server) putGeoreference(c echo.Context) error {
 		if err := s.checkInside(img, in.GCPs); err != nil {
 			return err
 		}
-		pts := make([]annotations.ControlPoint, len(in.GCPs))
-		for i, p := range in.GCPs {
-			pts[i] = annotations.ControlPoint{Pixel: p.Pixel, LonLat: p.LonLat}
-		}
 		if _, err := s.store.SetGeoreference(ctx, actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefControlPoints,
-			Transform: string(fit.Kind), ControlPoints: pts, Origin: "editor"}); err != nil {
+			Transform: string(fit.Kind), ControlPoints: formats.StoredControlPoints(in.GCPs), Origin: "editor"}); err != nil {
 			return err
 		}
 	}
@@ -295,10 +291,8 @@ func (s *Server) fitGeoreference(c echo.Context) error {
 	if err := s.checkInside(img, in.GCPs); err != nil {
 		return err
 	}
-	v := georefView{Method: annotations.GeorefControlPoints, Transform: string(fit.Kind), Fit: viewOfFit(fit), CRS: geo.WGS84.String()}
-	for _, p := range in.GCPs {
-		v.GCPs = append(v.GCPs, annotations.ControlPoint{Pixel: p.Pixel, LonLat: p.LonLat})
-	}
+	v := georefView{Method: annotations.GeorefControlPoints, Transform: string(fit.Kind), Fit: viewOfFit(fit), CRS: geo.WGS84.String(),
+		GCPs: formats.StoredControlPoints(in.GCPs)}
 	if fp, _, err := formats.Footprint(fit, img.Width, img.Height); err == nil {
 		v.Footprint = fp
 	}
@@ -326,42 +320,6 @@ func (s *Server) deleteGeoreference(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// parseCRS reads an EPSG code given as 32652 or EPSG:32652.
-func parseCRS(s string) (geo.CRS, error) {
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "EPSG:"))
-	if err != nil {
-		return 0, &annotations.ValidationError{Field: "crs", Message: fmt.Sprintf("%q is not an EPSG code such as EPSG:4326 or EPSG:32652", s)}
-	}
-	c := geo.CRS(n)
-	return c, c.Valid()
-}
-
-// gridFromWorldFile turns a world file (and a .prj or an EPSG code, if given) into a grid
-// georeference. Without either, the world file must be in degrees.
-func gridFromWorldFile(worldfile, prj, crs string) (*geo.Grid, error) {
-	gt, err := geo.ParseWorldFile(worldfile)
-	if err != nil {
-		return nil, err
-	}
-	g := &geo.Grid{GeoTransform: gt, CRS: geo.WGS84}
-	switch {
-	case strings.TrimSpace(crs) != "":
-		if g.CRS, err = parseCRS(crs); err != nil {
-			return nil, err
-		}
-	case strings.TrimSpace(prj) != "":
-		if g.CRS, err = geo.CRSFromWKT(prj); err != nil {
-			return nil, err
-		}
-	default:
-		if math.Abs(gt[0]) > 180 || math.Abs(gt[3]) > 90 {
-			return nil, &geo.Error{Kind: geo.ErrUnsupportedCRS, Field: "crs",
-				Message: "the world file's numbers are not degrees: say which CRS it is in (crs=EPSG:…) or send its .prj"}
-		}
-	}
-	return g, g.Validate()
-}
-
 // postWorldFile georeferences an image from a world file: the body as text (with
 // ?crs=EPSG:… when it is not in degrees), or a form with "worldfile" and "prj" parts.
 func (s *Server) postWorldFile(c echo.Context) error {
@@ -387,14 +345,13 @@ func (s *Server) postWorldFile(c echo.Context) error {
 		}
 		worldfile = string(b)
 	}
-	grid, err := gridFromWorldFile(worldfile, prj, c.QueryParam("crs"))
+	g, err := ingest.Sidecar{WorldFile: worldfile, PRJ: prj, CRS: c.QueryParam("crs")}.Georeference()
 	if err != nil {
 		return err
 	}
-	gt := [6]float64(grid.GeoTransform)
+	g.ImageID = img.ID
 	ctx := req.Context()
-	if _, err := s.store.SetGeoreference(ctx, actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefGrid,
-		GeoTransform: &gt, CRS: int(grid.CRS), Origin: "worldfile"}); err != nil {
+	if _, err := s.store.SetGeoreference(ctx, actor, g); err != nil {
 		return err
 	}
 	s.forgetPlacement(img.ID)

@@ -94,17 +94,8 @@ func (s *Server) createImage(c echo.Context) error {
 		return err
 	}
 	in := annotations.NewImage{Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: actor}
-	if wf := fields["worldfile"]; strings.TrimSpace(wf) != "" {
-		// A world file sent with the image places it; a bad one refuses the upload, so
-		// nothing is stored half-placed.
-		grid, err := gridFromWorldFile(wf, fields["prj"], fields["crs"])
-		if err != nil {
-			return err
-		}
-		gt := [6]float64(grid.GeoTransform)
-		in.Georeference = &annotations.Georeference{Method: annotations.GeorefGrid, GeoTransform: &gt, CRS: int(grid.CRS), Origin: "worldfile"}
-	}
-	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, in)
+	side := ingest.Sidecar{WorldFile: fields["worldfile"], PRJ: fields["prj"], CRS: fields["crs"]}
+	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, in, side)
 	if err != nil {
 		return err
 	}
