@@ -8,7 +8,7 @@ GO      ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help web build run seed test test-short lint clean
+.PHONY: help web build run seed test test-web test-short lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,16 +30,20 @@ run: build ## build, seed sample data into an empty data folder, serve (DATA=./d
 seed: build ## add the synthetic sample data to the data folder (images already there are kept)
 	$(BIN) seed --data $(DATA)
 
-test: web ## run every test, including the headless Chromium browser test and the libvips oracle
+test: web test-web ## run every test, including the headless Chromium browser test and the libvips oracle
 	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 ./...
+
+test-web: web/node_modules/.installed ## run the front end's unit tests (node --test, web/test/)
+	cd web && npm test --silent
 
 test-short: ## run the Go tests without building the front end (the browser test skips)
 	$(GO) test ./...
 
-lint: ## gofmt, go vet and staticcheck
+lint: web/node_modules/.installed ## gofmt, go vet, staticcheck, and eslint on the front end (web/eslint.config.js)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd web && npm run --silent lint
 
 .PHONY: bench bench-load
 bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-load

@@ -2,7 +2,8 @@
 // Every drawing, edit and deletion is saved at once, and what others save arrives live.
 // A save based on a version someone else has since replaced is refused (412): the editor
 // then names who saved what, shows their version, and lets the user keep it or reapply
-// their own change on top. Viewers see everything, live, and change nothing.
+// their own change on top. Viewers see everything, live, and change nothing. The saving,
+// the conflicts and the merging of live updates are savechain.js's; this is the page.
 
 import Feature from 'ol/Feature.js';
 import {singleClick} from 'ol/events/condition.js';
@@ -19,6 +20,7 @@ import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
+import {annotationURL, labelPath, sameName, saveChain} from './savechain.js';
 import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
 
 const root = document.getElementById('annotator');
@@ -32,21 +34,14 @@ const DRAW_LABEL_KEY = 'satmark.drawLabel';
 // editable: analysts and administrators draw, edit, review and comment; viewers read.
 const editable = can('analyst');
 const myName = me ? me.name : '';
-const sameName = (a, b) => (a || '').toLowerCase() === (b || '').toLowerCase();
-const labelPath = (ann) => ann.label.path.join(' › ');
-const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURIComponent(id)}${rest}`;
 
 const state = {
   labels: [],
   labelsById: new window.Map(),
   selected: null,
-  pending: 0,
   filter: '', // the review state the list shows, '' for all
   dirty: new Set(), // editor fields typed in but not yet saved
   modifying: false, // a move or reshape under way
-  conflict: null, // {feature, changes, theirs, seq}: a save refused as stale
-  creating: 0, // drawings being saved
-  deferredCreates: [], // our own creations announced before their save returned
   loaded: false,
   queue: [], // events that arrived before the annotations were loaded
   recent: new window.Map(), // annotation id → timer, for changes by others
@@ -121,34 +116,8 @@ map.on('pointermove', (e) => {
 // ---- saving ----------------------------------------------------------------------------
 
 const saveState = $('save-state');
-
-function setSaving(delta, error) {
-  state.pending += delta;
-  if (error) {
-    saveState.textContent = `Not saved: ${error}`;
-    saveState.className = 'save-state error';
-  } else if (state.pending > 0) {
-    saveState.textContent = 'Saving…';
-    saveState.className = 'save-state';
-  } else if (!saveState.classList.contains('error')) {
-    saveState.textContent = 'All changes saved';
-    saveState.className = 'save-state ok';
-  }
-}
-
-async function save(what, fn) {
-  setSaving(+1);
-  try {
-    const result = await fn();
-    saveState.classList.remove('error');
-    setSaving(-1);
-    return result;
-  } catch (err) {
-    setSaving(-1, err.message);
-    flash(`Could not save ${what}: ${err.message}`, 'error');
-    throw err;
-  }
-}
+const conflictEl = $('conflict');
+const notice = $('live-notice');
 
 function featureFor(ann) {
   const f = new Feature({geometry: mapGeometry(ann.geometry)});
@@ -157,146 +126,92 @@ function featureFor(ann) {
   return f;
 }
 
-// Saves of one annotation go one after the other, each on the version the last one
-// returned; busy counts those not yet answered.
-const chains = new WeakMap();
-const busy = new WeakMap();
-const isSaving = (f) => (busy.get(f) || 0) > 0;
-let seq = 0;
-
 // applySaved puts the server's version of an annotation on its feature.
 function applySaved(feature, ann) {
   feature.set('ann', ann);
   feature.setId(ann.id);
-  feature.set('saving', isSaving(feature));
+  feature.set('saving', chain.isSaving(feature));
   feature.setGeometry(mapGeometry(ann.geometry));
   renderList();
   if (state.selected === feature) renderEditor();
 }
 
-// dropFeature takes an annotation off the map and the list.
-function dropFeature(feature) {
-  if (state.conflict && state.conflict.feature === feature) closeConflict();
-  if (source.hasFeature(feature)) source.removeFeature(feature);
-  if (state.selected === feature) select(null);
-  renderList();
-}
+// isEditing: the user has unsaved work on this annotation, which a change by someone
+// else must not wipe from under them.
+const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.modifying);
+
+// The save chain (savechain.js) sends the changes and merges what others save; the page
+// shows what it reports.
+const chain = saveChain({
+  api,
+  imageId,
+  myName,
+  annotations: {
+    find: (id) => source.getFeatureById(id),
+    has: (f) => source.hasFeature(f),
+    get: (f) => f.get('ann'),
+    all: () => source.getFeatures(),
+    add: (ann) => {
+      source.addFeature(featureFor(ann));
+      renderList();
+    },
+    put: applySaved,
+    remove: (f) => {
+      if (source.hasFeature(f)) source.removeFeature(f);
+      if (state.selected === f) select(null);
+      renderList();
+    },
+  },
+  selected: () => state.selected,
+  editing: isEditing,
+  flash,
+  on: {
+    status: ({pending, error}) => {
+      if (error) {
+        saveState.textContent = `Not saved: ${error}`;
+        saveState.className = 'save-state error';
+      } else if (pending > 0) {
+        saveState.textContent = 'Saving…';
+        saveState.className = 'save-state';
+      } else {
+        saveState.textContent = 'All changes saved';
+        saveState.className = 'save-state ok';
+      }
+    },
+    saving: (f, saving) => f.set('saving', saving),
+    conflict: (f) => {
+      if (state.selected !== f) select(f);
+      state.dirty.clear();
+      state.modifying = false;
+      ghostSource.clear();
+      for (const ch of chain.conflict().changes) {
+        if (ch.body && ch.body.geometry) ghostSource.addFeature(new Feature(mapGeometry(ch.body.geometry)));
+      }
+    },
+    conflictChanged: () => {
+      if (!chain.conflict()) ghostSource.clear();
+      renderConflict();
+    },
+    held: (f) => {
+      if (state.selected === f) renderNotice();
+    },
+    changed: markChanged,
+  },
+});
 
 async function createFromDrawing(feature, shape) {
   const label = $('draw-label').value;
   const geometry = pixelGeometry(feature.getGeometry(), width, height);
-  feature.set('saving', true);
-  state.creating++;
-  try {
-    const ann = await save('the new annotation', () => api('POST', `/api/v1/images/${imageId}/annotations`, {label, shape, geometry, properties: {}}));
-    applySaved(feature, ann);
-    select(feature);
-  } catch {
-    source.removeFeature(feature);
-  } finally {
-    state.creating--;
-    if (state.creating === 0) for (const ev of state.deferredCreates.splice(0)) receiveCreate(ev);
-  }
-}
-
-// A change is what the user asked of an annotation, kept so that it can be sent again on
-// top of someone else's version: {kind: 'patch', body} | {kind: 'delete'} |
-// {kind: 'review', decision, reason} | {kind: 'restore', version}, with what (for messages).
-function request(change, id, version) {
-  switch (change.kind) {
-    case 'patch':
-      return api('PATCH', annotationURL(id), {...change.body, version});
-    case 'delete':
-      return api('DELETE', annotationURL(id), undefined, {'If-Match': `"${version}"`});
-    case 'review':
-      return api('POST', annotationURL(id, '/reviews'), {decision: change.decision, reason: change.reason, version});
-    case 'restore':
-      return api('POST', annotationURL(id, '/restore'), {version: change.version, current: version});
-  }
-  throw new Error(`unknown change ${change.kind}`);
-}
-
-// send saves a change of an annotation, after the ones before it. It resolves to the
-// saved annotation (true for a deletion), or null when it was not saved.
-function send(feature, change) {
-  change = {...change, seq: ++seq};
-  busy.set(feature, (busy.get(feature) || 0) + 1);
-  feature.set('saving', true);
-  const run = (chains.get(feature) || Promise.resolve()).then(() => sendNow(feature, change));
-  chains.set(feature, run);
-  return run;
-}
-
-async function sendNow(feature, change) {
-  try {
-    if (!source.hasFeature(feature)) return null;
-    // Asked for before a conflict on this annotation showed: it waits with the change
-    // that was refused, rather than land on a version the user has not seen.
-    const c = state.conflict;
-    if (c && c.feature === feature && change.seq <= c.seq) {
-      c.changes.push(change);
-      renderConflict();
-      return null;
-    }
-    const ann = feature.get('ann');
-    let result;
-    try {
-      result = await save(change.what, () => request(change, ann.id, ann.version));
-    } catch (err) {
-      if (err.status === 412 && err.current) openConflict(feature, change, err.current);
-      else if (err.status === 404) dropFeature(feature);
-      else applySaved(feature, feature.get('ann')); // back to what is stored
-      return null;
-    }
-    if (change.kind === 'delete') {
-      dropFeature(feature);
-      flash(`Deleted ${labelPath(ann)}.`);
-      return true;
-    }
-    applySaved(feature, result);
-    return result;
-  } finally {
-    busy.set(feature, busy.get(feature) - 1);
-    if (!isSaving(feature)) {
-      feature.set('saving', false);
-      settleIncoming(feature);
-    }
-  }
+  if (await chain.create(feature, {label, shape, geometry, properties: {}})) select(feature);
 }
 
 // ---- conflicts -------------------------------------------------------------------------
 
-const conflictEl = $('conflict');
-
-// openConflict shows a save refused because someone else saved first: their version on
-// the map and in the form, and what ours would have done.
-function openConflict(feature, change, theirs) {
-  const c = state.conflict && state.conflict.feature === feature ? state.conflict : {feature, changes: []};
-  c.changes.push(change);
-  c.theirs = theirs;
-  c.seq = seq;
-  state.conflict = c;
-  feature.unset('incoming');
-  if (state.selected !== feature) select(feature);
-  state.dirty.clear();
-  state.modifying = false;
-  ghostSource.clear();
-  for (const ch of c.changes) {
-    if (ch.body && ch.body.geometry) ghostSource.addFeature(new Feature(mapGeometry(ch.body.geometry)));
-  }
-  applySaved(feature, theirs);
-  flash(`Someone else changed this annotation: ${theirs.updated_by} saved version ${theirs.version}. Your change was not saved; choose what to keep in the editor.`, 'error');
-}
-
-function closeConflict() {
-  state.conflict = null;
-  ghostSource.clear();
-  renderConflict();
-}
-
+// renderConflict shows a save refused because someone else saved first: who saved which
+// version, and what ours would have done (their version is on the map and in the form).
 function renderConflict() {
-  const c = state.conflict;
-  const show = !!c && c.feature === state.selected;
+  const c = chain.conflict();
+  const show = !!c && c.item === state.selected;
   conflictEl.hidden = !show;
   ghostLayer.setVisible(show);
   if (!show) return;
@@ -312,36 +227,10 @@ function renderConflict() {
   $('conflict-mine').textContent = `Your change, not saved: ${c.changes.map((ch) => describeChange(ch, state.labelsById)).join('; ')}.`;
 }
 
-function clearSaveError() {
-  if (state.pending === 0) {
-    saveState.textContent = 'All changes saved';
-    saveState.className = 'save-state ok';
-  }
-}
-
-$('conflict-keep-theirs').addEventListener('click', () => {
-  if (!state.conflict) return;
-  closeConflict();
-  clearSaveError();
-  flash('Kept their version; your change was dropped.');
-});
-
-$('conflict-reapply').addEventListener('click', () => {
-  const c = state.conflict;
-  if (!c) return;
-  closeConflict();
-  clearSaveError();
-  flash(`Saving your change on top of version ${c.theirs.version}.`);
-  for (const ch of c.changes) send(c.feature, ch);
-});
+$('conflict-keep-theirs').addEventListener('click', () => chain.keepTheirs());
+$('conflict-reapply').addEventListener('click', () => chain.reapplyMine());
 
 // ---- live updates ----------------------------------------------------------------------
-
-const notice = $('live-notice');
-
-// isEditing: the user has unsaved work on this annotation, which a change by someone
-// else must not wipe from under them.
-const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.modifying);
 
 function markChanged(id) {
   clearTimeout(state.recent.get(id));
@@ -359,71 +248,6 @@ function listItem(id) {
   return document.querySelector(`#annotation-list li[data-annotation-id="${CSS.escape(id)}"]`);
 }
 
-function receiveCreate(ev) {
-  if (source.getFeatureById(ev.id)) {
-    receiveUpdate(ev);
-    return;
-  }
-  if (!ev.data) return;
-  if (state.creating > 0 && sameName(ev.actor, myName)) {
-    state.deferredCreates.push(ev); // perhaps the drawing being saved: wait for its answer
-    return;
-  }
-  source.addFeature(featureFor(ev.data));
-  if (!sameName(ev.actor, myName)) markChanged(ev.id);
-  renderList();
-}
-
-function receiveUpdate(ev) {
-  const f = source.getFeatureById(ev.id);
-  if (!f) {
-    if (ev.data) receiveCreate({...ev, type: 'annotation.created'});
-    return;
-  }
-  if (!ev.data || ev.version <= f.get('ann').version) return;
-  if (isSaving(f)) {
-    f.set('incoming', ev); // settled when our save answers
-    return;
-  }
-  const c = state.conflict;
-  if (c && c.feature === f) {
-    c.theirs = ev.data;
-    applySaved(f, ev.data);
-    return;
-  }
-  if (isEditing(f)) {
-    f.set('incoming', ev);
-    renderNotice();
-    return;
-  }
-  applySaved(f, ev.data);
-  if (!sameName(ev.actor, myName)) markChanged(ev.id);
-}
-
-// settleIncoming applies a change by someone else that waited for a save of ours or for
-// the user to stop editing.
-function settleIncoming(f) {
-  const ev = f.get('incoming');
-  if (!ev || isSaving(f) || isEditing(f)) return;
-  f.unset('incoming');
-  if (source.hasFeature(f) && ev.version > f.get('ann').version) receiveUpdate(ev);
-  if (state.selected === f) renderNotice();
-}
-
-function receiveDelete(ev) {
-  const f = source.getFeatureById(ev.id);
-  if (!f) return;
-  const ours = sameName(ev.actor, myName);
-  if (ours && isSaving(f)) return; // our own deletion: its answer takes it away
-  const ann = f.get('ann');
-  const wasSelected = state.selected === f;
-  const hadWork = wasSelected && (state.dirty.size > 0 || state.modifying || (state.conflict && state.conflict.feature === f));
-  dropFeature(f);
-  if (wasSelected && !ours) {
-    flash(`${ev.actor} deleted the annotation you had selected (${labelPath(ann)})${hadWork ? '; your unsaved change to it is lost' : ''}.`, hadWork ? 'error' : 'info');
-  }
-}
-
 function receiveComment(ev) {
   const ann = state.selected && state.selected.get('ann');
   if (ann && ann.id === ev.id && ev.data) addComment(ev.data);
@@ -432,38 +256,20 @@ function receiveComment(ev) {
 
 function handle(ev) {
   switch (ev.type) {
-    case 'annotation.created':
-      receiveCreate(ev);
-      break;
-    case 'annotation.updated':
-      receiveUpdate(ev);
-      break;
-    case 'annotation.deleted':
-      receiveDelete(ev);
-      break;
     case 'comment.created':
       receiveComment(ev);
       break;
     case 'image.trashed':
       flash(`${ev.actor} moved this image to the trash.`, 'error');
       break;
+    default:
+      chain.receive(ev);
   }
 }
 
 // catchUp reloads the annotations after the stream was broken, for what was missed.
 async function catchUp() {
-  let anns;
-  try {
-    anns = await api('GET', `/api/v1/images/${imageId}/annotations`);
-  } catch {
-    return;
-  }
-  const ids = new Set(anns.map((a) => a.id));
-  for (const f of source.getFeatures()) {
-    const ann = f.get('ann');
-    if (ann && !ids.has(ann.id) && !isSaving(f)) dropFeature(f);
-  }
-  for (const a of anns) handle({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
+  if (!(await chain.catchUp())) return;
   const sel = state.selected && state.selected.get('ann');
   if (sel) {
     loadReviews(sel.id);
@@ -474,7 +280,7 @@ async function catchUp() {
 
 function renderNotice() {
   const f = state.selected;
-  const ev = f && f.get('incoming');
+  const ev = f && chain.held(f);
   notice.hidden = !ev || !isEditing(f);
   if (notice.hidden) return;
   notice.dataset.version = ev.version;
@@ -486,11 +292,9 @@ function renderNotice() {
 
 $('live-load-theirs').addEventListener('click', () => {
   const f = state.selected;
-  const ev = f && f.get('incoming');
-  if (!ev) return;
+  if (!f || !chain.held(f)) return;
   state.dirty.clear();
-  f.unset('incoming');
-  applySaved(f, ev.data);
+  chain.loadTheirs(f);
 });
 
 let resolveFirstReady;
@@ -530,7 +334,7 @@ function sendGeometry(f, what) {
   if (!ann) return;
   const geometry = pixelGeometry(f.getGeometry(), width, height);
   if (JSON.stringify(geometry) === JSON.stringify(ann.geometry)) return; // a click, not a move
-  send(f, {kind: 'patch', body: {geometry}, what});
+  chain.send(f, {kind: 'patch', body: {geometry}, what});
 }
 
 let translate = null;
@@ -653,12 +457,12 @@ document.addEventListener('keydown', (e) => {
     const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
     if (!label) return;
     $('draw-label').value = label.id;
-    if (state.selected) send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
+    if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
 
 function removeSelected() {
-  if (editable && state.selected) send(state.selected, {kind: 'delete', what: 'the deletion'});
+  if (editable && state.selected) chain.send(state.selected, {kind: 'delete', what: 'the deletion'});
 }
 
 // ---- sidebar: the list -----------------------------------------------------------------
@@ -679,7 +483,7 @@ function select(feature, {fromMap = false, zoom = false} = {}) {
   vectorLayer.changed();
   renderList();
   renderEditor();
-  if (prev && prev !== feature && source.hasFeature(prev)) settleIncoming(prev);
+  if (prev && prev !== feature && source.hasFeature(prev)) chain.settle(prev);
 }
 
 function labelOptions(selectEl, selectedId) {
@@ -807,19 +611,19 @@ function renderEditor() {
 }
 
 if (editable) {
-  fields.label.addEventListener('change', () => state.selected && send(state.selected, {kind: 'patch', body: {label: fields.label.value}, what: 'the label'}));
+  fields.label.addEventListener('change', () => state.selected && chain.send(state.selected, {kind: 'patch', body: {label: fields.label.value}, what: 'the label'}));
   for (const name of ['confidence', 'identification', 'note']) {
     fields[name].addEventListener('input', () => {
       const ann = state.selected && state.selected.get('ann');
       if (!ann || name === 'confidence') return;
       if (fields[name].value === (ann.properties[name] || '')) state.dirty.delete(name);
       else state.dirty.add(name);
-      if (!isEditing(state.selected)) settleIncoming(state.selected);
+      chain.settle(state.selected);
     });
     fields[name].addEventListener('change', () => {
       if (!state.selected) return;
       state.dirty.delete(name);
-      send(state.selected, {kind: 'patch', body: {properties: {[name]: fields[name].value}}, what: `the ${name}`});
+      chain.send(state.selected, {kind: 'patch', body: {properties: {[name]: fields[name].value}}, what: `the ${name}`});
     });
   }
   $('delete-annotation').addEventListener('click', removeSelected);
@@ -858,7 +662,7 @@ async function decide(decision) {
     return;
   }
   errorEl.hidden = true;
-  const saved = await send(f, {kind: 'review', decision, reason, what: 'the review'});
+  const saved = await chain.send(f, {kind: 'review', decision, reason, what: 'the review'});
   if (saved && state.selected === f) reasonEl.value = '';
 }
 
@@ -943,7 +747,7 @@ async function loadHistory(id) {
 }
 
 function restoreVersion(rev) {
-  if (state.selected) send(state.selected, {kind: 'restore', version: rev.version, what: `version ${rev.version}`});
+  if (state.selected) chain.send(state.selected, {kind: 'restore', version: rev.version, what: `version ${rev.version}`});
 }
 
 $('show-history').addEventListener('click', async () => {

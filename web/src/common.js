@@ -2,6 +2,8 @@
 // in, and the flash message. User text only ever reaches the page through textContent,
 // never innerHTML.
 
+import {ApiError, apiClient, requestHeaders} from './api.js';
+
 const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const userMeta = document.querySelector('meta[name="satmark-user"]');
 
@@ -20,24 +22,7 @@ export function setCSRF(token) {
   if (csrfMeta) csrfMeta.content = token;
 }
 
-// ApiError carries the server's JSON error: status, code, message, field and, for a
-// stale version, the current annotation.
-export class ApiError extends Error {
-  constructor(status, body) {
-    const e = (body && body.error) || {};
-    super(e.message || `request failed with status ${status}`);
-    this.status = status;
-    this.code = e.code || '';
-    this.field = e.field || '';
-    this.current = e.current || null;
-  }
-}
-
-function headers(extra) {
-  const h = {Accept: 'application/json', ...extra};
-  if (csrfMeta && csrfMeta.content) h['X-CSRF-Token'] = csrfMeta.content;
-  return h;
-}
+const csrfToken = () => (csrfMeta ? csrfMeta.content : '');
 
 // signedOut sends the browser to the sign-in page when the session has ended, coming
 // back here afterwards.
@@ -50,38 +35,14 @@ function signedOut(status) {
 
 // api calls the JSON API and returns the decoded body (null for 204). Failures throw
 // ApiError, including network failures (status 0).
-export async function api(method, path, body, extraHeaders) {
-  const init = {method, headers: headers(extraHeaders)};
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers['Content-Type'] = 'application/json';
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch (err) {
-    throw new ApiError(0, {error: {message: `the server cannot be reached (${err.message})`}});
-  }
-  if (res.status === 204) return null;
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    // Not JSON: fall through with what we have.
-  }
-  if (!res.ok) {
-    signedOut(res.status);
-    throw new ApiError(res.status, data);
-  }
-  return data;
-}
+export const api = apiClient({fetch: (path, init) => fetch(path, init), csrfToken, onFailure: signedOut});
 
 // upload posts a FormData with progress reports; resolves {status, body}.
 export function upload(path, form, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
-    for (const [k, v] of Object.entries(headers())) xhr.setRequestHeader(k, v);
+    for (const [k, v] of Object.entries(requestHeaders(csrfToken()))) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
     };
@@ -107,13 +68,13 @@ let flashTimer = null;
 
 // flash shows a message at the top of the page. Errors stay until dismissed or replaced.
 export function flash(message, kind = 'info') {
-  const el = document.getElementById('flash');
-  if (!el) return;
-  el.textContent = message;
-  el.className = `flash ${kind}`;
-  el.hidden = false;
+  const box = document.getElementById('flash');
+  if (!box) return;
+  box.textContent = message;
+  box.className = `flash ${kind}`;
+  box.hidden = false;
   clearTimeout(flashTimer);
-  if (kind !== 'error') flashTimer = setTimeout(() => (el.hidden = true), 4000);
+  if (kind !== 'error') flashTimer = setTimeout(() => (box.hidden = true), 4000);
 }
 
 // el builds an element with text content and attributes; children may be elements or strings.

@@ -38,7 +38,7 @@ map.addLayer(new VectorLayer({
 
 // Clicking a footprint opens its image.
 map.on('click', (e) => {
-  const f = map.forEachFeatureAtPixel(e.pixel, (f) => f, {layerFilter: (l) => l.getSource() === footprints});
+  const f = map.forEachFeatureAtPixel(e.pixel, (hit) => hit, {layerFilter: (l) => l.getSource() === footprints});
   if (f) window.location.href = `/images/${encodeURIComponent(f.getId())}`;
 });
 

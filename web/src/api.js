@@ -1,0 +1,55 @@
+// The JSON API client, apart from the page: common.js gives it the browser's fetch and the
+// session's CSRF token, the unit tests a fetch of their own.
+
+// ApiError carries the server's JSON error: status, code, message, field and, for a
+// stale version, the current annotation.
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `request failed with status ${status}`);
+    this.status = status;
+    this.code = e.code || '';
+    this.field = e.field || '';
+    this.current = e.current || null;
+  }
+}
+
+// requestHeaders are the headers of every API request: JSON wanted, the CSRF token when
+// there is one, and extra.
+export function requestHeaders(csrfToken, extra) {
+  const h = {Accept: 'application/json', ...extra};
+  if (csrfToken) h['X-CSRF-Token'] = csrfToken;
+  return h;
+}
+
+// apiClient returns api(method, path, body, extraHeaders), which calls the JSON API through
+// fetchFn with the token csrfToken() returns, and resolves to the decoded body (null for
+// 204). Failures reject with ApiError, network failures with status 0; onFailure(status)
+// runs first for every error answer.
+export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
+  return async function api(method, path, body, extraHeaders) {
+    const init = {method, headers: requestHeaders(csrfToken(), extraHeaders)};
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers['Content-Type'] = 'application/json';
+    }
+    let res;
+    try {
+      res = await fetchFn(path, init);
+    } catch (err) {
+      throw new ApiError(0, {error: {message: `the server cannot be reached (${err.message})`}});
+    }
+    if (res.status === 204) return null;
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // Not JSON: fall through with what we have.
+    }
+    if (!res.ok) {
+      onFailure(res.status);
+      throw new ApiError(res.status, data);
+    }
+    return data;
+  };
+}

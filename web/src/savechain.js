@@ -1,0 +1,326 @@
+// The annotator's save chain, apart from the page: every change of an annotation is sent
+// after the ones before it, on the version the last one returned; a save refused because
+// someone else saved first (412) becomes a conflict the user settles by keeping their
+// version or reapplying their own change on top; what others save arrives live and is
+// merged without wiping the user's unsaved work.
+//
+// Items are the page's own objects for annotations (the annotator's OpenLayers features):
+// the chain reaches them and their annotations only through the `annotations` it is given.
+
+// labelPath is an annotation's label with its parents: "Vessel › Frigate".
+export const labelPath = (ann) => ann.label.path.join(' › ');
+// sameName compares user names ignoring case, as the server keeps them unique.
+export const sameName = (a, b) => (a || '').toLowerCase() === (b || '').toLowerCase();
+// annotationURL is the API path of annotation id, with rest after it.
+export const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURIComponent(id)}${rest}`;
+
+// A change is what the user asked of an annotation, kept so that it can be sent again on
+// top of someone else's version: {kind: 'patch', body} | {kind: 'delete'} |
+// {kind: 'review', decision, reason} | {kind: 'restore', version}, with what (for messages).
+function request(api, change, id, version) {
+  switch (change.kind) {
+    case 'patch':
+      return api('PATCH', annotationURL(id), {...change.body, version});
+    case 'delete':
+      return api('DELETE', annotationURL(id), undefined, {'If-Match': `"${version}"`});
+    case 'review':
+      return api('POST', annotationURL(id, '/reviews'), {decision: change.decision, reason: change.reason, version});
+    case 'restore':
+      return api('POST', annotationURL(id, '/restore'), {version: change.version, current: version});
+  }
+  throw new Error(`unknown change ${change.kind}`);
+}
+
+// saveChain saves and receives the annotations of image imageId for the user named myName.
+//
+//   api(method, path, body, headers)  the JSON API client (api.js)
+//   annotations  the page's annotations: find(id) → item or undefined, has(item), get(item)
+//                → its annotation, all() → every item (a drawing not yet saved has no
+//                annotation), add(ann) shows a new one, put(item, ann) shows the
+//                server's version on item, remove(item) takes it off the page
+//   selected()   the selected item or null
+//   editing(item)  whether the user has unsaved work on item (typed fields, a move under way)
+//   flash(message, kind)  tells the user ('info' or 'error')
+//   on.status({pending, error})  saves not yet answered; the last failure's message or null
+//   on.saving(item, saving)  whether item has saves not yet answered
+//   on.conflict(item)  a save of item was refused as stale: conflict() holds it, its
+//                changes and their version, which put then shows
+//   on.conflictChanged()  the conflict was settled, or gained a change waiting with it
+//   on.held(item)  a change by someone else to item waits for the user, or no longer does
+//   on.changed(id)  someone else created or changed annotation id
+export function saveChain({api, imageId, myName, annotations, selected, editing, flash, on}) {
+  const chains = new WeakMap(); // item → the promise of its last save
+  const busy = new WeakMap(); // item → its saves not yet answered
+  const held = new WeakMap(); // item → a live event waiting for a save or for the user
+  const isSaving = (item) => (busy.get(item) || 0) > 0;
+  let seq = 0;
+  let conflict = null; // {item, changes, theirs, seq}: a save refused as stale
+  let pending = 0;
+  let error = null;
+  let creating = 0; // drawings being saved
+  const deferredCreates = []; // our own creations announced before their save returned
+
+  const status = () => on.status({pending, error});
+
+  async function save(what, fn) {
+    pending++;
+    error = null;
+    status();
+    try {
+      const result = await fn();
+      pending--;
+      error = null;
+      status();
+      return result;
+    } catch (err) {
+      pending--;
+      error = err.message;
+      status();
+      flash(`Could not save ${what}: ${err.message}`, 'error');
+      throw err;
+    }
+  }
+
+  function clearSaveError() {
+    if (pending > 0) return;
+    error = null;
+    status();
+  }
+
+  function drop(item) {
+    if (conflict && conflict.item === item) closeConflict();
+    annotations.remove(item);
+  }
+
+  // create saves a drawing as a new annotation: body is {label, shape, geometry,
+  // properties}. It resolves to the saved annotation, or to null when it was not saved,
+  // and the drawing is taken away.
+  async function create(item, body) {
+    on.saving(item, true);
+    creating++;
+    try {
+      const ann = await save('the new annotation', () => api('POST', `/api/v1/images/${encodeURIComponent(imageId)}/annotations`, body));
+      annotations.put(item, ann);
+      return ann;
+    } catch {
+      drop(item);
+      return null;
+    } finally {
+      creating--;
+      if (creating === 0) for (const ev of deferredCreates.splice(0)) receiveCreate(ev);
+    }
+  }
+
+  // send saves a change of an item's annotation, after the ones before it. It resolves to
+  // the saved annotation (true for a deletion), or null when it was not saved.
+  function send(item, change) {
+    const numbered = {...change, seq: ++seq};
+    busy.set(item, (busy.get(item) || 0) + 1);
+    on.saving(item, true);
+    const run = (chains.get(item) || Promise.resolve()).then(() => sendNow(item, numbered));
+    chains.set(item, run);
+    return run;
+  }
+
+  async function sendNow(item, change) {
+    try {
+      if (!annotations.has(item)) return null;
+      // Asked for before a conflict on this annotation showed: it waits with the change
+      // that was refused, rather than land on a version the user has not seen.
+      const c = conflict;
+      if (c && c.item === item && change.seq <= c.seq) {
+        c.changes.push(change);
+        on.conflictChanged();
+        return null;
+      }
+      const ann = annotations.get(item);
+      let result;
+      try {
+        result = await save(change.what, () => request(api, change, ann.id, ann.version));
+      } catch (err) {
+        if (err.status === 412 && err.current) openConflict(item, change, err.current);
+        else if (err.status === 404) drop(item);
+        else annotations.put(item, annotations.get(item)); // back to what is stored
+        return null;
+      }
+      if (change.kind === 'delete') {
+        drop(item);
+        flash(`Deleted ${labelPath(ann)}.`);
+        return true;
+      }
+      annotations.put(item, result);
+      return result;
+    } finally {
+      busy.set(item, busy.get(item) - 1);
+      if (!isSaving(item)) {
+        on.saving(item, false);
+        settle(item);
+      }
+    }
+  }
+
+  // ---- conflicts -----------------------------------------------------------------------
+
+  function openConflict(item, change, theirs) {
+    const c = conflict && conflict.item === item ? conflict : {item, changes: []};
+    c.changes.push(change);
+    c.theirs = theirs;
+    c.seq = seq;
+    conflict = c;
+    held.delete(item);
+    on.conflict(item);
+    annotations.put(item, theirs);
+    flash(`Someone else changed this annotation: ${theirs.updated_by} saved version ${theirs.version}. Your change was not saved; choose what to keep in the editor.`, 'error');
+  }
+
+  function closeConflict() {
+    conflict = null;
+    on.conflictChanged();
+  }
+
+  // keepTheirs settles the conflict by dropping the user's refused changes.
+  function keepTheirs() {
+    if (!conflict) return;
+    closeConflict();
+    clearSaveError();
+    flash('Kept their version; your change was dropped.');
+  }
+
+  // reapplyMine settles the conflict by sending the user's refused changes again, on top
+  // of their version. It resolves to what each send resolved to.
+  function reapplyMine() {
+    const c = conflict;
+    if (!c) return Promise.resolve([]);
+    closeConflict();
+    clearSaveError();
+    flash(`Saving your change on top of version ${c.theirs.version}.`);
+    return Promise.all(c.changes.map((ch) => send(c.item, ch)));
+  }
+
+  // ---- live updates --------------------------------------------------------------------
+
+  function receiveCreate(ev) {
+    if (annotations.find(ev.id)) {
+      receiveUpdate(ev);
+      return;
+    }
+    if (!ev.data) return;
+    if (creating > 0 && sameName(ev.actor, myName)) {
+      deferredCreates.push(ev); // perhaps the drawing being saved: wait for its answer
+      return;
+    }
+    annotations.add(ev.data);
+    if (!sameName(ev.actor, myName)) on.changed(ev.id);
+  }
+
+  function receiveUpdate(ev) {
+    const item = annotations.find(ev.id);
+    if (!item) {
+      if (ev.data) receiveCreate({...ev, type: 'annotation.created'});
+      return;
+    }
+    if (!ev.data || ev.version <= annotations.get(item).version) return;
+    if (isSaving(item)) {
+      held.set(item, ev); // settled when our save answers
+      return;
+    }
+    const c = conflict;
+    if (c && c.item === item) {
+      c.theirs = ev.data;
+      annotations.put(item, ev.data);
+      return;
+    }
+    if (editing(item)) {
+      held.set(item, ev);
+      on.held(item);
+      return;
+    }
+    annotations.put(item, ev.data);
+    if (!sameName(ev.actor, myName)) on.changed(ev.id);
+  }
+
+  function receiveDelete(ev) {
+    const item = annotations.find(ev.id);
+    if (!item) return;
+    const ours = sameName(ev.actor, myName);
+    if (ours && isSaving(item)) return; // our own deletion: its answer takes it away
+    const ann = annotations.get(item);
+    const wasSelected = selected() === item;
+    const lostWork = wasSelected && (editing(item) || (conflict !== null && conflict.item === item));
+    drop(item);
+    if (wasSelected && !ours) {
+      flash(`${ev.actor} deleted the annotation you had selected (${labelPath(ann)})${lostWork ? '; your unsaved change to it is lost' : ''}.`, lostWork ? 'error' : 'info');
+    }
+  }
+
+  // receive merges an event of the image's stream (live.js): annotation.created,
+  // annotation.updated or annotation.deleted; others are not the chain's.
+  function receive(ev) {
+    switch (ev.type) {
+      case 'annotation.created':
+        receiveCreate(ev);
+        break;
+      case 'annotation.updated':
+        receiveUpdate(ev);
+        break;
+      case 'annotation.deleted':
+        receiveDelete(ev);
+        break;
+    }
+  }
+
+  // settle applies a change by someone else that waited for a save of ours or for the
+  // user to stop editing item, once neither holds it.
+  function settle(item) {
+    const ev = held.get(item);
+    if (!ev || isSaving(item) || editing(item)) return;
+    held.delete(item);
+    if (annotations.has(item) && ev.version > annotations.get(item).version) receiveUpdate(ev);
+    on.held(item);
+  }
+
+  // loadTheirs applies the change by someone else waiting on item at once. It says
+  // whether there was one.
+  function loadTheirs(item) {
+    const ev = held.get(item);
+    if (!ev) return false;
+    held.delete(item);
+    annotations.put(item, ev.data);
+    return true;
+  }
+
+  // catchUp reloads the image's annotations after the stream was broken, for what was
+  // missed: the ones gone are taken away (unless a save of ours is under way), newer
+  // versions merged like live updates. It resolves false when they could not be loaded.
+  async function catchUp() {
+    let anns;
+    try {
+      anns = await api('GET', `/api/v1/images/${encodeURIComponent(imageId)}/annotations`);
+    } catch {
+      return false;
+    }
+    const ids = new Set(anns.map((a) => a.id));
+    for (const item of annotations.all()) {
+      const ann = annotations.get(item);
+      if (ann && !ids.has(ann.id) && !isSaving(item)) drop(item);
+    }
+    for (const a of anns) receive({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
+    return true;
+  }
+
+  return {
+    create,
+    send,
+    receive,
+    settle,
+    loadTheirs,
+    catchUp,
+    keepTheirs,
+    reapplyMine,
+    isSaving,
+    // held is the change by someone else waiting on item, if any: {version, actor, data}.
+    held: (item) => held.get(item),
+    // conflict is the save refused as stale, or null: {item, changes, theirs}.
+    conflict: () => conflict,
+  };
+}
