@@ -122,8 +122,8 @@ var (
 )
 
 // noticeAccountChanges forgets every cached principal when accounts changed outside
-// this server (`satmark user disable`, `passwd`, `role` run from a shell), so such a
-// change takes effect within a second. It looks at most once a second.
+// this server (`satmark user disable`, `passwd`, `role`, `token revoke` run from a
+// shell), so such a change takes effect within a second. It looks at most once a second.
 func (s *Server) noticeAccountChanges(ctx context.Context, now time.Time) {
 	last := s.stampCheckedAt.Load()
 	if last != 0 && now.Sub(time.Unix(0, last)) < time.Second || !s.stampCheckedAt.CompareAndSwap(last, now.UnixNano()) {
