@@ -502,3 +502,29 @@ func TestBrowserAdminPages(t *testing.T) {
 		t.Errorf("restored image: %d annotations, %v; want %d", img.AnnotationCount, err, port.AnnotationCount)
 	}
 }
+
+// Signed out everywhere from a script while the annotator listens: the page says so at
+// once and sends her to sign in; what is saved after that does not reach it.
+func TestBrowserSignedOutWhileListening(t *testing.T) {
+	a := startApp(t)
+	port := portImage(t, a)
+	a.addUser(t, "Vera Viewer", annotations.RoleViewer)
+	a.addUser(t, "Ada Analyst", annotations.RoleAnalyst)
+	vera := newBrowser(t)
+	vera.openAnnotator(t, a, port.ID, "Vera Viewer")
+	// Every message the page flashes, in order: tiles that fail once the session has
+	// ended flash too, over the notice.
+	vera.do(t, chromedp.Evaluate[chromedp.Void](`window.flashes = [];
+		new MutationObserver(() => flashes.push(document.getElementById('flash').textContent)).observe(document.getElementById('flash'), {childList: true, characterData: true, subtree: true})`))
+
+	a.apiAs(t, "Vera Viewer").do(t, http.MethodDelete, "/api/v1/me/sessions", nil, http.StatusOK, nil)
+	var created annotations.Annotation
+	a.apiAs(t, "Ada Analyst").do(t, http.MethodPost, "/api/v1/images/"+port.ID+"/annotations", map[string]any{
+		"label": "vehicle", "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": []float64{900.5, 700.5}},
+	}, http.StatusCreated, &created)
+	vera.waitFor(t, "the notice that she was signed out", `flashes.some((m) => m.startsWith('You were signed out, so live updates stopped'))`)
+	if evalJS[bool](t, vera, fmt.Sprintf(`!!document.querySelector('#annotation-list li[data-annotation-id=%q]')`, created.ID)) {
+		t.Error("an annotation saved after the sign-out reached the page")
+	}
+	vera.waitFor(t, "the sign-in page", `location.pathname === '/login' && location.search.includes(encodeURIComponent('/images/'))`)
+}

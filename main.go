@@ -4,7 +4,7 @@
 //	satmark serve [--addr 127.0.0.1:8080] [--data ./data]   serve the web app
 //	satmark seed  [--data ./data] [--if-empty]              add the synthetic sample data
 //	satmark user add|passwd|list|disable|enable|role …      manage accounts
-//	satmark token create NAME                               print a new API token
+//	satmark token create|list NAME, token revoke ID         API tokens
 package main
 
 import (
@@ -170,6 +170,8 @@ Usage:
   satmark seed  [--data DIR] [--if-empty]         add the synthetic sample images, labels and annotations
   satmark user add NAME --role ROLE               add an account (also: passwd, list, disable, enable, role)
   satmark token create NAME                       print a new API token for a user
+  satmark token list NAME                         a user's tokens: id, label, created, last used, expiry
+  satmark token revoke ID                         revoke a token (a running server refuses it within a second)
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.

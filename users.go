@@ -17,7 +17,7 @@ import (
 )
 
 // Accounts from the shell: the first administrator, `satmark user …` and
-// `satmark token create`.
+// `satmark token create|list|revoke`.
 
 const userUsage = `Usage:
   satmark user add NAME --role viewer|analyst|admin [--password-stdin]
@@ -27,6 +27,8 @@ const userUsage = `Usage:
   satmark user enable NAME
   satmark user role NAME viewer|analyst|admin
   satmark token create NAME [--label TEXT]
+  satmark token list NAME
+  satmark token revoke ID
 
 Without --password-stdin a password is generated and printed once; its owner chooses
 their own at first sign-in. Every command takes --data DIR (env SATMARK_DATA).
@@ -229,22 +231,23 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 }
 
 func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
+	want := map[string]string{"create": "NAME", "list": "NAME", "revoke": "ID"}
+	if len(args) == 0 || want[args[0]] == "" {
 		fmt.Fprint(stderr, userUsage)
-		return errors.New(`the token command is "satmark token create NAME"`)
+		return errors.New(`the token commands are "satmark token create NAME", "token list NAME" and "token revoke ID"`)
 	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if err := cfg.bind(fs, false); err != nil {
 		return err
 	}
-	label := fs.String("label", "created from the shell", "what the token is for, shown on the account page")
+	label := fs.String("label", "created from the shell", "what the token is for, shown on the account page (token create)")
 	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("say whose token: satmark token create NAME")
+		return fmt.Errorf("say which: satmark token %s %s", args[0], want[args[0]])
 	}
 	store, err := openStore(cfg)
 	if err != nil {
@@ -252,9 +255,15 @@ func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	ctx := context.Background()
+	if args[0] == "revoke" {
+		return revokeToken(ctx, store, pos[0], stdout)
+	}
 	u, err := store.UserByName(ctx, pos[0])
 	if err != nil {
 		return fmt.Errorf("no user named %q", pos[0])
+	}
+	if args[0] == "list" {
+		return listTokens(ctx, store, u, stdout)
 	}
 	secret, hash := server.NewAPIToken()
 	tok, err := store.CreateToken(ctx, u.ID, *label, hash)
@@ -265,6 +274,59 @@ func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	// The token alone on stdout, so scripts can capture it; the note goes to stderr.
 	fmt.Fprintln(stdout, secret)
 	fmt.Fprintf(stderr, "API token for %s (%s). It is shown only now; use it as \"Authorization: Bearer TOKEN\".\n", u.Name, u.Role)
+	return nil
+}
+
+// listTokens prints a user's tokens, revoked ones included. Tokens do not expire: they
+// work until revoked or their owner is disabled.
+func listTokens(ctx context.Context, store *annotations.Store, u annotations.User, stdout io.Writer) error {
+	toks, err := store.Tokens(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	const day = "2006-01-02 15:04"
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tLAST USED\tEXPIRES\tSTATE")
+	for _, t := range toks {
+		used, state := "never", "active"
+		if t.LastUsedAt != nil {
+			used = t.LastUsedAt.Format(day)
+		}
+		if t.RevokedAt != nil {
+			state = "revoked " + t.RevokedAt.Format(day)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tnever\t%s\n", t.ID, t.Name, t.CreatedAt.Format(day), used, state)
+	}
+	return tw.Flush()
+}
+
+// revokeToken revokes a token by its id (as token list shows it) and audits it; a
+// running server refuses the token within a second.
+func revokeToken(ctx context.Context, store *annotations.Store, id string, stdout io.Writer) error {
+	noSuch := fmt.Errorf("no token with the id %q (satmark token list NAME shows them)", id)
+	if !annotations.ValidID(id) {
+		return noSuch
+	}
+	tok, err := store.TokenByID(ctx, id)
+	if errors.Is(err, annotations.ErrNotFound) {
+		return noSuch
+	}
+	if err != nil {
+		return err
+	}
+	if tok.RevokedAt != nil {
+		return fmt.Errorf("the token %s was already revoked on %s", id, tok.RevokedAt.Format("2006-01-02 15:04"))
+	}
+	u, err := store.User(ctx, tok.UserID)
+	if err != nil {
+		return err
+	}
+	if err := store.RevokeToken(ctx, u.ID, id); err != nil {
+		return err
+	}
+	store.Audit(ctx, annotations.AuditEntry{Actor: "(shell)", Action: "token.revoke", TargetType: "token", TargetID: id,
+		Detail: fmt.Sprintf("%s's token %q (from the shell)", u.Name, tok.Name)})
+	fmt.Fprintf(stdout, "Revoked %s's token %s (%s); a running server refuses it within a second.\n", u.Name, id, tok.Name)
 	return nil
 }
 

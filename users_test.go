@@ -306,3 +306,100 @@ func TestUserAndTokenCommands(t *testing.T) {
 		t.Errorf("user list on a missing folder: got %v, want a does-not-exist error", err)
 	}
 }
+
+// token list shows a user's tokens; token revoke ends one from the shell, audited, and
+// the others keep working.
+func TestTokenListAndRevokeCommands(t *testing.T) {
+	data := t.TempDir()
+	sh := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(append(args, "--data", data), nil, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	ctx := context.Background()
+	if _, err := sh("user", "add", "reader", "--role", "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	var tokens []string
+	for _, label := range []string{"nightly export", "dashboard"} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"token", "create", "reader", "--label", label, "--data", data}, nil, &out, &errOut); err != nil {
+			t.Fatalf("token create: %v %s", err, errOut.String())
+		}
+		tokens = append(tokens, strings.TrimSpace(out.String()))
+	}
+	s, err := annotations.Open(filepath.Join(data, "satmark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	reader, err := s.UserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := s.Tokens(ctx, reader.ID)
+	if err != nil || len(toks) != 2 {
+		t.Fatalf("reader's tokens: %+v (%v), want 2", toks, err)
+	}
+	used := time.Date(2026, 5, 4, 12, 30, 0, 0, time.UTC)
+	if err := s.TouchToken(ctx, toks[1].ID, used); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := sh("token", "list", "reader")
+	created := toks[0].CreatedAt.Format("2006-01-02 15:04")
+	for _, want := range []string{
+		`ID\s+LABEL\s+CREATED\s+LAST USED\s+EXPIRES\s+STATE`,
+		toks[0].ID + `\s+nightly export\s+` + created + `\s+never\s+never\s+active`,
+		toks[1].ID + `\s+dashboard\s+\S+ \S+\s+2026-05-04 12:30\s+never\s+active`,
+	} {
+		if err != nil || !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("token list: %v\n%s\nwant a line matching %s", err, out, want)
+		}
+	}
+
+	out, err = sh("token", "revoke", toks[0].ID)
+	if err != nil || !strings.Contains(out, "Revoked reader's token "+toks[0].ID) {
+		t.Fatalf("token revoke: %v %q", err, out)
+	}
+	sum := sha256.Sum256([]byte(tokens[0]))
+	if tok, _, err := s.TokenByHash(ctx, hex.EncodeToString(sum[:])); err != nil || tok.RevokedAt == nil {
+		t.Errorf("the revoked token in the store: %+v (%v), want it revoked", tok, err)
+	}
+	sum = sha256.Sum256([]byte(tokens[1]))
+	if tok, _, err := s.TokenByHash(ctx, hex.EncodeToString(sum[:])); err != nil || tok.RevokedAt != nil {
+		t.Errorf("the other token: %+v (%v), want it still active", tok, err)
+	}
+	entries, err := s.AuditLog(ctx, annotations.AuditFilter{Action: "token.revoke"})
+	if err != nil || len(entries) != 1 || entries[0].Actor != "(shell)" || entries[0].TargetID != toks[0].ID ||
+		!strings.Contains(entries[0].Detail, "nightly export") {
+		t.Errorf("audit of the revocation: %+v (%v), want one token.revoke by (shell) of %s", entries, err, toks[0].ID)
+	}
+	if out, err := sh("token", "list", "reader"); err != nil || !regexp.MustCompile(toks[0].ID+`\s+nightly export.*revoked \d{4}-\d\d-\d\d`).MatchString(out) {
+		t.Errorf("token list after the revocation: %v\n%s", err, out)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nok, revoked twice", []string{"token", "revoke", toks[0].ID}, "already revoked"},
+		{"nok, an unknown id", []string{"token", "revoke", "tok_aaaaaaaaaaaa"}, `no token with the id "tok_aaaaaaaaaaaa"`},
+		{"nok, not an id", []string{"token", "revoke", "../etc"}, "no token with the id"},
+		{"nok, revoke without an id", []string{"token", "revoke"}, "satmark token revoke ID"},
+		{"nok, list for nobody", []string{"token", "list", "nobody"}, `no user named "nobody"`},
+		{"nok, an unknown token command", []string{"token", "rotate", "reader"}, "token list NAME"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := sh(tc.args...)
+			if err == nil || !strings.Contains(err.Error()+out, tc.want) {
+				t.Errorf("got %v and %q, want an error saying %q", err, out, tc.want)
+			}
+		})
+	}
+	if entries, _ := s.AuditLog(ctx, annotations.AuditFilter{Action: "token.revoke"}); len(entries) != 1 {
+		t.Errorf("%d token.revoke entries after the refused commands, want 1", len(entries))
+	}
+}

@@ -392,6 +392,18 @@ func (s *Store) Tokens(ctx context.Context, userID string) ([]Token, error) {
 	return s.tokens(ctx, "user_id = ?", userID)
 }
 
+// TokenByID returns a token (revoked or not), or ErrNotFound.
+func (s *Store) TokenByID(ctx context.Context, id string) (Token, error) {
+	toks, err := s.tokens(ctx, "id = ?", id)
+	if err != nil {
+		return Token{}, err
+	}
+	if len(toks) == 0 {
+		return Token{}, fmt.Errorf("token: %w", ErrNotFound)
+	}
+	return toks[0], nil
+}
+
 // TokenByHash returns a token and its user, or ErrNotFound. A revoked token is returned
 // with RevokedAt set; the caller refuses it.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, User, error) {
@@ -425,11 +437,12 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id string) error {
 	return nil
 }
 
-// UsersStamp changes whenever an account is added or changed, by this process or
-// another (the satmark user command): servers compare it to know their cached
-// accounts are stale.
+// UsersStamp changes whenever an account is added or changed or a token revoked, by
+// this process or another (the satmark user and token commands): servers compare it to
+// know their cached accounts are stale.
 func (s *Store) UsersStamp(ctx context.Context) (string, error) {
 	var stamp string
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), '') FROM users`).Scan(&stamp)
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), '') FROM users) || '/' ||
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(revoked_at), '') FROM api_tokens WHERE revoked_at != '')`).Scan(&stamp)
 	return stamp, err
 }

@@ -42,8 +42,8 @@ const maxReasonBytes = 10000
 
 // ReviewAnnotation records a decision on the version given (which must be current):
 // "submitted" puts a draft (or a disputed or rejected one) up for review; "accepted",
-// "disputed" and "rejected" decide on a submitted annotation, by someone other than
-// whoever drew or last changed it (ErrForbidden), with a reason for dispute and
+// "disputed" and "rejected" decide on a submitted annotation, by someone independent of
+// it (else ErrForbidden, see checkIndependent), with a reason for dispute and
 // rejection. The annotation moves to the new state as its next version, in the history.
 func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version int, decision, reason string) (Annotation, error) {
 	reason = strings.TrimSpace(reason)
@@ -71,8 +71,8 @@ func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version 
 		if cur.ReviewStatus != ReviewSubmitted {
 			return Annotation{}, fmt.Errorf("only a submitted annotation can be %s; this one is %s: %w", decision, cur.ReviewStatus, ErrConflict)
 		}
-		if strings.EqualFold(actor, cur.CreatedBy) || strings.EqualFold(actor, cur.UpdatedBy) {
-			return Annotation{}, fmt.Errorf("another analyst must review %s's work: %w", cur.UpdatedBy, ErrForbidden)
+		if err := s.checkIndependent(ctx, tx, actor, cur); err != nil {
+			return Annotation{}, err
 		}
 		if decision != ReviewAccepted && reason == "" {
 			return Annotation{}, invalid("reason", "say why the annotation is %s", decision)
@@ -94,6 +94,46 @@ func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version 
 		return Annotation{}, err
 	}
 	return next, tx.Commit()
+}
+
+// checkIndependent refuses (ErrForbidden, saying why) a decision on cur by whoever drew
+// it or wrote any version of it since it was last accepted: an edit, a restore or the
+// submission. Reviewers' decisions are not writing, so who disputed a version may judge
+// the fix. Names are compared ignoring case, as accounts are.
+func (s *Store) checkIndependent(ctx context.Context, tx *sql.Tx, actor string, cur Annotation) error {
+	if strings.EqualFold(actor, cur.CreatedBy) {
+		return fmt.Errorf("%s drew this annotation; another analyst must decide on it: %w", cur.CreatedBy, ErrForbidden)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT version, actor, COALESCE(json_extract(after, '$.review_status'), '') FROM revisions
+		WHERE annotation_id = ? ORDER BY version`, cur.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	wrote, by := 0, ""
+	for rows.Next() {
+		var version int
+		var writer, status string
+		if err := rows.Scan(&version, &writer, &status); err != nil {
+			return err
+		}
+		switch status {
+		case ReviewAccepted:
+			wrote = 0
+		case ReviewDraft, ReviewSubmitted:
+			if strings.EqualFold(writer, actor) {
+				wrote, by = version, writer
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if wrote > 0 {
+		return fmt.Errorf("%s wrote version %d of this annotation since it was last accepted; another analyst must decide on it: %w",
+			by, wrote, ErrForbidden)
+	}
+	return nil
 }
 
 // Reviews returns an annotation's decisions, oldest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +156,76 @@ func TestReviewAnnotation(t *testing.T) {
 			t.Errorf("changes %v, want the note and \"review: draft\"", ch)
 		}
 	})
+}
+
+// Nobody decides on a version they had a hand in: whoever drew the annotation, or wrote
+// any version since it was last accepted (edits, restores, submitting it), may not
+// accept, dispute or reject it. Reviewers' own decisions are not writing: who disputed
+// may judge the fix.
+func TestReviewIsNeverSelfApproval(t *testing.T) {
+	ctx := context.Background()
+	type step struct{ actor, op string } // op: edit, restore, or a decision
+	tests := []struct {
+		name    string
+		steps   []step // after alice draws it
+		actor   string
+		wantErr error
+	}{
+		{name: "nok, who changed the geometry accepts after another submitted",
+			steps: []step{{"bob", "edit"}, {"carol", ReviewSubmitted}}, actor: "bob", wantErr: ErrForbidden},
+		{name: "nok, who changed an earlier version since submission accepts",
+			steps: []step{{"bob", "edit"}, {"alice", "edit"}, {"alice", ReviewSubmitted}}, actor: "bob", wantErr: ErrForbidden},
+		{name: "nok, who restored an old version accepts",
+			steps: []step{{"carol", "edit"}, {"bob", "restore"}, {"carol", ReviewSubmitted}}, actor: "bob", wantErr: ErrForbidden},
+		{name: "nok, who edited since the last acceptance accepts the next round",
+			steps: []step{{"alice", ReviewSubmitted}, {"carol", ReviewAccepted}, {"bob", "edit"}, {"alice", ReviewSubmitted}}, actor: "bob", wantErr: ErrForbidden},
+		{name: "nok, the editor in other case",
+			steps: []step{{"bob", "edit"}, {"carol", ReviewSubmitted}}, actor: "BOB", wantErr: ErrForbidden},
+		{name: "ok, someone who wrote no version accepts",
+			steps: []step{{"bob", "edit"}, {"carol", ReviewSubmitted}}, actor: "dave"},
+		{name: "ok, who edited before the last acceptance reviews the next round",
+			steps: []step{{"bob", "edit"}, {"alice", ReviewSubmitted}, {"carol", ReviewAccepted}, {"dave", "edit"}, {"dave", ReviewSubmitted}}, actor: "bob"},
+		{name: "ok, who disputed judges the fix",
+			steps: []step{{"alice", ReviewSubmitted}, {"bob", ReviewDisputed}, {"alice", "edit"}, {"alice", ReviewSubmitted}}, actor: "bob"},
+		{name: "ok, who accepted the last round reviews the next",
+			steps: []step{{"alice", ReviewSubmitted}, {"bob", ReviewAccepted}, {"carol", "edit"}, {"carol", ReviewSubmitted}}, actor: "bob"},
+	}
+	for _, tc := range tests {
+		for _, decision := range []string{ReviewAccepted, ReviewDisputed, ReviewRejected} {
+			t.Run(tc.name+", "+decision, func(t *testing.T) {
+				x := newAnnotated(t)
+				a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapeRectangle, boxJSON, "")
+				var err error
+				for i, st := range tc.steps {
+					switch st.op {
+					case "edit":
+						geom := fmt.Sprintf(`{"type":"Polygon","coordinates":[[[10,10],[%d,10],[%d,40],[10,40],[10,10]]]}`, 61+i, 61+i)
+						a, err = x.s.UpdateAnnotation(ctx, st.actor, a.ID, AnnotationInput{Version: ptr(a.Version), Geometry: json.RawMessage(geom)})
+					case "restore":
+						a, err = x.s.RestoreAnnotation(ctx, st.actor, a.ID, 1, ptr(a.Version))
+					default:
+						a, err = x.s.ReviewAnnotation(ctx, st.actor, a.ID, a.Version, st.op, "because")
+					}
+					if err != nil {
+						t.Fatalf("step %d (%s by %s): %v", i, st.op, st.actor, err)
+					}
+				}
+				got, err := x.s.ReviewAnnotation(ctx, tc.actor, a.ID, a.Version, decision, "because")
+				if tc.wantErr == nil {
+					if err != nil || got.ReviewStatus != decision {
+						t.Fatalf("%s by %s: %s (%v), want it recorded", decision, tc.actor, got.ReviewStatus, err)
+					}
+					return
+				}
+				if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), "another analyst") {
+					t.Fatalf("%s by %s: %v, want %v saying another analyst must decide", decision, tc.actor, err, tc.wantErr)
+				}
+				if stored, _ := x.s.Annotation(ctx, a.ID); stored.Version != a.Version || stored.ReviewStatus != ReviewSubmitted {
+					t.Errorf("a refused decision changed the annotation: v%d %s, want v%d submitted", stored.Version, stored.ReviewStatus, a.Version)
+				}
+			})
+		}
+	}
 }
 
 func TestReviewCounts(t *testing.T) {

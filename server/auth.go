@@ -122,8 +122,8 @@ var (
 )
 
 // noticeAccountChanges forgets every cached principal when accounts changed outside
-// this server (`satmark user disable`, `passwd`, `role` run from a shell), so such a
-// change takes effect within a second. It looks at most once a second.
+// this server (`satmark user disable`, `passwd`, `role`, `token revoke` run from a
+// shell), so such a change takes effect within a second. It looks at most once a second.
 func (s *Server) noticeAccountChanges(ctx context.Context, now time.Time) {
 	last := s.stampCheckedAt.Load()
 	if last != 0 && now.Sub(time.Unix(0, last)) < time.Second || !s.stampCheckedAt.CompareAndSwap(last, now.UnixNano()) {
@@ -141,23 +141,32 @@ func (s *Server) noticeAccountChanges(ctx context.Context, now time.Time) {
 
 // principals caches who a session or token is, for a short while.
 type principals struct {
-	mu sync.RWMutex
-	m  map[string]*principal
+	mu      sync.RWMutex
+	m       map[string]*principal
+	gen     uint64        // counts forgets
+	changed chan struct{} // closed by the next forget
 }
 
-func (c *principals) get(key string, now time.Time) *principal {
+// get is the cached principal of key, or nil, and the generation to put a fresh one
+// under.
+func (c *principals) get(key string, now time.Time) (*principal, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	p := c.m[key]
 	if p == nil || now.Sub(p.seen) > principalTTL {
-		return nil
+		return nil, c.gen
 	}
-	return p
+	return p, c.gen
 }
 
-func (c *principals) put(key string, p *principal) {
+// put caches p, unless a forget came since get said gen: p may have been read before
+// the change that forget was for.
+func (c *principals) put(key string, p *principal, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.m == nil || len(c.m) > 10000 {
 		c.m = map[string]*principal{}
 	}
@@ -165,11 +174,27 @@ func (c *principals) put(key string, p *principal) {
 }
 
 // forget drops everything: after a sign-out, revocation or account change nobody is
-// trusted from memory.
+// trusted from memory. Whoever waits on changes hears of it.
 func (c *principals) forget() {
 	c.mu.Lock()
 	c.m = nil
+	c.gen++
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
 	c.mu.Unlock()
+}
+
+// changes is closed at the next forget, so open event streams check their caller
+// again at once.
+func (c *principals) changes() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.changed
 }
 
 func validCookieValue(v string) bool {
@@ -181,8 +206,9 @@ func validCookieValue(v string) bool {
 }
 
 // authenticate finds who a request comes from: nil with no credentials, an error (401)
-// with bad ones.
-func (s *Server) authenticate(r *http.Request) (*principal, error) {
+// with bad ones. recordUse says whether this counts as a use of the session or token
+// (a stream checking its caller again does not keep an idle session alive).
+func (s *Server) authenticate(r *http.Request, recordUse bool) (*principal, error) {
 	ctx := r.Context()
 	now := s.now()
 	s.noticeAccountChanges(ctx, now)
@@ -193,7 +219,8 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 			return nil, errMalformedAuth
 		}
 		hash := hashSecret(token)
-		if p := s.principals.get("t"+hash, now); p != nil {
+		p, gen := s.principals.get("t"+hash, now)
+		if p != nil {
 			return p, nil
 		}
 		tok, u, err := s.store.TokenByHash(ctx, hash)
@@ -207,13 +234,13 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		case u.Disabled:
 			return nil, errDisabled
 		}
-		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery {
+		if recordUse && (tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery) {
 			if err := s.store.TouchToken(ctx, tok.ID, now); err != nil {
 				s.log.Warn("recording a token's use", "err", err)
 			}
 		}
-		p := &principal{user: u, tokenID: tok.ID, seen: now}
-		s.principals.put("t"+hash, p)
+		p = &principal{user: u, tokenID: tok.ID, seen: now}
+		s.principals.put("t"+hash, p, gen)
 		return p, nil
 	}
 	cookie, err := r.Cookie(sessionCookie)
@@ -224,7 +251,8 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, errBadCookie
 	}
 	hash := hashSecret(cookie.Value)
-	if p := s.principals.get("s"+hash, now); p != nil && now.Before(p.expires) {
+	p, gen := s.principals.get("s"+hash, now)
+	if p != nil && now.Before(p.expires) {
 		return p, nil
 	}
 	se, u, err := s.store.SessionByHash(ctx, hash)
@@ -241,13 +269,13 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	case u.Disabled:
 		return nil, errDisabled
 	}
-	if now.Sub(se.LastSeenAt) > touchEvery {
+	if recordUse && now.Sub(se.LastSeenAt) > touchEvery {
 		if err := s.store.TouchSession(ctx, hash, now); err != nil {
 			s.log.Warn("recording a session's use", "err", err)
 		}
 	}
-	p := &principal{user: u, sessionHash: hash, csrf: se.CSRFToken, seen: now, expires: se.ExpiresAt}
-	s.principals.put("s"+hash, p)
+	p = &principal{user: u, sessionHash: hash, csrf: se.CSRFToken, seen: now, expires: se.ExpiresAt}
+	s.principals.put("s"+hash, p, gen)
 	return p, nil
 }
 
@@ -260,7 +288,7 @@ const (
 // they need of it.
 func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, err := s.authenticate(c.Request())
+		p, err := s.authenticate(c.Request(), true)
 		if p != nil {
 			c.Set(ctxPrincipal, p)
 		}
@@ -336,16 +364,27 @@ func (s *Server) need(role string) echo.MiddlewareFunc {
 				if wantsPage(r) {
 					return c.Redirect(http.StatusSeeOther, "/account?choose-password=1")
 				}
-				return &apiError{Status: http.StatusForbidden, Code: "password_change_required",
-					Message: "choose your own password first (PUT /api/v1/me/password, or the account page)"}
+				return errPasswordChangeRequired
 			}
-			if annotations.RoleRank(p.user.Role) < annotations.RoleRank(role) {
-				return &apiError{Status: http.StatusForbidden, Code: "forbidden",
-					Message: fmt.Sprintf("this needs the %s role; %s is %s", role, p.user.Name, article(p.user.Role))}
+			if err := lacksRole(p, role); err != nil {
+				return err
 			}
 			return next(c)
 		}
 	}
+}
+
+// errPasswordChangeRequired refuses a user with a generated password anything but choosing their own.
+var errPasswordChangeRequired = &apiError{Status: http.StatusForbidden, Code: "password_change_required",
+	Message: "choose your own password first (PUT /api/v1/me/password, or the account page)"}
+
+// lacksRole is the 403 for a principal below role, or nil.
+func lacksRole(p *principal, role string) *apiError {
+	if annotations.RoleRank(p.user.Role) < annotations.RoleRank(role) {
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden",
+			Message: fmt.Sprintf("this needs the %s role; %s is %s", role, p.user.Name, article(p.user.Role))}
+	}
+	return nil
 }
 
 func article(role string) string {

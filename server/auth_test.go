@@ -936,3 +936,45 @@ func TestAccountChangesFromTheShell(t *testing.T) {
 		t.Errorf("the disabled account's session: %q, status %d; want 401", name, rec.Code)
 	}
 }
+
+// lastTokenID is the id of the newest API token of the named user.
+func (ts *testServer) lastTokenID(t *testing.T, name string) string {
+	t.Helper()
+	u, err := ts.store.UserByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := ts.store.Tokens(context.Background(), u.ID)
+	if err != nil || len(toks) == 0 {
+		t.Fatalf("tokens of %s: %v (%v)", name, toks, err)
+	}
+	return toks[len(toks)-1].ID
+}
+
+// A token revoked by another process (`satmark token revoke ID` from a shell) is refused
+// by a running server within a second, though it had trusted it from memory; the owner's
+// other tokens keep working.
+func TestTokenRevokedFromTheShell(t *testing.T) {
+	ctx := context.Background()
+	clock := newTestClock()
+	ts := newTestServerWith(t, server.Options{Now: clock.Now})
+	ana := ts.addUser(t, "ana", annotations.RoleAnalyst)
+	revoked := ts.userToken(t, "ana", annotations.RoleAnalyst)
+	id := ts.lastTokenID(t, "ana")
+	kept := ts.userToken(t, "ana", annotations.RoleAnalyst)
+	for _, tok := range []string{revoked, kept} {
+		if name, rec := ts.whoAmI(t, "Authorization", "Bearer "+tok); name != "ana" {
+			t.Fatalf("before the revocation: status %d", rec.Code)
+		}
+	}
+
+	// What `satmark token revoke` does: straight to the database.
+	if err := ts.store.RevokeToken(ctx, ana.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(1100 * time.Millisecond)
+	wantError(t, ts.do(t, http.MethodGet, "/api/v1/me", nil, "Authorization", "Bearer "+revoked), http.StatusUnauthorized, "token_revoked", "")
+	if name, rec := ts.whoAmI(t, "Authorization", "Bearer "+kept); name != "ana" {
+		t.Errorf("ana's other token after the revocation: status %d, want 200", rec.Code)
+	}
+}

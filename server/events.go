@@ -2,12 +2,15 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
 )
 
 // Live updates: every browser with an image open listens on
@@ -112,6 +115,39 @@ func (b *broker) close() {
 // keepAlive is how often an idle stream sends a comment, so proxies keep it open.
 const keepAlive = 25 * time.Second
 
+// recheckEvery is how often an open stream checks its caller's credentials again; it
+// also checks at once whenever this server forgets its cached principals (a sign-out,
+// revocation or account change) and before each event after one.
+const recheckEvery = time.Second
+
+// listenerRefusal says why the caller of an open stream may no longer listen (what
+// need(viewer) would answer them now), or nil. A failure of the store to answer is
+// logged and the stream kept, to be checked again.
+func (s *Server) listenerRefusal(r *http.Request) *apiError {
+	p, err := s.authenticate(r, false)
+	var refusal *apiError
+	switch {
+	case errors.As(err, &refusal):
+		return refusal
+	case err != nil:
+		s.log.Warn("checking a listener's credentials", "err", err)
+		return nil
+	case p == nil:
+		return errSignInRequired
+	case p.user.MustChangePassword:
+		return errPasswordChangeRequired
+	}
+	return lacksRole(p, annotations.RoleViewer)
+}
+
+// endStream sends the stream's last event, auth.ended, with the status, code and message
+// a new request would get.
+func endStream(w *echo.Response, refusal *apiError) {
+	data, _ := json.Marshal(map[string]any{"status": refusal.Status, "code": refusal.Code, "message": refusal.Message})
+	fmt.Fprintf(w, "event: auth.ended\ndata: %s\n\n", data)
+	w.Flush()
+}
+
 func (s *Server) imageEvents(c echo.Context) error {
 	img, err := s.imageParam(c)
 	if err != nil {
@@ -131,14 +167,46 @@ func (s *Server) imageEvents(c echo.Context) error {
 	w.Flush()
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
-	ctx := c.Request().Context()
+	recheck := time.NewTicker(recheckEvery)
+	defer recheck.Stop()
+	r := c.Request()
+	ctx := r.Context()
+	changed := s.principals.changes()
+	// stillAllowed checks the caller again; when they may no longer listen, it ends the
+	// stream with why.
+	stillAllowed := func() bool {
+		if refusal := s.listenerRefusal(r); refusal != nil {
+			endStream(w, refusal)
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-changed:
+			changed = s.principals.changes()
+			if !stillAllowed() {
+				return nil
+			}
+		case <-recheck.C:
+			if !stillAllowed() {
+				return nil
+			}
 		case msg, ok := <-ch:
 			if !ok {
 				return nil
+			}
+			// An event published after a sign-out or revocation reaches only those
+			// still allowed to hear it.
+			select {
+			case <-changed:
+				changed = s.principals.changes()
+				if !stillAllowed() {
+					return nil
+				}
+			default:
 			}
 			if _, err := w.Write(msg); err != nil {
 				return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/server"
 )
 
 // Live events: a browser with an image open hears every change made there, by anyone.
@@ -43,17 +45,35 @@ type eventStream struct {
 // a missing event fails the test instead of hanging it.
 func openEvents(ctx context.Context, t *testing.T, baseURL, imageID, token string) *eventStream {
 	t.Helper()
+	return openEventsWith(ctx, t, baseURL, imageID, "Authorization", "Bearer "+token)
+}
+
+// eventsRequest sends GET /api/v1/images/{id}/events with the given header pairs.
+func eventsRequest(ctx context.Context, t *testing.T, baseURL, imageID string, headers ...string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v1/images/"+imageID+"/events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "text/event-stream")
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// openEventsWith is openEvents with credentials of the test's choosing (header pairs:
+// a bearer token, or a browser's cookie).
+func openEventsWith(ctx context.Context, t *testing.T, baseURL, imageID string, headers ...string) *eventStream {
+	t.Helper()
+	resp := eventsRequest(ctx, t, baseURL, imageID, headers...)
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("events: status %d, want 200; body: %s", resp.StatusCode, b)
@@ -244,4 +264,219 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 			t.Errorf("stream %d after shutdown: %v, want it ended", i, err)
 		}
 	}
+}
+
+// A stream outlives no credentials: once its caller's token is revoked, account
+// disabled, sessions ended or password changed (by the server or from a shell), the
+// stream's last event says so, no later change reaches it, and reconnecting is refused.
+// Changes to someone else leave it open.
+func TestLiveEventsEndWithTheCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clock := newTestClock()
+	ts := newTestServerWith(t, server.Options{Now: clock.Now})
+	img := ts.newImage(t, 1)
+	hs := httptest.NewServer(ts.srv)
+	t.Cleanup(hs.Close)
+	admin := []string{"Authorization", "Bearer " + ts.userToken(t, "root", annotations.RoleAdmin)}
+	alice := ts.as(t, "alice")
+	user := func(t *testing.T, name string) annotations.User {
+		t.Helper()
+		u, err := ts.store.UserByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	bearer := func(token string) []string { return []string{"Authorization", "Bearer " + token} }
+	cookie := func(b browser) []string { return []string{"Cookie", "satmark_session=" + b.cookie} }
+
+	tests := []struct {
+		name string
+		// listen makes the listener and returns the credentials its stream uses and
+		// those a change of its own needs.
+		listen func(t *testing.T, name string) (stream, own []string)
+		change func(t *testing.T, name string, own []string)
+		status int
+		code   string
+	}{
+		{
+			name: "token revoked through the API",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				h := bearer(ts.userToken(t, name, annotations.RoleViewer))
+				return h, h
+			},
+			change: func(t *testing.T, name string, own []string) {
+				wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/me/tokens/"+ts.lastTokenID(t, name), nil, own...), http.StatusNoContent)
+			},
+			status: http.StatusUnauthorized, code: "token_revoked",
+		},
+		{
+			name: "token revoked from the shell",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				h := bearer(ts.userToken(t, name, annotations.RoleViewer))
+				return h, h
+			},
+			change: func(t *testing.T, name string, _ []string) {
+				if err := ts.store.RevokeToken(ctx, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
+					t.Fatal(err)
+				}
+				clock.advance(1100 * time.Millisecond)
+			},
+			status: http.StatusUnauthorized, code: "token_revoked",
+		},
+		{
+			name: "account disabled by an administrator",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				h := bearer(ts.userToken(t, name, annotations.RoleAnalyst))
+				return h, h
+			},
+			change: func(t *testing.T, name string, _ []string) {
+				wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/users/"+user(t, name).ID, `{"disabled": true}`, admin...), http.StatusOK)
+			},
+			status: http.StatusUnauthorized, code: "account_disabled",
+		},
+		{
+			name: "account disabled from the shell, listening in a browser",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				ts.addUser(t, name, annotations.RoleAnalyst)
+				return cookie(ts.signIn(t, name, testPassword)), nil
+			},
+			change: func(t *testing.T, name string, _ []string) {
+				disabled := true
+				if _, err := ts.store.UpdateUser(ctx, user(t, name).ID, annotations.UserChange{Disabled: &disabled}); err != nil {
+					t.Fatal(err)
+				}
+				clock.advance(1100 * time.Millisecond)
+			},
+			status: http.StatusUnauthorized, code: "session_invalid",
+		},
+		{
+			name: "signed out everywhere",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				ts.addUser(t, name, annotations.RoleViewer)
+				b := ts.signIn(t, name, testPassword)
+				return cookie(b), b.headers()
+			},
+			change: func(t *testing.T, _ string, own []string) {
+				wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/me/sessions", nil, own...), http.StatusOK)
+			},
+			status: http.StatusUnauthorized, code: "session_invalid",
+		},
+		{
+			name: "password changed in another browser",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				ts.addUser(t, name, annotations.RoleViewer)
+				return cookie(ts.signIn(t, name, testPassword)), ts.signIn(t, name, testPassword).headers()
+			},
+			change: func(t *testing.T, _ string, own []string) {
+				wantStatus(t, ts.doJSON(t, http.MethodPut, "/api/v1/me/password",
+					map[string]string{"current_password": testPassword, "new_password": "a brand new password"}, own...), http.StatusOK)
+			},
+			status: http.StatusUnauthorized, code: "session_invalid",
+		},
+		{
+			name: "password reset by an administrator: the token must wait for a password of the owner's own",
+			listen: func(t *testing.T, name string) ([]string, []string) {
+				h := bearer(ts.userToken(t, name, annotations.RoleViewer))
+				return h, h
+			},
+			change: func(t *testing.T, name string, _ []string) {
+				wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/users/"+user(t, name).ID, `{"reset_password": true}`, admin...), http.StatusOK)
+			},
+			status: http.StatusForbidden, code: "password_change_required",
+		},
+	}
+	for i, tc := range tests {
+		t.Run("nok, "+tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("listener%d", i)
+			creds, own := tc.listen(t, name)
+			stream := openEventsWith(ctx, t, hs.URL, img.ID, creds...)
+			if ev, err := stream.next(); err != nil || ev.name != "ready" {
+				t.Fatalf("first event %+v (%v), want ready", ev, err)
+			}
+			before := ts.createAnnotation(t, img.ID, pointBody, alice...)
+			stream.wantChange(t, "annotation.created", img.ID, before.ID, 1, "alice")
+
+			tc.change(t, name, own)
+			after := ts.createAnnotation(t, img.ID, pointBody, alice...)
+			ev, err := stream.next()
+			if err != nil || ev.name != "auth.ended" {
+				t.Fatalf("after the change: %+v (%v), want auth.ended before anything else (annotation %s was made after)", ev, err, after.ID)
+			}
+			var ended struct {
+				Status        int
+				Code, Message string
+			}
+			if err := json.Unmarshal([]byte(ev.data), &ended); err != nil || ended.Status != tc.status || ended.Code != tc.code || ended.Message == "" {
+				t.Errorf("auth.ended data %s (%v), want status %d, code %s and a message", ev.data, err, tc.status, tc.code)
+			}
+			if ev, err := stream.next(); !errors.Is(err, io.EOF) {
+				t.Errorf("after auth.ended: %+v (%v), want the stream closed", ev, err)
+			}
+			if resp := eventsRequest(ctx, t, hs.URL, img.ID, creds...); resp.StatusCode != tc.status {
+				t.Errorf("reconnecting: status %d, want %d", resp.StatusCode, tc.status)
+			}
+		})
+	}
+
+	// With no request to bring the news, the stream's own check, each second, does.
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, name string)
+		code   string
+	}{
+		{"nok, token revoked from the shell while nobody writes", func(t *testing.T, name string) {
+			if err := ts.store.RevokeToken(ctx, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
+				t.Fatal(err)
+			}
+			clock.advance(1100 * time.Millisecond)
+		}, "token_revoked"},
+		{"nok, the session idles out while the page only listens", nil, "session_expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := strings.ReplaceAll(tc.code, "_", "-")
+			var creds []string
+			if tc.change != nil {
+				creds = bearer(ts.userToken(t, name, annotations.RoleViewer))
+			} else {
+				ts.addUser(t, name, annotations.RoleViewer)
+				creds = cookie(ts.signIn(t, name, testPassword))
+			}
+			stream := openEventsWith(ctx, t, hs.URL, img.ID, creds...)
+			if ev, err := stream.next(); err != nil || ev.name != "ready" {
+				t.Fatalf("first event %+v (%v), want ready", ev, err)
+			}
+			if tc.change != nil {
+				tc.change(t, name)
+			} else {
+				clock.advance(7*24*time.Hour + time.Minute) // the default SessionIdle, and then some
+			}
+			ev, err := stream.next()
+			if err != nil || ev.name != "auth.ended" || !strings.Contains(ev.data, `"code":"`+tc.code+`"`) {
+				t.Fatalf("got %+v (%v), want auth.ended with code %s", ev, err, tc.code)
+			}
+			if resp := eventsRequest(ctx, t, hs.URL, img.ID, creds...); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("reconnecting: status %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+
+	t.Run("ok, changes to another account, or a lower role that still reads, keep the stream", func(t *testing.T) {
+		token := ts.userToken(t, "stays", annotations.RoleAnalyst)
+		stream := openEvents(ctx, t, hs.URL, img.ID, token)
+		if ev, err := stream.next(); err != nil || ev.name != "ready" {
+			t.Fatalf("first event %+v (%v), want ready", ev, err)
+		}
+		other := ts.userToken(t, "other", annotations.RoleViewer)
+		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/me/tokens/"+ts.lastTokenID(t, "other"), nil, bearer(other)...), http.StatusNoContent)
+		wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/users/"+user(t, "stays").ID, `{"role": "viewer"}`, admin...), http.StatusOK)
+		viewer := annotations.RoleViewer
+		if _, err := ts.store.UpdateUser(ctx, user(t, "alice").ID, annotations.UserChange{Role: &viewer}); err != nil {
+			t.Fatal(err)
+		}
+		clock.advance(1100 * time.Millisecond)
+		a := ts.createAnnotation(t, img.ID, pointBody, ts.as(t, "bob")...)
+		stream.wantChange(t, "annotation.created", img.ID, a.ID, 1, "bob")
+	})
 }

@@ -38,7 +38,9 @@ var (
 	hdrImmutable       = []string{immutable}
 	hdrPublicImmutable = []string{publicImmutable}
 	hdrProfileLink     = `<` + iiifProfileURI + `>;rel="profile"`
-	hdrExposeHeader    = []string{"Link, ETag"}
+	// hdrContextLink goes with info.json sent as plain JSON: its JSON-LD context, as JSON-LD 1.1 links one to plain JSON.
+	hdrContextLink  = `<` + iiifContext + `>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`
+	hdrExposeHeader = []string{"Link, ETag"}
 )
 
 // iiifImage is what the IIIF service needs to know of an image whose pyramid is built.
@@ -317,29 +319,71 @@ func (s *Server) iiifInfo(c echo.Context, img *iiifImage, base string) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Link", hdrProfileLink)
+	contentType := iiifLDType
+	if wantsJSONLD(c.Request().Header.Values("Accept")) {
+		h.Set("Link", hdrProfileLink)
+	} else {
+		contentType = echo.MIMEApplicationJSON
+		h.Set("Link", hdrProfileLink+", "+hdrContextLink)
+	}
 	h.Set("Vary", "Accept")
 	h.Set("Cache-Control", "no-cache")
+	// The two representations differ in their headers, so they have different tags.
 	sum := fnv.New64a()
 	sum.Write(body)
+	sum.Write([]byte(contentType))
 	etag := `"` + strconv.FormatUint(sum.Sum64(), 36) + `"`
 	h.Set("ETag", etag)
 	if c.Request().Header.Get("If-None-Match") == etag {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(http.StatusOK, infoContentType(c.Request().Header.Get("Accept")), body)
+	return c.Blob(http.StatusOK, contentType, body)
 }
 
-// infoContentType negotiates info.json's media type: JSON-LD with the IIIF profile
-// unless the client asks for plain JSON only.
-func infoContentType(accept string) string {
-	if accept == "" || strings.Contains(accept, "application/ld+json") || strings.Contains(accept, "*/*") {
-		return iiifLDType
+// wantsJSONLD negotiates info.json's media type (Image API 3.0 §5.1): JSON-LD when the
+// request has no Accept header, or names application/ld+json (bare or with the Image
+// API 3 context as profile) at a quality above zero and at least that of plain JSON.
+// Anything else, wildcards (a browser's */*) included, gets plain JSON, which the caller
+// links to its context.
+func wantsJSONLD(accept []string) bool {
+	if len(accept) == 0 {
+		return true
 	}
-	if strings.Contains(accept, "application/json") {
-		return "application/json"
+	qLD, qJSON := 0.0, 0.0
+	for _, field := range accept {
+		for _, r := range strings.Split(field, ",") {
+			mediaType, q, profile := parseMediaRange(r)
+			switch mediaType {
+			case "application/ld+json":
+				if profile == "" || profile == iiifContext {
+					qLD = max(qLD, q)
+				}
+			case "application/json", "application/*", "*/*":
+				qJSON = max(qJSON, q)
+			}
+		}
 	}
-	return iiifLDType
+	return qLD > 0 && qLD >= qJSON
+}
+
+// parseMediaRange reads one media range of an Accept header: its type in lower case,
+// its quality (1 unless a valid q says otherwise) and its profile parameter.
+func parseMediaRange(r string) (mediaType string, q float64, profile string) {
+	parts := strings.Split(r, ";")
+	mediaType, q = strings.ToLower(strings.TrimSpace(parts[0])), 1
+	for _, p := range parts[1:] {
+		name, value, _ := strings.Cut(p, "=")
+		name, value = strings.ToLower(strings.TrimSpace(name)), strings.Trim(strings.TrimSpace(value), `"`)
+		switch name {
+		case "q":
+			if v, err := strconv.ParseFloat(value, 64); err == nil && v >= 0 && v <= 1 {
+				q = v
+			}
+		case "profile":
+			profile = value
+		}
+	}
+	return mediaType, q, profile
 }
 
 // rightsURI passes a licence on to info.json only when it is a URI the specification

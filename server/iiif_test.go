@@ -385,13 +385,30 @@ func TestIIIFInfo(t *testing.T) {
 		}
 	})
 
+	// Image API 3.0 §5.1: JSON-LD with the context as profile when no Accept is sent or
+	// JSON-LD is named; plain JSON, linking the context, when the client takes any type
+	// (a browser) or prefers JSON.
+	const (
+		ld       = `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`
+		chromium = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+	)
 	negotiation := []struct {
 		name, accept, want string
 	}{
-		{"ok, no Accept is JSON-LD with the IIIF profile", "", `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`},
+		{"ok, no Accept is JSON-LD with the IIIF profile", "", ld},
+		{"ok, Accept anything is plain JSON", "*/*", "application/json"},
+		{"ok, a browser's Accept is plain JSON", chromium, "application/json"},
+		{"ok, Accept application/* is plain JSON", "application/*", "application/json"},
 		{"ok, Accept application/json", "application/json", "application/json"},
-		{"ok, Accept application/ld+json", "application/ld+json", `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`},
-		{"ok, Accept anything", "*/*", `application/ld+json;profile="http://iiif.io/api/image/3/context.json"`},
+		{"ok, Accept application/ld+json", "application/ld+json", ld},
+		{"ok, Accept application/ld+json with the IIIF profile", ld, ld},
+		{"ok, Accept application/ld+json with the profile, spaced and in other case", `Application/LD+JSON; Profile="http://iiif.io/api/image/3/context.json"`, ld},
+		{"ok, JSON-LD named beside a wildcard", "application/ld+json, */*;q=0.1", ld},
+		{"ok, JSON-LD preferred by q-value", "application/json;q=0.5, application/ld+json;q=0.9", ld},
+		{"ok, plain JSON preferred by q-value", "application/ld+json;q=0.4, application/json", "application/json"},
+		{"ok, JSON-LD refused with q=0", "application/ld+json;q=0, */*", "application/json"},
+		{"ok, JSON-LD of another profile is not this document", `application/ld+json;profile="http://iiif.io/api/image/2/context.json", application/json;q=0.5`, "application/json"},
+		{"ok, neither type acceptable still answers JSON", "text/html", "application/json"},
 	}
 	for _, tc := range negotiation {
 		t.Run(tc.name, func(t *testing.T) {
@@ -403,6 +420,14 @@ func TestIIIFInfo(t *testing.T) {
 			wantStatus(t, rec, http.StatusOK)
 			if got := rec.Header().Get("Content-Type"); got != tc.want {
 				t.Errorf("Content-Type = %q, want %q", got, tc.want)
+			}
+			link := rec.Header().Get("Link")
+			const contextLink = `<http://iiif.io/api/image/3/context.json>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`
+			if wantContext := tc.want == "application/json"; strings.Contains(link, contextLink) != wantContext || !strings.Contains(link, profileLink) {
+				t.Errorf("Link = %q, want the profile and, for plain JSON only, the context %s", link, contextLink)
+			}
+			if vary := rec.Header().Get("Vary"); !strings.Contains(vary, "Accept") {
+				t.Errorf("Vary = %q, want Accept", vary)
 			}
 		})
 	}

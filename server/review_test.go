@@ -185,6 +185,40 @@ func (ts *testServer) reviewCounts(t *testing.T, id string) (one, listed map[str
 	return nil, nil
 }
 
+// An analyst who changed someone else's annotation cannot then decide on it, though
+// another put it up for review: the refusal says why, and nothing changes.
+func TestReviewRefusesWhoWroteAVersion(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 1)
+	alice, bob, carol := ts.as(t, "alice"), ts.as(t, "bob"), ts.as(t, "carol")
+	a := ts.createAnnotation(t, img.ID, boxBody, alice...)
+	wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/annotations/"+a.ID,
+		`{"version": 1, "geometry": {"type": "Polygon", "coordinates": [[[10, 10], [40, 10], [40, 25], [10, 25], [10, 10]]]}}`, bob...), http.StatusOK)
+	wantStatus(t, ts.review(t, a.ID, `{"decision": "submitted", "version": 2}`, alice...), http.StatusOK)
+
+	for _, body := range []string{
+		`{"decision": "accepted", "version": 3}`,
+		`{"decision": "disputed", "version": 3, "reason": "looks right to me, but"}`,
+		`{"decision": "rejected", "version": 3, "reason": "changed my mind"}`,
+	} {
+		t.Run("nok, the editor decides: "+body, func(t *testing.T) {
+			wantError(t, ts.review(t, a.ID, body, bob...), http.StatusForbidden, "forbidden", "", "bob wrote version 2", "another analyst")
+			if got := ts.annotation(t, a.ID); got.Version != 3 || got.ReviewStatus != annotations.ReviewSubmitted {
+				t.Errorf("after the refusal: version %d %s, want version 3 submitted", got.Version, got.ReviewStatus)
+			}
+		})
+	}
+	t.Run("ok, an analyst who wrote no version accepts", func(t *testing.T) {
+		rec := ts.review(t, a.ID, `{"decision": "accepted", "version": 3}`, carol...)
+		wantStatus(t, rec, http.StatusOK)
+		var got annotations.Annotation
+		decode(t, rec, &got)
+		if got.ReviewStatus != annotations.ReviewAccepted || got.Version != 4 {
+			t.Errorf("got %s version %d, want accepted version 4", got.ReviewStatus, got.Version)
+		}
+	})
+}
+
 func TestReviewCountsAndAcceptedExports(t *testing.T) {
 	ts := newTestServer(t, smallLimits)
 	img := ts.newImage(t, 1)

@@ -334,7 +334,7 @@ func (s *Server) mayReadImages(r *http.Request) bool {
 	if s.opts.PublicIIIF {
 		return true
 	}
-	p, err := s.authenticate(r)
+	p, err := s.authenticate(r, true)
 	return err == nil && p != nil && !p.user.MustChangePassword &&
 		annotations.RoleRank(p.user.Role) >= annotations.RoleRank(annotations.RoleViewer)
 }

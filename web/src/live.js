@@ -1,13 +1,14 @@
 // Live updates of one image over server-sent events: every annotation created, changed,
 // reviewed, commented on or deleted there, by anyone, as it is saved.
 
-import {api} from './common.js';
+import {api, flash} from './common.js';
 
 const TYPES = ['annotation.created', 'annotation.updated', 'annotation.deleted', 'comment.created', 'image.trashed'];
 
 // liveUpdates listens to an image's events, passing each to onEvent. onReady runs each
 // time the stream opens: after a reconnect, events may have been missed meanwhile.
-// onState(live) says whether the stream is open.
+// onState(live) says whether the stream is open. When the server ends the stream because
+// the user's sign-in ended (auth.ended), it says so and stops listening.
 export function liveUpdates(imageId, {onEvent, onReady, onState}) {
   let source = null;
 
@@ -28,6 +29,22 @@ export function liveUpdates(imageId, {onEvent, onReady, onState}) {
         onEvent(ev);
       });
     }
+    source.addEventListener('auth.ended', (e) => {
+      source.close();
+      onState(false);
+      let why = {};
+      try {
+        why = JSON.parse(e.data);
+      } catch {
+        // say it without the server's words
+      }
+      if (why.status !== 401) {
+        flash(`Live updates stopped: ${why.message || 'you may no longer see this image'}.`, 'error');
+        return;
+      }
+      flash(`You were signed out, so live updates stopped: ${why.message || 'sign in again'}.`, 'error');
+      setTimeout(() => location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search)), 3000);
+    });
     source.onerror = () => {
       onState(false);
       // The browser retries by itself after a network error, but gives up on an error
