@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"os"
@@ -235,6 +236,423 @@ func TestAntimeridianExportsAreValidGeometry(t *testing.T) {
 				}
 			}
 			t.Logf("GEOS checked %d geometries of %s", len(checks), file.name)
+		})
+	}
+}
+
+// qupathObject is what QuPath makes of one GeoJSON feature.
+type qupathObject struct {
+	Type         string
+	ID           string // the feature id, when it is a UUID (QuPath keeps it as the object's ID)
+	Name         string
+	ClassPath    []string // the PathClass: base class first, then each derived class
+	Measurements map[string]float64
+	Metadata     map[string]string
+}
+
+// qupathImport reads a GeoJSON FeatureCollection as QuPath 0.5 does, applying its rules
+// for which members it reads, the JSON types it needs and what makes a feature fail. The
+// source followed (github.com/qupath/qupath, qupath-core/src/main/java/qupath/lib/):
+//
+//   - io/QuPathTypeAdapters.java (commit 1489180708c3, v0.5), PathObjectCollectionTypeAdapter.read:
+//     `if (obj.has("features") && obj.get("features").isJsonArray())`, then
+//     `for (JsonElement element : array) { list.add(PathObjectTypeAdapter.INSTANCE.fromJsonTree(element)); }`
+//     with no try/catch: one feature that throws fails the whole import, zero objects.
+//   - the same file, PathObjectTypeAdapter.parseObject: `id = obj.get("id").getAsString()` then
+//     `uuid = UUID.fromString(id)` (a non-UUID only logs); `obj.get("properties").getAsJsonObject()`;
+//     `name = properties.get("name").getAsString()`; "color" a primitive (`getAsInt()`) or an array of
+//     3 (`getAsInt()` each); "classification" through GsonTools.PathClassTypeAdapter; "isMissing" and
+//     "isLocked" `getAsBoolean()` when primitive; `if (properties.has("measurements") &&
+//     (…isJsonArray() || …isJsonObject()))` MeasurementListTypeAdapter; `if (properties.has("metadata")
+//     && properties.get("metadata").isJsonObject())`, then for each entry `if (value.isJsonPrimitive())
+//     pathObject.getMetadata().put(entry.getKey(), value.getAsString())` (others are skipped);
+//     `type = properties.get("objectType").getAsString()`; "childObjects" (or "children") parsed
+//     recursively when an array.
+//   - the same file, MeasurementListTypeAdapter.read: an object is read as
+//     `Map<String, Double> map = gson.fromJson(in, Map.class); … list.putAll(map)`: Gson gives a
+//     String for a string value, which putAll's unboxing to a number rejects (ClassCastException;
+//     a null is a NullPointerException); an array is `{name, value}` objects, `getAsString()` and
+//     `getAsDouble()`.
+//   - io/GsonTools.java (commit 0a77ded42fca), PathClassTypeAdapter.read: null is no class, a string is
+//     `PathClass.fromString`; an object that is empty or has "colorRGB" or "parentClass" is read the
+//     old way; `if ((pathClassObject.has("name") || pathClassObject.has("names")) &&
+//     pathClassObject.has("color"))` a PathClassProxy {List<String> names; String name; int[] color}:
+//     `if (name == null) … PathClass.fromCollection(names, rgb)` else `PathClass.fromString(name, rgb)`;
+//     anything else `throw new JsonParseException("Unable to parse PathClass from " + in)`.
+//     arrayToRgb takes 0, 1, 3 or 4 numbers, else IllegalArgumentException.
+//   - objects/classes/PathClass.java: fromString splits at the delimiter ":" and strips each part;
+//     getInstance(parent, name, color) throws IllegalArgumentException for a name containing ":".
+//
+// Where Gson would coerce (a number read with getAsString, a numeric string with
+// getAsInt) this reader is stricter and wants the JSON type QuPath writes.
+func qupathImport(body []byte) ([]qupathObject, error) {
+	var fc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fc); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	var features []json.RawMessage
+	if err := json.Unmarshal(fc["features"], &features); err != nil {
+		return nil, nil // no "features" array: QuPath reads no objects
+	}
+	var objects []qupathObject
+	for i, f := range features {
+		o, err := qupathFeature(f)
+		if err != nil {
+			return nil, fmt.Errorf("feature %d: %w (QuPath imports nothing)", i, err)
+		}
+		objects = append(objects, o...)
+	}
+	return objects, nil
+}
+
+func qupathFeature(raw json.RawMessage) ([]qupathObject, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("a feature is not a JSON object")
+	}
+	o := qupathObject{Type: "unknown", Measurements: map[string]float64{}, Metadata: map[string]string{}}
+	str := func(member string, v json.RawMessage) (string, error) {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil || string(v) == "null" {
+			return "", fmt.Errorf("%s: getAsString on %s", member, v)
+		}
+		return s, nil
+	}
+	if v, ok := obj["id"]; ok {
+		id, err := str("id", v)
+		if err != nil {
+			return nil, err
+		}
+		if uuidPattern.MatchString(id) {
+			o.ID = id
+		}
+	}
+	var geom struct {
+		Type        string          `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+	}
+	if err := json.Unmarshal(obj["geometry"], &geom); err != nil {
+		return nil, fmt.Errorf("geometry: %v", err)
+	}
+	var coords any
+	switch geom.Type {
+	case "Point":
+		coords = new([2]float64)
+	case "LineString", "MultiPoint":
+		coords = new([][2]float64)
+	case "Polygon", "MultiLineString":
+		coords = new([][][2]float64)
+	case "MultiPolygon":
+		coords = new([][][][2]float64)
+	default:
+		return nil, fmt.Errorf("geometry type %q", geom.Type)
+	}
+	if err := json.Unmarshal(geom.Coordinates, coords); err != nil {
+		return nil, fmt.Errorf("geometry coordinates: %v", err)
+	}
+	var children []qupathObject
+	if pv, ok := obj["properties"]; ok {
+		var props map[string]json.RawMessage
+		if err := json.Unmarshal(pv, &props); err != nil || props == nil {
+			return nil, fmt.Errorf("properties: getAsJsonObject on %s", truncate(string(pv), 80))
+		}
+		if v, ok := props["name"]; ok {
+			s, err := str("name", v)
+			if err != nil {
+				return nil, err
+			}
+			o.Name = s
+		}
+		if v, ok := props["color"]; ok {
+			var n float64
+			var rgb []float64
+			if json.Unmarshal(v, &n) != nil && (json.Unmarshal(v, &rgb) != nil || (len(rgb) == 3 && (rgb[0] != math.Trunc(rgb[0])))) {
+				return nil, fmt.Errorf("color: getAsInt on %s", v)
+			}
+		}
+		if v, ok := props["classification"]; ok {
+			path, err := qupathClass(v)
+			if err != nil {
+				return nil, fmt.Errorf("classification: %w", err)
+			}
+			o.ClassPath = path
+		}
+		for _, member := range []string{"isMissing", "isLocked"} {
+			if v, ok := props[member]; ok && isJSONPrimitive(v) {
+				var b bool
+				if json.Unmarshal(v, &b) != nil && string(v) != "null" {
+					return nil, fmt.Errorf("%s: getAsBoolean on %s", member, v)
+				}
+			}
+		}
+		if v, ok := props["measurements"]; ok {
+			if err := qupathMeasurements(v, o.Measurements); err != nil {
+				return nil, fmt.Errorf("measurements: %w", err)
+			}
+		}
+		if v, ok := props["metadata"]; ok {
+			var md map[string]json.RawMessage
+			if json.Unmarshal(v, &md) == nil && md != nil {
+				for k, e := range md {
+					if isJSONPrimitive(e) {
+						s, err := str("metadata."+k, e)
+						if err != nil {
+							return nil, err
+						}
+						o.Metadata[k] = s
+					}
+				}
+			}
+		}
+		if v, ok := props["objectType"]; ok {
+			s, err := str("objectType", v)
+			if err != nil {
+				return nil, err
+			}
+			o.Type = s
+		}
+		member := "children"
+		if _, ok := props["childObjects"]; ok {
+			member = "childObjects"
+		}
+		var kids []json.RawMessage
+		if json.Unmarshal(props[member], &kids) == nil {
+			for _, k := range kids {
+				c, err := qupathFeature(k)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", member, err)
+				}
+				children = append(children, c...)
+			}
+		}
+	}
+	return append([]qupathObject{o}, children...), nil
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isJSONPrimitive(v json.RawMessage) bool {
+	s := strings.TrimSpace(string(v))
+	return s != "" && s[0] != '{' && s[0] != '[' && s != "null"
+}
+
+// qupathClass is GsonTools.PathClassTypeAdapter.read and PathClass's rules for names.
+func qupathClass(v json.RawMessage) ([]string, error) {
+	s := strings.TrimSpace(string(v))
+	check := func(names []string) ([]string, error) {
+		for _, n := range names {
+			if strings.Contains(n, ":") {
+				return nil, fmt.Errorf("PathClass name %q contains the delimiter ':' (IllegalArgumentException)", n)
+			}
+		}
+		return names, nil
+	}
+	switch {
+	case s == "null":
+		return nil, nil
+	case strings.HasPrefix(s, `"`):
+		var name string
+		if err := json.Unmarshal(v, &name); err != nil {
+			return nil, err
+		}
+		return splitClass(name), nil
+	case strings.HasPrefix(s, "{"):
+	default:
+		return nil, fmt.Errorf("unable to parse PathClass from %s", s)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(v, &obj); err != nil {
+		return nil, err
+	}
+	_, hasRGB := obj["colorRGB"]
+	_, hasParent := obj["parentClass"]
+	if len(obj) == 0 || hasRGB || hasParent {
+		return nil, nil // the pre-0.4 form, which satmark does not write
+	}
+	_, hasName := obj["name"]
+	_, hasNames := obj["names"]
+	_, hasColor := obj["color"]
+	if !(hasName || hasNames) || !hasColor {
+		return nil, fmt.Errorf("unable to parse PathClass from %s (a name or names, and a color)", s)
+	}
+	var proxy struct {
+		Names *[]string `json:"names"`
+		Name  *string   `json:"name"`
+		Color *[]int    `json:"color"`
+	}
+	if err := json.Unmarshal(v, &proxy); err != nil {
+		return nil, fmt.Errorf("PathClassProxy: %v", err)
+	}
+	if proxy.Color != nil {
+		if n := len(*proxy.Color); n != 0 && n != 1 && n != 3 && n != 4 {
+			return nil, fmt.Errorf("RGB array should have length 0, 1, 3 or 4 - not %d", n)
+		}
+	}
+	if proxy.Name != nil {
+		return splitClass(*proxy.Name), nil
+	}
+	if proxy.Names == nil || len(*proxy.Names) == 0 {
+		return nil, nil
+	}
+	return check(*proxy.Names)
+}
+
+// splitClass is PathClass.fromString: parts at ":", stripped.
+func splitClass(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ":") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}
+
+// qupathMeasurements is MeasurementListTypeAdapter.read and MeasurementList.putAll.
+func qupathMeasurements(v json.RawMessage, into map[string]float64) error {
+	s := strings.TrimSpace(string(v))
+	switch {
+	case strings.HasPrefix(s, "{"):
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(v, &m); err != nil {
+			return err
+		}
+		for k, e := range m {
+			var f float64
+			if err := json.Unmarshal(e, &f); err != nil || strings.TrimSpace(string(e)) == "null" {
+				return fmt.Errorf("%q is %s, not a number (ClassCastException: Gson reads it as a %s)", k, e, map[bool]string{true: "String", false: "non-Number"}[strings.HasPrefix(strings.TrimSpace(string(e)), `"`)])
+			}
+			into[k] = f
+		}
+	case strings.HasPrefix(s, "["):
+		var list []struct {
+			Name  *string  `json:"name"`
+			Value *float64 `json:"value"`
+		}
+		if err := json.Unmarshal(v, &list); err != nil {
+			return err
+		}
+		for _, e := range list {
+			if e.Name == nil || e.Value == nil {
+				return fmt.Errorf("a measurement without a name or a numeric value")
+			}
+			into[*e.Name] = *e.Value
+		}
+	}
+	return nil
+}
+
+// markup is HTML a user could type into any text field: a renderer that runs it shows
+// the image and calls alert.
+const markup = `<img src=x onerror=alert(1)><b>bold</b>`
+
+// markedUpImage uploads an image whose every provenance text holds markup, georeferences it
+// (affine, §3.5) and annotates it: a ship under a label whose name holds the start of a tag
+// (a label name cannot hold ">") and QuPath's class delimiter ":", with markup in its identification and note, accepted by bob with
+// markup in the reason; a naval base with a hole; a line.
+func markedUpImage(t *testing.T, ts *testServer) (annotations.Image, []annotations.Annotation) {
+	t.Helper()
+	img := ts.uploadScene(t, 4000, 3000, 805,
+		field("title", "Vladivostok "+markup), field("release_title", "Release "+markup), field("publisher", "NIS "+markup),
+		field("source_url", "https://example.org/?q=<script>"), field("credit", "Credit "+markup), field("license", "License "+markup),
+		field("location_name", "Location "+markup), field("claim", "Claim "+markup))
+	ts.putGeoref(t, img.ID, "affine", vladivostok6)
+	rec := ts.doJSON(t, http.MethodPost, "/api/v1/labels", map[string]any{"name": "Type 052D: <img src=x onerror=alert(2)", "parent_id": ts.labelByPath(t, "vessel").ID})
+	wantStatus(t, rec, http.StatusCreated)
+	var label annotations.Label
+	decode(t, rec, &label)
+	ship := ts.createAnnotation(t, img.ID, map[string]any{"label": label.ID, "shape": "rotated_rectangle",
+		"properties": map[string]any{"confidence": "probable", "identification": "Ident " + markup, "note": "Note " + markup, "hull": "<i>027</i>"},
+		"geometry": json.RawMessage(`{"type": "Polygon", "coordinates": [` + rotatedRing(2500, 2000, 60, 12, 35) + `]}`)}, ts.as(t, "alice")...)
+	wantStatus(t, ts.review(t, ship.ID, map[string]any{"decision": "submitted", "version": ship.Version}, ts.as(t, "alice")...), http.StatusOK)
+	wantStatus(t, ts.review(t, ship.ID, map[string]any{"decision": "accepted", "version": ship.Version + 1, "reason": "Reason " + markup}, ts.as(t, "bob")...), http.StatusOK)
+	base := ts.createAnnotation(t, img.ID, `{"label": "facility/naval base", "shape": "polygon", "properties": {"note": "second note"}, "geometry": {"type": "Polygon",
+		"coordinates": [[[100, 100], [1900, 120], [1950, 1400], [120, 1380], [100, 100]], [[500, 500], [900, 500], [900, 900], [500, 900], [500, 500]]]}}`)
+	line := ts.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[10.5, 20.25], [3999, 2999]]}}`)
+	return img, []annotations.Annotation{ts.annotation(t, ship.ID), base, line}
+}
+
+// TestPixelGeoJSONImportsInQuPath reads the pixel-space export of a georeferenced image
+// and of one with only a ground sample distance the way QuPath does (qupathImport): every
+// feature must import, with its label path as QuPath's class path, its measurements as
+// numbers, and satmark's own properties in QuPath's metadata.
+func TestPixelGeoJSONImportsInQuPath(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img, anns := markedUpImage(t, ts)
+	plain := ts.uploadScene(t, 400, 300, 806, field("title", "Ussuriysk"))
+	wantStatus(t, ts.doJSON(t, http.MethodPut, "/api/v1/images/"+plain.ID+"/georeference", `{"gsd_m": 0.5}`), http.StatusOK)
+	box := ts.createAnnotation(t, plain.ID, `{"label": "vessel/landing ship", "shape": "rectangle", "properties": {"confidence": "possible"},
+		"geometry": {"type": "Polygon", "coordinates": [[[10, 10], [60, 10], [60, 40], [10, 40], [10, 10]]]}}`)
+	byID := map[string]annotations.Annotation{box.ID: box}
+	for _, a := range anns {
+		byID[a.ID] = a
+	}
+
+	for _, tc := range []struct {
+		name, target, basis string
+	}{
+		{"ok, georeferenced image", "/api/v1/images/" + img.ID + "/annotations.geojson?crs=pixel", "georeference"},
+		{"ok, image with a ground sample distance", "/api/v1/images/" + plain.ID + "/annotations.geojson", "gsd"},
+		{"ok, both in one file", "/api/v1/export.geojson?image=" + img.ID + "," + plain.ID, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := ts.do(t, http.MethodGet, tc.target, nil)
+			wantStatus(t, rec, http.StatusOK)
+			objects, err := qupathImport(rec.Body.Bytes())
+			if err != nil {
+				t.Fatalf("QuPath's reader: %v\n%s", err, truncate(rec.Body.String(), 1500))
+			}
+			var fc featureCollection
+			decode(t, rec, &fc)
+			if len(objects) != len(fc.Features) || len(objects) == 0 {
+				t.Fatalf("QuPath makes %d objects of %d features", len(objects), len(fc.Features))
+			}
+			for _, o := range objects {
+				a, ok := byID[o.ID]
+				if !ok {
+					t.Errorf("object %q: QuPath does not keep the annotation's UUID", o.ID)
+					continue
+				}
+				if o.Type != "annotation" {
+					t.Errorf("%s: objectType %q, want annotation", a.ID, o.Type)
+				}
+				wantPath := make([]string, len(a.Label.Path))
+				for i, n := range a.Label.Path {
+					wantPath[i] = strings.ReplaceAll(n, ":", "-")
+				}
+				if strings.Join(o.ClassPath, "|") != strings.Join(wantPath, "|") {
+					t.Errorf("%s: QuPath class %q, want the label path %q (a colon, QuPath's delimiter, as -)", a.ID, o.ClassPath, wantPath)
+				}
+				basis := tc.basis
+				if basis == "" {
+					basis = map[bool]string{true: "gsd", false: "georeference"}[a.ImageID == plain.ID]
+				}
+				if o.Measurements["area_m2"] <= 0 && o.Measurements["length_m"] <= 0 {
+					t.Errorf("%s: measurements %v, want the size on the ground", a.ID, o.Measurements)
+				}
+				want := map[string]string{
+					"confidence": string(a.Confidence), "identification": a.Identification, "note": a.Note,
+					"review_status": a.ReviewStatus, "version": strconv.Itoa(a.Version), "measurement_basis": basis,
+					"label": strings.Join(a.Label.Path, " › "), "shape": string(a.Shape), "created_by": a.CreatedBy,
+				}
+				if a.Confidence == "" {
+					delete(want, "confidence")
+				}
+				if a.ImageID == img.ID {
+					want["publisher"], want["claim"], want["image_id"], want["image_sha256"] = "NIS "+markup, "Claim "+markup, img.ID, img.SHA256
+				}
+				if a.ReviewStatus == annotations.ReviewAccepted {
+					want["review_by"], want["review_reason"] = "bob", "Reason "+markup
+				}
+				for k, v := range want {
+					if v != "" && o.Metadata[k] != v {
+						t.Errorf("%s: QuPath metadata %s = %q, want %q", a.ID, k, o.Metadata[k], v)
+					}
+				}
+			}
+			for _, f := range fc.Features {
+				if _, ok := f.Properties.Measurements["basis"]; ok {
+					t.Errorf("%s: measurements hold basis %v", f.ID, f.Properties.Measurements["basis"])
+				}
+			}
 		})
 	}
 }

@@ -1522,6 +1522,7 @@ type lonLatCollection struct {
 		Properties struct {
 			PixelGeometry annotations.Geometry `json:"pixel_geometry"`
 			Measurements  measuresAnswer       `json:"measurements"`
+			Basis         string               `json:"measurement_basis"`
 			Confidence    string               `json:"confidence"`
 			Image         struct {
 				ID string `json:"id"`
@@ -1698,7 +1699,7 @@ func TestLonLatGeoJSONExport(t *testing.T) {
 			m := f.Properties.Measurements
 			switch stored.Shape {
 			case annotations.ShapeRotatedRectangle:
-				if m.LengthM == nil || m.WidthM == nil || m.AreaM2 == nil || m.HeadingDeg == nil || m.Basis != "georeference" {
+				if m.LengthM == nil || m.WidthM == nil || m.AreaM2 == nil || m.HeadingDeg == nil || f.Properties.Basis != "georeference" {
 					t.Errorf("rotated rectangle measurements %+v, want length, width, area and heading in metres", m)
 				} else if r := *m.LengthM / m.LengthPx; r < 1.9 || r > 2.3 {
 					t.Errorf("length %.2f m over %.2f px: %.2f m a pixel, want about 2 (§3.5)", *m.LengthM, m.LengthPx, r)
