@@ -211,7 +211,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			ObjectType: "annotation", Name: name,
 			Classification: classificationOf(a.Label),
 			Measurements:   measurements(a), Basis: a.Ground.Basis, Metadata: metadataOf(a, img),
-			LabelPath:      a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
+			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
 			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a),
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
 			Image: refOf(img),

@@ -561,7 +561,7 @@ func markedUpImage(t *testing.T, ts *testServer) (annotations.Image, []annotatio
 	decode(t, rec, &label)
 	ship := ts.createAnnotation(t, img.ID, map[string]any{"label": label.ID, "shape": "rotated_rectangle",
 		"properties": map[string]any{"confidence": "probable", "identification": "Ident " + markup, "note": "Note " + markup, "hull": "<i>027</i>"},
-		"geometry": json.RawMessage(`{"type": "Polygon", "coordinates": [` + rotatedRing(2500, 2000, 60, 12, 35) + `]}`)}, ts.as(t, "alice")...)
+		"geometry":   json.RawMessage(`{"type": "Polygon", "coordinates": [` + rotatedRing(2500, 2000, 60, 12, 35) + `]}`)}, ts.as(t, "alice")...)
 	wantStatus(t, ts.review(t, ship.ID, map[string]any{"decision": "submitted", "version": ship.Version}, ts.as(t, "alice")...), http.StatusOK)
 	wantStatus(t, ts.review(t, ship.ID, map[string]any{"decision": "accepted", "version": ship.Version + 1, "reason": "Reason " + markup}, ts.as(t, "bob")...), http.StatusOK)
 	base := ts.createAnnotation(t, img.ID, `{"label": "facility/naval base", "shape": "polygon", "properties": {"note": "second note"}, "geometry": {"type": "Polygon",
