@@ -207,7 +207,7 @@ func TestWriteKMLAcrossTheAntimeridian(t *testing.T) {
 		t.Fatalf("quad has %d tuples, want 4", len(quad))
 	}
 	for i := range want {
-		if math.Abs(quad[i][0]-want[i][0]) > 1e-9 || math.Abs(quad[i][1]-want[i][1]) > 1e-9 {
+		if math.Abs(quad[i][0]-want[i][0]) > 5e-8 || math.Abs(quad[i][1]-want[i][1]) > 5e-8 { // 7 decimals
 			t.Errorf("quad corner %d = %v, want %v", i, quad[i], want[i])
 		}
 	}

@@ -1,17 +1,24 @@
 package server_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"html"
+	"io"
 	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/geo"
@@ -654,5 +661,255 @@ func TestPixelGeoJSONImportsInQuPath(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// xmlElement is an element of a parsed XML document, with its children in order.
+type xmlElement struct {
+	Name     xml.Name
+	Attrs    []xml.Attr
+	Text     string // the character data directly inside, XML-decoded
+	Children []*xmlElement
+}
+
+func parseXML(t *testing.T, body []byte) *xmlElement {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	root := &xmlElement{}
+	stack := []*xmlElement{root}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the XML does not parse: %v", err)
+		}
+		top := stack[len(stack)-1]
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			e := &xmlElement{Name: tk.Name, Attrs: tk.Attr}
+			top.Children = append(top.Children, e)
+			stack = append(stack, e)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			top.Text += string(tk)
+		}
+	}
+	if len(root.Children) != 1 {
+		t.Fatalf("%d root elements", len(root.Children))
+	}
+	return root.Children[0]
+}
+
+func (e *xmlElement) walk(f func(*xmlElement)) {
+	f(e)
+	for _, c := range e.Children {
+		c.walk(f)
+	}
+}
+
+// kmlSequence is the order OGC KML 2.2 (OGC 07-147r2, ogckml22.xsd,
+// http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd) gives the children of the feature
+// elements satmark writes. AbstractFeatureType's sequence: name, visibility, open,
+// atom:author, atom:link, address, xal:AddressDetails, phoneNumber, Snippet or snippet,
+// description, AbstractViewGroup, AbstractTimePrimitiveGroup, styleUrl,
+// AbstractStyleSelectorGroup (Style, StyleMap) any number of times, Region, Metadata or
+// ExtendedData, then the extension groups. Then each type's own sequence:
+// AbstractContainerType adds nothing but extensions, DocumentType adds Schema*, then
+// AbstractFeatureGroup* (Folder, Placemark, GroundOverlay…); FolderType
+// AbstractFeatureGroup*; PlacemarkType AbstractGeometryGroup (Point, LineString, Polygon,
+// MultiGeometry…); AbstractOverlayType color, drawOrder, Icon, then GroundOverlayType
+// altitude, altitudeModeGroup, LatLonBox, and kml22gx.xsd's gx:LatLonQuad in
+// GroundOverlayObjectExtensionGroup. Elements of one group share a rank.
+var kmlSequence = func() map[string]int {
+	rank := map[string]int{}
+	for i, group := range [][]string{
+		{"name"}, {"visibility"}, {"open"}, {"author"}, {"link"}, {"address"}, {"AddressDetails"}, {"phoneNumber"},
+		{"Snippet", "snippet"}, {"description"}, {"Camera", "LookAt"}, {"TimeStamp", "TimeSpan"}, {"styleUrl"},
+		{"Style", "StyleMap"}, {"Region"}, {"Metadata", "ExtendedData"},
+		// the types' own
+		{"Schema"}, {"color"}, {"drawOrder"}, {"Icon"}, {"altitude"}, {"altitudeMode"}, {"LatLonBox"}, {"LatLonQuad"},
+		{"Folder", "Document", "Placemark", "GroundOverlay", "Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"},
+	} {
+		for _, n := range group {
+			rank[n] = i
+		}
+	}
+	return rank
+}()
+
+var ncName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]*$`)
+
+// kmlStructure checks a KML document against the schema's rules a strict consumer
+// enforces: the children of Document, Folder, Placemark and GroundOverlay in kmlSequence's
+// order, every id an xs:ID (an NCName: not starting with a digit), every styleUrl naming a
+// Style of the document, and gx:LatLonQuad and LatLonBox to 7 decimals at most.
+func kmlStructure(t *testing.T, body []byte) *xmlElement {
+	t.Helper()
+	root := parseXML(t, body)
+	if root.Name.Space != "http://www.opengis.net/kml/2.2" || root.Name.Local != "kml" {
+		t.Fatalf("root element %v, want kml in the KML 2.2 namespace", root.Name)
+	}
+	styles := map[string]bool{}
+	root.walk(func(e *xmlElement) {
+		for _, a := range e.Attrs {
+			if a.Name.Local == "id" && a.Name.Space == "" {
+				if !ncName.MatchString(a.Value) {
+					t.Errorf("<%s id=%q>: not an xs:ID (an NCName cannot start with a digit)", e.Name.Local, a.Value)
+				}
+				if e.Name.Local == "Style" {
+					styles[a.Value] = true
+				}
+			}
+		}
+	})
+	decimals := func(where, text string) {
+		for _, n := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+			if i := strings.IndexByte(n, '.'); i >= 0 && len(n)-i-1 > 7 {
+				t.Errorf("%s: %s has more than 7 decimals", where, n)
+			}
+		}
+	}
+	root.walk(func(e *xmlElement) {
+		switch e.Name.Local {
+		case "Document", "Folder", "Placemark", "GroundOverlay":
+			last, lastName := -1, ""
+			for _, c := range e.Children {
+				r, ok := kmlSequence[c.Name.Local]
+				if !ok {
+					t.Errorf("<%s> holds <%s>, which it does not take", e.Name.Local, c.Name.Local)
+					continue
+				}
+				if r < last {
+					t.Errorf("<%s>: <%s> comes after <%s>; KML 2.2 wants it before", e.Name.Local, c.Name.Local, lastName)
+				}
+				last, lastName = r, c.Name.Local
+			}
+		case "styleUrl":
+			if !styles[strings.TrimPrefix(strings.TrimSpace(e.Text), "#")] {
+				t.Errorf("styleUrl %q names no Style of the document", e.Text)
+			}
+		case "LatLonQuad":
+			for _, c := range e.Children {
+				decimals("gx:LatLonQuad", c.Text)
+			}
+		case "LatLonBox":
+			for _, c := range e.Children {
+				decimals("LatLonBox "+c.Name.Local, c.Text)
+			}
+		}
+	})
+	return root
+}
+
+// TestKMLIsValidOGCKML22 checks the KML of a rotated image (gx:LatLonQuad) and of a
+// north-up one (LatLonBox) against KML 2.2's element order and types, and that the KMZ's
+// entries carry a real modification time: the latest change to what they hold.
+func TestKMLIsValidOGCKML22(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	rotated, _ := markedUpImage(t, ts)
+	northUp := ts.mustUpload(t, filePart("harbour.png", pngBytes(t, 64, 48, 907)), field("worldfile", worldfileText(t, "handwritten.jgw")), field("title", "harbour"))
+	ts.createAnnotation(t, northUp.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [40.5, 30.25]}}`)
+	ts.buildPyramids(t)
+
+	for _, img := range []annotations.Image{rotated, northUp} {
+		t.Run(img.Title, func(t *testing.T) {
+			rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/annotations.kml", nil)
+			wantStatus(t, rec, http.StatusOK)
+			root := kmlStructure(t, rec.Body.Bytes())
+			n := 0
+			root.walk(func(e *xmlElement) {
+				if e.Name.Local == "LatLonQuad" || e.Name.Local == "LatLonBox" {
+					n++
+				}
+			})
+			if n != 1 {
+				t.Errorf("%d overlay boxes, want one LatLonQuad or LatLonBox", n)
+			}
+
+			rec = ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/annotations.kmz", nil)
+			wantStatus(t, rec, http.StatusOK)
+			z, err := zip.NewReader(bytes.NewReader(rec.Body.Bytes()), int64(rec.Body.Len()))
+			if err != nil {
+				t.Fatalf("the KMZ is not a zip: %v", err)
+			}
+			var got annotations.Image
+			decode(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID, nil), &got)
+			latest := got.UpdatedAt
+			var list []annotations.Annotation
+			decode(t, ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/annotations", nil), &list)
+			for _, a := range list {
+				if a.UpdatedAt.After(latest) {
+					latest = a.UpdatedAt
+				}
+			}
+			for _, f := range z.File {
+				if f.Modified.Year() < 2000 {
+					t.Errorf("entry %s is dated %v", f.Name, f.Modified)
+				}
+				if !f.Modified.Equal(latest.Truncate(time.Second)) {
+					t.Errorf("entry %s is dated %v, want the latest change to the image and its annotations, %v", f.Name, f.Modified, latest.Truncate(time.Second))
+				}
+				if f.Name == "doc.kml" {
+					r, err := f.Open()
+					if err != nil {
+						t.Fatal(err)
+					}
+					doc, err := io.ReadAll(r)
+					r.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					kmlStructure(t, doc)
+				}
+			}
+		})
+	}
+}
+
+// TestKMLTextIsNotHTML exports a KML whose every user text holds markup. Google Earth
+// renders a description (and the name in its balloon) as HTML, so after XML-decoding no
+// <description>, <name> or <Snippet> may hold a "<" from user text: the text is there,
+// escaped for HTML. ExtendedData keeps the text as it was typed.
+func TestKMLTextIsNotHTML(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img, anns := markedUpImage(t, ts)
+	rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/annotations.kml", nil)
+	wantStatus(t, rec, http.StatusOK)
+	root := parseXML(t, rec.Body.Bytes())
+
+	var shown []string
+	data := map[string][]string{}
+	root.walk(func(e *xmlElement) {
+		switch e.Name.Local {
+		case "description", "name", "Snippet", "snippet":
+			shown = append(shown, e.Text)
+			if strings.Contains(e.Text, "<") {
+				t.Errorf("<%s> holds markup Google Earth would render: %q", e.Name.Local, e.Text)
+			}
+		case "Data":
+			for _, a := range e.Attrs {
+				if a.Name.Local == "name" && len(e.Children) == 1 {
+					data[a.Value] = append(data[a.Value], e.Children[0].Text)
+				}
+			}
+		}
+	})
+	// What each text looks like once Google Earth has rendered the HTML.
+	rendered := html.UnescapeString(strings.Join(shown, "\n"))
+	ship := anns[0]
+	for _, want := range []string{img.Title, "NIS " + markup, "Credit " + markup, "Claim " + markup,
+		ship.Identification, ship.Note, ship.Label.Name} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("no description or name shows %q", want)
+		}
+	}
+	for name, want := range map[string]string{"note": ship.Note, "identification": ship.Identification,
+		"publisher": "NIS " + markup, "claim": "Claim " + markup, "location_name": "Location " + markup, "review_reason": "Reason " + markup} {
+		if !slices.Contains(data[name], want) {
+			t.Errorf("ExtendedData %s = %q, want %q as typed", name, data[name], want)
+		}
 	}
 }
