@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -547,6 +548,58 @@ func qupathMeasurements(v json.RawMessage, into map[string]float64) error {
 	return nil
 }
 
+// gsonJar is where Debian's libgoogle-gson-java puts Gson, which QuPath reads GeoJSON with.
+const gsonJar = "/usr/share/java/gson.jar"
+
+// qupathImportJava runs testdata/QuPathReader.java, QuPath's reading of GeoJSON with Gson
+// itself, on body: the objects QuPath makes, or the exception that ends its import. It is
+// skipped without java or Gson (apt-get install default-jdk-headless libgoogle-gson-java),
+// unless SATMARK_REQUIRE_ORACLES=1.
+func qupathImportJava(t *testing.T, body []byte) ([]qupathObject, error) {
+	t.Helper()
+	java, err := exec.LookPath("java")
+	if err == nil {
+		_, err = os.Stat(gsonJar)
+	}
+	if err != nil {
+		if os.Getenv("SATMARK_REQUIRE_ORACLES") == "1" {
+			t.Fatalf("java or %s not found and SATMARK_REQUIRE_ORACLES=1: %v", gsonJar, err)
+		}
+		t.Skipf("java or Gson not installed: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "export.geojson")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(java, "-cp", gsonJar, filepath.Join("testdata", "QuPathReader.java"), path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, truncate(stderr.String(), 600))
+	}
+	var objects []qupathObject
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var o struct {
+			ID           *string            `json:"id"`
+			Type         string             `json:"type"`
+			Name         string             `json:"name"`
+			Class        []string           `json:"class"`
+			Measurements map[string]float64 `json:"measurements"`
+			Metadata     map[string]string  `json:"metadata"`
+		}
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			t.Fatalf("QuPathReader.java printed %q: %v", line, err)
+		}
+		obj := qupathObject{Type: o.Type, Name: o.Name, ClassPath: o.Class, Measurements: o.Measurements, Metadata: o.Metadata}
+		if o.ID != nil {
+			obj.ID = *o.ID
+		}
+		objects = append(objects, obj)
+	}
+	return objects, nil
+}
+
 // markup is HTML a user could type into any text field: a renderer that runs it shows
 // the image and calls alert.
 const markup = `<img src=x onerror=alert(1)><b>bold</b>`
@@ -578,7 +631,8 @@ func markedUpImage(t *testing.T, ts *testServer) (annotations.Image, []annotatio
 }
 
 // TestPixelGeoJSONImportsInQuPath reads the pixel-space export of a georeferenced image
-// and of one with only a ground sample distance the way QuPath does (qupathImport): every
+// and of one with only a ground sample distance the way QuPath does (qupathImport, and
+// for the file of both, QuPath's own reading with Gson in testdata/QuPathReader.java): every
 // feature must import, with its label path as QuPath's class path, its measurements as
 // numbers, and satmark's own properties in QuPath's metadata.
 func TestPixelGeoJSONImportsInQuPath(t *testing.T) {
@@ -595,17 +649,39 @@ func TestPixelGeoJSONImportsInQuPath(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, target, basis string
+		java                bool // also read it with QuPathReader.java (about 2 s)
 	}{
-		{"ok, georeferenced image", "/api/v1/images/" + img.ID + "/annotations.geojson?crs=pixel", "georeference"},
-		{"ok, image with a ground sample distance", "/api/v1/images/" + plain.ID + "/annotations.geojson", "gsd"},
-		{"ok, both in one file", "/api/v1/export.geojson?image=" + img.ID + "," + plain.ID, ""},
+		{"ok, georeferenced image", "/api/v1/images/" + img.ID + "/annotations.geojson?crs=pixel", "georeference", false},
+		{"ok, image with a ground sample distance", "/api/v1/images/" + plain.ID + "/annotations.geojson", "gsd", false},
+		{"ok, both in one file", "/api/v1/export.geojson?image=" + img.ID + "," + plain.ID, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := ts.do(t, http.MethodGet, tc.target, nil)
 			wantStatus(t, rec, http.StatusOK)
-			objects, err := qupathImport(rec.Body.Bytes())
-			if err != nil {
-				t.Fatalf("QuPath's reader: %v\n%s", err, truncate(rec.Body.String(), 1500))
+			objects, goErr := qupathImport(rec.Body.Bytes())
+			if tc.java {
+				t.Run("the same in Java with Gson", func(t *testing.T) {
+					inJava, err := qupathImportJava(t, rec.Body.Bytes())
+					if err != nil {
+						t.Fatalf("QuPathReader.java: %v", err)
+					}
+					if goErr != nil {
+						return
+					}
+					if len(inJava) != len(objects) {
+						t.Fatalf("QuPathReader.java makes %d objects, the Go reader %d", len(inJava), len(objects))
+					}
+					for i, o := range objects {
+						j := inJava[i]
+						if j.ID != o.ID || j.Type != o.Type || j.Name != o.Name || !slices.Equal(j.ClassPath, o.ClassPath) ||
+							!maps.Equal(j.Measurements, o.Measurements) || !maps.Equal(j.Metadata, o.Metadata) {
+							t.Errorf("object %d: Java reads %+v, the Go reader %+v", i, j, o)
+						}
+					}
+				})
+			}
+			if goErr != nil {
+				t.Fatalf("QuPath's reader: %v\n%s", goErr, truncate(rec.Body.String(), 1500))
 			}
 			var fc featureCollection
 			decode(t, rec, &fc)
