@@ -120,7 +120,8 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 }
 
 // WriteKMZ writes a KMZ: doc.kml first, then the overlay image it refers to. Both entries
-// are dated by the latest change to what they hold: the image or any of anns.
+// are dated by the latest change to what they hold: to the image, or to any of anns or
+// its review.
 func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotations.Annotation, overlayJPEG []byte) error {
 	modified := img.CreatedAt
 	if img.UpdatedAt.After(modified) {
@@ -129,6 +130,9 @@ func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotation
 	for _, a := range anns {
 		if a.UpdatedAt.After(modified) {
 			modified = a.UpdatedAt
+		}
+		if a.Decision != nil && a.Decision.At.After(modified) {
+			modified = a.Decision.At
 		}
 	}
 	modified = modified.UTC()

@@ -260,6 +260,12 @@ func TestWriteKMZ(t *testing.T) {
 		}
 		t.Fatalf("entries %v, want doc.kml then %s", names, KMZOverlayName)
 	}
+	// The latest change to what the KMZ holds: bob's acceptance of a1.
+	for _, f := range z.File {
+		if want := anns[0].Decision.At; !f.Modified.Equal(want) {
+			t.Errorf("entry %s is dated %v, want %v", f.Name, f.Modified, want)
+		}
+	}
 	read := func(f *zip.File) []byte {
 		r, err := f.Open()
 		if err != nil {
