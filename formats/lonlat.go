@@ -10,7 +10,8 @@ import (
 // Taking pixel geometries to the earth for RFC 7946 output: densify edges a non-linear
 // transform would bend, transform every vertex, keep longitudes continuous, orient rings
 // (exterior counter-clockwise, holes clockwise), cut geometries that cross the
-// antimeridian in two (RFC 7946 §3.1.9) and round to 7 decimals (about 1 cm).
+// antimeridian into valid pieces either side of it (RFC 7946 §3.1.9) and round to 7
+// decimals (about 1 cm).
 
 // lonLatGeometry is a GeoJSON geometry in lon/lat: Point, LineString, Polygon or, after
 // an antimeridian cut, MultiLineString or MultiPolygon.
