@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/satmark/satmark/annotations"
@@ -57,9 +58,34 @@ type provenance struct {
 	PublisherMarkup bool   `json:"publisher_markup"`
 }
 
+// classification is a QuPath PathClass: a label at the top of the taxonomy by its name, a
+// label below it by its path (QuPath's derived classes), as QuPath writes them. QuPath reads
+// "name" before "names", so only one is written.
 type classification struct {
-	Name  string `json:"name"`
-	Color [3]int `json:"color"`
+	Name  string   `json:"name,omitempty"`
+	Names []string `json:"names,omitempty"`
+	Color [3]int   `json:"color"`
+}
+
+// classificationOf is a label as a QuPath class. QuPath's class delimiter, ":", becomes
+// "-" in each name: PathClass refuses a name holding it, and one such feature makes
+// QuPath import nothing. label_path keeps the names as they are.
+func classificationOf(l annotations.Label) classification {
+	path := l.Path
+	if len(path) == 0 {
+		path = []string{l.Name}
+	}
+	names := make([]string, len(path))
+	for i, n := range path {
+		names[i] = strings.ReplaceAll(n, ":", "-")
+	}
+	c := classification{Color: rgb(l.Color)}
+	if len(names) == 1 {
+		c.Name = names[0]
+	} else {
+		c.Names = names
+	}
+	return c
 }
 
 type featureProperties struct {
@@ -67,6 +93,8 @@ type featureProperties struct {
 	Name           string                     `json:"name"`
 	Classification classification             `json:"classification"`
 	Measurements   annotations.Measures       `json:"measurements"`
+	Basis          string                     `json:"measurement_basis,omitempty"`
+	Metadata       map[string]string          `json:"metadata"`
 	LabelPath      []string                   `json:"label_path"`
 	Shape          annotations.Shape          `json:"shape"`
 	Confidence     string                     `json:"confidence"`
@@ -111,8 +139,9 @@ type feature struct {
 }
 
 // WritePixelGeoJSON writes a FeatureCollection in the image's pixel space, following
-// QuPath's GeoJSON convention (objectType, classification {name, color}, measurements)
-// so QuPath can import it. The top-level "coordinate_space" member says the coordinates
+// QuPath's GeoJSON convention so QuPath can import it: objectType, classification {name or
+// names, color}, measurements of numbers only, and satmark's own properties as QuPath's
+// metadata, a map of strings. The top-level "coordinate_space" member says the coordinates
 // are pixels and names the image; with more than one image it lists them all and each
 // feature names its own. each is called once and must call emit for every annotation, in
 // order; annotations whose image is not in images are an error.
@@ -180,9 +209,9 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 		Type: "Feature", ID: a.ID, Geometry: a.Geometry,
 		Properties: featureProperties{
 			ObjectType: "annotation", Name: name,
-			Classification: classification{Name: a.Label.Name, Color: rgb(a.Label.Color)},
-			Measurements:   measurements(a),
-			LabelPath:      a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
+			Classification: classificationOf(a.Label),
+			Measurements:   measurements(a), Basis: a.Ground.Basis, Metadata: metadataOf(a, img),
+			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
 			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a),
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
 			Image: refOf(img),
@@ -197,11 +226,41 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 }
 
 // measurements are the annotation's sizes in pixels and, when its caller filled them in,
-// on the ground.
+// on the ground: numbers only, as QuPath's measurement list must be (one string there and
+// QuPath imports nothing). What the ground sizes rest on is a.Ground.Basis.
 func measurements(a annotations.Annotation) annotations.Measures {
 	m := a.Geometry.Measure(a.Shape)
 	m.Ground = a.Ground
+	m.Basis = ""
 	return m
+}
+
+// metadataOf is what QuPath keeps of an annotation's own properties and its image's
+// provenance: its metadata, strings by name. Empty values are left out.
+func metadataOf(a annotations.Annotation, img annotations.Image) map[string]string {
+	md := map[string]string{
+		"label": strings.Join(a.Label.Path, " › "), "shape": string(a.Shape), "confidence": string(a.Confidence),
+		"identification": a.Identification, "note": a.Note, "review_status": a.ReviewStatus,
+		"version": strconv.Itoa(a.Version), "measurement_basis": a.Ground.Basis,
+		"created_by": a.CreatedBy, "created_at": a.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"updated_by": a.UpdatedBy, "updated_at": a.UpdatedAt.UTC().Format(time.RFC3339Nano),
+	}
+	if len(a.Attributes) > 0 {
+		b, _ := json.Marshal(a.Attributes)
+		md["attributes"] = string(b)
+	}
+	if r := reviewOf(a); r != nil {
+		md["review_by"], md["review_at"], md["review_reason"] = r.By, r.At.UTC().Format(time.RFC3339Nano), r.Reason
+	}
+	for _, kv := range provenanceData(img) {
+		md[kv[0]] = kv[1]
+	}
+	for k, v := range md {
+		if v == "" {
+			delete(md, k)
+		}
+	}
+	return md
 }
 
 // rgb turns "#rrggbb" into QuPath's [r, g, b].

@@ -36,15 +36,11 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 	k := &kmlWriter{w: bw}
 	k.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	k.raw(`<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">` + "\n<Document>\n")
-	k.elem("name", img.Title)
-	k.elem("description", provenanceText(img))
-	k.raw("<ExtendedData>\n")
-	for _, kv := range provenanceData(img) {
-		k.data(kv[0], kv[1])
-	}
-	k.raw("</ExtendedData>\n")
+	k.text("name", img.Title)
+	k.text("description", provenanceText(img))
 
-	// A style per label colour.
+	// A style per label colour, then the image's provenance: KML 2.2 orders a feature's
+	// children name, description, styleUrl, styles, ExtendedData.
 	colors := map[string]bool{}
 	for _, a := range anns {
 		colors[a.Label.Color] = true
@@ -60,26 +56,32 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 			`<LineStyle><color>ff` + abgr + `</color><width>2</width></LineStyle>` +
 			`<PolyStyle><color>55` + abgr + `</color></PolyStyle></Style>` + "\n")
 	}
+	k.raw("<ExtendedData>\n")
+	for _, kv := range provenanceData(img) {
+		k.data(kv[0], kv[1])
+	}
+	k.raw("</ExtendedData>\n")
 
 	if err := k.groundOverlay(img, p, overlayHref); err != nil {
 		return err
 	}
 
 	k.raw("<Folder>\n")
-	k.elem("name", "Annotations")
+	k.text("name", "Annotations")
 	for _, a := range anns {
 		geom, _, err := projectGeometry(p.Transformer, a.Geometry)
 		if err != nil {
 			return fmt.Errorf("annotation %s: %w", a.ID, err)
 		}
-		k.raw(`<Placemark id="` + xmlEscape(a.ID) + `">` + "\n")
-		k.elem("name", strings.Join(a.Label.Path, " › "))
+		k.raw(`<Placemark id="` + kmlID("annotation-", a.ID) + `">` + "\n")
+		k.text("name", strings.Join(a.Label.Path, " › "))
 		desc := a.Identification
 		if a.Note != "" {
 			desc = strings.TrimSpace(desc + "\n" + a.Note)
 		}
-		k.elem("description", desc)
+		k.text("description", desc)
 		k.raw("<styleUrl>#" + styleID(a.Label.Color) + "</styleUrl>\n<ExtendedData>\n")
+		k.data("annotation_id", a.ID)
 		k.data("label", strings.Join(a.Label.Path, " › "))
 		k.data("shape", string(a.Shape))
 		k.data("confidence", string(a.Confidence))
@@ -117,17 +119,32 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 	return bw.Flush()
 }
 
-// WriteKMZ writes a KMZ: doc.kml first, then the overlay image it refers to.
+// WriteKMZ writes a KMZ: doc.kml first, then the overlay image it refers to. Both entries
+// are dated by the latest change to what they hold: to the image, or to any of anns or
+// its review.
 func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotations.Annotation, overlayJPEG []byte) error {
+	modified := img.CreatedAt
+	if img.UpdatedAt.After(modified) {
+		modified = img.UpdatedAt
+	}
+	for _, a := range anns {
+		if a.UpdatedAt.After(modified) {
+			modified = a.UpdatedAt
+		}
+		if a.Decision != nil && a.Decision.At.After(modified) {
+			modified = a.Decision.At
+		}
+	}
+	modified = modified.UTC()
 	z := zip.NewWriter(w)
-	doc, err := z.Create("doc.kml")
+	doc, err := z.CreateHeader(&zip.FileHeader{Name: "doc.kml", Method: zip.Deflate, Modified: modified})
 	if err != nil {
 		return err
 	}
 	if err := WriteKML(doc, img, p, anns, KMZOverlayName); err != nil {
 		return err
 	}
-	ov, err := z.CreateHeader(&zip.FileHeader{Name: KMZOverlayName, Method: zip.Store})
+	ov, err := z.CreateHeader(&zip.FileHeader{Name: KMZOverlayName, Method: zip.Store, Modified: modified})
 	if err != nil {
 		return err
 	}
@@ -154,8 +171,25 @@ func xmlEscape(s string) string {
 	return b.String()
 }
 
-func (k *kmlWriter) elem(name, text string) {
-	k.raw("<" + name + ">" + xmlEscape(text) + "</" + name + ">\n")
+// htmlText escapes text for HTML: Google Earth renders a feature's description, and
+// its name in the balloon, as HTML, so a "<" typed by a user must not start a tag there.
+var htmlText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// text writes an element Google Earth shows as HTML (name, description): user text,
+// escaped for HTML, then for XML.
+func (k *kmlWriter) text(name, text string) {
+	k.raw("<" + name + ">" + xmlEscape(htmlText.Replace(text)) + "</" + name + ">\n")
+}
+
+// kmlID makes an xs:ID (an NCName) of prefix and s: prefix must start with a letter, and
+// the characters of s an NCName cannot hold become "_".
+func kmlID(prefix, s string) string {
+	return prefix + strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 func (k *kmlWriter) data(name, value string) {
@@ -217,11 +251,14 @@ func (k *kmlWriter) groundOverlay(img annotations.Image, p Placement, href strin
 		ll[i] = [2]float64{lon, lat}
 	}
 	k.raw("<GroundOverlay>\n")
-	k.elem("name", img.Title)
+	k.text("name", img.Title)
 	k.raw("<Icon><href>" + xmlEscape(href) + "</href></Icon>\n")
 	const eps = 1e-9
 	northUp := math.Abs(ll[0][1]-ll[1][1]) < eps && math.Abs(ll[2][1]-ll[3][1]) < eps &&
 		math.Abs(ll[0][0]-ll[3][0]) < eps && math.Abs(ll[1][0]-ll[2][0]) < eps && ll[3][1] > ll[0][1] && ll[1][0] > ll[0][0]
+	for i := range ll {
+		ll[i] = [2]float64{round7(ll[i][0]), round7(ll[i][1])}
+	}
 	if northUp {
 		f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 		k.raw("<LatLonBox><north>" + f(ll[3][1]) + "</north><south>" + f(ll[0][1]) + "</south><east>" + f(ll[1][0]) +
@@ -241,7 +278,7 @@ func kmlColor(hex string) string {
 	return strings.ToLower(hex[5:7] + hex[3:5] + hex[1:3])
 }
 
-func styleID(hex string) string { return "label-" + strings.TrimPrefix(hex, "#") }
+func styleID(hex string) string { return kmlID("label-", strings.TrimPrefix(hex, "#")) }
 
 func provenanceData(img annotations.Image) [][2]string {
 	s := img.Source

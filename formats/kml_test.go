@@ -207,7 +207,7 @@ func TestWriteKMLAcrossTheAntimeridian(t *testing.T) {
 		t.Fatalf("quad has %d tuples, want 4", len(quad))
 	}
 	for i := range want {
-		if math.Abs(quad[i][0]-want[i][0]) > 1e-9 || math.Abs(quad[i][1]-want[i][1]) > 1e-9 {
+		if math.Abs(quad[i][0]-want[i][0]) > 5e-8 || math.Abs(quad[i][1]-want[i][1]) > 5e-8 { // 7 decimals
 			t.Errorf("quad corner %d = %v, want %v", i, quad[i], want[i])
 		}
 	}
@@ -259,6 +259,12 @@ func TestWriteKMZ(t *testing.T) {
 			names = append(names, f.Name)
 		}
 		t.Fatalf("entries %v, want doc.kml then %s", names, KMZOverlayName)
+	}
+	// The latest change to what the KMZ holds: bob's acceptance of a1.
+	for _, f := range z.File {
+		if want := anns[0].Decision.At; !f.Modified.Equal(want) {
+			t.Errorf("entry %s is dated %v, want %v", f.Name, f.Modified, want)
+		}
 	}
 	read := func(f *zip.File) []byte {
 		r, err := f.Open()

@@ -10,7 +10,8 @@ import (
 // Taking pixel geometries to the earth for RFC 7946 output: densify edges a non-linear
 // transform would bend, transform every vertex, keep longitudes continuous, orient rings
 // (exterior counter-clockwise, holes clockwise), cut geometries that cross the
-// antimeridian in two (RFC 7946 §3.1.9) and round to 7 decimals (about 1 cm).
+// antimeridian into valid pieces either side of it (RFC 7946 §3.1.9) and round to 7
+// decimals (about 1 cm).
 
 // lonLatGeometry is a GeoJSON geometry in lon/lat: Point, LineString, Polygon or, after
 // an antimeridian cut, MultiLineString or MultiPolygon.
@@ -160,48 +161,176 @@ func meridianCrossed(paths ...[][2]float64) float64 {
 	return 0
 }
 
-// clipRing keeps the part of a closed ring on one side of the meridian m (west: lon ≤ m).
-func clipRing(r [][2]float64, m float64, west bool) [][2]float64 {
+// clipPolygon keeps the part of a polygon on one side of the meridian m (west: lon < m,
+// else lon > m). rings are the exterior, counter-clockwise, then the holes, clockwise, in
+// continuous longitudes. The answer is zero or more polygons, exterior first: a hole the
+// meridian cuts opens into a bay of its exterior, and where the meridian crosses a
+// concave exterior more than twice each part on the kept side is a polygon of its own.
+// No ring runs along the meridian and back, so every polygon is valid (OGC simple
+// features) when the input was.
+//
+// Each ring is cut into chains, the runs of its vertices on the kept side, each entering
+// from the meridian and leaving onto it. Walking the kept region's boundary with its
+// inside on the left goes north along the meridian on the west side and south on the
+// east; from where a chain leaves, the next chain of the boundary is the one entering
+// nearest in that direction. Rings the meridian misses are kept whole, holes going to the
+// exterior around them.
+func clipPolygon(rings [][][2]float64, m float64, west bool) [][][][2]float64 {
 	inside := func(p [2]float64) bool {
 		if west {
-			return p[0] <= m
+			return p[0] < m
 		}
-		return p[0] >= m
+		return p[0] > m
 	}
 	cross := func(a, b [2]float64) [2]float64 {
 		f := (m - a[0]) / (b[0] - a[0])
 		return [2]float64{m, a[1] + f*(b[1]-a[1])}
 	}
-	var out [][2]float64
-	for i := 0; i+1 < len(r); i++ {
-		a, b := r[i], r[i+1]
-		switch {
-		case inside(a) && inside(b):
-			out = append(out, b)
-		case inside(a) && !inside(b):
-			out = append(out, cross(a, b))
-		case !inside(a) && inside(b):
-			out = append(out, cross(a, b), b)
+	type chain struct {
+		pts  [][2]float64
+		used bool
+	}
+	var chains []*chain
+	var exteriors, holes [][][2]float64
+	for i, r := range rings {
+		r = r[:len(r)-1] // the closing vertex again
+		start := -1
+		for j, p := range r {
+			if !inside(p) {
+				start = j
+				break
+			}
+		}
+		if start < 0 {
+			whole := append(append([][2]float64{}, r...), r[0])
+			if i == 0 {
+				exteriors = append(exteriors, whole)
+			} else {
+				holes = append(holes, whole)
+			}
+			continue
+		}
+		var cur *chain
+		for k := 1; k <= len(r); k++ {
+			a, b := r[(start+k-1)%len(r)], r[(start+k)%len(r)]
+			switch {
+			case !inside(a) && inside(b):
+				cur = &chain{pts: [][2]float64{cross(a, b), b}}
+			case inside(a) && inside(b):
+				cur.pts = append(cur.pts, b)
+			case inside(a) && !inside(b):
+				cur.pts = append(cur.pts, cross(a, b))
+				chains = append(chains, cur)
+			}
 		}
 	}
-	if len(out) < 3 {
-		return nil
+	// next is the unused chain entering the meridian nearest past lat, walking north on
+	// the west side and south on the east; first ends the ring when no other is nearer.
+	next := func(lat float64, first *chain) *chain {
+		best, dist := first, math.Abs(first.pts[0][1]-lat)
+		if (first.pts[0][1] < lat) == west && first.pts[0][1] != lat {
+			dist = math.Inf(1)
+		}
+		for _, c := range chains {
+			e := c.pts[0][1]
+			d := e - lat
+			if !west {
+				d = -d
+			}
+			if !c.used && d >= 0 && d < dist {
+				best, dist = c, d
+			}
+		}
+		return best
 	}
-	return append(out, out[0])
+	for _, c := range chains {
+		if c.used {
+			continue
+		}
+		c.used = true
+		ring := append([][2]float64{}, c.pts...)
+		for cur := c; ; {
+			n := next(cur.pts[len(cur.pts)-1][1], c)
+			if n == c {
+				break
+			}
+			n.used = true
+			ring = append(ring, n.pts...)
+			cur = n
+		}
+		exteriors = append(exteriors, append(ring, ring[0]))
+	}
+	polys := make([][][][2]float64, 0, len(exteriors))
+	for _, e := range exteriors {
+		if e = dropRepeats(e); len(e) >= 4 {
+			polys = append(polys, [][][2]float64{e})
+		}
+	}
+	for _, h := range holes {
+		for i := range polys {
+			if inRing(h[0], polys[i][0]) {
+				polys[i] = append(polys[i], h)
+				break
+			}
+		}
+	}
+	return polys
 }
 
-// splitLine cuts a path where it crosses the meridian m into pieces on either side.
+// dropRepeats removes consecutive repeated vertices (a chain leaving the meridian where
+// the next one enters it).
+func dropRepeats(r [][2]float64) [][2]float64 {
+	out := r[:1]
+	for _, p := range r[1:] {
+		if p != out[len(out)-1] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inRing reports whether p lies inside the closed ring r (even-odd rule).
+func inRing(p [2]float64, r [][2]float64) bool {
+	in := false
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < a[0]+(p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1]) {
+			in = !in
+		}
+	}
+	return in
+}
+
+// splitLine cuts a path where it crosses the meridian m into pieces on either side. A
+// path that touches the meridian at a vertex and goes on across is cut at that vertex.
 func splitLine(r [][2]float64, m float64) [][][2]float64 {
+	side := func(p [2]float64) int {
+		switch {
+		case p[0] < m:
+			return -1
+		case p[0] > m:
+			return 1
+		}
+		return 0
+	}
 	var parts [][][2]float64
 	cur := [][2]float64{r[0]}
+	last := side(r[0]) // the side of the latest vertex off the meridian; 0 before the first
 	for i := 1; i < len(r); i++ {
 		a, b := r[i-1], r[i]
-		if (a[0] < m) != (b[0] < m) && a[0] != m && b[0] != m {
-			f := (m - a[0]) / (b[0] - a[0])
-			x := [2]float64{m, a[1] + f*(b[1]-a[1])}
-			cur = append(cur, x)
+		s := side(b)
+		if s != 0 && last != 0 && s != last {
+			x := a
+			if side(a) != 0 {
+				f := (m - a[0]) / (b[0] - a[0])
+				x = [2]float64{m, a[1] + f*(b[1]-a[1])}
+				cur = append(cur, x)
+			}
 			parts = append(parts, cur)
 			cur = [][2]float64{x}
+		}
+		if s != 0 {
+			last = s
 		}
 		cur = append(cur, b)
 	}
@@ -323,18 +452,11 @@ func projectGeometry(t geo.Transformer, g annotations.Geometry) (lonLatGeometry,
 	}
 	var polys [][][][2]float64
 	for _, west := range []bool{true, false} {
-		var rings [][][2]float64
-		for i, p := range paths {
-			c := clipRing(p, m, west)
-			if c == nil {
-				if i == 0 {
-					break
-				}
-				continue
+		for _, poly := range clipPolygon(paths, m, west) {
+			rings := make([][][2]float64, len(poly))
+			for i, r := range poly {
+				rings[i] = roundPath(wrap(orient(r, i == 0)), &b)
 			}
-			rings = append(rings, roundPath(wrap(orient(c, i == 0)), &b))
-		}
-		if len(rings) > 0 {
 			polys = append(polys, rings)
 		}
 	}

@@ -591,3 +591,71 @@ func TestBoundsMerge(t *testing.T) {
 		}
 	})
 }
+
+func TestClipPolygonAtTheMeridian(t *testing.T) {
+	square := func(w, s, e, n float64) [][2]float64 {
+		return [][2]float64{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}
+	}
+	cw := func(r [][2]float64) [][2]float64 { return orient(r, false) }
+	area := func(polys [][][][2]float64) float64 {
+		var a float64
+		for _, p := range polys {
+			for _, r := range p {
+				a += signedArea(r) / 2
+			}
+		}
+		return a
+	}
+	tests := []struct {
+		name       string
+		rings      [][][2]float64
+		west, east int // polygons each side
+		eastRings  int // rings of the first eastern polygon
+	}{
+		{"ok, a hole the meridian cuts opens into a bay on each side", [][][2]float64{square(179, 0, 181, 2), cw(square(179.5, 0.5, 180.5, 1.5))}, 1, 1, 1},
+		{"ok, a hole east of the meridian stays a hole", [][][2]float64{square(179, 0, 181, 2), cw(square(180.2, 0.5, 180.5, 1.5))}, 1, 1, 2},
+		{"ok, a vertex on the meridian", [][][2]float64{{{179, 0}, {181, 0}, {181, 1}, {180, 1}, {179, 1}, {179, 0}}}, 1, 1, 1},
+		{"ok, a C whose arms cross the meridian is two polygons east of it",
+			[][][2]float64{{{179, 0}, {181, 0}, {181, 1}, {179.5, 1}, {179.5, 2}, {181, 2}, {181, 3}, {179, 3}, {179, 0}}}, 1, 2, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, e := clipPolygon(tc.rings, 180, true), clipPolygon(tc.rings, 180, false)
+			if len(w) != tc.west || len(e) != tc.east {
+				t.Fatalf("%d polygons west and %d east, want %d and %d: %v | %v", len(w), len(e), tc.west, tc.east, w, e)
+			}
+			if len(e[0]) != tc.eastRings {
+				t.Errorf("the eastern polygon has %d rings, want %d: %v", len(e[0]), tc.eastRings, e[0])
+			}
+			var want float64
+			for _, r := range tc.rings {
+				want += signedArea(r) / 2
+			}
+			if got := area(w) + area(e); math.Abs(got-want) > 1e-12 {
+				t.Errorf("the pieces' areas add up to %g, the polygon's is %g", got, want)
+			}
+			for _, p := range append(w, e...) {
+				for i, r := range p {
+					if r[0] != r[len(r)-1] || len(r) < 4 || (signedArea(r) > 0) != (i == 0) {
+						t.Errorf("ring %d %v: want closed, 4 positions or more, exterior counter-clockwise and holes clockwise", i, r)
+					}
+					for k := 1; k < len(r); k++ {
+						if r[k][0] == 180 && r[k-1][0] == 180 && k+1 < len(r) && r[k+1][0] == 180 {
+							t.Errorf("ring %d %v runs along the meridian and back", i, r)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSplitLineAtAVertexOnTheMeridian(t *testing.T) {
+	parts := splitLine([][2]float64{{179, 0}, {180, 1}, {181, 2}}, 180)
+	if len(parts) != 2 || parts[0][len(parts[0])-1] != [2]float64{180, 1} || parts[1][0] != [2]float64{180, 1} {
+		t.Errorf("parts %v, want the line cut at its vertex on 180°", parts)
+	}
+	if parts := splitLine([][2]float64{{179, 0}, {180, 1}, {179, 2}}, 180); len(parts) != 1 {
+		t.Errorf("parts %v, want a line touching 180° and turning back in one piece", parts)
+	}
+}

@@ -35,8 +35,9 @@ type featureCollection struct {
 			ObjectType     string `json:"objectType"`
 			Name           string `json:"name"`
 			Classification struct {
-				Name  string `json:"name"`
-				Color []int  `json:"color"`
+				Name  string   `json:"name"`
+				Names []string `json:"names"`
+				Color []int    `json:"color"`
 			} `json:"classification"`
 			Measurements   map[string]any             `json:"measurements"`
 			LabelPath      []string                   `json:"label_path"`
@@ -141,9 +142,9 @@ func TestExportGeoJSON(t *testing.T) {
 			}
 		}
 		p := f.Properties
-		if f.Type != "Feature" || p.ObjectType != "annotation" || p.Classification.Name != "landing ship" ||
+		if f.Type != "Feature" || p.ObjectType != "annotation" || strings.Join(p.Classification.Names, "/") != "vessel/landing ship" || p.Classification.Name != "" ||
 			len(p.Classification.Color) != 3 || p.Classification.Color[0] != 0xe6 || p.Classification.Color[1] != 0x19 || p.Classification.Color[2] != 0x4b {
-			t.Errorf("feature = %s %q, classification %+v; want an annotation classified landing ship [230 25 75]", f.Type, p.ObjectType, p.Classification)
+			t.Errorf("feature = %s %q, classification %+v; want an annotation classified vessel/landing ship (QuPath's derived class) [230 25 75]", f.Type, p.ObjectType, p.Classification)
 		}
 		if strings.Join(p.LabelPath, "/") != "vessel/landing ship" || p.Shape != "rotated_rectangle" || p.Confidence != "probable" ||
 			p.Identification != "Ropucha-class" || p.Name != "Ropucha-class" || p.Note != "bow north-east" || string(p.Attributes["hull"]) != `"027"` ||

@@ -441,8 +441,8 @@ func TestGeoreferenceFromControlPoints(t *testing.T) {
 		if len(polys) != 1 || len(ring) != 5 {
 			t.Fatalf("footprint = %v, want one ring of 4 corners", polys)
 		}
-		// The footprint is RFC 7946 output, rounded to 7 decimals (the KML test checks
-		// the unrounded corners to 1e-9).
+		// The footprint is RFC 7946 output, rounded to 7 decimals, as are the KML
+		// overlay's corners.
 		for _, want := range vladivostokCorners {
 			found := false
 			for _, p := range ring {
@@ -515,9 +515,9 @@ func TestGeoreferenceFromControlPoints(t *testing.T) {
 				t.Errorf("GET after PUT: transform %q with %d points, want %s with %d", got.Transform, len(got.GCPs), k.kind, len(k.points))
 			}
 			if k.topLeft != nil {
-				// The KML ground overlay has the image's corners unrounded.
+				// The KML ground overlay has the image's corners to 7 decimals.
 				doc, _ := ts.kml(t, img.ID)
-				if got := overlayCorners(t, doc)[3]; !near(got[0], k.topLeft[0], 1e-9) || !near(got[1], k.topLeft[1], 1e-9) {
+				if got := overlayCorners(t, doc)[3]; !near(got[0], k.topLeft[0], round7Tol) || !near(got[1], k.topLeft[1], round7Tol) {
 					t.Errorf("pixel (0, 0) is at %.12f, %.12f; want gdaltransform's %.12f, %.12f", got[0], got[1], k.topLeft[0], k.topLeft[1])
 				}
 			}
@@ -1039,13 +1039,13 @@ func TestGeoTIFFUploadsArePlaced(t *testing.T) {
 					t.Errorf("footprint %v has no corner at gdaltransform's %v for pixel %v", polys[0][0], want, px)
 				}
 			}
-			// The KML ground overlay has the corners unrounded: equal to gdaltransform's
-			// to 1e-9°.
+			// The KML ground overlay has the corners to 7 decimals: gdaltransform's,
+			// rounded.
 			k, _ := ts.kml(t, img.ID)
 			corners := overlayCorners(t, k)
 			for i, px := range [][2]float64{{0, 48}, {64, 48}, {64, 0}, {0, 0}} {
 				want := f.corners[px]
-				if !near(corners[i][0], want[0], 1e-9) || !near(corners[i][1], want[1], 1e-9) {
+				if !near(corners[i][0], want[0], round7Tol) || !near(corners[i][1], want[1], round7Tol) {
 					t.Errorf("overlay corner of pixel %v = %.12f, %.12f; want gdaltransform's %.12f, %.12f", px, corners[i][0], corners[i][1], want[0], want[1])
 				}
 			}
