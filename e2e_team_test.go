@@ -373,6 +373,46 @@ func TestBrowserReview(t *testing.T) {
 	}
 }
 
+// TestBrowserNoSelfApproval: Ben edited Ada's annotation before she submitted it, so his
+// page offers him no decision on it and says why; Cy, who wrote nothing, may decide.
+func TestBrowserNoSelfApproval(t *testing.T) {
+	a := startApp(t)
+	ctx := context.Background()
+	port := portImage(t, a)
+	for _, name := range []string{"Ada Analyst", "Ben Analyst", "Cy Analyst"} {
+		a.addUser(t, name, annotations.RoleAnalyst)
+	}
+	label, shape := "vehicle", annotations.ShapePoint
+	ann, err := a.Store.CreateAnnotation(ctx, "Ada Analyst", port.ID, annotations.AnnotationInput{
+		Label: &label, Shape: &shape, Geometry: json.RawMessage(`{"type": "Point", "coordinates": [1500.5, 1500.5]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := ann.Version
+	if ann, err = a.Store.UpdateAnnotation(ctx, "Ben Analyst", ann.ID, annotations.AnnotationInput{
+		Geometry: json.RawMessage(`{"type": "Point", "coordinates": [1510.5, 1502.5]}`), Version: &v,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ann, err = a.Store.ReviewAnnotation(ctx, "Ada Analyst", ann.ID, ann.Version, annotations.ReviewSubmitted, ""); err != nil {
+		t.Fatal(err)
+	}
+	ben, cy := newBrowser(t), newBrowser(t)
+	ben.openAnnotator(t, a, port.ID, "Ben Analyst")
+	cy.openAnnotator(t, a, port.ID, "Cy Analyst")
+	ben.selectInList(t, ann.ID)
+	cy.selectInList(t, ann.ID)
+	ben.waitFor(t, "the reason Ben may not decide", `document.getElementById('review-status').textContent === 'submitted' &&
+		document.getElementById('review-decide').hidden && document.getElementById('review-hint').textContent.includes('you wrote version 2')`)
+	cy.waitFor(t, "Cy's decision buttons", `document.getElementById('review-status').textContent === 'submitted' && !document.getElementById('review-decide').hidden`)
+	cy.do(t, chromedp.Click(chromedp.ID("review-accept")))
+	cy.waitFor(t, "accepted", `document.getElementById('review-status').textContent === 'accepted'`)
+	if got, _ := a.Store.Annotation(ctx, ann.ID); got.ReviewStatus != annotations.ReviewAccepted || got.UpdatedBy != "Cy Analyst" {
+		t.Errorf("stored %s by %s, want accepted by Cy Analyst", got.ReviewStatus, got.UpdatedBy)
+	}
+}
+
 func TestBrowserViewerReadOnly(t *testing.T) {
 	a := startApp(t)
 	port := portImage(t, a)

@@ -20,7 +20,7 @@ import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
-import {annotationURL, labelPath, sameName, saveChain} from './savechain.js';
+import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
 import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
 
 const root = document.getElementById('annotator');
@@ -644,9 +644,28 @@ function renderReview(ann) {
     $('review-submit').hidden = !['draft', 'disputed', 'rejected'].includes(st);
     $('review-decide').hidden = !(st === 'submitted' && !own);
     if (st === 'submitted' && own) hint = 'Another analyst reviews it: you drew it or changed it last.';
+    if (st === 'submitted' && !own) checkWroteSince(ann);
   }
   if (st === 'accepted') hint = 'Any change puts it back to draft.';
   $('review-hint').textContent = hint;
+}
+
+// checkWroteSince hides the decision buttons when this analyst wrote a version since the
+// annotation was last accepted (the server refuses that decision too).
+async function checkWroteSince(ann) {
+  let revs;
+  try {
+    revs = await api('GET', annotationURL(ann.id, '/history'));
+  } catch {
+    return; // the buttons stay; the server still says no with its reason
+  }
+  const cur = state.selected && state.selected.get('ann');
+  if (!cur || cur.id !== ann.id || cur.version !== ann.version) return;
+  const v = wroteSinceAccepted(revs, myName);
+  if (v > 0) {
+    $('review-decide').hidden = true;
+    $('review-hint').textContent = `Another analyst reviews it: you wrote version ${v} since it was last accepted.`;
+  }
 }
 
 async function decide(decision) {

@@ -14,6 +14,20 @@ export const sameName = (a, b) => (a || '').toLowerCase() === (b || '').toLowerC
 // annotationURL is the API path of annotation id, with rest after it.
 export const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURIComponent(id)}${rest}`;
 
+// wroteSinceAccepted says which version of an annotation name wrote since it was last
+// accepted (0: none), from its history, oldest first: the server's rule for who may not
+// decide on it (annotations.checkIndependent). Drawing, editing, restoring and submitting
+// are writing; review decisions are not.
+export function wroteSinceAccepted(revisions, name) {
+  let wrote = 0;
+  for (const r of revisions) {
+    const status = r.after ? r.after.review_status : '';
+    if (status === 'accepted') wrote = 0;
+    else if ((status === 'draft' || status === 'submitted') && sameName(r.actor, name)) wrote = r.version;
+  }
+  return wrote;
+}
+
 // A change is what the user asked of an annotation, kept so that it can be sent again on
 // top of someone else's version: {kind: 'patch', body} | {kind: 'delete'} |
 // {kind: 'review', decision, reason} | {kind: 'restore', version}, with what (for messages).
