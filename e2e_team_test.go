@@ -562,7 +562,7 @@ func TestBrowserSignedOutWhileListening(t *testing.T) {
 	a.apiAs(t, "Ada Analyst").do(t, http.MethodPost, "/api/v1/images/"+port.ID+"/annotations", map[string]any{
 		"label": "vehicle", "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": []float64{900.5, 700.5}},
 	}, http.StatusCreated, &created)
-	vera.waitFor(t, "the notice that she was signed out", `flashes.some((m) => m.startsWith('You were signed out, so live updates stopped'))`)
+	vera.waitFor(t, "the notice that she was signed out", `flashes.some((m) => m.startsWith('You were signed out, so live updates stopped')) && document.querySelector('.live-state').textContent === 'stopped'`)
 	if evalJS[bool](t, vera, fmt.Sprintf(`!!document.querySelector('#annotation-list li[data-annotation-id=%q]')`, created.ID)) {
 		t.Error("an annotation saved after the sign-out reached the page")
 	}

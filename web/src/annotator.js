@@ -306,9 +306,9 @@ liveUpdates(imageId, {
     resolveFirstReady();
     if (state.loaded) catchUp();
   },
-  onState: (live) => {
+  onState: (live, stopped) => {
     root.dataset.live = String(live);
-    liveState.textContent = live ? 'live' : 'reconnecting…';
+    liveState.textContent = live ? 'live' : stopped ? 'stopped' : 'reconnecting…';
     liveState.className = live ? 'live-state on' : 'live-state off';
   },
 });

@@ -7,7 +7,7 @@ const TYPES = ['annotation.created', 'annotation.updated', 'annotation.deleted',
 
 // liveUpdates listens to an image's events, passing each to onEvent. onReady runs each
 // time the stream opens: after a reconnect, events may have been missed meanwhile.
-// onState(live) says whether the stream is open. When the server ends the stream because
+// onState(live, stopped) says whether the stream is open, and when not whether it stopped for good. When the server ends the stream because
 // the user's sign-in ended (auth.ended), it says so and stops listening.
 export function liveUpdates(imageId, {onEvent, onReady, onState}) {
   let source = null;
@@ -31,7 +31,7 @@ export function liveUpdates(imageId, {onEvent, onReady, onState}) {
     }
     source.addEventListener('auth.ended', (e) => {
       source.close();
-      onState(false);
+      onState(false, true);
       let why = {};
       try {
         why = JSON.parse(e.data);
