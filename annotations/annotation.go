@@ -378,8 +378,8 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 	return next, tx.Commit()
 }
 
-// DeleteAnnotation removes an annotation, recording it in the history. When version is
-// given and is not current, it is a *StaleVersionError.
+// DeleteAnnotation removes an annotation, recording it in the history. As with an
+// update, a missing version is ErrVersionRequired and an old one a *StaleVersionError.
 func (s *Store) DeleteAnnotation(ctx context.Context, actor, id string, version *int) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -390,7 +390,10 @@ func (s *Store) DeleteAnnotation(ctx context.Context, actor, id string, version 
 	if err != nil {
 		return err
 	}
-	if version != nil && *version != cur.Version {
+	if version == nil {
+		return ErrVersionRequired
+	}
+	if *version != cur.Version {
 		return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
 	}
 	if err := s.deleteAnnotationTx(ctx, tx, actor, cur); err != nil {

@@ -20,7 +20,7 @@ var ErrNotFound = errors.New("not found")
 // still in use).
 var ErrConflict = errors.New("conflict")
 
-// ErrVersionRequired means an update did not say which version it was based on.
+// ErrVersionRequired means an update or a delete did not say which version it was based on.
 var ErrVersionRequired = errors.New("version required")
 
 // ValidationError says which field of the input is wrong and why. Malformed marks input

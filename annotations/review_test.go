@@ -433,7 +433,7 @@ func TestRestoreAnnotation(t *testing.T) {
 	t.Run("nok, the label or the image is gone", func(t *testing.T) {
 		x := newAnnotated(t)
 		a := addAnnotation(t, x.s, "alice", x.img.ID, "facility/naval base", ShapePoint, pointJSON, "")
-		if err := x.s.DeleteAnnotation(ctx, "alice", a.ID, nil); err != nil {
+		if err := x.s.DeleteAnnotation(ctx, "alice", a.ID, ptr(a.Version)); err != nil {
 			t.Fatal(err)
 		}
 		if err := x.s.DeleteLabel(ctx, x.naval.ID); err != nil {
@@ -443,7 +443,7 @@ func TestRestoreAnnotation(t *testing.T) {
 		wantValidation(t, err, "label")
 
 		b := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-		if err := x.s.DeleteAnnotation(ctx, "alice", b.ID, nil); err != nil {
+		if err := x.s.DeleteAnnotation(ctx, "alice", b.ID, ptr(b.Version)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := x.s.TrashImage(ctx, "root", x.img.ID); err != nil {

@@ -101,19 +101,6 @@ func (s *Server) getAnnotation(c echo.Context) error {
 
 func versionETag(v int) string { return `"` + strconv.Itoa(v) + `"` }
 
-// ifMatchVersion reads the version an If-Match header names: "3", W/"3" or 3.
-func ifMatchVersion(c echo.Context) (*int, error) {
-	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
-	if h == "" {
-		return nil, nil
-	}
-	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
-	if err != nil || v < 1 {
-		return nil, badRequest("If-Match", "%q is not an annotation version", h)
-	}
-	return &v, nil
-}
-
 // updateAnnotation changes an annotation. The version it was based on comes in the body
 // or in If-Match; a stale one answers 412 with the current annotation beside the error.
 func (s *Server) updateAnnotation(c echo.Context) error {
@@ -129,15 +116,8 @@ func (s *Server) updateAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	header, err := ifMatchVersion(c)
-	if err != nil {
+	if in.Version, err = basedOn(c, "version", in.Version); err != nil {
 		return err
-	}
-	switch {
-	case in.Version == nil:
-		in.Version = header
-	case header != nil && *header != *in.Version:
-		return badRequest("version", "the body says version %d but If-Match says %d", *in.Version, *header)
 	}
 	a, err := s.store.UpdateAnnotation(c.Request().Context(), actor, cur.ID, in)
 	if err != nil {
@@ -178,16 +158,13 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	version, err := ifMatchVersion(c)
+	query, err := queryVersion(c)
 	if err != nil {
 		return err
 	}
-	if q := c.QueryParam("version"); q != "" {
-		v, err := strconv.Atoi(q)
-		if err != nil {
-			return badRequest("version", "%q is not an annotation version", q)
-		}
-		version = &v
+	version, err := basedOn(c, "version", query)
+	if err != nil {
+		return err
 	}
 	if err := s.store.DeleteAnnotation(c.Request().Context(), actor, cur.ID, version); err != nil {
 		return s.withCurrent(c, cur.ID, err)
@@ -207,54 +184,4 @@ func (s *Server) annotationHistory(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, revs)
-}
-
-func (s *Server) listLabels(c echo.Context) error {
-	labels, err := s.store.Labels(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, labels)
-}
-
-func (s *Server) createLabel(c echo.Context) error {
-	var in annotations.LabelInput
-	if err := decodeStrictJSON(c, &in); err != nil {
-		return err
-	}
-	l, err := s.store.CreateLabel(c.Request().Context(), in)
-	if err != nil {
-		return err
-	}
-	s.auditBy(c, "label.create", "label", l.ID, strings.Join(l.Path, "/"))
-	return c.JSON(http.StatusCreated, l)
-}
-
-func (s *Server) updateLabel(c echo.Context) error {
-	id := c.Param("id")
-	if !annotations.ValidID(id) {
-		return notFound("label")
-	}
-	var in annotations.LabelInput
-	if err := decodeStrictJSON(c, &in); err != nil {
-		return err
-	}
-	l, err := s.store.UpdateLabel(c.Request().Context(), id, in)
-	if err != nil {
-		return err
-	}
-	s.auditBy(c, "label.update", "label", l.ID, strings.Join(l.Path, "/"))
-	return c.JSON(http.StatusOK, l)
-}
-
-func (s *Server) deleteLabel(c echo.Context) error {
-	id := c.Param("id")
-	if !annotations.ValidID(id) {
-		return notFound("label")
-	}
-	if err := s.store.DeleteLabel(c.Request().Context(), id); err != nil {
-		return err
-	}
-	s.auditBy(c, "label.delete", "label", id, "")
-	return c.NoContent(http.StatusNoContent)
 }

@@ -131,6 +131,8 @@ func TestAnnotationLifecycle(t *testing.T) {
 	wantError(t, ts.do(t, http.MethodDelete, path, nil, "If-Match", `"3"`), http.StatusPreconditionFailed, "stale_version", "version")
 	wantError(t, ts.do(t, http.MethodDelete, path+"?version=2", nil), http.StatusPreconditionFailed, "stale_version", "version")
 	wantError(t, ts.do(t, http.MethodDelete, path+"?version=latest", nil), http.StatusBadRequest, "malformed", "version")
+	wantError(t, ts.do(t, http.MethodDelete, path, nil), http.StatusPreconditionRequired, "version_required", "version")
+	wantError(t, ts.do(t, http.MethodDelete, path+"?version=5", nil, "If-Match", `"4"`), http.StatusBadRequest, "malformed", "version")
 	ts.wantUnchanged(t, before)
 
 	// Delete.

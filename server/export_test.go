@@ -249,7 +249,7 @@ func TestExportGeoJSON(t *testing.T) {
 	}
 
 	t.Run("ok, deleted annotation is not exported", func(t *testing.T) {
-		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/annotations/"+frigate.ID, nil), http.StatusNoContent)
+		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/annotations/"+frigate.ID, nil, "If-Match", `"1"`), http.StatusNoContent)
 		fc := ts.export(t, "/api/v1/export.geojson?image="+a.ID)
 		if got, want := fc.featureIDs(), sortedIDs(landing, base); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("feature ids = %v, want %v", got, want)

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -396,62 +394,4 @@ func (s *Server) listSources(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, sources)
-}
-
-// decodeJSON reads a JSON request body of at most 1 MiB into v. Unknown fields are an
-// error so that a misspelt field is not silently ignored. The bare tokens NaN and
-// Infinity, which JSON does not have, arrive in v as strings, and nonFinite says so:
-// the caller decides whether that is a malformed body or invalid content.
-func decodeJSON(c echo.Context, v any) (nonFinite bool, err error) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			// Not an upload: classify would name the "file" field.
-			return false, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
-				Message: fmt.Sprintf("the body is over the limit of %d bytes", mbe.Limit)}
-		}
-		return false, cutShort("", err)
-	}
-	body, nonFinite = annotations.NormalizeNonFinite(body)
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return nonFinite, badRequest(ute.Field, "must be a %s", jsonTypeName(ute.Type.Kind().String()))
-		}
-		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			field = strings.Trim(field, `"`)
-			return nonFinite, badRequest(field, "unknown field %q", field)
-		}
-		return nonFinite, badRequest("", "the body is not valid JSON: %v", err)
-	}
-	if dec.More() {
-		return nonFinite, badRequest("", "the body holds more than one JSON value")
-	}
-	return nonFinite, nil
-}
-
-// decodeStrictJSON is decodeJSON for bodies where NaN and Infinity can only be a mistake.
-func decodeStrictJSON(c echo.Context, v any) error {
-	nonFinite, err := decodeJSON(c, v)
-	if err == nil && nonFinite {
-		err = badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
-	}
-	return err
-}
-
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "ptr":
-		return "value of another type"
-	case "map", "struct":
-		return "JSON object"
-	case "slice":
-		return "JSON array"
-	case "int", "int64", "float64":
-		return "number"
-	}
-	return kind
 }

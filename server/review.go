@@ -56,9 +56,12 @@ func (s *Server) reviewAnnotation(c echo.Context) error {
 	if err := decodeStrictJSON(c, &in); err != nil {
 		return err
 	}
-	version, err := bodyOrIfMatch(c, in.Version)
+	version, err := basedOn(c, "version", in.Version)
 	if err != nil {
 		return err
+	}
+	if version == nil {
+		return annotations.ErrVersionRequired
 	}
 	a, err := s.store.ReviewAnnotation(c.Request().Context(), actor, cur.ID, *version, in.Decision, in.Reason)
 	if err != nil {
@@ -70,24 +73,6 @@ func (s *Server) reviewAnnotation(c echo.Context) error {
 	s.announce(c, "annotation.updated", a)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
-}
-
-// bodyOrIfMatch is the version a write is based on, from the body or If-Match (which
-// must agree); 428 when neither says.
-func bodyOrIfMatch(c echo.Context, body *int) (*int, error) {
-	header, err := ifMatchVersion(c)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case body == nil && header == nil:
-		return nil, annotations.ErrVersionRequired
-	case body == nil:
-		return header, nil
-	case header != nil && *header != *body:
-		return nil, badRequest("version", "the body says version %d but If-Match says %d", *body, *header)
-	}
-	return body, nil
 }
 
 func (s *Server) listComments(c echo.Context) error {
@@ -148,14 +133,9 @@ func (s *Server) restoreAnnotation(c echo.Context) error {
 	if in.Version == nil || *in.Version < 1 {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "version", Message: "say which version to restore"}
 	}
-	current := in.Current
-	if header, err := ifMatchVersion(c); err != nil {
+	current, err := basedOn(c, "current", in.Current)
+	if err != nil {
 		return err
-	} else if header != nil {
-		if current != nil && *current != *header {
-			return badRequest("current", "the body says current version %d but If-Match says %d", *current, *header)
-		}
-		current = header
 	}
 	_, lookupErr := s.store.Annotation(c.Request().Context(), id)
 	existed := lookupErr == nil

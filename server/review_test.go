@@ -374,7 +374,7 @@ func TestComments(t *testing.T) {
 	if strings.TrimSpace(rec.Body.String()) != "[]" {
 		t.Errorf("no comments: %s, want []", rec.Body)
 	}
-	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/annotations/"+b.ID, nil), http.StatusNoContent)
+	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/annotations/"+b.ID, nil, "If-Match", fmt.Sprintf(`"%d"`, b.Version)), http.StatusNoContent)
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		wantError(t, ts.doJSON(t, method, "/api/v1/annotations/"+b.ID+"/comments", `{"body": "hello?"}`), http.StatusNotFound, "not_found", "")
 	}
