@@ -101,7 +101,7 @@ func (a *app) apiAs(t *testing.T, name string) apiClient {
 		t.Fatal(err)
 	}
 	secret, hash := server.NewAPIToken()
-	if _, err := a.Store.CreateToken(context.Background(), u.ID, "browser test", hash); err != nil {
+	if _, err := a.Store.CreateToken(context.Background(), annotations.Actor{Name: "tester"}, u.ID, "browser test", hash); err != nil {
 		t.Fatal(err)
 	}
 	return apiClient{url: a.url, token: secret}
@@ -530,7 +530,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	}
 
 	// An image in the trash comes back with its annotations.
-	if _, err := a.Store.TrashImage(ctx, "admin", port.ID); err != nil {
+	if _, err := a.Store.TrashImage(ctx, annotations.Actor{Name: "admin"}, port.ID); err != nil {
 		t.Fatal(err)
 	}
 	b.do(t, chromedp.Navigate(a.url+"/trash"))

@@ -80,7 +80,7 @@ func (a *app) addUser(t *testing.T, name, role string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.CreateUser(context.Background(), annotations.NewUser{Name: name, Role: role, PasswordHash: hash}); err != nil {
+	if _, err := a.Store.CreateUser(context.Background(), annotations.Actor{Name: "tester"}, annotations.NewUser{Name: name, Role: role, PasswordHash: hash}); err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
 }

@@ -37,6 +37,9 @@ their own at first sign-in. Every command takes --data DIR (env SATMARK_DATA).
 // firstAdmin is the administrator made on first start.
 const firstAdmin = "admin"
 
+// shell is who account changes made with the user command are audited as.
+var shell = annotations.Actor{Name: "(shell)", Note: "from the shell"}
+
 // EnsureAdmin creates the first administrator when there are no accounts: with
 // Config.AdminPassword, or a generated one-time password it returns (empty otherwise).
 func (m *Main) EnsureAdmin(ctx context.Context) (created bool, oneTimePassword string, err error) {
@@ -52,7 +55,7 @@ func (m *Main) EnsureAdmin(ctx context.Context) (created bool, oneTimePassword s
 	if err != nil {
 		return false, "", fmt.Errorf("SATMARK_ADMIN_PASSWORD: %w", err)
 	}
-	_, err = m.Store.CreateUser(ctx, annotations.NewUser{Name: firstAdmin, Role: annotations.RoleAdmin, PasswordHash: hash, MustChangePassword: generated})
+	_, err = m.Store.CreateUser(ctx, annotations.Actor{Name: "(first start)"}, annotations.NewUser{Name: firstAdmin, Role: annotations.RoleAdmin, PasswordHash: hash, MustChangePassword: generated})
 	if errors.Is(err, annotations.ErrConflict) {
 		return false, "", nil // another process made it first
 	}
@@ -178,11 +181,10 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 		if err != nil {
 			return err
 		}
-		u, err := store.CreateUser(ctx, annotations.NewUser{Name: name, Role: *role, PasswordHash: hash, MustChangePassword: generated})
+		u, err := store.CreateUser(ctx, shell, annotations.NewUser{Name: name, Role: *role, PasswordHash: hash, MustChangePassword: generated})
 		if err != nil {
 			return err
 		}
-		audit(ctx, store, "user.create", u, u.Name+" as "+u.Role)
 		fmt.Fprintf(stdout, "Created %s (%s).\n", u.Name, u.Role)
 		if generated {
 			fmt.Fprintf(stdout, "One-time password: %s\n(%s chooses their own at first sign-in.)\n", password, u.Name)
@@ -221,11 +223,9 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 		ch.Role = &pos[1]
 		done = u.Name + " is now " + pos[1] + "."
 	}
-	u, err = store.UpdateUser(ctx, u.ID, ch)
-	if err != nil {
+	if _, err := store.UpdateUser(ctx, shell, u.ID, ch); err != nil {
 		return err
 	}
-	audit(ctx, store, "user.update", u, u.Name+": "+args[0]+" (from the shell)")
 	fmt.Fprintln(stdout, done)
 	return nil
 }
@@ -266,11 +266,9 @@ func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		return listTokens(ctx, store, u, stdout)
 	}
 	secret, hash := server.NewAPIToken()
-	tok, err := store.CreateToken(ctx, u.ID, *label, hash)
-	if err != nil {
+	if _, err := store.CreateToken(ctx, annotations.Actor{Name: u.Name, Note: "from the shell"}, u.ID, *label, hash); err != nil {
 		return err
 	}
-	store.Audit(ctx, annotations.AuditEntry{Actor: u.Name, Action: "token.create", TargetType: "token", TargetID: tok.ID, Detail: tok.Name + " (from the shell)"})
 	// The token alone on stdout, so scripts can capture it; the note goes to stderr.
 	fmt.Fprintln(stdout, secret)
 	fmt.Fprintf(stderr, "API token for %s (%s). It is shown only now; use it as \"Authorization: Bearer TOKEN\".\n", u.Name, u.Role)
@@ -300,7 +298,7 @@ func listTokens(ctx context.Context, store *annotations.Store, u annotations.Use
 	return tw.Flush()
 }
 
-// revokeToken revokes a token by its id (as token list shows it) and audits it; a
+// revokeToken revokes a token by its id (as token list shows it), audited; a
 // running server refuses the token within a second.
 func revokeToken(ctx context.Context, store *annotations.Store, id string, stdout io.Writer) error {
 	noSuch := fmt.Errorf("no token with the id %q (satmark token list NAME shows them)", id)
@@ -321,15 +319,9 @@ func revokeToken(ctx context.Context, store *annotations.Store, id string, stdou
 	if err != nil {
 		return err
 	}
-	if err := store.RevokeToken(ctx, u.ID, id); err != nil {
+	if err := store.RevokeToken(ctx, shell, u.ID, id); err != nil {
 		return err
 	}
-	store.Audit(ctx, annotations.AuditEntry{Actor: "(shell)", Action: "token.revoke", TargetType: "token", TargetID: id,
-		Detail: fmt.Sprintf("%s's token %q (from the shell)", u.Name, tok.Name)})
 	fmt.Fprintf(stdout, "Revoked %s's token %s (%s); a running server refuses it within a second.\n", u.Name, id, tok.Name)
 	return nil
-}
-
-func audit(ctx context.Context, store *annotations.Store, action string, u annotations.User, detail string) {
-	store.Audit(ctx, annotations.AuditEntry{Actor: "(shell)", Action: action, TargetType: "user", TargetID: u.ID, Detail: detail})
 }

@@ -76,8 +76,9 @@ type NewUser struct {
 	MustChangePassword bool
 }
 
-// CreateUser adds an account. A name already taken (ignoring case) is ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
+// CreateUser adds an account, audited as by's. A name already taken (ignoring case) is
+// ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, by Actor, in NewUser) (User, error) {
 	if err := CheckUserName(in.Name); err != nil {
 		return User{}, err
 	}
@@ -114,6 +115,9 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
 		return User{}, fmt.Errorf("a user named %q already exists: %w", in.Name, ErrConflict)
 	}
 	if err != nil {
+		return User{}, err
+	}
+	if err := s.audit(ctx, tx, by, "user.create", "user", id, in.Name+" as "+in.Role); err != nil {
 		return User{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -202,8 +206,10 @@ type UserChange struct {
 
 // UpdateUser applies a change. Disabling an account or changing its password ends its
 // sessions; disabling also revokes its tokens' use (they are refused while it is
-// disabled). The last enabled admin cannot be demoted or disabled (ErrConflict).
-func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User, error) {
+// disabled). The last enabled admin cannot be demoted or disabled (ErrConflict). A change
+// that changes something is audited as by's: user.password when by sets their own
+// password, else user.update saying what changed.
+func (s *Store) UpdateUser(ctx context.Context, by Actor, id string, ch UserChange) (User, error) {
 	if ch.Role != nil {
 		if err := checkRole(*ch.Role); err != nil {
 			return User{}, err
@@ -221,6 +227,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 	if err != nil {
 		return User{}, err
 	}
+	before := u
 	losesAdmin := u.Role == RoleAdmin && !u.Disabled &&
 		((ch.Role != nil && *ch.Role != RoleAdmin) || (ch.Disabled != nil && *ch.Disabled))
 	if losesAdmin {
@@ -252,10 +259,35 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 			return User{}, err
 		}
 	}
+	if err := s.auditUserChange(ctx, tx, by, before, u, ch); err != nil {
+		return User{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return User{}, err
 	}
 	return s.User(ctx, id)
+}
+
+// auditUserChange writes the audit entry of a change from before to after, if it changed
+// anything.
+func (s *Store) auditUserChange(ctx context.Context, q querier, by Actor, before, after User, ch UserChange) error {
+	var what []string
+	if after.Role != before.Role {
+		what = append(what, "role: "+before.Role+" → "+after.Role)
+	}
+	if after.Disabled != before.Disabled {
+		what = append(what, map[bool]string{true: "disabled", false: "enabled"}[after.Disabled])
+	}
+	if ch.PasswordHash != nil {
+		if len(what) == 0 && by.Name == after.Name && !ch.MustChangePassword {
+			return s.audit(ctx, q, by, "user.password", "user", after.ID, "changed own password")
+		}
+		what = append(what, "password reset")
+	}
+	if len(what) == 0 {
+		return nil
+	}
+	return s.audit(ctx, q, by, "user.update", "user", after.ID, after.Name+": "+strings.Join(what, ", "))
 }
 
 // Session is a signed-in browser, known by the hash of its cookie.
@@ -306,20 +338,56 @@ func (s *Store) TouchSession(ctx context.Context, hash string, at time.Time) err
 	return err
 }
 
-// DeleteSession ends one session.
+// DeleteSession ends one session, unaudited: one that expired or that a new sign-in on
+// the same browser replaces. SignOut is its audited counterpart.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash)
 	return err
 }
 
-// DeleteUserSessions ends every session of a user (sign out everywhere) and says how many.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+// SignOut ends one session of by's, audited as a sign-out of the session's user; a
+// session already gone changes and audits nothing.
+func (s *Store) SignOut(ctx context.Context, by Actor, hash string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var userID string
+	err = tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id_hash = ? RETURNING user_id`, hash).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, by, "signout", "user", userID, ""); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DeleteUserSessions ends every session of a user (sign out everywhere), audited as by's,
+// and says how many.
+func (s *Store) DeleteUserSessions(ctx context.Context, by Actor, userID string) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 	if err != nil {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	return int(n), nil
+	sessions := "sessions"
+	if n == 1 {
+		sessions = "session"
+	}
+	if err := s.audit(ctx, tx, by, "signout.everywhere", "user", userID, fmt.Sprintf("%d %s ended", n, sessions)); err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
 }
 
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle since before
@@ -339,13 +407,18 @@ type Token struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// CreateToken stores the hash of a new token for a user.
-func (s *Store) CreateToken(ctx context.Context, userID, name, hash string) (Token, error) {
+// CreateToken stores the hash of a new token for a user, audited as by's.
+func (s *Store) CreateToken(ctx context.Context, by Actor, userID, name, hash string) (Token, error) {
 	if utf8.RuneCountInString(name) > 100 {
 		return Token{}, invalid("name", "a token's name is at most 100 characters")
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Token{}, err
+	}
+	defer tx.Rollback()
 	id := newID("tok")
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		id, userID, name, hash, formatTime(s.now()))
 	if isForeignKeyViolation(err) {
 		return Token{}, fmt.Errorf("user: %w", ErrNotFound)
@@ -353,15 +426,18 @@ func (s *Store) CreateToken(ctx context.Context, userID, name, hash string) (Tok
 	if err != nil {
 		return Token{}, err
 	}
-	toks, err := s.tokens(ctx, "id = ?", id)
+	toks, err := s.tokens(ctx, tx, "id = ?", id)
 	if err != nil || len(toks) == 0 {
 		return Token{}, err
 	}
-	return toks[0], nil
+	if err := s.audit(ctx, tx, by, "token.create", "token", id, name); err != nil {
+		return Token{}, err
+	}
+	return toks[0], tx.Commit()
 }
 
-func (s *Store) tokens(ctx context.Context, where string, arg any) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE `+where+` ORDER BY created_at, id`, arg)
+func (s *Store) tokens(ctx context.Context, q querier, where string, arg any) ([]Token, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE `+where+` ORDER BY created_at, id`, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -389,12 +465,12 @@ func (s *Store) tokens(ctx context.Context, where string, arg any) ([]Token, err
 
 // Tokens lists a user's tokens, revoked ones included.
 func (s *Store) Tokens(ctx context.Context, userID string) ([]Token, error) {
-	return s.tokens(ctx, "user_id = ?", userID)
+	return s.tokens(ctx, s.db, "user_id = ?", userID)
 }
 
 // TokenByID returns a token (revoked or not), or ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, id string) (Token, error) {
-	toks, err := s.tokens(ctx, "id = ?", id)
+	toks, err := s.tokens(ctx, s.db, "id = ?", id)
 	if err != nil {
 		return Token{}, err
 	}
@@ -407,7 +483,7 @@ func (s *Store) TokenByID(ctx context.Context, id string) (Token, error) {
 // TokenByHash returns a token and its user, or ErrNotFound. A revoked token is returned
 // with RevokedAt set; the caller refuses it.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, User, error) {
-	toks, err := s.tokens(ctx, "token_hash = ?", hash)
+	toks, err := s.tokens(ctx, s.db, "token_hash = ?", hash)
 	if err != nil {
 		return Token{}, User{}, err
 	}
@@ -424,9 +500,15 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	return err
 }
 
-// RevokeToken revokes one of a user's tokens. ErrNotFound when the user has no such token.
-func (s *Store) RevokeToken(ctx context.Context, userID, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at = ''`,
+// RevokeToken revokes one of a user's tokens, audited as by's (naming its owner and
+// label). ErrNotFound when the user has no such token.
+func (s *Store) RevokeToken(ctx context.Context, by Actor, userID, id string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at = ''`,
 		formatTime(s.now()), id, userID)
 	if err != nil {
 		return err
@@ -434,7 +516,14 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("token: %w", ErrNotFound)
 	}
-	return nil
+	var owner, name string
+	if err := tx.QueryRowContext(ctx, `SELECT u.name, t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`, id).Scan(&owner, &name); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, by, "token.revoke", "token", id, fmt.Sprintf("%s's token %q", owner, name)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // UsersStamp changes whenever an account is added or changed or a token revoked, by

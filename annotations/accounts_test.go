@@ -11,7 +11,7 @@ import (
 // addUser creates an account whose password hash is a stand-in: the store never reads it.
 func addUser(t *testing.T, s *Store, name, role string) User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), NewUser{Name: name, Role: role, PasswordHash: "hash-of-" + name})
+	u, err := s.CreateUser(context.Background(), Actor{Name: "root"}, NewUser{Name: name, Role: role, PasswordHash: "hash-of-" + name})
 	if err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
@@ -63,7 +63,7 @@ func TestCreateUser(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t)
-			u, err := s.CreateUser(ctx, NewUser{Name: tc.user, Role: tc.role, PasswordHash: "h", MustChangePassword: true})
+			u, err := s.CreateUser(ctx, Actor{Name: "root"}, NewUser{Name: tc.user, Role: tc.role, PasswordHash: "h", MustChangePassword: true})
 			if tc.wantField != "" {
 				wantValidation(t, err, tc.wantField)
 				if n := count(t, s, `SELECT COUNT(*) FROM users`); n != 0 {
@@ -90,7 +90,7 @@ func TestCreateUser(t *testing.T) {
 	t.Run("nok, a name taken ignoring case is a conflict", func(t *testing.T) {
 		s := openStore(t)
 		addUser(t, s, "Alice", RoleAnalyst)
-		_, err := s.CreateUser(ctx, NewUser{Name: "aLICE", Role: RoleViewer, PasswordHash: "h"})
+		_, err := s.CreateUser(ctx, Actor{Name: "root"}, NewUser{Name: "aLICE", Role: RoleViewer, PasswordHash: "h"})
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("got %v, want ErrConflict", err)
 		}
@@ -140,11 +140,11 @@ func TestUpdateUser(t *testing.T) {
 		root := addUser(t, s, "root", RoleAdmin)
 		// A disabled admin is no administrator anyone can use.
 		other := addUser(t, s, "other", RoleAdmin)
-		if _, err := s.UpdateUser(ctx, other.ID, UserChange{Disabled: ptr(true)}); err != nil {
+		if _, err := s.UpdateUser(ctx, Actor{Name: "root"}, other.ID, UserChange{Disabled: ptr(true)}); err != nil {
 			t.Fatalf("disable the other admin: %v", err)
 		}
 		for _, ch := range []UserChange{{Role: ptr(RoleAnalyst)}, {Role: ptr(RoleViewer)}, {Disabled: ptr(true)}} {
-			if _, err := s.UpdateUser(ctx, root.ID, ch); !errors.Is(err, ErrConflict) {
+			if _, err := s.UpdateUser(ctx, Actor{Name: "root"}, root.ID, ch); !errors.Is(err, ErrConflict) {
 				t.Errorf("change %+v: got %v, want ErrConflict", ch, err)
 			}
 		}
@@ -153,7 +153,7 @@ func TestUpdateUser(t *testing.T) {
 			t.Errorf("after refused changes: got %+v (%v), want an enabled admin", got, err)
 		}
 		// A change that keeps them an admin is fine.
-		if _, err := s.UpdateUser(ctx, root.ID, UserChange{Role: ptr(RoleAdmin), Disabled: ptr(false)}); err != nil {
+		if _, err := s.UpdateUser(ctx, Actor{Name: "root"}, root.ID, UserChange{Role: ptr(RoleAdmin), Disabled: ptr(false)}); err != nil {
 			t.Errorf("keeping the admin an admin: %v", err)
 		}
 	})
@@ -162,11 +162,11 @@ func TestUpdateUser(t *testing.T) {
 		s := openStore(t)
 		a := addUser(t, s, "a", RoleAdmin)
 		b := addUser(t, s, "b", RoleAdmin)
-		got, err := s.UpdateUser(ctx, a.ID, UserChange{Role: ptr(RoleAnalyst)})
+		got, err := s.UpdateUser(ctx, Actor{Name: "root"}, a.ID, UserChange{Role: ptr(RoleAnalyst)})
 		if err != nil || got.Role != RoleAnalyst {
 			t.Fatalf("demote a: got %+v (%v), want an analyst", got, err)
 		}
-		if _, err := s.UpdateUser(ctx, b.ID, UserChange{Disabled: ptr(true)}); !errors.Is(err, ErrConflict) {
+		if _, err := s.UpdateUser(ctx, Actor{Name: "root"}, b.ID, UserChange{Disabled: ptr(true)}); !errors.Is(err, ErrConflict) {
 			t.Errorf("disable b, now the last admin: got %v, want ErrConflict", err)
 		}
 	})
@@ -179,11 +179,11 @@ func TestUpdateUser(t *testing.T) {
 		addSession(t, s, alice, "a1", now, now.Add(time.Hour))
 		addSession(t, s, alice, "a2", now, now.Add(time.Hour))
 		addSession(t, s, bob, "b1", now, now.Add(time.Hour))
-		tok, err := s.CreateToken(ctx, alice.ID, "script", "tokhash")
+		tok, err := s.CreateToken(ctx, Actor{Name: "root"}, alice.ID, "script", "tokhash")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.UpdateUser(ctx, alice.ID, UserChange{Disabled: ptr(true)})
+		got, err := s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{Disabled: ptr(true)})
 		if err != nil || !got.Disabled {
 			t.Fatalf("disable: got %+v (%v)", got, err)
 		}
@@ -199,7 +199,7 @@ func TestUpdateUser(t *testing.T) {
 			t.Errorf("TokenByHash: got %+v of %+v (%v), want the token of a disabled user", gotTok, owner, err)
 		}
 		// Enabling again does not bring sessions back.
-		if got, err := s.UpdateUser(ctx, alice.ID, UserChange{Disabled: ptr(false)}); err != nil || got.Disabled {
+		if got, err := s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{Disabled: ptr(false)}); err != nil || got.Disabled {
 			t.Errorf("enable: got %+v (%v)", got, err)
 		}
 	})
@@ -208,14 +208,14 @@ func TestUpdateUser(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
 		addSession(t, s, alice, "a1", now, now.Add(time.Hour))
-		got, err := s.UpdateUser(ctx, alice.ID, UserChange{PasswordHash: ptr("new-hash"), MustChangePassword: true})
+		got, err := s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{PasswordHash: ptr("new-hash"), MustChangePassword: true})
 		if err != nil || got.PasswordHash != "new-hash" || !got.MustChangePassword {
 			t.Fatalf("reset: got %+v (%v), want the new hash, to be changed", got, err)
 		}
 		if sessionExists(t, s, "a1") {
 			t.Errorf("the session survived a password change")
 		}
-		got, err = s.UpdateUser(ctx, alice.ID, UserChange{PasswordHash: ptr("own-hash")})
+		got, err = s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{PasswordHash: ptr("own-hash")})
 		if err != nil || got.MustChangePassword {
 			t.Errorf("own password: got %+v (%v), want must_change_password cleared", got, err)
 		}
@@ -225,7 +225,7 @@ func TestUpdateUser(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
 		addSession(t, s, alice, "a1", now, now.Add(time.Hour))
-		got, err := s.UpdateUser(ctx, alice.ID, UserChange{Role: ptr(RoleViewer)})
+		got, err := s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{Role: ptr(RoleViewer)})
 		if err != nil || got.Role != RoleViewer || got.PasswordHash != alice.PasswordHash {
 			t.Fatalf("demote: got %+v (%v)", got, err)
 		}
@@ -237,10 +237,10 @@ func TestUpdateUser(t *testing.T) {
 	t.Run("nok, unknown user or role", func(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
-		if _, err := s.UpdateUser(ctx, "usr_aaaaaaaaaaaa", UserChange{Disabled: ptr(true)}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.UpdateUser(ctx, Actor{Name: "root"}, "usr_aaaaaaaaaaaa", UserChange{Disabled: ptr(true)}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown user: got %v, want ErrNotFound", err)
 		}
-		_, err := s.UpdateUser(ctx, alice.ID, UserChange{Role: ptr("root")})
+		_, err := s.UpdateUser(ctx, Actor{Name: "root"}, alice.ID, UserChange{Role: ptr("root")})
 		wantValidation(t, err, "role")
 		if got, _ := s.User(ctx, alice.ID); got.Role != RoleAnalyst {
 			t.Errorf("role after a refused change: %q, want analyst", got.Role)
@@ -291,7 +291,7 @@ func TestSessions(t *testing.T) {
 		addSession(t, s, alice, "a1", now, now.Add(time.Hour))
 		addSession(t, s, alice, "a2", now, now.Add(time.Hour))
 		addSession(t, s, bob, "b1", now, now.Add(time.Hour))
-		n, err := s.DeleteUserSessions(ctx, alice.ID)
+		n, err := s.DeleteUserSessions(ctx, Actor{Name: "root"}, alice.ID)
 		if err != nil || n != 2 {
 			t.Errorf("got %d (%v), want 2 sessions ended", n, err)
 		}
@@ -330,7 +330,7 @@ func TestTokens(t *testing.T) {
 	t.Run("ok, round trip, use and revocation", func(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
-		tok, err := s.CreateToken(ctx, alice.ID, "nightly export", "hash-1")
+		tok, err := s.CreateToken(ctx, Actor{Name: "root"}, alice.ID, "nightly export", "hash-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,14 +346,14 @@ func TestTokens(t *testing.T) {
 		if err := s.TouchToken(ctx, tok.ID, used); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RevokeToken(ctx, alice.ID, tok.ID); err != nil {
+		if err := s.RevokeToken(ctx, Actor{Name: "root"}, alice.ID, tok.ID); err != nil {
 			t.Fatalf("revoke: %v", err)
 		}
 		got, _, err = s.TokenByHash(ctx, "hash-1")
 		if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) || got.RevokedAt == nil {
 			t.Errorf("after use and revocation: got %+v (%v), want last used %v and revoked", got, err, used)
 		}
-		if err := s.RevokeToken(ctx, alice.ID, tok.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.RevokeToken(ctx, Actor{Name: "root"}, alice.ID, tok.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("revoke twice: got %v, want ErrNotFound", err)
 		}
 		toks, err := s.Tokens(ctx, alice.ID)
@@ -366,11 +366,11 @@ func TestTokens(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
 		mallory := addUser(t, s, "mallory", RoleAdmin)
-		tok, err := s.CreateToken(ctx, alice.ID, "", "hash-a")
+		tok, err := s.CreateToken(ctx, Actor{Name: "root"}, alice.ID, "", "hash-a")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RevokeToken(ctx, mallory.ID, tok.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.RevokeToken(ctx, Actor{Name: "root"}, mallory.ID, tok.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("got %v, want ErrNotFound", err)
 		}
 		if got, _, _ := s.TokenByHash(ctx, "hash-a"); got.RevokedAt != nil {
@@ -384,9 +384,9 @@ func TestTokens(t *testing.T) {
 	t.Run("nok, bad input", func(t *testing.T) {
 		s := openStore(t)
 		alice := addUser(t, s, "alice", RoleAnalyst)
-		_, err := s.CreateToken(ctx, alice.ID, strings.Repeat("n", 101), "h")
+		_, err := s.CreateToken(ctx, Actor{Name: "root"}, alice.ID, strings.Repeat("n", 101), "h")
 		wantValidation(t, err, "name")
-		if _, err := s.CreateToken(ctx, "usr_aaaaaaaaaaaa", "", "h2"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.CreateToken(ctx, Actor{Name: "root"}, "usr_aaaaaaaaaaaa", "", "h2"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("token of an unknown user: got %v, want ErrNotFound", err)
 		}
 		if _, _, err := s.TokenByHash(ctx, "nope"); !errors.Is(err, ErrNotFound) {
@@ -401,10 +401,10 @@ func TestTokens(t *testing.T) {
 func TestUserNamesFoldBeyondASCII(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	if _, err := s.CreateUser(ctx, NewUser{Name: "Élodie", Role: RoleAnalyst, PasswordHash: "x"}); err != nil {
+	if _, err := s.CreateUser(ctx, Actor{Name: "root"}, NewUser{Name: "Élodie", Role: RoleAnalyst, PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateUser(ctx, NewUser{Name: "élodie", Role: RoleViewer, PasswordHash: "x"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.CreateUser(ctx, Actor{Name: "root"}, NewUser{Name: "élodie", Role: RoleViewer, PasswordHash: "x"}); !errors.Is(err, ErrConflict) {
 		t.Errorf("a name differing only in the case of É: got %v, want ErrConflict", err)
 	}
 	if u, err := s.UserByName(ctx, "ÉLODIE"); err != nil || u.Name != "Élodie" {

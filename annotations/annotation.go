@@ -378,9 +378,10 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 	return next, tx.Commit()
 }
 
-// DeleteAnnotation removes an annotation, recording it in the history. As with an
-// update, a missing version is ErrVersionRequired and an old one a *StaleVersionError.
-func (s *Store) DeleteAnnotation(ctx context.Context, actor, id string, version *int) error {
+// DeleteAnnotation removes an annotation, recording it in the history and the audit log
+// as by's. As with an update, a missing version is ErrVersionRequired and an old one a
+// *StaleVersionError.
+func (s *Store) DeleteAnnotation(ctx context.Context, by Actor, id string, version *int) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -396,7 +397,11 @@ func (s *Store) DeleteAnnotation(ctx context.Context, actor, id string, version 
 	if *version != cur.Version {
 		return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
 	}
-	if err := s.deleteAnnotationTx(ctx, tx, actor, cur); err != nil {
+	if err := s.deleteAnnotationTx(ctx, tx, by.Name, cur); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("%s on image %s (version %d)", strings.Join(cur.Label.Path, "/"), cur.ImageID, cur.Version)
+	if err := s.audit(ctx, tx, by, "annotation.delete", "annotation", cur.ID, detail); err != nil {
 		return err
 	}
 	return tx.Commit()

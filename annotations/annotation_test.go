@@ -349,7 +349,7 @@ func TestHistory(t *testing.T) {
 			t.Fatalf("update %d: %v", i+1, err)
 		}
 	}
-	if err := x.s.DeleteAnnotation(ctx, "dave", a.ID, ptr(3)); err != nil {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "dave"}, a.ID, ptr(3)); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	if _, err := x.s.Annotation(ctx, a.ID); !errors.Is(err, ErrNotFound) {
@@ -442,19 +442,19 @@ func TestDeleteAnnotation(t *testing.T) {
 	x := newAnnotated(t)
 	a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
 	var stale *StaleVersionError
-	if err := x.s.DeleteAnnotation(ctx, "bob", a.ID, ptr(7)); !errors.As(err, &stale) || stale.Current != 1 {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "bob"}, a.ID, ptr(7)); !errors.As(err, &stale) || stale.Current != 1 {
 		t.Errorf("stale delete: got %v, want a *StaleVersionError with current 1", err)
 	}
-	if err := x.s.DeleteAnnotation(ctx, "bob", a.ID, nil); !errors.Is(err, ErrVersionRequired) {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "bob"}, a.ID, nil); !errors.Is(err, ErrVersionRequired) {
 		t.Errorf("delete without a version: got %v, want ErrVersionRequired", err)
 	}
 	if _, err := x.s.Annotation(ctx, a.ID); err != nil {
 		t.Fatalf("after a refused delete: got %v, want the annotation still there", err)
 	}
-	if err := x.s.DeleteAnnotation(ctx, "bob", a.ID, ptr(1)); err != nil {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "bob"}, a.ID, ptr(1)); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if err := x.s.DeleteAnnotation(ctx, "bob", a.ID, ptr(1)); !errors.Is(err, ErrNotFound) {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "bob"}, a.ID, ptr(1)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: got %v, want ErrNotFound", err)
 	}
 	if n := count(t, x.s, `SELECT COUNT(*) FROM revisions WHERE annotation_id = ? AND action = 'delete'`, a.ID); n != 1 {
@@ -486,7 +486,7 @@ func TestRevisionIsWrittenInTheSameTransaction(t *testing.T) {
 		t.Errorf("update: got version %d note %q, want version 1 \"kept\"", got.Version, got.Note)
 	}
 
-	if err := x.s.DeleteAnnotation(ctx, "bob", a.ID, ptr(1)); err == nil {
+	if err := x.s.DeleteAnnotation(ctx, Actor{Name: "bob"}, a.ID, ptr(1)); err == nil {
 		t.Errorf("delete: got no error, want the revision failure")
 	}
 	if _, err := x.s.Annotation(ctx, a.ID); err != nil {

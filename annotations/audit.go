@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -18,11 +19,36 @@ type AuditEntry struct {
 	IP         string    `json:"ip,omitempty"`
 }
 
-// Audit appends an entry to the audit log.
+// Actor is who makes a change and from where. Every store method whose change the audit
+// log records takes one and writes the change's audit entry inside the change's own
+// transaction: the change and its entry commit together or not at all.
+type Actor struct {
+	Name string // the user's name, as the audit log and the history record it
+	IP   string // the client's address; empty from the shell
+	Note string // said in parentheses after the entry's detail, e.g. "from the shell"
+}
+
+// Audit appends an entry that goes with no change of its own (a sign-in attempt, a
+// wrong password); changes write theirs themselves.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, actor, action, target_type, target_id, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	return s.insertAudit(ctx, s.db, e)
+}
+
+// audit writes the entry of a change actor made, in the change's transaction q.
+func (s *Store) audit(ctx context.Context, q querier, by Actor, action, targetType, targetID, detail string) error {
+	if by.Note != "" {
+		detail = strings.TrimSpace(detail + " (" + by.Note + ")")
+	}
+	return s.insertAudit(ctx, q, AuditEntry{Actor: by.Name, Action: action, TargetType: targetType, TargetID: targetID, Detail: detail, IP: by.IP})
+}
+
+func (s *Store) insertAudit(ctx context.Context, q querier, e AuditEntry) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO audit (at, actor, action, target_type, target_id, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		formatTime(s.now()), e.Actor, e.Action, e.TargetType, e.TargetID, e.Detail, e.IP)
-	return err
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
 }
 
 // AuditFilter selects audit entries, newest first: by action prefix ("signin" matches

@@ -84,12 +84,56 @@ func (s *Store) insertGeoreference(ctx context.Context, q querier, actor string,
 	return err
 }
 
-// SetGeoreference stores (or replaces) an image's georeference, recorded as actor's.
-func (s *Store) SetGeoreference(ctx context.Context, actor string, g Georeference) (Georeference, error) {
-	if err := s.insertGeoreference(ctx, s.db, actor, g); err != nil {
+// SetGeoreference stores (or replaces) an image's georeference, recorded and audited as
+// by's.
+func (s *Store) SetGeoreference(ctx context.Context, by Actor, g Georeference) (Georeference, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
 		return Georeference{}, err
 	}
-	return s.Georeference(ctx, g.ImageID)
+	defer tx.Rollback()
+	if err := s.insertGeoreference(ctx, tx, by.Name, g); err != nil {
+		return Georeference{}, err
+	}
+	stored, err := s.georeferenceTx(ctx, tx, g.ImageID)
+	if err != nil {
+		return Georeference{}, err
+	}
+	summary, err := s.georeferenceSummary(ctx, tx, g.ImageID)
+	if err != nil {
+		return Georeference{}, err
+	}
+	if g.Origin == "worldfile" {
+		summary = "world file: " + summary
+	}
+	if err := s.audit(ctx, tx, by, "georeference.set", "image", g.ImageID, summary); err != nil {
+		return Georeference{}, err
+	}
+	return stored, tx.Commit()
+}
+
+// georeferenceSummary says in a few words where an image now lies, for the audit log:
+// its method, transform, number of control points, CRS and ground sample distance.
+func (s *Store) georeferenceSummary(ctx context.Context, q querier, imageID string) (string, error) {
+	var gsd *float64
+	if err := q.QueryRowContext(ctx, `SELECT gsd_m FROM images WHERE id = ?`, imageID).Scan(&gsd); err != nil {
+		return "", err
+	}
+	sum := map[string]any{"method": "gsd", "transform": "", "control_points": 0, "crs": "", "gsd_m": gsd}
+	g, err := s.georeferenceTx(ctx, q, imageID)
+	switch {
+	case err == nil:
+		sum["method"], sum["transform"], sum["control_points"] = g.Method, g.Transform, len(g.ControlPoints)
+		if g.Method == GeorefGrid {
+			sum["crs"] = fmt.Sprintf("EPSG:%d", g.CRS)
+		} else {
+			sum["crs"] = "EPSG:4326" // control points are fitted to longitude and latitude
+		}
+	case !errors.Is(err, ErrNotFound):
+		return "", err
+	}
+	b, err := json.Marshal(sum)
+	return string(b), err
 }
 
 const georefColumns = `image_id, method, transform, gcps, geotransform, crs, origin, updated_by, updated_at`
@@ -115,7 +159,11 @@ func scanGeoreference(row scanner) (Georeference, error) {
 
 // Georeference returns an image's georeference, or ErrNotFound when it has none.
 func (s *Store) Georeference(ctx context.Context, imageID string) (Georeference, error) {
-	g, err := scanGeoreference(s.db.QueryRowContext(ctx, `SELECT `+georefColumns+` FROM georeferences WHERE image_id = ?`, imageID))
+	return s.georeferenceTx(ctx, s.db, imageID)
+}
+
+func (s *Store) georeferenceTx(ctx context.Context, q querier, imageID string) (Georeference, error) {
+	g, err := scanGeoreference(q.QueryRowContext(ctx, `SELECT `+georefColumns+` FROM georeferences WHERE image_id = ?`, imageID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Georeference{}, fmt.Errorf("georeference: %w", ErrNotFound)
 	}
@@ -140,30 +188,60 @@ func (s *Store) Georeferences(ctx context.Context) (map[string]Georeference, err
 	return out, rows.Err()
 }
 
-// DeleteGeoreference removes an image's georeference; ErrNotFound when it had none.
-func (s *Store) DeleteGeoreference(ctx context.Context, imageID string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM georeferences WHERE image_id = ?`, imageID)
+// DeleteGeoreference forgets where an image lies, audited as by's: its georeference and
+// its ground sample distance. ErrNotFound when it had neither.
+func (s *Store) DeleteGeoreference(ctx context.Context, by Actor, imageID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM georeferences WHERE image_id = ?`, imageID)
+	if err != nil {
+		return err
+	}
+	georeferenced, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, `UPDATE images SET gsd_m = NULL, updated_at = ? WHERE id = ? AND gsd_m IS NOT NULL`, formatTime(s.now()), imageID)
+	if err != nil {
+		return err
+	}
+	if measured, _ := res.RowsAffected(); georeferenced == 0 && measured == 0 {
 		return fmt.Errorf("georeference: %w", ErrNotFound)
 	}
-	return nil
+	if err := s.audit(ctx, tx, by, "georeference.delete", "image", imageID, ""); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // SetGroundSampleDistance sets (or, with nil, clears) the metres per pixel used to
-// measure an image that has no georeference.
-func (s *Store) SetGroundSampleDistance(ctx context.Context, imageID string, metresPerPixel *float64) (Image, error) {
+// measure an image that has no georeference, audited as by's.
+func (s *Store) SetGroundSampleDistance(ctx context.Context, by Actor, imageID string, metresPerPixel *float64) (Image, error) {
 	if g := metresPerPixel; g != nil && (math.IsNaN(*g) || math.IsInf(*g, 0) || *g <= 0) {
 		return Image{}, invalid("gsd_m", "the ground sample distance must be a positive number of metres per pixel")
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE images SET gsd_m = ?, updated_at = ? WHERE id = ?`, metresPerPixel, formatTime(s.now()), imageID)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE images SET gsd_m = ?, updated_at = ? WHERE id = ?`, metresPerPixel, formatTime(s.now()), imageID)
 	if err != nil {
 		return Image{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Image{}, fmt.Errorf("image: %w", ErrNotFound)
 	}
-	return s.Image(ctx, imageID)
+	summary, err := s.georeferenceSummary(ctx, tx, imageID)
+	if err != nil {
+		return Image{}, err
+	}
+	if err := s.audit(ctx, tx, by, "georeference.set", "image", imageID, summary); err != nil {
+		return Image{}, err
+	}
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
+	if err != nil {
+		return Image{}, err
+	}
+	return img, tx.Commit()
 }

@@ -16,7 +16,7 @@ func TestGeoreferenceStore(t *testing.T) {
 	}
 	gcps := Georeference{ImageID: img.ID, Method: GeorefControlPoints, Transform: "affine", Origin: "editor",
 		ControlPoints: []ControlPoint{{Pixel: [2]float64{200, 150}, LonLat: [2]float64{131.85517, 43.13683}}}}
-	got, err := s.SetGeoreference(ctx, "alice", gcps)
+	got, err := s.SetGeoreference(ctx, Actor{Name: "alice"}, gcps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestGeoreferenceStore(t *testing.T) {
 	}
 	// Replacing it with a grid keeps one row.
 	gt := [6]float64{131.85, 2.5e-5, 0, 43.14, 0, -2e-5}
-	if _, err := s.SetGeoreference(ctx, "bob", Georeference{ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt, CRS: 4326, Origin: "worldfile"}); err != nil {
+	if _, err := s.SetGeoreference(ctx, Actor{Name: "bob"}, Georeference{ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt, CRS: 4326, Origin: "worldfile"}); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := s.Georeferences(ctx)
@@ -44,20 +44,20 @@ func TestGeoreferenceStore(t *testing.T) {
 		"points without points": {ImageID: img.ID, Method: GeorefControlPoints, Transform: "affine"},
 	} {
 		var ve *ValidationError
-		if _, err := s.SetGeoreference(ctx, "eve", bad); !errors.As(err, &ve) {
+		if _, err := s.SetGeoreference(ctx, Actor{Name: "eve"}, bad); !errors.As(err, &ve) {
 			t.Errorf("%s: got %v, want a ValidationError", name, err)
 		}
 	}
 	if g, _ := s.Georeference(ctx, img.ID); g.UpdatedBy != "bob" {
 		t.Errorf("a refused change altered the georeference: %+v", g)
 	}
-	if _, err := s.SetGeoreference(ctx, "alice", Georeference{ImageID: "img_aaaaaaaaaaaa", Method: GeorefGrid, GeoTransform: &gt, CRS: 4326}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.SetGeoreference(ctx, Actor{Name: "alice"}, Georeference{ImageID: "img_aaaaaaaaaaaa", Method: GeorefGrid, GeoTransform: &gt, CRS: 4326}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("for an unknown image: got %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteGeoreference(ctx, img.ID); err != nil {
+	if err := s.DeleteGeoreference(ctx, Actor{Name: "root"}, img.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteGeoreference(ctx, img.ID); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteGeoreference(ctx, Actor{Name: "root"}, img.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: got %v, want ErrNotFound", err)
 	}
 }
@@ -67,17 +67,17 @@ func TestGroundSampleDistance(t *testing.T) {
 	s := openStore(t)
 	img := addImage(t, s, "img", 100, 80, Provenance{})
 	half := 0.5
-	got, err := s.SetGroundSampleDistance(ctx, img.ID, &half)
+	got, err := s.SetGroundSampleDistance(ctx, Actor{Name: "root"}, img.ID, &half)
 	if err != nil || got.GSD == nil || *got.GSD != 0.5 {
 		t.Fatalf("set: %+v, %v", got.GSD, err)
 	}
 	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1)} {
 		var ve *ValidationError
-		if _, err := s.SetGroundSampleDistance(ctx, img.ID, &bad); !errors.As(err, &ve) || ve.Field != "gsd_m" {
+		if _, err := s.SetGroundSampleDistance(ctx, Actor{Name: "root"}, img.ID, &bad); !errors.As(err, &ve) || ve.Field != "gsd_m" {
 			t.Errorf("gsd %v: got %v, want a ValidationError on gsd_m", bad, err)
 		}
 	}
-	if got, _ := s.SetGroundSampleDistance(ctx, img.ID, nil); got.GSD != nil {
+	if got, _ := s.SetGroundSampleDistance(ctx, Actor{Name: "root"}, img.ID, nil); got.GSD != nil {
 		t.Errorf("cleared: %v, want nil", *got.GSD)
 	}
 }
@@ -87,7 +87,7 @@ func TestImageArrivesWithItsGeoreference(t *testing.T) {
 	s := openStore(t)
 	gt := [6]float64{500000, 1, 0, 4800000, 0, -1}
 	img, created, err := s.CreateImage(ctx, NewImage{SHA256: shaOf("geotiff"), MediaType: "image/tiff", ByteSize: 1, Width: 64, Height: 48,
-		CreatedBy: "alice", ImportWarnings: []string{"negative y scale read as north-up"},
+		CreatedBy: Actor{Name: "alice"}, ImportWarnings: []string{"negative y scale read as north-up"},
 		Georeference: &Georeference{Method: GeorefGrid, GeoTransform: &gt, CRS: 32652, Origin: "geotiff"}}, noPlace)
 	if err != nil || !created {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestImageArrivesWithItsGeoreference(t *testing.T) {
 	}
 	// A georeference that cannot be stored refuses the whole image.
 	_, _, err = s.CreateImage(ctx, NewImage{SHA256: shaOf("bad"), MediaType: "image/tiff", ByteSize: 1, Width: 64, Height: 48,
-		CreatedBy: "alice", Georeference: &Georeference{Method: GeorefGrid, CRS: 32652}}, noPlace)
+		CreatedBy: Actor{Name: "alice"}, Georeference: &Georeference{Method: GeorefGrid, CRS: 32652}}, noPlace)
 	if err == nil {
 		t.Fatal("an image with a broken georeference was stored")
 	}

@@ -183,7 +183,8 @@ type NewImage struct {
 	Orientation int
 	SourceID    string // attach to this existing release instead of creating one from Provenance
 	Provenance  Provenance
-	CreatedBy   string
+	// CreatedBy is who uploads the image and from where: the upload is audited as theirs.
+	CreatedBy Actor
 	// Georeference, when the file arrived with one (a GeoTIFF, a world file), is stored
 	// with the image; its ImageID is filled in.
 	Georeference   *Georeference
@@ -260,7 +261,7 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, in.SHA256, sourceID, title, in.Filename, in.MediaType, in.ByteSize, in.Width, in.Height,
 		orientation, str(p.CapturedFrom), str(p.CapturedTo), str(p.LocationName),
-		p.PublisherMarkup != nil && *p.PublisherMarkup, in.CreatedBy, now, now); err != nil {
+		p.PublisherMarkup != nil && *p.PublisherMarkup, in.CreatedBy.Name, now, now); err != nil {
 		if isUniqueViolation(err) {
 			// Another upload of the same bytes committed first.
 			tx.Rollback()
@@ -274,7 +275,7 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 	}
 	if g := in.Georeference; g != nil {
 		g.ImageID = id
-		if err := s.insertGeoreference(ctx, tx, in.CreatedBy, *g); err != nil {
+		if err := s.insertGeoreference(ctx, tx, in.CreatedBy.Name, *g); err != nil {
 			return Image{}, false, fmt.Errorf("georeference: %w", err)
 		}
 	}
@@ -283,6 +284,10 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 		if _, err := tx.ExecContext(ctx, `UPDATE images SET import_warnings = ? WHERE id = ?`, string(w), id); err != nil {
 			return Image{}, false, err
 		}
+	}
+	if err := s.audit(ctx, tx, in.CreatedBy, "image.upload", "image", id,
+		fmt.Sprintf("%s (%s, %d×%d)", title, in.SHA256, in.Width, in.Height)); err != nil {
+		return Image{}, false, err
 	}
 	undo, err := place()
 	if err != nil {
@@ -487,18 +492,27 @@ func (s *Store) checkNotInTrash(ctx context.Context, sha string) error {
 	return fmt.Errorf("the same bytes are image %s, which %s moved to the trash; an administrator can restore it: %w", id, by, ErrConflict)
 }
 
-// TrashImage moves an image to the trash: it disappears from every list, page and export
-// (with its annotations) until an administrator restores or purges it. Its files stay.
-func (s *Store) TrashImage(ctx context.Context, actor, id string) (Image, error) {
-	img, err := s.Image(ctx, id)
+// TrashImage moves an image to the trash, audited as by's: it disappears from every
+// list, page and export (with its annotations) until an administrator restores or purges
+// it. Its files stay.
+func (s *Store) TrashImage(ctx context.Context, by Actor, id string) (Image, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Image{}, err
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE images SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at = ''`,
-		formatTime(s.now()), actor, id); err != nil {
+	defer tx.Rollback()
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", id)
+	if err != nil {
 		return Image{}, err
 	}
-	return img, nil
+	if _, err := tx.ExecContext(ctx, `UPDATE images SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at = ''`,
+		formatTime(s.now()), by.Name, id); err != nil {
+		return Image{}, err
+	}
+	if err := s.audit(ctx, tx, by, "image.trash", "image", img.ID, img.Title); err != nil {
+		return Image{}, err
+	}
+	return img, tx.Commit()
 }
 
 // TrashedImage is an image in the trash, with who put it there and when.
@@ -533,22 +547,35 @@ type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
-// RestoreImage takes an image out of the trash.
-func (s *Store) RestoreImage(ctx context.Context, id string) (Image, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE images SET deleted_at = '', deleted_by = '' WHERE id = ? AND deleted_at != ''`, id)
+// RestoreImage takes an image out of the trash, audited as by's.
+func (s *Store) RestoreImage(ctx context.Context, by Actor, id string) (Image, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE images SET deleted_at = '', deleted_by = '' WHERE id = ? AND deleted_at != ''`, id)
 	if err != nil {
 		return Image{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Image{}, fmt.Errorf("image %s in the trash: %w", id, ErrNotFound)
 	}
-	return s.Image(ctx, id)
+	img, err := s.imageWhere(ctx, tx, "i.id = ?", id)
+	if err != nil {
+		return Image{}, err
+	}
+	if err := s.audit(ctx, tx, by, "image.restore", "image", img.ID, img.Title); err != nil {
+		return Image{}, err
+	}
+	return img, tx.Commit()
 }
 
-// PurgeImage removes an image in the trash for good: its annotations (each deletion
-// recorded in the history by actor), its georeference and jobs, and its release when no
-// other image belongs to it. It returns the image so the caller can remove its files.
-func (s *Store) PurgeImage(ctx context.Context, actor, id string) (Image, error) {
+// PurgeImage removes an image in the trash for good, audited as by's: its annotations
+// (each deletion recorded in the history as by's), its georeference and jobs, and its
+// release when no other image belongs to it. It returns the image so the caller can
+// remove its files.
+func (s *Store) PurgeImage(ctx context.Context, by Actor, id string) (Image, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Image{}, err
@@ -580,7 +607,7 @@ func (s *Store) PurgeImage(ctx context.Context, actor, id string) (Image, error)
 	}
 	rows.Close()
 	for _, a := range anns {
-		if err := s.deleteAnnotationTx(ctx, tx, actor, a); err != nil {
+		if err := s.deleteAnnotationTx(ctx, tx, by.Name, a); err != nil {
 			return Image{}, err
 		}
 	}
@@ -589,6 +616,9 @@ func (s *Store) PurgeImage(ctx context.Context, actor, id string) (Image, error)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM images WHERE source_id = ?)`,
 		img.Source.ID, img.Source.ID); err != nil {
+		return Image{}, err
+	}
+	if err := s.audit(ctx, tx, by, "image.purge", "image", img.ID, img.Title+" ("+img.SHA256+")"); err != nil {
 		return Image{}, err
 	}
 	return img, tx.Commit()

@@ -22,7 +22,7 @@ func TestCreateImage(t *testing.T) {
 				SourceURL: ptr("https://www.nis.go.kr/"), CapturedFrom: ptr("2024-10-08"), CapturedTo: ptr("2024-10-13"),
 				Claim: ptr("Russian landing ships moved North Korean special forces."), PublisherMarkup: ptr(true),
 			},
-			CreatedBy: "alice",
+			CreatedBy: Actor{Name: "alice"},
 		}, func() (func(), error) {
 			placed++
 			// Another connection must not see the uncommitted rows yet.
@@ -63,7 +63,7 @@ func TestCreateImage(t *testing.T) {
 		errDisk := errors.New("disk full")
 		_, created, err := s.CreateImage(ctx, NewImage{
 			SHA256: shaOf("x"), MediaType: "image/png", ByteSize: 1, Width: 1, Height: 1,
-			Provenance: Provenance{Publisher: ptr("someone")}, CreatedBy: "alice",
+			Provenance: Provenance{Publisher: ptr("someone")}, CreatedBy: Actor{Name: "alice"},
 		}, func() (func(), error) { return nil, errDisk })
 		if !errors.Is(err, errDisk) || created {
 			t.Fatalf("got created = %v, err %v, want false and %v", created, err, errDisk)
@@ -84,7 +84,7 @@ func TestCreateImage(t *testing.T) {
 		first := addImage(t, s, "dup", 10, 10, Provenance{Title: ptr("first")})
 		again, created, err := s.CreateImage(ctx, NewImage{
 			SHA256: shaOf("dup"), Filename: "other-name.png", MediaType: "image/png", ByteSize: 1, Width: 10, Height: 10,
-			Provenance: Provenance{Title: ptr("second")}, CreatedBy: "bob",
+			Provenance: Provenance{Title: ptr("second")}, CreatedBy: Actor{Name: "bob"},
 		}, func() (func(), error) {
 			t.Errorf("place was called for bytes that are already stored")
 			return func() {}, nil
@@ -116,7 +116,7 @@ func TestCreateImage(t *testing.T) {
 		s := openStore(t)
 		_, _, err := s.CreateImage(ctx, NewImage{
 			SHA256: shaOf("y"), MediaType: "image/png", ByteSize: 1, Width: 1, Height: 1,
-			SourceID: "src_aaaaaaaaaaaa", CreatedBy: "alice",
+			SourceID: "src_aaaaaaaaaaaa", CreatedBy: Actor{Name: "alice"},
 		}, func() (func(), error) {
 			t.Errorf("place was called for an image that cannot be stored")
 			return func() {}, nil
@@ -131,7 +131,7 @@ func TestCreateImage(t *testing.T) {
 		s := openStore(t)
 		_, _, err := s.CreateImage(ctx, NewImage{
 			SHA256: shaOf("z"), MediaType: "image/png", ByteSize: 1, Width: 1, Height: 1,
-			Provenance: Provenance{ReleasedAt: ptr("yesterday")}, CreatedBy: "alice",
+			Provenance: Provenance{ReleasedAt: ptr("yesterday")}, CreatedBy: Actor{Name: "alice"},
 		}, func() (func(), error) {
 			t.Errorf("place was called for an image with invalid provenance")
 			return func() {}, nil
@@ -306,10 +306,10 @@ func TestUpdateImage(t *testing.T) {
 // trashAndPurge deletes an image for good, as an admin does: trash, then purge.
 func trashAndPurge(t *testing.T, s *Store, actor, id string) (Image, error) {
 	t.Helper()
-	if _, err := s.TrashImage(context.Background(), actor, id); err != nil {
+	if _, err := s.TrashImage(context.Background(), Actor{Name: actor}, id); err != nil {
 		return Image{}, err
 	}
-	return s.PurgeImage(context.Background(), actor, id)
+	return s.PurgeImage(context.Background(), Actor{Name: actor}, id)
 }
 
 func TestTrashImage(t *testing.T) {
@@ -322,7 +322,7 @@ func TestTrashImage(t *testing.T) {
 		keep := addImage(t, s, "b", 100, 100, Provenance{})
 		addLabel(t, s, "vessel")
 		a1 := addAnnotation(t, s, "alice", img.ID, "vessel", ShapeRectangle, square, "")
-		if _, err := s.TrashImage(ctx, "bob", img.ID); err != nil {
+		if _, err := s.TrashImage(ctx, Actor{Name: "bob"}, img.ID); err != nil {
 			t.Fatalf("trash: %v", err)
 		}
 		if _, err := s.Image(ctx, img.ID); !errors.Is(err, ErrNotFound) {
@@ -346,7 +346,7 @@ func TestTrashImage(t *testing.T) {
 		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "trash") {
 			t.Errorf("re-upload of trashed bytes: got %v, want ErrConflict naming the trash", err)
 		}
-		restored, err := s.RestoreImage(ctx, img.ID)
+		restored, err := s.RestoreImage(ctx, Actor{Name: "root"}, img.ID)
 		if err != nil || restored.ID != img.ID || restored.AnnotationCount != 1 {
 			t.Fatalf("restore: got %+v (%v), want the image back with its annotation", restored, err)
 		}
@@ -361,16 +361,16 @@ func TestTrashImage(t *testing.T) {
 	t.Run("nok, unknown or already trashed image", func(t *testing.T) {
 		s := openStore(t)
 		img := addImage(t, s, "a", 10, 10, Provenance{})
-		if _, err := s.TrashImage(ctx, "bob", "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.TrashImage(ctx, Actor{Name: "bob"}, "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("trash unknown: got %v, want ErrNotFound", err)
 		}
-		if _, err := s.TrashImage(ctx, "bob", img.ID); err != nil {
+		if _, err := s.TrashImage(ctx, Actor{Name: "bob"}, img.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.TrashImage(ctx, "bob", img.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.TrashImage(ctx, Actor{Name: "bob"}, img.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("trash twice: got %v, want ErrNotFound", err)
 		}
-		if _, err := s.RestoreImage(ctx, "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.RestoreImage(ctx, Actor{Name: "root"}, "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("restore unknown: got %v, want ErrNotFound", err)
 		}
 	})
@@ -430,13 +430,13 @@ func TestPurgeImage(t *testing.T) {
 	t.Run("nok, an image not in the trash is not purged", func(t *testing.T) {
 		s := openStore(t)
 		img := addImage(t, s, "a", 10, 10, Provenance{})
-		if _, err := s.PurgeImage(ctx, "bob", img.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.PurgeImage(ctx, Actor{Name: "bob"}, img.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("purge outside the trash: got %v, want ErrNotFound", err)
 		}
 		if _, err := s.Image(ctx, img.ID); err != nil {
 			t.Errorf("image after refused purge: %v", err)
 		}
-		if _, err := s.PurgeImage(ctx, "bob", "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.PurgeImage(ctx, Actor{Name: "bob"}, "img_aaaaaaaaaaaa"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("purge unknown: got %v, want ErrNotFound", err)
 		}
 	})
@@ -507,13 +507,13 @@ func TestSources(t *testing.T) {
 	}
 
 	// A release whose images are all in the trash is not offered; it comes back with them.
-	if _, err := s.TrashImage(ctx, "tester", newer.ID); err != nil {
+	if _, err := s.TrashImage(ctx, Actor{Name: "tester"}, newer.ID); err != nil {
 		t.Fatal(err)
 	}
 	if sources, _ := s.Sources(ctx); len(sources) != 1 || sources[0].ID != older.Source.ID {
 		t.Errorf("with Maxar's only image in the trash: got %+v, want NIS's release alone", sources)
 	}
-	if _, err := s.RestoreImage(ctx, newer.ID); err != nil {
+	if _, err := s.RestoreImage(ctx, Actor{Name: "root"}, newer.ID); err != nil {
 		t.Fatal(err)
 	}
 	if sources, _ := s.Sources(ctx); len(sources) != 2 {

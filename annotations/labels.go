@@ -81,7 +81,11 @@ func (s *Store) labelsTx(ctx context.Context, q querier) ([]Label, error) {
 
 // Label returns one label, or ErrNotFound.
 func (s *Store) Label(ctx context.Context, id string) (Label, error) {
-	labels, err := s.Labels(ctx)
+	return s.labelTx(ctx, s.db, id)
+}
+
+func (s *Store) labelTx(ctx context.Context, q querier, id string) (Label, error) {
+	labels, err := s.labelsTx(ctx, q)
 	if err != nil {
 		return Label{}, err
 	}
@@ -177,9 +181,9 @@ func (in LabelInput) validate() error {
 	return nil
 }
 
-// CreateLabel adds a label to the taxonomy. A sibling with the same name (ignoring case)
-// is ErrConflict.
-func (s *Store) CreateLabel(ctx context.Context, in LabelInput) (Label, error) {
+// CreateLabel adds a label to the taxonomy, audited as by's. A sibling with the same
+// name (ignoring case) is ErrConflict.
+func (s *Store) CreateLabel(ctx context.Context, by Actor, in LabelInput) (Label, error) {
 	if in.Name == nil {
 		return Label{}, invalid("name", "is required")
 	}
@@ -209,10 +213,19 @@ func (s *Store) CreateLabel(ctx context.Context, in LabelInput) (Label, error) {
 	if err != nil {
 		return Label{}, s.labelWriteError(err, in)
 	}
-	if err := tx.Commit(); err != nil {
+	return s.commitLabel(ctx, tx, by, "label.create", id)
+}
+
+// commitLabel audits a created or changed label with its path and commits.
+func (s *Store) commitLabel(ctx context.Context, tx *sql.Tx, by Actor, action, id string) (Label, error) {
+	l, err := s.labelTx(ctx, tx, id)
+	if err != nil {
 		return Label{}, err
 	}
-	return s.Label(ctx, id)
+	if err := s.audit(ctx, tx, by, action, "label", l.ID, strings.Join(l.Path, "/")); err != nil {
+		return Label{}, err
+	}
+	return l, tx.Commit()
 }
 
 // siblingNameFree refuses a name that another label under the same parent already has,
@@ -237,9 +250,9 @@ func (s *Store) labelWriteError(err error, in LabelInput) error {
 	return err
 }
 
-// UpdateLabel renames, recolours or moves a label. Moving a label under itself or one of
-// its descendants is a *ValidationError.
-func (s *Store) UpdateLabel(ctx context.Context, id string, in LabelInput) (Label, error) {
+// UpdateLabel renames, recolours or moves a label, audited as by's. Moving a label under
+// itself or one of its descendants is a *ValidationError.
+func (s *Store) UpdateLabel(ctx context.Context, by Actor, id string, in LabelInput) (Label, error) {
 	if err := in.validate(); err != nil {
 		return Label{}, err
 	}
@@ -288,15 +301,12 @@ func (s *Store) UpdateLabel(ctx context.Context, id string, in LabelInput) (Labe
 		cur.Name, parent, cur.Color, cur.Hotkey, id); err != nil {
 		return Label{}, s.labelWriteError(err, in)
 	}
-	if err := tx.Commit(); err != nil {
-		return Label{}, err
-	}
-	return s.Label(ctx, id)
+	return s.commitLabel(ctx, tx, by, "label.update", id)
 }
 
-// DeleteLabel removes a label that no annotation uses and that has no children;
-// otherwise it returns ErrConflict saying why.
-func (s *Store) DeleteLabel(ctx context.Context, id string) error {
+// DeleteLabel removes a label that no annotation uses and that has no children, audited
+// as by's; otherwise it returns ErrConflict saying why.
+func (s *Store) DeleteLabel(ctx context.Context, by Actor, id string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -320,12 +330,16 @@ func (s *Store) DeleteLabel(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM labels WHERE id = ?`, id); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, by, "label.delete", "label", id, ""); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
 // EnsureLabelPath returns the label at path, creating any missing level with the given
-// colour (or a default colour) on the way. It is how default taxonomies are seeded.
-func (s *Store) EnsureLabelPath(ctx context.Context, path []string, color string) (Label, error) {
+// colour (or a default colour) on the way, audited as by's. It is how default taxonomies
+// are seeded.
+func (s *Store) EnsureLabelPath(ctx context.Context, by Actor, path []string, color string) (Label, error) {
 	parent := ""
 	var l Label
 	for i, name := range path {
@@ -346,7 +360,7 @@ func (s *Store) EnsureLabelPath(ctx context.Context, path []string, color string
 				c = color
 			}
 			n, p := name, parent
-			if l, err = s.CreateLabel(ctx, LabelInput{Name: &n, ParentID: &p, Color: &c}); err != nil {
+			if l, err = s.CreateLabel(ctx, by, LabelInput{Name: &n, ParentID: &p, Color: &c}); err != nil {
 				return Label{}, err
 			}
 		}

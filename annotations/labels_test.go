@@ -10,15 +10,15 @@ import (
 func TestCreateLabel(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	vessel, err := s.CreateLabel(ctx, LabelInput{Name: ptr("vessel")})
+	vessel, err := s.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("vessel")})
 	if err != nil {
 		t.Fatalf("create vessel: %v", err)
 	}
-	facility, err := s.CreateLabel(ctx, LabelInput{Name: ptr("facility"), Color: ptr("#00FF00")})
+	facility, err := s.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("facility"), Color: ptr("#00FF00")})
 	if err != nil {
 		t.Fatalf("create facility: %v", err)
 	}
-	if _, err := s.CreateLabel(ctx, LabelInput{Name: ptr("unknown"), ParentID: &vessel.ID}); err != nil {
+	if _, err := s.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("unknown"), ParentID: &vessel.ID}); err != nil {
 		t.Fatalf("create vessel/unknown: %v", err)
 	}
 
@@ -52,7 +52,7 @@ func TestCreateLabel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.CreateLabel(ctx, tt.in)
+			got, err := s.CreateLabel(ctx, Actor{Name: "root"}, tt.in)
 			switch {
 			case tt.wantErr != nil:
 				if !errors.Is(err, tt.wantErr) {
@@ -152,7 +152,7 @@ func TestUpdateLabel(t *testing.T) {
 
 	t.Run("ok, rename renames the paths below", func(t *testing.T) {
 		s, tx := setup(t)
-		got, err := s.UpdateLabel(ctx, tx.landing.ID, LabelInput{Name: ptr("amphibious")})
+		got, err := s.UpdateLabel(ctx, Actor{Name: "root"}, tx.landing.ID, LabelInput{Name: ptr("amphibious")})
 		if err != nil {
 			t.Fatalf("rename: %v", err)
 		}
@@ -167,7 +167,7 @@ func TestUpdateLabel(t *testing.T) {
 
 	t.Run("ok, recolour keeps the name", func(t *testing.T) {
 		s, tx := setup(t)
-		got, err := s.UpdateLabel(ctx, tx.vessel.ID, LabelInput{Color: ptr("#123ABC")})
+		got, err := s.UpdateLabel(ctx, Actor{Name: "root"}, tx.vessel.ID, LabelInput{Color: ptr("#123ABC")})
 		if err != nil {
 			t.Fatalf("recolour: %v", err)
 		}
@@ -178,7 +178,7 @@ func TestUpdateLabel(t *testing.T) {
 
 	t.Run("ok, move under another label and back to the top", func(t *testing.T) {
 		s, tx := setup(t)
-		got, err := s.UpdateLabel(ctx, tx.landing.ID, LabelInput{ParentID: &tx.facility.ID})
+		got, err := s.UpdateLabel(ctx, Actor{Name: "root"}, tx.landing.ID, LabelInput{ParentID: &tx.facility.ID})
 		if err != nil {
 			t.Fatalf("move: %v", err)
 		}
@@ -189,7 +189,7 @@ func TestUpdateLabel(t *testing.T) {
 		if child.PathString() != "facility › landing ship › Ropucha" {
 			t.Errorf("got child path %q, want it moved along", child.PathString())
 		}
-		got, err = s.UpdateLabel(ctx, tx.landing.ID, LabelInput{ParentID: ptr("")})
+		got, err = s.UpdateLabel(ctx, Actor{Name: "root"}, tx.landing.ID, LabelInput{ParentID: ptr("")})
 		if err != nil {
 			t.Fatalf("move to top: %v", err)
 		}
@@ -259,7 +259,7 @@ func TestUpdateLabel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, x := setup(t)
 			before, _ := s.Labels(ctx)
-			_, err := s.UpdateLabel(ctx, tt.id(x), tt.in(x))
+			_, err := s.UpdateLabel(ctx, Actor{Name: "root"}, tt.id(x), tt.in(x))
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("got %v, want %v", err, tt.wantErr)
@@ -304,7 +304,7 @@ func TestDeleteLabel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.DeleteLabel(ctx, tt.id)
+			err := s.DeleteLabel(ctx, Actor{Name: "root"}, tt.id)
 			if tt.wantErr == nil && err != nil {
 				t.Fatalf("got %v, want no error", err)
 			}
@@ -322,11 +322,11 @@ func TestDeleteLabel(t *testing.T) {
 func TestEnsureLabelPathIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	first, err := s.EnsureLabelPath(ctx, []string{"vessel", "landing ship"}, "#112233")
+	first, err := s.EnsureLabelPath(ctx, Actor{Name: "root"}, []string{"vessel", "landing ship"}, "#112233")
 	if err != nil {
 		t.Fatalf("first: %v", err)
 	}
-	again, err := s.EnsureLabelPath(ctx, []string{"Vessel", "Landing Ship"}, "#445566")
+	again, err := s.EnsureLabelPath(ctx, Actor{Name: "root"}, []string{"Vessel", "Landing Ship"}, "#445566")
 	if err != nil {
 		t.Fatalf("again: %v", err)
 	}

@@ -265,8 +265,10 @@ func (s *Store) Comments(ctx context.Context, annotationID string) ([]Comment, e
 
 // RestoreAnnotation brings back the annotation as it was at version: as the next version
 // when it still exists (current must be its current version, else *StaleVersionError),
-// or recreated, with the same id, when it was deleted. Its label must still exist.
-func (s *Store) RestoreAnnotation(ctx context.Context, actor, id string, version int, current *int) (Annotation, error) {
+// or recreated, with the same id, when it was deleted. Its label must still exist. The
+// restore is recorded in the history and the audit log as by's.
+func (s *Store) RestoreAnnotation(ctx context.Context, by Actor, id string, version int, current *int) (Annotation, error) {
+	actor := by.Name
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Annotation{}, err
@@ -322,7 +324,7 @@ func (s *Store) RestoreAnnotation(ctx context.Context, actor, id string, version
 		if err := s.writeRevision(ctx, tx, "update", actor, &cur, &next); err != nil {
 			return Annotation{}, err
 		}
-		return next, tx.Commit()
+		return next, s.commitRestore(ctx, tx, by, version, next)
 	case errors.Is(err, ErrNotFound):
 		var last int
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM revisions WHERE annotation_id = ?`, id).Scan(&last); err != nil {
@@ -340,8 +342,17 @@ func (s *Store) RestoreAnnotation(ctx context.Context, actor, id string, version
 		if err := s.writeRevision(ctx, tx, "create", actor, nil, &next); err != nil {
 			return Annotation{}, err
 		}
-		return next, tx.Commit()
+		return next, s.commitRestore(ctx, tx, by, version, next)
 	default:
 		return Annotation{}, err
 	}
+}
+
+// commitRestore audits the restore of version as next and commits.
+func (s *Store) commitRestore(ctx context.Context, tx *sql.Tx, by Actor, version int, next Annotation) error {
+	if err := s.audit(ctx, tx, by, "annotation.restore", "annotation", next.ID,
+		fmt.Sprintf("version %d restored as version %d", version, next.Version)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -202,7 +202,7 @@ func TestReviewIsNeverSelfApproval(t *testing.T) {
 						geom := fmt.Sprintf(`{"type":"Polygon","coordinates":[[[10,10],[%d,10],[%d,40],[10,40],[10,10]]]}`, 61+i, 61+i)
 						a, err = x.s.UpdateAnnotation(ctx, st.actor, a.ID, AnnotationInput{Version: ptr(a.Version), Geometry: json.RawMessage(geom)})
 					case "restore":
-						a, err = x.s.RestoreAnnotation(ctx, st.actor, a.ID, 1, ptr(a.Version))
+						a, err = x.s.RestoreAnnotation(ctx, Actor{Name: st.actor}, a.ID, 1, ptr(a.Version))
 					default:
 						a, err = x.s.ReviewAnnotation(ctx, st.actor, a.ID, a.Version, st.op, "because")
 					}
@@ -361,7 +361,7 @@ func TestRestoreAnnotation(t *testing.T) {
 		x := newAnnotated(t)
 		cur := history(t, x)
 		v1, _ := x.s.History(ctx, cur.ID)
-		got, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, 1, ptr(cur.Version))
+		got, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, 1, ptr(cur.Version))
 		if err != nil {
 			t.Fatalf("restore: %v", err)
 		}
@@ -385,17 +385,17 @@ func TestRestoreAnnotation(t *testing.T) {
 	t.Run("nok, current version missing, stale or unknown", func(t *testing.T) {
 		x := newAnnotated(t)
 		cur := history(t, x)
-		if _, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, 1, nil); !errors.Is(err, ErrVersionRequired) {
+		if _, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, 1, nil); !errors.Is(err, ErrVersionRequired) {
 			t.Errorf("no current: got %v, want ErrVersionRequired", err)
 		}
 		var stale *StaleVersionError
-		if _, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, 1, ptr(cur.Version-1)); !errors.As(err, &stale) || stale.Current != cur.Version {
+		if _, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, 1, ptr(cur.Version-1)); !errors.As(err, &stale) || stale.Current != cur.Version {
 			t.Errorf("stale current: got %v, want a StaleVersionError naming %d", err, cur.Version)
 		}
-		if _, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, 99, ptr(cur.Version)); !errors.Is(err, ErrNotFound) {
+		if _, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, 99, ptr(cur.Version)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown version: got %v, want ErrNotFound", err)
 		}
-		if _, err := x.s.RestoreAnnotation(ctx, "carol", "00000000-0000-4000-8000-000000000000", 1, nil); !errors.Is(err, ErrNotFound) {
+		if _, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, "00000000-0000-4000-8000-000000000000", 1, nil); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown annotation: got %v, want ErrNotFound", err)
 		}
 		if got, _ := x.s.Annotation(ctx, cur.ID); got.Version != cur.Version {
@@ -406,14 +406,14 @@ func TestRestoreAnnotation(t *testing.T) {
 	t.Run("ok, a deleted annotation comes back with its id", func(t *testing.T) {
 		x := newAnnotated(t)
 		cur := history(t, x)
-		if err := x.s.DeleteAnnotation(ctx, "dave", cur.ID, ptr(cur.Version)); err != nil {
+		if err := x.s.DeleteAnnotation(ctx, Actor{Name: "dave"}, cur.ID, ptr(cur.Version)); err != nil {
 			t.Fatal(err)
 		}
 		deletion := cur.Version + 1
-		_, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, deletion, nil)
+		_, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, deletion, nil)
 		wantValidation(t, err, "version")
 
-		got, err := x.s.RestoreAnnotation(ctx, "carol", cur.ID, 2, nil)
+		got, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, cur.ID, 2, nil)
 		if err != nil {
 			t.Fatalf("restore: %v", err)
 		}
@@ -433,23 +433,23 @@ func TestRestoreAnnotation(t *testing.T) {
 	t.Run("nok, the label or the image is gone", func(t *testing.T) {
 		x := newAnnotated(t)
 		a := addAnnotation(t, x.s, "alice", x.img.ID, "facility/naval base", ShapePoint, pointJSON, "")
-		if err := x.s.DeleteAnnotation(ctx, "alice", a.ID, ptr(a.Version)); err != nil {
+		if err := x.s.DeleteAnnotation(ctx, Actor{Name: "alice"}, a.ID, ptr(a.Version)); err != nil {
 			t.Fatal(err)
 		}
-		if err := x.s.DeleteLabel(ctx, x.naval.ID); err != nil {
+		if err := x.s.DeleteLabel(ctx, Actor{Name: "root"}, x.naval.ID); err != nil {
 			t.Fatalf("delete label: %v", err)
 		}
-		_, err := x.s.RestoreAnnotation(ctx, "carol", a.ID, 1, nil)
+		_, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, a.ID, 1, nil)
 		wantValidation(t, err, "label")
 
 		b := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-		if err := x.s.DeleteAnnotation(ctx, "alice", b.ID, ptr(b.Version)); err != nil {
+		if err := x.s.DeleteAnnotation(ctx, Actor{Name: "alice"}, b.ID, ptr(b.Version)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := x.s.TrashImage(ctx, "root", x.img.ID); err != nil {
+		if _, err := x.s.TrashImage(ctx, Actor{Name: "root"}, x.img.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := x.s.RestoreAnnotation(ctx, "carol", b.ID, 1, nil); !errors.Is(err, ErrNotFound) {
+		if _, err := x.s.RestoreAnnotation(ctx, Actor{Name: "carol"}, b.ID, 1, nil); !errors.Is(err, ErrNotFound) {
 			t.Errorf("annotation of a trashed image: got %v, want ErrNotFound", err)
 		}
 	})

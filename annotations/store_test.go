@@ -57,7 +57,7 @@ func addImage(t *testing.T, s *Store, name string, w, h int, p Provenance) Image
 	t.Helper()
 	img, created, err := s.CreateImage(context.Background(), NewImage{
 		SHA256: shaOf(name), Filename: name + ".jpg", MediaType: "image/jpeg", ByteSize: 1234,
-		Width: w, Height: h, Provenance: p, CreatedBy: "analyst",
+		Width: w, Height: h, Provenance: p, CreatedBy: Actor{Name: "analyst"},
 	}, noPlace)
 	if err != nil {
 		t.Fatalf("create image %s: %v", name, err)
@@ -73,7 +73,7 @@ func addSourceImage(t *testing.T, s *Store, name, sourceID string) Image {
 	t.Helper()
 	img, _, err := s.CreateImage(context.Background(), NewImage{
 		SHA256: shaOf(name), Filename: name + ".jpg", MediaType: "image/jpeg", ByteSize: 1,
-		Width: 100, Height: 100, SourceID: sourceID, CreatedBy: "analyst",
+		Width: 100, Height: 100, SourceID: sourceID, CreatedBy: Actor{Name: "analyst"},
 	}, noPlace)
 	if err != nil {
 		t.Fatalf("create image %s on %s: %v", name, sourceID, err)
@@ -84,7 +84,7 @@ func addSourceImage(t *testing.T, s *Store, name, sourceID string) Image {
 // addLabel ensures the label at path exists and returns it.
 func addLabel(t *testing.T, s *Store, path ...string) Label {
 	t.Helper()
-	l, err := s.EnsureLabelPath(context.Background(), path, "")
+	l, err := s.EnsureLabelPath(context.Background(), Actor{Name: "root"}, path, "")
 	if err != nil {
 		t.Fatalf("ensure label %v: %v", path, err)
 	}

@@ -119,7 +119,7 @@ func files(t *testing.T, dir string) []string {
 func ptr[T any](v T) *T { return &v }
 
 func newImage(p annotations.Provenance) annotations.NewImage {
-	return annotations.NewImage{Filename: "nis-1.jpg", Provenance: p, CreatedBy: "alice"}
+	return annotations.NewImage{Filename: "nis-1.jpg", Provenance: p, CreatedBy: annotations.Actor{Name: "alice"}}
 }
 
 func TestImageStoresANewImage(t *testing.T) {

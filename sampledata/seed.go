@@ -34,10 +34,13 @@ var Taxonomy = []struct {
 // Actor is who the sample annotations are recorded as.
 const Actor = "satmark sample data"
 
+// seeder is the sample data's author in the audit log.
+var seeder = annotations.Actor{Name: Actor}
+
 // SeedTaxonomy creates the default labels that are missing.
 func SeedTaxonomy(ctx context.Context, store *annotations.Store) error {
 	for _, t := range Taxonomy {
-		if _, err := store.EnsureLabelPath(ctx, strings.Split(t.Path, "/"), t.Color); err != nil {
+		if _, err := store.EnsureLabelPath(ctx, seeder, strings.Split(t.Path, "/"), t.Color); err != nil {
 			return fmt.Errorf("label %s: %w", t.Path, err)
 		}
 	}
@@ -111,7 +114,7 @@ func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Libra
 	}
 	markup := p.PublisherMarkup
 	img, created, err := ingest.Image(ctx, store, lib, u, annotations.NewImage{
-		Filename: sc.FileName, CreatedBy: Actor,
+		Filename: sc.FileName, CreatedBy: seeder,
 		Provenance: annotations.Provenance{
 			Title: &p.Title, Publisher: &p.Publisher, SourceURL: &p.SourceURL, ReleasedAt: &p.ReleasedAt,
 			CapturedFrom: &p.CapturedFrom, CapturedTo: &p.CapturedTo, Credit: &p.Credit, License: &p.License,
@@ -122,13 +125,13 @@ func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Libra
 		return false, err
 	}
 	if place.geotransform != nil {
-		if _, err := store.SetGeoreference(ctx, Actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefGrid,
+		if _, err := store.SetGeoreference(ctx, seeder, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefGrid,
 			GeoTransform: place.geotransform, CRS: 4326, Origin: "sample data"}); err != nil {
 			return true, fmt.Errorf("georeference: %w", err)
 		}
 	}
 	if place.gsd > 0 {
-		if _, err := store.SetGroundSampleDistance(ctx, img.ID, &place.gsd); err != nil {
+		if _, err := store.SetGroundSampleDistance(ctx, seeder, img.ID, &place.gsd); err != nil {
 			return true, fmt.Errorf("ground sample distance: %w", err)
 		}
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,11 +72,10 @@ func (s *Server) logoutForm(c echo.Context) error {
 		if subtle.ConstantTimeCompare([]byte(given), []byte(p.csrf)) != 1 {
 			return &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "this sign-out lacks the page's CSRF token; reload the page and try again"}
 		}
-		if err := s.store.DeleteSession(c.Request().Context(), p.sessionHash); err != nil {
+		if err := s.store.SignOut(c.Request().Context(), s.actorOf(c, p), p.sessionHash); err != nil {
 			return err
 		}
 		s.principals.forget()
-		s.auditBy(c, "signout", "user", p.user.ID, "")
 	}
 	s.clearSessionCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/login?signed-out=1")
@@ -122,12 +120,11 @@ func (s *Server) deleteSession(c echo.Context) error {
 	if !p.viaCookie() {
 		return badRequest("", "an API token is not a session: revoke the token instead")
 	}
-	if err := s.store.DeleteSession(c.Request().Context(), p.sessionHash); err != nil {
+	if err := s.store.SignOut(c.Request().Context(), s.actorOf(c, p), p.sessionHash); err != nil {
 		return err
 	}
 	s.principals.forget()
 	s.clearSessionCookie(c)
-	s.auditBy(c, "signout", "user", p.user.ID, "")
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -142,7 +139,8 @@ func (s *Server) checkPassword(c echo.Context, u annotations.User, password stri
 	}
 	if len(password) > MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		s.throttle.fail(s.now(), key, "ip:"+ip)
-		s.auditBy(c, "password.failed", "user", u.ID, "wrong current password")
+		s.audit(c.Request().Context(), annotations.AuditEntry{Actor: u.Name, Action: "password.failed", TargetType: "user", TargetID: u.ID,
+			Detail: "wrong current password", IP: ip})
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "wrong_password", Field: "current_password", Message: "the current password is wrong"}
 	}
 	return nil
@@ -173,12 +171,11 @@ func (s *Server) changePassword(c echo.Context) error {
 		}
 		return err
 	}
-	u, err := s.store.UpdateUser(c.Request().Context(), p.user.ID, annotations.UserChange{PasswordHash: &hash})
+	u, err := s.store.UpdateUser(c.Request().Context(), s.actorOf(c, p), p.user.ID, annotations.UserChange{PasswordHash: &hash})
 	if err != nil {
 		return err
 	}
 	s.principals.forget()
-	s.auditBy(c, "user.password", "user", u.ID, "changed own password")
 	out := me{User: u, Via: "token"}
 	if p.viaCookie() {
 		np, err := s.startSession(c, u)
@@ -194,7 +191,7 @@ func (s *Server) changePassword(c echo.Context) error {
 // tokens are not sessions: they stay until revoked.
 func (s *Server) signOutEverywhere(c echo.Context) error {
 	p := principalOf(c)
-	n, err := s.store.DeleteUserSessions(c.Request().Context(), p.user.ID)
+	n, err := s.store.DeleteUserSessions(c.Request().Context(), s.actorOf(c, p), p.user.ID)
 	if err != nil {
 		return err
 	}
@@ -202,7 +199,6 @@ func (s *Server) signOutEverywhere(c echo.Context) error {
 	if p.viaCookie() {
 		s.clearSessionCookie(c)
 	}
-	s.auditBy(c, "signout.everywhere", "user", p.user.ID, fmt.Sprintf("%d %s ended", n, pluralWord(n, "session", "sessions")))
 	return c.JSON(http.StatusOK, map[string]int{"ended": n})
 }
 
@@ -229,11 +225,10 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	secret, hash := NewAPIToken()
-	tok, err := s.store.CreateToken(c.Request().Context(), p.user.ID, strings.TrimSpace(in.Name), hash)
+	tok, err := s.store.CreateToken(c.Request().Context(), s.actorOf(c, p), p.user.ID, strings.TrimSpace(in.Name), hash)
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "token.create", "token", tok.ID, tok.Name)
 	return c.JSON(http.StatusCreated, newToken{Token: tok, Secret: secret})
 }
 
@@ -243,11 +238,10 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if !annotations.ValidID(id) {
 		return notFound("token")
 	}
-	if err := s.store.RevokeToken(c.Request().Context(), p.user.ID, id); err != nil {
+	if err := s.store.RevokeToken(c.Request().Context(), s.actorOf(c, p), p.user.ID, id); err != nil {
 		return err
 	}
 	s.principals.forget()
-	s.auditBy(c, "token.revoke", "token", id, "")
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -267,6 +261,10 @@ type createdUser struct {
 }
 
 func (s *Server) createUser(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Name     string `json:"name"`
 		Role     string `json:"role"`
@@ -287,11 +285,10 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(c.Request().Context(), annotations.NewUser{Name: in.Name, Role: in.Role, PasswordHash: hash, MustChangePassword: generated})
+	u, err := s.store.CreateUser(c.Request().Context(), by, annotations.NewUser{Name: in.Name, Role: in.Role, PasswordHash: hash, MustChangePassword: generated})
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "user.create", "user", u.ID, u.Name+" as "+u.Role)
 	out := createdUser{User: u}
 	if generated {
 		out.Password = in.Password
@@ -303,6 +300,10 @@ func (s *Server) createUser(c echo.Context) error {
 // updateUser changes an account's role, disables or enables it, or resets its password
 // (to a generated one, shown once, or to one given).
 func (s *Server) updateUser(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	if !annotations.ValidID(id) {
 		return notFound("user")
@@ -314,11 +315,6 @@ func (s *Server) updateUser(c echo.Context) error {
 		Password      string  `json:"password"`
 	}
 	if err := decodeStrictJSON(c, &in); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	before, err := s.store.User(ctx, id)
-	if err != nil {
 		return err
 	}
 	ch := annotations.UserChange{Role: in.Role, Disabled: in.Disabled}
@@ -334,24 +330,11 @@ func (s *Server) updateUser(c echo.Context) error {
 		}
 		ch.PasswordHash = &hash
 	}
-	u, err := s.store.UpdateUser(ctx, id, ch)
+	u, err := s.store.UpdateUser(c.Request().Context(), by, id, ch)
 	if err != nil {
 		return err
 	}
 	s.principals.forget()
-	var what []string
-	if u.Role != before.Role {
-		what = append(what, "role: "+before.Role+" → "+u.Role)
-	}
-	if u.Disabled != before.Disabled {
-		what = append(what, map[bool]string{true: "disabled", false: "enabled"}[u.Disabled])
-	}
-	if ch.PasswordHash != nil {
-		what = append(what, "password reset")
-	}
-	if len(what) > 0 {
-		s.auditBy(c, "user.update", "user", u.ID, u.Name+": "+strings.Join(what, ", "))
-	}
 	out := createdUser{User: u}
 	if ch.MustChangePassword {
 		out.Password = password

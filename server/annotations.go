@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -150,7 +148,7 @@ func (s *Server) withCurrent(c echo.Context, id string, err error) error {
 }
 
 func (s *Server) deleteAnnotation(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -166,11 +164,10 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteAnnotation(c.Request().Context(), actor, cur.ID, version); err != nil {
+	if err := s.store.DeleteAnnotation(c.Request().Context(), by, cur.ID, version); err != nil {
 		return s.withCurrent(c, cur.ID, err)
 	}
 	s.announce(c, "annotation.deleted", cur)
-	s.auditBy(c, "annotation.delete", "annotation", cur.ID, fmt.Sprintf("%s on image %s (version %d)", strings.Join(cur.Label.Path, "/"), cur.ImageID, cur.Version))
 	return c.NoContent(http.StatusNoContent)
 }
 

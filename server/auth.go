@@ -559,21 +559,27 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// audit appends to the audit log; a failure to do so is logged, not shown.
+// audit appends an entry that goes with no change (a sign-in attempt, a wrong password);
+// a failure to do so is logged, not shown.
 func (s *Server) audit(ctx context.Context, e annotations.AuditEntry) {
 	if err := s.store.Audit(context.WithoutCancel(ctx), e); err != nil {
 		s.log.Error("writing the audit log", "action", e.Action, "err", err)
 	}
 }
 
-// auditBy appends an entry acted by the request's principal.
-func (s *Server) auditBy(c echo.Context, action, targetType, targetID, detail string) {
-	actor := ""
-	if p := principalOf(c); p != nil {
-		actor = p.user.Name
+// actorOf is who p is and where the request comes from, for the store's audit log.
+func (s *Server) actorOf(c echo.Context, p *principal) annotations.Actor {
+	return annotations.Actor{Name: p.user.Name, IP: s.clientIP(c)}
+}
+
+// by is who makes the request's changes and from where, for the store to audit them as
+// theirs; errSignInRequired for nobody.
+func (s *Server) by(c echo.Context) (annotations.Actor, error) {
+	p := principalOf(c)
+	if p == nil {
+		return annotations.Actor{}, errSignInRequired
 	}
-	s.audit(c.Request().Context(), annotations.AuditEntry{Actor: actor, Action: action, TargetType: targetType, TargetID: targetID,
-		Detail: detail, IP: s.clientIP(c)})
+	return s.actorOf(c, p), nil
 }
 
 // throttle counts failed sign-ins per account and per address over a sliding window.

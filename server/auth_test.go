@@ -919,7 +919,7 @@ func TestAccountChangesFromTheShell(t *testing.T) {
 
 	// What `satmark user role ana viewer` does: straight to the database.
 	viewer := annotations.RoleViewer
-	if _, err := ts.store.UpdateUser(ctx, ana.ID, annotations.UserChange{Role: &viewer}); err != nil {
+	if _, err := ts.store.UpdateUser(ctx, annotations.Actor{Name: "tester"}, ana.ID, annotations.UserChange{Role: &viewer}); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(1100 * time.Millisecond)
@@ -927,7 +927,7 @@ func TestAccountChangesFromTheShell(t *testing.T) {
 
 	// What `satmark user disable ana` does.
 	disabled := true
-	if _, err := ts.store.UpdateUser(ctx, ana.ID, annotations.UserChange{Disabled: &disabled}); err != nil {
+	if _, err := ts.store.UpdateUser(ctx, annotations.Actor{Name: "tester"}, ana.ID, annotations.UserChange{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(1100 * time.Millisecond)
@@ -969,7 +969,7 @@ func TestTokenRevokedFromTheShell(t *testing.T) {
 	}
 
 	// What `satmark token revoke` does: straight to the database.
-	if err := ts.store.RevokeToken(ctx, ana.ID, id); err != nil {
+	if err := ts.store.RevokeToken(ctx, annotations.Actor{Name: "tester"}, ana.ID, id); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(1100 * time.Millisecond)

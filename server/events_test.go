@@ -318,7 +318,7 @@ func TestLiveEventsEndWithTheCredentials(t *testing.T) {
 				return h, h
 			},
 			change: func(t *testing.T, name string, _ []string) {
-				if err := ts.store.RevokeToken(ctx, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
+				if err := ts.store.RevokeToken(ctx, annotations.Actor{Name: "tester"}, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
 					t.Fatal(err)
 				}
 				clock.advance(1100 * time.Millisecond)
@@ -344,7 +344,7 @@ func TestLiveEventsEndWithTheCredentials(t *testing.T) {
 			},
 			change: func(t *testing.T, name string, _ []string) {
 				disabled := true
-				if _, err := ts.store.UpdateUser(ctx, user(t, name).ID, annotations.UserChange{Disabled: &disabled}); err != nil {
+				if _, err := ts.store.UpdateUser(ctx, annotations.Actor{Name: "tester"}, user(t, name).ID, annotations.UserChange{Disabled: &disabled}); err != nil {
 					t.Fatal(err)
 				}
 				clock.advance(1100 * time.Millisecond)
@@ -427,7 +427,7 @@ func TestLiveEventsEndWithTheCredentials(t *testing.T) {
 		code   string
 	}{
 		{"nok, token revoked from the shell while nobody writes", func(t *testing.T, name string) {
-			if err := ts.store.RevokeToken(ctx, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
+			if err := ts.store.RevokeToken(ctx, annotations.Actor{Name: "tester"}, user(t, name).ID, ts.lastTokenID(t, name)); err != nil {
 				t.Fatal(err)
 			}
 			clock.advance(1100 * time.Millisecond)
@@ -472,7 +472,7 @@ func TestLiveEventsEndWithTheCredentials(t *testing.T) {
 		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/me/tokens/"+ts.lastTokenID(t, "other"), nil, bearer(other)...), http.StatusNoContent)
 		wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/users/"+user(t, "stays").ID, `{"role": "viewer"}`, admin...), http.StatusOK)
 		viewer := annotations.RoleViewer
-		if _, err := ts.store.UpdateUser(ctx, user(t, "alice").ID, annotations.UserChange{Role: &viewer}); err != nil {
+		if _, err := ts.store.UpdateUser(ctx, annotations.Actor{Name: "tester"}, user(t, "alice").ID, annotations.UserChange{Role: &viewer}); err != nil {
 			t.Fatal(err)
 		}
 		clock.advance(1100 * time.Millisecond)

@@ -171,7 +171,7 @@ func TestExportGeoJSON(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), `"features":[`) || strings.Contains(rec.Body.String(), `"features":null`) {
 			t.Errorf("body = %s, want an empty features array", rec.Body)
 		}
-		if _, err := ts.store.TrashImage(context.Background(), "tester", c.ID); err != nil {
+		if _, err := ts.store.TrashImage(context.Background(), annotations.Actor{Name: "tester"}, c.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

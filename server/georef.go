@@ -208,7 +208,7 @@ func kindList() string {
 // putGeoreference stores control points with their transform (answering with the fit),
 // or a ground sample distance alone.
 func (s *Server) putGeoreference(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) putGeoreference(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if img, err = s.store.SetGroundSampleDistance(ctx, img.ID, &gsd); err != nil {
+		if img, err = s.store.SetGroundSampleDistance(ctx, by, img.ID, &gsd); err != nil {
 			return err
 		}
 	case len(in.GSD) > 0:
@@ -240,7 +240,7 @@ func (s *Server) putGeoreference(c echo.Context) error {
 		if err := s.checkInside(img, in.GCPs); err != nil {
 			return err
 		}
-		if _, err := s.store.SetGeoreference(ctx, actor, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefControlPoints,
+		if _, err := s.store.SetGeoreference(ctx, by, annotations.Georeference{ImageID: img.ID, Method: annotations.GeorefControlPoints,
 			Transform: string(fit.Kind), ControlPoints: formats.StoredControlPoints(in.GCPs), Origin: "editor"}); err != nil {
 			return err
 		}
@@ -253,14 +253,7 @@ func (s *Server) putGeoreference(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "georeference.set", "image", img.ID, georefSummary(v))
 	return c.JSON(http.StatusOK, v)
-}
-
-// georefSummary says in a few words what a georeference now is, for the audit log.
-func georefSummary(v georefView) string {
-	b, _ := json.Marshal(map[string]any{"method": v.Method, "transform": v.Transform, "control_points": len(v.GCPs), "crs": v.CRS, "gsd_m": v.GSD})
-	return string(b)
 }
 
 // checkInside refuses control points placed outside the image.
@@ -300,30 +293,25 @@ func (s *Server) fitGeoreference(c echo.Context) error {
 }
 
 func (s *Server) deleteGeoreference(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	img, err := s.imageParam(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	errGeo := s.store.DeleteGeoreference(ctx, img.ID)
-	if errGeo != nil && !errors.Is(errGeo, annotations.ErrNotFound) {
-		return errGeo
-	}
-	if img.GSD == nil && errGeo != nil {
-		return errGeo
-	}
-	if _, err := s.store.SetGroundSampleDistance(ctx, img.ID, nil); err != nil {
+	if err := s.store.DeleteGeoreference(c.Request().Context(), by, img.ID); err != nil {
 		return err
 	}
 	s.forgetPlacement(img.ID)
-	s.auditBy(c, "georeference.delete", "image", img.ID, "")
 	return c.NoContent(http.StatusNoContent)
 }
 
 // postWorldFile georeferences an image from a world file: the body as text (with
 // ?crs=EPSG:… when it is not in degrees), or a form with "worldfile" and "prj" parts.
 func (s *Server) postWorldFile(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -351,7 +339,7 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	}
 	g.ImageID = img.ID
 	ctx := req.Context()
-	if _, err := s.store.SetGeoreference(ctx, actor, g); err != nil {
+	if _, err := s.store.SetGeoreference(ctx, by, g); err != nil {
 		return err
 	}
 	s.forgetPlacement(img.ID)
@@ -359,7 +347,6 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "georeference.set", "image", img.ID, "world file: "+georefSummary(v))
 	return c.JSON(http.StatusOK, v)
 }
 

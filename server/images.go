@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -91,7 +90,7 @@ func (s *Server) createImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := annotations.NewImage{Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: actor}
+	in := annotations.NewImage{Filename: filename, SourceID: strings.TrimSpace(fields["source_id"]), Provenance: prov, CreatedBy: annotations.Actor{Name: actor, IP: s.clientIP(c)}}
 	side := ingest.Sidecar{WorldFile: fields["worldfile"], PRJ: fields["prj"], CRS: fields["crs"]}
 	img, created, err := ingest.Image(req.Context(), s.store, s.library, upload, in, side)
 	if err != nil {
@@ -101,7 +100,6 @@ func (s *Server) createImage(c echo.Context) error {
 		return c.JSON(http.StatusOK, img)
 	}
 	s.wakeBuilder()
-	s.auditBy(c, "image.upload", "image", img.ID, fmt.Sprintf("%s (%s, %d×%d)", img.Title, img.SHA256, img.Width, img.Height))
 	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
 	return c.JSON(http.StatusCreated, img)
@@ -216,7 +214,7 @@ func (s *Server) updateImage(c echo.Context) error {
 // deleteImage moves an image to the trash: out of every list and export, its files kept
 // until an admin purges it.
 func (s *Server) deleteImage(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -224,14 +222,13 @@ func (s *Server) deleteImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if img, err = s.store.TrashImage(c.Request().Context(), actor, img.ID); err != nil {
+	if img, err = s.store.TrashImage(c.Request().Context(), by, img.ID); err != nil {
 		return err
 	}
 	s.forgetImage(img.ID)
 	s.forgetPlacement(img.ID)
-	s.auditBy(c, "image.trash", "image", img.ID, img.Title)
-	s.events.publish(Event{Type: "image.trashed", ImageID: img.ID, Actor: actor, ID: img.ID})
-	s.log.Info("image moved to the trash", "id", img.ID, "actor", actor)
+	s.events.publish(Event{Type: "image.trashed", ImageID: img.ID, Actor: by.Name, ID: img.ID})
+	s.log.Info("image moved to the trash", "id", img.ID, "actor", by.Name)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -252,21 +249,24 @@ func trashParam(c echo.Context) (string, error) {
 }
 
 func (s *Server) restoreImage(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	id, err := trashParam(c)
 	if err != nil {
 		return err
 	}
-	img, err := s.store.RestoreImage(c.Request().Context(), id)
+	img, err := s.store.RestoreImage(c.Request().Context(), by, id)
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "image.restore", "image", img.ID, img.Title)
 	return c.JSON(http.StatusOK, img)
 }
 
 // purgeImage removes an image in the trash for good, with its files.
 func (s *Server) purgeImage(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (s *Server) purgeImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := s.store.PurgeImage(c.Request().Context(), actor, id)
+	img, err := s.store.PurgeImage(c.Request().Context(), by, id)
 	if err != nil {
 		return err
 	}
@@ -284,8 +284,7 @@ func (s *Server) purgeImage(c echo.Context) error {
 	if err := s.library.Remove(img.SHA256); err != nil {
 		s.log.Error("removing files of purged image", "id", img.ID, "sha256", img.SHA256, "err", err)
 	}
-	s.auditBy(c, "image.purge", "image", img.ID, img.Title+" ("+img.SHA256+")")
-	s.log.Info("image purged", "id", img.ID, "actor", actor)
+	s.log.Info("image purged", "id", img.ID, "actor", by.Name)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,19 +19,26 @@ func (s *Server) listLabels(c echo.Context) error {
 }
 
 func (s *Server) createLabel(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	var in annotations.LabelInput
 	if err := decodeStrictJSON(c, &in); err != nil {
 		return err
 	}
-	l, err := s.store.CreateLabel(c.Request().Context(), in)
+	l, err := s.store.CreateLabel(c.Request().Context(), by, in)
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "label.create", "label", l.ID, strings.Join(l.Path, "/"))
 	return c.JSON(http.StatusCreated, l)
 }
 
 func (s *Server) updateLabel(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	if !annotations.ValidID(id) {
 		return notFound("label")
@@ -41,22 +47,24 @@ func (s *Server) updateLabel(c echo.Context) error {
 	if err := decodeStrictJSON(c, &in); err != nil {
 		return err
 	}
-	l, err := s.store.UpdateLabel(c.Request().Context(), id, in)
+	l, err := s.store.UpdateLabel(c.Request().Context(), by, id, in)
 	if err != nil {
 		return err
 	}
-	s.auditBy(c, "label.update", "label", l.ID, strings.Join(l.Path, "/"))
 	return c.JSON(http.StatusOK, l)
 }
 
 func (s *Server) deleteLabel(c echo.Context) error {
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	if !annotations.ValidID(id) {
 		return notFound("label")
 	}
-	if err := s.store.DeleteLabel(c.Request().Context(), id); err != nil {
+	if err := s.store.DeleteLabel(c.Request().Context(), by, id); err != nil {
 		return err
 	}
-	s.auditBy(c, "label.delete", "label", id, "")
 	return c.NoContent(http.StatusNoContent)
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -115,7 +114,7 @@ func (s *Server) addComment(c echo.Context) error {
 // to restore, "current": the version it replaces} (or If-Match for current). A deleted
 // annotation comes back with its id; then current is not needed.
 func (s *Server) restoreAnnotation(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func (s *Server) restoreAnnotation(c echo.Context) error {
 	}
 	_, lookupErr := s.store.Annotation(c.Request().Context(), id)
 	existed := lookupErr == nil
-	a, err := s.store.RestoreAnnotation(c.Request().Context(), actor, id, *in.Version, current)
+	a, err := s.store.RestoreAnnotation(c.Request().Context(), by, id, *in.Version, current)
 	if err != nil {
 		return s.withCurrent(c, id, err)
 	}
@@ -150,7 +149,6 @@ func (s *Server) restoreAnnotation(c echo.Context) error {
 	if !existed {
 		typ = "annotation.created"
 	}
-	s.auditBy(c, "annotation.restore", "annotation", a.ID, fmt.Sprintf("version %d restored as version %d", *in.Version, a.Version))
 	s.announce(c, typ, a)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)

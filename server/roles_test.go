@@ -157,7 +157,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"trash": func(t *testing.T, _ annotations.User) string {
 			seed++
 			id := ts.newImage(t, seed).ID
-			if _, err := ts.store.TrashImage(ctx, "tester", id); err != nil {
+			if _, err := ts.store.TrashImage(ctx, annotations.Actor{Name: "tester"}, id); err != nil {
 				t.Fatal(err)
 			}
 			return id
@@ -168,7 +168,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"labels": func(t *testing.T, _ annotations.User) string {
 			n++
 			name := fmt.Sprintf("row label %d", n)
-			l, err := ts.store.CreateLabel(ctx, annotations.LabelInput{Name: &name})
+			l, err := ts.store.CreateLabel(ctx, annotations.Actor{Name: "tester"}, annotations.LabelInput{Name: &name})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		},
 		"tokens": func(t *testing.T, owner annotations.User) string {
 			_, hash := server.NewAPIToken()
-			tok, err := ts.store.CreateToken(ctx, owner.ID, "row", hash)
+			tok, err := ts.store.CreateToken(ctx, annotations.Actor{Name: "tester"}, owner.ID, "row", hash)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +235,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	if err != nil || len(rexTokens) != 1 {
 		t.Fatalf("rex's tokens: %v (%v)", rexTokens, err)
 	}
-	if err := ts.store.RevokeToken(ctx, user("rex").ID, rexTokens[0].ID); err != nil {
+	if err := ts.store.RevokeToken(ctx, annotations.Actor{Name: "tester"}, user("rex").ID, rexTokens[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()

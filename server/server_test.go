@@ -111,7 +111,7 @@ func (ts *testServer) addUser(t *testing.T, name, role string) annotations.User 
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := ts.store.CreateUser(context.Background(), annotations.NewUser{Name: name, Role: role, PasswordHash: hash})
+	u, err := ts.store.CreateUser(context.Background(), annotations.Actor{Name: "tester"}, annotations.NewUser{Name: name, Role: role, PasswordHash: hash})
 	if err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
@@ -127,7 +127,7 @@ func (ts *testServer) userToken(t *testing.T, name, role string) string {
 		u = ts.addUser(t, name, role)
 	}
 	token, hash := server.NewAPIToken()
-	if _, err := ts.store.CreateToken(context.Background(), u.ID, "test", hash); err != nil {
+	if _, err := ts.store.CreateToken(context.Background(), annotations.Actor{Name: "tester"}, u.ID, "test", hash); err != nil {
 		t.Fatal(err)
 	}
 	return token
