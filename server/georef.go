@@ -62,12 +62,6 @@ func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.
 	return p, nil
 }
 
-func (s *Server) forgetPlacement(imageID string) {
-	s.places.mu.Lock()
-	delete(s.places.m, imageID)
-	s.places.mu.Unlock()
-}
-
 // withGround fills in each annotation's size on the ground from its image's placement.
 // The image is read only when its placement is not cached yet.
 func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation) error {
@@ -245,7 +239,7 @@ func (s *Server) putGeoreference(c echo.Context) error {
 			return err
 		}
 	}
-	s.forgetPlacement(img.ID)
+	s.imageChanged(img.ID)
 	if img, err = s.store.Image(ctx, img.ID); err != nil {
 		return err
 	}
@@ -304,7 +298,7 @@ func (s *Server) deleteGeoreference(c echo.Context) error {
 	if err := s.store.DeleteGeoreference(c.Request().Context(), by, img.ID); err != nil {
 		return err
 	}
-	s.forgetPlacement(img.ID)
+	s.imageChanged(img.ID)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -342,7 +336,7 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	if _, err := s.store.SetGeoreference(ctx, by, g); err != nil {
 		return err
 	}
-	s.forgetPlacement(img.ID)
+	s.imageChanged(img.ID)
 	v, err := s.georefView(ctx, img)
 	if err != nil {
 		return err

@@ -73,13 +73,6 @@ func (c *iiifImages) put(img *iiifImage) {
 	c.m[img.id] = img
 }
 
-// forgetImage drops what the IIIF service keeps in memory about an image, when it is
-// deleted or its pyramid is built again.
-func (s *Server) forgetImage(id string) {
-	s.iiifCache.forget(id)
-	s.hot.forget(id)
-}
-
 func (c *iiifImages) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,7 +126,7 @@ func (e *pyramidFailed) Error() string {
 // it is queued to be built again, and meanwhile the image is not ready.
 func (s *Server) lostPyramid(c echo.Context, imageID, sha string) error {
 	s.log.Warn("pyramid files missing; building again", "image", imageID, "sha256", sha)
-	s.forgetImage(imageID)
+	s.imageChanged(imageID)
 	job, err := s.store.RequeueJob(c.Request().Context(), imageID, annotations.JobPyramid)
 	if err != nil {
 		return err

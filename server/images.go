@@ -208,6 +208,7 @@ func (s *Server) updateImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.imageChanged(img.ID)
 	return c.JSON(http.StatusOK, img)
 }
 
@@ -225,8 +226,7 @@ func (s *Server) deleteImage(c echo.Context) error {
 	if img, err = s.store.TrashImage(c.Request().Context(), by, img.ID); err != nil {
 		return err
 	}
-	s.forgetImage(img.ID)
-	s.forgetPlacement(img.ID)
+	s.imageChanged(img.ID)
 	s.events.publish(Event{Type: "image.trashed", ImageID: img.ID, Actor: by.Name, ID: img.ID})
 	s.log.Info("image moved to the trash", "id", img.ID, "actor", by.Name)
 	return c.NoContent(http.StatusNoContent)
@@ -261,6 +261,7 @@ func (s *Server) restoreImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.imageChanged(img.ID)
 	return c.JSON(http.StatusOK, img)
 }
 
@@ -278,8 +279,7 @@ func (s *Server) purgeImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.forgetImage(img.ID)
-	s.forgetPlacement(img.ID)
+	s.imageChanged(img.ID)
 	// The row is gone; a file left behind by a failure here is only disk space.
 	if err := s.library.Remove(img.SHA256); err != nil {
 		s.log.Error("removing files of purged image", "id", img.ID, "sha256", img.SHA256, "err", err)
@@ -356,7 +356,7 @@ func (s *Server) rebuildPyramid(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.forgetImage(img.ID)
+	s.imageChanged(img.ID)
 	s.wakeBuilder()
 	return c.JSON(http.StatusAccepted, job)
 }

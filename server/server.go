@@ -161,6 +161,18 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
+// imageChanged forgets everything the server keeps in memory about an image: its IIIF
+// description (size, licence), its hot tiles and its placement on the earth. Every
+// handler that changes an image (its provenance, georeference, pyramid, trash, restore or
+// purge) calls it, so no answer after a change comes from before it.
+func (s *Server) imageChanged(id string) {
+	s.iiifCache.forget(id)
+	s.hot.forget(id)
+	s.places.mu.Lock()
+	delete(s.places.m, id)
+	s.places.mu.Unlock()
+}
+
 // Close ends the server's live event streams, so that an HTTP shutdown does not wait on
 // them. Call it when shutting down begins (http.Server.RegisterOnShutdown).
 func (s *Server) Close() { s.events.close() }
