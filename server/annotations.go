@@ -71,7 +71,7 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
-	s.announce(c, "annotation.created", a)
+	s.announce(c, annotationEvent("annotation.created", a))
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID)
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusCreated, a)
@@ -125,7 +125,7 @@ func (s *Server) updateAnnotation(c echo.Context) error {
 		return err
 	}
 	if a.Version != cur.Version {
-		s.announce(c, "annotation.updated", a)
+		s.announce(c, annotationEvent("annotation.updated", a))
 	}
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
@@ -167,7 +167,7 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 	if err := s.store.DeleteAnnotation(c.Request().Context(), by, cur.ID, version); err != nil {
 		return s.withCurrent(c, cur.ID, err)
 	}
-	s.announce(c, "annotation.deleted", cur)
+	s.announce(c, annotationEvent("annotation.deleted", cur))
 	return c.NoContent(http.StatusNoContent)
 }
 

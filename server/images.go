@@ -227,7 +227,7 @@ func (s *Server) deleteImage(c echo.Context) error {
 		return err
 	}
 	s.imageChanged(img.ID)
-	s.events.publish(Event{Type: "image.trashed", ImageID: img.ID, Actor: by.Name, ID: img.ID})
+	s.announce(c, trashEvent(img))
 	s.log.Info("image moved to the trash", "id", img.ID, "actor", by.Name)
 	return c.NoContent(http.StatusNoContent)
 }

@@ -11,16 +11,34 @@ import (
 // Review, discussion and restoring old versions of annotations; every change is also
 // sent live to the image's listeners.
 
-// announce tells an image's listeners about a saved annotation.
-func (s *Server) announce(c echo.Context, typ string, a annotations.Annotation) {
-	ev := Event{Type: typ, ImageID: a.ImageID, ID: a.ID, Version: a.Version, Data: a}
+// announce is the one way events go out: it tells the image's listeners about a change
+// the request made, as its signed-in user's. Handlers build the event with one of the
+// functions below, never by hand.
+func (s *Server) announce(c echo.Context, ev Event) {
 	if p := principalOf(c); p != nil {
 		ev.Actor = p.user.Name
 	}
+	s.events.publish(ev)
+}
+
+// annotationEvent is a saved annotation (typ annotation.created or annotation.updated)
+// or a deleted one (annotation.deleted, without the annotation itself).
+func annotationEvent(typ string, a annotations.Annotation) Event {
+	ev := Event{Type: typ, ImageID: a.ImageID, ID: a.ID, Version: a.Version, Data: a}
 	if typ == "annotation.deleted" {
 		ev.Data = nil
 	}
-	s.events.publish(ev)
+	return ev
+}
+
+// commentEvent is a comment added to annotation a.
+func commentEvent(a annotations.Annotation, cm annotations.Comment) Event {
+	return Event{Type: "comment.created", ImageID: a.ImageID, ID: a.ID, Version: a.Version, Data: cm}
+}
+
+// trashEvent is an image moved to the trash.
+func trashEvent(img annotations.Image) Event {
+	return Event{Type: "image.trashed", ImageID: img.ID, ID: img.ID}
 }
 
 func (s *Server) listReviews(c echo.Context) error {
@@ -69,7 +87,7 @@ func (s *Server) reviewAnnotation(c echo.Context) error {
 	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
-	s.announce(c, "annotation.updated", a)
+	s.announce(c, annotationEvent("annotation.updated", a))
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
 }
@@ -105,7 +123,7 @@ func (s *Server) addComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.events.publish(Event{Type: "comment.created", ImageID: a.ImageID, Actor: actor, ID: a.ID, Version: a.Version, Data: cm})
+	s.announce(c, commentEvent(a, cm))
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/annotations/"+a.ID+"/comments")
 	return c.JSON(http.StatusCreated, cm)
 }
@@ -149,7 +167,7 @@ func (s *Server) restoreAnnotation(c echo.Context) error {
 	if !existed {
 		typ = "annotation.created"
 	}
-	s.announce(c, typ, a)
+	s.announce(c, annotationEvent(typ, a))
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
 }
