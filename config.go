@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
-	"github.com/satmark/satmark/server"
 )
 
 // Config is everything satmark can be told, from flags with environment fallbacks.
@@ -95,8 +95,18 @@ func (c *Config) settings() []setting {
 		{flag: "builds", env: "SATMARK_BUILDS", serveOnly: true, usage: "`N` tile pyramids built at once",
 			value: whole(&c.Builds, 1, 1024, "a whole number of builds from 1 to 1024, e.g. 2")},
 		{env: "SATMARK_ADMIN_PASSWORD", serveOnly: true, secret: true,
-			value: text(&c.AdminPassword, fmt.Sprintf("a password of at least %d characters and at most %d bytes", server.MinPasswordLength, server.MaxPasswordBytes), server.CheckPasswordRules)},
+			value: text(&c.AdminPassword, fmt.Sprintf("a password of at least %d characters and at most %d bytes", annotations.MinPasswordLength, annotations.MaxPasswordBytes), checkAdminPassword)},
 	}
+}
+
+// checkAdminPassword applies the password rule, saying only what is wrong: the
+// variable's name stands in for the rule's field.
+func checkAdminPassword(password string) error {
+	var ve *annotations.ValidationError
+	if err := annotations.CheckPasswordRules(password); errors.As(err, &ve) {
+		return errors.New(ve.Message)
+	}
+	return nil
 }
 
 // bind reads the environment variables of a command's settings (serve's, or the ones

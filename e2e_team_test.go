@@ -19,7 +19,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satmark/satmark/annotations"
-	"github.com/satmark/satmark/server"
 )
 
 // liveWithin is how soon a change saved in one browser must show in another.
@@ -100,7 +99,7 @@ func (a *app) apiAs(t *testing.T, name string) apiClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, hash := server.NewAPIToken()
+	secret, hash := annotations.NewAPIToken()
 	if _, err := a.Store.CreateToken(context.Background(), annotations.Actor{Name: "tester"}, u.ID, "browser test", hash); err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,6 @@ import (
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/sampledata"
-	"github.com/satmark/satmark/server"
 	"github.com/satmark/satmark/web"
 )
 
@@ -76,7 +75,7 @@ const e2ePassword = "browser test password"
 // addUser creates an account with e2ePassword.
 func (a *app) addUser(t *testing.T, name, role string) {
 	t.Helper()
-	hash, err := server.HashPassword(e2ePassword, bcrypt.MinCost)
+	hash, err := annotations.HashPassword(e2ePassword, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}

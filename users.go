@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/satmark/satmark/annotations"
-	"github.com/satmark/satmark/server"
 )
 
 // Accounts from the shell: the first administrator, `satmark user …` and
@@ -49,9 +48,9 @@ func (m *Main) EnsureAdmin(ctx context.Context) (created bool, oneTimePassword s
 	}
 	password, generated := m.Config.AdminPassword, false
 	if password == "" {
-		password, generated = server.GeneratePassword(), true
+		password, generated = annotations.GeneratePassword(), true
 	}
-	hash, err := server.HashPassword(password, m.Config.PasswordCost)
+	hash, err := annotations.HashPassword(password, m.Config.PasswordCost)
 	if err != nil {
 		return false, "", fmt.Errorf("SATMARK_ADMIN_PASSWORD: %w", err)
 	}
@@ -109,7 +108,7 @@ func openStore(cfg Config) (*annotations.Store, error) {
 // readPassword takes a password from the first line of stdin, or generates one.
 func readPassword(fromStdin bool, stdin io.Reader) (password string, generated bool, err error) {
 	if !fromStdin {
-		return server.GeneratePassword(), true, nil
+		return annotations.GeneratePassword(), true, nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -177,7 +176,7 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 		if err != nil {
 			return err
 		}
-		hash, err := server.HashPassword(password, cfg.PasswordCost)
+		hash, err := annotations.HashPassword(password, cfg.PasswordCost)
 		if err != nil {
 			return err
 		}
@@ -203,7 +202,7 @@ func userCommand(cfg Config, args []string, stdin io.Reader, stdout, stderr io.W
 		if err != nil {
 			return err
 		}
-		hash, err := server.HashPassword(password, cfg.PasswordCost)
+		hash, err := annotations.HashPassword(password, cfg.PasswordCost)
 		if err != nil {
 			return err
 		}
@@ -265,7 +264,7 @@ func tokenCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	if args[0] == "list" {
 		return listTokens(ctx, store, u, stdout)
 	}
-	secret, hash := server.NewAPIToken()
+	secret, hash := annotations.NewAPIToken()
 	if _, err := store.CreateToken(ctx, annotations.Actor{Name: u.Name, Note: "from the shell"}, u.ID, *label, hash); err != nil {
 		return err
 	}

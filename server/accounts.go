@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/satmark/satmark/annotations"
 )
@@ -137,7 +136,7 @@ func (s *Server) checkPassword(c echo.Context, u annotations.User, password stri
 	if wait := s.throttle.blocked(s.now(), key, "ip:"+ip); wait > 0 {
 		return throttled("too many wrong passwords", wait)
 	}
-	if len(password) > MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+	if !annotations.PasswordMatches(u.PasswordHash, password) {
 		s.throttle.fail(s.now(), key, "ip:"+ip)
 		s.audit(c.Request().Context(), annotations.AuditEntry{Actor: u.Name, Action: "password.failed", TargetType: "user", TargetID: u.ID,
 			Detail: "wrong current password", IP: ip})
@@ -163,11 +162,11 @@ func (s *Server) changePassword(c echo.Context) error {
 	if in.New == in.Current {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "new_password", Message: "choose a password different from the current one"}
 	}
-	hash, err := HashPassword(in.New, s.opts.PasswordCost)
+	hash, err := annotations.HashPassword(in.New, s.opts.PasswordCost)
 	if err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			ae.Field = "new_password"
+		var ve *annotations.ValidationError
+		if errors.As(err, &ve) {
+			ve.Field = "new_password"
 		}
 		return err
 	}
@@ -224,7 +223,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if err := decodeStrictJSON(c, &in); err != nil {
 		return err
 	}
-	secret, hash := NewAPIToken()
+	secret, hash := annotations.NewAPIToken()
 	tok, err := s.store.CreateToken(c.Request().Context(), s.actorOf(c, p), p.user.ID, strings.TrimSpace(in.Name), hash)
 	if err != nil {
 		return err
@@ -276,12 +275,12 @@ func (s *Server) createUser(c echo.Context) error {
 	in.Name = strings.TrimSpace(in.Name)
 	generated := in.Password == ""
 	if generated {
-		in.Password = GeneratePassword()
+		in.Password = annotations.GeneratePassword()
 	}
 	if err := annotations.CheckUserName(in.Name); err != nil {
 		return err
 	}
-	hash, err := HashPassword(in.Password, s.opts.PasswordCost)
+	hash, err := annotations.HashPassword(in.Password, s.opts.PasswordCost)
 	if err != nil {
 		return err
 	}
@@ -321,10 +320,10 @@ func (s *Server) updateUser(c echo.Context) error {
 	password := in.Password
 	if in.ResetPassword || password != "" {
 		if password == "" {
-			password = GeneratePassword()
+			password = annotations.GeneratePassword()
 			ch.MustChangePassword = true
 		}
-		hash, err := HashPassword(password, s.opts.PasswordCost)
+		hash, err := annotations.HashPassword(password, s.opts.PasswordCost)
 		if err != nil {
 			return err
 		}

@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -19,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/satmark/satmark/annotations"
 )
@@ -32,14 +28,6 @@ const (
 	sessionCookie = "satmark_session"
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "csrf_token"
-	tokenPrefix   = "smk_"
-
-	// DefaultPasswordCost is bcrypt's work factor: about a quarter of a second a check.
-	DefaultPasswordCost = 12
-
-	// MinPasswordLength and MaxPasswordBytes bound a password (bcrypt reads 72 bytes).
-	MinPasswordLength = 10
-	MaxPasswordBytes  = 72
 
 	// A principal found once is trusted this long before the store is asked again; sign
 	// out, revocation and account changes made through the server take effect at once,
@@ -60,55 +48,6 @@ type principal struct {
 }
 
 func (p *principal) viaCookie() bool { return p.sessionHash != "" }
-
-// randomString is n random bytes, base64url without padding.
-func randomString(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// NewAPIToken makes a token and the hash the store keeps of it.
-func NewAPIToken() (token, hash string) {
-	token = tokenPrefix + randomString(32)
-	return token, hashSecret(token)
-}
-
-// GeneratePassword makes a password for an account whose owner will choose their own.
-func GeneratePassword() string { return randomString(15) }
-
-// CheckPasswordRules says why a password cannot be used, or nil.
-func CheckPasswordRules(password string) error {
-	switch {
-	case !utf8.ValidString(password):
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "password", Message: "a password must be text"}
-	case utf8.RuneCountInString(password) < MinPasswordLength:
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "password",
-			Message: fmt.Sprintf("a password needs at least %d characters", MinPasswordLength)}
-	case len(password) > MaxPasswordBytes:
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "password",
-			Message: fmt.Sprintf("a password is at most %d bytes", MaxPasswordBytes)}
-	}
-	return nil
-}
-
-// HashPassword hashes a password with bcrypt at cost (0 for bcrypt's default), after
-// checking it against the rules.
-func HashPassword(password string, cost int) (string, error) {
-	if err := CheckPasswordRules(password); err != nil {
-		return "", err
-	}
-	if cost == 0 {
-		cost = DefaultPasswordCost
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
-	return string(h), err
-}
 
 // Errors of authentication, each a 401 the client can act on.
 var (
@@ -215,10 +154,10 @@ func (s *Server) authenticate(r *http.Request, recordUse bool) (*principal, erro
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		token = strings.TrimSpace(token)
-		if !ok || !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
+		if !ok || !strings.HasPrefix(token, annotations.TokenPrefix) || len(token) > 100 {
 			return nil, errMalformedAuth
 		}
-		hash := hashSecret(token)
+		hash := annotations.SecretHash(token)
 		p, gen := s.principals.get("t"+hash, now)
 		if p != nil {
 			return p, nil
@@ -250,7 +189,7 @@ func (s *Server) authenticate(r *http.Request, recordUse bool) (*principal, erro
 	if !validCookieValue(cookie.Value) {
 		return nil, errBadCookie
 	}
-	hash := hashSecret(cookie.Value)
+	hash := annotations.SecretHash(cookie.Value)
 	p, gen := s.principals.get("s"+hash, now)
 	if p != nil && now.Before(p.expires) {
 		return p, nil
@@ -439,14 +378,14 @@ func (s *Server) fromTrustedProxy(r *http.Request) bool {
 func (s *Server) startSession(c echo.Context, u annotations.User) (*principal, error) {
 	ctx := c.Request().Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && validCookieValue(old.Value) {
-		if err := s.store.DeleteSession(ctx, hashSecret(old.Value)); err != nil {
+		if err := s.store.DeleteSession(ctx, annotations.SecretHash(old.Value)); err != nil {
 			return nil, err
 		}
 	}
 	now := s.now()
-	value := randomString(32)
+	value := annotations.NewSecret(32)
 	se := annotations.Session{
-		IDHash: hashSecret(value), UserID: u.ID, CSRFToken: randomString(32),
+		IDHash: annotations.SecretHash(value), UserID: u.ID, CSRFToken: annotations.NewSecret(32),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.opts.SessionMax),
 		IP: s.clientIP(c), UserAgent: truncateRunes(c.Request().UserAgent(), 200),
 	}
@@ -497,9 +436,9 @@ func throttled(why string, wait time.Duration) *apiError {
 
 // dummyHash is compared against when the name is unknown, so a wrong name takes about as
 // long as a wrong password and names cannot be found by timing.
-func (s *Server) dummyHash() []byte {
+func (s *Server) dummyHash() string {
 	s.dummyOnce.Do(func() {
-		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("satmark-no-such-user"), s.opts.PasswordCost)
+		s.dummy, _ = annotations.HashPassword("satmark-no-such-user", s.opts.PasswordCost)
 	})
 	return s.dummy
 }
@@ -523,11 +462,11 @@ func (s *Server) signIn(c echo.Context, name, password string) (*principal, erro
 	if err != nil && !errors.Is(err, annotations.ErrNotFound) {
 		return nil, err
 	}
-	hash := []byte(u.PasswordHash)
+	hash := u.PasswordHash
 	if err != nil {
 		hash = s.dummyHash()
 	}
-	match := len(password) <= MaxPasswordBytes && bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	match := annotations.PasswordMatches(hash, password)
 	if err != nil || !match || u.Disabled {
 		why := "wrong password"
 		switch {

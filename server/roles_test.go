@@ -179,7 +179,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 			return ts.addUser(t, fmt.Sprintf("row user %d", n), annotations.RoleViewer).ID
 		},
 		"tokens": func(t *testing.T, owner annotations.User) string {
-			_, hash := server.NewAPIToken()
+			_, hash := annotations.NewAPIToken()
 			tok, err := ts.store.CreateToken(ctx, annotations.Actor{Name: "tester"}, owner.ID, "row", hash)
 			if err != nil {
 				t.Fatal(err)

@@ -72,7 +72,7 @@ type Server struct {
 	events     broker
 	routeList  []Route
 	dummyOnce  sync.Once
-	dummy      []byte
+	dummy      string
 	lastSweep  atomic.Int64 // when expired sessions were last removed (Unix ns)
 	// Account changes made by other processes: when the users stamp was last compared
 	// (Unix ns) and what it was.
@@ -96,7 +96,7 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 		opts.SessionMax = 30 * 24 * time.Hour
 	}
 	if opts.PasswordCost == 0 {
-		opts.PasswordCost = DefaultPasswordCost
+		opts.PasswordCost = annotations.DefaultPasswordCost
 	}
 	if opts.FailuresPerAccount <= 0 {
 		opts.FailuresPerAccount = 5

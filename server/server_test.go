@@ -107,7 +107,7 @@ const testPassword = "correct horse battery"
 // addUser creates an account with testPassword.
 func (ts *testServer) addUser(t *testing.T, name, role string) annotations.User {
 	t.Helper()
-	hash, err := server.HashPassword(testPassword, bcrypt.MinCost)
+	hash, err := annotations.HashPassword(testPassword, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func (ts *testServer) userToken(t *testing.T, name, role string) string {
 	if err != nil {
 		u = ts.addUser(t, name, role)
 	}
-	token, hash := server.NewAPIToken()
+	token, hash := annotations.NewAPIToken()
 	if _, err := ts.store.CreateToken(context.Background(), annotations.Actor{Name: "tester"}, u.ID, "test", hash); err != nil {
 		t.Fatal(err)
 	}
