@@ -2,14 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -223,21 +220,6 @@ const (
 	ctxAuthErr   = "satmark.authErr"
 )
 
-// identify finds the request's principal once, for every route; routes decide what
-// they need of it.
-func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, err := s.authenticate(c.Request(), true)
-		if p != nil {
-			c.Set(ctxPrincipal, p)
-		}
-		if err != nil {
-			c.Set(ctxAuthErr, err)
-		}
-		return next(c)
-	}
-}
-
 // principalOf is the request's signed-in user, or nil.
 func principalOf(c echo.Context) *principal {
 	p, _ := c.Get(ctxPrincipal).(*principal)
@@ -251,66 +233,6 @@ func (s *Server) actor(c echo.Context) (string, error) {
 		return "", errSignInRequired
 	}
 	return p.user.Name, nil
-}
-
-func isSafeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// wantsPage says whether a refusal should be a page (a redirect to sign in) rather than
-// JSON: a browser navigating to anything outside the API and the image service.
-func wantsPage(r *http.Request) bool {
-	p := r.URL.Path
-	return r.Method == http.MethodGet && !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, iiifPrefix) &&
-		!strings.HasPrefix(p, "/static/")
-}
-
-// need lets a request through when its principal holds at least role (and, for a
-// cookie-authenticated write, carries the CSRF token). Anonymous page visits are sent to
-// the sign-in page.
-func (s *Server) need(role string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			p := principalOf(c)
-			if p == nil {
-				authErr, _ := c.Get(ctxAuthErr).(error)
-				if authErr == nil {
-					authErr = errSignInRequired
-				}
-				if errors.Is(authErr, errBadCookie) || errors.Is(authErr, errSessionExpired) || errors.Is(authErr, errDisabled) {
-					s.clearSessionCookie(c)
-				}
-				if wantsPage(r) {
-					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
-				}
-				if r.Header.Get("Authorization") != "" || strings.HasPrefix(r.URL.Path, "/api/") {
-					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="satmark"`)
-				}
-				return authErr
-			}
-			if p.viaCookie() && !isSafeMethod(r.Method) {
-				given := r.Header.Get(csrfHeader)
-				if given == "" && strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
-					given = c.FormValue(csrfField)
-				}
-				if subtle.ConstantTimeCompare([]byte(given), []byte(p.csrf)) != 1 {
-					return &apiError{Status: http.StatusForbidden, Code: "csrf",
-						Message: "this change lacks the page's CSRF token; reload the page and try again"}
-				}
-			}
-			if p.user.MustChangePassword && !allowedBeforePasswordChange(r) {
-				if wantsPage(r) {
-					return c.Redirect(http.StatusSeeOther, "/account?choose-password=1")
-				}
-				return errPasswordChangeRequired
-			}
-			if err := lacksRole(p, role); err != nil {
-				return err
-			}
-			return next(c)
-		}
-	}
 }
 
 // errPasswordChangeRequired refuses a user with a generated password anything but choosing their own.
@@ -331,16 +253,6 @@ func article(role string) string {
 		return "an " + role
 	}
 	return "a " + role
-}
-
-// allowedBeforePasswordChange lists what a user with a generated password may do before
-// choosing their own: see the account page, change the password, sign out.
-func allowedBeforePasswordChange(r *http.Request) bool {
-	switch r.URL.Path {
-	case "/account", "/logout", "/api/v1/me", "/api/v1/me/password", "/api/v1/session", "/api/v1/me/sessions":
-		return true
-	}
-	return strings.HasPrefix(r.URL.Path, "/static/")
 }
 
 // clientIP is the address a request came from: the peer's, or the one a trusted proxy
@@ -426,197 +338,3 @@ func truncateRunes(s string, n int) string {
 	}
 	return string([]rune(s)[:n])
 }
-
-// throttled is the 429 answer for a throttled attempt: why, and in how many minutes to try again.
-func throttled(why string, wait time.Duration) *apiError {
-	minutes := int(math.Ceil(wait.Minutes()))
-	return &apiError{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(math.Ceil(wait.Seconds())),
-		Message: fmt.Sprintf("%s; try again in %d %s", why, minutes, pluralWord(minutes, "minute", "minutes"))}
-}
-
-// dummyHash is compared against when the name is unknown, so a wrong name takes about as
-// long as a wrong password and names cannot be found by timing.
-func (s *Server) dummyHash() string {
-	s.dummyOnce.Do(func() {
-		s.dummy, _ = annotations.HashPassword("satmark-no-such-user", s.opts.PasswordCost)
-	})
-	return s.dummy
-}
-
-// signIn checks a name and password under the throttle, audits the attempt and, when it
-// succeeds, starts a session.
-func (s *Server) signIn(c echo.Context, name, password string) (*principal, error) {
-	ctx := c.Request().Context()
-	ip := s.clientIP(c)
-	name = strings.TrimSpace(name)
-	shownName := truncateRunes(name, 64)
-	accountKey := "account:" + strings.ToLower(shownName)
-	if wait := s.throttle.blocked(s.now(), accountKey, "ip:"+ip); wait > 0 {
-		s.audit(ctx, annotations.AuditEntry{Actor: shownName, Action: "signin.throttled", TargetType: "user", Detail: "refused without checking the password", IP: ip})
-		return nil, throttled("too many failed sign-ins for this account or address", wait)
-	}
-	if name == "" || password == "" {
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: "name", Message: "give a user name and a password"}
-	}
-	u, err := s.store.UserByName(ctx, name)
-	if err != nil && !errors.Is(err, annotations.ErrNotFound) {
-		return nil, err
-	}
-	hash := u.PasswordHash
-	if err != nil {
-		hash = s.dummyHash()
-	}
-	match := annotations.PasswordMatches(hash, password)
-	if err != nil || !match || u.Disabled {
-		why := "wrong password"
-		switch {
-		case err != nil:
-			why = "no such user"
-		case u.Disabled && match:
-			why = "account disabled"
-		}
-		s.throttle.fail(s.now(), accountKey, "ip:"+ip)
-		s.audit(ctx, annotations.AuditEntry{Actor: shownName, Action: "signin.failed", TargetType: "user", TargetID: u.ID, Detail: why, IP: ip})
-		if why == "account disabled" {
-			return nil, &apiError{Status: http.StatusUnauthorized, Code: "account_disabled", Message: "this account is disabled; ask an administrator"}
-		}
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: "wrong_credentials", Message: "wrong user name or password"}
-	}
-	s.throttle.succeed(accountKey)
-	p, err := s.startSession(c, u)
-	if err != nil {
-		return nil, err
-	}
-	s.audit(ctx, annotations.AuditEntry{Actor: u.Name, Action: "signin.ok", TargetType: "user", TargetID: u.ID, IP: ip})
-	return p, nil
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// audit appends an entry that goes with no change (a sign-in attempt, a wrong password);
-// a failure to do so is logged, not shown.
-func (s *Server) audit(ctx context.Context, e annotations.AuditEntry) {
-	if err := s.store.Audit(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("writing the audit log", "action", e.Action, "err", err)
-	}
-}
-
-// actorOf is who p is and where the request comes from, for the store's audit log.
-func (s *Server) actorOf(c echo.Context, p *principal) annotations.Actor {
-	return annotations.Actor{Name: p.user.Name, IP: s.clientIP(c)}
-}
-
-// by is who makes the request's changes and from where, for the store to audit them as
-// theirs; errSignInRequired for nobody.
-func (s *Server) by(c echo.Context) (annotations.Actor, error) {
-	p := principalOf(c)
-	if p == nil {
-		return annotations.Actor{}, errSignInRequired
-	}
-	return s.actorOf(c, p), nil
-}
-
-// throttle counts failed sign-ins per account and per address over a sliding window.
-type throttle struct {
-	mu         sync.Mutex
-	window     time.Duration
-	perAccount int
-	perAddress int
-	failures   map[string][]time.Time
-}
-
-func (t *throttle) limit(key string) int {
-	if strings.HasPrefix(key, "ip:") {
-		return t.perAddress
-	}
-	return t.perAccount
-}
-
-// blocked says how long until the keys may try again (0: now).
-func (t *throttle) blocked(now time.Time, keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		fs := t.recent(k, now)
-		if len(fs) >= t.limit(k) {
-			if w := fs[len(fs)-t.limit(k)].Add(t.window).Sub(now); w > wait {
-				wait = w
-			}
-		}
-	}
-	return wait
-}
-
-// recent prunes and returns a key's failures inside the window. t.mu is held.
-func (t *throttle) recent(key string, now time.Time) []time.Time {
-	fs := t.failures[key]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= t.window {
-		i++
-	}
-	if i > 0 {
-		fs = fs[i:]
-		if len(fs) == 0 {
-			delete(t.failures, key)
-		} else {
-			t.failures[key] = fs
-		}
-	}
-	return fs
-}
-
-func (t *throttle) fail(now time.Time, keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.failures == nil {
-		t.failures = map[string][]time.Time{}
-	}
-	if len(t.failures) > 100000 {
-		// Under a flood of distinct names, forget the oldest state rather than grow.
-		for k := range t.failures {
-			t.recent(k, now)
-		}
-	}
-	for _, k := range keys {
-		fs := append(t.recent(k, now), now)
-		if len(fs) > 2*t.limit(k) {
-			fs = fs[len(fs)-2*t.limit(k):]
-		}
-		t.failures[k] = fs
-	}
-}
-
-func (t *throttle) succeed(key string) {
-	t.mu.Lock()
-	delete(t.failures, key)
-	t.mu.Unlock()
-}
-
-// securityHeaders go on every response: no sniffing, no framing, no inline script, and
-// referrers only to our own origin's level of detail.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if c.Request().TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
-		return next(c)
-	}
-}
-
-// contentSecurityPolicy allows our own scripts only; images also from OpenStreetMap for
-// the map backgrounds (the browser asks it directly; satmark never proxies it).
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: blob: https://tile.openstreetmap.org; connect-src 'self'; font-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
