@@ -118,3 +118,12 @@ func queryVersion(c echo.Context) (*int, error) {
 	}
 	return &v, nil
 }
+
+// nonFiniteOutside refuses a body with NaN or Infinity anywhere but in its geometry
+// (where the geometry's own check names the bad coordinate).
+func nonFiniteOutside(nonFinite bool, geometry json.RawMessage) error {
+	if nonFinite && !bytes.Contains(geometry, []byte(`"NaN"`)) && !bytes.Contains(geometry, []byte(`Infinity"`)) {
+		return badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
+	}
+	return nil
+}
