@@ -20,8 +20,9 @@ type AuditEntry struct {
 }
 
 // Actor is who makes a change and from where. Every store method whose change the audit
-// log records takes one and writes the change's audit entry inside the change's own
-// transaction: the change and its entry commit together or not at all.
+// log records takes one (CreateImage in NewImage.CreatedBy) and writes the change's
+// audit entry inside the change's own transaction: the change and its entry commit
+// together or not at all.
 type Actor struct {
 	Name string // the user's name, as the audit log and the history record it
 	IP   string // the client's address; empty from the shell
