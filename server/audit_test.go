@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
@@ -29,6 +30,8 @@ func TestChangesAreAudited(t *testing.T) {
 	georef := "/api/v1/images/" + img.ID + "/georeference"
 	wantStatus(t, ts.doJSON(t, http.MethodPut, georef, `{"gsd_m": 0.5}`, alice...), http.StatusOK)
 	wantStatus(t, ts.do(t, http.MethodDelete, georef, nil, alice...), http.StatusNoContent)
+	worldFile := strings.NewReader("0.00001\n0\n0\n-0.00001\n131.85\n43.14\n")
+	wantStatus(t, ts.do(t, http.MethodPost, georef+"/worldfile?crs=EPSG:4326", worldFile, ts.as(t, "bob")...), http.StatusOK)
 
 	for _, w := range []struct{ action, actor, target, detail string }{
 		{"label.create", "tester", label.ID, "balloon"},
@@ -38,6 +41,7 @@ func TestChangesAreAudited(t *testing.T) {
 		{"annotation.delete", "alice", a.ID, a.Label.Path[0] + " on image " + img.ID + " (version 3)"},
 		{"georeference.set", "alice", img.ID, `{"control_points":0,"crs":"","gsd_m":0.5,"method":"gsd","transform":""}`},
 		{"georeference.delete", "alice", img.ID, ""},
+		{"georeference.set", "bob", img.ID, `world file: {"control_points":0,"crs":"EPSG:4326","gsd_m":null,"method":"grid","transform":""}`},
 	} {
 		e := ts.wantAudited(t, w.action, w.actor, w.target)
 		if e.Detail != w.detail || e.IP != "192.0.2.1" {
