@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -286,4 +287,60 @@ func parseProxies(list string) ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// testVariables are read by satmark's own tests, not by satmark.
+var testVariables = []string{"SATMARK_REQUIRE_BROWSER", "SATMARK_REQUIRE_ORACLES", "SATMARK_TEST_RUN_MAIN",
+	"SATMARK_CHROMIUM", "SATMARK_E2E_SCREENSHOTS"}
+
+// unknownSettings names each SATMARK_* variable in environ that is no setting, with
+// the setting its name is closest to: a misspelt variable would otherwise be ignored
+// without a word. It is a warning, not an error: the variable is not a malformed value
+// of a setting, and other tools may share the prefix.
+func unknownSettings(environ []string) []string {
+	var known []string
+	var c Config
+	for _, s := range c.settings() {
+		known = append(known, s.env)
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SATMARK_") || slices.Contains(known, name) || slices.Contains(testVariables, name) {
+			continue
+		}
+		w := fmt.Sprintf("%s is not a setting satmark reads; it is ignored", name)
+		best, bestD := "", 4
+		for _, k := range known {
+			if d := editDistance(name, k); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best != "" {
+			w += fmt.Sprintf(" (did you mean %s?)", best)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,5 +177,18 @@ func TestLogLevel(t *testing.T) {
 				t.Errorf("an info line at level %s:\n%s", tc.level, log)
 			}
 		})
+	}
+}
+
+func TestMisspeltVariablesAreNamed(t *testing.T) {
+	got := unknownSettings([]string{
+		"SATMARK_MAX_UPLOAD_BYTE=50", "SATMARK_DATA=./d", "SATMARK_REQUIRE_BROWSER=1", "PATH=/bin", "SATMARK_COLOUR=blue", "SATMARKDATA=x",
+	})
+	want := []string{
+		"SATMARK_MAX_UPLOAD_BYTE is not a setting satmark reads; it is ignored (did you mean SATMARK_MAX_UPLOAD_BYTES?)",
+		"SATMARK_COLOUR is not a setting satmark reads; it is ignored",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%q\nwant\n%q", got, want)
 	}
 }

@@ -183,6 +183,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	cfg := DefaultConfig()
+	for _, w := range unknownSettings(os.Environ()) {
+		fmt.Fprintln(stderr, "satmark: warning:", w)
+	}
 	switch args[0] {
 	case "serve":
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
