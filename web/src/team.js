@@ -3,6 +3,7 @@
 // change would have done. Every name, reason, note and comment reaches the page as text.
 
 import {el} from './common.js';
+import {labelPath} from './savechain.js';
 
 // STATUSES are the review states, in the order the counts show them.
 export const STATUSES = ['draft', 'submitted', 'accepted', 'disputed', 'rejected'];
@@ -16,7 +17,6 @@ export function when(iso) {
   return el('time', {datetime: iso, text: d.toLocaleString()});
 }
 
-const labelPath = (ann) => ann.label.path.join(' › ');
 const quote = (s, n = 80) => `“${s.length > n ? `${s.slice(0, n - 1)}…` : s}”`;
 
 const DECIDED = {submitted: 'submitted it for review', accepted: 'accepted it', disputed: 'disputed it', rejected: 'rejected it'};
