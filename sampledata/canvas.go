@@ -7,16 +7,32 @@ import (
 
 // Colours and canvas
 
-type col struct{ r, g, b float32 }
+// col is a surface's colour on the 0–255 display scale of the 8-bit scenes, with n
+// its near-infrared brightness on the same scale (used only by 16-bit rendering).
+type col struct{ r, g, b, n float32 }
 
-func rgb(r, g, b float32) col { return col{r, g, b} }
+// rgb is a colour whose near-infrared brightness follows from its visible colour (see nirOf).
+func rgb(r, g, b float32) col { return col{r, g, b, nirOf(r, g, b)} }
 
-func (k col) add(d float32) col { return col{k.r + d, k.g + d, k.b + d} }
+// rgbn is a colour with an explicit near-infrared brightness, for surfaces whose
+// infrared the visible colour does not tell (water, vegetation, soil).
+func rgbn(r, g, b, n float32) col { return col{r, g, b, n} }
 
-func (k col) mul(s float32) col { return col{k.r * s, k.g * s, k.b * s} }
+// nirOf guesses a painted or built surface's near-infrared brightness from its visible
+// colour: about its red brightness (paint, concrete, metal), rising towards that of
+// leaves for a clearly green surface (trees, lawns), whose chlorophyll reflects
+// infrared strongly.
+func nirOf(r, g, b float32) float32 {
+	leaf := smoothstep(8, 18, g-max(r, b))
+	return min(255, r*1.04+(2.3*g-r*1.04)*leaf)
+}
+
+func (k col) add(d float32) col { return col{k.r + d, k.g + d, k.b + d, k.n + d} }
+
+func (k col) mul(s float32) col { return col{k.r * s, k.g * s, k.b * s, k.n * s} }
 
 func mix(a, b col, t float32) col {
-	return col{a.r + (b.r-a.r)*t, a.g + (b.g-a.g)*t, a.b + (b.b-a.b)*t}
+	return col{a.r + (b.r-a.r)*t, a.g + (b.g-a.g)*t, a.b + (b.b-a.b)*t, a.n + (b.n-a.n)*t}
 }
 
 func clamp8(v float32) uint8 {
@@ -47,21 +63,110 @@ func smoothstep(e0, e1, x float32) float32 {
 // shader gives the colour of pixel (x, y) for textured fills.
 type shader func(x, y int) col
 
+// canvas is what a scene is drawn into: an 8-bit RGB image (img) or, for 16-bit
+// rendering, four channels (red, green, blue, near-infrared) per pixel on the display
+// scale in 1/256 steps (deep), which scene16 turns into sensor values.
 type canvas struct {
-	img  *image.RGBA
+	img  *image.RGBA // nil when drawing deep
+	deep []uint16    // 4 per pixel, row-major; nil when drawing img
 	w, h int
 	cov  []float32
 	xs   []float64
 	n    *noiseSet
+	sun  sun
 }
 
+// sun is where the light comes from, as the shadows it casts: dir is the unit vector
+// in image space along which shadows fall, perMetre how many pixels of shadow a metre
+// of height casts (1/tan(elevation) at 1 m a pixel).
+type sun struct {
+	dir      pt
+	perMetre float64
+}
+
+// defaultSun is the sun of the 8-bit scenes: from the south-south-east, about 35° high,
+// so shadows fall north-north-west.
+var defaultSun = sun{pt{-0.5, -0.866}, 1.4}
+
 func newCanvas(w, h int, n *noiseSet) *canvas {
+	c := newDeepCanvas(w, h, n, defaultSun)
+	c.deep = nil
+	c.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	return c
+}
+
+// newDeepCanvas is a canvas for 16-bit rendering, lit by s.
+func newDeepCanvas(w, h int, n *noiseSet, s sun) *canvas {
 	return &canvas{
-		img: image.NewRGBA(image.Rect(0, 0, w, h)),
-		w:   w, h: h,
+		deep: make([]uint16, 4*w*h),
+		w:    w, h: h,
 		cov: make([]float32, w+2),
 		xs:  make([]float64, 0, 64),
 		n:   n,
+		sun: s,
+	}
+}
+
+// clampDeep turns a display-scale value into a deep canvas sample (1/256 steps).
+func clampDeep(v float32) uint16 {
+	if v <= 0 {
+		return 0
+	}
+	if v >= 255 {
+		return 255 * 256
+	}
+	return uint16(v*256 + 0.5)
+}
+
+// put sets pixel (x, y) to k.
+func (c *canvas) put(x, y int, k col) {
+	if c.deep != nil {
+		q := c.deep[4*(y*c.w+x) : 4*(y*c.w+x)+4 : 4*(y*c.w+x)+4]
+		q[0], q[1], q[2], q[3] = clampDeep(k.r), clampDeep(k.g), clampDeep(k.b), clampDeep(k.n)
+		return
+	}
+	q := c.img.Pix[y*c.img.Stride+4*x : y*c.img.Stride+4*x+4 : y*c.img.Stride+4*x+4]
+	q[0], q[1], q[2], q[3] = clamp8(k.r), clamp8(k.g), clamp8(k.b), 255
+}
+
+// blendRow blends colour k (or sh(x, y)) into pixels [lo, hi] of row y, pixel x
+// covered by cov[x-x0] (clipped to 1), at the given opacity.
+func (c *canvas) blendRow(y, x0, lo, hi int, cov []float32, k col, sh shader, alpha float32) {
+	if c.deep != nil {
+		row := c.deep[4*y*c.w:]
+		for x := lo; x <= hi; x++ {
+			a := cov[x-x0]
+			if a <= 0 {
+				continue
+			}
+			a = min(a, 1) * alpha
+			kk := k
+			if sh != nil {
+				kk = sh(x, y)
+			}
+			p := row[4*x : 4*x+4 : 4*x+4]
+			for i, v := range [4]float32{kk.r, kk.g, kk.b, kk.n} {
+				f := float32(p[i]) * (1.0 / 256)
+				p[i] = clampDeep(f + (v-f)*a)
+			}
+		}
+		return
+	}
+	row := c.img.Pix[y*c.img.Stride:]
+	for x := lo; x <= hi; x++ {
+		a := cov[x-x0]
+		if a <= 0 {
+			continue
+		}
+		a = min(a, 1) * alpha
+		kk := k
+		if sh != nil {
+			kk = sh(x, y)
+		}
+		p := row[4*x : 4*x+3 : 4*x+3]
+		p[0] = clamp8(float32(p[0]) + (kk.r-float32(p[0]))*a)
+		p[1] = clamp8(float32(p[1]) + (kk.g-float32(p[1]))*a)
+		p[2] = clamp8(float32(p[2]) + (kk.b-float32(p[2]))*a)
 	}
 }
 
@@ -101,8 +206,6 @@ func (c *canvas) raster(poly []pt, k col, sh shader, alpha float32) {
 	const S = 4
 	const wS = float32(1) / S
 	fx0, fx1 := float64(x0), float64(x1+1)
-	stride := c.img.Stride
-	pix := c.img.Pix
 	for y := y0; y <= y1; y++ {
 		cov := c.cov[:x1-x0+1]
 		clear(cov)
@@ -143,22 +246,7 @@ func (c *canvas) raster(poly []pt, k col, sh shader, alpha float32) {
 			}
 			c.xs = xs
 		}
-		row := pix[y*stride:]
-		for x := lo; x <= hi; x++ {
-			a := cov[x-x0]
-			if a <= 0 {
-				continue
-			}
-			a = min(a, 1) * alpha
-			kk := k
-			if sh != nil {
-				kk = sh(x, y)
-			}
-			p := row[4*x : 4*x+3 : 4*x+3]
-			p[0] = clamp8(float32(p[0]) + (kk.r-float32(p[0]))*a)
-			p[1] = clamp8(float32(p[1]) + (kk.g-float32(p[1]))*a)
-			p[2] = clamp8(float32(p[2]) + (kk.b-float32(p[2]))*a)
-		}
+		c.blendRow(y, x0, lo, hi, cov, k, sh, alpha)
 	}
 }
 
@@ -187,16 +275,17 @@ func (c *canvas) disc(x, y, r float64, k col, alpha float32) {
 	c.fill(circlePoly(x, y, r), k, alpha)
 }
 
-// Sun from the south-south-east, about 35° high: shadows fall north-north-west.
-var shadowDir = pt{-0.5, -0.866}
-
-const shadowPerMetre = 1.4
-
 var shadowCol = rgb(12, 16, 20)
+
+// shadowOffset is how far the top of something of the given height is thrown by the sun.
+func (c *canvas) shadowOffset(height float64) pt {
+	return pt{c.sun.dir[0] * height * c.sun.perMetre, c.sun.dir[1] * height * c.sun.perMetre}
+}
 
 // shadow fills the shadow cast by a convex prism of the given outline and height.
 func (c *canvas) shadow(poly []pt, height float64, alpha float32) {
-	dx, dy := shadowDir[0]*height*shadowPerMetre, shadowDir[1]*height*shadowPerMetre
+	d := c.shadowOffset(height)
+	dx, dy := d[0], d[1]
 	all := make([]pt, 0, 2*len(poly))
 	all = append(all, poly...)
 	all = append(all, translate(poly, dx, dy)...)
@@ -205,7 +294,8 @@ func (c *canvas) shadow(poly []pt, height float64, alpha float32) {
 
 // poleShadow draws the thin shadow of a mast or pole standing at p.
 func (c *canvas) poleShadow(p pt, height, width float64, alpha float32) {
-	q := pt{p[0] + shadowDir[0]*height*shadowPerMetre, p[1] + shadowDir[1]*height*shadowPerMetre}
+	d := c.shadowOffset(height)
+	q := pt{p[0] + d[0], p[1] + d[1]}
 	c.line(p, q, width, shadowCol, alpha)
 }
 
@@ -219,10 +309,10 @@ func (c *canvas) building(f frame, length, width, height float64, roof col, gabl
 		// the half facing the sun (south/east) is lit, the other darker
 		lit := 1.08
 		dark := 0.86
-		// sun direction in image space is -shadowDir; the half whose outward
+		// sun direction in image space is -c.sun.dir; the half whose outward
 		// normal points towards the sun is the lit one.
 		nx, ny := -f.uy, f.ux // +b direction
-		if nx*(-shadowDir[0])+ny*(-shadowDir[1]) < 0 {
+		if nx*(-c.sun.dir[0])+ny*(-c.sun.dir[1]) < 0 {
 			lit, dark = dark, lit
 		}
 		c.fill(f.rect(-length/2, length/2, 0, width/2), roof.mul(float32(lit)), 0.5)

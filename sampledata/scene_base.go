@@ -466,7 +466,8 @@ func (b *base) drawHelicopter(f frame) {
 	c := b.c
 	body := f.poly(pt{9, 0}, pt{7, -1.3}, pt{1, -1.5}, pt{-4, -1.2}, pt{-6, -0.6}, pt{-6, 0.6}, pt{-4, 1.2}, pt{1, 1.5}, pt{7, 1.3})
 	boom := f.rect(-15, -5, -0.45, 0.45)
-	sh := func(p []pt) []pt { return translate(p, shadowDir[0]*4*shadowPerMetre, shadowDir[1]*4*shadowPerMetre) }
+	d := c.shadowOffset(4)
+	sh := func(p []pt) []pt { return translate(p, d[0], d[1]) }
 	c.fill(sh(body), shadowCol, 0.45)
 	c.fill(sh(boom), shadowCol, 0.45)
 	c.fill(body, rgb(92, 100, 82), 1)

@@ -45,6 +45,7 @@ type port struct {
 	detail   *field    // medium-scale brightness
 	sea      *field    // large-scale water tone
 	compound []pt      // naval base land area (fenced)
+	waves    int       // the day's swell phase (see portDay)
 	objs     []Object
 }
 
@@ -57,11 +58,67 @@ func (p *port) isLand(q pt, margin float64) bool {
 }
 
 func portScene() (Scene, error) {
+	p := drawPort(portOct8, newCanvas(sceneW, sceneH, nil))
+	jp, err := encodeJPEG(p.c.img)
+	if err != nil {
+		return Scene{}, err
+	}
+	return Scene{
+		FileName: "synthetic-port-scene.jpg",
+		Width:    p.w, Height: p.h,
+		JPEG: jp,
+		Provenance: provenance("port",
+			portLocation,
+			"Models the National Intelligence Service (Republic of Korea) release of 18 October 2024, which said four landing ships and three escort ships of the Russian Pacific Fleet carried about 1,500 North Korean special forces from areas near Chongjin, Hamhung and Musudan to Vladivostok between 8 and 13 October 2024. This image is synthetic and shows no real place or event."),
+		Objects: p.objs,
+	}, nil
+}
+
+// portDay is what differs in the port from one day to another.
+type portDay struct {
+	sun      sun
+	waves    int // added to the swell's phase (1/262144 of a wave)
+	berths   []berth
+	anchored []anchored
+	fishing  []craft // fishing boats, not annotated
+	craft    []craft
+}
+
+// portOct8 is the port on 8 October 2024, the day of the JPEG scene.
+var portOct8 = portDay{
+	sun: defaultSun,
+	berths: []berth{
+		{pier: 0, side: +1, t: 100, bowOut: true, conf: confidenceConfirmed},
+		{pier: 0, side: -1, t: 120, conf: confidenceConfirmed},
+		{pier: 0, side: +1, t: 250, bowOut: true, frig: true, conf: confidenceProbable},
+		{pier: 1, side: -1, t: 130, bowOut: true, conf: confidenceProbable},
+		{pier: 1, side: +1, t: 160, frig: true, conf: confidenceConfirmed},
+		{pier: 2, side: +1, t: 140, conf: confidenceConfirmed},
+		{pier: 2, side: -1, t: 180, bowOut: true, frig: true, conf: confidencePossible},
+	},
+	anchored: []anchored{
+		{label: "vessel/cargo ship", x: 2750, y: 2080, heading: 208, length: 150, beam: 23, conf: confidenceProbable,
+			identification: "General cargo ship (synthetic)", note: "At anchor in the outer roadstead; containers on deck"},
+		{label: "vessel/cargo ship", x: 3330, y: 2240, heading: 172, length: 128, beam: 20, conf: confidencePossible,
+			identification: "Cargo ship (synthetic)", note: "At anchor south of the breakwater"},
+	},
+	fishing: []craft{{x: 2350, y: 2700, heading: 35}, {x: 2620, y: 2560, heading: 300}, {x: 3700, y: 2180, heading: 250}, {x: 1400, y: 2600, heading: 120}},
+	craft:   []craft{{x: 2050, y: 1750, heading: 200, note: "Small craft under way with a visible wake, possibly a harbour patrol boat"}},
+}
+
+const portLocation = "Fictional port modelled on Vladivostok area, Russian Far East (synthetic)"
+
+// drawPort draws the port as it is on day into c (an 8-bit or a deep canvas of the
+// scene's size, whose noise set it replaces and whose sun it sets to the day's). The
+// land, the coast, the town, the naval base and the piers come from the same random
+// seeds on every day; only the shipping, the light and the swell differ.
+func drawPort(day portDay, c *canvas) *port {
 	rng := rand.New(rand.NewPCG(1, 2))
-	w, h := sceneW, sceneH
-	n := newNoiseSet(rng)
+	w, h := c.w, c.h
+	c.n = newNoiseSet(rng)
+	c.sun = day.sun
 	p := &port{
-		c: newCanvas(w, h, n), rng: rng, w: w, h: h,
+		c: c, rng: rng, w: w, h: h, waves: day.waves,
 		shore: make([]float64, w), shore2: make([]float64, w), natural: make([]float32, w),
 		cover:  newField(rng, w, h, octave{700, 1}, octave{300, 0.6}, octave{120, 0.35}, octave{50, 0.2}),
 		detail: newField(rng, w, h, octave{90, 1}, octave{35, 0.6}),
@@ -88,22 +145,10 @@ func portScene() (Scene, error) {
 	parallelRows(h, p.background)
 	p.drawTown()
 	p.drawCompound()
-	p.drawPiersAndShips()
-	p.drawRoadstead()
-
-	jp, err := encodeJPEG(p.c.img)
-	if err != nil {
-		return Scene{}, err
-	}
-	return Scene{
-		FileName: "synthetic-port-scene.jpg",
-		Width:    w, Height: h,
-		JPEG: jp,
-		Provenance: provenance("port",
-			"Fictional port modelled on Vladivostok area, Russian Far East (synthetic)",
-			"Models the National Intelligence Service (Republic of Korea) release of 18 October 2024, which said four landing ships and three escort ships of the Russian Pacific Fleet carried about 1,500 North Korean special forces from areas near Chongjin, Hamhung and Musudan to Vladivostok between 8 and 13 October 2024. This image is synthetic and shows no real place or event."),
-		Objects: p.objs,
-	}, nil
+	frames := p.drawPiers()
+	p.drawBerths(frames, day.berths)
+	p.drawRoadstead(day)
+	return p
 }
 
 // background paints water, coast and bare land texture for rows [y0, y1).
@@ -112,10 +157,9 @@ func (p *port) background(y0, y1 int) {
 	fc, fd, fs := make([]float32, w), make([]float32, w), make([]float32, w)
 	tmp := make([]float32, w/fieldStep+3)
 	fine, med, cr := p.c.n.fine, p.c.n.medium, p.c.n.crown
-	pix, stride := p.c.img.Pix, p.c.img.Stride
-	veg, ochre, grey := rgb(74, 90, 54), rgb(146, 130, 94), rgb(126, 122, 112)
-	deep, open := rgb(20, 46, 56), rgb(30, 60, 68)
-	shallow, sand := rgb(54, 84, 78), rgb(164, 154, 124)
+	veg, ochre, grey := rgbn(74, 90, 54, 200), rgbn(146, 130, 94, 155), rgbn(126, 122, 112, 128)
+	deep, open := rgbn(20, 46, 56, 14), rgbn(30, 60, 68, 18)
+	shallow, sand := rgbn(54, 84, 78, 34), rgbn(164, 154, 124, 170)
 	// wave vectors in 1/1024 cycles per pixel, ×256 fixed point
 	const k1x, k1y = 4300, 3900 // ~45 px swell towards SE
 	const k2x, k2y = -9600, 12200
@@ -123,7 +167,6 @@ func (p *port) background(y0, y1 int) {
 		p.cover.row(y, fc, tmp)
 		p.detail.row(y, fd, tmp)
 		p.sea.row(y, fs, tmp)
-		row := pix[y*stride : y*stride+4*w]
 		fy := (y % fine.n) * fine.n
 		my := (y % med.n) * med.n
 		cy := (y % cr.n) * cr.n
@@ -162,16 +205,15 @@ func (p *port) background(y0, y1 int) {
 			} else {
 				k = p.water(x, y, fs[x], d1, d2, g, dl, deep, open, shallow, k1x, k1y, k2x, k2y)
 			}
-			q := row[4*x : 4*x+4 : 4*x+4]
-			q[0], q[1], q[2], q[3] = clamp8(k.r), clamp8(k.g), clamp8(k.b), 255
+			p.c.put(x, y, k)
 		}
 	}
 }
 
 func (p *port) water(x, y int, fs, d1, d2, g, dl float32, deep, open, shallow col, k1x, k1y, k2x, k2y int) col {
 	k := mix(deep, open, fs)
-	ph1 := (x*k1x + y*k1y + int(fs*40000) + int(d2*90000)) >> 8
-	ph2 := (x*k2x + y*k2y + int(d1*60000)) >> 8
+	ph1 := (x*k1x + y*k1y + int(fs*40000) + int(d2*90000) + p.waves) >> 8
+	ph2 := (x*k2x + y*k2y + int(d1*60000) - p.waves) >> 8
 	k = k.add(waveLUT[ph1&1023]*1.5*(0.6+0.5*d2) + waveLUT[ph2&1023]*0.9*(0.6+0.4*d1) + d1*1.6 + d2*1.2 + g*1.6)
 	nat := p.natural[x]
 	if float64(y) > p.shore2[x]-200 {
@@ -446,8 +488,8 @@ func (p *port) drawCompound() {
 		ang := (rng.Float64() - 0.5) * 2.4
 		tip := pt{base[0] + 36*math.Cos(ang+qa*math.Pi/180), base[1] + 36*math.Sin(ang+qa*math.Pi/180)}
 		c.poleShadow(base, 22, 1.6, 0.4)
-		sh := pt{tip[0] + shadowDir[0]*22*shadowPerMetre, tip[1] + shadowDir[1]*22*shadowPerMetre}
-		c.line(pt{base[0] + shadowDir[0]*22*shadowPerMetre, base[1] + shadowDir[1]*22*shadowPerMetre}, sh, 1.6, shadowCol, 0.4)
+		d := c.shadowOffset(22)
+		c.line(pt{base[0] + d[0], base[1] + d[1]}, pt{tip[0] + d[0], tip[1] + d[1]}, 1.6, shadowCol, 0.4)
 		c.line(base, tip, 2.2, rgb(200, 164, 56), 1)
 		c.fill(bf.rect(-3, 3, -3, 3), rgb(190, 156, 50), 1)
 	}
@@ -479,13 +521,17 @@ const (
 	frigateBeam       = 11
 )
 
-func (p *port) drawPiersAndShips() {
-	c, rng := p.c, p.rng
-	type pier struct{ rootX, angle, length float64 }
-	piers := []pier{{1050, 70, 330}, {1750, 97, 320}, {2450, 121, 300}}
-	const pw = 22.0
-	frames := make([]frame, len(piers))
-	for i, pr := range piers {
+// portPiers are the naval base's three piers: root on the quay, heading and length.
+var portPiers = []struct{ rootX, angle, length float64 }{{1050, 70, 330}, {1750, 97, 320}, {2450, 121, 300}}
+
+const pierWidth = 22.0
+
+// drawPiers draws the piers and returns their frames (a along the pier from its root).
+func (p *port) drawPiers() []frame {
+	c := p.c
+	const pw = pierWidth
+	frames := make([]frame, len(portPiers))
+	for i, pr := range portPiers {
 		f := newFrame(pr.rootX, quayY(pr.rootX), pr.angle)
 		frames[i] = f
 		c.shadow(f.rect(0, pr.length, -pw/2, pw/2), 3, 0.45)
@@ -507,23 +553,24 @@ func (p *port) drawPiersAndShips() {
 			Note:        fmt.Sprintf("Pier %d, about %.0f m long, running %s from the quay", i+1, pr.length, compass8(bearing(f.ux, f.uy))),
 		})
 	}
-	type berth struct {
-		pier   int
-		side   float64 // +1: the pier frame's +b side
-		t      float64 // distance of the ship's centre along the pier
-		bowOut bool
-		frig   bool
-		conf   string
-	}
-	berths := []berth{
-		{0, +1, 100, true, false, confidenceConfirmed},
-		{0, -1, 120, false, false, confidenceConfirmed},
-		{0, +1, 250, true, true, confidenceProbable},
-		{1, -1, 130, true, false, confidenceProbable},
-		{1, +1, 160, false, true, confidenceConfirmed},
-		{2, +1, 140, false, false, confidenceConfirmed},
-		{2, -1, 180, true, true, confidencePossible},
-	}
+	return frames
+}
+
+// berth is a warship moored alongside a pier.
+type berth struct {
+	pier   int
+	side   float64 // +1: the pier frame's +b side
+	t      float64 // distance of the ship's centre along the pier
+	bowOut bool
+	frig   bool
+	conf   string
+	change string // what changed since the earlier day, added to the note; may be ""
+}
+
+// drawBerths draws the ships moored at the piers (whose frames drawPiers returned).
+func (p *port) drawBerths(frames []frame, berths []berth) {
+	c, rng := p.c, p.rng
+	const pw = pierWidth
 	for _, b := range berths {
 		pf := frames[b.pier]
 		L, B := float64(landingShipLength), float64(landingShipBeam)
@@ -532,7 +579,7 @@ func (p *port) drawPiersAndShips() {
 		}
 		off := b.side * (pw/2 + 2.5 + B/2)
 		cen := pf.at(b.t, off)
-		heading := piers[b.pier].angle
+		heading := portPiers[b.pier].angle
 		if !b.bowOut {
 			heading += 180
 		}
@@ -575,11 +622,27 @@ func (p *port) drawPiersAndShips() {
 			o.Identification = "Ropucha-class landing ship (synthetic)"
 			o.Note = fmt.Sprintf("Moored %s on the %s side of pier %d, bow towards %s; vehicles on the pier alongside", mode, sideName, b.pier+1, compass8(bearing(sf.ux, sf.uy)))
 		}
+		if b.change != "" {
+			o.Note += "; " + b.change
+		}
 		p.objs = append(p.objs, o)
 	}
 }
 
-func (p *port) drawRoadstead() {
+// anchored is a ship at anchor (or under way) in the roadstead, with its annotation.
+type anchored struct {
+	label                       string // "vessel/cargo ship" or "vessel/landing ship"
+	x, y, heading, length, beam float64
+	conf, identification, note  string
+}
+
+// craft is a small boat under way, annotated as a point.
+type craft struct {
+	x, y, heading float64
+	note          string
+}
+
+func (p *port) drawRoadstead(day portDay) {
 	c, rng := p.c, p.rng
 	// pontoon with harbour craft at the eastern end of the quay
 	pf := newFrame(2960, quayY(2960), 94)
@@ -607,33 +670,30 @@ func (p *port) drawRoadstead() {
 		c.disc(q[0]+1.5, q[1]-2.5, 1.6, shadowCol, 0.3)
 		c.disc(q[0], q[1], 1.6, rgb(190, 60, 40), 1)
 	}
-	// cargo ship at anchor in the roadstead
-	cf := newFrame(2750, 2080, 208)
-	drawCargoShip(c, rng, cf, 150, 23)
-	p.objs = append(p.objs, Object{
-		Label: "vessel/cargo ship", Shape: shapeRotatedRectangle, Coordinates: cf.box(150, 23),
-		Confidence: confidenceProbable, Identification: "General cargo ship (synthetic)",
-		Note: "At anchor in the outer roadstead; containers on deck",
-	})
-	cf2 := newFrame(3330, 2240, 172)
-	drawCargoShip(c, rng, cf2, 128, 20)
-	p.objs = append(p.objs, Object{
-		Label: "vessel/cargo ship", Shape: shapeRotatedRectangle, Coordinates: cf2.box(128, 20),
-		Confidence: confidencePossible, Identification: "Cargo ship (synthetic)",
-		Note: "At anchor south of the breakwater",
-	})
-	// fishing boats working near the far shore
-	for _, q := range []struct{ x, y, hdg float64 }{{2350, 2700, 35}, {2620, 2560, 300}, {3700, 2180, 250}, {1400, 2600, 120}} {
-		drawSmallBoat(c, newFrame(q.x, q.y, q.hdg), 16, 4.8, true)
+	// ships at anchor in the roadstead
+	for _, a := range day.anchored {
+		f := newFrame(a.x, a.y, a.heading)
+		if a.label == "vessel/landing ship" {
+			drawLandingShip(c, f, a.length, a.beam)
+		} else {
+			drawCargoShip(c, rng, f, a.length, a.beam)
+		}
+		p.objs = append(p.objs, Object{
+			Label: a.label, Shape: shapeRotatedRectangle, Coordinates: f.box(a.length, a.beam),
+			Confidence: a.conf, Identification: a.identification, Note: a.note,
+		})
 	}
-	// small craft under way
-	bf := newFrame(2050, 1750, 200)
-	drawSmallBoat(c, bf, 20, 5, true)
-	p.objs = append(p.objs, Object{
-		Label: "vessel", Shape: shapePoint, Coordinates: [][2]float64{{2050, 1750}},
-		Confidence: confidencePossible,
-		Note:       "Small craft under way with a visible wake, possibly a harbour patrol boat",
-	})
+	// fishing boats working near the far shore, and small craft under way
+	for _, q := range day.fishing {
+		drawSmallBoat(c, newFrame(q.x, q.y, q.heading), 16, 4.8, true)
+	}
+	for _, q := range day.craft {
+		drawSmallBoat(c, newFrame(q.x, q.y, q.heading), 20, 5, true)
+		p.objs = append(p.objs, Object{
+			Label: "vessel", Shape: shapePoint, Coordinates: [][2]float64{{q.x, q.y}},
+			Confidence: confidencePossible, Note: q.note,
+		})
+	}
 	p.objs = append(p.objs, Object{
 		Label: "facility/naval base", Shape: shapePolygon,
 		Coordinates: closeRing([]pt{{580, 700}, {700, 565}, {1500, 505}, {2300, 440}, {3120, 430}, {3120, 810},
