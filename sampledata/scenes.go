@@ -36,9 +36,18 @@ type Provenance struct {
 type Scene struct {
 	FileName      string // e.g. "synthetic-port-scene.jpg"
 	Width, Height int
-	JPEG          []byte // quality 85, with a COM marker right after SOI saying the image is synthetic
+	JPEG          []byte // quality 85, with a COM marker right after SOI saying the image is synthetic; nil for a GeoTIFF scene
+	GeoTIFF       []byte // a GeoTIFF scene's file (see GeoTIFFScenes); nil for a JPEG scene
 	Provenance    Provenance
 	Objects       []Object
+}
+
+// File is the scene's file as it is delivered: its JPEG or its GeoTIFF.
+func (s Scene) File() []byte {
+	if s.GeoTIFF != nil {
+		return s.GeoTIFF
+	}
+	return s.JPEG
 }
 
 // Shapes, confidences and labels used by the generated objects.

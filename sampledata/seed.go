@@ -64,22 +64,28 @@ func Seed(ctx context.Context, store *annotations.Store, lib *imagery.Library) (
 	if err := SeedTaxonomy(ctx, store); err != nil {
 		return 0, err
 	}
-	scenes, err := Scenes()
-	if err != nil {
-		return 0, err
-	}
 	added := 0
-	for _, sc := range scenes {
-		ok, err := seedScene(ctx, store, lib, sc)
+	for _, set := range seededSets {
+		scenes, err := set()
 		if err != nil {
-			return added, fmt.Errorf("scene %s: %w", sc.FileName, err)
+			return added, err
 		}
-		if ok {
-			added++
+		for _, sc := range scenes {
+			ok, err := seedScene(ctx, store, lib, sc)
+			if err != nil {
+				return added, fmt.Errorf("scene %s: %w", sc.FileName, err)
+			}
+			if ok {
+				added++
+			}
 		}
 	}
 	return added, nil
 }
+
+// seededSets generate the scenes Seed stores, in order. GeoTIFFScenes joins them once
+// the upload path reads 16-bit multi-band GeoTIFFs.
+var seededSets = []func() ([]Scene, error){Scenes}
 
 // placements say where sample scenes lie. The port is placed at Vladivostok's Golden
 // Horn Bay, north up, at 1 m a pixel, as if its release had come with a world file; the
@@ -102,7 +108,7 @@ var placements = map[string]struct {
 }
 
 func seedScene(ctx context.Context, store *annotations.Store, lib *imagery.Library, sc Scene) (bool, error) {
-	u, err := lib.Receive(bytes.NewReader(sc.JPEG))
+	u, err := lib.Receive(bytes.NewReader(sc.File()))
 	if err != nil {
 		return false, err
 	}
