@@ -112,8 +112,8 @@ func (g geoTIFF) encode() ([]byte, error) {
 		shortsField(tiffImageWidth, uint16(g.width)),
 		shortsField(tiffImageLength, uint16(g.height)),
 		shortsField(tiffBitsPerSample, rep(16)...),
-		shortsField(tiffCompression, 8),  // DEFLATE (Adobe)
-		shortsField(tiffPhotometric, 1),  // min-is-black
+		shortsField(tiffCompression, 8), // DEFLATE (Adobe)
+		shortsField(tiffPhotometric, 1), // min-is-black
 		asciiField(tiffImageDesc, g.description),
 		shortsField(tiffSamplesPerPixel, uint16(g.bands)),
 		shortsField(tiffPlanarConfig, 1), // pixel-interleaved
