@@ -98,7 +98,7 @@ func port16NoData(x, y int) bool {
 // port) and says in its ImageDescription and metadata that it is synthetic.
 // Deterministic: every call returns byte-identical files and identical objects.
 func GeoTIFFScenes() ([]Scene, error) {
-	img, objs := portGeoTIFF()
+	img, port := portGeoTIFF()
 	b, err := img.encode()
 	if err != nil {
 		return nil, fmt.Errorf("sampledata: port GeoTIFF: %w", err)
@@ -110,15 +110,16 @@ func GeoTIFFScenes() ([]Scene, error) {
 	p.Notes = "Generated deterministically by sampledata.GeoTIFFScenes(): the port of the 8 October scene five days later, " +
 		"with ships moved, another sun and haze; bands blue, green, red, near-infrared, 12-bit values in 16-bit samples, 0 = nodata. " +
 		"Every object in it, its acquisition time, sensor and placement are invented."
-	s := Scene{FileName: PortGeoTIFFFileName, Width: img.width, Height: img.height, GeoTIFF: b, Provenance: p, Objects: objs}
+	s := Scene{FileName: PortGeoTIFFFileName, Width: img.width, Height: img.height, GeoTIFF: b, Provenance: p, Objects: port.objs}
 	if err := validateScene(s); err != nil {
 		return nil, fmt.Errorf("sampledata: port GeoTIFF: %w", err)
 	}
 	return []Scene{s}, nil
 }
 
-// portGeoTIFF draws the port on 13 October and turns it into sensor values.
-func portGeoTIFF() (geoTIFF, []Object) {
+// portGeoTIFF draws the port on 13 October and turns it into sensor values; the port
+// it returns holds the objects and the coast.
+func portGeoTIFF() (geoTIFF, *port) {
 	p := drawPort(portOct13, newDeepCanvas(sceneW, sceneH, nil, defaultSun))
 	haze := newField(rand.New(rand.NewPCG(5, 6)), p.w, p.h, octave{1600, 1}, octave{500, 0.4})
 	sinSun := float32(math.Sin(port16SunElevation * math.Pi / 180))
@@ -170,5 +171,5 @@ func portGeoTIFF() (geoTIFF, []Object) {
 	return geoTIFF{
 		width: p.w, height: p.h, bands: len(bands16), pix: pix, geoTransform: gt, nodata: nodata16,
 		description: GeoTIFFDescription, software: "satmark sampledata", metadata: md,
-	}, p.objs
+	}, p
 }

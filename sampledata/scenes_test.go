@@ -407,8 +407,14 @@ func (f boxFrame) at(a, b float64) [2]float64 {
 
 func TestShipBoxesSitOnDrawnHulls(t *testing.T) {
 	s := sceneByFile(t, "synthetic-port-scene.jpg")
-	img := decodeScene(t, s)
-	for i, o := range s.Objects {
+	checkShipBoxesOnHulls(t, decodeScene(t, s), s.Objects)
+}
+
+// checkShipBoxesOnHulls checks that every rotated rectangle lies on something much
+// brighter than the water around it (in 8-bit display values).
+func checkShipBoxesOnHulls(t *testing.T, img image.Image, objects []Object) {
+	t.Helper()
+	for i, o := range objects {
 		if o.Shape != shapeRotatedRectangle {
 			continue
 		}
@@ -503,17 +509,18 @@ func TestWriteScenesForInspection(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range scenes(t) {
+	for _, s := range append(scenes(t), geoTIFFScene(t)) {
 		j, err := json.MarshalIndent(s, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, s.FileName), s.JPEG, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, s.FileName), s.File(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		var meta map[string]any
 		_ = json.Unmarshal(j, &meta)
 		delete(meta, "JPEG")
+		delete(meta, "GeoTIFF")
 		j, _ = json.MarshalIndent(meta, "", "  ")
 		if err := os.WriteFile(filepath.Join(dir, s.FileName+".json"), j, 0o644); err != nil {
 			t.Fatal(err)
