@@ -234,7 +234,10 @@ func (g geoTIFF) tile(tx, ty int, raw []byte) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	z, _ := zlib.NewWriterLevel(&buf, -2)
+	z, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := z.Write(raw); err != nil {
 		return nil, err
 	}
