@@ -65,7 +65,7 @@ type shader func(x, y int) col
 
 // canvas is what a scene is drawn into: an 8-bit RGB image (img) or, for 16-bit
 // rendering, four channels (red, green, blue, near-infrared) per pixel on the display
-// scale in 1/256 steps (deep), which scene16 turns into sensor values.
+// scale in 1/256 steps (deep), which portGeoTIFF turns into sensor values.
 type canvas struct {
 	img  *image.RGBA // nil when drawing deep
 	deep []uint16    // 4 per pixel, row-major; nil when drawing img
@@ -89,21 +89,25 @@ type sun struct {
 var defaultSun = sun{pt{-0.5, -0.866}, 1.4}
 
 func newCanvas(w, h int, n *noiseSet) *canvas {
-	c := newDeepCanvas(w, h, n, defaultSun)
-	c.deep = nil
-	c.img = image.NewRGBA(image.Rect(0, 0, w, h))
-	return c
+	return &canvas{
+		img: image.NewRGBA(image.Rect(0, 0, w, h)),
+		w:   w, h: h,
+		cov: make([]float32, w+2),
+		xs:  make([]float64, 0, 64),
+		n:   n,
+		sun: defaultSun,
+	}
 }
 
-// newDeepCanvas is a canvas for 16-bit rendering, lit by s.
-func newDeepCanvas(w, h int, n *noiseSet, s sun) *canvas {
+// newDeepCanvas is a canvas for 16-bit rendering.
+func newDeepCanvas(w, h int, n *noiseSet) *canvas {
 	return &canvas{
 		deep: make([]uint16, 4*w*h),
 		w:    w, h: h,
 		cov: make([]float32, w+2),
 		xs:  make([]float64, 0, 64),
 		n:   n,
-		sun: s,
+		sun: defaultSun,
 	}
 }
 

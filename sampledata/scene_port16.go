@@ -120,7 +120,7 @@ func GeoTIFFScenes() ([]Scene, error) {
 // portGeoTIFF draws the port on 13 October and turns it into sensor values; the port
 // it returns holds the objects and the coast.
 func portGeoTIFF() (geoTIFF, *port) {
-	p := drawPort(portOct13, newDeepCanvas(sceneW, sceneH, nil, defaultSun))
+	p := drawPort(portOct13, newDeepCanvas(sceneW, sceneH, nil))
 	haze := newField(rand.New(rand.NewPCG(5, 6)), p.w, p.h, octave{1600, 1}, octave{500, 0.4})
 	sinSun := float32(math.Sin(port16SunElevation * math.Pi / 180))
 	luts := make([][]float32, len(bands16))
