@@ -132,11 +132,16 @@ type Raster struct {
 
 type gdalDataset struct {
 	h             C.GDALDatasetH
+	path          string
 	width, height int
 	bands         int
 }
 
-func gdalMessage(buf []C.char) string { return strings.TrimSpace(C.GoString(&buf[0])) }
+// gdalMessage is GDAL's last error message, with the path of the file (a server's folder,
+// nothing a user needs) taken out.
+func gdalMessage(buf []C.char, path string) string {
+	return strings.TrimSpace(strings.ReplaceAll(C.GoString(&buf[0]), path, "the file"))
+}
 
 // openGDAL opens a raster read-only through the allowed drivers. Errors wrap ErrCorrupt
 // (a file GDAL cannot read) or ErrUnsupportedMedia (a virtual path).
@@ -150,9 +155,9 @@ func openGDAL(path string) (*gdalDataset, error) {
 	var msg [C.SM_GDAL_MSG]C.char
 	h := C.sm_gdal_open(cpath, &msg[0])
 	if h == nil {
-		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:]), ErrCorrupt)
+		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:], path), ErrCorrupt)
 	}
-	return &gdalDataset{h: h, width: int(C.GDALGetRasterXSize(h)), height: int(C.GDALGetRasterYSize(h)),
+	return &gdalDataset{h: h, path: path, width: int(C.GDALGetRasterXSize(h)), height: int(C.GDALGetRasterYSize(h)),
 		bands: int(C.GDALGetRasterCount(h))}, nil
 }
 
@@ -330,7 +335,7 @@ func (d *gdalDataset) readFloat(x, y, w, h int, dst []float32, bw, bh int, bands
 	bm := [3]C.int{C.int(bands[0]), C.int(bands[1]), C.int(bands[2])}
 	if C.sm_gdal_read(d.h, C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&dst[0]), C.int(bw), C.int(bh),
 		C.GDT_Float32, 3, &bm[0], 12, C.longlong(12*bw), 4, &msg[0]) != 0 {
-		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:]), ErrCorrupt)
+		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
 	}
 	return nil
 }
@@ -345,7 +350,7 @@ func (d *gdalDataset) readBytes(x, y, w, h int, dst []byte, bands []int, pixel, 
 	}
 	if C.sm_gdal_read(d.h, C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&dst[0]), C.int(w), C.int(h),
 		C.GDT_Byte, C.int(len(bm)), &bm[0], C.longlong(pixel), C.longlong(line), 1, &msg[0]) != 0 {
-		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:]), ErrCorrupt)
+		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
 	}
 	return nil
 }
@@ -368,7 +373,7 @@ func (d *gdalDataset) validMask(x, y, w, h, bw, bh int, bands [3]int) ([]byte, e
 		var msg [C.SM_GDAL_MSG]C.char
 		if C.sm_gdal_read_mask(d.h, C.int(b), C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&buf[0]),
 			C.int(bw), C.int(bh), C.longlong(bw), &msg[0]) != 0 {
-			return nil, fmt.Errorf("cannot read the raster's mask: %s: %w", gdalMessage(msg[:]), ErrCorrupt)
+			return nil, fmt.Errorf("cannot read the raster's mask: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
 		}
 		if out == nil {
 			out = slices.Clone(buf)
