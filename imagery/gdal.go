@@ -92,6 +92,7 @@ static int sm_gdal_palette(GDALDatasetH ds, int b, unsigned char *rgb) {
 import "C"
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -291,22 +292,14 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 	if eight {
 		return disp, nil
 	}
-	sw, sh := d.width, d.height
-	if long := max(sw, sh); long > stretchSample {
-		sw, sh = max(1, sw*stretchSample/long), max(1, sh*stretchSample/long)
-	}
-	vals := make([]float32, sw*sh*3)
-	if err := d.readFloat(0, 0, d.width, d.height, vals, sw, sh, disp.Bands); err != nil {
-		return nil, err
-	}
-	valid, err := d.validMask(0, 0, d.width, d.height, sw, sh, disp.Bands)
+	vals, valid, method, err := d.sample(disp.Bands)
 	if err != nil {
 		return nil, err
 	}
 	for c := 0; c < 3; c++ {
 		var v []float32
-		for i := 0; i < sw*sh; i++ {
-			if x := vals[3*i+c]; (valid == nil || valid[i] != 0) && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
+		for i := range valid {
+			if x := vals[3*i+c]; valid[i] != 0 && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
 				v = append(v, x)
 			}
 		}
@@ -317,8 +310,61 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 		}
 		disp.Stretch = append(disp.Stretch, s)
 	}
-	disp.Method = fmt.Sprintf("%g–%g %% per-band percentiles of a %d×%d sample", 100*stretchLow, 100*stretchHigh, sw, sh)
+	disp.Method = fmt.Sprintf("%g–%g %% per-band percentiles of %s", 100*stretchLow, 100*stretchHigh, method)
 	return disp, nil
+}
+
+// Sampling without overviews: sampleGrid² windows of sampleWindow pixels, spread evenly
+// over the image, each read at sampleRead² (nearest). Only the blocks under the windows
+// are decoded, where a decimated read of the whole image would decode every block (once
+// per band, when they do not all fit in the block cache).
+const sampleGrid, sampleWindow, sampleRead = 16, 256, 64
+
+// sample reads the pixels the stretch is computed from: the three bands as float32,
+// pixel-interleaved, and their validity (0: no data), and says what it read. A raster
+// with overviews, or a small one, is read whole, decimated to at most stretchSample on
+// its longer side (GDAL serves that from the overviews); a large one without overviews
+// as a grid of windows.
+func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
+	type window struct{ x, y, w, h, bw, bh int }
+	var wins []window
+	var method string
+	if C.GDALGetOverviewCount(d.band(bands[0])) > 0 || max(d.width, d.height) <= stretchSample ||
+		min(d.width, d.height) < sampleGrid*sampleWindow {
+		sw, sh := d.width, d.height
+		if long := max(sw, sh); long > stretchSample {
+			sw, sh = max(1, sw*stretchSample/long), max(1, sh*stretchSample/long)
+		}
+		wins = []window{{0, 0, d.width, d.height, sw, sh}}
+		method = fmt.Sprintf("the whole image read at %d×%d", sw, sh)
+	} else {
+		for j := 0; j < sampleGrid; j++ {
+			for i := 0; i < sampleGrid; i++ {
+				x := (2*i+1)*d.width/(2*sampleGrid) - sampleWindow/2
+				y := (2*j+1)*d.height/(2*sampleGrid) - sampleWindow/2
+				wins = append(wins, window{x, y, sampleWindow, sampleWindow, sampleRead, sampleRead})
+			}
+		}
+		method = fmt.Sprintf("%d×%d windows of %d px spread over the image, each read at %d×%d",
+			sampleGrid, sampleGrid, sampleWindow, sampleRead, sampleRead)
+	}
+	var vals []float32
+	var valid []byte
+	for _, w := range wins {
+		v := make([]float32, 3*w.bw*w.bh)
+		if err := d.readFloat(w.x, w.y, w.w, w.h, v, w.bw, w.bh, bands); err != nil {
+			return nil, nil, "", err
+		}
+		m, err := d.validMask(w.x, w.y, w.w, w.h, w.bw, w.bh, bands)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if m == nil {
+			m = bytes.Repeat([]byte{1}, w.bw*w.bh)
+		}
+		vals, valid = append(vals, v...), append(valid, m...)
+	}
+	return vals, valid, method, nil
 }
 
 func ifZero(v, b int) int {
