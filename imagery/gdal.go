@@ -314,10 +314,10 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 	return disp, nil
 }
 
-// Sampling without overviews: sampleGrid² windows of sampleWindow pixels, spread evenly
-// over the image, each read at sampleRead² (nearest). Only the blocks under the windows
-// are decoded, where a decimated read of the whole image would decode every block (once
-// per band, when they do not all fit in the block cache).
+// Sampling a large raster without overviews: sampleGrid² windows of up to sampleWindow
+// pixels, spread evenly over the image, each read at sampleRead² (nearest). Only the
+// blocks under the windows are decoded, where a decimated read of the whole image would
+// decode every block (once per band, when they do not all fit in the block cache).
 const sampleGrid, sampleWindow, sampleRead = 16, 256, 64
 
 // sample reads the pixels the stretch is computed from: the three bands as float32,
@@ -329,8 +329,8 @@ func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
 	type window struct{ x, y, w, h, bw, bh int }
 	var wins []window
 	var method string
-	if C.GDALGetOverviewCount(d.band(bands[0])) > 0 || max(d.width, d.height) <= stretchSample ||
-		min(d.width, d.height) < sampleGrid*sampleWindow {
+	if C.GDALGetOverviewCount(d.band(bands[0])) > 0 || int64(d.width)*int64(d.height) <= 4*stretchSample*stretchSample ||
+		min(d.width, d.height) < sampleGrid*sampleRead {
 		sw, sh := d.width, d.height
 		if long := max(sw, sh); long > stretchSample {
 			sw, sh = max(1, sw*stretchSample/long), max(1, sh*stretchSample/long)
@@ -338,15 +338,16 @@ func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
 		wins = []window{{0, 0, d.width, d.height, sw, sh}}
 		method = fmt.Sprintf("the whole image read at %d×%d", sw, sh)
 	} else {
+		ww, wh := min(sampleWindow, d.width/sampleGrid), min(sampleWindow, d.height/sampleGrid)
 		for j := 0; j < sampleGrid; j++ {
 			for i := 0; i < sampleGrid; i++ {
-				x := (2*i+1)*d.width/(2*sampleGrid) - sampleWindow/2
-				y := (2*j+1)*d.height/(2*sampleGrid) - sampleWindow/2
-				wins = append(wins, window{x, y, sampleWindow, sampleWindow, sampleRead, sampleRead})
+				x := (2*i+1)*d.width/(2*sampleGrid) - ww/2
+				y := (2*j+1)*d.height/(2*sampleGrid) - wh/2
+				wins = append(wins, window{x, y, ww, wh, sampleRead, sampleRead})
 			}
 		}
-		method = fmt.Sprintf("%d×%d windows of %d px spread over the image, each read at %d×%d",
-			sampleGrid, sampleGrid, sampleWindow, sampleRead, sampleRead)
+		method = fmt.Sprintf("%d×%d windows of %d×%d px spread over the image, each read at %d×%d",
+			sampleGrid, sampleGrid, ww, wh, sampleRead, sampleRead)
 	}
 	var vals []float32
 	var valid []byte
