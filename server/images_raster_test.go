@@ -116,6 +116,10 @@ func TestUploadRejectsBadRasters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nitf, err := os.ReadFile(rastertest.Make(t, dir, "scene.ntf", spec, "-of", "NITF"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	vrt := []byte(`<VRTDataset rasterXSize="64" rasterYSize="64">
   <VRTRasterBand dataType="Byte" band="1">
     <SimpleSource><SourceFilename relativeToVRT="0">/etc/passwd</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
@@ -131,8 +135,22 @@ func TestUploadRejectsBadRasters(t *testing.T) {
 	}{
 		{"truncated TIFF", "cut.tif", tiff[:len(tiff)*3/4], 422, "corrupt_image", []string{"incomplete"}},
 		{"truncated BigTIFF", "cut.tif", big[:len(big)/2], 422, "corrupt_image", []string{"incomplete"}},
+		{"truncated NITF", "cut.ntf", nitf[:len(nitf)-100], 422, "corrupt_image", []string{"incomplete"}},
 		{"VRT pointing outside the upload", "scene.vrt", vrt, 415, "unsupported_media", []string{"VRT"}},
 		{"ERDAS IMG that GDAL cannot open", "scene.img", hfa, 422, "corrupt_image", []string{"GDAL"}},
+	}
+	if rastertest.HasDriver(t, "JP2OpenJPEG") {
+		jp2, err := os.ReadFile(rastertest.Make(t, dir, "tci.jp2", rastertest.Spec{Width: 512, Height: 384, Bands: 3, Type: "Byte", Value: ramp(255)}, "-of", "JP2OpenJPEG"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct {
+			name, file string
+			data       []byte
+			status     int
+			code       string
+			words      []string
+		}{"truncated JPEG 2000", "cut.jp2", jp2[:len(jp2)*2/3], 422, "corrupt_image", []string{"incomplete"}})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
