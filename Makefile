@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 
 .DEFAULT_GOAL := help
-.PHONY: help web build run seed test test-web test-short lint clean
+.PHONY: help web gdal-dev build run seed test test-web test-short lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,16 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 web: web/node_modules/.installed ## build the front end (npm ci, then esbuild into web/dist)
 	cd web && npm run --silent build
 
-build: web ## build the front end and the binary bin/satmark
+gdal-dev: ## check GDAL's headers are there for the build (libgdal-dev); install them when root
+	@command -v gdal-config >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    echo "installing libgdal-dev (GDAL's headers and library, which satmark links)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends libgdal-dev >/dev/null; \
+	  else \
+	    echo "satmark links GDAL: install its headers first with   sudo apt-get install -y libgdal-dev"; exit 1; \
+	  fi; }
+
+build: web gdal-dev ## build the front end and the binary bin/satmark
 	$(GO) build -o $(BIN) .
 
 run: build ## build, seed sample data into an empty data folder, serve (DATA=./data ADDR=127.0.0.1:8080)
@@ -32,16 +41,16 @@ run: build ## build, seed sample data into an empty data folder, serve (DATA=./d
 seed: build ## add the synthetic sample data to the data folder (images already there are kept)
 	$(BIN) seed --data $(DATA)
 
-test: web test-web ## run every test, including the headless Chromium browser test and the libvips oracle
+test: web test-web gdal-dev ## run every test, including the headless Chromium browser test and the libvips oracle
 	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 $(PKGS)
 
 test-web: web/node_modules/.installed ## run the front end's unit tests (node --test, web/test/)
 	cd web && npm test --silent
 
-test-short: ## run the Go tests without building the front end (the browser test skips)
+test-short: gdal-dev ## run the Go tests without building the front end (the browser test skips)
 	$(GO) test $(PKGS)
 
-lint: web/node_modules/.installed ## gofmt, go vet, staticcheck, and eslint on the front end (web/eslint.config.js)
+lint: web/node_modules/.installed gdal-dev ## gofmt, go vet, staticcheck, and eslint on the front end (web/eslint.config.js)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)

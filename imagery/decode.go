@@ -11,6 +11,7 @@ import (
 	_ "image/png"
 	"io"
 	"os"
+	"strconv"
 
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
@@ -32,6 +33,9 @@ type Info struct {
 	Width       int    // as displayed, after EXIF orientation
 	Height      int
 	Orientation int // EXIF orientation 1–8 (1 when absent)
+	// Raster is what GDAL says of a raster read through it (TIFF, JPEG 2000, NITF,
+	// ERDAS IMG); nil for the formats satmark decodes itself. It is not stored.
+	Raster *Raster
 }
 
 // formats maps leading bytes to media types. Content decides, never the file name.
@@ -46,6 +50,12 @@ var formats = []struct {
 	{[]byte("GIF89a"), 0, "image/gif"},
 	{[]byte("II*\x00"), 0, "image/tiff"},
 	{[]byte("MM\x00*"), 0, "image/tiff"},
+	{[]byte("II+\x00"), 0, "image/tiff"}, // BigTIFF
+	{[]byte("MM\x00+"), 0, "image/tiff"},
+	{[]byte("\x00\x00\x00\x0cjP  \r\n\x87\n"), 0, "image/jp2"},
+	{[]byte("NITF"), 0, "application/vnd.nitf"},
+	{[]byte("NSIF"), 0, "application/vnd.nitf"},
+	{[]byte("EHFA_HEADER_TAG"), 0, "application/x-erdas-hfa"},
 	{[]byte("BM"), 0, "image/bmp"},
 	{[]byte("WEBP"), 8, "image/webp"},
 }
@@ -65,6 +75,11 @@ func Sniff(head []byte) string {
 		}
 	}
 	return ""
+}
+
+// isVRT reports whether the head of a file is a GDAL virtual raster's XML.
+func isVRT(head []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(head, "\xEF\xBB\xBF \t\r\n"), []byte("<")) && bytes.Contains(head, []byte("<VRTDataset"))
 }
 
 // bmpHeader checks what follows "BM": the size of a DIB header BMP decoders know, so
@@ -98,11 +113,20 @@ func Inspect(path string, limits Limits) (Info, error) {
 	if limits.MaxBytes > 0 && st.Size() > limits.MaxBytes {
 		return Info{}, fmt.Errorf("the file is %d bytes; the limit is %d: %w", st.Size(), limits.MaxBytes, ErrTooLarge)
 	}
-	head := make([]byte, 32)
+	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	mediaType := Sniff(head[:n])
 	if mediaType == "" {
-		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP or WebP image: %w", ErrUnsupportedMedia)
+		if isVRT(head[:n]) {
+			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted: one can point at files outside the upload; send the raster itself: %w", ErrUnsupportedMedia)
+		}
+		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
+	}
+	if readByGDAL(mediaType) {
+		if err := checkComplete(f, st.Size(), mediaType); err != nil {
+			return Info{}, err
+		}
+		return inspectGDAL(path, mediaType, limits)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Info{}, err
@@ -235,6 +259,10 @@ func checkComplete(f *os.File, size int64, mediaType string) error {
 		ok = int64(binary.LittleEndian.Uint32(head[2:6])) <= size
 	case "image/tiff":
 		ok = tiffDataInside(f, size)
+	case "image/jp2":
+		ok = jp2BoxesInside(f, size)
+	case "application/vnd.nitf":
+		ok = nitfLengthInside(f, size)
 	}
 	if err != nil {
 		return err
@@ -285,10 +313,10 @@ func tiffDataInside(f *os.File, size int64) bool {
 	return true
 }
 
-// readTIFFDirectory reads the integer values of the tags of a TIFF's first image
-// directory (SHORT, LONG and LONG8 values; others are skipped).
+// readTIFFDirectory reads the integer values of the tags of a TIFF's (or BigTIFF's) first
+// image directory (SHORT, LONG and LONG8 values; others are skipped).
 func readTIFFDirectory(f io.ReaderAt, size int64) (map[uint16][]uint64, error) {
-	head := make([]byte, 8)
+	head := make([]byte, 16)
 	if _, err := f.ReadAt(head, 0); err != nil {
 		return nil, err
 	}
@@ -296,23 +324,39 @@ func readTIFFDirectory(f io.ReaderAt, size int64) (map[uint16][]uint64, error) {
 	if string(head[:2]) == "MM" {
 		bo = binary.BigEndian
 	}
-	off := int64(bo.Uint32(head[4:8]))
-	if off < 8 || off+2 > size {
+	// Classic TIFF: 4-byte offsets, 2-byte entry counts, 12-byte entries. BigTIFF (version
+	// 43): 8-byte offsets and counts, 20-byte entries.
+	big := bo.Uint16(head[2:4]) == 43
+	off, countSize, entrySize, inline := int64(bo.Uint32(head[4:8])), int64(2), int64(12), int64(4)
+	if big {
+		off, countSize, entrySize, inline = int64(bo.Uint64(head[8:16])), 8, 20, 8
+	}
+	if off < 8 || off+countSize > size {
 		return nil, fmt.Errorf("bad directory offset")
 	}
-	nb := make([]byte, 2)
+	nb := make([]byte, countSize)
 	if _, err := f.ReadAt(nb, off); err != nil {
 		return nil, err
 	}
-	n := int(bo.Uint16(nb))
-	entries := make([]byte, 12*n)
-	if _, err := f.ReadAt(entries, off+2); err != nil {
+	n := int64(bo.Uint16(nb))
+	if big {
+		n = int64(bo.Uint64(nb))
+	}
+	if n > 1<<16 || off+countSize+n*entrySize > size {
+		return nil, fmt.Errorf("bad directory size")
+	}
+	entries := make([]byte, entrySize*n)
+	if _, err := f.ReadAt(entries, off+countSize); err != nil {
 		return nil, err
 	}
 	tags := map[uint16][]uint64{}
-	for i := 0; i < n; i++ {
-		e := entries[12*i:]
-		tag, typ, count := bo.Uint16(e), bo.Uint16(e[2:]), int64(bo.Uint32(e[4:]))
+	for i := int64(0); i < n; i++ {
+		e := entries[entrySize*i:]
+		tag, typ := bo.Uint16(e), bo.Uint16(e[2:])
+		count, value := int64(bo.Uint32(e[4:])), e[8:12]
+		if big {
+			count, value = int64(bo.Uint64(e[4:])), e[12:20]
+		}
 		var width int64
 		switch typ {
 		case 3:
@@ -327,10 +371,13 @@ func readTIFFDirectory(f io.ReaderAt, size int64) (map[uint16][]uint64, error) {
 		if count <= 0 || count > 1<<24 {
 			continue
 		}
-		data := e[8:12]
-		if count*width > 4 {
-			at := int64(bo.Uint32(e[8:]))
-			if at+count*width > size {
+		data := value
+		if count*width > inline {
+			at := int64(bo.Uint32(value))
+			if big {
+				at = int64(bo.Uint64(value))
+			}
+			if at < 0 || at+count*width > size {
 				return nil, fmt.Errorf("tag %d points outside the file", tag)
 			}
 			data = make([]byte, count*width)
@@ -352,4 +399,53 @@ func readTIFFDirectory(f io.ReaderAt, size int64) (map[uint16][]uint64, error) {
 		tags[tag] = vals
 	}
 	return tags, nil
+}
+
+// jp2BoxesInside checks that every top-level box of a JPEG 2000 file lies inside it, that
+// there is a codestream, and that a codestream running to the end of the file ends with
+// its end-of-codestream marker.
+func jp2BoxesInside(f io.ReaderAt, size int64) bool {
+	codestream := false
+	for at := int64(0); at < size; {
+		h := make([]byte, 16)
+		if _, err := f.ReadAt(h[:8], at); err != nil {
+			return false
+		}
+		length, header := int64(binary.BigEndian.Uint32(h[:4])), int64(8)
+		switch length {
+		case 0: // to the end of the file
+			length = size - at
+		case 1: // a 64-bit length follows
+			if _, err := f.ReadAt(h[8:16], at+8); err != nil {
+				return false
+			}
+			length, header = int64(binary.BigEndian.Uint64(h[8:16])), 16
+		}
+		if length < header || at+length > size {
+			return false
+		}
+		if string(h[4:8]) == "jp2c" {
+			codestream = true
+			end := make([]byte, 2)
+			if _, err := f.ReadAt(end, at+length-2); err != nil || end[0] != 0xFF || end[1] != 0xD9 {
+				return false
+			}
+		}
+		at += length
+	}
+	return codestream
+}
+
+// nitfLengthInside checks a NITF 2.1 / NSIF 1.0 file is as long as its header's file
+// length field (FL, 12 digits at byte 342) says.
+func nitfLengthInside(f io.ReaderAt, size int64) bool {
+	head := make([]byte, 354)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return false
+	}
+	if v := string(head[:9]); v != "NITF02.10" && v != "NSIF01.00" {
+		return true // an older version: its header is laid out differently; GDAL checks it
+	}
+	fl, err := strconv.ParseInt(string(head[342:354]), 10, 64)
+	return err == nil && fl <= size
 }

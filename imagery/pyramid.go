@@ -60,6 +60,9 @@ type Manifest struct {
 	Quality  int     `json:"quality"`
 	Levels   []Level `json:"levels"`
 	Tiles    int     `json:"tiles"`
+	// Display is how a raster read through GDAL was shown (its bands and stretch); nil
+	// for the formats satmark decodes itself, whose pixels are shown as stored.
+	Display *Display `json:"display,omitempty"`
 }
 
 const manifestVersion = 1
@@ -88,9 +91,21 @@ type rowSource interface {
 }
 
 // openSource opens the original for streaming. A JPEG shown as stored is streamed by
-// libjpeg-turbo, a strip at a time; anything else (other formats, EXIF-rotated or CMYK
-// JPEGs) is decoded whole by Go and oriented first.
+// libjpeg-turbo, a strip at a time; TIFF, JPEG 2000, NITF and ERDAS IMG are read by GDAL
+// a window at a time, shown as their Display says; anything else (PNG, GIF, BMP, WebP,
+// EXIF-rotated or CMYK JPEGs) is decoded whole by Go and oriented first.
 func (l *Library) openSource(path string, info Info) (rowSource, error) {
+	if readByGDAL(info.MediaType) {
+		s, err := openGDALSource(path, nil)
+		if err != nil {
+			return nil, err
+		}
+		if s.d.width != info.Width || s.d.height != info.Height {
+			s.Close()
+			return nil, fmt.Errorf("the raster is %d×%d pixels but was recorded as %d×%d: %w", s.d.width, s.d.height, info.Width, info.Height, ErrCorrupt)
+		}
+		return s, nil
+	}
 	if info.MediaType == "image/jpeg" && info.Orientation <= 1 {
 		d, err := openJPEG(path)
 		if err == nil && d.width == info.Width && d.height == info.Height {
@@ -351,6 +366,9 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 	defer src.Close()
 	levels := Levels(info.Width, info.Height)
 	m := &Manifest{Version: manifestVersion, Width: info.Width, Height: info.Height, TileSize: TileSize, Quality: TileQuality, Levels: levels}
+	if g, ok := src.(*gdalSource); ok {
+		m.Display = g.disp
+	}
 	for _, lv := range levels {
 		m.Tiles += lv.Cols * lv.Rows
 	}

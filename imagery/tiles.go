@@ -114,7 +114,7 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	s := p.manifest.Levels[k].Scale
 	x0, y0 := col*TileSize*s, row*TileSize*s
 	w, h := min(TileSize*s, info.Width-x0), min(TileSize*s, info.Height-y0)
-	pix, err := l.region(l.OriginalPath(sha), info, x0, y0, w, h)
+	pix, err := l.region(l.OriginalPath(sha), info, p.manifest.Display, x0, y0, w, h)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +148,21 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 
 // region decodes the RGB pixels of the original in [x0, x0+w) × [y0, y0+h). A JPEG shown
 // as stored is decoded in part (libjpeg-turbo skips rows and crops columns), with a
-// margin so the colour upsampling at the edges of the part matches a whole decode.
-func (l *Library) region(path string, info Info, x0, y0, w, h int) ([]byte, error) {
+// margin so the colour upsampling at the edges of the part matches a whole decode; a
+// raster read by GDAL is read as a window, shown as disp (the pyramid's Display) says.
+func (l *Library) region(path string, info Info, disp *Display, x0, y0, w, h int) ([]byte, error) {
 	out := make([]byte, w*h*3)
+	if readByGDAL(info.MediaType) {
+		s, err := openGDALSource(path, disp)
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		if err := s.window(x0, y0, w, h, out, w*3); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	if info.MediaType == "image/jpeg" && info.Orientation <= 1 {
 		if d, err := openJPEG(path); err == nil {
 			defer d.Close()

@@ -1127,12 +1127,14 @@ func TestGeoTIFFUploadsArePlaced(t *testing.T) {
 		})
 	}
 
-	t.Run("nok, BigTIFF is refused by the image reader", func(t *testing.T) {
-		// geo reads BigTIFF's GeoTIFF tags, but the image library accepts classic TIFF
-		// only, so the upload never gets that far.
-		before := ts.snapshot(t)
-		wantError(t, ts.upload(t, filePart("bigtiff.tif", read("bigtiff.tif"))), http.StatusUnsupportedMediaType, "unsupported_media", "file")
-		ts.wantUnchanged(t, before)
+	t.Run("ok, BigTIFF is read by GDAL and placed by its GeoTIFF tags", func(t *testing.T) {
+		rec := ts.upload(t, filePart("bigtiff.tif", read("bigtiff.tif")))
+		wantStatus(t, rec, http.StatusCreated)
+		var img annotations.Image
+		decode(t, rec, &img)
+		if img.MediaType != "image/tiff" || img.Width != 64 || img.Height != 48 || !img.Georeferenced {
+			t.Errorf("got %s %d×%d georeferenced %v, want a placed 64×48 image/tiff", img.MediaType, img.Width, img.Height, img.Georeferenced)
+		}
 	})
 }
 

@@ -1,0 +1,552 @@
+package imagery
+
+// Rasters through GDAL (cgo against its C API, Debian package libgdal-dev): GeoTIFF,
+// BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF and
+// ERDAS IMG. GDAL is opened read-only with a fixed list of drivers (no VRT: a VRT may
+// point at any file on the machine), is kept off the network and away from files beside
+// the original, and reads through a bounded block cache, a window at a time, so memory
+// stays bounded whatever the size of the image.
+
+/*
+#cgo pkg-config: gdal
+#include <stdlib.h>
+#include <string.h>
+#include <gdal.h>
+#include <cpl_conv.h>
+#include <cpl_error.h>
+
+#define SM_GDAL_MSG 1024
+
+static void sm_gdal_msg(char *msg, const char *fallback) {
+	const char *m = CPLGetLastErrorMsg();
+	if (m == NULL || m[0] == 0) m = fallback;
+	strncpy(msg, m, SM_GDAL_MSG - 1);
+	msg[SM_GDAL_MSG - 1] = 0;
+}
+
+static void sm_gdal_init(long long cache) {
+	// Never the network, never a file beside the original (no .aux.xml, .ovr or world
+	// file is looked for, none is written), errors kept for the caller, not printed.
+	CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+	CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+	CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".satmark-never");
+	CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "1");
+	CPLSetConfigOption("PROJ_NETWORK", "OFF");
+	CPLSetConfigOption("GDAL_GEOREF_SOURCES", "INTERNAL");
+	CPLSetErrorHandler(CPLQuietErrorHandler);
+	GDALAllRegister();
+	GDALSetCacheMax64(cache);
+}
+
+static GDALDatasetH sm_gdal_open(const char *path, char *msg) {
+	static const char *const drivers[] = {"GTiff", "JP2OpenJPEG", "NITF", "PNG", "JPEG", "HFA", NULL};
+	static const char *const siblings[] = {NULL};
+	CPLErrorReset();
+	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, siblings);
+	if (ds == NULL) sm_gdal_msg(msg, "no GDAL driver satmark allows recognises the file");
+	return ds;
+}
+
+static const char *sm_gdal_driver(GDALDatasetH ds) {
+	return GDALGetDriverShortName(GDALGetDatasetDriver(ds));
+}
+
+// sm_gdal_read reads a window of the given bands into buf, resampled (nearest) to bw×bh.
+static int sm_gdal_read(GDALDatasetH ds, int x, int y, int w, int h, void *buf, int bw, int bh, GDALDataType t,
+		int nbands, int *bands, long long pixel, long long line, long long band, char *msg) {
+	CPLErrorReset();
+	CPLErr e = GDALDatasetRasterIOEx(ds, GF_Read, x, y, w, h, buf, bw, bh, t, nbands, bands, pixel, line, band, NULL);
+	if (e != CE_None || CPLGetLastErrorType() == CE_Failure) {
+		sm_gdal_msg(msg, "GDAL could not read the pixels");
+		return -1;
+	}
+	return 0;
+}
+
+// sm_gdal_read_mask reads the validity mask (0 = no data) of band b into buf, bytes.
+static int sm_gdal_read_mask(GDALDatasetH ds, int b, int x, int y, int w, int h, void *buf, int bw, int bh,
+		long long line, char *msg) {
+	CPLErrorReset();
+	GDALRasterBandH mask = GDALGetMaskBand(GDALGetRasterBand(ds, b));
+	CPLErr e = mask ? GDALRasterIOEx(mask, GF_Read, x, y, w, h, buf, bw, bh, GDT_Byte, 1, line, NULL) : CE_Failure;
+	if (e != CE_None || CPLGetLastErrorType() == CE_Failure) {
+		sm_gdal_msg(msg, "GDAL could not read the validity mask");
+		return -1;
+	}
+	return 0;
+}
+
+static int sm_gdal_palette(GDALDatasetH ds, int b, unsigned char *rgb) {
+	GDALColorTableH ct = GDALGetRasterColorTable(GDALGetRasterBand(ds, b));
+	if (ct == NULL) return 0;
+	int n = GDALGetColorEntryCount(ct);
+	if (n > 256) n = 256;
+	for (int i = 0; i < n; i++) {
+		GDALColorEntry e;
+		GDALGetColorEntryAsRGB(ct, i, &e);
+		rgb[3*i] = e.c1; rgb[3*i+1] = e.c2; rgb[3*i+2] = e.c3;
+	}
+	return n;
+}
+*/
+import "C"
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// gdalCacheBytes bounds GDAL's block cache, shared by every open dataset.
+const gdalCacheBytes = 64 << 20
+
+// maxBands is the most bands a raster may have: more is refused as absurd before any
+// pixel is read.
+const maxBands = 1024
+
+var gdalInit sync.Once
+
+// gdalMediaTypes are the formats read through GDAL, with the driver that must read each.
+var gdalMediaTypes = map[string]string{
+	"image/tiff":              "GTiff",
+	"image/jp2":               "JP2OpenJPEG",
+	"application/vnd.nitf":    "NITF",
+	"application/x-erdas-hfa": "HFA",
+}
+
+// readByGDAL reports whether originals of this media type are read through GDAL.
+func readByGDAL(mediaType string) bool { _, ok := gdalMediaTypes[mediaType]; return ok }
+
+// Raster is what GDAL says of a raster, read without decoding its pixels.
+type Raster struct {
+	Driver      string     // GDAL's driver, e.g. "GTiff"
+	Bands       int        // number of bands
+	DataType    string     // of band 1, as GDAL names it: "Byte", "UInt16", "Float32", …
+	ColorInterp []string   // per band, as GDAL names it: "Red", "Gray", "Alpha", "Undefined", …
+	NoData      []*float64 // per band, nil when the band has none
+	Overviews   int        // reduced-resolution levels stored in the file (band 1)
+}
+
+type gdalDataset struct {
+	h             C.GDALDatasetH
+	path          string
+	width, height int
+	bands         int
+}
+
+// gdalMessage is GDAL's last error message, with the path of the file (a server's folder,
+// nothing a user needs) taken out.
+func gdalMessage(buf []C.char, path string) string {
+	return strings.TrimSpace(strings.ReplaceAll(C.GoString(&buf[0]), path, "the file"))
+}
+
+// openGDAL opens a raster read-only through the allowed drivers. Errors wrap ErrCorrupt
+// (a file GDAL cannot read) or ErrUnsupportedMedia (a virtual path).
+func openGDAL(path string) (*gdalDataset, error) {
+	if strings.HasPrefix(path, "/vsi") {
+		return nil, fmt.Errorf("GDAL virtual file systems are not read: %w", ErrUnsupportedMedia)
+	}
+	gdalInit.Do(func() { C.sm_gdal_init(C.longlong(gdalCacheBytes)) })
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [C.SM_GDAL_MSG]C.char
+	h := C.sm_gdal_open(cpath, &msg[0])
+	if h == nil {
+		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:], path), ErrCorrupt)
+	}
+	return &gdalDataset{h: h, path: path, width: int(C.GDALGetRasterXSize(h)), height: int(C.GDALGetRasterYSize(h)),
+		bands: int(C.GDALGetRasterCount(h))}, nil
+}
+
+// Close releases the dataset.
+func (d *gdalDataset) Close() {
+	if d.h != nil {
+		C.GDALClose(d.h)
+		d.h = nil
+	}
+}
+
+func (d *gdalDataset) band(b int) C.GDALRasterBandH { return C.GDALGetRasterBand(d.h, C.int(b)) }
+
+func (d *gdalDataset) dataType(b int) C.GDALDataType { return C.GDALGetRasterDataType(d.band(b)) }
+
+func (d *gdalDataset) colorInterp(b int) C.GDALColorInterp {
+	return C.GDALGetRasterColorInterpretation(d.band(b))
+}
+
+// raster describes the dataset.
+func (d *gdalDataset) raster() Raster {
+	r := Raster{Driver: C.GoString(C.sm_gdal_driver(d.h)), Bands: d.bands}
+	if d.bands == 0 {
+		return r
+	}
+	r.DataType = C.GoString(C.GDALGetDataTypeName(d.dataType(1)))
+	r.Overviews = int(C.GDALGetOverviewCount(d.band(1)))
+	for b := 1; b <= d.bands; b++ {
+		r.ColorInterp = append(r.ColorInterp, C.GoString(C.GDALGetColorInterpretationName(d.colorInterp(b))))
+		var has C.int
+		v := float64(C.GDALGetRasterNoDataValue(d.band(b), &has))
+		if has != 0 {
+			r.NoData = append(r.NoData, &v)
+		} else {
+			r.NoData = append(r.NoData, nil)
+		}
+	}
+	return r
+}
+
+// inspectGDAL reads what GDAL says of the raster at path and checks it against the
+// limits and what satmark can show, before any pixel is read.
+func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
+	d, err := openGDAL(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("cannot read the %s: %w", mediaType, err)
+	}
+	defer d.Close()
+	r := d.raster()
+	if want := gdalMediaTypes[mediaType]; r.Driver != want {
+		return Info{}, fmt.Errorf("the file looks like %s but GDAL reads it as %s: %w", mediaType, r.Driver, ErrCorrupt)
+	}
+	if d.width <= 0 || d.height <= 0 {
+		return Info{}, fmt.Errorf("the raster is %d×%d pixels: %w", d.width, d.height, ErrCorrupt)
+	}
+	if px := int64(d.width) * int64(d.height); limits.MaxPixels > 0 && px > limits.MaxPixels {
+		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
+			d.width, d.height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+	}
+	if r.Bands < 1 || r.Bands > maxBands {
+		return Info{}, fmt.Errorf("the raster has %d bands; satmark shows rasters of 1 to %d: %w", r.Bands, maxBands, ErrUnsupportedMedia)
+	}
+	for b := 1; b <= r.Bands; b++ {
+		if C.GDALDataTypeIsComplex(d.dataType(b)) != 0 {
+			return Info{}, fmt.Errorf("band %d holds complex numbers (%s), which satmark cannot show: %w",
+				b, C.GoString(C.GDALGetDataTypeName(d.dataType(b))), ErrUnsupportedMedia)
+		}
+	}
+	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r}, nil
+}
+
+// Display is how a raster's bands become the 8-bit RGB of its tiles. It is chosen when
+// the pyramid is built (displayFor) and kept in the pyramid's manifest, so a repaired tile
+// is made exactly as its neighbours were.
+type Display struct {
+	// Bands are the GDAL band numbers (from 1) shown as red, green and blue: the bands
+	// whose colour interpretation says so, else a grey band three times, else bands 1–3.
+	Bands [3]int `json:"bands"`
+	// Palette: the band's values are indices into its colour table.
+	Palette bool `json:"palette,omitempty"`
+	// Stretch maps each displayed channel linearly from [Min, Max] to 0–255; empty for
+	// 8-bit data, which is shown as stored.
+	Stretch []Stretch `json:"stretch,omitempty"`
+	// Method says how the stretch was found.
+	Method string `json:"method,omitempty"`
+}
+
+// Stretch is a linear mapping of a band's values onto 0–255, clamped at both ends.
+type Stretch struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+}
+
+// stretchSample is the longest side of the decimated read the percentiles come from.
+// GDAL serves it from the file's overviews when it has them.
+const stretchSample = 1024
+
+// Percentiles of the default stretch.
+const stretchLow, stretchHigh = 0.02, 0.98
+
+// displayFor chooses the displayed bands and, for anything but 8-bit data, the default
+// 2–98 % per-band percentile stretch from a decimated sample.
+func (d *gdalDataset) displayFor() (*Display, error) {
+	disp := &Display{}
+	red, green, blue := 0, 0, 0
+	for b := 1; b <= d.bands; b++ {
+		switch d.colorInterp(b) {
+		case C.GCI_RedBand:
+			red = ifZero(red, b)
+		case C.GCI_GreenBand:
+			green = ifZero(green, b)
+		case C.GCI_BlueBand:
+			blue = ifZero(blue, b)
+		}
+	}
+	switch {
+	case red > 0 && green > 0 && blue > 0:
+		disp.Bands = [3]int{red, green, blue}
+	case d.colorInterp(1) == C.GCI_PaletteIndex && d.dataType(1) == C.GDT_Byte:
+		disp.Bands, disp.Palette = [3]int{1, 1, 1}, true
+		return disp, nil
+	case d.bands >= 3:
+		disp.Bands = [3]int{1, 2, 3}
+	default:
+		disp.Bands = [3]int{1, 1, 1}
+	}
+	eight := true
+	for _, b := range disp.Bands {
+		eight = eight && d.dataType(b) == C.GDT_Byte
+	}
+	if eight {
+		return disp, nil
+	}
+	vals, valid, method, err := d.sample(disp.Bands)
+	if err != nil {
+		return nil, err
+	}
+	for c := 0; c < 3; c++ {
+		var v []float32
+		for i := range valid {
+			if x := vals[3*i+c]; valid[i] != 0 && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
+				v = append(v, x)
+			}
+		}
+		s := Stretch{Min: 0, Max: 255}
+		if len(v) > 0 {
+			slices.Sort(v)
+			s = Stretch{Min: float64(v[int(stretchLow*float64(len(v)-1))]), Max: float64(v[int(stretchHigh*float64(len(v)-1))])}
+		}
+		disp.Stretch = append(disp.Stretch, s)
+	}
+	disp.Method = fmt.Sprintf("%g–%g %% per-band percentiles of %s", 100*stretchLow, 100*stretchHigh, method)
+	return disp, nil
+}
+
+// Sampling a large raster without overviews: sampleGrid² windows of up to sampleWindow
+// pixels, spread evenly over the image, each read at sampleRead² (nearest). Only the
+// blocks under the windows are decoded, where a decimated read of the whole image would
+// decode every block (once per band, when they do not all fit in the block cache).
+const sampleGrid, sampleWindow, sampleRead = 16, 256, 64
+
+// sample reads the pixels the stretch is computed from: the three bands as float32,
+// pixel-interleaved, and their validity (0: no data), and says what it read. A raster
+// with overviews, or a small one, is read whole, decimated to at most stretchSample on
+// its longer side (GDAL serves that from the overviews); a large one without overviews
+// as a grid of windows.
+func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
+	type window struct{ x, y, w, h, bw, bh int }
+	var wins []window
+	var method string
+	if C.GDALGetOverviewCount(d.band(bands[0])) > 0 || int64(d.width)*int64(d.height) <= 4*stretchSample*stretchSample ||
+		min(d.width, d.height) < sampleGrid*sampleRead {
+		sw, sh := d.width, d.height
+		if long := max(sw, sh); long > stretchSample {
+			sw, sh = max(1, sw*stretchSample/long), max(1, sh*stretchSample/long)
+		}
+		wins = []window{{0, 0, d.width, d.height, sw, sh}}
+		method = fmt.Sprintf("the whole image read at %d×%d", sw, sh)
+	} else {
+		ww, wh := min(sampleWindow, d.width/sampleGrid), min(sampleWindow, d.height/sampleGrid)
+		for j := 0; j < sampleGrid; j++ {
+			for i := 0; i < sampleGrid; i++ {
+				x := (2*i+1)*d.width/(2*sampleGrid) - ww/2
+				y := (2*j+1)*d.height/(2*sampleGrid) - wh/2
+				wins = append(wins, window{x, y, ww, wh, sampleRead, sampleRead})
+			}
+		}
+		method = fmt.Sprintf("%d×%d windows of %d×%d px spread over the image, each read at %d×%d",
+			sampleGrid, sampleGrid, ww, wh, sampleRead, sampleRead)
+	}
+	var vals []float32
+	var valid []byte
+	for _, w := range wins {
+		v := make([]float32, 3*w.bw*w.bh)
+		if err := d.readFloat(w.x, w.y, w.w, w.h, v, w.bw, w.bh, bands); err != nil {
+			return nil, nil, "", err
+		}
+		m, err := d.validMask(w.x, w.y, w.w, w.h, w.bw, w.bh, bands)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if m == nil {
+			m = bytes.Repeat([]byte{1}, w.bw*w.bh)
+		}
+		vals, valid = append(vals, v...), append(valid, m...)
+	}
+	return vals, valid, method, nil
+}
+
+func ifZero(v, b int) int {
+	if v == 0 {
+		return b
+	}
+	return v
+}
+
+// readFloat reads the window (x, y, w, h) of the three bands as float32, pixel-interleaved,
+// resampled to bw×bh.
+func (d *gdalDataset) readFloat(x, y, w, h int, dst []float32, bw, bh int, bands [3]int) error {
+	var msg [C.SM_GDAL_MSG]C.char
+	bm := [3]C.int{C.int(bands[0]), C.int(bands[1]), C.int(bands[2])}
+	if C.sm_gdal_read(d.h, C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&dst[0]), C.int(bw), C.int(bh),
+		C.GDT_Float32, 3, &bm[0], 12, C.longlong(12*bw), 4, &msg[0]) != 0 {
+		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
+	}
+	return nil
+}
+
+// readBytes reads the window of the given bands as bytes into dst, pixel pixel bytes
+// apart and rows line bytes apart.
+func (d *gdalDataset) readBytes(x, y, w, h int, dst []byte, bands []int, pixel, line int) error {
+	var msg [C.SM_GDAL_MSG]C.char
+	bm := make([]C.int, len(bands))
+	for i, b := range bands {
+		bm[i] = C.int(b)
+	}
+	if C.sm_gdal_read(d.h, C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&dst[0]), C.int(w), C.int(h),
+		C.GDT_Byte, C.int(len(bm)), &bm[0], C.longlong(pixel), C.longlong(line), 1, &msg[0]) != 0 {
+		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
+	}
+	return nil
+}
+
+// validMask returns, for the window resampled to bw×bh, 0 where any displayed band has
+// no data (its nodata value, an alpha of 0, an internal mask), or nil when every pixel is
+// valid.
+func (d *gdalDataset) validMask(x, y, w, h, bw, bh int, bands [3]int) ([]byte, error) {
+	var out, buf []byte
+	seen := map[int]bool{}
+	for _, b := range bands {
+		flags := C.GDALGetMaskFlags(d.band(b))
+		if seen[b] || flags&C.GMF_ALL_VALID != 0 {
+			continue
+		}
+		seen[b] = true
+		if buf == nil {
+			buf = make([]byte, bw*bh)
+		}
+		var msg [C.SM_GDAL_MSG]C.char
+		if C.sm_gdal_read_mask(d.h, C.int(b), C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&buf[0]),
+			C.int(bw), C.int(bh), C.longlong(bw), &msg[0]) != 0 {
+			return nil, fmt.Errorf("cannot read the raster's mask: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
+		}
+		if out == nil {
+			out = slices.Clone(buf)
+			continue
+		}
+		for i, v := range buf {
+			if v == 0 {
+				out[i] = 0
+			}
+		}
+		if flags&C.GMF_PER_DATASET != 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// gdalSource delivers a raster as RGB rows through windowed reads, shown as disp says.
+type gdalSource struct {
+	d       *gdalDataset
+	disp    *Display
+	y       int
+	palette [256 * 3]byte
+	floats  []float32
+	index   []byte
+}
+
+// openGDALSource opens the raster at path for streaming; disp is the display to use, or
+// nil to choose it now.
+func openGDALSource(path string, disp *Display) (*gdalSource, error) {
+	d, err := openGDAL(path)
+	if err != nil {
+		return nil, err
+	}
+	if disp == nil {
+		if disp, err = d.displayFor(); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	for _, b := range disp.Bands {
+		if b < 1 || b > d.bands {
+			d.Close()
+			return nil, fmt.Errorf("the display asks for band %d of a raster of %d: %w", b, d.bands, ErrCorrupt)
+		}
+	}
+	s := &gdalSource{d: d, disp: disp}
+	if disp.Palette {
+		C.sm_gdal_palette(d.h, C.int(disp.Bands[0]), (*C.uchar)(unsafe.Pointer(&s.palette[0])))
+	}
+	return s, nil
+}
+
+func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
+	n = min(n, s.d.height-s.y)
+	if n <= 0 {
+		return 0, nil
+	}
+	if err := s.window(0, s.y, s.d.width, n, buf, stride); err != nil {
+		return 0, err
+	}
+	s.y += n
+	return n, nil
+}
+
+// window reads the RGB pixels of (x, y, w, h) into dst, rows stride bytes apart.
+func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
+	switch {
+	case s.disp.Palette:
+		if len(s.index) < w*h {
+			s.index = make([]byte, w*h)
+		}
+		if err := s.d.readBytes(x, y, w, h, s.index, s.disp.Bands[:1], 1, w); err != nil {
+			return err
+		}
+		for r := 0; r < h; r++ {
+			row, idx := dst[r*stride:], s.index[r*w:]
+			for i := 0; i < w; i++ {
+				copy(row[3*i:3*i+3], s.palette[3*int(idx[i]):])
+			}
+		}
+	case len(s.disp.Stretch) == 3:
+		if len(s.floats) < 3*w*h {
+			s.floats = make([]float32, 3*w*h)
+		}
+		if err := s.d.readFloat(x, y, w, h, s.floats, w, h, s.disp.Bands); err != nil {
+			return err
+		}
+		var scale, offset [3]float64
+		for c, st := range s.disp.Stretch {
+			scale[c] = 255 / math.Max(st.Max-st.Min, 1e-12)
+			offset[c] = st.Min
+		}
+		for r := 0; r < h; r++ {
+			row, src := dst[r*stride:], s.floats[3*r*w:]
+			for i := 0; i < 3*w; i++ {
+				c := i % 3
+				v := (float64(src[i]) - offset[c]) * scale[c]
+				switch {
+				case v >= 255:
+					row[i] = 255
+				case v > 0: // NaN fails both tests and is shown black
+					row[i] = byte(v + 0.5)
+				default:
+					row[i] = 0
+				}
+			}
+		}
+	default:
+		if err := s.d.readBytes(x, y, w, h, dst, s.disp.Bands[:], 3, stride); err != nil {
+			return err
+		}
+	}
+	valid, err := s.d.validMask(x, y, w, h, w, h, s.disp.Bands)
+	if err != nil || valid == nil {
+		return err
+	}
+	for r := 0; r < h; r++ {
+		row := dst[r*stride:]
+		for i, v := range valid[r*w : (r+1)*w] {
+			if v == 0 { // no data: black, as the tiles are JPEGs and have no transparency
+				row[3*i], row[3*i+1], row[3*i+2] = 0, 0, 0
+			}
+		}
+	}
+	return nil
+}
+
+func (s *gdalSource) Close() { s.d.Close() }

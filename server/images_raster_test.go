@@ -1,0 +1,194 @@
+package server_test
+
+import (
+	"bytes"
+	"image/jpeg"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/imagery/rastertest"
+)
+
+// Satellite rasters through the upload route: GeoTIFF of any bit depth and band count,
+// COG, JPEG 2000, NITF, read by GDAL; what GDAL cannot read, and what could reach outside
+// the upload, refused with nothing stored.
+
+var rasterLimits = imagery.Limits{MaxBytes: 64 << 20, MaxPixels: 50_000_000}
+
+// ramp is a smooth scene that differs by band, in 0–scale.
+func ramp(scale float64) func(band, x, y int) float64 {
+	return func(band, x, y int) float64 {
+		return scale * (0.05 + 0.45*(1+math.Sin(float64(x)/41+float64(band)))*(0.5+0.5*math.Cos(float64(y)/47)))
+	}
+}
+
+func TestUploadRastersThroughGDAL(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, rasterLimits)
+	const w, h = 600, 450
+	tests := []struct {
+		name, file, driver string
+		spec               rastertest.Spec
+		args               []string
+		mediaType          string
+	}{
+		{"4-band 16-bit GeoTIFF", "planet.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 4, Type: "UInt16", Value: ramp(4000)},
+			[]string{"-of", "GTiff", "-co", "COMPRESS=DEFLATE", "-co", "TILED=YES"}, "image/tiff"},
+		{"JPEG-compressed YCbCr tiled COG", "maxar.tif", "COG", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
+			[]string{"-of", "COG", "-co", "COMPRESS=JPEG"}, "image/tiff"},
+		{"JPEG 2000", "tci.jp2", "JP2OpenJPEG", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
+			[]string{"-of", "JP2OpenJPEG"}, "image/jp2"},
+		{"NITF", "scene.ntf", "NITF", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
+			[]string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf"},
+	}
+	dir := t.TempDir()
+	ids := map[string]annotations.Image{}
+	for _, tc := range tests {
+		if !rastertest.HasDriver(t, tc.driver) {
+			t.Logf("GDAL has no %s driver here: %s not tried", tc.driver, tc.name)
+			continue
+		}
+		path := rastertest.Make(t, dir, tc.file, tc.spec, tc.args...)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := ts.upload(t, field("title", tc.name), filePart(tc.file, data))
+		wantStatus(t, rec, http.StatusCreated)
+		var img annotations.Image
+		decode(t, rec, &img)
+		if img.MediaType != tc.mediaType || img.Width != w || img.Height != h {
+			t.Errorf("%s: got %s %d×%d, want %s %d×%d", tc.name, img.MediaType, img.Width, img.Height, tc.mediaType, w, h)
+		}
+		ids[tc.name] = img
+	}
+	ts.buildPyramids(t)
+	for _, tc := range tests {
+		img, ok := ids[tc.name]
+		if !ok {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			if p := ts.pyramidState(t, img.ID); p.State != annotations.JobDone {
+				t.Fatalf("got pyramid %+v, want it built", p)
+			}
+			rec := ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/256,256,256,194/256,194/0/default.jpg", nil)
+			wantStatus(t, rec, http.StatusOK)
+			tile, err := jpeg.Decode(bytes.NewReader(rec.Body.Bytes()))
+			if err != nil {
+				t.Fatalf("decode the tile: %v", err)
+			}
+			m, err := ts.lib.Pyramid(img.SHA256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stretch []rastertest.Stretch
+			for _, s := range m.Display.Stretch {
+				stretch = append(stretch, rastertest.Stretch{Min: s.Min, Max: s.Max})
+			}
+			ref := rastertest.Reference(t, filepath.Join(dir, tc.file), m.Display.Bands, stretch, 256, 256, 256, 194, 256, 194)
+			if d := rastertest.MeanAbsDiff(tile, ref, 256, 194); d > 3 {
+				t.Errorf("the tile differs from GDAL's read of the same window by %.2f on average, want ≤ 3", d)
+			}
+			if b := rastertest.MeanBrightness(tile); b < 40 {
+				t.Errorf("got a mean brightness of %.1f, want a visible picture", b)
+			}
+		})
+	}
+}
+
+func TestUploadRejectsBadRasters(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, rasterLimits)
+	dir := t.TempDir()
+	spec := rastertest.Spec{Width: 512, Height: 384, Bands: 3, Type: "UInt16", Value: ramp(4000)}
+	tiff, err := os.ReadFile(rastertest.Make(t, dir, "whole.tif", spec, "-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := os.ReadFile(rastertest.Make(t, dir, "big.tif", spec, "-of", "GTiff", "-co", "BIGTIFF=YES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nitf, err := os.ReadFile(rastertest.Make(t, dir, "scene.ntf", spec, "-of", "NITF"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vrt := []byte(`<VRTDataset rasterXSize="64" rasterYSize="64">
+  <VRTRasterBand dataType="Byte" band="1">
+    <SimpleSource><SourceFilename relativeToVRT="0">/etc/passwd</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>`)
+	hfa := append([]byte("EHFA_HEADER_TAG\x00"), bytes.Repeat([]byte{0xA5}, 4096)...)
+	tests := []struct {
+		name, file string
+		data       []byte
+		status     int
+		code       string
+		words      []string
+	}{
+		{"truncated TIFF", "cut.tif", tiff[:len(tiff)*3/4], 422, "corrupt_image", []string{"incomplete"}},
+		{"truncated BigTIFF", "cut.tif", big[:len(big)/2], 422, "corrupt_image", []string{"incomplete"}},
+		{"truncated NITF", "cut.ntf", nitf[:len(nitf)-100], 422, "corrupt_image", []string{"incomplete"}},
+		{"VRT pointing outside the upload", "scene.vrt", vrt, 415, "unsupported_media", []string{"VRT"}},
+		{"ERDAS IMG that GDAL cannot open", "scene.img", hfa, 422, "corrupt_image", []string{"GDAL"}},
+	}
+	if rastertest.HasDriver(t, "JP2OpenJPEG") {
+		jp2, err := os.ReadFile(rastertest.Make(t, dir, "tci.jp2", rastertest.Spec{Width: 512, Height: 384, Bands: 3, Type: "Byte", Value: ramp(255)}, "-of", "JP2OpenJPEG"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct {
+			name, file string
+			data       []byte
+			status     int
+			code       string
+			words      []string
+		}{"truncated JPEG 2000", "cut.jp2", jp2[:len(jp2)*2/3], 422, "corrupt_image", []string{"incomplete"}})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ts.snapshot(t)
+			rec := ts.upload(t, filePart(tc.file, tc.data))
+			wantError(t, rec, tc.status, tc.code, "file", tc.words...)
+			ts.wantUnchanged(t, before)
+		})
+	}
+}
+
+// A TIFF whose header is whole but whose compressed tiles are damaged is accepted (only
+// reading the pixels can tell); its build fails with GDAL's reason and leaves no pyramid.
+func TestUploadRasterWithDamagedTilesFailsItsBuild(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, rasterLimits)
+	spec := rastertest.Spec{Width: 1024, Height: 1024, Bands: 3, Type: "Byte", Value: ramp(255)}
+	data, err := os.ReadFile(rastertest.Make(t, t.TempDir(), "cog.tif", spec, "-of", "COG", "-co", "COMPRESS=DEFLATE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A COG keeps its directories first and the full resolution's tiles last.
+	for i := len(data) * 6 / 10; i < len(data)*7/10; i++ {
+		data[i] ^= 0x5A
+	}
+	rec := ts.upload(t, filePart("damaged.tif", data))
+	wantStatus(t, rec, http.StatusCreated)
+	var img annotations.Image
+	decode(t, rec, &img)
+	ts.buildPyramids(t)
+	p := ts.pyramidState(t, img.ID)
+	if p.State != annotations.JobFailed || p.Error == "" {
+		t.Fatalf("got pyramid %+v, want a failed build with its reason", p)
+	}
+	if strings.Contains(p.Error, ts.dir) || !strings.Contains(p.Error, "TIFFReadEncodedTile") {
+		t.Errorf("got the reason %q, want GDAL's, without the server's folders", p.Error)
+	}
+	if derived := ts.files(t, "derived"); len(derived) != 0 {
+		t.Errorf("got %v under derived/, want nothing of a failed build", derived)
+	}
+}
