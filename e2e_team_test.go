@@ -356,7 +356,7 @@ func TestBrowserReview(t *testing.T) {
 
 	// The gallery counts the accepted annotation on the port's card.
 	ben.do(t, chromedp.Navigate(a.url+"/"))
-	ben.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
+	ben.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 3`)
 	got := evalJS[map[string]string](t, ben, fmt.Sprintf(`(() => {
 		const c = document.querySelector('.card[data-image-id=%q]');
 		const acc = c.querySelector('.review-count[data-status=accepted]');

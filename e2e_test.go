@@ -452,7 +452,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 	t.Run("gallery shows thumbnails with title, publisher, release date and annotation count", func(t *testing.T) {
 		// Anonymous, the gallery sends the browser to sign in, and back.
 		b.signIn(t, a, "/", "Ada Analyst")
-		b.waitFor(t, "the cards", `document.querySelectorAll('.card').length === 2 && [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)`)
+		b.waitFor(t, "the cards", `document.querySelectorAll('.card').length === 3 && [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)`)
 		for _, img := range images {
 			sel := fmt.Sprintf(`.card[data-image-id=%q]`, img.ID)
 			got := evalJS[map[string]string](t, b, fmt.Sprintf(`(() => {
@@ -803,7 +803,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 		}
 
 		b.do(t, chromedp.Navigate(a.url+"/"))
-		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
+		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 3`)
 		b.setField(t, "#export-label", a.label(t, "vessel").ID)
 		all := b.download(t, "#export-all")
 		fc.Features = nil
@@ -848,7 +848,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 	t.Run("upload an image with the file picker and annotate it; the same bytes again find it", func(t *testing.T) {
 		photo := testJPEG(t, 800, 600, 7)
 		b.do(t, chromedp.Navigate(a.url+"/"))
-		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
+		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 3`)
 		b.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{photo}))
 		b.setField(t, `#upload-form [name=title]`, "Ships at pier "+xss)
 		b.setField(t, `#upload-form [name=publisher]`, "National Intelligence Service, Republic of Korea")
@@ -860,8 +860,8 @@ func TestBrowserCoreLoop(t *testing.T) {
 		b.do(t, chromedp.Click(chromedp.ID("upload-submit")))
 		b.waitFor(t, "the upload", `document.querySelector('#upload-results li.ok') !== null`)
 		imgs, _ := a.Store.Images(ctx)
-		if len(imgs) != 3 {
-			t.Fatalf("after the upload: %d images, want 3", len(imgs))
+		if len(imgs) != 4 {
+			t.Fatalf("after the upload: %d images, want 4", len(imgs))
 		}
 		up := imgs[0]
 		if up.Title != "Ships at pier "+xss || up.Source.ReleasedAt != "2024-10-18" || up.CapturedTo != "2024-10-13" || up.Width != 800 {
@@ -876,8 +876,8 @@ func TestBrowserCoreLoop(t *testing.T) {
 		b.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{photo}))
 		b.do(t, chromedp.Click(chromedp.ID("upload-submit")))
 		b.waitFor(t, "the second upload", `document.querySelector('#upload-results li.existing') !== null`)
-		if imgs, _ := a.Store.Images(ctx); len(imgs) != 3 {
-			t.Errorf("after uploading the same bytes: %d images, want still 3", len(imgs))
+		if imgs, _ := a.Store.Images(ctx); len(imgs) != 4 {
+			t.Errorf("after uploading the same bytes: %d images, want still 4", len(imgs))
 		}
 		if n := countFiles(t, filepath.Join(a.Config.DataDir, "originals")); n != originals {
 			t.Errorf("originals: %d files, want still %d", n, originals)
@@ -902,7 +902,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 	t.Run("upload by drag and drop into the gallery", func(t *testing.T) {
 		photo := testJPEG(t, 640, 480, 42)
 		b.do(t, chromedp.Navigate(a.url+"/"))
-		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 3`)
+		b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 4`)
 		center := evalJS[[]float64](t, b, `(() => { const r = document.getElementById('dropzone').getBoundingClientRect(); return [r.left + r.width/2, r.top + r.height/2]; })()`)
 		data := &cdpinput.DragData{Files: []string{photo}, DragOperationsMask: 1, Items: []*cdpinput.DragDataItem{}}
 		for _, typ := range []cdpinput.DispatchDragEventType{cdpinput.DispatchDragEventTypeDragEnter, cdpinput.DispatchDragEventTypeDragOver, cdpinput.DispatchDragEventTypeDrop} {
@@ -917,7 +917,7 @@ func TestBrowserCoreLoop(t *testing.T) {
 		b.do(t, chromedp.Click(chromedp.ID("upload-submit")))
 		b.waitFor(t, "the upload", `[...document.querySelectorAll('#upload-results li.ok')].some(li => li.textContent.includes('Dropped image'))`)
 		imgs, _ := a.Store.Images(ctx)
-		if len(imgs) != 4 || imgs[0].Title != "Dropped image" || imgs[0].Source.Publisher != "Example newspaper" || imgs[0].Width != 640 {
+		if len(imgs) != 5 || imgs[0].Title != "Dropped image" || imgs[0].Source.Publisher != "Example newspaper" || imgs[0].Width != 640 {
 			t.Errorf("after the drop: %d images, newest %+v", len(imgs), imgs[0])
 		}
 	})
@@ -960,11 +960,11 @@ func TestBrowserLargeImageDeepZoom(t *testing.T) {
 	// Upload with the file picker: the card appears at once, showing the build's progress.
 	a.addUser(t, "Deep Zoomer", annotations.RoleAnalyst)
 	b.signIn(t, a, "/", "Deep Zoomer")
-	b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 2`)
+	b.waitFor(t, "the gallery", `document.querySelectorAll('.card').length === 3`)
 	b.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{big}))
 	b.setField(t, `#upload-form [name=title]`, "Large scene")
 	b.do(t, chromedp.Click(chromedp.ID("upload-submit")))
-	b.waitFor(t, "the new card", `document.querySelectorAll('.card').length === 3`)
+	b.waitFor(t, "the new card", `document.querySelectorAll('.card').length === 4`)
 	if !evalJS[bool](t, b, `!!document.querySelector('#cards .card:first-child .thumb-pending progress')`) {
 		t.Error("the new card does not show the pyramid's progress")
 	}
@@ -1129,11 +1129,11 @@ func TestBrowserGeoreference(t *testing.T) {
 		}
 	}
 
-	// The map page lists both georeferenced images.
+	// The map page lists the georeferenced images: the two ports, and the base placed here.
 	b.do(t, chromedp.Navigate(a.url+"/map"))
 	b.waitFor(t, "the map", `document.querySelector('.earth-page')?.dataset.ready === 'true'`)
-	if n := evalJS[int](t, b, `document.querySelectorAll('#footprint-list li').length`); n != 2 {
-		t.Errorf("the map lists %d georeferenced images, want 2", n)
+	if n := evalJS[int](t, b, `document.querySelectorAll('#footprint-list li').length`); n != 3 {
+		t.Errorf("the map lists %d georeferenced images, want 3", n)
 	}
 }
 

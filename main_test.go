@@ -92,10 +92,10 @@ func TestSeedIfEmpty(t *testing.T) {
 		return string(out)
 	}
 	start := time.Now()
-	if out := run("seed", "--data", data, "--if-empty"); !strings.Contains(out, "Seeded 2 synthetic sample images") {
+	if out := run("seed", "--data", data, "--if-empty"); !strings.Contains(out, "Seeded 3 synthetic sample images") {
 		t.Errorf("first seed said %q", out)
 	}
-	if out := run("seed", "--data", data, "--if-empty"); !strings.Contains(out, "already holds 2 images; not seeding") {
+	if out := run("seed", "--data", data, "--if-empty"); !strings.Contains(out, "already holds 3 images; not seeding") {
 		t.Errorf("second seed with --if-empty said %q", out)
 	}
 	if out := run("seed", "--data", data); !strings.Contains(out, "Seeded 0 synthetic sample images") {

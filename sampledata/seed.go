@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
@@ -83,9 +84,10 @@ func Seed(ctx context.Context, store *annotations.Store, lib *imagery.Library) (
 	return added, nil
 }
 
-// seededSets generate the scenes Seed stores, in order. GeoTIFFScenes joins them once
-// the upload path reads 16-bit multi-band GeoTIFFs.
-var seededSets = []func() ([]Scene, error){Scenes}
+// seededSets generate the scenes Seed stores, in order: the two JPEG scenes, then the
+// port five days later as a 16-bit, 4-band GeoTIFF (read through GDAL). The GeoTIFF
+// (45 MB, seconds to make) is made once per process: every call gives the same bytes.
+var seededSets = []func() ([]Scene, error){Scenes, sync.OnceValues(GeoTIFFScenes)}
 
 // placements say where sample scenes lie. The port is placed at Vladivostok's Golden
 // Horn Bay, north up, at 1 m a pixel, as if its release had come with a world file; the

@@ -265,8 +265,8 @@ func TestSampleDataThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Seed: %v", err)
 	}
-	if added != 2 {
-		t.Fatalf("Seed added %d images, want 2", added)
+	if added != 3 {
+		t.Fatalf("Seed added %d images, want 3", added)
 	}
 	ts.buildPyramids(t)
 	var total, vessels int
@@ -279,8 +279,8 @@ func TestSampleDataThroughTheAPI(t *testing.T) {
 	}
 
 	fc := ts.export(t, "/api/v1/export.geojson")
-	if len(fc.Features) != total || len(fc.CoordinateSpace.Images) != 2 {
-		t.Errorf("export has %d features over %d images, want %d over 2", len(fc.Features), len(fc.CoordinateSpace.Images), total)
+	if len(fc.Features) != total || len(fc.CoordinateSpace.Images) != 3 {
+		t.Errorf("export has %d features over %d images, want %d over 3", len(fc.Features), len(fc.CoordinateSpace.Images), total)
 	}
 	sizes := map[string]imageRef{}
 	for _, img := range fc.CoordinateSpace.Images {

@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&cfg.Satmark, "satmark", "bin/satmark", "the satmark binary to test")
 	flag.IntVar(&cfg.Analysts, "analysts", 50, "simulated analysts working at once")
 	flag.DurationVar(&cfg.Duration, "duration", 60*time.Second, "time under load")
-	flag.IntVar(&cfg.Images, "images", 2, "shared images to annotate (satmark seed adds 2)")
+	flag.IntVar(&cfg.Images, "images", 2, "shared images to annotate (satmark seed adds 3)")
 	flag.DurationVar(&cfg.KillAfter, "kill-after", 0, "SIGKILL the server this far into the run, restart it and check (0: no kill)")
 	flag.DurationVar(&cfg.Think, "think", 0, "each analyst pauses a random time up to this between requests (0: none)")
 	flag.StringVar(&cfg.Data, "data", "", "data folder to create (default: a temporary folder, removed after a passing run)")

@@ -328,7 +328,7 @@ func fetchWorld(ctx context.Context, client *http.Client, base, token string, n 
 		return nil, nil, err
 	}
 	if len(images) < n {
-		return nil, nil, fmt.Errorf("the data folder holds %d images, fewer than -images %d (satmark seed adds 2)", len(images), n)
+		return nil, nil, fmt.Errorf("the data folder holds %d images, fewer than -images %d (satmark seed adds 3)", len(images), n)
 	}
 	sort.Slice(images, func(i, j int) bool { return images[i].ID < images[j].ID })
 	var labels []struct {
