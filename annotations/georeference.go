@@ -31,7 +31,8 @@ type Georeference struct {
 	Transform     string         `json:"transform,omitempty"`    // gcps: similarity, affine, polynomial2, projective or tps
 	ControlPoints []ControlPoint `json:"gcps,omitempty"`         // gcps
 	GeoTransform  *[6]float64    `json:"geotransform,omitempty"` // grid: GDAL's corner-based geotransform
-	CRS           int            `json:"crs,omitempty"`          // grid: EPSG code
+	CRS           int            `json:"crs,omitempty"`          // grid: EPSG code, 0 for a CRS that has none
+	CRSWKT        string         `json:"crs_wkt,omitempty"`      // grid: WKT 2 of a CRS with no EPSG code
 	Origin        string         `json:"origin"`                 // where it came from: editor, geotiff, worldfile, sample data
 	UpdatedBy     string         `json:"updated_by"`
 	UpdatedAt     time.Time      `json:"updated_at"`
@@ -45,8 +46,8 @@ func (g Georeference) check() error {
 			return invalid("gcps", "a georeference by control points needs its points and a transform")
 		}
 	case GeorefGrid:
-		if g.GeoTransform == nil || g.CRS == 0 {
-			return invalid("geotransform", "a grid georeference needs a geotransform and a CRS")
+		if g.GeoTransform == nil || (g.CRS == 0) == (g.CRSWKT == "") {
+			return invalid("geotransform", "a grid georeference needs a geotransform and a CRS: an EPSG code or WKT, not both")
 		}
 		for _, v := range g.GeoTransform {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -72,12 +73,12 @@ func (s *Store) insertGeoreference(ctx context.Context, q querier, actor string,
 		b, _ := json.Marshal(g.GeoTransform)
 		gt = string(b)
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO georeferences (image_id, method, transform, gcps, geotransform, crs, origin, updated_by, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = q.ExecContext(ctx, `INSERT INTO georeferences (image_id, method, transform, gcps, geotransform, crs, crs_wkt, origin, updated_by, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (image_id) DO UPDATE SET method = excluded.method, transform = excluded.transform, gcps = excluded.gcps,
-			geotransform = excluded.geotransform, crs = excluded.crs, origin = excluded.origin,
+			geotransform = excluded.geotransform, crs = excluded.crs, crs_wkt = excluded.crs_wkt, origin = excluded.origin,
 			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-		g.ImageID, g.Method, g.Transform, string(gcps), gt, g.CRS, g.Origin, actor, formatTime(s.now()))
+		g.ImageID, g.Method, g.Transform, string(gcps), gt, g.CRS, g.CRSWKT, g.Origin, actor, formatTime(s.now()))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("image %q: %w", g.ImageID, ErrNotFound)
 	}
@@ -136,12 +137,12 @@ func (s *Store) georeferenceSummary(ctx context.Context, q querier, imageID stri
 	return string(b), err
 }
 
-const georefColumns = `image_id, method, transform, gcps, geotransform, crs, origin, updated_by, updated_at`
+const georefColumns = `image_id, method, transform, gcps, geotransform, crs, crs_wkt, origin, updated_by, updated_at`
 
 func scanGeoreference(row scanner) (Georeference, error) {
 	var g Georeference
 	var gcps, gt, updated string
-	if err := row.Scan(&g.ImageID, &g.Method, &g.Transform, &gcps, &gt, &g.CRS, &g.Origin, &g.UpdatedBy, &updated); err != nil {
+	if err := row.Scan(&g.ImageID, &g.Method, &g.Transform, &gcps, &gt, &g.CRS, &g.CRSWKT, &g.Origin, &g.UpdatedBy, &updated); err != nil {
 		return Georeference{}, err
 	}
 	if err := json.Unmarshal([]byte(gcps), &g.ControlPoints); err != nil {

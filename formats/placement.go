@@ -16,7 +16,7 @@ type Placement struct {
 	Grid        *geo.Grid       // the geotransform, when that is the georeference
 	GSD         *float64        // metres per pixel, used when there is no Transformer
 	Method      string          // "gcps", "grid" or ""
-	Transform   string          // the fitted transform, or "geotransform EPSG:…"
+	Transform   string          // the fitted transform, or "geotransform EPSG:…" (or the WKT's CRS name)
 }
 
 // Georeferenced reports whether pixels can be turned into lon/lat.
@@ -37,7 +37,7 @@ func PlacementOf(img annotations.Image, g *annotations.Georeference) (Placement,
 		}
 		p.Transformer, p.Fit, p.Method, p.Transform = fit, fit, g.Method, g.Transform
 	case annotations.GeorefGrid:
-		grid := &geo.Grid{GeoTransform: geo.GeoTransform(*g.GeoTransform), CRS: geo.CRS(g.CRS)}
+		grid := &geo.Grid{GeoTransform: geo.GeoTransform(*g.GeoTransform), CRS: geo.CRS{EPSG: g.CRS, WKT: g.CRSWKT}}
 		if err := grid.Validate(); err != nil {
 			return p, fmt.Errorf("georeference of %s: %w", img.ID, err)
 		}

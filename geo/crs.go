@@ -6,10 +6,8 @@ import (
 	"strings"
 )
 
-// The CRSs satmark implements besides WGS84.
-const (
-	WebMercator CRS = 3857 // WGS 84 / Pseudo-Mercator, metres
-)
+// WebMercator is EPSG:3857, WGS 84 / Pseudo-Mercator, in metres.
+var WebMercator = EPSG(3857)
 
 // WGS 84 ellipsoid, as UTM uses it.
 const (
@@ -29,28 +27,77 @@ var webMercatorMaxLat = math.Atan(math.Sinh(math.Pi)) * 180 / math.Pi
 // projection's scale is over 1.4 and the series soon fails.
 const utmMaxDistance = 45.0
 
-// Valid returns nil for a CRS satmark implements, else an *Error of Kind
-// ErrUnsupportedCRS naming it.
+// Valid returns nil for a CRS satmark can use: EPSG:4326, 3857 and WGS 84 / UTM, and any
+// projected or geographic CRS that GDAL's OSR (PROJ) can convert to and from WGS 84.
+// Errors are *Error: ErrUnsupportedCRS (Field "crs") for no CRS, an EPSG code PROJ does
+// not know, a CRS that is not projected or geographic (vertical, geocentric, a local
+// engineering one) or one PROJ cannot convert both ways (a projection with no inverse);
+// ErrInvalid (Field "wkt") for WKT GDAL cannot read.
 func (c CRS) Valid() error {
 	switch {
-	case c == WGS84, c == WebMercator:
+	case c.native():
 		return nil
-	case c >= 32601 && c <= 32660, c >= 32701 && c <= 32760:
-		return nil
+	case c == CRS{}:
+		return errorf(ErrUnsupportedCRS, "crs", "no CRS is given")
+	case c.EPSG != 0 && c.WKT != "":
+		return errorf(ErrInvalid, "crs", "a CRS is an EPSG code or WKT, not both")
+	case c.EPSG < 0:
+		return errorf(ErrUnsupportedCRS, "crs", "%s is not an EPSG code", c)
 	}
-	return errorf(ErrUnsupportedCRS, "crs", "%s is not supported: satmark knows EPSG:4326 (WGS 84), EPSG:3857 (web Mercator) and WGS 84 / UTM (EPSG:32601–32660, 32701–32760)", c)
+	return osrValid(c)
 }
 
-// String returns the CRS as "EPSG:<code>".
-func (c CRS) String() string { return "EPSG:" + strconv.Itoa(int(c)) }
+// native reports whether satmark computes the CRS in Go: EPSG:4326, 3857 and UTM.
+func (c CRS) native() bool {
+	if zone, _ := c.utm(); zone != 0 {
+		return true
+	}
+	return c == WGS84 || c == WebMercator
+}
+
+// Geographic reports whether the CRS is in longitude and latitude (false for one that is
+// not Valid).
+func (c CRS) Geographic() bool {
+	if c.native() {
+		return c == WGS84
+	}
+	return osrGeographic(c)
+}
+
+// unit returns metres (projected) or radians (geographic) per unit of the CRS, 0 for one
+// that is not Valid.
+func (c CRS) unit() float64 {
+	switch {
+	case c == WGS84:
+		return math.Pi / 180
+	case c.native():
+		return 1
+	}
+	return osrUnit(c)
+}
+
+// String returns the CRS as "EPSG:<code>", or, for one given by WKT, the name its WKT gives
+// it ("a CRS given by WKT" when it has none).
+func (c CRS) String() string {
+	if c.WKT == "" {
+		return "EPSG:" + strconv.Itoa(c.EPSG)
+	}
+	if name := osrName(c); name != "" && name != "unknown" {
+		return name
+	}
+	return "a CRS given by WKT"
+}
 
 // utm returns the zone (1–60) and hemisphere of a UTM CRS, or zone 0 for any other.
 func (c CRS) utm() (zone int, south bool) {
-	switch {
-	case c >= 32601 && c <= 32660:
-		return int(c) - 32600, false
-	case c >= 32701 && c <= 32760:
-		return int(c) - 32700, true
+	if c.WKT != "" {
+		return 0, false
+	}
+	switch code := c.EPSG; {
+	case code >= 32601 && code <= 32660:
+		return code - 32600, false
+	case code >= 32701 && code <= 32760:
+		return code - 32700, true
 	}
 	return 0, false
 }
@@ -60,10 +107,10 @@ func (c CRS) utm() (zone int, south bool) {
 // zone 1), north for latitudes ≥ 0 and south below. It ignores the grid's exceptions
 // around Norway and Svalbard (32V, 31X–37X): a position there gets the zone its
 // longitude gives, which is still a valid UTM CRS for it. For a longitude or
-// latitude that is not a position (NaN, |lat| > 90) it returns CRS 0, which is not Valid.
+// latitude that is not a position (NaN, |lat| > 90) it returns the zero CRS, which is not Valid.
 func UTMZone(lon, lat float64) CRS {
 	if math.IsNaN(lon) || math.IsInf(lon, 0) || !(lat >= -90 && lat <= 90) {
-		return 0
+		return CRS{}
 	}
 	lon = crsWrapLon(lon)
 	if lon >= 180 {
@@ -72,24 +119,30 @@ func UTMZone(lon, lat float64) CRS {
 	zone := int(math.Floor((lon+180)/6)) + 1
 	zone = min(max(zone, 1), 60)
 	if lat < 0 {
-		return CRS(32700 + zone)
+		return EPSG(32700 + zone)
 	}
-	return CRS(32600 + zone)
+	return EPSG(32600 + zone)
 }
 
 // ToLonLat converts a position in the CRS's own units (degrees for EPSG:4326, metres
-// otherwise) to WGS 84 longitude and latitude in degrees. Longitudes from EPSG:3857 and
-// UTM come back in [-180, 180], as PROJ gives them; EPSG:4326 is the identity, so a
-// longitude past ±180 (an image across the antimeridian) stays as it is. Errors:
-// ErrUnsupportedCRS, or ErrOutOfRange for a position off the CRS's valid area (latitude
-// beyond ±90°, y beyond the web Mercator square, more than 45° from a UTM zone's
-// central meridian, non-finite numbers).
+// for 3857 and UTM, the CRS's units otherwise) to WGS 84 longitude and latitude in
+// degrees. Longitudes from every CRS but EPSG:4326 come back in [-180, 180], as PROJ
+// gives them; EPSG:4326 is the identity, so a longitude past ±180 (an image across the
+// antimeridian) stays as it is. Every other CRS converts as gdaltransform and cs2cs do,
+// with the datum transformation PROJ chooses for the position from the grids on the
+// machine. Errors: the CRS's (see Valid), or ErrOutOfRange for a position off the CRS's
+// valid area (latitude beyond ±90°, y beyond the web Mercator square, more than 45° from
+// a UTM zone's central meridian, non-finite numbers, a position PROJ cannot convert or
+// that does not come back through the inverse conversion: far outside the CRS's area).
 func (c CRS) ToLonLat(x, y float64) (lon, lat float64, err error) {
 	if err := c.Valid(); err != nil {
 		return 0, 0, err
 	}
 	if !crsFinite(x, y) {
 		return 0, 0, errorf(ErrOutOfRange, "position", "(%g, %g) is not a position in %s", x, y, c)
+	}
+	if !c.native() {
+		return osrConvert(c, x, y, true)
 	}
 	switch c {
 	case WGS84:
@@ -119,15 +172,18 @@ func (c CRS) ToLonLat(x, y float64) (lon, lat float64, err error) {
 }
 
 // FromLonLat converts WGS 84 longitude and latitude in degrees to the CRS's own units.
-// Errors are those of ToLonLat: ErrUnsupportedCRS, or ErrOutOfRange for a latitude beyond
-// ±90° (±85.0511287798° for web Mercator), a longitude beyond ±360°, or a position more
-// than 45° from a UTM zone's central meridian.
+// Errors are those of ToLonLat: the CRS's, or ErrOutOfRange for a latitude beyond ±90°
+// (±85.0511287798° for web Mercator), a longitude beyond ±360°, a position more than 45°
+// from a UTM zone's central meridian, or one PROJ cannot convert (and back).
 func (c CRS) FromLonLat(lon, lat float64) (x, y float64, err error) {
 	if err := c.Valid(); err != nil {
 		return 0, 0, err
 	}
 	if err := crsCheckLonLat(lon, lat); err != nil {
 		return 0, 0, err
+	}
+	if !c.native() {
+		return osrConvert(c, lon, lat, false)
 	}
 	switch c {
 	case WGS84:
@@ -308,10 +364,11 @@ func (tm transverseMercator) inverse(x, y float64) (dlon, lat float64, ok bool) 
 	return lam * 180 / math.Pi, math.Atan(tau) * 180 / math.Pi, true
 }
 
-// WKT returns the CRS in the Esri flavour of WKT 1, on one line, as ArcGIS writes it in
+// PRJ returns the CRS in the Esri flavour of WKT 1, on one line, as ArcGIS writes it in
 // a .prj and as `gdalsrsinfo -o wkt_esri` prints it; GDAL, QGIS and ArcGIS read it back
-// as the same EPSG CRS. It returns "" for a CRS that is not Valid.
-func (c CRS) WKT() string {
+// as the same CRS. A CRS Esri's WKT cannot describe (a PROJ-only projection) comes as
+// GDAL's WKT 1 or, failing that, WKT 2. It returns "" for a CRS that is not Valid.
+func (c CRS) PRJ() string {
 	const gcs = `GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]`
 	switch c {
 	case WGS84:
@@ -323,6 +380,14 @@ func (c CRS) WKT() string {
 	}
 	zone, south := c.utm()
 	if zone == 0 {
+		if c.Valid() != nil {
+			return ""
+		}
+		for _, format := range []string{"WKT1_ESRI", "WKT1_GDAL", "WKT2_2019"} {
+			if wkt := osrWKT(c, format); wkt != "" {
+				return wkt
+			}
+		}
 		return ""
 	}
 	hemisphere, falseNorthing := "N", "0.0"
@@ -337,54 +402,57 @@ func (c CRS) WKT() string {
 
 // ParseEPSG reads an EPSG code as a user gives it: 32652 or EPSG:32652 (any case,
 // spaces around). Errors are *Error of Field "crs": ErrInvalid for text that is not such
-// a code, ErrUnsupportedCRS (with the CRS) for a code satmark does not implement.
+// a code, ErrUnsupportedCRS (with the CRS) for a code PROJ does not know or cannot use
+// (see Valid).
 func ParseEPSG(s string) (CRS, error) {
 	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "EPSG:"))
-	if err != nil {
-		return 0, errorf(ErrInvalid, "crs", "%q is not an EPSG code such as EPSG:4326 or EPSG:32652", s)
+	if err != nil || n <= 0 {
+		return CRS{}, errorf(ErrInvalid, "crs", "%q is not an EPSG code such as EPSG:4326 or EPSG:32652", s)
 	}
-	c := CRS(n)
+	c := EPSG(n)
 	return c, c.Valid()
 }
 
 // CRSFromWKT recognises the CRS a .prj file (WKT 1 in the OGC or Esri flavour, or WKT 2)
 // describes, or a bare "EPSG:<code>". The CRS's own EPSG authority code decides when
 // there is one (AUTHORITY["EPSG","32652"] or ID["EPSG",32652] on the outermost
-// element; Esri's code 102100 for web Mercator too); otherwise its name, in the forms GDAL,
-// PROJ and Esri write: "WGS 84", "GCS_WGS_1984", "WGS 84 / UTM zone 52N",
+// element; Esri's code 102100 for web Mercator too); then the names GDAL, PROJ and Esri
+// write for the CRSs computed in Go: "WGS 84", "GCS_WGS_1984", "WGS 84 / UTM zone 52N",
 // "WGS_1984_UTM_Zone_52N", "WGS 84 / Pseudo-Mercator", "WGS_1984_Web_Mercator_Auxiliary_Sphere".
-// Errors: ErrInvalid for text that is not WKT, ErrUnsupportedCRS for any other CRS.
+// Any other WKT goes to GDAL's OSR: the EPSG CRS it finds equivalent (an Esri .prj of
+// Lambert-93 is EPSG:2154), else the CRS as its WKT 2. Errors: ErrInvalid for text that
+// is not WKT or that GDAL cannot read, ErrUnsupportedCRS for a CRS that is not Valid.
 func CRSFromWKT(wkt string) (CRS, error) {
 	text := strings.TrimSpace(strings.TrimPrefix(wkt, "\ufeff"))
 	if code, ok := strings.CutPrefix(strings.ToUpper(text), "EPSG:"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(code))
-		if err != nil {
-			return 0, errorf(ErrInvalid, "wkt", "%q is not an EPSG code", text)
+		if err != nil || n <= 0 {
+			return CRS{}, errorf(ErrInvalid, "wkt", "%q is not an EPSG code", text)
 		}
-		c := CRS(n)
+		c := EPSG(n)
 		return c, c.Valid()
 	}
 	root, err := parseWKT(text)
 	if err != nil {
-		return 0, err
+		return CRS{}, err
 	}
 	switch root.keyword {
 	case "GEOGCS", "PROJCS", "GEOGCRS", "PROJCRS", "GEODCRS", "GEODETICCRS", "GEOGRAPHICCRS", "PROJECTEDCRS", "BOUNDCRS":
 	default:
-		return 0, errorf(ErrUnsupportedCRS, "wkt", "a %s is not a CRS satmark supports", root.keyword)
+		return CRS{}, errorf(ErrUnsupportedCRS, "wkt", "a %s is not a CRS satmark supports", root.keyword)
 	}
 	if root.keyword == "BOUNDCRS" { // WKT 2 with a transformation to WGS 84: the source CRS is the one.
 		src := root.child("SOURCECRS")
 		if src == nil || len(src.nodes) == 0 {
-			return 0, errorf(ErrInvalid, "wkt", "the BOUNDCRS has no source CRS")
+			return CRS{}, errorf(ErrInvalid, "wkt", "the BOUNDCRS has no source CRS")
 		}
 		root = src.nodes[0]
 	}
 	if auth, code, ok := root.authority(); ok {
 		switch {
 		case auth == "EPSG":
-			if n, err := strconv.Atoi(code); err == nil {
-				c := CRS(n)
+			if n, err := strconv.Atoi(code); err == nil && n > 0 {
+				c := EPSG(n)
 				return c, c.Valid()
 			}
 		case auth == "ESRI" && code == "102100":
@@ -395,10 +463,10 @@ func CRSFromWKT(wkt string) (CRS, error) {
 	if len(root.strings) > 0 {
 		name = root.strings[0]
 	}
-	if c := crsFromName(name); c != 0 {
+	if c := crsFromName(name); c != (CRS{}) {
 		return c, nil
 	}
-	return 0, errorf(ErrUnsupportedCRS, "wkt", "%q is not a CRS satmark supports (EPSG:4326, EPSG:3857, WGS 84 / UTM)", name)
+	return osrFromWKT(text)
 }
 
 // crsFromName recognises the names GDAL and Esri give the supported CRSs.
@@ -417,16 +485,16 @@ func crsFromName(name string) CRS {
 		}
 		zone, err := strconv.Atoi(rest[:len(rest)-1])
 		if err != nil || zone < 1 || zone > 60 {
-			return 0
+			return CRS{}
 		}
 		switch rest[len(rest)-1] {
 		case 'n':
-			return CRS(32600 + zone)
+			return EPSG(32600 + zone)
 		case 's':
-			return CRS(32700 + zone)
+			return EPSG(32700 + zone)
 		}
 	}
-	return 0
+	return CRS{}
 }
 
 // wktNode is one KEYWORD[...] element of WKT: its quoted strings, bare words and numbers

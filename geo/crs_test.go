@@ -41,7 +41,7 @@ func readCRSVectors(t *testing.T) []crsVector {
 		if err != nil {
 			t.Fatalf("crs-vectors.txt:%d: %v", n, err)
 		}
-		v.crs = CRS(code)
+		v.crs = EPSG(code)
 		nums := make([]float64, 4)
 		for i := range nums {
 			if nums[i], err = strconv.ParseFloat(fields[2+i], 64); err != nil {
@@ -136,7 +136,7 @@ func TestCRSAgainstCS2CS(t *testing.T) {
 }
 
 func TestCRSRoundTrip(t *testing.T) {
-	for _, c := range []CRS{WGS84, WebMercator, 32601, 32631, 32652, 32660, 32701, 32756, 32760} {
+	for _, c := range []CRS{WGS84, WebMercator, EPSG(32601), EPSG(32631), EPSG(32652), EPSG(32660), EPSG(32701), EPSG(32756), EPSG(32760)} {
 		for lat := -80.0; lat <= 80; lat += 7.3 {
 			for d := -4.0; d <= 4; d += 0.7 {
 				lon := d
@@ -162,14 +162,14 @@ func TestCRSRoundTrip(t *testing.T) {
 func TestUTMPoles(t *testing.T) {
 	// The poles are on every meridian; PROJ gives northing ±9997964.943 m for both.
 	for _, lat := range []float64{90, -90} {
-		_, y, err := CRS(32631).FromLonLat(3, lat)
+		_, y, err := EPSG(32631).FromLonLat(3, lat)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := math.Copysign(9997964.943021, lat); math.Abs(y-want) > 1e-3 {
 			t.Errorf("northing at latitude %v = %.6f, want %.6f", lat, y, want)
 		}
-		_, lat2, err := CRS(32631).ToLonLat(500000, y)
+		_, lat2, err := EPSG(32631).ToLonLat(500000, y)
 		if err != nil || math.Abs(lat2-lat) > 1e-12 {
 			t.Errorf("back to latitude: %v, %v; want %v", lat2, err, lat)
 		}
@@ -177,12 +177,16 @@ func TestUTMPoles(t *testing.T) {
 }
 
 func TestCRSValid(t *testing.T) {
-	for _, c := range []CRS{4326, 3857, 32601, 32630, 32660, 32701, 32760} {
-		if err := c.Valid(); err != nil {
-			t.Errorf("%s.Valid() = %v, want nil", c, err)
+	// In Go: 4326, 3857, UTM; through OSR: Lambert-93, NAD83, world Mercator, UPS North,
+	// polar stereographic north, British National Grid, ETRS89.
+	for _, code := range []int{4326, 3857, 32601, 32630, 32660, 32701, 32760, 2154, 4269, 3395, 32661, 3413, 27700, 4258} {
+		if err := EPSG(code).Valid(); err != nil {
+			t.Errorf("EPSG:%d.Valid() = %v, want nil", code, err)
 		}
 	}
-	for _, c := range []CRS{0, -1, 4269, 3395, 32600, 32661, 32700, 32761, 2154, 900913} {
+	// Codes that are no EPSG CRS, one with no inverse (32600, UTM's zones as one), a
+	// vertical and a geocentric CRS.
+	for _, c := range []CRS{EPSG(-1), EPSG(32600), EPSG(32700), EPSG(999999), EPSG(5773), EPSG(4978)} {
 		err := c.Valid()
 		var e *Error
 		if !errors.Is(err, ErrUnsupportedCRS) || !errors.As(err, &e) || !strings.Contains(e.Message, c.String()) {
@@ -195,7 +199,10 @@ func TestCRSValid(t *testing.T) {
 			t.Errorf("%s.ToLonLat = %v, want ErrUnsupportedCRS", c, err)
 		}
 	}
-	if got := CRS(32652).String(); got != "EPSG:32652" {
+	if err := (CRS{}).Valid(); !errors.Is(err, ErrUnsupportedCRS) {
+		t.Errorf("no CRS: Valid() = %v, want ErrUnsupportedCRS", err)
+	}
+	if got := EPSG(32652).String(); got != "EPSG:32652" {
 		t.Errorf("String() = %q", got)
 	}
 }
@@ -215,10 +222,10 @@ func TestCRSOutOfRange(t *testing.T) {
 		{"nok, longitude past 360", WGS84, 361, 0},
 		{"nok, web Mercator above its square", WebMercator, 0, 85.06},
 		{"nok, web Mercator at the pole", WebMercator, 0, -90},
-		{"nok, UTM 46° from the meridian", 32652, 129 + 46, 0},
-		{"nok, UTM 75° of longitude from the meridian at 40°N", 32652, 129 + 75, 40},
-		{"nok, UTM across the pole", 32652, 129 + 120, 89.9},
-		{"nok, UTM on the other side of the earth", 32652, 129 - 180, 0},
+		{"nok, UTM 46° from the meridian", EPSG(32652), 129 + 46, 0},
+		{"nok, UTM 75° of longitude from the meridian at 40°N", EPSG(32652), 129 + 75, 40},
+		{"nok, UTM across the pole", EPSG(32652), 129 + 120, 89.9},
+		{"nok, UTM on the other side of the earth", EPSG(32652), 129 - 180, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,9 +240,9 @@ func TestCRSOutOfRange(t *testing.T) {
 		x, y float64
 	}{
 		{"nok, web Mercator y beyond the square", WebMercator, 0, 20037509},
-		{"nok, NaN easting", 32652, nan, 0},
-		{"nok, UTM easting far outside", 32652, 1e9, 4e6},
-		{"nok, UTM easting overflowing", 32652, 1e300, 0},
+		{"nok, NaN easting", EPSG(32652), nan, 0},
+		{"nok, UTM easting far outside", EPSG(32652), 1e9, 4e6},
+		{"nok, UTM easting overflowing", EPSG(32652), 1e300, 0},
 		{"nok, 4326 latitude", WGS84, 0, 100},
 	}
 	for _, tc := range inverse {
@@ -259,19 +266,19 @@ func TestUTMZone(t *testing.T) {
 		lon, lat float64
 		want     CRS
 	}{
-		{131.9, 43.1, 32652},       // Vladivostok
-		{151.2, -33.87, 32756},     // Sydney
-		{-70.6, -33.45, 32719},     // Santiago
-		{2.35, 48.85, 32631},       // Paris
-		{0, 0, 32631},              // on a boundary: the zone to the east
-		{-0.0001, 0, 32630},        // just west of Greenwich
-		{-180, 10, 32601},          // the antimeridian starts zone 1
-		{180, 10, 32601},           // from either side
-		{179.9999, -10, 32760},     // the last zone
-		{190, 10, 32601 + 1},       // 190° is -170°: zone 2
-		{5.3, 60.4, 32631},         // Bergen: 31, not Norway's 32V
-		{15.6, 78.2, 32633},        // Longyearbyen: 33, not Svalbard's 33X rule (it is 33 anyway)
-		{-179.9, -0.000001, 32701}, // south of the equator
+		{131.9, 43.1, EPSG(32652)},       // Vladivostok
+		{151.2, -33.87, EPSG(32756)},     // Sydney
+		{-70.6, -33.45, EPSG(32719)},     // Santiago
+		{2.35, 48.85, EPSG(32631)},       // Paris
+		{0, 0, EPSG(32631)},              // on a boundary: the zone to the east
+		{-0.0001, 0, EPSG(32630)},        // just west of Greenwich
+		{-180, 10, EPSG(32601)},          // the antimeridian starts zone 1
+		{180, 10, EPSG(32601)},           // from either side
+		{179.9999, -10, EPSG(32760)},     // the last zone
+		{190, 10, EPSG(32601 + 1)},       // 190° is -170°: zone 2
+		{5.3, 60.4, EPSG(32631)},         // Bergen: 31, not Norway's 32V
+		{15.6, 78.2, EPSG(32633)},        // Longyearbyen: 33, not Svalbard's 33X rule (it is 33 anyway)
+		{-179.9, -0.000001, EPSG(32701)}, // south of the equator
 	}
 	for _, tc := range tests {
 		if got := UTMZone(tc.lon, tc.lat); got != tc.want {
@@ -295,16 +302,16 @@ func TestWKT(t *testing.T) {
 	}
 	for _, file := range files {
 		code, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "esri-"), ".prj"))
-		c := CRS(code)
+		c := EPSG(code)
 		want, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.WKT(); got != crsSqueezeWKT(string(want)) {
-			t.Errorf("%s.WKT() =\n%s\nwant (gdalsrsinfo)\n%s", c, got, crsSqueezeWKT(string(want)))
+		if got := c.PRJ(); got != crsSqueezeWKT(string(want)) {
+			t.Errorf("%s.PRJ() =\n%s\nwant (gdalsrsinfo)\n%s", c, got, crsSqueezeWKT(string(want)))
 		}
-		if back, err := CRSFromWKT(c.WKT()); back != c || err != nil {
-			t.Errorf("CRSFromWKT(%s.WKT()) = %s, %v", c, back, err)
+		if back, err := CRSFromWKT(c.PRJ()); back != c || err != nil {
+			t.Errorf("CRSFromWKT(%s.PRJ()) = %s, %v", c, back, err)
 		}
 	}
 	identified, err := os.ReadFile(filepath.Join("testdata", "wkt", "identified.txt"))
@@ -317,8 +324,23 @@ func TestWKT(t *testing.T) {
 			t.Errorf("gdalsrsinfo -e identifies %s as %q, want %s", file, code, want)
 		}
 	}
-	if got := CRS(2154).WKT(); got != "" {
-		t.Errorf("WKT of an unsupported CRS = %q, want \"\"", got)
+	// Through OSR: what gdalsrsinfo writes, exactly.
+	osr, _ := filepath.Glob(filepath.Join("testdata", "wkt", "osr", "esri-*.prj"))
+	if len(osr) < 3 {
+		t.Fatalf("OSR Esri WKT vectors: %v", osr)
+	}
+	for _, file := range osr {
+		code, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "esri-"), ".prj"))
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := EPSG(code).PRJ(); got != crsSqueezeWKT(string(want)) {
+			t.Errorf("EPSG:%d.PRJ() =\n%s\nwant (gdalsrsinfo)\n%s", code, got, crsSqueezeWKT(string(want)))
+		}
+	}
+	if got := EPSG(999999).PRJ(); got != "" {
+		t.Errorf("PRJ of a CRS that is not Valid = %q, want \"\"", got)
 	}
 }
 
@@ -346,28 +368,32 @@ func TestCRSFromWKT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := CRSFromWKT(string(text)); err != nil || got != CRS(code) {
+		if got, err := CRSFromWKT(string(text)); err != nil || got != EPSG(code) {
 			t.Errorf("%s: CRSFromWKT = %s, %v; want EPSG:%d", base, got, err, code)
 		}
 	}
-	unsupported, _ := filepath.Glob(filepath.Join("testdata", "wkt", "unsupported", "*.prj"))
-	if len(unsupported) < 6 {
-		t.Fatalf("unsupported WKT vectors: %d files", len(unsupported))
+	// Through OSR, Esri's WKT (no authority) identified as its EPSG code.
+	osr, _ := filepath.Glob(filepath.Join("testdata", "wkt", "osr", "*.prj"))
+	if len(osr) < 6 {
+		t.Fatalf("OSR WKT vectors: %d files", len(osr))
 	}
-	for _, file := range unsupported {
+	for _, file := range osr {
+		base := strings.TrimSuffix(filepath.Base(file), ".prj")
+		_, codeText, _ := strings.Cut(base, "-")
+		code, _ := strconv.Atoi(codeText)
 		text, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := CRSFromWKT(string(text)); !errors.Is(err, ErrUnsupportedCRS) {
-			t.Errorf("%s: CRSFromWKT = %s, %v; want ErrUnsupportedCRS", filepath.Base(file), got, err)
+		if got, err := CRSFromWKT(string(text)); err != nil || got != EPSG(code) {
+			t.Errorf("%s: CRSFromWKT = %s, %v; want EPSG:%d", base, got, err, code)
 		}
 	}
 
 	tests := []struct {
 		name string
 		wkt  string
-		want CRS
+		want int
 	}{
 		{"ok, Esri geographic by name", `GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]`, 4326},
 		{"ok, OGC name without authority", `GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]`, 4326},
@@ -381,13 +407,15 @@ func TestCRSFromWKT(t *testing.T) {
 		{"ok, WKT 2 round brackets", `PROJCRS("WGS 84 / UTM zone 33N",BASEGEOGCRS("WGS 84",ID("EPSG",4326)),ID("EPSG",32633))`, 32633},
 		{"ok, CRLF, BOM and spaces", "\ufeff  GEOGCS[\"GCS_WGS_1984\",\r\n  DATUM[\"D_WGS_1984\"]]\r\n", 4326},
 		{"ok, a bare EPSG code", "EPSG:32756", 32756},
+		{"ok, Lambert-93 by its authority", `PROJCS["RGF93 v1 / Lambert-93",AUTHORITY["EPSG","2154"]]`, 2154},
+		{"ok, a bare code PROJ knows", "EPSG:27700", 27700},
 		{"ok, doubled quote in a name", `GEOGCS["WGS 84",DATUM["a ""quoted"" datum"],AUTHORITY["EPSG","4326"]]`, 4326},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := CRSFromWKT(tc.wkt)
-			if err != nil || got != tc.want {
-				t.Errorf("CRSFromWKT = %s, %v; want %s", got, err, tc.want)
+			if err != nil || got != EPSG(tc.want) {
+				t.Errorf("CRSFromWKT = %s, %v; want EPSG:%d", got, err, tc.want)
 			}
 		})
 	}
@@ -404,11 +432,13 @@ func TestCRSFromWKT(t *testing.T) {
 		{"nok, trailing text", `GEOGCS["WGS 84"] x`, ErrInvalid},
 		{"nok, bad EPSG code", "EPSG:abc", ErrInvalid},
 		{"nok, too deep", strings.Repeat("A[", 100) + strings.Repeat("]", 100), ErrInvalid},
-		{"nok, NAD83 by name", `GEOGCS["NAD83",DATUM["North_American_Datum_1983"]]`, ErrUnsupportedCRS},
-		{"nok, UTM zone 61", `PROJCS["WGS 84 / UTM zone 61N",GEOGCS["WGS 84"]]`, ErrUnsupportedCRS},
-		{"nok, NAD83 UTM", `PROJCS["NAD83 / UTM zone 10N",GEOGCS["NAD83"]]`, ErrUnsupportedCRS},
-		{"nok, EPSG code unsupported", `PROJCS["RGF93 v1 / Lambert-93",AUTHORITY["EPSG","2154"]]`, ErrUnsupportedCRS},
-		{"nok, bare unsupported code", "EPSG:2154", ErrUnsupportedCRS},
+		// Names alone that are not one of the CRSs computed in Go: GDAL cannot read them.
+		{"nok, NAD83 by name", `GEOGCS["NAD83",DATUM["North_American_Datum_1983"]]`, ErrInvalid},
+		{"nok, UTM zone 61", `PROJCS["WGS 84 / UTM zone 61N",GEOGCS["WGS 84"]]`, ErrInvalid},
+		{"nok, NAD83 UTM", `PROJCS["NAD83 / UTM zone 10N",GEOGCS["NAD83"]]`, ErrInvalid},
+		{"nok, an EPSG code PROJ does not know", `PROJCS["my map",AUTHORITY["EPSG","999999"]]`, ErrUnsupportedCRS},
+		{"nok, bare unknown code", "EPSG:999999", ErrUnsupportedCRS},
+		{"nok, garbage inside the brackets", `PROJCS["x",GEOGCS["y",DATUM["z",SPHEROID["w",1,2]]],PROJECTION["No_Such_Projection"]]`, ErrInvalid},
 		{"nok, a datum is not a CRS", `DATUM["WGS_1984"]`, ErrUnsupportedCRS},
 	}
 	for _, tc := range bad {

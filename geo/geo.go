@@ -1,7 +1,7 @@
 // Package geo pins images to the earth and measures on it: transforms fitted to ground
 // control points (similarity, affine, polynomial of order 2, projective, thin-plate
-// spline), GDAL-style geotransforms in a supported CRS (from GeoTIFFs and world files),
-// the projections those CRSs need (EPSG:4326, EPSG:3857, WGS 84 / UTM), and geodesic
+// spline), GDAL-style geotransforms in any CRS PROJ knows (from GeoTIFFs and world files: EPSG:4326,
+// EPSG:3857 and WGS 84 / UTM in Go, every other through GDAL's OSR), and geodesic
 // lengths, azimuths and areas on the WGS 84 ellipsoid.
 //
 // Pixel positions are in satmark's pixel space: (0,0) is the top-left corner of the
@@ -10,6 +10,7 @@
 package geo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -103,10 +104,36 @@ type Transformer interface {
 // (GT[0], GT[3]) the top-left corner of the top-left pixel.
 type GeoTransform [6]float64
 
-// CRS is a coordinate reference system satmark supports, by EPSG code: 4326 (WGS 84
-// lon/lat), 3857 (web Mercator), 32601–32660 and 32701–32760 (WGS 84 / UTM north and
-// south).
-type CRS int
+// CRS is a coordinate reference system: by EPSG code, or by WKT for one that has none
+// (a .prj's custom projection). Exactly one of the two is set; the zero CRS is none. CRSs
+// are comparable: two are == when they have the same code or the same WKT text.
+// EPSG:4326 (WGS 84 lon/lat), 3857 (web Mercator), 32601–32660 and 32701–32760 (WGS 84 /
+// UTM north and south) are computed in Go; every other CRS through GDAL's OSR (PROJ).
+// In JSON a CRS is its EPSG code as a number, or its WKT as a string.
+type CRS struct {
+	EPSG int    // the EPSG code; 0 when WKT defines the CRS
+	WKT  string // WKT 2 of a CRS with no EPSG code; "" when EPSG is set
+}
+
+// MarshalJSON writes the EPSG code as a number, or the WKT as a string.
+func (c CRS) MarshalJSON() ([]byte, error) {
+	if c.WKT != "" {
+		return json.Marshal(c.WKT)
+	}
+	return json.Marshal(c.EPSG)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *CRS) UnmarshalJSON(b []byte) error {
+	*c = CRS{}
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &c.WKT)
+	}
+	return json.Unmarshal(b, &c.EPSG)
+}
+
+// EPSG is the CRS of an EPSG code (which Valid checks).
+func EPSG(code int) CRS { return CRS{EPSG: code} }
 
 // WGS84 is EPSG:4326, longitude and latitude in degrees.
-const WGS84 CRS = 4326
+var WGS84 = EPSG(4326)

@@ -36,8 +36,6 @@ const (
 	modelTypeGeocentric   = 3
 	rasterPixelIsArea     = 1
 	rasterPixelIsPoint    = 2
-	unitMetre             = 9001
-	unitDegree            = 9102
 	tiffTypeShort         = 3
 	tiffTypeDouble        = 12
 	geoTIFFMaxDoubles     = 1 << 21 // 16 MB of tiepoints: far more control points than anyone places
@@ -186,16 +184,16 @@ func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
 		if !dir.has(tagGeoKeyDirectory) {
 			g.warn("the GeoTIFF has a georeference but no GeoKeyDirectoryTag, so its CRS is unknown")
 		}
-		return 0, false, false
+		return CRS{}, false, false
 	}
 	if keys[0] != 1 {
 		g.warn("the GeoTIFF's GeoKey directory has version %d, not 1; it cannot be read", keys[0])
-		return 0, false, false
+		return CRS{}, false, false
 	}
 	n := int(keys[3])
 	if 4*(n+1) > len(keys) {
 		g.warn("the GeoTIFF's GeoKey directory says it holds %d keys but has room for %d; it is cut short", n, len(keys)/4-1)
-		return 0, false, false
+		return CRS{}, false, false
 	}
 	key := func(id uint16) (v int, present, ok bool) {
 		for k := 1; k <= n; k++ {
@@ -226,7 +224,7 @@ func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
 	projected, hasProjected, okProjected := key(keyProjectedCSType)
 	geographic, hasGeographic, okGeographic := key(keyGeographicType)
 	if !okModel || !okProjected || !okGeographic {
-		return 0, pixelIsPoint, false
+		return CRS{}, pixelIsPoint, false
 	}
 	if !hasModel {
 		switch {
@@ -240,51 +238,80 @@ func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
 	case modelTypeProjected:
 		if !hasProjected {
 			g.warn("the GeoTIFF says it is projected but does not say in which CRS (no ProjectedCSTypeGeoKey)")
-			return 0, pixelIsPoint, false
+			return CRS{}, pixelIsPoint, false
 		}
-		crs = CRS(projected)
-		if units, has, _ := key(keyProjLinearUnits); has && units != unitMetre {
-			g.warn("the GeoTIFF's CRS %s has linear units %d, not metres; it is not supported", crs, units)
-			return 0, pixelIsPoint, false
-		}
+		crs = EPSG(projected)
 	case modelTypeGeographic:
 		if !hasGeographic {
 			g.warn("the GeoTIFF says it is in longitude and latitude but does not say on which datum (no GeographicTypeGeoKey)")
-			return 0, pixelIsPoint, false
+			return CRS{}, pixelIsPoint, false
 		}
-		crs = CRS(geographic)
-		if units, has, _ := key(keyGeogAngularUnits); has && units != unitDegree {
-			g.warn("the GeoTIFF's CRS %s has angular units %d, not degrees; it is not supported", crs, units)
-			return 0, pixelIsPoint, false
-		}
-		if crs != WGS84 { // a projected code in the geographic key is just as wrong
-			g.warn("the GeoTIFF's CRS %s is not supported: satmark knows EPSG:4326 (WGS 84), EPSG:3857 (web Mercator) and WGS 84 / UTM", crs)
-			return 0, pixelIsPoint, false
-		}
+		crs = EPSG(geographic)
 	case modelTypeGeocentric:
 		g.warn("the GeoTIFF is in geocentric coordinates, which satmark does not support")
-		return 0, pixelIsPoint, false
+		return CRS{}, pixelIsPoint, false
 	default:
 		if !hasModel {
 			g.warn("the GeoTIFF does not say which CRS it is in (no GTModelTypeGeoKey)")
 		} else {
 			g.warn("the GeoTIFF's model type (GTModelTypeGeoKey) is %d, which is not a known model type", model)
 		}
-		return 0, pixelIsPoint, false
+		return CRS{}, pixelIsPoint, false
 	}
-	if int(crs) == geoKeyUserDefined {
+	if crs.EPSG == geoKeyUserDefined {
 		g.warn("the GeoTIFF's CRS is user-defined (described by parameters, not by an EPSG code), which satmark does not support")
-		return 0, pixelIsPoint, false
-	}
-	if crs == WGS84 && model == modelTypeProjected {
-		g.warn("the GeoTIFF says it is projected, in %s, which is a geographic CRS", crs)
-		return 0, pixelIsPoint, false
+		return CRS{}, pixelIsPoint, false
 	}
 	if err := crs.Valid(); err != nil {
-		g.warn("the GeoTIFF's CRS %s is not supported: satmark knows EPSG:4326 (WGS 84), EPSG:3857 (web Mercator) and WGS 84 / UTM", crs)
-		return 0, pixelIsPoint, false
+		g.warn("the GeoTIFF's CRS %s cannot be used: %s", crs, geoMessage(err))
+		return CRS{}, pixelIsPoint, false
+	}
+	geographicCRS := crs.Geographic()
+	switch {
+	case geographicCRS && model == modelTypeProjected:
+		g.warn("the GeoTIFF says it is projected, in %s, which is a geographic CRS", crs)
+		return CRS{}, pixelIsPoint, false
+	case !geographicCRS && model == modelTypeGeographic:
+		g.warn("the GeoTIFF says it is in longitude and latitude, in %s, which is a projected CRS", crs)
+		return CRS{}, pixelIsPoint, false
+	}
+	unitKey, kind := uint16(keyProjLinearUnits), "linear"
+	if geographicCRS {
+		unitKey, kind = keyGeogAngularUnits, "angular"
+	}
+	if units, has, _ := key(unitKey); has && !unitIs(units, crs.unit()) {
+		g.warn("the GeoTIFF's CRS %s has %s units %d, not the CRS's own; it is not supported", crs, kind, units)
+		return CRS{}, pixelIsPoint, false
 	}
 	return crs, pixelIsPoint, true
+}
+
+// geoUnits are the EPSG units GeoTIFFs name, in metres or radians per unit.
+var geoUnits = map[int]float64{
+	9001: 1,             // metre
+	9002: 0.3048,        // foot
+	9003: 1200.0 / 3937, // US survey foot
+	9036: 1000,          // kilometre
+	9101: 1,             // radian
+	9102: math.Pi / 180, // degree
+	9122: math.Pi / 180, // degree (supplier to define representation)
+	9105: math.Pi / 200, // grad
+}
+
+// unitIs reports whether the GeoTIFF's unit code is the unit of factor (metres or
+// radians per unit).
+func unitIs(code int, factor float64) bool {
+	f, ok := geoUnits[code]
+	return ok && math.Abs(f-factor) <= 1e-9*f
+}
+
+// geoMessage is an error's message without its field.
+func geoMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
 }
 
 // controlPointsToLonLat converts tiepoints in crs to lon/lat, or returns nil with a

@@ -129,7 +129,7 @@ func TestGeoTIFFAgainstGDAL(t *testing.T) {
 				want = &geoTIFFExpected{}
 			}
 			crs, _ := strconv.Atoi(strings.TrimPrefix(want.crs, "EPSG:"))
-			supported := want.crs != "" && CRS(crs).Valid() == nil
+			supported := want.crs != "" && EPSG(crs).Valid() == nil
 			switch {
 			case want.gt != nil && supported:
 				if g.Grid == nil {
@@ -138,7 +138,7 @@ func TestGeoTIFFAgainstGDAL(t *testing.T) {
 				if want.warned != (len(g.Warnings) > 0) {
 					t.Errorf("warnings %q; GDAL warned: %v", g.Warnings, want.warned)
 				}
-				if g.Grid.CRS != CRS(crs) {
+				if g.Grid.CRS != EPSG(crs) {
 					t.Errorf("CRS %s, GDAL says %s", g.Grid.CRS, want.crs)
 				}
 				if !geoTIFFSameGT(g.Grid.GeoTransform, *want.gt) {
@@ -174,7 +174,7 @@ func TestGeoTIFFAgainstGDAL(t *testing.T) {
 					t.Fatalf("%d control points, GDAL says %d", len(g.ControlPoints), len(want.gcps))
 				}
 				for i, p := range want.gcps {
-					lon, lat, err := CRS(crs).ToLonLat(p[2], p[3])
+					lon, lat, err := EPSG(crs).ToLonLat(p[2], p[3])
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -347,7 +347,7 @@ func TestGeoTIFFCrafted(t *testing.T) {
 		name   string
 		edit   func(s *geoTIFFSpec)
 		want   GeoTransform
-		crs    CRS
+		crs    int
 		warned string
 	}{
 		{"ok, tiepoint and pixel scale", func(s *geoTIFFSpec) {}, utmGT, 32652, ""},
@@ -367,6 +367,17 @@ func TestGeoTIFFCrafted(t *testing.T) {
 			s.ties = []float64{0, 0, 0, -10, 50, 0}
 			s.keys = []uint16{1, 1, 0, 3, 1024, 0, 1, 2, 2048, 0, 1, 4326, 2054, 0, 1, 9102}
 		}, GeoTransform{-10, 0.25, 0, 50, 0, -0.5}, 4326, ""},
+		{"ok, Lambert-93 through OSR", func(s *geoTIFFSpec) { s.keys[15] = 2154 }, utmGT, 2154, ""},
+		{"ok, US survey feet in a CRS measured in them", func(s *geoTIFFSpec) {
+			s.keys = append(s.keys, 3076, 0, 1, 9003)
+			s.keys[3]++
+			s.keys[15] = 2227 // NAD83 / California zone 3 (ftUS)
+		}, utmGT, 2227, ""},
+		{"ok, geographic NAD83 through OSR", func(s *geoTIFFSpec) {
+			s.scale = []float64{0.25, 0.5, 0}
+			s.ties = []float64{0, 0, 0, -100, 50, 0}
+			s.keys = []uint16{1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 4269}
+		}, GeoTransform{-100, 0.25, 0, 50, 0, -0.5}, 4269, ""},
 		{"ok, raster type 3 read as area", func(s *geoTIFFSpec) {
 			s.keys = []uint16{1, 1, 0, 2, 1025, 0, 1, 3, 3072, 0, 1, 32652}
 		}, utmGT, 32652, "neither PixelIsArea"},
@@ -376,8 +387,8 @@ func TestGeoTIFFCrafted(t *testing.T) {
 			s := utmGeoTIFF()
 			tc.edit(&s)
 			g := readGeoTIFFBytes(t, s.bytes())
-			if g.Grid == nil || g.Grid.GeoTransform != tc.want || g.Grid.CRS != tc.crs {
-				t.Fatalf("grid %+v, warnings %q; want %v in %s", g.Grid, g.Warnings, tc.want, tc.crs)
+			if g.Grid == nil || g.Grid.GeoTransform != tc.want || g.Grid.CRS != EPSG(tc.crs) {
+				t.Fatalf("grid %+v, warnings %q; want %v in EPSG:%d", g.Grid, g.Warnings, tc.want, tc.crs)
 			}
 			if (tc.warned == "") != (len(g.Warnings) == 0) || !geoTIFFWarned(g, tc.warned) && tc.warned != "" {
 				t.Errorf("warnings %q, want one saying %q", g.Warnings, tc.warned)
@@ -417,11 +428,13 @@ func TestGeoTIFFCrafted(t *testing.T) {
 		{"nok, unknown model type", func(s *geoTIFFSpec) { s.keys[7] = 7 }, "model type (GTModelTypeGeoKey) is 7"},
 		{"nok, geocentric", func(s *geoTIFFSpec) { s.keys[7] = 3 }, "geocentric"},
 		{"nok, user-defined projection", func(s *geoTIFFSpec) { s.keys[15] = 32767 }, "user-defined"},
-		{"nok, Lambert-93", func(s *geoTIFFSpec) { s.keys[15] = 2154 }, "EPSG:2154 is not supported"},
+		{"nok, an EPSG code PROJ does not know", func(s *geoTIFFSpec) { s.keys[15] = 9999 }, "EPSG:9999 cannot be used: EPSG:9999 is not a CRS PROJ knows"},
+		{"nok, a CRS with no inverse", func(s *geoTIFFSpec) { s.keys[15] = 32600 }, "EPSG:32600 cannot be used: PROJ cannot convert positions of EPSG:32600"},
+		{"nok, a vertical CRS", func(s *geoTIFFSpec) { s.keys[15] = 5773 }, "is not a projected or geographic CRS"},
 		{"nok, projected but 4326", func(s *geoTIFFSpec) { s.keys[15] = 4326 }, "geographic CRS"},
 		{"nok, projected without a code", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1024, 0, 1, 1} }, "no ProjectedCSTypeGeoKey"},
 		{"nok, geographic without a code", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1024, 0, 1, 2} }, "no GeographicTypeGeoKey"},
-		{"nok, geographic NAD83", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 4269} }, "EPSG:4269 is not supported"},
+		{"nok, geographic but Lambert-93", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 2154} }, "EPSG:2154, which is a projected CRS"},
 		{"nok, no model type and no CRS", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1025, 0, 1, 1} }, "no GTModelTypeGeoKey"},
 		{"nok, feet", func(s *geoTIFFSpec) { s.keys = append(s.keys, 3076, 0, 1, 9002); s.keys[3]++ }, "linear units 9002"},
 		{"nok, grads", func(s *geoTIFFSpec) {

@@ -38,8 +38,8 @@ func TestGridForwardStandards(t *testing.T) {
 func TestGridInverse(t *testing.T) {
 	grids := map[string]Grid{
 		"4326 affine":  gridStandards,
-		"UTM rotated":  {GeoTransform{735120.5, 2.1650635094610964, 1.25, 4777890.25, 1.25, -2.1650635094610964}, 32652},
-		"UTM south":    {GeoTransform{333000, 10, 0, 6252480, 0, -10}, 32756},
+		"UTM rotated":  {GeoTransform{735120.5, 2.1650635094610964, 1.25, 4777890.25, 1.25, -2.1650635094610964}, EPSG(32652)},
+		"UTM south":    {GeoTransform{333000, 10, 0, 6252480, 0, -10}, EPSG(32756)},
 		"web Mercator": {GeoTransform{14677000, 4.77, 0, 5330000, 0, -4.77}, WebMercator},
 	}
 	for name, g := range grids {
@@ -75,10 +75,10 @@ func TestGridErrors(t *testing.T) {
 	if _, _, err := g.Forward(0, 2); !errors.Is(err, ErrOutOfRange) {
 		t.Errorf("Forward beyond the pole: %v, want ErrOutOfRange", err)
 	}
-	if _, _, err := (Grid{GeoTransform{0, 1, 0, 0, 0, -1}, 2154}).Forward(0, 0); !errors.Is(err, ErrUnsupportedCRS) {
-		t.Errorf("Forward in EPSG:2154: %v, want ErrUnsupportedCRS", err)
+	if _, _, err := (Grid{GeoTransform{0, 1, 0, 0, 0, -1}, EPSG(32600)}).Forward(0, 0); !errors.Is(err, ErrUnsupportedCRS) {
+		t.Errorf("Forward in EPSG:32600, which is no CRS: %v, want ErrUnsupportedCRS", err)
 	}
-	if _, _, err := (Grid{GeoTransform{0, 1, 0, 0, 0, -1}, 32652}).Inverse(-50, 0); !errors.Is(err, ErrOutOfRange) {
+	if _, _, err := (Grid{GeoTransform{0, 1, 0, 0, 0, -1}, EPSG(32652)}).Inverse(-50, 0); !errors.Is(err, ErrOutOfRange) {
 		t.Errorf("Inverse far outside a UTM zone: %v, want ErrOutOfRange", err)
 	}
 }
@@ -89,15 +89,16 @@ func TestGridValidate(t *testing.T) {
 		grid Grid
 		kind error
 	}{
-		{"ok, north-up UTM", Grid{GeoTransform{735120.5, 2.5, 0, 4777890.25, 0, -2.5}, 32652}, nil},
-		{"ok, rotated 90°", Grid{GeoTransform{500000, 0, 2, 4000002, -2, 0}, 32652}, nil},
+		{"ok, north-up UTM", Grid{GeoTransform{735120.5, 2.5, 0, 4777890.25, 0, -2.5}, EPSG(32652)}, nil},
+		{"ok, rotated 90°", Grid{GeoTransform{500000, 0, 2, 4000002, -2, 0}, EPSG(32652)}, nil},
 		{"ok, 4326", gridStandards, nil},
 		{"nok, NaN origin", Grid{GeoTransform{math.NaN(), 1, 0, 0, 0, -1}, WGS84}, ErrInvalid},
 		{"nok, infinite pixel", Grid{GeoTransform{0, math.Inf(1), 0, 0, 0, -1}, WGS84}, ErrInvalid},
 		{"nok, zero pixel width", Grid{GeoTransform{0, 0, 0, 0, 0, -1}, WGS84}, ErrInvalid},
 		{"nok, singular", Grid{GeoTransform{0, 1, 2, 0, 2, 4}, WGS84}, ErrInvalid},
 		{"nok, determinant overflowing", Grid{GeoTransform{0, 1e200, 0, 0, 0, -1e200}, WGS84}, ErrInvalid},
-		{"nok, unsupported CRS", Grid{GeoTransform{0, 1, 0, 0, 0, -1}, 2154}, ErrUnsupportedCRS},
+		{"ok, Lambert-93", Grid{GeoTransform{652000, 1, 0, 6862048, 0, -1}, EPSG(2154)}, nil},
+		{"nok, unknown EPSG code", Grid{GeoTransform{0, 1, 0, 0, 0, -1}, EPSG(32600)}, ErrUnsupportedCRS},
 		{"nok, no CRS", Grid{GeoTransform: GeoTransform{0, 1, 0, 0, 0, -1}}, ErrUnsupportedCRS},
 	}
 	for _, tc := range tests {
@@ -111,12 +112,12 @@ func TestGridValidate(t *testing.T) {
 }
 
 func TestGridLinearAndJSON(t *testing.T) {
-	for c, want := range map[CRS]bool{WGS84: true, WebMercator: false, 32652: false, 32756: false} {
+	for c, want := range map[CRS]bool{WGS84: true, WebMercator: false, EPSG(32652): false, EPSG(32756): false, EPSG(4269): false} {
 		if got := (Grid{CRS: c}).Linear(); got != want {
 			t.Errorf("Grid in %s: Linear() = %v, want %v", c, got, want)
 		}
 	}
-	b, err := json.Marshal(Grid{GeoTransform{735120.5, 2.5, 0, 4777890.25, 0, -2.5}, 32652})
+	b, err := json.Marshal(Grid{GeoTransform{735120.5, 2.5, 0, 4777890.25, 0, -2.5}, EPSG(32652)})
 	if want := `{"geotransform":[735120.5,2.5,0,4777890.25,0,-2.5],"crs":32652}`; err != nil || string(b) != want {
 		t.Errorf("JSON %s, %v; want %s", b, err, want)
 	}

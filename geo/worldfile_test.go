@@ -250,10 +250,10 @@ func TestGridFromWorldFile(t *testing.T) {
 		want           CRS
 	}{
 		{"ok, degrees without a CRS", degrees, "", "", WGS84},
-		{"ok, metres with an EPSG code", utm, "", "32652", 32652},
-		{"ok, metres with EPSG:… in lower case, spaced", utm, "", " epsg:32652 ", 32652},
-		{"ok, metres with a .prj", utm, prj32652, "", 32652},
-		{"ok, the EPSG code wins over the .prj", utm, prj4326, "EPSG:32652", 32652},
+		{"ok, metres with an EPSG code", utm, "", "32652", EPSG(32652)},
+		{"ok, metres with EPSG:… in lower case, spaced", utm, "", " epsg:32652 ", EPSG(32652)},
+		{"ok, metres with a .prj", utm, prj32652, "", EPSG(32652)},
+		{"ok, the EPSG code wins over the .prj", utm, prj4326, "EPSG:32652", EPSG(32652)},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,7 +275,8 @@ func TestGridFromWorldFile(t *testing.T) {
 		field, says    string
 	}{
 		{"nok, metres without a CRS", utm, "", "", ErrUnsupportedCRS, "crs", "not degrees"},
-		{"nok, an EPSG code satmark does not implement", utm, "", "EPSG:2154", ErrUnsupportedCRS, "crs", "EPSG:2154 is not supported"},
+		{"nok, an EPSG code PROJ does not know", utm, "", "EPSG:999999", ErrUnsupportedCRS, "crs", "EPSG:999999 is not a CRS PROJ knows"},
+		{"nok, a CRS with no inverse", utm, "", "EPSG:32600", ErrUnsupportedCRS, "crs", "PROJ cannot convert positions of EPSG:32600"},
 		{"nok, a CRS that is not an EPSG code", utm, "", "Lambert-93", ErrInvalid, "crs", `"Lambert-93" is not an EPSG code`},
 		{"nok, a .prj that is not WKT", utm, "this is not WKT", "", ErrInvalid, "wkt", ""},
 		{"nok, a bad world file, whatever the CRS", "2\n0\n", "", "32652", ErrInvalid, "worldfile", "has 2 lines"},

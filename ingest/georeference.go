@@ -18,7 +18,7 @@ import (
 type Sidecar struct {
 	WorldFile string // the world file's text; blank for none
 	PRJ       string // the .prj's WKT, if any
-	CRS       string // an EPSG code (32652 or EPSG:32652), if any; it wins over PRJ
+	CRS       string // an EPSG code PROJ knows (2154 or EPSG:2154), if any; it wins over PRJ
 }
 
 func (s Sidecar) given() bool { return strings.TrimSpace(s.WorldFile) != "" }
@@ -36,7 +36,7 @@ func (s Sidecar) Georeference() (annotations.Georeference, error) {
 // gridGeoreference stores a grid, noting where it came from.
 func gridGeoreference(g *geo.Grid, origin string) annotations.Georeference {
 	gt := [6]float64(g.GeoTransform)
-	return annotations.Georeference{Method: annotations.GeorefGrid, GeoTransform: &gt, CRS: int(g.CRS), Origin: origin}
+	return annotations.Georeference{Method: annotations.GeorefGrid, GeoTransform: &gt, CRS: g.CRS.EPSG, CRSWKT: g.CRS.WKT, Origin: origin}
 }
 
 // geoTIFF reads the georeference a TIFF carries, if any; what cannot be used becomes a

@@ -385,7 +385,7 @@ func (s *Server) getWorldFile(c echo.Context) error {
 	base := strings.TrimSuffix(downloadName(img), extOf(downloadName(img)))
 	body, name := gt.WorldFile(), base+".wld"
 	if c.QueryParam("prj") != "" {
-		body, name = crs.WKT(), base+".prj"
+		body, name = crs.PRJ(), base+".prj"
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	c.Response().Header().Set("X-Satmark-CRS", crs.String())

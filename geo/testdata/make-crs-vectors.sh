@@ -67,7 +67,7 @@ echo "wrote $(grep -c '^fwd' "$out") forward and $(grep -c '^inv' "$out") invers
 # WKT: what GDAL writes for each supported CRS (.prj texts for CRSFromWKT), the Esri
 # flavour on one line as CRS.WKT writes it, and GDAL's identification of that one line
 # (gdalsrsinfo -e) to show GDAL reads it back as the same EPSG code.
-mkdir -p wkt/unsupported
+mkdir -p wkt/osr
 : >wkt/identified.txt
 for code in 4326 3857 32601 32631 32652 32660 32701 32719 32756 32760; do
 	gdalsrsinfo -o wkt_esri "EPSG:$code" | sed -e 's/^ *//' | tr -d '\n' >"wkt/esri-$code.prj"
@@ -76,8 +76,8 @@ for code in 4326 3857 32601 32631 32652 32660 32701 32719 32756 32760; do
 	echo "esri-$code.prj $(gdalsrsinfo -e "wkt/esri-$code.prj" | grep '^EPSG:')" >>wkt/identified.txt
 done
 for code in 2154 4269 3395; do
-	gdalsrsinfo -o wkt_esri "EPSG:$code" | sed -e 's/^ *//' | tr -d '\n' >"wkt/unsupported/esri-$code.prj"
-	gdalsrsinfo -o wkt1 "EPSG:$code" | sed -e '/^$/d' >"wkt/unsupported/wkt1-$code.prj"
+	gdalsrsinfo -o wkt_esri "EPSG:$code" | sed -e 's/^ *//' | tr -d '\n' >"wkt/osr/esri-$code.prj"
+	gdalsrsinfo -o wkt1 "EPSG:$code" | sed -e '/^$/d' >"wkt/osr/wkt1-$code.prj"
 done
-echo "wrote $(ls wkt/*.prj wkt/unsupported/*.prj | wc -l) WKT files; GDAL identifies the Esri ones as:"
+echo "wrote $(ls wkt/*.prj wkt/osr/*.prj | wc -l) WKT files; GDAL identifies the Esri ones as:"
 cat wkt/identified.txt
