@@ -147,8 +147,10 @@ type osrCRS struct {
 	toWGS84    C.OGRCoordinateTransformationH
 	fromWGS84  C.OGRCoordinateTransformationH
 	name       string
-	unit       float64 // metres (projected) or radians (geographic) per unit of the CRS
-	area       string  // "France – …, 41.15°–51.56° N, 9.86° W–10.38° E", or ""
+	unit       float64    // metres (projected) or radians (geographic) per unit of the CRS
+	area       string     // its area of use, in words and degrees, or ""
+	hasArea    bool       // whether OSR knows the area of use
+	bbox       [4]float64 // the area: west, south, east, north longitude and latitude
 	geographic bool
 	err        error
 }
@@ -203,8 +205,9 @@ func osrOpenCRS(c CRS) *osrCRS {
 	}
 	var w, s, e, n C.double
 	var areaName *C.char
-	hasArea := C.satmark_area(o.srs, &w, &s, &e, &n, &areaName) != 0
-	if hasArea {
+	o.hasArea = C.satmark_area(o.srs, &w, &s, &e, &n, &areaName) != 0 && w >= -180 && e <= 180 && s >= -90 && n <= 90
+	if o.hasArea {
+		o.bbox = [4]float64{float64(w), float64(s), float64(e), float64(n)}
 		o.area = fmt.Sprintf("%s (longitude %g° to %g°, latitude %g° to %g°)", C.GoString(areaName), float64(w), float64(e), float64(s), float64(n))
 	}
 	o.wgs84 = C.satmark_srs(4326, nil, &cerr)
@@ -223,7 +226,7 @@ func osrOpenCRS(c CRS) *osrCRS {
 	// A position inside the area of use must go there and back, else the CRS cannot
 	// place anything (a projection without an inverse fails here).
 	lon, lat := 0.0, 0.0
-	if hasArea {
+	if o.hasArea {
 		lon, lat = (float64(w)+float64(e))/2, (float64(s)+float64(n))/2
 		if w > e { // across the antimeridian
 			lon = crsWrapLon(lon + 180)
@@ -284,19 +287,39 @@ func (o *osrCRS) transform(ct C.OGRCoordinateTransformationH, x, y float64) (flo
 	return float64(cx), float64(cy), nil
 }
 
-// osrRoundTrip is how far a position may come back from a conversion and its inverse:
-// far more than PROJ's own error, far less than the metres to thousands of kilometres by
-// which a projection misses far outside its area (a polar stereographic one near the
-// other pole, a conic one on the far side of the earth).
-const (
-	osrRoundTripUnits   = 1e-3 // of the CRS's unit (metres, feet)
-	osrRoundTripDegrees = 1e-8
-)
+// osrAreaMargin is how far (in degrees of longitude and latitude) beyond a CRS's area of
+// use satmark still converts positions: generous for an image off a coast, short of where
+// projections go wrong (a polar stereographic one near the other pole, a conic one on the
+// far side of the earth), which PROJ converts without complaint.
+const osrAreaMargin = 5.0
+
+// inArea reports whether a longitude and latitude lies within the CRS's area of use
+// widened by osrAreaMargin; every position does for a CRS without an area.
+func (o *osrCRS) inArea(lon, lat float64) bool {
+	if !o.hasArea {
+		return true
+	}
+	w, s, e, n := o.bbox[0], o.bbox[1], o.bbox[2], o.bbox[3]
+	if lat < s-osrAreaMargin || lat > n+osrAreaMargin {
+		return false
+	}
+	if e-w >= 360-2*osrAreaMargin {
+		return true
+	}
+	// Degrees east of the area's west edge, in [0, 360): across the antimeridian too.
+	east := func(l float64) float64 { return math.Mod(math.Mod(l-w, 360)+360, 360) }
+	width := east(e)
+	if w == e {
+		width = 360
+	}
+	d := east(lon)
+	return d <= width+osrAreaMargin || d >= 360-osrAreaMargin
+}
 
 // osrConvert converts (a, b) by GDAL: to WGS 84 longitude/latitude when toLonLat, else
-// from it. The result must come back to (a, b) through the inverse conversion (see
-// osrRoundTrip). Errors: the CRS's (see CRS.Valid), or ErrOutOfRange saying where the
-// CRS can be used.
+// from it. Errors: the CRS's (see CRS.Valid), or ErrOutOfRange, saying where the CRS can
+// be used, for a position PROJ cannot convert or whose longitude and latitude are outside
+// the CRS's area of use (see osrAreaMargin).
 func osrConvert(c CRS, a, b float64, toLonLat bool) (float64, float64, error) {
 	osrMu.Lock()
 	defer osrMu.Unlock()
@@ -304,28 +327,18 @@ func osrConvert(c CRS, a, b float64, toLonLat bool) (float64, float64, error) {
 	if o.err != nil {
 		return 0, 0, o.err
 	}
-	// The tolerance is in the units of (a, b): degrees for longitude and latitude.
-	there, back, degrees := o.toWGS84, o.fromWGS84, o.geographic
+	ct := o.toWGS84
 	if !toLonLat {
-		there, back, degrees = back, there, true
-	}
-	tol := osrRoundTripUnits
-	if degrees {
-		tol = osrRoundTripDegrees
+		ct = o.fromWGS84
 		a = crsWrapLon(a)
 	}
-	p, q, err := o.transform(there, a, b)
-	if err == nil {
-		var ra, rb float64
-		if ra, rb, err = o.transform(back, p, q); err == nil {
-			da := math.Abs(ra - a)
-			if degrees {
-				da = math.Abs(crsWrapLon(ra - a))
-			}
-			if da > tol || math.Abs(rb-b) > tol {
-				err = errorf(ErrOutOfRange, "position", "it does not come back through the inverse conversion (%.10g, %.10g instead)", ra, rb)
-			}
-		}
+	p, q, err := o.transform(ct, a, b)
+	lon, lat := p, q
+	if !toLonLat {
+		lon, lat = a, b
+	}
+	if err == nil && !o.inArea(lon, lat) {
+		err = errorf(ErrOutOfRange, "position", "longitude %.10g°, latitude %.10g° is more than %g° outside the CRS's area of use", lon, lat, osrAreaMargin)
 	}
 	if err != nil {
 		where := ""
