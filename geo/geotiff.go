@@ -92,6 +92,10 @@ func ReadGeoTIFF(r io.ReaderAt, size int64) (GeoTIFF, error) {
 		g.warn("the GeoTIFF's georeference cannot be used: %v", err)
 		return g, nil
 	}
+	if err := grid.checkPlaced(); err != nil {
+		g.warn("the GeoTIFF's georeference cannot be used: %s", geoMessage(err))
+		return g, nil
+	}
 	g.Grid = &grid
 	return g, nil
 }

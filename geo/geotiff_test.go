@@ -367,12 +367,16 @@ func TestGeoTIFFCrafted(t *testing.T) {
 			s.ties = []float64{0, 0, 0, -10, 50, 0}
 			s.keys = []uint16{1, 1, 0, 3, 1024, 0, 1, 2, 2048, 0, 1, 4326, 2054, 0, 1, 9102}
 		}, GeoTransform{-10, 0.25, 0, 50, 0, -0.5}, 4326, ""},
-		{"ok, Lambert-93 through OSR", func(s *geoTIFFSpec) { s.keys[15] = 2154 }, utmGT, 2154, ""},
+		{"ok, Lambert-93 through OSR", func(s *geoTIFFSpec) {
+			s.ties = []float64{0, 0, 0, 652000, 6862048, 0}
+			s.keys[15] = 2154
+		}, GeoTransform{652000, 2.5, 0, 6862048, 0, -2.5}, 2154, ""},
 		{"ok, US survey feet in a CRS measured in them", func(s *geoTIFFSpec) {
+			s.ties = []float64{0, 0, 0, 6006747, 2108529, 0} // San Francisco
 			s.keys = append(s.keys, 3076, 0, 1, 9003)
 			s.keys[3]++
 			s.keys[15] = 2227 // NAD83 / California zone 3 (ftUS)
-		}, utmGT, 2227, ""},
+		}, GeoTransform{6006747, 2.5, 0, 2108529, 0, -2.5}, 2227, ""},
 		{"ok, geographic NAD83 through OSR", func(s *geoTIFFSpec) {
 			s.scale = []float64{0.25, 0.5, 0}
 			s.ties = []float64{0, 0, 0, -100, 50, 0}
@@ -434,6 +438,7 @@ func TestGeoTIFFCrafted(t *testing.T) {
 		{"nok, projected but 4326", func(s *geoTIFFSpec) { s.keys[15] = 4326 }, "geographic CRS"},
 		{"nok, projected without a code", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1024, 0, 1, 1} }, "no ProjectedCSTypeGeoKey"},
 		{"nok, geographic without a code", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1024, 0, 1, 2} }, "no GeographicTypeGeoKey"},
+		{"nok, UTM numbers said to be Lambert-93", func(s *geoTIFFSpec) { s.keys[15] = 2154 }, "top-left corner (735120.5, 4.77789025e+06) in EPSG:2154 is not on the earth"},
 		{"nok, geographic but Lambert-93", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 2154} }, "EPSG:2154, which is a projected CRS"},
 		{"nok, no model type and no CRS", func(s *geoTIFFSpec) { s.keys = []uint16{1, 1, 0, 1, 1025, 0, 1, 1} }, "no GTModelTypeGeoKey"},
 		{"nok, feet", func(s *geoTIFFSpec) { s.keys = append(s.keys, 3076, 0, 1, 9002); s.keys[3]++ }, "linear units 9002"},

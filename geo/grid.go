@@ -1,6 +1,9 @@
 package geo
 
-import "math"
+import (
+	"errors"
+	"math"
+)
 
 // Grid is an image placed by a geotransform in a CRS (from a GeoTIFF or a world file):
 // pixel (x, y) is at GeoTransform applied to (x, y) in the CRS. It implements Transformer.
@@ -57,6 +60,20 @@ func checkGeoTransform(gt GeoTransform) error {
 	}
 	if det := gt[1]*gt[5] - gt[2]*gt[4]; det == 0 || math.IsInf(det, 0) {
 		return errorf(ErrInvalid, "geotransform", "the geotransform is singular (GT1·GT5 − GT2·GT4 = %g): it does not map the image onto an area", det)
+	}
+	return nil
+}
+
+// checkPlaced returns an ErrOutOfRange when the grid's origin, the top-left corner of
+// the image, is no position on the earth in its CRS (a world file in degrees said to be
+// in metres, a polar CRS's grid at the other pole): such a grid places nothing.
+func (g Grid) checkPlaced() error {
+	if _, _, err := g.Forward(0, 0); err != nil {
+		var e *Error
+		if errors.As(err, &e) && errors.Is(err, ErrOutOfRange) {
+			return errorf(ErrOutOfRange, "geotransform", "the image's top-left corner (%g, %g) in %s is not on the earth: %s", g.GeoTransform[0], g.GeoTransform[3], g.CRS, e.Message)
+		}
+		return err
 	}
 	return nil
 }

@@ -65,7 +65,9 @@ func ParseWorldFile(text string) (GeoTransform, error) {
 // code, see ParseEPSG) when given, else in the one prj (the .prj's WKT, see CRSFromWKT)
 // describes, else in WGS 84 degrees, which the world file's numbers must then look like.
 // Errors are *Error: the world file's (ParseWorldFile), the CRS's, ErrUnsupportedCRS of
-// Field "crs" for numbers that are not degrees without a CRS, and the grid's (Validate).
+// Field "crs" for numbers that are not degrees without a CRS, the grid's (Validate), and
+// ErrOutOfRange (Field "geotransform") when the image's top-left corner is no position in
+// the CRS (outside its area of use: numbers in another CRS's units).
 func GridFromWorldFile(worldfile, prj, epsg string) (*Grid, error) {
 	gt, err := ParseWorldFile(worldfile)
 	if err != nil {
@@ -87,7 +89,10 @@ func GridFromWorldFile(worldfile, prj, epsg string) (*Grid, error) {
 				Message: "the world file's numbers are not degrees: say which CRS it is in (crs=EPSG:…) or send its .prj"}
 		}
 	}
-	return g, g.Validate()
+	if err := g.Validate(); err != nil {
+		return g, err
+	}
+	return g, g.checkPlaced()
 }
 
 // WorldFile writes gt as a world file: six lines A, D, B, E, C, F, with C and F the

@@ -277,6 +277,7 @@ func TestGridFromWorldFile(t *testing.T) {
 		{"nok, metres without a CRS", utm, "", "", ErrUnsupportedCRS, "crs", "not degrees"},
 		{"nok, an EPSG code PROJ does not know", utm, "", "EPSG:999999", ErrUnsupportedCRS, "crs", "EPSG:999999 is not a CRS PROJ knows"},
 		{"nok, a CRS with no inverse", utm, "", "EPSG:32600", ErrUnsupportedCRS, "crs", "PROJ cannot convert positions of EPSG:32600"},
+		{"nok, UTM numbers said to be polar stereographic", utm, "", "EPSG:3413", ErrOutOfRange, "geotransform", "top-left corner (735120.5, 4.77789025e+06) in EPSG:3413 is not on the earth"},
 		{"nok, a CRS that is not an EPSG code", utm, "", "Lambert-93", ErrInvalid, "crs", `"Lambert-93" is not an EPSG code`},
 		{"nok, a .prj that is not WKT", utm, "this is not WKT", "", ErrInvalid, "wkt", ""},
 		{"nok, a bad world file, whatever the CRS", "2\n0\n", "", "32652", ErrInvalid, "worldfile", "has 2 lines"},

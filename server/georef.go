@@ -87,7 +87,8 @@ type georefView struct {
 	Transform    string                     `json:"transform,omitempty"`
 	GCPs         []annotations.ControlPoint `json:"gcps,omitempty"`
 	GeoTransform *[6]float64                `json:"geotransform,omitempty"`
-	CRS          string                     `json:"crs,omitempty"`
+	CRS          string                     `json:"crs,omitempty"`     // EPSG:<code>, or the name a WKT-only CRS's WKT gives
+	CRSWKT       string                     `json:"crs_wkt,omitempty"` // WKT 2 of a CRS with no EPSG code
 	Origin       string                     `json:"origin,omitempty"`
 	Fit          *fitView                   `json:"fit,omitempty"`
 	Footprint    any                        `json:"footprint,omitempty"` // GeoJSON Polygon in lon/lat
@@ -131,7 +132,7 @@ func (s *Server) georefView(ctx context.Context, img annotations.Image) (georefV
 	v.Method, v.Transform, v.GCPs, v.GeoTransform, v.Origin = g.Method, g.Transform, g.ControlPoints, g.GeoTransform, g.Origin
 	v.UpdatedBy, v.UpdatedAt = g.UpdatedBy, g.UpdatedAt
 	if p.Grid != nil {
-		v.CRS = p.Grid.CRS.String()
+		v.CRS, v.CRSWKT = p.Grid.CRS.String(), p.Grid.CRS.WKT
 	}
 	if p.Fit != nil {
 		v.Fit = viewOfFit(p.Fit)

@@ -712,10 +712,11 @@ func TestWorldFileRejectsBadInput(t *testing.T) {
 		{"nok, singular matrix", "1\n1\n1\n1\n100\n200\n", "", "", "invalid", "worldfile", []string{"singular"}},
 		{"nok, NaN on a line", "0.000025\n0\nNaN\n-0.00002\n131.8500125\n43.13999\n", "", "", "invalid", "worldfile", []string{"line 3", "not a finite number"}},
 		{"nok, metres without a CRS", utm, "", "", "unsupported_crs", "crs", []string{"CRS", ".prj"}},
-		{"nok, unsupported CRS", utm, "EPSG:2154", "", "unsupported_crs", "crs", []string{"EPSG:2154", "not supported"}},
+		{"nok, an EPSG code PROJ does not know", utm, "EPSG:999999", "", "unsupported_crs", "crs", []string{"EPSG:999999", "not a CRS PROJ knows"}},
+		{"nok, UTM numbers in Lambert-93", utm, "EPSG:2154", "", "out_of_range", "geotransform", []string{"EPSG:2154", "not on the earth", "France"}},
 		{"nok, CRS that is not an EPSG code", utm, "Lambert-93", "", "invalid", "crs", []string{"EPSG"}},
-		{"nok, .prj of an unsupported CRS", utm, "", prjText(t, "unsupported/wkt1-2154.prj"), "unsupported_crs", "crs", []string{"EPSG:2154", "not supported"}},
-		{"nok, .prj of a CRS without an EPSG code", utm, "", `PROJCS["Lambert_Conformal_Conic_somewhere",GEOGCS["GCS_GRS_1980",DATUM["D_GRS_1980",SPHEROID["GRS_1980",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["Degree",0.017453292519943295]],PROJECTION["Lambert_Conformal_Conic"],UNIT["Meter",1]]`, "unsupported_crs", "wkt", []string{"not a CRS satmark supports"}},
+		{"nok, .prj of a projection PROJ cannot invert", utm, "", `PROJCS["unknown",GEOGCS["unknown",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["custom_proj4"],UNIT["metre",1],EXTENSION["PROJ4","+proj=airy +datum=WGS84 +wktext +no_defs"]]`, "unsupported_crs", "crs", []string{"PROJ cannot convert"}},
+		{"nok, .prj GDAL cannot read", utm, "", `PROJCS["x",GEOGCS["y",DATUM["z",SPHEROID["w",1,2]]],PROJECTION["No_Such_Projection"]]`, "invalid", "wkt", []string{"GDAL cannot read the WKT"}},
 		{"nok, .prj that is not WKT", utm, "", "this is not WKT", "invalid", "wkt", nil},
 	}
 	for _, tc := range tests {
@@ -1000,6 +1001,7 @@ func TestGeoTIFFUploadsArePlaced(t *testing.T) {
 	}{
 		{"wgs84.tif", ""}, {"point.tif", ""}, {"utm52n.tif", ""}, {"utm56s.tif", ""}, {"bigendian.tif", ""},
 		{"webmercator.tif", ""}, {"rotated.tif", ""}, {"rotated-point.tif", ""},
+		{"lambert93.tif", ""}, {"nad83.tif", ""}, // through GDAL's OSR
 		{"negative-scale-y.tif", "negative"},
 	}
 	for _, tc := range placed {
@@ -1049,9 +1051,9 @@ func TestGeoTIFFUploadsArePlaced(t *testing.T) {
 					t.Errorf("overlay corner of pixel %v = %.12f, %.12f; want gdaltransform's %.12f, %.12f", px, corners[i][0], corners[i][1], want[0], want[1])
 				}
 			}
-			wantBox := g.CRS == "EPSG:4326" || g.CRS == "EPSG:3857"
+			wantBox := g.CRS == "EPSG:4326" || g.CRS == "EPSG:3857" || g.CRS == "EPSG:4269"
 			if (k.Document.Overlay.Box != nil) != wantBox {
-				t.Errorf("%s: LatLonBox %v, want one only for a north-up image in lon/lat or web Mercator", tc.file, k.Document.Overlay.Box)
+				t.Errorf("%s: LatLonBox %v, want one only for a north-up image in lon/lat (WGS 84, NAD83) or web Mercator", tc.file, k.Document.Overlay.Box)
 			}
 		})
 	}
@@ -1072,8 +1074,6 @@ func TestGeoTIFFUploadsArePlaced(t *testing.T) {
 	}
 	notPlaced := []notPlacedCase{
 		{"ok, plain TIFF has no georeference and no warning", "plain.tif", read("plain.tif"), nil},
-		{"ok, Lambert-93 is not supported", "lambert93.tif", read("lambert93.tif"), []string{"EPSG:2154", "not supported"}},
-		{"ok, NAD83 is not supported", "nad83.tif", read("nad83.tif"), []string{"EPSG:4269", "not supported"}},
 		{"ok, GeoKey directory of version 7", "version.tif", broken(func(b []byte) { binary.LittleEndian.PutUint16(b[values:], 7) }),
 			[]string{"GeoKey directory", "version 7"}},
 		{"ok, GeoKey directory counting more keys than it holds", "count.tif", broken(func(b []byte) { binary.LittleEndian.PutUint16(b[values+6:], 0xffff) }),
