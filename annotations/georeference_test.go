@@ -35,13 +35,26 @@ func TestGeoreferenceStore(t *testing.T) {
 	if len(all) != 1 || all[img.ID].Method != GeorefGrid || *all[img.ID].GeoTransform != gt || len(all[img.ID].ControlPoints) != 0 {
 		t.Errorf("after replacing: %+v", all)
 	}
+	// A CRS with no EPSG code is kept as its WKT, and read back as it was.
+	const wkt = `PROJCRS["Harbour_Local_TM",BASEGEOGCRS["WGS 84",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]]],CONVERSION["unnamed",METHOD["Transverse Mercator"]],CS[Cartesian,2]]`
+	if got, err := s.SetGeoreference(ctx, Actor{Name: "bob"}, Georeference{ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt, CRSWKT: wkt, Origin: "worldfile"}); err != nil || got.CRS != 0 || got.CRSWKT != wkt {
+		t.Errorf("a grid in a WKT CRS stored as crs %d, crs_wkt %q, %v", got.CRS, got.CRSWKT, err)
+	}
+	if all, _ := s.Georeferences(ctx); all[img.ID].CRSWKT != wkt {
+		t.Errorf("Georeferences reads crs_wkt %q, want the WKT stored", all[img.ID].CRSWKT)
+	}
+	// Back to an EPSG code: no WKT left beside it.
+	if got, err := s.SetGeoreference(ctx, Actor{Name: "bob"}, Georeference{ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt, CRS: 4326, Origin: "worldfile"}); err != nil || got.CRS != 4326 || got.CRSWKT != "" {
+		t.Errorf("replaced by EPSG:4326: crs %d, crs_wkt %q, %v", got.CRS, got.CRSWKT, err)
+	}
 	// Bad shapes are refused and leave the stored one alone.
 	nan := [6]float64{math.NaN(), 1, 0, 0, 0, -1}
 	for name, bad := range map[string]Georeference{
-		"unknown method":        {ImageID: img.ID, Method: "magic"},
-		"grid without a CRS":    {ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt},
-		"grid with NaN":         {ImageID: img.ID, Method: GeorefGrid, GeoTransform: &nan, CRS: 4326},
-		"points without points": {ImageID: img.ID, Method: GeorefControlPoints, Transform: "affine"},
+		"unknown method":         {ImageID: img.ID, Method: "magic"},
+		"grid without a CRS":     {ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt},
+		"grid with code and WKT": {ImageID: img.ID, Method: GeorefGrid, GeoTransform: &gt, CRS: 4326, CRSWKT: `GEOGCRS["WGS 84"]`},
+		"grid with NaN":          {ImageID: img.ID, Method: GeorefGrid, GeoTransform: &nan, CRS: 4326},
+		"points without points":  {ImageID: img.ID, Method: GeorefControlPoints, Transform: "affine"},
 	} {
 		var ve *ValidationError
 		if _, err := s.SetGeoreference(ctx, Actor{Name: "eve"}, bad); !errors.As(err, &ve) {

@@ -25,7 +25,9 @@ var (
 	// ErrOutOfRange: a coordinate outside its valid range (latitude beyond ±90°, a
 	// position a projection cannot handle).
 	ErrOutOfRange = errors.New("out of range")
-	// ErrUnsupportedCRS: a coordinate reference system satmark does not implement.
+	// ErrUnsupportedCRS: a coordinate reference system satmark cannot use: none given,
+	// an EPSG code PROJ does not know, one that is not projected or geographic, or one
+	// PROJ cannot convert to and from WGS 84.
 	ErrUnsupportedCRS = errors.New("unsupported coordinate reference system")
 	// ErrInvalid: input that cannot be read (a world file with non-numbers, a zero pixel
 	// size, a GSD that is not a positive number).

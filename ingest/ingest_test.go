@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -378,6 +379,38 @@ func TestImagePlacedBySidecar(t *testing.T) {
 			}
 			if fromWorldFile := *g.GeoTransform == [6]float64(wantGT); fromWorldFile != tc.fromWorldFile {
 				t.Errorf("geotransform %v; the world file's is %v", *g.GeoTransform, wantGT)
+			}
+		})
+	}
+
+	// Through GDAL's OSR: a GeoTIFF in Lambert-93, a world file whose .prj has no EPSG code.
+	raster := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "geo", "testdata", "osr-raster", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name, file string
+		side       ingest.Sidecar
+		crs        int
+		wkt        string // how the stored WKT starts
+	}{
+		{"ok, a Lambert-93 GeoTIFF", "lambert93.tif", ingest.Sidecar{}, 2154, ""},
+		{"ok, a world file with a .prj no EPSG CRS matches", "utm52n.tif",
+			ingest.Sidecar{WorldFile: string(raster("custom-tm.wld")), PRJ: string(raster("custom-tm.prj"))}, 0, `PROJCRS["Harbour_Local_TM"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, raster(tc.file)), newImage(annotations.Provenance{}), tc.side)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := e.store.Georeference(ctx, img.ID)
+			if err != nil || g.Method != annotations.GeorefGrid || g.CRS != tc.crs || !strings.HasPrefix(g.CRSWKT, tc.wkt) || (tc.wkt == "") != (g.CRSWKT == "") {
+				t.Fatalf("georeference %+v, %v; want a grid in EPSG:%d / WKT %q…", g, err, tc.crs, tc.wkt)
 			}
 		})
 	}
