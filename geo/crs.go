@@ -133,7 +133,7 @@ func UTMZone(lon, lat float64) CRS {
 // machine. Errors: the CRS's (see Valid), or ErrOutOfRange for a position off the CRS's
 // valid area (latitude beyond ±90°, y beyond the web Mercator square, more than 45° from
 // a UTM zone's central meridian, non-finite numbers, a position PROJ cannot convert or
-// that does not come back through the inverse conversion: far outside the CRS's area).
+// more than 5° of longitude or latitude outside the CRS's area of use).
 func (c CRS) ToLonLat(x, y float64) (lon, lat float64, err error) {
 	if err := c.Valid(); err != nil {
 		return 0, 0, err
@@ -174,7 +174,8 @@ func (c CRS) ToLonLat(x, y float64) (lon, lat float64, err error) {
 // FromLonLat converts WGS 84 longitude and latitude in degrees to the CRS's own units.
 // Errors are those of ToLonLat: the CRS's, or ErrOutOfRange for a latitude beyond ±90°
 // (±85.0511287798° for web Mercator), a longitude beyond ±360°, a position more than 45°
-// from a UTM zone's central meridian, or one PROJ cannot convert (and back).
+// from a UTM zone's central meridian, or one PROJ cannot convert or that is more than 5°
+// outside the CRS's area of use.
 func (c CRS) FromLonLat(lon, lat float64) (x, y float64, err error) {
 	if err := c.Valid(); err != nil {
 		return 0, 0, err

@@ -205,6 +205,7 @@ func TestOSRErrors(t *testing.T) {
 		{"nok, Lambert-93 at the far pole of its cone", func() (float64, float64, error) { return lambert.FromLonLat(3, -90) }, "France"},
 		{"nok, infinite easting", func() (float64, float64, error) { return lambert.ToLonLat(math.Inf(1), 6600000) }, "not a position"},
 		{"nok, latitude past the pole", func() (float64, float64, error) { return lambert.FromLonLat(3, 91) }, "not a longitude and latitude"},
+		{"nok, NAD83 (an area across the antimeridian) in Europe", func() (float64, float64, error) { return EPSG(4269).FromLonLat(10, 50) }, "North America"},
 	}
 	for _, tc := range outside {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,6 +215,21 @@ func TestOSRErrors(t *testing.T) {
 				t.Errorf("got (%v, %v), %v; want ErrOutOfRange saying %q", a, b, err, tc.says)
 			}
 		})
+	}
+}
+
+// TestOSRAreaAcrossTheAntimeridian converts NAD83 positions on both sides of 180° (its
+// area of use runs from 167.65° E to 40.73° W) and just past its edges.
+func TestOSRAreaAcrossTheAntimeridian(t *testing.T) {
+	for _, p := range [][2]float64{{-100, 40}, {172.5, 52.5}, {-179.9, 51}, {179.9, 51}, {-37, 60}, {163, 55}} {
+		if _, _, err := EPSG(4269).FromLonLat(p[0], p[1]); err != nil {
+			t.Errorf("NAD83 at %v: %v", p, err)
+		}
+	}
+	for _, p := range [][2]float64{{-30, 60}, {155, 50}, {-100, 5}} {
+		if _, _, err := EPSG(4269).FromLonLat(p[0], p[1]); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("NAD83 at %v: %v, want ErrOutOfRange", p, err)
+		}
 	}
 }
 
