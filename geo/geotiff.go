@@ -52,7 +52,14 @@ const (
 // a readable TIFF (an *Error of Kind ErrInvalid, Field "tiff") or when r fails; missing,
 // broken, contradictory or unsupported georeferencing gives Grid == nil and a warning. A
 // TIFF without any GeoTIFF tag is simply not a GeoTIFF: Grid == nil and no warning.
+//
+// A CRS given by user-defined GeoKeys (a projection's parameters, not an EPSG code) leaves
+// the image unplaced with a warning here; ReadGeoTIFFFile reads it through GDAL.
 func ReadGeoTIFF(r io.ReaderAt, size int64) (GeoTIFF, error) {
+	return readGeoTIFF(r, size, nil)
+}
+
+func readGeoTIFF(r io.ReaderAt, size int64, userDefined userDefinedCRS) (GeoTIFF, error) {
 	dir, err := readTIFFGeoTags(r, size)
 	if err != nil {
 		return GeoTIFF{}, err
@@ -62,7 +69,7 @@ func ReadGeoTIFF(r io.ReaderAt, size int64) (GeoTIFF, error) {
 	if !gtOK && controlPoints == nil {
 		return g, nil
 	}
-	crs, pixelIsPoint, crsOK := g.crs(dir)
+	crs, pixelIsPoint, crsOK := g.crs(dir, userDefined, controlPoints != nil)
 	if pixelIsPoint {
 		// GDAL writes PixelIsPoint files with the tiepoint at the centre of a pixel and
 		// moves it back to the corner when reading (unless GTIFF_POINT_GEO_IGNORE).
@@ -180,9 +187,10 @@ func geoTransformsAgree(a, b GeoTransform) bool {
 	return true
 }
 
-// crs reads the CRS and the raster type from the GeoKey directory; ok is false (with a
-// warning) when there is no CRS satmark supports.
-func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
+// crs reads the CRS and the raster type from the GeoKey directory, a user-defined CRS
+// through userDefined (of the control points' when gcps) if it is not nil; ok is false
+// (with a warning) when there is no CRS satmark can use.
+func (g *GeoTIFF) crs(dir tiffGeoTags, userDefined userDefinedCRS, gcps bool) (crs CRS, pixelIsPoint, ok bool) {
 	keys, found := dir.shorts(g, tagGeoKeyDirectory, "GeoKeyDirectoryTag", 4, 4*(1<<16))
 	if !found {
 		if !dir.has(tagGeoKeyDirectory) {
@@ -262,9 +270,17 @@ func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
 		}
 		return CRS{}, pixelIsPoint, false
 	}
+	ownUnits := crs.EPSG != geoKeyUserDefined // a user-defined CRS's WKT has the GeoKeys' units
 	if crs.EPSG == geoKeyUserDefined {
-		g.warn("the GeoTIFF's CRS is user-defined (described by parameters, not by an EPSG code), which satmark does not support")
-		return CRS{}, pixelIsPoint, false
+		if userDefined == nil {
+			g.warn("the GeoTIFF's CRS is user-defined (described by parameters, not by an EPSG code), which satmark reads only from the file, through GDAL")
+			return CRS{}, pixelIsPoint, false
+		}
+		var err error
+		if crs, err = userDefined(gcps); err != nil {
+			g.warn("the GeoTIFF's CRS is user-defined (described by parameters, not by an EPSG code) and cannot be used: %s", geoMessage(err))
+			return CRS{}, pixelIsPoint, false
+		}
 	}
 	if err := crs.Valid(); err != nil {
 		g.warn("the GeoTIFF's CRS %s cannot be used: %s", crs, geoMessage(err))
@@ -283,7 +299,7 @@ func (g *GeoTIFF) crs(dir tiffGeoTags) (crs CRS, pixelIsPoint, ok bool) {
 	if geographicCRS {
 		unitKey, kind = keyGeogAngularUnits, "angular"
 	}
-	if units, has, _ := key(unitKey); has && !unitIs(units, crs.unit()) {
+	if units, has, _ := key(unitKey); ownUnits && has && !unitIs(units, crs.unit()) {
 		g.warn("the GeoTIFF's CRS %s has %s units %d, not the CRS's own; it is not supported", crs, kind, units)
 		return CRS{}, pixelIsPoint, false
 	}

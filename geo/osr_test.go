@@ -313,3 +313,62 @@ func osrRSS(t *testing.T) int64 {
 	pages, _ := strconv.ParseInt(fields[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
+
+// TestGeoTIFFUserDefinedCRS reads a GeoTIFF whose CRS has no EPSG code (GDAL wrote it as
+// user-defined GeoKeys, make-osr-rasters.sh): ReadGeoTIFFFile places it through GDAL as
+// gdaltransform does (osr-rasters.txt); ReadGeoTIFF, with bytes only, says why it cannot.
+func TestGeoTIFFUserDefinedCRS(t *testing.T) {
+	path := filepath.Join("testdata", "osr-raster", "custom-tm.tif")
+	g, err := ReadGeoTIFFFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Grid == nil || len(g.Warnings) != 0 || g.Grid.CRS.EPSG != 0 || g.Grid.CRS.String() != "Harbour_Local_TM" {
+		t.Fatalf("grid %+v, warnings %q; want a grid in Harbour_Local_TM, no warning", g.Grid, g.Warnings)
+	}
+	f, err := os.Open(filepath.Join("testdata", "osr-rasters.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		w := strings.Fields(sc.Text())
+		if len(w) != 6 || w[0] != "corner" || w[1] != "custom-tm.tif" {
+			continue
+		}
+		var v [4]float64
+		for i := range v {
+			v[i], _ = strconv.ParseFloat(w[2+i], 64)
+		}
+		lon, lat, err := g.Grid.Forward(v[0], v[1])
+		if err != nil || geoTIFFMetres(lon, lat, v[2], v[3]) > 1e-3 {
+			t.Errorf("pixel (%v, %v) at (%.12f, %.12f), %v; gdaltransform says (%.12f, %.12f)", v[0], v[1], lon, lat, err, v[2], v[3])
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("%d gdaltransform corners, want 5", n)
+	}
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := readGeoTIFFBytes(t, data); g.Grid != nil || !geoTIFFWarned(g, "user-defined", "only from the file") {
+		t.Errorf("ReadGeoTIFF: grid %+v, warnings %q; want no grid and a warning about the user-defined CRS", g.Grid, g.Warnings)
+	}
+
+	// User-defined GeoKeys GDAL cannot make a CRS of: unplaced, with GDAL's reason.
+	s := utmGeoTIFF()
+	s.keys[15] = geoKeyUserDefined
+	broken := filepath.Join(t.TempDir(), "user-defined.tif")
+	if err := os.WriteFile(broken, s.bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err = ReadGeoTIFFFile(broken)
+	if err != nil || g.Grid != nil || !geoTIFFWarned(g, "user-defined", "cannot be used", "the file") || geoTIFFWarned(g, broken) {
+		t.Errorf("grid %+v, warnings %q, %v; want no grid and a warning that the user-defined CRS cannot be used, naming no path", g.Grid, g.Warnings, err)
+	}
+}

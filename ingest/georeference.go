@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/satmark/satmark/annotations"
@@ -42,16 +41,7 @@ func gridGeoreference(g *geo.Grid, origin string) annotations.Georeference {
 // geoTIFF reads the georeference a TIFF carries, if any; what cannot be used becomes a
 // warning and the image is imported without it.
 func geoTIFF(path string) (*annotations.Georeference, []string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, []string{"the GeoTIFF tags could not be read: " + err.Error()}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, []string{"the GeoTIFF tags could not be read: " + err.Error()}
-	}
-	t, err := geo.ReadGeoTIFF(f, st.Size())
+	t, err := geo.ReadGeoTIFFFile(path)
 	if err != nil {
 		return nil, []string{"the GeoTIFF tags could not be read: " + err.Error()}
 	}

@@ -17,7 +17,8 @@ import (
 )
 
 // Images in CRSs satmark converts through GDAL's OSR (PROJ): GeoTIFFs made by
-// gdal_translate -a_srs … -a_ullr and gdalwarp, and world files with an Esri .prj, from
+// gdal_translate -a_srs … -a_ullr (one with user-defined GeoKeys) and gdalwarp, and world
+// files with an Esri .prj, from
 // geo/testdata/osr-raster (make-osr-rasters.sh). Their footprints, KML overlays, GeoJSON
 // exports and measures must agree with gdaltransform and ogr2ogr.
 
@@ -192,13 +193,13 @@ func TestCRSGeoTIFFsArePlacedLikeGDAL(t *testing.T) {
 		})
 	}
 
-	// A CRS with no EPSG code is written as user-defined GeoKeys, which satmark does not
-	// read (a world file with its .prj places such an image, see below).
-	t.Run("ok, a user-defined CRS imports unplaced, saying why", func(t *testing.T) {
+	// A CRS with no EPSG code is written as user-defined GeoKeys, which GDAL reads.
+	t.Run("ok, custom-tm.tif: a user-defined CRS, kept as WKT", func(t *testing.T) {
 		img := ts.mustUpload(t, filePart("custom-tm.tif", osrRasterFile(t, "custom-tm.tif")))
-		if img.Georeferenced || !strings.Contains(strings.Join(img.ImportWarnings, " "), "user-defined") {
-			t.Errorf("georeferenced %v, warnings %q; want unplaced with a warning about the user-defined CRS", img.Georeferenced, img.ImportWarnings)
+		if !img.Georeferenced || len(img.ImportWarnings) != 0 {
+			t.Fatalf("georeferenced %v, warnings %q; want placed without a word", img.Georeferenced, img.ImportWarnings)
 		}
+		ts.wantPlacedLikeGDAL(t, img.ID, rasters["custom-tm.tif"], "Harbour_Local_TM")
 	})
 
 	// lambert93.tif with its ProjectedCSTypeGeoKey changed to a code PROJ does not know,
