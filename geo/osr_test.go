@@ -295,11 +295,11 @@ func TestOSRBounded(t *testing.T) {
 	}
 	use(0, 100)
 	before := osrRSS(t)
-	use(100, 600)
+	use(100, 400)
 	after := osrRSS(t)
-	t.Logf("resident memory %d MiB before 500 more CRSs, %d MiB after", before>>20, after>>20)
-	if after-before > 32<<20 {
-		t.Errorf("resident memory grew by %d MiB over 500 CRSs", (after-before)>>20)
+	t.Logf("resident memory %d MiB before 300 more CRSs, %d MiB after", before>>20, after>>20)
+	if after-before > 24<<20 {
+		t.Errorf("resident memory grew by %d MiB over 300 CRSs", (after-before)>>20)
 	}
 }
 
