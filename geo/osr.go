@@ -1,8 +1,8 @@
 package geo
 
 // Every CRS but EPSG:4326, EPSG:3857 and WGS 84 / UTM goes through GDAL's OSR, which is
-// PROJ: the same code gdaltransform and cs2cs run, so positions agree with theirs to the
-// last digit. libgdal is the one dependency of this package outside Go's library.
+// PROJ: the same code gdaltransform and cs2cs run, so positions agree with theirs to within
+// their printed digits. libgdal is the one dependency of this package outside Go's library.
 
 /*
 #cgo pkg-config: gdal
@@ -256,6 +256,7 @@ func (o *osrCRS) describe(c CRS) string {
 	return "the CRS its WKT gives"
 }
 
+// close frees what GDAL holds for the CRS; osrMu must be held.
 func (o *osrCRS) close() {
 	if o.toWGS84 != nil {
 		C.OCTDestroyCoordinateTransformation(o.toWGS84)
