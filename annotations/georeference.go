@@ -33,7 +33,7 @@ type Georeference struct {
 	GeoTransform  *[6]float64    `json:"geotransform,omitempty"` // grid: GDAL's corner-based geotransform
 	CRS           int            `json:"crs,omitempty"`          // grid: EPSG code, 0 for a CRS that has none
 	CRSWKT        string         `json:"crs_wkt,omitempty"`      // grid: WKT 2 of a CRS with no EPSG code
-	Origin        string         `json:"origin"`                 // where it came from: editor, geotiff, worldfile, sample data
+	Origin        string         `json:"origin"`                 // where it came from: editor, geotiff, worldfile, file (a raster read by GDAL), sample data
 	UpdatedBy     string         `json:"updated_by"`
 	UpdatedAt     time.Time      `json:"updated_at"`
 }

@@ -12,6 +12,7 @@ package imagery
 #include <stdlib.h>
 #include <string.h>
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <cpl_conv.h>
 #include <cpl_error.h>
 
@@ -88,6 +89,39 @@ static int sm_gdal_palette(GDALDatasetH ds, int b, unsigned char *rgb) {
 	}
 	return n;
 }
+
+// sm_gdal_geotransform fills gt when the dataset has a geotransform of its own.
+static int sm_gdal_geotransform(GDALDatasetH ds, double *gt) {
+	CPLErrorReset();
+	return GDALGetGeoTransform(ds, gt) == CE_None;
+}
+
+static int sm_gdal_has_rpc(GDALDatasetH ds) {
+	char **md = GDALGetMetadata(ds, "RPC");
+	return md != NULL && md[0] != NULL;
+}
+
+// sm_gdal_rpc_points takes the n positions (x[i], y[i]) in pixels through GDAL's RPC
+// transformer, at the RPCs' height offset, to lon/lat in place. It returns how many made
+// it, or -1 when the RPCs cannot be used.
+static int sm_gdal_rpc_points(GDALDatasetH ds, int n, double *x, double *y, double *height) {
+	GDALRPCInfoV2 info;
+	if (!GDALExtractRPCInfoV2(GDALGetMetadata(ds, "RPC"), &info)) return -1;
+	CPLErrorReset();
+	void *tr = GDALCreateRPCTransformerV2(&info, FALSE, 0.01, NULL);
+	if (tr == NULL) return -1;
+	double *z = (double *)CPLMalloc(sizeof(double) * n);
+	int *ok = (int *)CPLMalloc(sizeof(int) * n);
+	for (int i = 0; i < n; i++) z[i] = info.dfHEIGHT_OFF;
+	GDALRPCTransform(tr, FALSE, n, x, y, z, ok);
+	int good = 0;
+	for (int i = 0; i < n; i++) good += ok[i] != 0;
+	*height = info.dfHEIGHT_OFF;
+	CPLFree(z);
+	CPLFree(ok);
+	GDALDestroyRPCTransformer(tr);
+	return good;
+}
 */
 import "C"
 
@@ -129,7 +163,51 @@ type Raster struct {
 	ColorInterp []string   // per band, as GDAL names it: "Red", "Gray", "Alpha", "Undefined", …
 	NoData      []*float64 // per band, nil when the band has none
 	Overviews   int        // reduced-resolution levels stored in the file (band 1)
+	// Where the file says it lies, as GDAL reads it from the file alone (GeoJP2/GMLJP2
+	// boxes, NITF IGEOLO, ERDAS IMG's projection, GeoTIFF keys): a geotransform in the
+	// CRS of CRSWKT, and/or ground control points in the CRS of GCPCRSWKT.
+	GeoTransform *[6]float64
+	CRSWKT       string
+	GCPs         []GCP
+	GCPCRSWKT    string
+	RPC          bool // the file carries rational polynomial coefficients
+	// RPCPoints are a grid of positions over the image taken through GDAL's RPC
+	// transformer at the RPCs' height offset RPCHeight (m): X longitude, Y latitude.
+	// Empty when the file has no RPCs or they cannot be used.
+	RPCPoints []GCP
+	RPCHeight float64
 }
+
+// rpcGrid is how many positions across and down rpcPoints takes through the RPCs.
+const rpcGrid = 7
+
+// rpcPoints takes a rpcGrid × rpcGrid grid of positions over the image, corners
+// included, through the file's RPCs; none when any of them fails.
+func (d *gdalDataset) rpcPoints() ([]GCP, float64) {
+	n := rpcGrid * rpcGrid
+	xs, ys := make([]C.double, n), make([]C.double, n)
+	for i := range n {
+		xs[i] = C.double(float64(d.width) * float64(i%rpcGrid) / (rpcGrid - 1))
+		ys[i] = C.double(float64(d.height) * float64(i/rpcGrid) / (rpcGrid - 1))
+	}
+	var height C.double
+	if C.sm_gdal_rpc_points(d.h, C.int(n), &xs[0], &ys[0], &height) != C.int(n) {
+		return nil, 0
+	}
+	pts := make([]GCP, n)
+	for i := range pts {
+		pts[i] = GCP{Pixel: float64(d.width) * float64(i%rpcGrid) / (rpcGrid - 1), Line: float64(d.height) * float64(i/rpcGrid) / (rpcGrid - 1),
+			X: float64(xs[i]), Y: float64(ys[i])}
+	}
+	return pts, float64(height)
+}
+
+// GCP is a ground control point as a raster file carries it: pixel position (Pixel,
+// Line) in satmark's pixel convention, and X, Y in the control points' CRS.
+type GCP struct{ Pixel, Line, X, Y float64 }
+
+// maxGCPs bounds the control points taken from one file.
+const maxGCPs = 1000
 
 type gdalDataset struct {
 	h             C.GDALDatasetH
@@ -185,6 +263,23 @@ func (d *gdalDataset) raster() Raster {
 		return r
 	}
 	r.DataType = C.GoString(C.GDALGetDataTypeName(d.dataType(1)))
+	var gt [6]C.double
+	if C.sm_gdal_geotransform(d.h, &gt[0]) != 0 {
+		g := [6]float64{float64(gt[0]), float64(gt[1]), float64(gt[2]), float64(gt[3]), float64(gt[4]), float64(gt[5])}
+		r.GeoTransform = &g
+	}
+	r.CRSWKT = C.GoString(C.GDALGetProjectionRef(d.h))
+	if n := int(C.GDALGetGCPCount(d.h)); n > 0 {
+		gcps := unsafe.Slice(C.GDALGetGCPs(d.h), min(n, maxGCPs))
+		for _, g := range gcps {
+			r.GCPs = append(r.GCPs, GCP{Pixel: float64(g.dfGCPPixel), Line: float64(g.dfGCPLine), X: float64(g.dfGCPX), Y: float64(g.dfGCPY)})
+		}
+		r.GCPCRSWKT = C.GoString(C.GDALGetGCPProjection(d.h))
+	}
+	r.RPC = C.sm_gdal_has_rpc(d.h) != 0
+	if r.RPC {
+		r.RPCPoints, r.RPCHeight = d.rpcPoints()
+	}
 	r.Overviews = int(C.GDALGetOverviewCount(d.band(1)))
 	for b := 1; b <= d.bands; b++ {
 		r.ColorInterp = append(r.ColorInterp, C.GoString(C.GDALGetColorInterpretationName(d.colorInterp(b))))

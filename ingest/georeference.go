@@ -7,6 +7,7 @@ import (
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/geo"
+	"github.com/satmark/satmark/imagery"
 )
 
 // Where an upload lies on the earth: by the world file sent beside it, or by the
@@ -66,4 +67,79 @@ func geoTIFF(path string) (*annotations.Georeference, []string) {
 	}
 	g := gridGeoreference(t.Grid, "geotiff")
 	return &g, t.Warnings
+}
+
+// rasterPlacement places a raster other than a TIFF (JPEG 2000, NITF, ERDAS IMG) by what
+// GDAL read from the file: its geotransform and CRS, else its control points fitted
+// affine. What cannot be used becomes a warning and the image is imported unplaced.
+func rasterPlacement(r *imagery.Raster, width, height int) (*annotations.Georeference, []string) {
+	if r.GeoTransform != nil && strings.TrimSpace(r.CRSWKT) != "" {
+		crs, err := geo.CRSFromWKT(r.CRSWKT)
+		if err != nil {
+			return nil, []string{"the file's coordinate system cannot be used: " + err.Error()}
+		}
+		grid := &geo.Grid{GeoTransform: geo.GeoTransform(*r.GeoTransform), CRS: crs}
+		if err := grid.Validate(); err != nil {
+			return nil, []string{"the file's geotransform cannot be used: " + err.Error()}
+		}
+		for _, c := range [][2]float64{{0, 0}, {float64(width), 0}, {float64(width), float64(height)}, {0, float64(height)}} {
+			if _, _, err := grid.Forward(c[0], c[1]); err != nil {
+				return nil, []string{fmt.Sprintf("the file's georeferencing puts pixel (%g, %g) off the earth: %v", c[0], c[1], err)}
+			}
+		}
+		g := gridGeoreference(grid, "file")
+		return &g, nil
+	}
+	if len(r.GCPs) == 0 {
+		return nil, nil
+	}
+	crs, err := geo.CRSFromWKT(r.GCPCRSWKT)
+	if strings.TrimSpace(r.GCPCRSWKT) == "" {
+		crs, err = geo.WGS84, nil // GDAL's readers give control points without a CRS in lon/lat
+	}
+	if err != nil {
+		return nil, []string{"the coordinate system of the file's control points cannot be used: " + err.Error()}
+	}
+	var pts []geo.ControlPoint
+	for _, p := range r.GCPs {
+		lon, lat, err := crs.ToLonLat(p.X, p.Y)
+		if err != nil {
+			return nil, []string{fmt.Sprintf("the file's control point at pixel (%g, %g) is off the earth: %v", p.Pixel, p.Line, err)}
+		}
+		pts = append(pts, geo.ControlPoint{Pixel: [2]float64{p.Pixel, p.Line}, LonLat: [2]float64{lon, lat}})
+	}
+	if _, err := geo.FitControlPoints(geo.Affine, pts); err != nil {
+		return nil, []string{"the file's control points cannot be fitted: " + err.Error()}
+	}
+	return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(geo.Affine),
+			ControlPoints: formats.StoredControlPoints(pts), Origin: "file control points"},
+		[]string{fmt.Sprintf("placed by the file's %d control points with an affine fit; check and refine it in the georeference editor", len(pts))}
+}
+
+// rpcPlacement places a raster by its RPCs (rational polynomial coefficients, the
+// sensor model of many satellite deliveries): a grid of positions taken through GDAL's
+// RPC transformer at the RPCs' height offset becomes control points fitted with an
+// order-2 polynomial, flagged as such with the fit's worst misfit. Terrain away from
+// that height is not accounted for (no elevation model), and the warning says so.
+func rpcPlacement(r *imagery.Raster) (*annotations.Georeference, []string) {
+	if len(r.RPCPoints) == 0 {
+		return nil, []string{"the file carries RPCs (rational polynomial coefficients), but GDAL's RPC transformer cannot use them; the image is not placed"}
+	}
+	pts := make([]geo.ControlPoint, len(r.RPCPoints))
+	for i, p := range r.RPCPoints {
+		pts[i] = geo.ControlPoint{Pixel: [2]float64{p.Pixel, p.Line}, LonLat: [2]float64{p.X, p.Y}}
+	}
+	fit, err := geo.FitControlPoints(geo.Polynomial2, pts)
+	if err != nil {
+		return nil, []string{"the positions the file's RPCs give cannot be fitted: " + err.Error()}
+	}
+	worst := 0.0
+	for _, res := range fit.Residuals {
+		worst = max(worst, res.Pixels)
+	}
+	return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(geo.Polynomial2),
+			ControlPoints: formats.StoredControlPoints(pts), Origin: "rpc"},
+		[]string{fmt.Sprintf("placed by the file's RPCs (rational polynomial coefficients) through GDAL's RPC transformer at a height of %g m, "+
+			"as %d control points fitted with an order-2 polynomial (worst misfit %.3g px); ground away from that height is displaced, as no elevation model is used",
+			r.RPCHeight, len(pts), worst)}
 }

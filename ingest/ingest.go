@@ -54,8 +54,22 @@ func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, 
 	}
 	in.SHA256, in.ByteSize, in.MediaType = u.SHA256, u.Size, info.MediaType
 	in.Width, in.Height, in.Orientation = info.Width, info.Height, info.Orientation
-	if info.MediaType == "image/tiff" && in.Georeference == nil {
-		g, warnings := geoTIFF(u.Path)
+	if in.Georeference == nil {
+		var g *annotations.Georeference
+		var warnings []string
+		switch {
+		case info.MediaType == "image/tiff":
+			g, warnings = geoTIFF(u.Path)
+		case info.Raster != nil:
+			g, warnings = rasterPlacement(info.Raster, info.Width, info.Height)
+		}
+		if g == nil && info.Raster != nil && info.Raster.RPC {
+			var more []string
+			g, more = rpcPlacement(info.Raster)
+			warnings = append(warnings, more...)
+		} else if g != nil && info.Raster != nil && info.Raster.RPC {
+			warnings = append(warnings, "the file also carries RPCs (rational polynomial coefficients); it is placed by its "+g.Origin+" georeferencing instead")
+		}
 		in.Georeference = g
 		in.ImportWarnings = append(in.ImportWarnings, warnings...)
 	}

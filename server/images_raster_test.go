@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/jpeg"
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,5 +194,143 @@ func TestUploadRasterWithDamagedTilesFailsItsBuild(t *testing.T) {
 	}
 	if derived := ts.files(t, "derived"); len(derived) != 0 {
 		t.Errorf("got %v under derived/, want nothing of a failed build", derived)
+	}
+}
+
+// TestRastersArePlacedByWhatTheFileSays: a JPEG 2000 (GeoJP2/GMLJP2 boxes), a NITF
+// (IGEOLO) and an ERDAS IMG carry their georeferencing inside; the upload is placed by it
+// as GDAL reads it, and the footprint's corners are gdaltransform's for the same file.
+func TestRastersArePlacedByWhatTheFileSays(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, rasterLimits)
+	dir := t.TempDir()
+	const w, h = 64, 48
+	spec := rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)}
+	tests := []struct {
+		name, file, driver, crs string
+		args                    []string
+	}{
+		{"JPEG 2000 in Lambert-93", "l93.jp2", "JP2OpenJPEG", "EPSG:2154",
+			[]string{"-of", "JP2OpenJPEG", "-a_srs", "EPSG:2154", "-a_ullr", "652000", "6862000", "652640", "6861520"}},
+		{"NITF in WGS 84", "scene.ntf", "NITF", "EPSG:4326",
+			[]string{"-of", "NITF", "-co", "IREP=RGB", "-a_srs", "EPSG:4326", "-a_ullr", "131.87", "43.13", "131.88", "43.12"}},
+		{"ERDAS IMG in UTM 52N", "utm.img", "HFA", "EPSG:32652",
+			[]string{"-of", "HFA", "-a_srs", "EPSG:32652", "-a_ullr", "372000", "4776000", "372128", "4775904"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !rastertest.HasDriver(t, tc.driver) {
+				t.Skipf("GDAL has no %s driver here", tc.driver)
+			}
+			path := rastertest.Make(t, dir, tc.file, spec, tc.args...)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := ts.upload(t, field("title", tc.name), filePart(tc.file, data))
+			wantStatus(t, rec, http.StatusCreated)
+			var img annotations.Image
+			decode(t, rec, &img)
+			g := ts.getGeoref(t, img.ID)
+			if g.Method != "grid" || g.Origin != "file" || g.CRS != tc.crs || g.Footprint == nil {
+				t.Fatalf("georeference %+v, want a grid in %s from the file", g, tc.crs)
+			}
+			cmd := exec.Command("gdaltransform", "-t_srs", "EPSG:4326", "-output_xy", path)
+			cmd.Stdin = strings.NewReader(fmt.Sprintf("0 0\n%d 0\n%d %d\n0 %d\n", w, w, h, h))
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("gdaltransform: %v", err)
+			}
+			polys := polygonsOf(t, *g.Footprint)
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				var lon, lat float64
+				if _, err := fmt.Sscan(line, &lon, &lat); err != nil {
+					t.Fatalf("gdaltransform said %q", line)
+				}
+				found := false
+				for _, p := range polys[0][0] {
+					found = found || (near(p[0], lon, 1e-7) && near(p[1], lat, 1e-7))
+				}
+				if !found {
+					t.Errorf("footprint %v has no corner at gdaltransform's %.9f, %.9f", polys[0][0], lon, lat)
+				}
+			}
+		})
+	}
+}
+
+// TestRasterPlacedByItsRPCs: a GeoTIFF with RPCs and no geotransform (as many satellite
+// deliveries come) is placed through GDAL's RPC transformer and says so; its footprint's
+// corners are where `gdaltransform -rpc` puts them.
+func TestRasterPlacedByItsRPCs(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, rasterLimits)
+	dir := t.TempDir()
+	const w, h = 640, 480
+	base := rastertest.Make(t, dir, "base.tif", rastertest.Spec{Width: w, Height: h, Bands: 1, Type: "UInt16", Value: ramp(4000)}, "-of", "GTiff")
+	// A sensor model with a little curvature: line = −lat + 0.02·lon·lat, sample = lon +
+	// 0.01·lat², normalised, around Vladivostok.
+	coeff := func(terms map[int]float64) string {
+		v := make([]string, 20)
+		for i := range v {
+			v[i] = strconv.FormatFloat(terms[i], 'g', -1, 64)
+		}
+		return strings.Join(v, " ")
+	}
+	vrt := fmt.Sprintf(`<VRTDataset rasterXSize="%d" rasterYSize="%d">
+  <Metadata domain="RPC">
+    <MDI key="LINE_OFF">240</MDI><MDI key="SAMP_OFF">320</MDI><MDI key="LINE_SCALE">240</MDI><MDI key="SAMP_SCALE">320</MDI>
+    <MDI key="LAT_OFF">43.11</MDI><MDI key="LONG_OFF">131.89</MDI><MDI key="LAT_SCALE">0.002</MDI><MDI key="LONG_SCALE">0.003</MDI>
+    <MDI key="HEIGHT_OFF">30</MDI><MDI key="HEIGHT_SCALE">100</MDI>
+    <MDI key="LINE_NUM_COEFF">%s</MDI><MDI key="LINE_DEN_COEFF">%s</MDI>
+    <MDI key="SAMP_NUM_COEFF">%s</MDI><MDI key="SAMP_DEN_COEFF">%s</MDI>
+  </Metadata>
+  <VRTRasterBand dataType="UInt16" band="1">
+    <SimpleSource><SourceFilename relativeToVRT="0">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>`, w, h, coeff(map[int]float64{2: -1, 4: 0.02}), coeff(map[int]float64{0: 1}), coeff(map[int]float64{1: 1, 9: 0.01}), coeff(map[int]float64{0: 1}), base)
+	vrtPath := filepath.Join(dir, "rpc.vrt")
+	if err := os.WriteFile(vrtPath, []byte(vrt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "rpc.tif")
+	rastertest.Translate(t, "-q", "-of", "GTiff", vrtPath, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.upload(t, field("title", "RPC scene"), filePart("rpc.tif", data))
+	wantStatus(t, rec, http.StatusCreated)
+	var img annotations.Image
+	decode(t, rec, &img)
+	if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool { return strings.Contains(w, "placed by the file's RPCs") }) {
+		t.Errorf("import warnings %q, want one saying the image is placed by its RPCs", img.ImportWarnings)
+	}
+	g := ts.getGeoref(t, img.ID)
+	if g.Method != "gcps" || g.Origin != "rpc" || g.Transform != "polynomial2" || g.Footprint == nil {
+		t.Fatalf("georeference %+v, want control points from the RPCs, order 2", g)
+	}
+	t.Logf("warnings: %q", img.ImportWarnings)
+	cmd := exec.Command("gdaltransform", "-rpc", "-output_xy", path)
+	cmd.Stdin = strings.NewReader(fmt.Sprintf("0 0 30\n%d 0 30\n%d %d 30\n0 %d 30\n", w, w, h, h))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gdaltransform -rpc: %v", err)
+	}
+	polys := polygonsOf(t, *g.Footprint)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var lon, lat float64
+		if _, err := fmt.Sscan(line, &lon, &lat); err != nil {
+			t.Fatalf("gdaltransform said %q", line)
+		}
+		// The order-2 fit of the RPCs' positions stays within a tenth of a pixel here
+		// (a pixel is about 8e-6° in latitude).
+		found := false
+		for _, p := range polys[0][0] {
+			found = found || (near(p[0], lon, 1e-6) && near(p[1], lat, 1e-6))
+		}
+		if !found {
+			t.Errorf("footprint %v has no corner within 1e-6° of gdaltransform -rpc's %.9f, %.9f", polys[0][0], lon, lat)
+		}
 	}
 }
