@@ -1,0 +1,227 @@
+package imagery_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/imagery/rastertest"
+)
+
+// What a file says of its own capture, read through GDAL from files GDAL's own tools
+// made, and what is kept of metadata that is huge, binary or hostile.
+
+var small = rastertest.Spec{Width: 64, Height: 48, Bands: 3, Type: "Byte",
+	Value: func(b, x, y int) float64 { return float64((x*b + y) % 256) }}
+
+func rawValue(m imagery.FileMetadata, domain, key string) (string, bool) {
+	for _, it := range m.Raw {
+		if it.Domain == domain && it.Key == key {
+			return it.Value, true
+		}
+	}
+	return "", false
+}
+
+func wantFloat(t *testing.T, name string, got *float64, want float64) {
+	t.Helper()
+	if got == nil || math.Abs(*got-want) > 1e-9 {
+		t.Errorf("%s: got %v, want %g", name, deref(got), want)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return "none"
+	}
+	return *p
+}
+
+func TestReadMetadataOfAGeoTIFF(t *testing.T) {
+	path := rastertest.Make(t, t.TempDir(), "wv.tif", small, "-of", "GTiff",
+		"-mo", "ACQUISITIONDATETIME=2024-10-13T01:23:45.5Z", "-mo", "SATELLITEID=WV03", "-mo", "SENSOR=WorldView-3 PAN/MS",
+		"-mo", "SUN_ELEVATION=41.5", "-mo", "SUN_AZIMUTH=158.25", "-mo", "OFF_NADIR=17.3", "-mo", "CLOUDCOVER=12",
+		"-mo", "TIFFTAG_IMAGEDESCRIPTION=Port of Vladivostok", "-mo", "TIFFTAG_DATETIME=2024:11:02 10:00:00")
+	m := imagery.ReadMetadata(path)
+	if m.AcquiredAt != "2024-10-13T01:23:45Z" || m.Satellite != "WV03" || m.Sensor != "WorldView-3 PAN/MS" {
+		t.Errorf("got acquired %q, satellite %q, sensor %q; want 2024-10-13T01:23:45Z, WV03, WorldView-3 PAN/MS",
+			m.AcquiredAt, m.Satellite, m.Sensor)
+	}
+	wantFloat(t, "sun elevation", m.SunElevation, 41.5)
+	wantFloat(t, "sun azimuth", m.SunAzimuth, 158.25)
+	wantFloat(t, "off-nadir", m.OffNadir, 17.3)
+	wantFloat(t, "cloud cover", m.CloudCover, 12)
+	if m.RPC || m.Truncated {
+		t.Errorf("got rpc %v, truncated %v; want neither", m.RPC, m.Truncated)
+	}
+	// The TIFF tags are kept as they are: DateTime is when the file was written, not taken.
+	for key, want := range map[string]string{"TIFFTAG_IMAGEDESCRIPTION": "Port of Vladivostok", "TIFFTAG_DATETIME": "2024:11:02 10:00:00"} {
+		if got, ok := rawValue(m, "", key); got != want {
+			t.Errorf("raw %s: got %q (present %v), want %q", key, got, ok, want)
+		}
+	}
+}
+
+func TestReadMetadataOfANITF(t *testing.T) {
+	rastertest.Require(t)
+	if !rastertest.HasDriver(t, "NITF") {
+		t.Skip("GDAL has no NITF driver here")
+	}
+	// USE00A, 107 bytes: angle to north, mean GSD, dynamic range, obliquity 12.34°, roll,
+	// …, sun elevation 45.6°, sun azimuth 123.4°.
+	use00a := "270" + "030.5" + " " + "02047" + "       " + "12.34" + "+05.00" + strings.Repeat(" ", 37) +
+		"00" + "01234" + "001" + "000001" + strings.Repeat(" ", 12) + "+45.6" + "123.4"
+	if len(use00a) != 107 {
+		t.Fatalf("USE00A is %d bytes, want 107", len(use00a))
+	}
+	path := rastertest.Make(t, t.TempDir(), "scene.ntf", small, "-of", "NITF", "-co", "IREP=RGB",
+		"-co", "IDATIM=20241013012345", "-co", "ISORCE=GeoEye-1", "-co", "TRE=USE00A="+use00a)
+	m := imagery.ReadMetadata(path)
+	if m.AcquiredAt != "2024-10-13T01:23:45Z" || m.Satellite != "GeoEye-1" {
+		t.Errorf("got acquired %q, satellite %q; want 2024-10-13T01:23:45Z, GeoEye-1", m.AcquiredAt, m.Satellite)
+	}
+	wantFloat(t, "sun elevation", m.SunElevation, 45.6)
+	wantFloat(t, "sun azimuth", m.SunAzimuth, 123.4)
+	wantFloat(t, "off-nadir (USE00A obliquity)", m.OffNadir, 12.34)
+	if got, _ := rawValue(m, "", "NITF_IREP"); got != "RGB" {
+		t.Errorf("raw NITF_IREP: got %q, want RGB", got)
+	}
+	if got, _ := rawValue(m, "TRE", "USE00A.SUN_EL"); got != "+45.6" {
+		t.Errorf("raw TRE USE00A.SUN_EL: got %q, want +45.6", got)
+	}
+	if _, ok := rawValue(m, "NITF_METADATA", "NITFFileHeader"); ok {
+		t.Errorf("the base64 NITF headers are kept; want them left out")
+	}
+}
+
+func TestReadMetadataOfHostileValues(t *testing.T) {
+	huge := strings.Repeat("ab<script>", 5000)
+	path := rastertest.Make(t, t.TempDir(), "bad.tif", small, "-of", "GTiff",
+		"-mo", "ACQUISITIONDATETIME=the thirteenth of October", "-mo", "NITF_IDATIM=20241013012345",
+		"-mo", "SATELLITE=Sat\x1b[31m\r\nred\u202eevil", "-mo", "NOTES="+huge,
+		"-mo", "CLOUDCOVER=999", "-mo", "SUN_ELEVATION=NaN", "-mo", "SUN_AZIMUTH=400")
+	m := imagery.ReadMetadata(path)
+	// The date that does not parse is kept as text; the next that does is the time.
+	if got, _ := rawValue(m, "", "ACQUISITIONDATETIME"); got != "the thirteenth of October" {
+		t.Errorf("raw ACQUISITIONDATETIME: got %q, want it kept", got)
+	}
+	if m.AcquiredAt != "2024-10-13T01:23:45Z" {
+		t.Errorf("got acquired %q, want the parseable NITF_IDATIM, 2024-10-13T01:23:45Z", m.AcquiredAt)
+	}
+	if strings.ContainsFunc(m.Satellite, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) ||
+		!strings.HasPrefix(m.Satellite, "Sat") || !strings.HasSuffix(m.Satellite, "red evil") {
+		t.Errorf("got satellite %q, want the control and bidi characters out", m.Satellite)
+	}
+	notes, _ := rawValue(m, "", "NOTES")
+	if len(notes) > 2048 || !strings.HasSuffix(notes, "…") || !strings.HasPrefix(notes, "ab<script>ab") || !m.Truncated {
+		t.Errorf("a 50 kB value: got %d bytes ending %q, truncated %v; want at most 2048 ending …", len(notes), notes[max(0, len(notes)-8):], m.Truncated)
+	}
+	if m.CloudCover != nil || m.SunElevation != nil || m.SunAzimuth != nil {
+		t.Errorf("got cloud %v, sun %v/%v; want out-of-range values ignored", deref(m.CloudCover), deref(m.SunElevation), deref(m.SunAzimuth))
+	}
+}
+
+func TestMetadataFromBoundsEveryItem(t *testing.T) {
+	var raw []imagery.MetadataItem
+	for i := 0; i < 1000; i++ {
+		raw = append(raw, imagery.MetadataItem{Key: strings.Repeat("K", 300), Value: string([]byte{0xff, 0xfe, 'v', 0})})
+	}
+	m := imagery.MetadataFrom(raw)
+	total := 0
+	for _, it := range m.Raw {
+		total += len(it.Key) + len(it.Value)
+		if len(it.Key) > 128 || !utf8.ValidString(it.Key+it.Value) || strings.ContainsRune(it.Value, 0) {
+			t.Fatalf("got item %q=%q, want a key of at most 128 bytes and valid text without NUL", it.Key, it.Value)
+		}
+	}
+	if !m.Truncated || len(m.Raw) > 400 || total > 64<<10 {
+		t.Errorf("got %d items, %d bytes, truncated %v; want at most 400 items and 64 KiB, truncated", len(m.Raw), total, m.Truncated)
+	}
+}
+
+// exifJPEG is a JPEG with an EXIF block (little-endian) giving the camera's make and
+// model, DateTimeOriginal with its offset, and a GPS position.
+func exifJPEG(t *testing.T) []byte {
+	t.Helper()
+	type entry struct {
+		tag, typ uint16
+		count    uint32
+		data     []byte
+	}
+	ascii := func(tag uint16, s string) entry { return entry{tag, 2, uint32(len(s) + 1), append([]byte(s), 0)} }
+	rational := func(tag uint16, v ...uint32) entry {
+		var b []byte
+		for i := 0; i < len(v); i += 2 {
+			b = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(b, v[i]), v[i+1])
+		}
+		return entry{tag, 5, uint32(len(v) / 2), b}
+	}
+	long := func(tag uint16, v uint32) entry { return entry{tag, 4, 1, binary.LittleEndian.AppendUint32(nil, v)} }
+	// Three IFDs one after the other, each followed by its out-of-line values.
+	ifdSize := func(es []entry) uint32 {
+		n := uint32(2 + 12*len(es) + 4)
+		for _, e := range es {
+			if len(e.data) > 4 {
+				n += uint32(len(e.data))
+			}
+		}
+		return n
+	}
+	exif := []entry{ascii(0x9003, "2024:10:13 11:23:45"), ascii(0x9011, "+10:00")}
+	gps := []entry{ascii(1, "N"), rational(2, 43, 1, 6, 1, 305, 10), ascii(3, "E"), rational(4, 131, 1, 53, 1, 0, 1)}
+	ifd0 := []entry{ascii(0x010F, "Canon"), ascii(0x0110, "EOS R5"), long(0x8769, 0), long(0x8825, 0)}
+	at0 := uint32(8)
+	atExif := at0 + ifdSize(ifd0)
+	atGPS := atExif + ifdSize(exif)
+	ifd0[2].data = binary.LittleEndian.AppendUint32(nil, atExif)
+	ifd0[3].data = binary.LittleEndian.AppendUint32(nil, atGPS)
+	tiff := []byte("II*\x00\x08\x00\x00\x00")
+	for _, es := range [][]entry{ifd0, exif, gps} {
+		start := uint32(len(tiff))
+		extra := start + uint32(2+12*len(es)+4)
+		tiff = binary.LittleEndian.AppendUint16(tiff, uint16(len(es)))
+		var tail []byte
+		for _, e := range es {
+			tiff = binary.LittleEndian.AppendUint16(tiff, e.tag)
+			tiff = binary.LittleEndian.AppendUint16(tiff, e.typ)
+			tiff = binary.LittleEndian.AppendUint32(tiff, e.count)
+			if len(e.data) <= 4 {
+				tiff = append(tiff, append(e.data, make([]byte, 4-len(e.data))...)...)
+			} else {
+				tiff = binary.LittleEndian.AppendUint32(tiff, extra+uint32(len(tail)))
+				tail = append(tail, e.data...)
+			}
+		}
+		tiff = append(binary.LittleEndian.AppendUint32(tiff, 0), tail...)
+	}
+	var pic bytes.Buffer
+	if err := jpeg.Encode(&pic, image.NewGray(image.Rect(0, 0, 32, 24)), nil); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := append([]byte{0xFF, 0xE1}, binary.BigEndian.AppendUint16(nil, uint16(len(payload)+2))...)
+	out := append([]byte{0xFF, 0xD8}, append(seg, payload...)...)
+	return append(out, pic.Bytes()[2:]...)
+}
+
+func TestReadMetadataOfAJPEGsEXIF(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(path, exifJPEG(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := imagery.ReadMetadata(path)
+	if m.AcquiredAt != "2024-10-13T01:23:45Z" || m.Sensor != "Canon EOS R5" {
+		t.Errorf("got acquired %q, sensor %q; want 2024-10-13T01:23:45Z (11:23:45 at +10:00), Canon EOS R5\nraw: %v", m.AcquiredAt, m.Sensor, m.Raw)
+	}
+	wantFloat(t, "latitude", m.Latitude, 43+6.0/60+30.5/3600)
+	wantFloat(t, "longitude", m.Longitude, 131+53.0/60)
+}
