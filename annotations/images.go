@@ -57,6 +57,11 @@ type Image struct {
 	CreatedBy    string         `json:"created_by"`
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
+
+	// CapturedSource says where the capture window came from: CapturedByRelease,
+	// CapturedByFile, or "" when there is none.
+	CapturedSource string       `json:"captured_source"`
+	FileMetadata   FileMetadata `json:"file_metadata"` // what the file says of its capture
 }
 
 // Progress is where a background job on an image stands.
@@ -137,6 +142,15 @@ func (p *Provenance) Normalize() error {
 	return checkCaptureWindow(str(p.CapturedFrom), str(p.CapturedTo))
 }
 
+// capturedSource is the source of a capture window the analyst gave: CapturedByRelease
+// when either end is given, else "".
+func capturedSource(from, to *string) string {
+	if str(from) != "" || str(to) != "" {
+		return CapturedByRelease
+	}
+	return ""
+}
+
 // checkCaptureWindow rejects a window that ends before it starts.
 func checkCaptureWindow(from, to string) error {
 	if from == "" || to == "" {
@@ -189,6 +203,9 @@ type NewImage struct {
 	// with the image; its ImageID is filled in.
 	Georeference   *Georeference
 	ImportWarnings []string
+	// FileMetadata is what the file says of its capture. When the provenance gives no
+	// capture window, its acquisition time becomes the window, marked CapturedByFile.
+	FileMetadata *FileMetadata
 }
 
 func str(p *string) string {
@@ -210,6 +227,17 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 		return Image{}, false, err
 	}
 	p := in.Provenance
+	fileMetadata := FileMetadata{Raw: []MetadataItem{}}
+	if in.FileMetadata != nil {
+		fileMetadata = *in.FileMetadata
+	}
+	captured := capturedSource(p.CapturedFrom, p.CapturedTo)
+	if captured == "" {
+		// Never over what the analyst gave: only an upload that gives no window at all.
+		if when, _, err := parseWhen(fileMetadata.AcquiredAt); err == nil && when != "" {
+			p.CapturedFrom, p.CapturedTo, captured = &when, &when, CapturedByFile
+		}
+	}
 	if existing, err := s.ImageBySHA256(ctx, in.SHA256); err == nil {
 		return existing, false, nil
 	} else if !errors.Is(err, ErrNotFound) {
@@ -279,6 +307,13 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 			return Image{}, false, fmt.Errorf("georeference: %w", err)
 		}
 	}
+	md, err := json.Marshal(fileMetadata)
+	if err != nil {
+		return Image{}, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE images SET file_metadata = ?, captured_source = ? WHERE id = ?`, string(md), captured, id); err != nil {
+		return Image{}, false, err
+	}
 	if len(in.ImportWarnings) > 0 {
 		w, _ := json.Marshal(in.ImportWarnings)
 		if _, err := tx.ExecContext(ctx, `UPDATE images SET import_warnings = ? WHERE id = ?`, string(w), id); err != nil {
@@ -309,7 +344,8 @@ const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_
 	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings,
 	(SELECT COALESCE(SUM(a.review_status = 'draft'), 0) || ',' || COALESCE(SUM(a.review_status = 'submitted'), 0) || ',' ||
 		COALESCE(SUM(a.review_status = 'accepted'), 0) || ',' || COALESCE(SUM(a.review_status = 'disputed'), 0) || ',' ||
-		COALESCE(SUM(a.review_status = 'rejected'), 0) FROM annotations a WHERE a.image_id = i.id)`
+		COALESCE(SUM(a.review_status = 'rejected'), 0) FROM annotations a WHERE a.image_id = i.id),
+	i.file_metadata, i.captured_source`
 
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
@@ -318,14 +354,14 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanImage(row scanner) (Image, error) {
 	var img Image
-	var created, updated, srcCreated, warnings, reviews string
+	var created, updated, srcCreated, warnings, reviews, fileMetadata string
 	err := row.Scan(&img.ID, &img.SHA256, &img.Title, &img.Filename, &img.MediaType, &img.ByteSize, &img.Width, &img.Height,
 		&img.Orientation, &img.CapturedFrom, &img.CapturedTo, &img.LocationName, &img.PublisherMarkup, &img.GSD,
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
 		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
-		&img.Georeferenced, &warnings, &reviews)
+		&img.Georeferenced, &warnings, &reviews, &fileMetadata, &img.CapturedSource)
 	if err != nil {
 		return Image{}, err
 	}
@@ -337,6 +373,9 @@ func scanImage(row scanner) (Image, error) {
 	}
 	if err := json.Unmarshal([]byte(warnings), &img.ImportWarnings); err != nil || img.ImportWarnings == nil {
 		img.ImportWarnings = []string{}
+	}
+	if err := json.Unmarshal([]byte(fileMetadata), &img.FileMetadata); err != nil || img.FileMetadata.Raw == nil {
+		img.FileMetadata.Raw = []MetadataItem{}
 	}
 	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
 	return img, nil
@@ -463,13 +502,17 @@ func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image
 	if err := checkCaptureWindow(img.CapturedFrom, img.CapturedTo); err != nil {
 		return Image{}, err
 	}
+	if p.CapturedFrom != nil || p.CapturedTo != nil {
+		// The analyst's word on the window replaces the file's.
+		img.CapturedSource = capturedSource(&img.CapturedFrom, &img.CapturedTo)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sources SET title = ?, publisher = ?, url = ?, released_at = ?, credit = ?, license = ?, claim = ?, notes = ?
 		WHERE id = ?`, src.Title, src.Publisher, src.URL, src.ReleasedAt, src.Credit, src.License, src.Claim, src.Notes, src.ID); err != nil {
 		return Image{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE images SET title = ?, captured_from = ?, captured_to = ?, location_name = ?,
+	if _, err := tx.ExecContext(ctx, `UPDATE images SET title = ?, captured_from = ?, captured_to = ?, captured_source = ?, location_name = ?,
 		publisher_markup = ?, updated_at = ? WHERE id = ?`,
-		img.Title, img.CapturedFrom, img.CapturedTo, img.LocationName, img.PublisherMarkup, formatTime(s.now()), id); err != nil {
+		img.Title, img.CapturedFrom, img.CapturedTo, img.CapturedSource, img.LocationName, img.PublisherMarkup, formatTime(s.now()), id); err != nil {
 		return Image{}, err
 	}
 	if err := tx.Commit(); err != nil {

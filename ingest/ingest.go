@@ -19,10 +19,11 @@ import (
 // of its pyramid. The image is placed by the world file of side when it has one, else by
 // in.Georeference, else by a TIFF's GeoTIFF tags (what of those cannot be used becomes
 // an import warning). The world file, the provenance, the header and the file's
-// completeness are checked before anything is stored; pixels are decoded only by the
-// pyramid build. When the same bytes are already stored it returns that image with
-// created == false. The upload's temporary file is the caller's to discard; after a
-// successful first store it has moved to its content address.
+// completeness are checked before anything is stored; what the file says of its capture
+// is stored with it (and is its capture window when in gives none); pixels are decoded
+// only by the pyramid build. When the same bytes are already stored it returns that
+// image with created == false. The upload's temporary file is the caller's to discard;
+// after a successful first store it has moved to its content address.
 func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, u *imagery.Upload, in annotations.NewImage, side Sidecar) (img annotations.Image, created bool, err error) {
 	if side.given() {
 		// A world file sent with the image places it; a bad one refuses the upload before
@@ -54,6 +55,7 @@ func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, 
 	}
 	in.SHA256, in.ByteSize, in.MediaType = u.SHA256, u.Size, info.MediaType
 	in.Width, in.Height, in.Orientation = info.Width, info.Height, info.Orientation
+	in.FileMetadata = fileMetadata(lib.Metadata(u))
 	if in.Georeference == nil {
 		var g *annotations.Georeference
 		var warnings []string
