@@ -1,10 +1,6 @@
 package imagery_test
 
 import (
-	"bytes"
-	"encoding/binary"
-	"image"
-	"image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
@@ -148,80 +144,43 @@ func TestMetadataFromBoundsEveryItem(t *testing.T) {
 	}
 }
 
-// exifJPEG is a JPEG with an EXIF block (little-endian) giving the camera's make and
-// model, DateTimeOriginal with its offset, and a GPS position.
-func exifJPEG(t *testing.T) []byte {
-	t.Helper()
-	type entry struct {
-		tag, typ uint16
-		count    uint32
-		data     []byte
-	}
-	ascii := func(tag uint16, s string) entry { return entry{tag, 2, uint32(len(s) + 1), append([]byte(s), 0)} }
-	rational := func(tag uint16, v ...uint32) entry {
-		var b []byte
-		for i := 0; i < len(v); i += 2 {
-			b = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(b, v[i]), v[i+1])
-		}
-		return entry{tag, 5, uint32(len(v) / 2), b}
-	}
-	long := func(tag uint16, v uint32) entry { return entry{tag, 4, 1, binary.LittleEndian.AppendUint32(nil, v)} }
-	// Three IFDs one after the other, each followed by its out-of-line values.
-	ifdSize := func(es []entry) uint32 {
-		n := uint32(2 + 12*len(es) + 4)
-		for _, e := range es {
-			if len(e.data) > 4 {
-				n += uint32(len(e.data))
-			}
-		}
-		return n
-	}
-	exif := []entry{ascii(0x9003, "2024:10:13 11:23:45"), ascii(0x9011, "+10:00")}
-	gps := []entry{ascii(1, "N"), rational(2, 43, 1, 6, 1, 305, 10), ascii(3, "E"), rational(4, 131, 1, 53, 1, 0, 1)}
-	ifd0 := []entry{ascii(0x010F, "Canon"), ascii(0x0110, "EOS R5"), long(0x8769, 0), long(0x8825, 0)}
-	at0 := uint32(8)
-	atExif := at0 + ifdSize(ifd0)
-	atGPS := atExif + ifdSize(exif)
-	ifd0[2].data = binary.LittleEndian.AppendUint32(nil, atExif)
-	ifd0[3].data = binary.LittleEndian.AppendUint32(nil, atGPS)
-	tiff := []byte("II*\x00\x08\x00\x00\x00")
-	for _, es := range [][]entry{ifd0, exif, gps} {
-		start := uint32(len(tiff))
-		extra := start + uint32(2+12*len(es)+4)
-		tiff = binary.LittleEndian.AppendUint16(tiff, uint16(len(es)))
-		var tail []byte
-		for _, e := range es {
-			tiff = binary.LittleEndian.AppendUint16(tiff, e.tag)
-			tiff = binary.LittleEndian.AppendUint16(tiff, e.typ)
-			tiff = binary.LittleEndian.AppendUint32(tiff, e.count)
-			if len(e.data) <= 4 {
-				tiff = append(tiff, append(e.data, make([]byte, 4-len(e.data))...)...)
-			} else {
-				tiff = binary.LittleEndian.AppendUint32(tiff, extra+uint32(len(tail)))
-				tail = append(tail, e.data...)
-			}
-		}
-		tiff = append(binary.LittleEndian.AppendUint32(tiff, 0), tail...)
-	}
-	var pic bytes.Buffer
-	if err := jpeg.Encode(&pic, image.NewGray(image.Rect(0, 0, 32, 24)), nil); err != nil {
-		t.Fatal(err)
-	}
-	payload := append([]byte("Exif\x00\x00"), tiff...)
-	seg := append([]byte{0xFF, 0xE1}, binary.BigEndian.AppendUint16(nil, uint16(len(payload)+2))...)
-	out := append([]byte{0xFF, 0xD8}, append(seg, payload...)...)
-	return append(out, pic.Bytes()[2:]...)
-}
+// canonEXIF is what a camera writes: make and model, local time with its offset, GPS.
+var canonEXIF = rastertest.EXIF{Make: "Canon", Model: "EOS R5", DateTimeOriginal: "2024:10:13 11:23:45", OffsetTimeOriginal: "+10:00",
+	Latitude: [3][2]uint32{{43, 1}, {6, 1}, {305, 10}}, LatitudeRef: "N", Longitude: [3][2]uint32{{131, 1}, {53, 1}, {0, 1}}, LongitudeRef: "E"}
 
 func TestReadMetadataOfAJPEGsEXIF(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(path, exifJPEG(t), 0o644); err != nil {
-		t.Fatal(err)
+	local := canonEXIF
+	local.OffsetTimeOriginal = ""
+	tests := []struct {
+		name         string
+		exif         rastertest.EXIF
+		acquired     string
+		sensor       string
+		withPosition bool
+	}{
+		{"ok, local time with its offset", canonEXIF, "2024-10-13T01:23:45Z", "Canon EOS R5", true},
+		{"ok, local time alone: the date", local, "2024-10-13", "Canon EOS R5", true},
+		{"ok, only a model", rastertest.EXIF{Model: "Pixel 8"}, "", "Pixel 8", false},
+		{"nok, a date that does not parse", rastertest.EXIF{DateTimeOriginal: "2024-10-13 11:23"}, "", "", false},
 	}
-	m := imagery.ReadMetadata(path)
-	if m.AcquiredAt != "2024-10-13T01:23:45Z" || m.Sensor != "Canon EOS R5" {
-		t.Errorf("got acquired %q, sensor %q; want 2024-10-13T01:23:45Z (11:23:45 at +10:00), Canon EOS R5\nraw: %v", m.AcquiredAt, m.Sensor, m.Raw)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "photo.jpg")
+			if err := os.WriteFile(path, rastertest.JPEGWithEXIF(t, tc.exif), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m := imagery.ReadMetadata(path)
+			if m.AcquiredAt != tc.acquired || m.Sensor != tc.sensor {
+				t.Errorf("got acquired %q, sensor %q; want %q, %q\nraw: %v", m.AcquiredAt, m.Sensor, tc.acquired, tc.sensor, m.Raw)
+			}
+			if !tc.withPosition {
+				if m.Latitude != nil || m.Longitude != nil {
+					t.Errorf("got a position %v, %v; want none", deref(m.Latitude), deref(m.Longitude))
+				}
+				return
+			}
+			wantFloat(t, "latitude", m.Latitude, 43+6.0/60+30.5/3600)
+			wantFloat(t, "longitude", m.Longitude, 131+53.0/60)
+		})
 	}
-	wantFloat(t, "latitude", m.Latitude, 43+6.0/60+30.5/3600)
-	wantFloat(t, "longitude", m.Longitude, 131+53.0/60)
 }

@@ -182,3 +182,24 @@ func TestFileMetadataIsTextInThePage(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadReadsAJPEGsEXIF(t *testing.T) {
+	ts := newTestServer(t, rasterLimits)
+	camera := rastertest.EXIF{Make: "Canon", Model: "EOS R5", DateTimeOriginal: "2024:10:13 11:23:45", OffsetTimeOriginal: "+10:00",
+		Latitude: [3][2]uint32{{43, 1}, {6, 1}, {305, 10}}, LatitudeRef: "N", Longitude: [3][2]uint32{{131, 1}, {53, 1}, {0, 1}}, LongitudeRef: "E"}
+	img := ts.mustUpload(t, filePart("photo.jpg", rastertest.JPEGWithEXIF(t, camera)))
+	m := img.FileMetadata
+	if img.CapturedFrom != "2024-10-13T01:23:45Z" || img.CapturedSource != annotations.CapturedByFile || m.Sensor != "Canon EOS R5" {
+		t.Errorf("got captured %q from %q, sensor %q; want 2024-10-13T01:23:45Z (11:23:45 at +10:00) from the file, Canon EOS R5",
+			img.CapturedFrom, img.CapturedSource, m.Sensor)
+	}
+	wantDegrees(t, "latitude", m.Latitude, 43+6.0/60+30.5/3600)
+	wantDegrees(t, "longitude", m.Longitude, 131+53.0/60)
+
+	// Without its offset the camera's time is only good for the date.
+	camera.OffsetTimeOriginal, camera.Model = "", "EOS R6"
+	img = ts.mustUpload(t, filePart("local.jpg", rastertest.JPEGWithEXIF(t, camera)))
+	if img.CapturedFrom != "2024-10-13" || img.CapturedTo != "2024-10-13" || img.CapturedSource != annotations.CapturedByFile {
+		t.Errorf("got captured %q – %q from %q, want the date 2024-10-13 from the file", img.CapturedFrom, img.CapturedTo, img.CapturedSource)
+	}
+}
