@@ -184,3 +184,33 @@ func TestReadMetadataOfAJPEGsEXIF(t *testing.T) {
 		})
 	}
 }
+
+func TestReadMetadataSaysWhenRPCsArePresent(t *testing.T) {
+	dir := t.TempDir()
+	plain := rastertest.Make(t, dir, "plain.tif", small, "-of", "GTiff")
+	// A VRT carrying an RPC domain, written out by gdal_translate as a GeoTIFF's RPC tag.
+	vrt := filepath.Join(dir, "rpc.vrt")
+	rastertest.Translate(t, "-q", "-of", "VRT", plain, vrt)
+	doc, err := os.ReadFile(vrt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coeff := "1" + strings.Repeat(" 0", 19)
+	rpc := `<Metadata domain="RPC">`
+	for k, v := range map[string]string{"ERR_BIAS": "-1", "ERR_RAND": "-1", "LINE_OFF": "24", "SAMP_OFF": "32", "LAT_OFF": "43.1",
+		"LONG_OFF": "131.9", "HEIGHT_OFF": "0", "LINE_SCALE": "24", "SAMP_SCALE": "32", "LAT_SCALE": "0.01", "LONG_SCALE": "0.01",
+		"HEIGHT_SCALE": "100", "LINE_NUM_COEFF": coeff, "LINE_DEN_COEFF": coeff, "SAMP_NUM_COEFF": coeff, "SAMP_DEN_COEFF": coeff} {
+		rpc += `<MDI key="` + k + `">` + v + `</MDI>`
+	}
+	doc = []byte(strings.Replace(string(doc), "<VRTRasterBand", rpc+"</Metadata><VRTRasterBand", 1))
+	if err := os.WriteFile(vrt, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withRPC := filepath.Join(dir, "rpc.tif")
+	rastertest.Translate(t, "-q", vrt, withRPC)
+	for path, want := range map[string]bool{plain: false, withRPC: true} {
+		if got := imagery.ReadMetadata(path).RPC; got != want {
+			t.Errorf("%s: got rpc %v, want %v", filepath.Base(path), got, want)
+		}
+	}
+}
