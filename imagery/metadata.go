@@ -20,6 +20,7 @@ import "C"
 import (
 	"encoding/xml"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,18 +52,20 @@ type MetadataItem struct {
 type FileMetadata struct {
 	// AcquiredAt is when the image was taken: RFC 3339 in UTC, or a date (YYYY-MM-DD)
 	// when the file gives a camera's local time with no time zone.
-	AcquiredAt   string         `json:"acquired_at,omitempty"`
-	Satellite    string         `json:"satellite,omitempty"`
-	Sensor       string         `json:"sensor,omitempty"`        // the instrument, or a camera's make and model
-	SunElevation *float64       `json:"sun_elevation,omitempty"` // degrees above the horizon, −90 to 90
-	SunAzimuth   *float64       `json:"sun_azimuth,omitempty"`   // degrees clockwise from north, 0 to 360
-	OffNadir     *float64       `json:"off_nadir,omitempty"`     // degrees of the line of sight from the vertical, 0 to 90
-	CloudCover   *float64       `json:"cloud_cover,omitempty"`   // per cent, 0 to 100
-	Latitude     *float64       `json:"latitude,omitempty"`      // a camera's GPS position, degrees
-	Longitude    *float64       `json:"longitude,omitempty"`
-	RPC          bool           `json:"rpc,omitempty"`       // the file carries rational polynomial coefficients
-	Truncated    bool           `json:"truncated,omitempty"` // items or values were cut to the bounds
-	Raw          []MetadataItem `json:"raw"`
+	AcquiredAt   string   `json:"acquired_at,omitempty"`
+	Satellite    string   `json:"satellite,omitempty"`
+	Sensor       string   `json:"sensor,omitempty"`        // the instrument, or a camera's make and model
+	SunElevation *float64 `json:"sun_elevation,omitempty"` // degrees above the horizon, −90 to 90
+	SunAzimuth   *float64 `json:"sun_azimuth,omitempty"`   // degrees clockwise from north, 0 to 360
+	// OffNadir is the angle of the line of sight from the vertical, 0 to 90 degrees (a
+	// NITF's obliquity angle when that is what the file gives).
+	OffNadir   *float64       `json:"off_nadir,omitempty"`
+	CloudCover *float64       `json:"cloud_cover,omitempty"` // per cent, 0 to 100
+	Latitude   *float64       `json:"latitude,omitempty"`    // a camera's GPS position, degrees
+	Longitude  *float64       `json:"longitude,omitempty"`
+	RPC        bool           `json:"rpc,omitempty"`       // the file carries rational polynomial coefficients
+	Truncated  bool           `json:"truncated,omitempty"` // items or values were cut to the bounds
+	Raw        []MetadataItem `json:"raw"`
 }
 
 // Metadata reads what the upload's file says of its capture. Files GDAL has no allowed
@@ -213,51 +216,46 @@ func notShown(r rune) bool {
 
 // The keys known to mean each field, upper-cased without the domain: GDAL's IMAGERY
 // names, the names satellite deliveries' GDAL_METADATA and sidecars use, NITF header
-// fields and TREs (USE00A), and EXIF.
+// fields, the fields of NITF TREs (USE00A, CSEXRA, PIAIMC; matched without the TRE's
+// name), and EXIF.
 var (
 	acquiredKeys  = []string{"ACQUISITIONDATETIME", "ACQUISITION_DATETIME", "ACQUISITION_TIME", "DATE_ACQUIRED", "NITF_IDATIM", "EXIF_DATETIMEORIGINAL"}
 	satelliteKeys = []string{"SATELLITEID", "SATELLITE", "SATELLITE_ID", "SPACECRAFT_ID", "SPACECRAFT", "PLATFORM", "NITF_ISORCE"}
 	sensorKeys    = []string{"SENSOR", "SENSOR_ID", "SENSORID", "INSTRUMENT"}
-	sunElKeys     = []string{"SUN_ELEVATION", "SUNELEVATION", "MEANSUNEL", "SUN_EL", "USE00A.SUN_EL"}
-	sunAzKeys     = []string{"SUN_AZIMUTH", "SUNAZIMUTH", "MEANSUNAZ", "SUN_AZ", "USE00A.SUN_AZ"}
-	offNadirKeys  = []string{"OFF_NADIR", "OFF_NADIR_ANGLE", "OFFNADIR", "OFFNADIRANGLE", "MEANOFFNADIRVIEWANGLE", "VIEW_ANGLE", "USE00A.OBL_ANG"}
-	cloudKeys     = []string{"CLOUDCOVER", "CLOUD_COVER", "CLOUD_COVERAGE", "CLOUDCOVERPERCENTAGE", "CLOUDY_PIXEL_PERCENTAGE"}
+	sunElKeys     = []string{"SUN_ELEVATION", "SUNELEVATION", "MEANSUNEL", "SUN_EL"}
+	sunAzKeys     = []string{"SUN_AZIMUTH", "SUNAZIMUTH", "MEANSUNAZ", "SUN_AZ"}
+	offNadirKeys  = []string{"OFF_NADIR", "OFF_NADIR_ANGLE", "OFFNADIR", "OFFNADIRANGLE", "MEANOFFNADIRVIEWANGLE", "VIEW_ANGLE", "OBL_ANG", "OBLIQUITY_ANGLE"}
+	cloudKeys     = []string{"CLOUDCOVER", "CLOUD_COVER", "CLOUD_COVERAGE", "CLOUDCOVERPERCENTAGE", "CLOUDY_PIXEL_PERCENTAGE", "CLOUDCVR"}
 )
-
-func isKey(key string, keys []string) bool {
-	for _, k := range keys {
-		if key == k {
-			return true
-		}
-	}
-	return false
-}
 
 // assign sets the field the item is known to mean, unless it is set already or the value
 // does not parse or lies out of range.
 func (m *FileMetadata) assign(it MetadataItem) {
 	key := strings.ToUpper(it.Key)
+	if it.Domain == "TRE" {
+		_, key, _ = strings.Cut(key, ".")
+	}
 	v := strings.TrimSpace(it.Value)
 	switch {
-	case isKey(key, acquiredKeys):
+	case slices.Contains(acquiredKeys, key):
 		if m.AcquiredAt == "" {
 			m.AcquiredAt = parseAcquired(v, key == "EXIF_DATETIMEORIGINAL")
 		}
-	case isKey(key, satelliteKeys):
+	case slices.Contains(satelliteKeys, key):
 		if m.Satellite == "" {
 			m.Satellite = v
 		}
-	case isKey(key, sensorKeys):
+	case slices.Contains(sensorKeys, key):
 		if m.Sensor == "" {
 			m.Sensor = v
 		}
-	case isKey(key, sunElKeys):
+	case slices.Contains(sunElKeys, key):
 		setAngle(&m.SunElevation, v, -90, 90)
-	case isKey(key, sunAzKeys):
+	case slices.Contains(sunAzKeys, key):
 		setAngle(&m.SunAzimuth, v, 0, 360)
-	case isKey(key, offNadirKeys):
+	case slices.Contains(offNadirKeys, key):
 		setAngle(&m.OffNadir, v, 0, 90)
-	case isKey(key, cloudKeys):
+	case slices.Contains(cloudKeys, key):
 		setAngle(&m.CloudCover, v, 0, 100)
 	}
 }
