@@ -325,39 +325,11 @@ func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
 	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r}, nil
 }
 
-// Display is how a raster's bands become the 8-bit RGB of its tiles. It is chosen when
-// the pyramid is built (displayFor) and kept in the pyramid's manifest, so a repaired tile
-// is made exactly as its neighbours were.
-type Display struct {
-	// Bands are the GDAL band numbers (from 1) shown as red, green and blue: the bands
-	// whose colour interpretation says so, else a grey band three times, else bands 1–3.
-	Bands [3]int `json:"bands"`
-	// Palette: the band's values are indices into its colour table.
-	Palette bool `json:"palette,omitempty"`
-	// Stretch maps each displayed channel linearly from [Min, Max] to 0–255; empty for
-	// 8-bit data, which is shown as stored.
-	Stretch []Stretch `json:"stretch,omitempty"`
-	// Method says how the stretch was found.
-	Method string `json:"method,omitempty"`
-}
-
-// Stretch is a linear mapping of a band's values onto 0–255, clamped at both ends.
-type Stretch struct {
-	Min float64 `json:"min"`
-	Max float64 `json:"max"`
-}
-
-// stretchSample is the longest side of the decimated read the percentiles come from.
-// GDAL serves it from the file's overviews when it has them.
-const stretchSample = 1024
-
-// Percentiles of the default stretch.
-const stretchLow, stretchHigh = 0.02, 0.98
-
-// displayFor chooses the displayed bands and, for anything but 8-bit data, the default
-// 2–98 % per-band percentile stretch from a decimated sample.
+// displayFor chooses the default display: the bands whose colour interpretation says
+// red, green and blue, else a palette, else bands 1–3, else band 1 as grey; and, for
+// anything but 8-bit data, the 2–98 % per-band percentile stretch of a decimated sample.
 func (d *gdalDataset) displayFor() (*Display, error) {
-	disp := &Display{}
+	disp := &Display{Gamma: 1}
 	red, green, blue := 0, 0, 0
 	for b := 1; b <= d.bands; b++ {
 		switch d.colorInterp(b) {
@@ -371,42 +343,70 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 	}
 	switch {
 	case red > 0 && green > 0 && blue > 0:
-		disp.Bands = [3]int{red, green, blue}
+		disp.Bands = []int{red, green, blue}
 	case d.colorInterp(1) == C.GCI_PaletteIndex && d.dataType(1) == C.GDT_Byte:
-		disp.Bands, disp.Palette = [3]int{1, 1, 1}, true
+		disp.Bands, disp.Palette = []int{1}, true
 		return disp, nil
 	case d.bands >= 3:
-		disp.Bands = [3]int{1, 2, 3}
+		disp.Bands = []int{1, 2, 3}
 	default:
-		disp.Bands = [3]int{1, 1, 1}
+		disp.Bands = []int{1}
 	}
-	eight := true
-	for _, b := range disp.Bands {
-		eight = eight && d.dataType(b) == C.GDT_Byte
-	}
-	if eight {
+	if d.eightBit(disp.Bands) {
 		return disp, nil
 	}
-	vals, valid, method, err := d.sample(disp.Bands)
+	st, method, err := d.stretches(disp.Bands, StretchPercentile, 100*stretchLow, 100*stretchHigh)
 	if err != nil {
 		return nil, err
 	}
-	for c := 0; c < 3; c++ {
+	disp.Stretch, disp.Method = st, method
+	return disp, nil
+}
+
+// eightBit reports whether every one of the bands holds bytes.
+func (d *gdalDataset) eightBit(bands []int) bool {
+	for _, b := range bands {
+		if d.dataType(b) != C.GDT_Byte {
+			return false
+		}
+	}
+	return true
+}
+
+// stretches computes the stretch of each band from a decimated sample: the low and high
+// percentiles (StretchPercentile) or the least and greatest value (StretchMinMax) of
+// its valid pixels, and says what was sampled.
+func (d *gdalDataset) stretches(bands []int, from string, low, high float64) ([]Stretch, string, error) {
+	vals, valid, method, err := d.sample(channels(bands))
+	if err != nil {
+		return nil, "", err
+	}
+	if from == StretchMinMax {
+		low, high = 0, 100
+	}
+	label := from
+	if from == StretchPercentile {
+		label = fmt.Sprintf("%s %g–%g", from, low, high)
+	}
+	var out []Stretch
+	for c := range bands {
 		var v []float32
 		for i := range valid {
 			if x := vals[3*i+c]; valid[i] != 0 && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
 				v = append(v, x)
 			}
 		}
-		s := Stretch{Min: 0, Max: 255}
+		s := Stretch{Min: 0, Max: 255, From: label}
 		if len(v) > 0 {
 			slices.Sort(v)
-			s = Stretch{Min: float64(v[int(stretchLow*float64(len(v)-1))]), Max: float64(v[int(stretchHigh*float64(len(v)-1))])}
+			s.Min, s.Max = float64(v[int(low/100*float64(len(v)-1))]), float64(v[int(high/100*float64(len(v)-1))])
 		}
-		disp.Stretch = append(disp.Stretch, s)
+		if s.Max <= s.Min { // a flat band: a step of one around its value
+			s.Max = s.Min + 1
+		}
+		out = append(out, s)
 	}
-	disp.Method = fmt.Sprintf("%g–%g %% per-band percentiles of %s", 100*stretchLow, 100*stretchHigh, method)
-	return disp, nil
+	return out, fmt.Sprintf("%s of %s", label, method), nil
 }
 
 // Sampling a large raster without overviews: sampleGrid² windows of up to sampleWindow
@@ -556,6 +556,10 @@ func openGDALSource(path string, disp *Display) (*gdalSource, error) {
 			return nil, err
 		}
 	}
+	if len(disp.Bands) != 1 && len(disp.Bands) != 3 {
+		d.Close()
+		return nil, fmt.Errorf("the display asks for %d bands; it shows one or three: %w", len(disp.Bands), ErrCorrupt)
+	}
 	for _, b := range disp.Bands {
 		if b < 1 || b > d.bands {
 			d.Close()
@@ -597,39 +601,21 @@ func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
 				copy(row[3*i:3*i+3], s.palette[3*int(idx[i]):])
 			}
 		}
-	case len(s.disp.Stretch) == 3:
+	case !s.disp.shownAsStored():
 		if len(s.floats) < 3*w*h {
 			s.floats = make([]float32, 3*w*h)
 		}
-		if err := s.d.readFloat(x, y, w, h, s.floats, w, h, s.disp.Bands); err != nil {
+		if err := s.d.readFloat(x, y, w, h, s.floats, w, h, channels(s.disp.Bands)); err != nil {
 			return err
 		}
-		var scale, offset [3]float64
-		for c, st := range s.disp.Stretch {
-			scale[c] = 255 / math.Max(st.Max-st.Min, 1e-12)
-			offset[c] = st.Min
-		}
-		for r := 0; r < h; r++ {
-			row, src := dst[r*stride:], s.floats[3*r*w:]
-			for i := 0; i < 3*w; i++ {
-				c := i % 3
-				v := (float64(src[i]) - offset[c]) * scale[c]
-				switch {
-				case v >= 255:
-					row[i] = 255
-				case v > 0: // NaN fails both tests and is shown black
-					row[i] = byte(v + 0.5)
-				default:
-					row[i] = 0
-				}
-			}
-		}
+		s.shade(dst, stride, w, h)
 	default:
-		if err := s.d.readBytes(x, y, w, h, dst, s.disp.Bands[:], 3, stride); err != nil {
+		bands := channels(s.disp.Bands)
+		if err := s.d.readBytes(x, y, w, h, dst, bands[:], 3, stride); err != nil {
 			return err
 		}
 	}
-	valid, err := s.d.validMask(x, y, w, h, w, h, s.disp.Bands)
+	valid, err := s.d.validMask(x, y, w, h, w, h, channels(s.disp.Bands))
 	if err != nil || valid == nil {
 		return err
 	}
@@ -642,6 +628,49 @@ func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
 		}
 	}
 	return nil
+}
+
+// shade turns the float pixels read into s.floats (three channels, w×h) into RGB bytes:
+// each channel stretched onto 0–1 (8-bit data without a stretch as if from 0–255),
+// raised to 1/gamma, then scaled to 0–255, or, for a single band with a ramp, looked up
+// in it. NaN is shown black.
+func (s *gdalSource) shade(dst []byte, stride, w, h int) {
+	var scale, offset [3]float64
+	for c := 0; c < 3; c++ {
+		st := Stretch{Min: 0, Max: 255}
+		if len(s.disp.Stretch) == 1 {
+			st = s.disp.Stretch[0]
+		} else if len(s.disp.Stretch) == 3 {
+			st = s.disp.Stretch[c]
+		}
+		scale[c] = 1 / math.Max(st.Max-st.Min, 1e-12)
+		offset[c] = st.Min
+	}
+	inv := 1 / s.disp.gamma()
+	lut := ramps[s.disp.Ramp]
+	for r := 0; r < h; r++ {
+		row, src := dst[r*stride:], s.floats[3*r*w:]
+		for i := 0; i < 3*w; i++ {
+			c := i % 3
+			t := (float64(src[i]) - offset[c]) * scale[c]
+			switch {
+			case t >= 1:
+				t = 1
+			case t > 0: // NaN fails both tests and is shown black
+				if inv != 1 {
+					t = math.Pow(t, inv)
+				}
+			default:
+				t = 0
+			}
+			row[i] = byte(255*t + 0.5)
+		}
+		if lut != nil && len(s.disp.Bands) == 1 {
+			for i := 0; i < w; i++ {
+				copy(row[3*i:3*i+3], lut[row[3*i]][:])
+			}
+		}
+	}
 }
 
 func (s *gdalSource) Close() { s.d.Close() }

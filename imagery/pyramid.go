@@ -61,7 +61,8 @@ type Manifest struct {
 	Levels   []Level `json:"levels"`
 	Tiles    int     `json:"tiles"`
 	// Display is how a raster read through GDAL was shown (its bands and stretch); nil
-	// for the formats satmark decodes itself, whose pixels are shown as stored.
+	// for the formats satmark decodes itself, whose pixels are shown as stored. Its Tag
+	// tells tiles of one display from another's.
 	Display *Display `json:"display,omitempty"`
 }
 
@@ -96,7 +97,7 @@ type rowSource interface {
 // EXIF-rotated or CMYK JPEGs) is decoded whole by Go and oriented first.
 func (l *Library) openSource(path string, info Info) (rowSource, error) {
 	if readByGDAL(info.MediaType) {
-		s, err := openGDALSource(path, nil)
+		s, err := openGDALSource(path, info.Display)
 		if err != nil {
 			return nil, err
 		}
@@ -326,9 +327,10 @@ func (b *pyramidBuild) emit(k int) {
 	lv.cur = b.newStrip(lv.Width)
 }
 
-// BuildPyramid cuts the stored original into its tile pyramid and writes its thumbnail.
-// It works into a temporary folder that is renamed into place only when every tile and
-// the manifest are written, so a pyramid that exists is complete. progress is called as
+// BuildPyramid cuts the stored original into its tile pyramid and writes its thumbnail,
+// a raster read through GDAL shown as info.Display says. It works into a temporary folder
+// that is renamed into place only when every tile and the manifest are written, so a
+// pyramid that exists is complete, and the one it replaces is served until then. progress is called as
 // tiles are written. On error or cancellation nothing of the new pyramid remains.
 func (l *Library) BuildPyramid(ctx context.Context, sha string, info Info, progress func(done, total int)) error {
 	building := l.pyramidDir(sha) + ".building"

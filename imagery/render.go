@@ -40,15 +40,16 @@ type Rendered struct {
 // cache. Renders run a few at a time; when all slots and the queue are taken it returns
 // ErrBusy at once instead of piling up work and memory.
 func (l *Library) Render(ctx context.Context, sha string, info Info, r IIIFRequest) (Rendered, error) {
-	key := renderKey(sha, r)
+	p, err := l.openPyramid(sha)
+	if err != nil {
+		return Rendered{}, err
+	}
+	// A new display makes new pixels: its renders are not the old display's.
+	key := renderKey(sha+p.manifest.Display.Tag(), r)
 	out := Rendered{MediaType: IIIFFormats[r.Format], ETag: `"` + key[:32] + `"`}
 	if f, ok := l.renders.open(key); ok {
 		out.File = f
 		return out, nil
-	}
-	p, err := l.openPyramid(sha)
-	if err != nil {
-		return out, err
 	}
 	select {
 	case l.waiting <- struct{}{}:

@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/satmark/satmark/annotations"
@@ -20,7 +23,12 @@ type Builder struct {
 	concurrency int
 	log         *slog.Logger
 	wake        chan struct{}
+	built       atomic.Pointer[func(imageID string)]
 }
+
+// OnBuilt sets f to be called after each pyramid is built and installed, with the
+// image's id: how a server learns to drop what it keeps of the old pyramid.
+func (b *Builder) OnBuilt(f func(imageID string)) { b.built.Store(&f) }
 
 // NewBuilder returns a builder running at most concurrency builds at once (at least 1).
 func NewBuilder(store *annotations.Store, lib *imagery.Library, concurrency int, log *slog.Logger) *Builder {
@@ -96,6 +104,13 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 	}
 	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
 	start := time.Now()
+	if info.Display, err = b.display(ctx, img); err != nil {
+		b.log.Warn("pyramid build failed", "image", img.ID, "err", err)
+		if err := b.store.FailJob(context.WithoutCancel(ctx), job.ID, err.Error()); err != nil && !errors.Is(err, annotations.ErrNotFound) {
+			b.log.Error("record pyramid failure", "image", img.ID, "err", err)
+		}
+		return
+	}
 	// The pyramid's encoders report from several goroutines; record at most four times a
 	// second, never going backwards.
 	var mu sync.Mutex
@@ -130,5 +145,36 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 			return
 		}
 		b.log.Info("pyramid built", "image", img.ID, "width", img.Width, "height", img.Height, "seconds", time.Since(start).Seconds())
+		if f := b.built.Load(); f != nil {
+			(*f)(img.ID)
+		}
 	}
+}
+
+// display returns the stored display of a raster read through GDAL; one that has none
+// yet gets its defaults chosen and stored first, so that what the tiles show is what the
+// store says. Formats shown as stored have none (nil).
+func (b *Builder) display(ctx context.Context, img annotations.Image) (*imagery.Display, error) {
+	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
+	raw, err := b.store.Display(ctx, img.ID)
+	if errors.Is(err, annotations.ErrNotFound) {
+		d, err := b.lib.DefaultDisplay(img.SHA256, info)
+		if err != nil || d == nil {
+			return nil, err
+		}
+		j, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if raw, err = b.store.SetDefaultDisplay(ctx, img.ID, j); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	var d imagery.Display
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("the stored display settings are unreadable: %w", err)
+	}
+	return &d, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
@@ -37,7 +38,7 @@ type rasterCase struct {
 	spec      rastertest.Spec
 	args      []string
 	mediaType string
-	bands     [3]int
+	bands     []int
 	stretched bool
 	noData    bool // columns 0–39 hold the nodata value and must show black
 }
@@ -48,26 +49,26 @@ func rasterCases() []rasterCase {
 	rgb8 := rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: scene8}
 	return []rasterCase{
 		{"4-band 16-bit GeoTIFF", "planet.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 4, Type: "UInt16", Value: scene16},
-			[]string{"-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=LZW"}, "image/tiff", [3]int{1, 2, 3}, true, false},
+			[]string{"-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=LZW"}, "image/tiff", []int{1, 2, 3}, true, false},
 		{"16-bit RGB with values 0–4000", "rgb16.tif", "GTiff", rgb16,
-			[]string{"-of", "GTiff", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", [3]int{1, 2, 3}, true, false},
+			[]string{"-of", "GTiff", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", []int{1, 2, 3}, true, false},
 		{"JPEG-compressed YCbCr tiled COG", "cog.tif", "COG", rastertest.Spec{Width: 1280, Height: 1024, Bands: 3, Type: "Byte", Value: scene8},
-			[]string{"-of", "COG", "-co", "COMPRESS=JPEG", "-co", "BLOCKSIZE=256"}, "image/tiff", [3]int{1, 2, 3}, false, false},
+			[]string{"-of", "COG", "-co", "COMPRESS=JPEG", "-co", "BLOCKSIZE=256"}, "image/tiff", []int{1, 2, 3}, false, false},
 		{"8-bit deflate-tiled TIFF", "deflate.tif", "GTiff", rgb8,
-			[]string{"-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", [3]int{1, 2, 3}, false, false},
+			[]string{"-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", []int{1, 2, 3}, false, false},
 		{"BigTIFF", "big.tif", "GTiff", rgb8,
-			[]string{"-of", "GTiff", "-co", "BIGTIFF=YES", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", [3]int{1, 2, 3}, false, false},
+			[]string{"-of", "GTiff", "-co", "BIGTIFF=YES", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", []int{1, 2, 3}, false, false},
 		{"single-band float32 with nodata", "float.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 1, Type: "Float32",
 			Value: func(b, x, y int) float64 {
 				if x < 40 {
 					return 9999
 				}
 				return scene16(b, x, y) / 4000
-			}}, []string{"-of", "GTiff", "-a_nodata", "9999"}, "image/tiff", [3]int{1, 1, 1}, true, true},
+			}}, []string{"-of", "GTiff", "-a_nodata", "9999"}, "image/tiff", []int{1}, true, true},
 		{"JPEG 2000", "tci.jp2", "JP2OpenJPEG", rgb8, []string{"-of", "JP2OpenJPEG", "-co", "QUALITY=100", "-co", "REVERSIBLE=YES"},
-			"image/jp2", [3]int{1, 2, 3}, false, false},
-		{"NITF", "scene.ntf", "NITF", rgb8, []string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf", [3]int{1, 2, 3}, false, false},
-		{"ERDAS IMG, 16-bit", "scene.img", "HFA", rgb16, []string{"-of", "HFA"}, "application/x-erdas-hfa", [3]int{1, 2, 3}, true, false},
+			"image/jp2", []int{1, 2, 3}, false, false},
+		{"NITF", "scene.ntf", "NITF", rgb8, []string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf", []int{1, 2, 3}, false, false},
+		{"ERDAS IMG, 16-bit", "scene.img", "HFA", rgb16, []string{"-of", "HFA"}, "application/x-erdas-hfa", []int{1, 2, 3}, true, false},
 	}
 }
 
@@ -113,7 +114,7 @@ func TestImageReadsRastersThroughGDAL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Display == nil || m.Display.Bands != tc.bands || (len(m.Display.Stretch) == 3) != tc.stretched {
+			if m.Display == nil || !slices.Equal(m.Display.Bands, tc.bands) || (len(m.Display.Stretch) > 0) != tc.stretched {
 				t.Fatalf("got display %+v, want bands %v, stretched %v", m.Display, tc.bands, tc.stretched)
 			}
 			var stretch []rastertest.Stretch
@@ -197,7 +198,7 @@ func TestImageStretchesTwelveBitData(t *testing.T) {
 		t.Fatal(err)
 	}
 	stretched := rastertest.MeanBrightness(decodeTile(t, top))
-	asStored := rastertest.MeanBrightness(rastertest.Reference(t, path, [3]int{1, 2, 3},
+	asStored := rastertest.MeanBrightness(rastertest.Reference(t, path, []int{1, 2, 3},
 		[]rastertest.Stretch{{Min: 0, Max: 65535}, {Min: 0, Max: 65535}, {Min: 0, Max: 65535}}, 0, 0, spec.Width, spec.Height, lv.Width, lv.Height))
 	if stretched < 64 || stretched < 5*asStored {
 		t.Errorf("got mean brightness %.1f (taken as stored: %.1f), want it well above, ≥ 64", stretched, asStored)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,17 +118,20 @@ func Translate(t testing.TB, args ...string) {
 type Stretch struct{ Min, Max float64 }
 
 // Reference reads the window (x, y, w, h) of the raster at path with gdal_translate as
-// 8-bit RGB: the given bands (from 1), each scaled from its stretch to 0–255 (no stretch:
-// taken as stored), then resampled to ow×oh by averaging (-r average) when that is
+// 8-bit RGB: the given bands (from 1; a single band as grey), each scaled from its
+// stretch to 0–255 (no stretch: taken as stored), then resampled to ow×oh by averaging (-r average) when that is
 // smaller than the window; a GeoTIFF (named *.tif) from its full resolution, not its
 // overviews.
-func Reference(t testing.TB, path string, bands [3]int, stretch []Stretch, x, y, w, h, ow, oh int) *image.RGBA {
+func Reference(t testing.TB, path string, bands []int, stretch []Stretch, x, y, w, h, ow, oh int) *image.RGBA {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "reference.png")
 	args := []string{"-q", "-of", "PNG", "-ot", "Byte", "-srcwin", strconv.Itoa(x), strconv.Itoa(y), strconv.Itoa(w), strconv.Itoa(h),
 		"-outsize", strconv.Itoa(ow), strconv.Itoa(oh), "-r", "average"}
 	if strings.HasSuffix(path, ".tif") { // average the full resolution, as the pyramid does, not the file's overviews
 		args = append(args, "-oo", "OVERVIEW_LEVEL=NONE")
+	}
+	if len(bands) == 1 {
+		bands, stretch = []int{bands[0], bands[0], bands[0]}, slices.Repeat(stretch, 3)
 	}
 	for i, b := range bands {
 		args = append(args, "-b", strconv.Itoa(b))
