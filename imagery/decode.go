@@ -125,7 +125,7 @@ func Inspect(path string, limits Limits) (Info, error) {
 		}
 		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
 	}
-	if readByGDAL(mediaType) {
+	if ReadByGDAL(mediaType) {
 		if err := checkComplete(f, st.Size(), mediaType); err != nil {
 			return Info{}, err
 		}

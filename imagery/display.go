@@ -188,7 +188,7 @@ var ramps = func() map[string]*[256][3]byte {
 // DefaultDisplay chooses the display of a raster read through GDAL (see displayFor); for
 // the formats satmark shows as stored it returns nil.
 func (l *Library) DefaultDisplay(sha string, info Info) (*Display, error) {
-	if !readByGDAL(info.MediaType) {
+	if !ReadByGDAL(info.MediaType) {
 		return nil, nil
 	}
 	d, err := openGDAL(l.OriginalPath(sha))
@@ -202,7 +202,7 @@ func (l *Library) DefaultDisplay(sha string, info Info) (*Display, error) {
 // Raster describes a stored original read through GDAL; ErrUnsupportedMedia for the
 // formats satmark shows as stored.
 func (l *Library) Raster(sha string, info Info) (Raster, error) {
-	if !readByGDAL(info.MediaType) {
+	if !ReadByGDAL(info.MediaType) {
 		return Raster{}, fmt.Errorf("%s is shown as stored: %w", info.MediaType, ErrUnsupportedMedia)
 	}
 	d, err := openGDAL(l.OriginalPath(sha))
@@ -217,7 +217,7 @@ func (l *Library) Raster(sha string, info Info) (Raster, error) {
 // StretchPercentile (the low and high percentiles, 0–100) or StretchMinMax. The result
 // says what was sampled.
 func (l *Library) Stretches(sha string, info Info, bands []int, from string, low, high float64) ([]Stretch, string, error) {
-	if !readByGDAL(info.MediaType) {
+	if !ReadByGDAL(info.MediaType) {
 		return nil, "", fmt.Errorf("%s is shown as stored: %w", info.MediaType, ErrUnsupportedMedia)
 	}
 	if from != StretchPercentile && from != StretchMinMax {

@@ -152,8 +152,9 @@ var gdalMediaTypes = map[string]string{
 	"application/x-erdas-hfa": "HFA",
 }
 
-// readByGDAL reports whether originals of this media type are read through GDAL.
-func readByGDAL(mediaType string) bool { _, ok := gdalMediaTypes[mediaType]; return ok }
+// ReadByGDAL reports whether originals of this media type are read through GDAL, and so
+// shown as their Display says.
+func ReadByGDAL(mediaType string) bool { _, ok := gdalMediaTypes[mediaType]; return ok }
 
 // Raster is what GDAL says of a raster, read without decoding its pixels.
 type Raster struct {

@@ -96,7 +96,7 @@ type rowSource interface {
 // a window at a time, shown as their Display says; anything else (PNG, GIF, BMP, WebP,
 // EXIF-rotated or CMYK JPEGs) is decoded whole by Go and oriented first.
 func (l *Library) openSource(path string, info Info) (rowSource, error) {
-	if readByGDAL(info.MediaType) {
+	if ReadByGDAL(info.MediaType) {
 		s, err := openGDALSource(path, info.Display)
 		if err != nil {
 			return nil, err

@@ -20,6 +20,7 @@ var ErrNoPyramid = errors.New("the tile pyramid is not built yet")
 type pyramid struct {
 	dir      string
 	manifest Manifest
+	tag      string     // manifest.Display.Tag()
 	mu       sync.Mutex // guards crcs and repairs
 	crcs     []uint32
 }
@@ -59,6 +60,7 @@ func (l *Library) openPyramid(sha string) (*pyramid, error) {
 	for i := range p.crcs {
 		p.crcs[i] = binary.LittleEndian.Uint32(crcRaw[4*i:])
 	}
+	p.tag = p.manifest.Display.Tag()
 	l.pyramids[sha] = p
 	return p, nil
 }
@@ -74,13 +76,15 @@ func (l *Library) RemovePyramid(sha string) error {
 // tile read from disk is checked against the checksum recorded when it was built; a tile
 // that is missing or does not match is rebuilt from the original before it is served.
 func (l *Library) Tile(sha string, info Info, k, row, col int) ([]byte, error) {
-	key := tileKey{sha: sha, k: k, row: row, col: col}
-	if b, ok := l.tiles.get(key); ok {
-		return b, nil
-	}
 	p, err := l.openPyramid(sha)
 	if err != nil {
 		return nil, err
+	}
+	// The display is in the key: a tile read from the pyramid being replaced, put after
+	// the new one is installed, is never served as the new one's.
+	key := tileKey{sha: sha, display: p.tag, k: k, row: row, col: col}
+	if b, ok := l.tiles.get(key); ok {
+		return b, nil
 	}
 	m := &p.manifest
 	if k < 0 || k >= len(m.Levels) || row < 0 || row >= m.Levels[k].Rows || col < 0 || col >= m.Levels[k].Cols {
@@ -152,7 +156,7 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 // raster read by GDAL is read as a window, shown as disp (the pyramid's Display) says.
 func (l *Library) region(path string, info Info, disp *Display, x0, y0, w, h int) ([]byte, error) {
 	out := make([]byte, w*h*3)
-	if readByGDAL(info.MediaType) {
+	if ReadByGDAL(info.MediaType) {
 		s, err := openGDALSource(path, disp)
 		if err != nil {
 			return nil, err
@@ -233,8 +237,8 @@ type tileCache struct {
 }
 
 type tileKey struct {
-	sha         string
-	k, row, col int
+	sha, display string
+	k, row, col  int
 }
 
 type tileEntry struct {

@@ -48,6 +48,7 @@ func classify(err error) *apiError {
 	var ie *imagery.IIIFError
 	var ve *annotations.ValidationError
 	var ge *geo.Error
+	var de *imagery.DisplayError
 	var stale *annotations.StaleVersionError
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
@@ -82,6 +83,8 @@ func classify(err error) *apiError {
 			code = "unsupported_crs"
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: code, Field: ge.Field, Message: ge.Error()}
+	case errors.As(err, &de):
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: de.Field, Message: de.Error()}
 	case errors.As(err, &ve):
 		if ve.Malformed {
 			return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: ve.Field, Message: ve.Error()}

@@ -27,6 +27,8 @@ type hotTile struct {
 	etag    []string
 	length  []string
 	link    []string
+	// cacheControl is the tile's own (see Server.tileCacheControl).
+	cacheControl []string
 }
 
 // serve writes the response for a path it holds, reporting whether it did.
@@ -46,7 +48,7 @@ func (c *hotTiles) serve(w http.ResponseWriter, r *http.Request) bool {
 	h["X-Content-Type-Options"] = hdrNosniff // the one security header that matters for a JPEG
 	h["Access-Control-Allow-Origin"] = hdrAllowOrigin
 	h["Access-Control-Expose-Headers"] = hdrExposeHeader
-	h["Cache-Control"] = c.cacheControl
+	h["Cache-Control"] = t.cacheControl
 	h["Link"] = t.link
 	h["Etag"] = t.etag
 	if inm := r.Header["If-None-Match"]; len(inm) == 1 && inm[0] == t.etag[0] {

@@ -33,11 +33,13 @@ const (
 )
 
 var (
-	hdrAllowOrigin     = []string{"*"}
-	hdrNosniff         = []string{"nosniff"}
-	hdrImmutable       = []string{immutable}
-	hdrPublicImmutable = []string{publicImmutable}
-	hdrProfileLink     = `<` + iiifProfileURI + `>;rel="profile"`
+	hdrAllowOrigin      = []string{"*"}
+	hdrNosniff          = []string{"nosniff"}
+	hdrImmutable        = []string{immutable}
+	hdrPublicImmutable  = []string{publicImmutable}
+	hdrRevalidate       = []string{"private, no-cache"}
+	hdrPublicRevalidate = []string{"public, no-cache"}
+	hdrProfileLink      = `<` + iiifProfileURI + `>;rel="profile"`
 	// hdrContextLink goes with info.json sent as plain JSON: its JSON-LD context, as JSON-LD 1.1 links one to plain JSON.
 	hdrContextLink  = `<` + iiifContext + `>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`
 	hdrExposeHeader = []string{"Link, ETag"}
@@ -98,10 +100,25 @@ func (s *Server) iiifLookup(c echo.Context, id string) (img *iiifImage, ready bo
 	img = &iiifImage{id: row.ID, sha: row.SHA256, license: row.Source.License,
 		info: imagery.Info{MediaType: row.MediaType, Width: row.Width, Height: row.Height, Orientation: row.Orientation}}
 	if !row.Pyramid.Ready() {
-		return img, false, row.Pyramid, nil
+		// While a pyramid is built again, the one it replaces is served until then.
+		_, err := s.library.Pyramid(row.SHA256)
+		return img, err == nil, row.Pyramid, nil
 	}
 	s.iiifCache.put(img)
 	return img, true, row.Pyramid, nil
+}
+
+// tileCacheControl is how long a browser may keep a tile: for ever, as tiles never change,
+// except the tiles of a raster read through GDAL, which change with its display and are
+// revalidated (their ETag names the display).
+func (s *Server) tileCacheControl(info imagery.Info) []string {
+	if imagery.ReadByGDAL(info.MediaType) {
+		if s.opts.PublicIIIF {
+			return hdrPublicRevalidate
+		}
+		return hdrRevalidate
+	}
+	return s.hot.cacheControl
 }
 
 // notReady is the answer to an image request while the pyramid is being built.
@@ -206,7 +223,7 @@ func (s *Server) iiif(c echo.Context) error {
 		return notReady(pending)
 	}
 	h.Set("Link", hdrProfileLink+`, <`+base+"/"+r.Canonical()+`>;rel="canonical"`)
-	h["Cache-Control"] = s.hot.cacheControl
+	h["Cache-Control"] = s.tileCacheControl(img.info)
 	m, err := s.library.Pyramid(img.sha)
 	if errors.Is(err, imagery.ErrNoPyramid) {
 		return s.lostPyramid(c, img.id, img.sha)
@@ -215,7 +232,7 @@ func (s *Server) iiif(c echo.Context) error {
 		return err
 	}
 	if k, row, col, ok := r.Tile(m); ok {
-		etag := `"` + img.sha[:16] + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(row) + "-" + strconv.Itoa(col) + `"`
+		etag := `"` + img.sha[:16] + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(row) + "-" + strconv.Itoa(col) + m.Display.Tag() + `"`
 		h["Etag"] = []string{etag}
 		if req.Header.Get("If-None-Match") == etag {
 			return c.NoContent(http.StatusNotModified)
@@ -225,9 +242,10 @@ func (s *Server) iiif(c echo.Context) error {
 			return err
 		}
 		length := []string{strconv.Itoa(len(data))}
-		if req.URL.RawPath == "" {
+		// A tile of a pyramid about to be replaced is not kept as hot.
+		if req.URL.RawPath == "" && (pending.State == "" || pending.Ready()) {
 			s.hot.put(req.URL.Path, &hotTile{imageID: img.id, host: req.Host, data: data,
-				etag: h["Etag"], length: length, link: h["Link"]})
+				etag: h["Etag"], length: length, link: h["Link"], cacheControl: h["Cache-Control"]})
 		}
 		h["Content-Type"] = hdrJPEG
 		h["Content-Length"] = length

@@ -316,17 +316,25 @@ func (s *Server) getThumbnail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !img.Pyramid.Ready() {
+	m, err := s.library.Pyramid(img.SHA256)
+	switch {
+	case !img.Pyramid.Ready() && err != nil:
 		return notReady(img.Pyramid)
-	}
-	if _, err := s.library.Pyramid(img.SHA256); errors.Is(err, imagery.ErrNoPyramid) {
+	case errors.Is(err, imagery.ErrNoPyramid):
 		return s.lostPyramid(c, img.ID, img.SHA256)
+	case err != nil:
+		return err
 	}
-	c.Response().Header().Set("Cache-Control", "private, max-age=86400")
+	// (While a pyramid is built again, the thumbnail of the one it replaces is served.)
+	if imagery.ReadByGDAL(img.MediaType) {
+		c.Response().Header().Set("Cache-Control", "private, no-cache") // it changes with the display
+	} else {
+		c.Response().Header().Set("Cache-Control", "private, max-age=86400")
+	}
 	path := s.library.ThumbnailPath(img.SHA256)
 	if _, err := os.Stat(path); err == nil {
 		c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")
-		return serveFile(c, path, `"`+img.SHA256[:32]+`-thumb"`)
+		return serveFile(c, path, `"`+img.SHA256[:32]+`-thumb`+m.Display.Tag()+`"`)
 	}
 	r, err := imagery.ParseIIIF("full", "!512,512", "0", "default.jpg", img.Width, img.Height)
 	if err != nil {

@@ -97,6 +97,8 @@ func (s *Server) routes() {
 	get(api+"/images/:id/original", viewer, s.getOriginal)
 	get(api+"/images/:id/thumbnail", viewer, s.getThumbnail)
 	post(api+"/images/:id/pyramid", analyst, s.rebuildPyramid)
+	get(api+"/images/:id/display", viewer, s.getDisplay)
+	put(api+"/images/:id/display", analyst, s.putDisplay)
 	get(api+"/images/:id/events", viewer, s.imageEvents)
 	get(api+"/sources", viewer, s.listSources)
 	get(api+"/trash", admin, s.listTrash)

@@ -116,6 +116,10 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	}
 	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger}
 	s.hot.max = opts.HotTileBytes
+	if opts.Builder != nil {
+		// A new pyramid is in place: nothing of the old one may be served from memory.
+		opts.Builder.OnBuilt(s.imageChanged)
+	}
 	s.hot.cacheControl = hdrImmutable
 	if opts.PublicIIIF {
 		s.hot.cacheControl = hdrPublicImmutable
