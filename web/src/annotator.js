@@ -18,6 +18,7 @@ import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
+import {displayPanel} from './displaypanel.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
@@ -815,4 +816,6 @@ async function start() {
 start();
 view.open().then((ok) => {
   if (ok) root.dataset.imageReady = 'true';
+  // After a change of display: the rebuild's progress, then its tiles.
+  displayPanel({imageId, editable: can('analyst'), reopen: () => view.open()});
 });
