@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -36,18 +37,18 @@ type displayAnswer struct {
 	Pyramid     annotations.Progress `json:"pyramid"`
 }
 
-// displayRequest is the body of PUT /api/v1/images/{id}/display. Stretch is
-// "percentile" (Low and High, default 2 and 98, computed again from the raster),
-// "min/max" (computed from the raster), a list of {"min", "max"} per band (manual), or
-// absent: the default percentile stretch for data that is not 8-bit, none for 8-bit.
-// Gamma defaults to 1, Ramp to none.
+// displayRequest is the body of PUT /api/v1/images/{id}/display. What it leaves out
+// stays as stored. Stretch is "percentile" (Low and High, default 2 and 98, computed
+// again from the raster), "min/max" (computed from the raster), or a list of
+// {"min", "max"} per band (manual); left out, the stored stretch stays if the bands do,
+// else new bands get the default (2–98 % for data that is not 8-bit, none for 8-bit).
 type displayRequest struct {
 	Bands   []int           `json:"bands"`
 	Stretch json.RawMessage `json:"stretch"`
 	Low     *float64        `json:"low"`
 	High    *float64        `json:"high"`
 	Gamma   *float64        `json:"gamma"`
-	Ramp    string          `json:"ramp"`
+	Ramp    *string         `json:"ramp"`
 }
 
 func (s *Server) getDisplay(c echo.Context) error {
@@ -120,14 +121,28 @@ func (s *Server) putDisplay(c echo.Context) error {
 	if !answer.Choosable {
 		return &apiError{Status: http.StatusConflict, Code: "nothing_to_choose", Message: answer.Reason}
 	}
-	d := &imagery.Display{Bands: req.Bands, Gamma: 1, Ramp: req.Ramp}
+	cur := imagery.Display{Gamma: 1}
+	if answer.Settings != nil {
+		cur = *answer.Settings
+	}
+	d := &imagery.Display{Bands: cur.Bands, Gamma: cur.Gamma, Ramp: cur.Ramp}
+	if req.Bands != nil {
+		d.Bands = req.Bands
+	}
 	if req.Gamma != nil {
 		d.Gamma = *req.Gamma
+	}
+	if req.Ramp != nil {
+		d.Ramp = *req.Ramp
+	} else if len(d.Bands) == 3 {
+		d.Ramp = "" // a ramp colours one band: three bands leave it
 	}
 	if len(d.Bands) != 1 && len(d.Bands) != 3 {
 		return imagery.CheckDisplay(d, r) // says what bands it wants
 	}
-	if err := s.stretch(img, r, d, req); err != nil {
+	if raw := strings.TrimSpace(string(req.Stretch)); (raw == "" || raw == "null") && slices.Equal(d.Bands, cur.Bands) {
+		d.Stretch, d.Method = cur.Stretch, cur.Method
+	} else if err := s.stretch(img, r, d, req); err != nil {
 		return err
 	}
 	if err := imagery.CheckDisplay(d, r); err != nil {

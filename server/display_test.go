@@ -160,6 +160,23 @@ func TestDisplayOfThe16BitSample(t *testing.T) {
 	if d := rastertest.MeanAbsDiff(newTile, ref, 256, 256); d > 3 {
 		t.Errorf("the false-colour tile differs from GDAL's read of the same window by %.2f on average, want ≤ 3", d)
 	}
+	// What a PUT leaves out stays: the bands for a stretch computed again, the bands and
+	// the stretch for a gamma.
+	rec = ts.doJSON(t, http.MethodPut, base, `{"stretch": "percentile", "low": 1, "high": 99}`)
+	wantStatus(t, rec, http.StatusAccepted)
+	var wider displayAnswer
+	decode(t, rec, &wider)
+	if !slices.Equal(wider.Settings.Bands, []int{4, 3, 2}) || wider.Settings.Stretch[0].From != "percentile 1–99" ||
+		wider.Settings.Stretch[0].Min > after.Settings.Stretch[0].Min || wider.Settings.Stretch[0].Max < after.Settings.Stretch[0].Max {
+		t.Errorf("got %+v after asking for 1–99 %%, want the same bands, a stretch at least as wide as %+v", wider.Settings, after.Settings.Stretch)
+	}
+	rec = ts.doJSON(t, http.MethodPut, base, `{"gamma": 1.5}`)
+	wantStatus(t, rec, http.StatusAccepted)
+	var brighter displayAnswer
+	decode(t, rec, &brighter)
+	if brighter.Settings.Gamma != 1.5 || !slices.Equal(brighter.Settings.Bands, []int{4, 3, 2}) || !slices.Equal(brighter.Settings.Stretch, wider.Settings.Stretch) {
+		t.Errorf("got %+v after asking for gamma 1.5, want the bands and stretch kept", brighter.Settings)
+	}
 	if d := rastertest.MeanAbsDiff(newTile, oldTile, 256, 256); d < 4 { // the same tile shown as before differs by 0
 		t.Errorf("the false-colour tile differs from the true-colour one by only %.2f on average", d)
 	}
