@@ -45,11 +45,12 @@ func TestBrowserDisplay(t *testing.T) {
 		}
 		return data
 	}
-	before := tile()
 	a.addUser(t, "Ada Analyst", annotations.RoleAnalyst)
 	b.signIn(t, a, "/images/"+img.ID, "Ada Analyst")
 	b.waitFor(t, "the image and the display panel", `document.getElementById('annotator')?.dataset.imageReady === 'true' &&
 		!document.getElementById('display-panel').hidden && document.getElementById('display-preset').options.length > 2`)
+	// (The page waits for the pyramid: the background builder may still be at it.)
+	before := tile()
 	b.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById('display-panel').open = true`))
 	centre := `(() => {
 		const c = document.querySelector('#map canvas'); if (!c) return '';
