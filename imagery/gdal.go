@@ -402,7 +402,7 @@ func (d *gdalDataset) stretches(bands []int, from string, low, high float64) ([]
 			slices.Sort(v)
 			s.Min, s.Max = float64(v[int(low/100*float64(len(v)-1))]), float64(v[int(high/100*float64(len(v)-1))])
 		}
-		if s.Max <= s.Min { // a flat band: a step of one around its value
+		if s.Max <= s.Min { // a flat band: a step of one above its value
 			s.Max = s.Min + 1
 		}
 		out = append(out, s)
