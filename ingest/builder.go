@@ -24,6 +24,10 @@ type Builder struct {
 	log         *slog.Logger
 	wake        chan struct{}
 	built       atomic.Pointer[func(imageID string)]
+
+	mu       sync.Mutex
+	idle     *sync.Cond // signalled when a build ends
+	building int        // builds in progress in this process
 }
 
 // OnBuilt sets f to be called after each pyramid is built and installed, with the
@@ -35,7 +39,9 @@ func NewBuilder(store *annotations.Store, lib *imagery.Library, concurrency int,
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Builder{store: store, lib: lib, concurrency: max(1, concurrency), log: log, wake: make(chan struct{}, 1)}
+	b := &Builder{store: store, lib: lib, concurrency: max(1, concurrency), log: log, wake: make(chan struct{}, 1)}
+	b.idle = sync.NewCond(&b.mu)
+	return b
 }
 
 // Wake tells the builder that a job was queued.
@@ -65,10 +71,22 @@ func (b *Builder) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// Drain builds every queued pyramid, one at a time, and returns when none is left (or
-// ctx ends). It is how `satmark seed` leaves the sample data ready to view.
+// Drain builds every queued pyramid, one at a time, and returns when none is left and
+// none is being built by this builder's Run either (or ctx ends). It is how `satmark
+// seed` leaves the sample data ready to view.
 func (b *Builder) Drain(ctx context.Context) {
 	b.work(ctx, true)
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.idle.Broadcast()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.building > 0 && ctx.Err() == nil {
+		b.idle.Wait()
+	}
 }
 
 func (b *Builder) work(ctx context.Context, untilEmpty bool) {
@@ -98,6 +116,15 @@ func (b *Builder) work(ctx context.Context, untilEmpty bool) {
 }
 
 func (b *Builder) build(ctx context.Context, job annotations.Job) {
+	b.mu.Lock()
+	b.building++
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.building--
+		b.idle.Broadcast()
+		b.mu.Unlock()
+	}()
 	img, err := b.store.Image(ctx, job.ImageID)
 	if err != nil {
 		return // deleted meanwhile: its job went with it
