@@ -34,6 +34,8 @@ static void sm_gdal_init(long long cache) {
 	CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "1");
 	CPLSetConfigOption("PROJ_NETWORK", "OFF");
 	CPLSetConfigOption("GDAL_GEOREF_SOURCES", "INTERNAL");
+	// Not GDAL_NUM_THREADS: GDAL 3.6's multi-threaded GTiff reads fill only the first of
+	// a band read twice in one request (a grey band read as red, green and blue).
 	CPLSetErrorHandler(CPLQuietErrorHandler);
 	GDALAllRegister();
 	GDALSetCacheMax64(cache);
@@ -435,10 +437,11 @@ func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
 		method = fmt.Sprintf("the whole image read at %d×%d", sw, sh)
 	} else {
 		ww, wh := min(sampleWindow, d.width/sampleGrid), min(sampleWindow, d.height/sampleGrid)
+		bx, by := d.blockSize(bands[0])
 		for j := 0; j < sampleGrid; j++ {
 			for i := 0; i < sampleGrid; i++ {
-				x := (2*i+1)*d.width/(2*sampleGrid) - ww/2
-				y := (2*j+1)*d.height/(2*sampleGrid) - wh/2
+				x := alignSample((2*i+1)*d.width/(2*sampleGrid), ww, bx, d.width)
+				y := alignSample((2*j+1)*d.height/(2*sampleGrid), wh, by, d.height)
 				wins = append(wins, window{x, y, ww, wh, sampleRead, sampleRead})
 			}
 		}
@@ -464,6 +467,23 @@ func (d *gdalDataset) sample(bands [3]int) ([]float32, []byte, string, error) {
 	return vals, valid, method, nil
 }
 
+// alignSample places a sample window of length n about centre c on an axis of the given
+// length cut into blocks of the given size: within the block that holds c when the window
+// fits in one, else starting on a block's edge, so the window decodes as few blocks as it
+// can. Blocks as long as a grid cell or longer (a strip the width of the image) leave the
+// window centred.
+func alignSample(c, n, block, length int) int {
+	x := c - n/2
+	switch {
+	case block <= 0 || block > length/sampleGrid:
+	case n <= block:
+		x = c/block*block + (block-n)/2
+	default:
+		x = x / block * block
+	}
+	return max(0, min(x, length-n))
+}
+
 func ifZero(v, b int) int {
 	if v == 0 {
 		return b
@@ -481,6 +501,25 @@ func (d *gdalDataset) readFloat(x, y, w, h int, dst []float32, bw, bh int, bands
 		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
 	}
 	return nil
+}
+
+// readUint16 reads the window (x, y, w, h) of the three bands as t (GDT_UInt16 or
+// GDT_Int16, stored as their bits), pixel-interleaved.
+func (d *gdalDataset) readUint16(x, y, w, h int, dst []uint16, bands [3]int, t C.GDALDataType) error {
+	var msg [C.SM_GDAL_MSG]C.char
+	bm := [3]C.int{C.int(bands[0]), C.int(bands[1]), C.int(bands[2])}
+	if C.sm_gdal_read(d.h, C.int(x), C.int(y), C.int(w), C.int(h), unsafe.Pointer(&dst[0]), C.int(w), C.int(h),
+		t, 3, &bm[0], 6, C.longlong(6*w), 2, &msg[0]) != 0 {
+		return fmt.Errorf("cannot read the raster's pixels: %s: %w", gdalMessage(msg[:], d.path), ErrCorrupt)
+	}
+	return nil
+}
+
+// blockSize is the width and height of band b's blocks (tiles, or strips a row wide).
+func (d *gdalDataset) blockSize(b int) (int, int) {
+	var bx, by C.int
+	C.GDALGetBlockSize(d.band(b), &bx, &by)
+	return int(bx), int(by)
 }
 
 // readBytes reads the window of the given bands as bytes into dst, pixel pixel bytes
@@ -541,7 +580,61 @@ type gdalSource struct {
 	y       int
 	palette [256 * 3]byte
 	floats  []float32
+	ints    []uint16
 	index   []byte
+	// intType is GDT_UInt16 or GDT_Int16 when every displayed band holds integers of at
+	// most 16 bits: they are read as such and shown through lut, a table per channel
+	// indexed by the value's 16 bits, rather than converted to float32 (0 otherwise).
+	intType C.GDALDataType
+	lut     *[3][1 << 16]byte
+	// ahead holds the rows of the current row of blocks from aheadY on (aheadN of them),
+	// when blocks are taller than the rows asked for: each row of blocks is read once, as
+	// a whole, so none is decoded twice.
+	ahead          []byte
+	aheadY, aheadN int
+}
+
+// maxAheadBytes bounds the rows of blocks a gdalSource reads ahead; a raster with taller
+// blocks (a striped file of few strips) is read as asked.
+const maxAheadBytes = 256 << 20
+
+// stretchIntType is the 16-bit integer type the displayed bands are read as with a
+// lookup table, or 0 when one of them is wider or not an integer.
+func (d *gdalDataset) stretchIntType(bands [3]int) C.GDALDataType {
+	unsigned, signed := true, true
+	for _, b := range bands {
+		switch d.dataType(b) {
+		case C.GDT_Byte:
+		case C.GDT_UInt16:
+			signed = false
+		case C.GDT_Int16:
+			unsigned = false
+		default:
+			return 0
+		}
+	}
+	switch {
+	case unsigned:
+		return C.GDT_UInt16
+	case signed:
+		return C.GDT_Int16
+	}
+	return 0
+}
+
+// intLUT tabulates, per channel, the shade of every 16-bit value of type t (its bits).
+func (sh *shader) intLUT(t C.GDALDataType) *[3][1 << 16]byte {
+	lut := new([3][1 << 16]byte)
+	for c := range lut {
+		for i := range lut[c] {
+			x := float32(uint16(i))
+			if t == C.GDT_Int16 {
+				x = float32(int16(uint16(i)))
+			}
+			lut[c][i] = sh.shade(c, x)
+		}
+	}
+	return lut
 }
 
 // openGDALSource opens the raster at path for streaming; disp is the display to use, or
@@ -568,6 +661,9 @@ func openGDALSource(path string, disp *Display) (*gdalSource, error) {
 		}
 	}
 	s := &gdalSource{d: d, disp: disp}
+	if !disp.shownAsStored() && !disp.Palette {
+		s.intType = d.stretchIntType(channels(disp.Bands))
+	}
 	if disp.Palette {
 		C.sm_gdal_palette(d.h, C.int(disp.Bands[0]), (*C.uchar)(unsafe.Pointer(&s.palette[0])))
 	}
@@ -579,10 +675,33 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	if err := s.window(0, s.y, s.d.width, n, buf, stride); err != nil {
-		return 0, err
+	w := s.d.width
+	_, bh := s.d.blockSize(s.disp.Bands[0])
+	if bh <= n || bh*w*3 > maxAheadBytes {
+		if err := s.window(0, s.y, w, n, buf, stride); err != nil {
+			return 0, err
+		}
+		s.y += n
+		return n, nil
+	}
+	if s.aheadN == 0 { // read the rest of this row of blocks
+		s.aheadY, s.aheadN = s.y, min(bh-s.y%bh, s.d.height-s.y)
+		if len(s.ahead) < s.aheadN*w*3 {
+			s.ahead = make([]byte, bh*w*3)
+		}
+		if err := s.window(0, s.aheadY, w, s.aheadN, s.ahead, w*3); err != nil {
+			s.aheadN = 0
+			return 0, err
+		}
+	}
+	n = min(n, s.aheadN-(s.y-s.aheadY))
+	for r := 0; r < n; r++ {
+		copy(buf[r*stride:r*stride+w*3], s.ahead[(s.y-s.aheadY+r)*w*3:])
 	}
 	s.y += n
+	if s.y == s.aheadY+s.aheadN {
+		s.aheadN = 0
+	}
 	return n, nil
 }
 
@@ -603,6 +722,27 @@ func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
 			}
 		}
 	case !s.disp.shownAsStored():
+		if s.intType != 0 {
+			if s.lut == nil {
+				sh := s.shader()
+				s.lut = sh.intLUT(s.intType)
+			}
+			if len(s.ints) < 3*w*h {
+				s.ints = make([]uint16, 3*w*h)
+			}
+			if err := s.d.readUint16(x, y, w, h, s.ints, channels(s.disp.Bands), s.intType); err != nil {
+				return err
+			}
+			r0, g0, b0 := &s.lut[0], &s.lut[1], &s.lut[2]
+			for r := 0; r < h; r++ {
+				row, src := dst[r*stride:r*stride+3*w], s.ints[3*r*w:3*(r+1)*w]
+				for i := 0; i < len(row); i += 3 {
+					row[i], row[i+1], row[i+2] = r0[src[i]], g0[src[i+1]], b0[src[i+2]]
+				}
+			}
+			s.ramp(dst, stride, w, h)
+			break
+		}
 		if len(s.floats) < 3*w*h {
 			s.floats = make([]float32, 3*w*h)
 		}
@@ -631,12 +771,15 @@ func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
 	return nil
 }
 
-// shade turns the float pixels read into s.floats (three channels, w×h) into RGB bytes:
-// each channel stretched onto 0–1 (8-bit data without a stretch as if from 0–255),
-// raised to 1/gamma, then scaled to 0–255, or, for a single band with a ramp, looked up
-// in it. NaN is shown black.
-func (s *gdalSource) shade(dst []byte, stride, w, h int) {
-	var scale, offset [3]float64
+// shader maps a channel's values onto 0–255: stretched onto 0–1 (8-bit data without a
+// stretch as if from 0–255), raised to 1/gamma, then scaled to 0–255; NaN is black.
+type shader struct {
+	scale, offset [3]float64
+	inv           float64
+}
+
+func (s *gdalSource) shader() *shader {
+	sh := &shader{inv: 1 / s.disp.gamma()}
 	for c := 0; c < 3; c++ {
 		st := Stretch{Min: 0, Max: 255}
 		if len(s.disp.Stretch) == 1 {
@@ -644,32 +787,51 @@ func (s *gdalSource) shade(dst []byte, stride, w, h int) {
 		} else if len(s.disp.Stretch) == 3 {
 			st = s.disp.Stretch[c]
 		}
-		scale[c] = 1 / math.Max(st.Max-st.Min, 1e-12)
-		offset[c] = st.Min
+		sh.scale[c] = 1 / math.Max(st.Max-st.Min, 1e-12)
+		sh.offset[c] = st.Min
 	}
-	inv := 1 / s.disp.gamma()
-	lut := ramps[s.disp.Ramp]
+	return sh
+}
+
+func (sh *shader) shade(c int, x float32) byte {
+	t := (float64(x) - sh.offset[c]) * sh.scale[c]
+	switch {
+	case t >= 1:
+		t = 1
+	case t > 0: // NaN fails both tests and is shown black
+		if sh.inv != 1 {
+			t = math.Pow(t, sh.inv)
+		}
+	default:
+		t = 0
+	}
+	return byte(255*t + 0.5)
+}
+
+// shade turns the float pixels read into s.floats (three channels, w×h) into RGB bytes
+// (see shader), then through the ramp of a single band.
+func (s *gdalSource) shade(dst []byte, stride, w, h int) {
+	sh := s.shader()
 	for r := 0; r < h; r++ {
 		row, src := dst[r*stride:], s.floats[3*r*w:]
 		for i := 0; i < 3*w; i++ {
-			c := i % 3
-			t := (float64(src[i]) - offset[c]) * scale[c]
-			switch {
-			case t >= 1:
-				t = 1
-			case t > 0: // NaN fails both tests and is shown black
-				if inv != 1 {
-					t = math.Pow(t, inv)
-				}
-			default:
-				t = 0
-			}
-			row[i] = byte(255*t + 0.5)
+			row[i] = sh.shade(i%3, src[i])
 		}
-		if lut != nil && len(s.disp.Bands) == 1 {
-			for i := 0; i < w; i++ {
-				copy(row[3*i:3*i+3], lut[row[3*i]][:])
-			}
+	}
+	s.ramp(dst, stride, w, h)
+}
+
+// ramp looks a single band's shades (in every channel) up in its colour ramp, if it has
+// one.
+func (s *gdalSource) ramp(dst []byte, stride, w, h int) {
+	lut := ramps[s.disp.Ramp]
+	if lut == nil || len(s.disp.Bands) != 1 {
+		return
+	}
+	for r := 0; r < h; r++ {
+		row := dst[r*stride:]
+		for i := 0; i < w; i++ {
+			copy(row[3*i:3*i+3], lut[row[3*i]][:])
 		}
 	}
 }

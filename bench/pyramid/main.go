@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/satmark/satmark/imagery"
@@ -18,18 +19,19 @@ import (
 func main() {
 	in := flag.String("in", "", "image to build the pyramid of")
 	data := flag.String("data", "", "scratch library folder (emptied first)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the build (go tool pprof) to `FILE`")
 	flag.Parse()
 	if *in == "" || *data == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*in, *data); err != nil {
+	if err := run(*in, *data, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "pyramid:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, data string) error {
+func run(in, data, cpuProfile string) error {
 	os.RemoveAll(data)
 	lib, err := imagery.Open(data, imagery.DefaultLimits)
 	if err != nil {
@@ -50,6 +52,17 @@ func run(in, data string) error {
 	}
 	if _, err := lib.Place(u); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		p, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		if err := pprof.StartCPUProfile(p); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	tiles := 0
