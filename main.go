@@ -62,7 +62,8 @@ func (m *Main) Open() error {
 	}
 	m.Store = store
 	lib, err := imagery.OpenWith(m.Config.DataDir, imagery.Options{
-		Limits:         imagery.Limits{MaxBytes: m.Config.MaxUploadBytes, MaxPixels: m.Config.MaxPixels},
+		Limits: imagery.Limits{MaxBytes: m.Config.MaxUploadBytes, MaxPixels: m.Config.MaxPixels,
+			MaxWholePixels: imagery.DefaultLimits.MaxWholePixels},
 		TileCacheBytes: m.Config.TileCacheMB << 20, RenderCacheBytes: m.Config.RenderCacheMB << 20,
 	})
 	if err != nil {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif" // registered decoders: the formats satmark accepts
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
@@ -149,48 +151,70 @@ func Inspect(path string, limits Limits) (Info, error) {
 		return Info{}, err
 	}
 	info := Info{MediaType: mediaType, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
+	streamed := false
 	if mediaType == "image/jpeg" {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return Info{}, err
 		}
-		info.Orientation = jpegOrientation(f)
+		var progressive bool
+		info.Orientation, progressive = jpegHeader(f)
+		// libjpeg-turbo streams a baseline JPEG shown as stored; a progressive one keeps
+		// every coefficient in memory, and a CMYK or rotated one is decoded by Go.
+		streamed = info.Orientation <= 1 && !progressive && cfg.ColorModel != color.CMYKModel
 		if info.Orientation >= 5 { // transposed: the displayed image is rotated by 90°
 			info.Width, info.Height = info.Height, info.Width
 		}
 	}
+	if px := int64(cfg.Width) * int64(cfg.Height); !streamed && limits.MaxWholePixels > 0 && px > limits.MaxWholePixels {
+		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; a %s is decoded whole in memory, not streamed, "+
+			"and the limit for that is %.1f (a baseline JPEG or a GeoTIFF may be larger): %w", cfg.Width, cfg.Height,
+			float64(px)/1e6, wholeKind(mediaType), float64(limits.MaxWholePixels)/1e6, ErrTooLarge)
+	}
 	return info, nil
 }
 
-// jpegOrientation returns the EXIF orientation tag (1–8) of a JPEG, or 1 when there is
-// none or it cannot be read.
-func jpegOrientation(r io.Reader) int {
+// wholeKind names an image of the media type that is decoded whole, for an error message.
+func wholeKind(mediaType string) string {
+	if mediaType == "image/jpeg" {
+		return "progressive, CMYK or rotated JPEG"
+	}
+	return strings.ToUpper(strings.TrimPrefix(mediaType, "image/"))
+}
+
+// jpegHeader reads a JPEG's segments up to its first scan and returns its EXIF
+// orientation tag (1–8; 1 when there is none or it cannot be read) and whether its frame
+// is progressive.
+func jpegHeader(r io.Reader) (orientation int, progressive bool) {
+	orientation = 1
 	var marker [4]byte
 	if _, err := io.ReadFull(r, marker[:2]); err != nil || marker[0] != 0xFF || marker[1] != 0xD8 {
-		return 1
+		return orientation, false
 	}
 	for {
 		if _, err := io.ReadFull(r, marker[:]); err != nil || marker[0] != 0xFF {
-			return 1
+			return orientation, progressive
 		}
 		size := int(binary.BigEndian.Uint16(marker[2:])) - 2
 		if size < 0 {
-			return 1
+			return orientation, progressive
 		}
-		switch {
-		case marker[1] == 0xE1: // APP1: EXIF perhaps
+		switch m := marker[1]; {
+		case m == 0xE1 && orientation == 1: // APP1: EXIF perhaps
 			seg := make([]byte, size)
 			if _, err := io.ReadFull(r, seg); err != nil {
-				return 1
+				return orientation, progressive
 			}
 			if bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
-				return exifOrientation(seg[6:])
+				orientation = exifOrientation(seg[6:])
 			}
-		case marker[1] == 0xDA || marker[1] == 0xD9: // start of scan or end: no EXIF before pixels
-			return 1
-		default:
-			if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
-				return 1
-			}
+			continue
+		case m == 0xDA || m == 0xD9: // start of scan or end: the header is over
+			return orientation, progressive
+		case m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE: // a progressive frame
+			progressive = true
+		}
+		if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+			return orientation, progressive
 		}
 	}
 }

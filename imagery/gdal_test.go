@@ -71,6 +71,56 @@ func TestInspectLimitsGDALRasters(t *testing.T) {
 	}
 }
 
+// Images decoded whole in memory (PNG, progressive JPEG, …) have a lower pixel limit than
+// the streamed ones (baseline JPEG, GeoTIFF), which may be as large as MaxPixels.
+func TestInspectLimitsImagesDecodedWhole(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var pngData, jpegData bytes.Buffer
+	if err := png.Encode(&pngData, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&jpegData, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	baseline := write("baseline.jpg", jpegData.Bytes())
+	progressive := filepath.Join(dir, "progressive.jpg")
+	rastertest.Translate(t, "-q", "-of", "JPEG", "-co", "PROGRESSIVE=ON", baseline, progressive)
+	tiff := rastertest.Make(t, dir, "scene.tif", rastertest.Spec{Width: 64, Height: 32, Bands: 3, Type: "Byte",
+		Value: func(b, x, y int) float64 { return float64(x + y + b) }})
+	limits := imagery.Limits{MaxPixels: 64 * 32, MaxWholePixels: 64*32 - 1}
+	tests := []struct {
+		name, path string
+		refused    bool
+	}{
+		{"nok, a PNG over the limit for images decoded whole", write("scene.png", pngData.Bytes()), true},
+		{"nok, a progressive JPEG over it", progressive, true},
+		{"ok, a baseline JPEG (streamed) under MaxPixels", baseline, false},
+		{"ok, a GeoTIFF (streamed) under MaxPixels", tiff, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := imagery.Inspect(tt.path, limits)
+			switch {
+			case tt.refused && (!errors.Is(err, imagery.ErrTooLarge) || !strings.Contains(err.Error(), "decoded whole")):
+				t.Errorf("got %v, want ErrTooLarge saying it is decoded whole", err)
+			case !tt.refused && err != nil:
+				t.Errorf("got %v, want it accepted", err)
+			}
+		})
+	}
+}
+
 // buildRaster stores the raster at path in a new library, builds its pyramid and returns
 // the library, the manifest and the image's info.
 func buildRaster(t *testing.T, path string) (*imagery.Library, *imagery.Manifest, *imagery.Upload, imagery.Info) {

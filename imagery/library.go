@@ -25,10 +25,15 @@ import (
 type Limits struct {
 	MaxBytes  int64 // size of the original file
 	MaxPixels int64 // width × height
+	// MaxWholePixels bounds width × height of the images that are decoded whole in
+	// memory instead of streamed a strip at a time: PNG, GIF, BMP, WebP and progressive,
+	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads stream).
+	MaxWholePixels int64
 }
 
-// DefaultLimits are 1 GiB and 400 megapixels.
-var DefaultLimits = Limits{MaxBytes: 1 << 30, MaxPixels: 400_000_000}
+// DefaultLimits are 1 GiB, 1,600 megapixels (40000 × 40000, streamed) and 400 megapixels
+// for the images decoded whole.
+var DefaultLimits = Limits{MaxBytes: 1 << 30, MaxPixels: 1_600_000_000, MaxWholePixels: 400_000_000}
 
 // ThumbnailSize is the longest side of a thumbnail, in pixels.
 const ThumbnailSize = 512
