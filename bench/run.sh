@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh (make bench): satmark against its peers on one machine, in one run.
 #
-#   1. pyramid build of a 16384² Q85 JPEG: bench/pyramid vs vips dzsave --layout iiif3
-#      (wall time and peak RSS, median of 3, from /usr/bin/time)
+#   1. pyramid builds: bench/pyramid vs vips dzsave --layout iiif3 (wall time and peak RSS,
+#      median of 3, from /usr/bin/time) of three 16384² images: a Q85 JPEG, a deflate-tiled
+#      8-bit RGB GeoTIFF and a deflate-tiled 16-bit 4-band GeoTIFF (both made from the JPEG
+#      with gdal_translate)
 #   2. tile serving: satmark's /iiif/3/{id}/ vs nginx over vips' tile folder, wrk with
 #      2 threads and 32 connections over the same list of IIIF tile paths
 #   3. uncached non-tile renders: satmark only, wrk with 8 connections over requests
@@ -14,7 +16,8 @@
 # (removed at the end unless BENCH_KEEP=1); logs stay in bench/out/logs.
 #
 # Environment: BENCH_RUNS (pyramid runs per tool, default 3), BENCH_DURATION (each wrk
-# run, default 10s), BENCH_KEEP=1 (keep the scratch folder).
+# run, default 10s), BENCH_KEEP=1 (keep the scratch folder), BENCH_ONLY=pyramid (part 1
+# alone).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,6 +26,9 @@ OUT=$ROOT/bench/out
 LOGS=$OUT/logs
 SIZE=16384
 IMAGE=$OUT/landcover-$SIZE.jpg
+TIFF8=$OUT/landcover-$SIZE-rgb8-deflate.tif
+TIFF16=$OUT/landcover-$SIZE-u16x4-deflate.tif
+ONLY=${BENCH_ONLY:-}
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-10s}
 GO=${GO:-go}
@@ -70,6 +76,7 @@ ensure_tools() {
 	[[ -x /usr/bin/time ]] || need+=(time)
 	command -v curl >/dev/null || need+=(curl)
 	command -v python3 >/dev/null || need+=(python3)
+	command -v gdal_translate >/dev/null || need+=(gdal-bin)
 	if ((${#need[@]})); then
 		log "installing ${need[*]}"
 		local sudo=()
@@ -136,17 +143,36 @@ busy_before() {
 
 # ------------------------------------------------------------------ 1. pyramid build
 
-part_pyramid() {
-	log "1. pyramid build of $IMAGE, $RUNS runs each"
+# make_inputs generates the benchmark's images into bench/out the first time: the JPEG,
+# and from it the two GeoTIFFs, tiled 512×512 (the COG default) and deflated: 8-bit RGB,
+# and 16-bit with four bands (red, green, blue and band 1 again as a stand-in for near
+# infrared), the values scaled to 0–4000 as in 12-bit sensor data.
+make_inputs() {
 	if [[ ! -f $IMAGE ]]; then
 		log "generating $IMAGE"
 		"$GO" run ./bench/landcover -size "$SIZE" -quality 85 -out "$IMAGE"
 	fi
-	"$GO" build -o "$WORK/bin/pyramid" ./bench/pyramid
-	: >"$LOGS/pyramid.log"
-	busy_before pyramid
-	cat "$IMAGE" >/dev/null # warm page cache for both tools (dropping caches needs root)
+	local tiff=(-q -of GTiff -co TILED=YES -co BLOCKXSIZE=512 -co BLOCKYSIZE=512 -co COMPRESS=DEFLATE)
+	if [[ ! -f $TIFF8 ]]; then
+		log "generating $TIFF8"
+		GDAL_PAM_ENABLED=NO gdal_translate "${tiff[@]}" -co PHOTOMETRIC=RGB "$IMAGE" "$TIFF8.part"
+		mv "$TIFF8.part" "$TIFF8"
+	fi
+	if [[ ! -f $TIFF16 ]]; then
+		log "generating $TIFF16"
+		GDAL_PAM_ENABLED=NO gdal_translate "${tiff[@]}" -ot UInt16 -scale 0 255 0 4000 -b 1 -b 2 -b 3 -b 1 \
+			-colorinterp red,green,blue,undefined "$IMAGE" "$TIFF16.part"
+		mv "$TIFF16.part" "$TIFF16"
+	fi
+}
 
+# pyramid_case KEY FILE builds the pyramid of FILE with both tools, RUNS times each, and
+# sets PYR_KEY_{SM,VIPS}_{WALL,RSS,CPU}, PYR_KEY_SM_BUILD and PYR_KEY_TILES_VIPS. vips'
+# last output stays in $WORK/vips-KEY.
+pyramid_case() {
+	local key=$1 file=$2
+	log "1. pyramid build of $file, $RUNS runs each"
+	cat "$file" >/dev/null # warm page cache for both tools (dropping caches needs root)
 	local i wall rss usr sys sm_wall=() sm_rss=() sm_cpu=() sm_build=() vips_wall=() vips_rss=() vips_cpu=()
 	for ((i = 1; i <= RUNS; i++)); do
 		# Runs alternate, so drift over the run affects both tools alike; sync first so
@@ -154,32 +180,46 @@ part_pyramid() {
 		rm -rf "$WORK/satmark-lib"
 		sync
 		/usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" \
-			"$WORK/bin/pyramid" -in "$IMAGE" -data "$WORK/satmark-lib" >"$WORK/pyramid.txt"
+			"$WORK/bin/pyramid" -in "$file" -data "$WORK/satmark-lib" >"$WORK/pyramid.txt"
 		read -r wall rss usr sys <"$WORK/time.txt"
 		sm_wall+=("$wall") sm_rss+=("$rss") sm_cpu+=("$(calc "$usr + $sys" %.1f)")
 		# bench/pyramid prints "built N tiles of W×H in S s" (the build alone, without
 		# storing the original first)
 		sm_build+=("$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' "$WORK/pyramid.txt")")
-		echo "satmark run $i: ${wall} s, ${rss} KiB, CPU ${sm_cpu[-1]} s ($(cat "$WORK/pyramid.txt"))" | tee -a "$LOGS/pyramid.log" >&2
+		echo "$key satmark run $i: ${wall} s, ${rss} KiB, CPU ${sm_cpu[-1]} s ($(cat "$WORK/pyramid.txt"))" | tee -a "$LOGS/pyramid.log" >&2
 
-		rm -rf "$WORK/vips"
+		rm -rf "$WORK/vips-$key"
 		sync
+		# (vips warns of the GDAL metadata tag it does not know in the TIFFs: dropped)
 		/usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" \
-			vips dzsave "$IMAGE" "$WORK/vips" --layout iiif3 --tile-size 256 --suffix '.jpg[Q=85]'
+			vips dzsave "$file" "$WORK/vips-$key" --layout iiif3 --tile-size 256 --suffix '.jpg[Q=85]' 2>>"$LOGS/vips.log"
 		read -r wall rss usr sys <"$WORK/time.txt"
 		vips_wall+=("$wall") vips_rss+=("$rss") vips_cpu+=("$(calc "$usr + $sys" %.1f)")
-		echo "vips    run $i: ${wall} s, ${rss} KiB, CPU ${vips_cpu[-1]} s" | tee -a "$LOGS/pyramid.log" >&2
+		echo "$key vips    run $i: ${wall} s, ${rss} KiB, CPU ${vips_cpu[-1]} s" | tee -a "$LOGS/pyramid.log" >&2
 	done
-	rm -rf "$WORK/satmark-lib" # vips' last output stays: nginx serves it in part 2
+	rm -rf "$WORK/satmark-lib"
+	printf -v "PYR_${key}_SM_WALL" '%s' "$(median "${sm_wall[@]}")"
+	printf -v "PYR_${key}_SM_BUILD" '%s' "$(median "${sm_build[@]}")"
+	printf -v "PYR_${key}_SM_RSS" '%s' "$(calc "$(median "${sm_rss[@]}") / 1024" '%.0f')"
+	printf -v "PYR_${key}_SM_CPU" '%s' "$(median "${sm_cpu[@]}")"
+	printf -v "PYR_${key}_VIPS_WALL" '%s' "$(median "${vips_wall[@]}")"
+	printf -v "PYR_${key}_VIPS_RSS" '%s' "$(calc "$(median "${vips_rss[@]}") / 1024" '%.0f')"
+	printf -v "PYR_${key}_VIPS_CPU" '%s' "$(median "${vips_cpu[@]}")"
+	printf -v "PYR_${key}_TILES_VIPS" '%s' "$(find "$WORK/vips-$key" -name '*.jpg' | wc -l)"
+}
 
-	PYR_SM_WALL=$(median "${sm_wall[@]}")
-	PYR_SM_BUILD=$(median "${sm_build[@]}")
-	PYR_SM_RSS=$(calc "$(median "${sm_rss[@]}") / 1024" '%.0f')
-	PYR_SM_CPU=$(median "${sm_cpu[@]}")
-	PYR_VIPS_CPU=$(median "${vips_cpu[@]}")
-	PYR_VIPS_WALL=$(median "${vips_wall[@]}")
-	PYR_VIPS_RSS=$(calc "$(median "${vips_rss[@]}") / 1024" '%.0f')
-	PYR_TILES_VIPS=$(find "$WORK/vips" -name '*.jpg' | wc -l)
+part_pyramid() {
+	make_inputs
+	"$GO" build -o "$WORK/bin/pyramid" ./bench/pyramid
+	: >"$LOGS/pyramid.log"
+	: >"$LOGS/vips.log"
+	busy_before pyramid
+	pyramid_case JPEG "$IMAGE"
+	mv "$WORK/vips-JPEG" "$WORK/vips" # nginx serves it in part 2
+	pyramid_case TIFF8 "$TIFF8"
+	rm -rf "$WORK/vips-TIFF8"
+	pyramid_case TIFF16 "$TIFF16"
+	rm -rf "$WORK/vips-TIFF16"
 }
 
 # ------------------------------------------------------------------- 2. tile serving
@@ -323,49 +363,79 @@ part_renders() {
 # ------------------------------------------------------------------------ the table
 
 report() {
-	local sm_errors cpus
+	local cpus
 	tc() { kv "$1" "$LOGS/tiles-check.txt"; }
-	sm_errors=$(grep -c 'level=ERROR' "$LOGS/satmark.log" || true)
 	cpus=$(nproc)
 	# verdict VALUE OP LIMIT prints whether a goal is met.
 	verdict() { awk -v v="$1" -v l="$3" "BEGIN { print ((v $2 l) ? \"met\" : \"MISSED\") }"; }
-	local r_wall r_rss r_rps r_p50 r_p99
-	r_wall=$(calc "$PYR_SM_WALL / $PYR_VIPS_WALL")
-	r_rss=$(calc "$PYR_SM_RSS / $PYR_VIPS_RSS")
-	r_rps=$(calc "$T_satmark_RPS / $T_nginx_RPS")
-	r_p50=$(calc "$T_satmark_P50 / $T_nginx_P50")
-	r_p99=$(calc "$T_satmark_P99 / $T_nginx_P99")
+	local r_rps r_p50 r_p99
+	if [[ $ONLY != pyramid ]]; then
+		r_rps=$(calc "$T_satmark_RPS / $T_nginx_RPS")
+		r_p50=$(calc "$T_satmark_P50 / $T_nginx_P50")
+		r_p99=$(calc "$T_satmark_P99 / $T_nginx_P99")
+	fi
+	# pyr KEY FIELD prints PYR_KEY_FIELD.
+	pyr() { local v="PYR_$1_$2"; printf '%s' "${!v}"; }
 	{
 		echo "satmark bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $cpus CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
 		echo "$(vips --version), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$GO" version | cut -d' ' -f3)"
-		echo "input: $(basename "$IMAGE") ($(calc "$(stat -c %s "$IMAGE") / 1048576" '%.1f') MiB), pyramid medians of $RUNS runs; wrk -t2, $DURATION"
+		local f
+		for f in "$IMAGE" "$TIFF8" "$TIFF16"; do
+			echo "input: $(basename "$f") ($(calc "$(stat -c %s "$f") / 1048576" '%.1f') MiB)"
+		done
+		echo "pyramid medians of $RUNS runs; wrk -t2, $DURATION"
 		echo
 		# (the last column holds the non-ASCII signs: printf pads by bytes)
-		local row='%-30s %-10s %-15s %-7s %s\n'
+		local row='%-30s %-10s %-15s %-7s %s\n' key name goal r
 		printf "$row" what satmark peer ratio goal
-		printf "$row" "pyramid wall (s)" "$PYR_SM_WALL" "vips $PYR_VIPS_WALL" "$r_wall" "≤ 1.0      $(verdict "$r_wall" '<=' 1.0)"
-		printf "$row" "pyramid peak RSS (MiB)" "$PYR_SM_RSS" "vips $PYR_VIPS_RSS" "$r_rss" "< 700 MiB  $(verdict "$PYR_SM_RSS" '<' 700)"
-		printf "$row" "tile req/s (c32)" "$(calc "$T_satmark_RPS" '%.0f')" "nginx $(calc "$T_nginx_RPS" '%.0f')" "$r_rps" "≥ 0.7      $(verdict "$r_rps" '>=' 0.7)"
-		printf "$row" "tile p50 (ms)" "$T_satmark_P50" "nginx $T_nginx_P50" "$r_p50" ""
-		printf "$row" "tile p99 (ms)" "$T_satmark_P99" "nginx $T_nginx_P99" "$r_p99" "≤ 2.0      $(verdict "$r_p99" '<=' 2.0)"
-		printf "$row" "render req/s (uncached, c8)" "$R_RPS" "" "" "—"
-		printf "$row" "render p50 (ms)" "$R_P50" "" "" "—"
-		printf "$row" "render p99 (ms)" "$R_P99" "" "" "—"
+		for key in JPEG TIFF8 TIFF16; do
+			case $key in
+			JPEG) name="JPEG" goal=0.35 ;;
+			TIFF8) name="TIFF 8-bit" goal=1.0 ;;
+			TIFF16) name="TIFF 16-bit" goal=1.0 ;;
+			esac
+			r=$(calc "$(pyr $key SM_WALL) / $(pyr $key VIPS_WALL)")
+			printf "$row" "pyramid $name wall (s)" "$(pyr $key SM_WALL)" "vips $(pyr $key VIPS_WALL)" "$r" "$(printf '%-13s' "≤ $goal")$(verdict "$r" '<=' "$goal")"
+			r=$(calc "$(pyr $key SM_RSS) / $(pyr $key VIPS_RSS)")
+			printf "$row" "pyramid $name RSS (MiB)" "$(pyr $key SM_RSS)" "vips $(pyr $key VIPS_RSS)" "$r" "< 700 MiB  $(verdict "$(pyr $key SM_RSS)" '<' 700)"
+		done
+		if [[ $ONLY != pyramid ]]; then
+			printf "$row" "tile req/s (c32)" "$(calc "$T_satmark_RPS" '%.0f')" "nginx $(calc "$T_nginx_RPS" '%.0f')" "$r_rps" "≥ 0.7      $(verdict "$r_rps" '>=' 0.7)"
+			printf "$row" "tile p50 (ms)" "$T_satmark_P50" "nginx $T_nginx_P50" "$r_p50" ""
+			printf "$row" "tile p99 (ms)" "$T_satmark_P99" "nginx $T_nginx_P99" "$r_p99" "≤ 2.0      $(verdict "$r_p99" '<=' 2.0)"
+			printf "$row" "render req/s (uncached, c8)" "$R_RPS" "" "" "—"
+			printf "$row" "render p50 (ms)" "$R_P50" "" "" "—"
+			printf "$row" "render p99 (ms)" "$R_P99" "" "" "—"
+		fi
 		echo
-		echo "pyramid: CPU s (user+sys) satmark $PYR_SM_CPU, vips $PYR_VIPS_CPU; satmark's build alone ${PYR_SM_BUILD} s"
-		echo "         (bench/pyramid's wall also stores the original first); vips wrote $PYR_TILES_VIPS tiles;"
-		echo "         in the server, upload to pyramid done took ${SERVE_BUILD_S} s"
-		echo "tiles:   $TILES distinct paths used (of $(tc tiles_generated) computed, $(tc tiles_in_vips) in vips' folder; not 200 in"
-		echo "         the warm-up pass: satmark $(tc tiles_satmark_not_200), nginx $(tc tiles_nginx_not_200)); errors under load: satmark $T_satmark_BAD, nginx $T_nginx_BAD"
-		echo "         $(tc compared) tiles vs vips: md5-identical $(tc md5_identical), identical but for APPn metadata" \
-			"$(tc identical_without_app_markers), pixel-identical $(tc pixel_identical) (max |Δ| $(tc max_pixel_diff))"
-		echo "renders: $R_OK answered 2xx, $R_503 × 503 (busy), $R_OTHER other statuses, $R_SOCK socket errors;"
-		echo "         $(wc -l <"$WORK/renders.txt") distinct requests listed, list ran out (repeats possible): $R_WRAPPED"
-		echo "satmark log: $sm_errors ERROR lines (bench/out/logs/satmark.log)"
-		((T_satmark_BAD + R_OTHER + sm_errors == 0)) || echo "ANOMALY: satmark errors above; see bench/out/logs"
+		for key in JPEG TIFF8 TIFF16; do
+			echo "pyramid $key: CPU s (user+sys) satmark $(pyr $key SM_CPU), vips $(pyr $key VIPS_CPU); satmark's build alone" \
+				"$(pyr $key SM_BUILD) s; vips wrote $(pyr $key TILES_VIPS) tiles"
+		done
+		echo "         (bench/pyramid's wall also stores the original first: a copy and a SHA-256 of the file)"
+		echo "         The 16-bit TIFF: satmark shows it through its 2–98 % percentile stretch; vips reads it as"
+		echo "         rgb16 with band 4 as alpha and writes 8-bit JPEG tiles by casting (÷256) and flattening"
+		echo "         the alpha, not by a stretch (near-black tiles): it is the peer for wall time and memory,"
+		echo "         not for pixels."
+		[[ $ONLY == pyramid ]] || report_serving
 		echo "CPUs busy with other work just before each part: ${BUSY[*]}"
 		((BUSY_MAX <= 10)) || echo "WARNING: other processes were using the CPUs ($BUSY_MAX %): these numbers are not reliable"
 	} | tee "$OUT/results.txt"
+}
+
+# report_serving prints the notes of parts 2 and 3.
+report_serving() {
+	local sm_errors
+	sm_errors=$(grep -c 'level=ERROR' "$LOGS/satmark.log" || true)
+	echo "         in the server, upload of the JPEG to pyramid done took ${SERVE_BUILD_S} s"
+	echo "tiles:   $TILES distinct paths used (of $(tc tiles_generated) computed, $(tc tiles_in_vips) in vips' folder; not 200 in"
+	echo "         the warm-up pass: satmark $(tc tiles_satmark_not_200), nginx $(tc tiles_nginx_not_200)); errors under load: satmark $T_satmark_BAD, nginx $T_nginx_BAD"
+	echo "         $(tc compared) tiles vs vips: md5-identical $(tc md5_identical), identical but for APPn metadata" \
+		"$(tc identical_without_app_markers), pixel-identical $(tc pixel_identical) (max |Δ| $(tc max_pixel_diff))"
+	echo "renders: $R_OK answered 2xx, $R_503 × 503 (busy), $R_OTHER other statuses, $R_SOCK socket errors;"
+	echo "         $(wc -l <"$WORK/renders.txt") distinct requests listed, list ran out (repeats possible): $R_WRAPPED"
+	echo "satmark log: $sm_errors ERROR lines (bench/out/logs/satmark.log)"
+	((T_satmark_BAD + R_OTHER + sm_errors == 0)) || echo "ANOMALY: satmark errors above; see bench/out/logs"
 }
 
 # ---------------------------------------------------------------------------- main
@@ -373,12 +443,16 @@ report() {
 main() {
 	local t0=$SECONDS
 	ensure_tools
-	[[ -x $ROOT/bin/satmark ]] || die "bin/satmark is missing: run make bench (it builds first)"
 	mkdir -p "$WORK/bin"
-	"$GO" build -o "$WORK/bin/iiifurls" ./bench/iiifurls
-	part_pyramid
-	part_tiles
-	part_renders
+	if [[ $ONLY == pyramid ]]; then
+		part_pyramid
+	else
+		[[ -x $ROOT/bin/satmark ]] || die "bin/satmark is missing: run make bench (it builds first)"
+		"$GO" build -o "$WORK/bin/iiifurls" ./bench/iiifurls
+		part_pyramid
+		part_tiles
+		part_renders
+	fi
 	echo
 	report
 	echo "(bench took $((SECONDS - t0)) s; logs in bench/out/logs, table in bench/out/results.txt)"
