@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/imagery/rastertest"
 )
 
 // photo makes a JPEG with texture everywhere, so that every tile differs from its
@@ -82,6 +84,17 @@ func TestMissingOrCorruptTilesAreRebuiltExactly(t *testing.T) {
 		{"PNG, decoded whole", func(t *testing.T) []byte {
 			img, _, _ := image.Decode(bytes.NewReader(photo(t, 1100, 700, 2)))
 			return encode(t, "png", img)
+		}},
+		{"16-bit GeoTIFF in 512×512 tiles, read by GDAL a window at a time", func(t *testing.T) []byte {
+			spec := rastertest.Spec{Width: 1100, Height: 700, Bands: 3, Type: "UInt16",
+				Value: func(b, x, y int) float64 { return float64((x*(b+3) + y*(7-b)) % 4001) }}
+			path := rastertest.Make(t, t.TempDir(), "scene.tif", spec, "-of", "GTiff", "-co", "TILED=YES",
+				"-co", "BLOCKXSIZE=512", "-co", "BLOCKYSIZE=512", "-co", "COMPRESS=DEFLATE")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return data
 		}},
 	}
 	for _, f := range formats {
@@ -281,5 +294,49 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 	}
 	if total == 0 {
 		t.Error("the render cache is empty: nothing was cached")
+	}
+}
+
+// Repairing the coarsest tile, which covers the whole image, reads the original a band of
+// rows at a time: the memory it takes does not grow with the image.
+func TestRepairOfTheTopTileHoldsABandOfRows(t *testing.T) {
+	spec := rastertest.Spec{Width: 4000, Height: 4000, Bands: 1, Type: "Byte", Value: func(b, x, y int) float64 { return float64(x/100 + y/100) }}
+	path := rastertest.Make(t, t.TempDir(), "wide.tif", spec, "-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, root := openLibrary(t, imagery.DefaultLimits)
+	u, info := stored(t, lib, data)
+	m, err := lib.Pyramid(u.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := len(m.Levels) - 1
+	tile := tileFile(root, u.SHA256, k, 0, 0)
+	want, err := os.ReadFile(tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(tile); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := imagery.Open(root, imagery.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := fresh.Tile(u.SHA256, info, k, 0, 0)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the repaired top tile differs from the one built")
+	}
+	// The whole image as RGB would be 48 MB.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("repairing the top tile allocated %d MiB, want under 16 MiB", grew>>20)
 	}
 }

@@ -105,6 +105,11 @@ func (l *Library) Tile(sha string, info Info, k, row, col int) ([]byte, error) {
 	return data, nil
 }
 
+// repairBandBytes bounds the rows of the original a tile repair holds at once (at least
+// the 2^k rows one row of a level-k tile comes from): a tile of a coarse level covers a
+// large part of the image, the top one all of it.
+const repairBandBytes = 1 << 20
+
 // repairTile rebuilds one tile from the original exactly as the pyramid build made it:
 // the region of the original it covers, halved k times, encoded the same way.
 func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int) ([]byte, error) {
@@ -118,17 +123,42 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	s := p.manifest.Levels[k].Scale
 	x0, y0 := col*TileSize*s, row*TileSize*s
 	w, h := min(TileSize*s, info.Width-x0), min(TileSize*s, info.Height-y0)
-	pix, err := l.region(l.OriginalPath(sha), info, p.manifest.Display, x0, y0, w, h)
+	src, err := l.openRegion(l.OriginalPath(sha), info, p.manifest.Display, x0, y0, w, h)
 	if err != nil {
 		return nil, err
 	}
-	stride := w * 3
-	for i := 0; i < k; i++ {
-		dst := make([]byte, ceilDiv(w, 2)*ceilDiv(h, 2)*3)
-		downsample(dst, ceilDiv(w, 2)*3, pix, stride, w, h)
-		pix, w, h, stride = dst, ceilDiv(w, 2), ceilDiv(h, 2), ceilDiv(w, 2)*3
+	defer src.Close()
+	// The region is read and halved a band of rows at a time: bands of a multiple of s
+	// rows halve exactly as the whole region would.
+	ow, oh := ceilDiv(w, s), ceilDiv(h, s)
+	out := make([]byte, ow*oh*3)
+	band := s * max(1, repairBandBytes/(w*3*s))
+	rows := make([]byte, band*w*3)
+	halves := make([][]byte, k) // each halving's output, reused from band to band
+	for i := range halves {
+		halves[i] = make([]byte, ceilDiv(w, 2<<i)*ceilDiv(band, 2<<i)*3)
 	}
-	data, err := encodeJPEG(pix, w, h, stride, TileQuality, false)
+	for y, oy := 0, 0; y < h; {
+		n := min(band, h-y)
+		for got := 0; got < n; {
+			m, err := src.read(rows[got*w*3:], w*3, n-got)
+			if err != nil {
+				return nil, err
+			}
+			if m == 0 {
+				return nil, fmt.Errorf("the image ended early: %w", ErrCorrupt)
+			}
+			got += m
+		}
+		pix, bw, bh, stride := rows, w, n, w*3
+		for i := 0; i < k; i++ {
+			downsample(halves[i], ceilDiv(bw, 2)*3, pix, stride, bw, bh)
+			pix, bw, bh, stride = halves[i], ceilDiv(bw, 2), ceilDiv(bh, 2), ceilDiv(bw, 2)*3
+		}
+		copy(out[oy*ow*3:], pix[:bh*ow*3])
+		y, oy = y+n, oy+bh
+	}
+	data, err := encodeJPEG(out, ow, oh, ow*3, TileQuality, false)
 	if err != nil {
 		return nil, err
 	}
@@ -150,66 +180,103 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	return data, nil
 }
 
-// region decodes the RGB pixels of the original in [x0, x0+w) × [y0, y0+h). A JPEG shown
-// as stored is decoded in part (libjpeg-turbo skips rows and crops columns), with a
-// margin so the colour upsampling at the edges of the part matches a whole decode; a
-// raster read by GDAL is read as a window, shown as disp (the pyramid's Display) says.
-func (l *Library) region(path string, info Info, disp *Display, x0, y0, w, h int) ([]byte, error) {
-	out := make([]byte, w*h*3)
+// openRegion opens the part [x0, x0+w) × [y0, y0+h) of the original as w-wide RGB rows,
+// top to bottom, holding no more of it than a read asks for (except an image decoded
+// whole). A JPEG shown as stored is decoded in part (libjpeg-turbo skips rows and crops
+// columns), with a margin so the colour upsampling at the edges of the part matches a
+// whole decode; a raster read by GDAL is read a window at a time, shown as disp (the
+// pyramid's Display) says.
+func (l *Library) openRegion(path string, info Info, disp *Display, x0, y0, w, h int) (rowSource, error) {
 	if ReadByGDAL(info.MediaType) {
 		s, err := openGDALSource(path, disp)
 		if err != nil {
 			return nil, err
 		}
-		defer s.Close()
-		if err := s.window(x0, y0, w, h, out, w*3); err != nil {
-			return nil, err
-		}
-		return out, nil
+		return &windowSource{s: s, x: x0, y: y0, w: w, end: y0 + h}, nil
 	}
 	if info.MediaType == "image/jpeg" && info.Orientation <= 1 {
 		if d, err := openJPEG(path); err == nil {
-			defer d.Close()
 			const margin = 16
 			cx := max(0, x0-margin)
 			cw := min(info.Width, x0+w+margin) - cx
 			cx, cw, err := d.crop(cx, cw)
-			if err != nil {
-				return nil, err
-			}
-			sy := max(0, y0-margin)
-			if err := d.skip(sy); err != nil {
-				return nil, err
-			}
-			rows := make([]byte, (y0+h-sy)*cw*3)
-			for got := 0; got < y0+h-sy; {
-				n, err := d.read(rows[got*cw*3:], cw*3, y0+h-sy-got)
-				if err != nil {
-					return nil, err
+			if err == nil {
+				sy := max(0, y0-margin)
+				if err = d.skip(sy); err == nil {
+					return &cropSource{d: d, skip: y0 - sy, left: x0 - cx, cw: cw, w: w, remaining: h}, nil
 				}
-				if n == 0 {
-					return nil, fmt.Errorf("the image ended early: %w", ErrCorrupt)
-				}
-				got += n
 			}
-			for r := 0; r < h; r++ {
-				copy(out[r*w*3:(r+1)*w*3], rows[((y0-sy+r)*cw+(x0-cx))*3:])
-			}
-			return out, nil
+			d.Close()
+			return nil, err
 		}
 	}
 	img, err := l.decodeWhole(path, info)
 	if err != nil {
 		return nil, err
 	}
-	src := &imageSource{img: img.(interface {
+	return &imageSource{img: img.(interface {
 		SubImage(image.Rectangle) image.Image
-	}).SubImage(image.Rect(x0, y0, x0+w, y0+h).Add(img.Bounds().Min))}
-	if _, err := src.read(out, w*3, h); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}).SubImage(image.Rect(x0, y0, x0+w, y0+h).Add(img.Bounds().Min))}, nil
 }
+
+// windowSource delivers a window of a raster read by GDAL as rows.
+type windowSource struct {
+	s       *gdalSource
+	x, y, w int
+	end     int // the row after the window
+}
+
+func (r *windowSource) read(buf []byte, stride, n int) (int, error) {
+	n = min(n, r.end-r.y)
+	if n <= 0 {
+		return 0, nil
+	}
+	if err := r.s.window(r.x, r.y, r.w, n, buf, stride); err != nil {
+		return 0, err
+	}
+	r.y += n
+	return n, nil
+}
+
+func (r *windowSource) Close() { r.s.Close() }
+
+// cropSource delivers columns [left, left+w) of a cropped JPEG decode (cw columns wide),
+// after skipping its first skip rows, for remaining rows.
+type cropSource struct {
+	d                 *jpegDecoder
+	skip, left, cw, w int
+	remaining         int // rows still to deliver
+	rows              []byte
+}
+
+func (r *cropSource) read(buf []byte, stride, n int) (int, error) {
+	n = min(n, r.remaining)
+	for n > 0 {
+		want := n
+		if r.skip > 0 {
+			want = r.skip
+		}
+		if len(r.rows) < want*r.cw*3 {
+			r.rows = make([]byte, want*r.cw*3)
+		}
+		got, err := r.d.read(r.rows, r.cw*3, want)
+		if err != nil || got == 0 {
+			return 0, err
+		}
+		if r.skip > 0 {
+			r.skip -= got
+			continue
+		}
+		for i := 0; i < got; i++ {
+			copy(buf[i*stride:i*stride+r.w*3], r.rows[(i*r.cw+r.left)*3:])
+		}
+		r.remaining -= got
+		return got, nil
+	}
+	return 0, nil
+}
+
+func (r *cropSource) Close() { r.d.Close() }
 
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
