@@ -214,6 +214,9 @@ type levelBuild struct {
 	rows  int // rows filled in cur
 	row   int // tile row that cur holds
 	whole []byte
+	// pool keeps this level's strips for reuse once their tiles are encoded: one pool per
+	// level, so a full-width strip is never taken for a small level's and held there.
+	pool sync.Pool
 }
 
 type tileJob struct {
@@ -236,7 +239,6 @@ type pyramidBuild struct {
 	tiles    int
 	progress func(done, total int)
 	mu       sync.Mutex
-	pool     sync.Pool
 	thumbK   int
 	workers  sync.WaitGroup
 }
@@ -248,16 +250,11 @@ func (b *pyramidBuild) fail(err error) {
 	})
 }
 
-func (b *pyramidBuild) newStrip(w int) *strip {
-	n := TileSize * w * 3
-	if v := b.pool.Get(); v != nil {
-		st := v.(*strip)
-		if cap(st.pix) >= n {
-			st.pix = st.pix[:n]
-			return st
-		}
+func (lv *levelBuild) newStrip() *strip {
+	if v := lv.pool.Get(); v != nil {
+		return v.(*strip)
 	}
-	return &strip{pix: make([]byte, n)}
+	return &strip{pix: make([]byte, TileSize*lv.Width*3)}
 }
 
 func (b *pyramidBuild) encoder() {
@@ -320,11 +317,11 @@ func (b *pyramidBuild) emit(k int) {
 	}
 	go func() { // the strip goes back to the pool once its tiles are encoded
 		st.pending.Wait()
-		b.pool.Put(st)
+		lv.pool.Put(st)
 	}()
 	lv.row++
 	lv.rows = 0
-	lv.cur = b.newStrip(lv.Width)
+	lv.cur = lv.newStrip()
 }
 
 // BuildPyramid cuts the stored original into its tile pyramid and writes its thumbnail,
@@ -388,7 +385,7 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 			return err
 		}
 		lb := &levelBuild{Level: lv, k: k}
-		lb.cur = b.newStrip(lv.Width)
+		lb.cur = lb.newStrip()
 		if k == b.thumbK {
 			lb.whole = make([]byte, lv.Rows*TileSize*lv.Width*3)
 		}
