@@ -235,26 +235,7 @@ func TestRastersArePlacedByWhatTheFileSays(t *testing.T) {
 			if g.Method != "grid" || g.Origin != "file" || g.CRS != tc.crs || g.Footprint == nil {
 				t.Fatalf("georeference %+v, want a grid in %s from the file", g, tc.crs)
 			}
-			cmd := exec.Command("gdaltransform", "-t_srs", "EPSG:4326", "-output_xy", path)
-			cmd.Stdin = strings.NewReader(fmt.Sprintf("0 0\n%d 0\n%d %d\n0 %d\n", w, w, h, h))
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("gdaltransform: %v", err)
-			}
-			polys := polygonsOf(t, *g.Footprint)
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				var lon, lat float64
-				if _, err := fmt.Sscan(line, &lon, &lat); err != nil {
-					t.Fatalf("gdaltransform said %q", line)
-				}
-				found := false
-				for _, p := range polys[0][0] {
-					found = found || (near(p[0], lon, 1e-7) && near(p[1], lat, 1e-7))
-				}
-				if !found {
-					t.Errorf("footprint %v has no corner at gdaltransform's %.9f, %.9f", polys[0][0], lon, lat)
-				}
-			}
+			wantFootprintCornersAtGDALs(t, *g.Footprint, path, fmt.Sprintf("0 0\n%d 0\n%d %d\n0 %d\n", w, w, h, h), 1e-7, "-t_srs", "EPSG:4326")
 		})
 	}
 }
@@ -311,26 +292,34 @@ func TestRasterPlacedByItsRPCs(t *testing.T) {
 		t.Fatalf("georeference %+v, want control points from the RPCs, order 2", g)
 	}
 	t.Logf("warnings: %q", img.ImportWarnings)
-	cmd := exec.Command("gdaltransform", "-rpc", "-output_xy", path)
-	cmd.Stdin = strings.NewReader(fmt.Sprintf("0 0 30\n%d 0 30\n%d %d 30\n0 %d 30\n", w, w, h, h))
+	// The order-2 fit of the RPCs' positions stays within a tenth of a pixel here (a
+	// pixel is about 8e-6° in latitude).
+	wantFootprintCornersAtGDALs(t, *g.Footprint, path, fmt.Sprintf("0 0 30\n%d 0 30\n%d %d 30\n0 %d 30\n", w, w, h, h), 1e-6, "-rpc")
+}
+
+// wantFootprintCornersAtGDALs checks that every position gdaltransform (with args) gives
+// for the pixel positions in input, over the raster at path, is a corner of the footprint
+// within tol degrees.
+func wantFootprintCornersAtGDALs(t *testing.T, footprint lonLatGeometry, path, input string, tol float64, args ...string) {
+	t.Helper()
+	cmd := exec.Command("gdaltransform", append(append(args, "-output_xy"), path)...)
+	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("gdaltransform -rpc: %v", err)
+		t.Fatalf("gdaltransform %s: %v", strings.Join(args, " "), err)
 	}
-	polys := polygonsOf(t, *g.Footprint)
+	polys := polygonsOf(t, footprint)
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		var lon, lat float64
 		if _, err := fmt.Sscan(line, &lon, &lat); err != nil {
 			t.Fatalf("gdaltransform said %q", line)
 		}
-		// The order-2 fit of the RPCs' positions stays within a tenth of a pixel here
-		// (a pixel is about 8e-6° in latitude).
 		found := false
 		for _, p := range polys[0][0] {
-			found = found || (near(p[0], lon, 1e-6) && near(p[1], lat, 1e-6))
+			found = found || (near(p[0], lon, tol) && near(p[1], lat, tol))
 		}
 		if !found {
-			t.Errorf("footprint %v has no corner within 1e-6° of gdaltransform -rpc's %.9f, %.9f", polys[0][0], lon, lat)
+			t.Errorf("footprint %v has no corner within %g° of gdaltransform %s's %.9f, %.9f", polys[0][0], tol, strings.Join(args, " "), lon, lat)
 		}
 	}
 }
