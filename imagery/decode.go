@@ -38,6 +38,8 @@ type Info struct {
 	// Raster is what GDAL says of a raster read through it (TIFF, JPEG 2000, NITF,
 	// ERDAS IMG); nil for the formats satmark decodes itself. It is not stored.
 	Raster *Raster
+	// Metadata is what such a raster says of its capture, read with it; nil otherwise.
+	Metadata *FileMetadata
 	// Display is how BuildPyramid shows a raster read through GDAL (the image's stored
 	// display); nil chooses the default (DefaultDisplay). Other formats ignore it.
 	Display *Display

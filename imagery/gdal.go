@@ -98,11 +98,6 @@ static int sm_gdal_geotransform(GDALDatasetH ds, double *gt) {
 	return GDALGetGeoTransform(ds, gt) == CE_None;
 }
 
-static int sm_gdal_has_rpc(GDALDatasetH ds) {
-	char **md = GDALGetMetadata(ds, "RPC");
-	return md != NULL && md[0] != NULL;
-}
-
 // sm_gdal_rpc_points takes the n positions (x[i], y[i]) in pixels through GDAL's RPC
 // transformer, at the RPCs' height offset, to lon/lat in place. It returns how many made
 // it, or -1 when the RPCs cannot be used.
@@ -166,14 +161,14 @@ type Raster struct {
 	ColorInterp []string   // per band, as GDAL names it: "Red", "Gray", "Alpha", "Undefined", …
 	NoData      []*float64 // per band, nil when the band has none
 	Overviews   int        // reduced-resolution levels stored in the file (band 1)
-	// Where the file says it lies, as GDAL reads it from the file alone (GeoJP2/GMLJP2
+	// Where the file says it lies (filled by Inspect only), as GDAL reads it from the file alone (GeoJP2/GMLJP2
 	// boxes, NITF IGEOLO, ERDAS IMG's projection, GeoTIFF keys): a geotransform in the
 	// CRS of CRSWKT, and/or ground control points in the CRS of GCPCRSWKT.
 	GeoTransform *[6]float64
 	CRSWKT       string
 	GCPs         []GCP
 	GCPCRSWKT    string
-	RPC          bool // the file carries rational polynomial coefficients
+	RPC          bool // the file carries rational polynomial coefficients (FileMetadata.RPC)
 	// RPCPoints are a grid of positions over the image taken through GDAL's RPC
 	// transformer at the RPCs' height offset RPCHeight (m): X longitude, Y latitude.
 	// Empty when the file has no RPCs or they cannot be used.
@@ -187,20 +182,19 @@ const rpcGrid = 7
 // rpcPoints takes a rpcGrid × rpcGrid grid of positions over the image, corners
 // included, through the file's RPCs; none when any of them fails.
 func (d *gdalDataset) rpcPoints() ([]GCP, float64) {
-	n := rpcGrid * rpcGrid
-	xs, ys := make([]C.double, n), make([]C.double, n)
-	for i := range n {
-		xs[i] = C.double(float64(d.width) * float64(i%rpcGrid) / (rpcGrid - 1))
-		ys[i] = C.double(float64(d.height) * float64(i/rpcGrid) / (rpcGrid - 1))
+	pts := make([]GCP, rpcGrid*rpcGrid)
+	xs, ys := make([]C.double, len(pts)), make([]C.double, len(pts))
+	for i := range pts {
+		pts[i].Pixel = float64(d.width) * float64(i%rpcGrid) / (rpcGrid - 1)
+		pts[i].Line = float64(d.height) * float64(i/rpcGrid) / (rpcGrid - 1)
+		xs[i], ys[i] = C.double(pts[i].Pixel), C.double(pts[i].Line)
 	}
 	var height C.double
-	if C.sm_gdal_rpc_points(d.h, C.int(n), &xs[0], &ys[0], &height) != C.int(n) {
+	if C.sm_gdal_rpc_points(d.h, C.int(len(pts)), &xs[0], &ys[0], &height) != C.int(len(pts)) {
 		return nil, 0
 	}
-	pts := make([]GCP, n)
 	for i := range pts {
-		pts[i] = GCP{Pixel: float64(d.width) * float64(i%rpcGrid) / (rpcGrid - 1), Line: float64(d.height) * float64(i/rpcGrid) / (rpcGrid - 1),
-			X: float64(xs[i]), Y: float64(ys[i])}
+		pts[i].X, pts[i].Y = float64(xs[i]), float64(ys[i])
 	}
 	return pts, float64(height)
 }
@@ -266,6 +260,24 @@ func (d *gdalDataset) raster() Raster {
 		return r
 	}
 	r.DataType = C.GoString(C.GDALGetDataTypeName(d.dataType(1)))
+	r.Overviews = int(C.GDALGetOverviewCount(d.band(1)))
+	for b := 1; b <= d.bands; b++ {
+		r.ColorInterp = append(r.ColorInterp, C.GoString(C.GDALGetColorInterpretationName(d.colorInterp(b))))
+		var has C.int
+		v := float64(C.GDALGetRasterNoDataValue(d.band(b), &has))
+		if has != 0 {
+			r.NoData = append(r.NoData, &v)
+		} else {
+			r.NoData = append(r.NoData, nil)
+		}
+	}
+	return r
+}
+
+// place fills in where the raster says it lies: its geotransform and CRS, its control
+// points, and, when r.RPC says it has RPCs, positions taken through them. Only an upload
+// needs this, so raster() leaves it out.
+func (d *gdalDataset) place(r *Raster) {
 	var gt [6]C.double
 	if C.sm_gdal_geotransform(d.h, &gt[0]) != 0 {
 		g := [6]float64{float64(gt[0]), float64(gt[1]), float64(gt[2]), float64(gt[3]), float64(gt[4]), float64(gt[5])}
@@ -279,22 +291,9 @@ func (d *gdalDataset) raster() Raster {
 		}
 		r.GCPCRSWKT = C.GoString(C.GDALGetGCPProjection(d.h))
 	}
-	r.RPC = C.sm_gdal_has_rpc(d.h) != 0
 	if r.RPC {
 		r.RPCPoints, r.RPCHeight = d.rpcPoints()
 	}
-	r.Overviews = int(C.GDALGetOverviewCount(d.band(1)))
-	for b := 1; b <= d.bands; b++ {
-		r.ColorInterp = append(r.ColorInterp, C.GoString(C.GDALGetColorInterpretationName(d.colorInterp(b))))
-		var has C.int
-		v := float64(C.GDALGetRasterNoDataValue(d.band(b), &has))
-		if has != 0 {
-			r.NoData = append(r.NoData, &v)
-		} else {
-			r.NoData = append(r.NoData, nil)
-		}
-	}
-	return r
 }
 
 // inspectGDAL reads what GDAL says of the raster at path and checks it against the
@@ -325,7 +324,10 @@ func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
 				b, C.GoString(C.GDALGetDataTypeName(d.dataType(b))), ErrUnsupportedMedia)
 		}
 	}
-	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r}, nil
+	md := d.fileMetadata()
+	r.RPC = md.RPC
+	d.place(&r)
+	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r, Metadata: &md}, nil
 }
 
 // displayFor chooses the default display: the bands whose colour interpretation says

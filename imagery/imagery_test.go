@@ -253,10 +253,10 @@ func TestInspectFormats(t *testing.T) {
 				t.Fatalf("inspect: %v", err)
 			}
 			want := imagery.Info{MediaType: tt.wantType, Width: tt.wantW, Height: tt.wantH, Orientation: 1}
-			if (info.Raster != nil) != (tt.wantType == "image/tiff") {
-				t.Errorf("got raster facts %+v, want them for a TIFF (read by GDAL) only", info.Raster)
+			if (info.Raster != nil) != (tt.wantType == "image/tiff") || (info.Metadata != nil) != (info.Raster != nil) {
+				t.Errorf("got raster facts %+v and metadata %+v, want both for a TIFF (read by GDAL) only", info.Raster, info.Metadata)
 			}
-			if info.Raster = nil; info != want {
+			if info.Raster, info.Metadata = nil, nil; info != want {
 				t.Errorf("got %+v, want %+v", info, want)
 			}
 			lib, _ := openLibrary(t, imagery.DefaultLimits)

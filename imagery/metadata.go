@@ -68,10 +68,17 @@ type FileMetadata struct {
 	Raw        []MetadataItem `json:"raw"`
 }
 
-// Metadata reads what the upload's file says of its capture. Files GDAL has no allowed
-// driver for (GIF, BMP, WebP), or cannot open, have none: metadata never refuses an
-// upload that Inspect accepted.
-func (l *Library) Metadata(u *Upload) FileMetadata { return ReadMetadata(u.Path) }
+// Metadata returns what the upload's file says of its capture: what Inspect already read
+// of a raster read through GDAL (info.Metadata), else what GDAL reads of the file now (a
+// JPEG's EXIF through its JPEG driver). Files GDAL has no allowed driver for (GIF, BMP,
+// WebP), or cannot open, have none: metadata never refuses an upload that Inspect
+// accepted.
+func (l *Library) Metadata(u *Upload, info Info) FileMetadata {
+	if info.Metadata != nil {
+		return *info.Metadata
+	}
+	return ReadMetadata(u.Path)
+}
 
 // ReadMetadata reads the metadata of the file at path through GDAL; see FileMetadata.
 func ReadMetadata(path string) FileMetadata {
@@ -80,6 +87,11 @@ func ReadMetadata(path string) FileMetadata {
 		return FileMetadata{Raw: []MetadataItem{}}
 	}
 	defer d.Close()
+	return d.fileMetadata()
+}
+
+// fileMetadata reads the open dataset's metadata; see FileMetadata.
+func (d *gdalDataset) fileMetadata() FileMetadata {
 	var raw []MetadataItem
 	for _, domain := range []string{"IMAGERY", "", "EXIF"} {
 		for _, kv := range d.metadata(domain) {

@@ -55,7 +55,7 @@ func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, 
 	}
 	in.SHA256, in.ByteSize, in.MediaType = u.SHA256, u.Size, info.MediaType
 	in.Width, in.Height, in.Orientation = info.Width, info.Height, info.Orientation
-	in.FileMetadata = fileMetadata(lib.Metadata(u))
+	in.FileMetadata = fileMetadata(lib.Metadata(u, info))
 	if in.Georeference == nil {
 		var g *annotations.Georeference
 		var warnings []string
