@@ -645,28 +645,39 @@ function renderReview(ann) {
     $('review-submit').hidden = !['draft', 'disputed', 'rejected'].includes(st);
     $('review-decide').hidden = !(st === 'submitted' && !own);
     if (st === 'submitted' && own) hint = 'Another analyst reviews it: you drew it or changed it last.';
-    if (st === 'submitted' && !own) checkWroteSince(ann);
+    if (st === 'submitted' && !own) {
+      const w = wroteSince.id === ann.id && wroteSince.version === ann.version ? wroteSince.wrote : null;
+      if (w === null) checkWroteSince(ann);
+      else if (w > 0) {
+        $('review-decide').hidden = true;
+        hint = `Another analyst reviews it: you wrote version ${w} since it was last accepted.`;
+      }
+    }
   }
   if (st === 'accepted') hint = 'Any change puts it back to draft.';
   $('review-hint').textContent = hint;
 }
 
-// checkWroteSince hides the decision buttons when this analyst wrote a version since the
-// annotation was last accepted (the server refuses that decision too).
+// wroteSince remembers, for one version of one annotation, which version this analyst
+// wrote since it was last accepted: the form is rendered again on every change of the
+// selection's state, its history is fetched once per version.
+let wroteSince = {id: null, version: 0, wrote: null};
+
+// checkWroteSince learns from the history whether this analyst wrote a version since the
+// annotation was last accepted, and renders the review again to hide the decision (the
+// server refuses that decision too).
 async function checkWroteSince(ann) {
+  wroteSince = {id: ann.id, version: ann.version, wrote: 0};
   let revs;
   try {
     revs = await api('GET', annotationURL(ann.id, '/history'));
   } catch {
     return; // the buttons stay; the server still says no with its reason
   }
+  if (wroteSince.id !== ann.id || wroteSince.version !== ann.version) return;
+  wroteSince.wrote = wroteSinceAccepted(revs, myName);
   const cur = state.selected && state.selected.get('ann');
-  if (!cur || cur.id !== ann.id || cur.version !== ann.version) return;
-  const v = wroteSinceAccepted(revs, myName);
-  if (v > 0) {
-    $('review-decide').hidden = true;
-    $('review-hint').textContent = `Another analyst reviews it: you wrote version ${v} since it was last accepted.`;
-  }
+  if (cur && cur.id === ann.id && cur.version === ann.version) renderReview(cur);
 }
 
 async function decide(decision) {
