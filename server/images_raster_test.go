@@ -240,6 +240,38 @@ func TestRastersArePlacedByWhatTheFileSays(t *testing.T) {
 	}
 }
 
+// TestRasterPlacedByItsControlPoints: a JPEG 2000 carrying control points, not a
+// geotransform, is placed by an affine fit of them (as GDAL's GCP transformer fits four
+// points), flagged for the editor.
+func TestRasterPlacedByItsControlPoints(t *testing.T) {
+	rastertest.Require(t)
+	if !rastertest.HasDriver(t, "JP2OpenJPEG") {
+		t.Skip("GDAL has no JP2OpenJPEG driver here")
+	}
+	ts := newTestServer(t, rasterLimits)
+	const w, h = 64, 48
+	path := rastertest.Make(t, t.TempDir(), "gcps.jp2", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
+		"-of", "JP2OpenJPEG", "-a_srs", "EPSG:4326",
+		"-gcp", "0", "0", "131.87", "43.13", "-gcp", "64", "0", "131.88", "43.1301",
+		"-gcp", "64", "48", "131.8801", "43.12", "-gcp", "0", "48", "131.87", "43.12")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.upload(t, field("title", "control points"), filePart("gcps.jp2", data))
+	wantStatus(t, rec, http.StatusCreated)
+	var img annotations.Image
+	decode(t, rec, &img)
+	if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool { return strings.Contains(w, "placed by the file's 4 control points") }) {
+		t.Errorf("import warnings %q, want one saying the image is placed by its control points", img.ImportWarnings)
+	}
+	g := ts.getGeoref(t, img.ID)
+	if g.Method != "gcps" || g.Origin != "file control points" || g.Transform != "affine" || len(g.GCPs) != 4 || g.Footprint == nil {
+		t.Fatalf("georeference %+v, want the file's 4 control points fitted affine", g)
+	}
+	wantFootprintCornersAtGDALs(t, *g.Footprint, path, fmt.Sprintf("0 0\n%d 0\n%d %d\n0 %d\n", w, w, h, h), 1e-7, "-order", "1")
+}
+
 // TestRasterPlacedByItsRPCs: a GeoTIFF with RPCs and no geotransform (as many satellite
 // deliveries come) is placed through GDAL's RPC transformer and says so; its footprint's
 // corners are where `gdaltransform -rpc` puts them.
