@@ -50,18 +50,17 @@ func geoTIFF(path string) (*annotations.Georeference, []string) {
 		if len(t.ControlPoints) >= geo.Affine.MinimumPoints() {
 			// A GeoTIFF placed by control points: fit them affine, as a start the editor
 			// can refine; if they cannot be fitted, say so and keep the image unplaced.
-			if _, err := geo.FitControlPoints(geo.Affine, t.ControlPoints); err != nil {
+			g, _, err := fitted(geo.Affine, t.ControlPoints, "geotiff control points")
+			if err != nil {
 				return nil, append(t.Warnings, "its control points cannot be fitted: "+err.Error())
 			}
-			pts := formats.StoredControlPoints(t.ControlPoints)
-			warnings := []string{fmt.Sprintf("placed by the GeoTIFF's %d control points with an affine fit; check and refine it in the georeference editor", len(pts))}
+			warnings := []string{fmt.Sprintf("placed by the GeoTIFF's %d control points with an affine fit; check and refine it in the georeference editor", len(t.ControlPoints))}
 			for _, w := range t.Warnings {
 				if !strings.Contains(w, "no geotransform") {
 					warnings = append(warnings, w)
 				}
 			}
-			return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(geo.Affine),
-				ControlPoints: pts, Origin: "geotiff control points"}, warnings
+			return g, warnings
 		}
 		return nil, t.Warnings
 	}
@@ -108,12 +107,11 @@ func rasterPlacement(r *imagery.Raster, width, height int) (*annotations.Georefe
 		}
 		pts = append(pts, geo.ControlPoint{Pixel: [2]float64{p.Pixel, p.Line}, LonLat: [2]float64{lon, lat}})
 	}
-	if _, err := geo.FitControlPoints(geo.Affine, pts); err != nil {
+	g, _, err := fitted(geo.Affine, pts, "file control points")
+	if err != nil {
 		return nil, []string{"the file's control points cannot be fitted: " + err.Error()}
 	}
-	return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(geo.Affine),
-			ControlPoints: formats.StoredControlPoints(pts), Origin: "file control points"},
-		[]string{fmt.Sprintf("placed by the file's %d control points with an affine fit; check and refine it in the georeference editor", len(pts))}
+	return g, []string{fmt.Sprintf("placed by the file's %d control points with an affine fit; check and refine it in the georeference editor", len(pts))}
 }
 
 // rpcPlacement places a raster by its RPCs (rational polynomial coefficients, the
@@ -129,7 +127,7 @@ func rpcPlacement(r *imagery.Raster) (*annotations.Georeference, []string) {
 	for i, p := range r.RPCPoints {
 		pts[i] = geo.ControlPoint{Pixel: [2]float64{p.Pixel, p.Line}, LonLat: [2]float64{p.X, p.Y}}
 	}
-	fit, err := geo.FitControlPoints(geo.Polynomial2, pts)
+	g, fit, err := fitted(geo.Polynomial2, pts, "rpc")
 	if err != nil {
 		return nil, []string{"the positions the file's RPCs give cannot be fitted: " + err.Error()}
 	}
@@ -137,9 +135,18 @@ func rpcPlacement(r *imagery.Raster) (*annotations.Georeference, []string) {
 	for _, res := range fit.Residuals {
 		worst = max(worst, res.Pixels)
 	}
-	return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(geo.Polynomial2),
-			ControlPoints: formats.StoredControlPoints(pts), Origin: "rpc"},
-		[]string{fmt.Sprintf("placed by the file's RPCs (rational polynomial coefficients) through GDAL's RPC transformer at a height of %g m, "+
-			"as %d control points fitted with an order-2 polynomial (worst misfit %.3g px); ground away from that height is displaced, as no elevation model is used",
-			r.RPCHeight, len(pts), worst)}
+	return g, []string{fmt.Sprintf("placed by the file's RPCs (rational polynomial coefficients) through GDAL's RPC transformer at a height of %g m, "+
+		"as %d control points fitted with an order-2 polynomial (worst misfit %.3g px); ground away from that height is displaced, as no elevation model is used",
+		r.RPCHeight, len(pts), worst)}
+}
+
+// fitted is the georeference of control points fitted with kind, noting where they came
+// from, with the fit; an error when they cannot be fitted.
+func fitted(kind geo.TransformKind, pts []geo.ControlPoint, origin string) (*annotations.Georeference, *geo.Fit, error) {
+	fit, err := geo.FitControlPoints(kind, pts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &annotations.Georeference{Method: annotations.GeorefControlPoints, Transform: string(kind),
+		ControlPoints: formats.StoredControlPoints(pts), Origin: origin}, fit, nil
 }
