@@ -254,17 +254,7 @@ func TestRasterPlacedByItsControlPoints(t *testing.T) {
 		"-of", "JP2OpenJPEG", "-a_srs", "EPSG:4326",
 		"-gcp", "0", "0", "131.87", "43.13", "-gcp", "64", "0", "131.88", "43.1301",
 		"-gcp", "64", "48", "131.8801", "43.12", "-gcp", "0", "48", "131.87", "43.12")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := ts.upload(t, field("title", "control points"), filePart("gcps.jp2", data))
-	wantStatus(t, rec, http.StatusCreated)
-	var img annotations.Image
-	decode(t, rec, &img)
-	if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool { return strings.Contains(w, "placed by the file's 4 control points") }) {
-		t.Errorf("import warnings %q, want one saying the image is placed by its control points", img.ImportWarnings)
-	}
+	img := ts.uploadRaster(t, path, "control points", "placed by the file's 4 control points")
 	g := ts.getGeoref(t, img.ID)
 	if g.Method != "gcps" || g.Origin != "file control points" || g.Transform != "affine" || len(g.GCPs) != 4 || g.Footprint == nil {
 		t.Fatalf("georeference %+v, want the file's 4 control points fitted affine", g)
@@ -308,17 +298,7 @@ func TestRasterPlacedByItsRPCs(t *testing.T) {
 	}
 	path := filepath.Join(dir, "rpc.tif")
 	rastertest.Translate(t, "-q", "-of", "GTiff", vrtPath, path)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := ts.upload(t, field("title", "RPC scene"), filePart("rpc.tif", data))
-	wantStatus(t, rec, http.StatusCreated)
-	var img annotations.Image
-	decode(t, rec, &img)
-	if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool { return strings.Contains(w, "placed by the file's RPCs") }) {
-		t.Errorf("import warnings %q, want one saying the image is placed by its RPCs", img.ImportWarnings)
-	}
+	img := ts.uploadRaster(t, path, "RPC scene", "placed by the file's RPCs")
 	g := ts.getGeoref(t, img.ID)
 	if g.Method != "gcps" || g.Origin != "rpc" || g.Transform != "polynomial2" || g.Footprint == nil {
 		t.Fatalf("georeference %+v, want control points from the RPCs, order 2", g)
@@ -354,4 +334,22 @@ func wantFootprintCornersAtGDALs(t *testing.T, footprint lonLatGeometry, path, i
 			t.Errorf("footprint %v has no corner within %g° of gdaltransform %s's %.9f, %.9f", polys[0][0], tol, strings.Join(args, " "), lon, lat)
 		}
 	}
+}
+
+// uploadRaster uploads the file at path, wants it created, and wants one of its import
+// warnings to say warning.
+func (ts *testServer) uploadRaster(t *testing.T, path, title, warning string) annotations.Image {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.upload(t, field("title", title), filePart(filepath.Base(path), data))
+	wantStatus(t, rec, http.StatusCreated)
+	var img annotations.Image
+	decode(t, rec, &img)
+	if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool { return strings.Contains(w, warning) }) {
+		t.Errorf("import warnings %q, want one saying %q", img.ImportWarnings, warning)
+	}
+	return img
 }
