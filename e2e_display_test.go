@@ -5,7 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image/jpeg"
+	"image"
+	_ "image/png" // the sample has nodata: its tiles are PNG
 	"slices"
 	"testing"
 
@@ -79,11 +80,11 @@ func TestBrowserDisplay(t *testing.T) {
 		t.Fatalf("stored display %s, want bands 4, 3, 2 with a 2–98 %% stretch", raw)
 	}
 	after := tile()
-	bi, err := jpeg.Decode(bytes.NewReader(before))
+	bi, _, err := image.Decode(bytes.NewReader(before))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ai, err := jpeg.Decode(bytes.NewReader(after))
+	ai, _, err := image.Decode(bytes.NewReader(after))
 	if err != nil {
 		t.Fatal(err)
 	}

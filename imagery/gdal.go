@@ -539,9 +539,20 @@ func (d *gdalDataset) readBytes(x, y, w, h int, dst []byte, bands []int, pixel, 
 	return nil
 }
 
-// validMask returns, for the window resampled to bw×bh, 0 where any displayed band has
-// no data (its nodata value, an alpha of 0, an internal mask), or nil when every pixel is
-// valid.
+// masked reports whether any of the bands may have pixels without data: a nodata value,
+// an alpha band, or a mask of the dataset's own (GDAL's mask flags other than all valid).
+func (d *gdalDataset) masked(bands [3]int) bool {
+	for _, b := range bands {
+		if C.GDALGetMaskFlags(d.band(b))&C.GMF_ALL_VALID == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// validMask returns, for the window resampled to bw×bh, the least of the displayed bands'
+// GDAL masks: 0 where any has no data (its nodata value, an alpha of 0, an internal mask),
+// else 255, or the alpha of an alpha band; nil when every pixel is valid.
 func (d *gdalDataset) validMask(x, y, w, h, bw, bh int, bands [3]int) ([]byte, error) {
 	var out, buf []byte
 	seen := map[int]bool{}
@@ -564,9 +575,7 @@ func (d *gdalDataset) validMask(x, y, w, h, bw, bh int, bands [3]int) ([]byte, e
 			continue
 		}
 		for i, v := range buf {
-			if v == 0 {
-				out[i] = 0
-			}
+			out[i] = min(out[i], v)
 		}
 		if flags&C.GMF_PER_DATASET != 0 {
 			break
@@ -575,10 +584,13 @@ func (d *gdalDataset) validMask(x, y, w, h, bw, bh int, bands [3]int) ([]byte, e
 	return out, nil
 }
 
-// gdalSource delivers a raster as RGB rows through windowed reads, shown as disp says.
+// gdalSource delivers a raster as RGB rows through windowed reads, shown as disp says, or
+// with alpha as RGBA rows whose alpha is the bands' mask (see validMask).
 type gdalSource struct {
 	d       *gdalDataset
 	disp    *Display
+	alpha   bool
+	rgb     []byte // a window's RGB, when the rows are RGBA
 	y       int
 	palette [256 * 3]byte
 	floats  []float32
@@ -677,9 +689,13 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
+	px := 3
+	if s.alpha {
+		px = 4
+	}
 	w := s.d.width
 	_, bh := s.d.blockSize(s.disp.Bands[0])
-	if bh <= n || bh*w*3 > maxAheadBytes {
+	if bh <= n || bh*w*px > maxAheadBytes {
 		if err := s.window(0, s.y, w, n, buf, stride); err != nil {
 			return 0, err
 		}
@@ -688,17 +704,17 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	}
 	if s.aheadN == 0 { // read the rest of this row of blocks
 		s.aheadY, s.aheadN = s.y, min(bh-s.y%bh, s.d.height-s.y)
-		if len(s.ahead) < s.aheadN*w*3 {
-			s.ahead = make([]byte, bh*w*3)
+		if len(s.ahead) < s.aheadN*w*px {
+			s.ahead = make([]byte, bh*w*px)
 		}
-		if err := s.window(0, s.aheadY, w, s.aheadN, s.ahead, w*3); err != nil {
+		if err := s.window(0, s.aheadY, w, s.aheadN, s.ahead, w*px); err != nil {
 			s.aheadN = 0
 			return 0, err
 		}
 	}
 	n = min(n, s.aheadN-(s.y-s.aheadY))
 	for r := 0; r < n; r++ {
-		copy(buf[r*stride:r*stride+w*3], s.ahead[(s.y-s.aheadY+r)*w*3:])
+		copy(buf[r*stride:r*stride+w*px], s.ahead[(s.y-s.aheadY+r)*w*px:])
 	}
 	s.y += n
 	if s.y == s.aheadY+s.aheadN {
@@ -707,8 +723,56 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	return n, nil
 }
 
-// window reads the RGB pixels of (x, y, w, h) into dst, rows stride bytes apart.
+// window reads the pixels of (x, y, w, h) into dst, rows stride bytes apart: RGB, with
+// the pixels without data black, or, with alpha, RGBA.
 func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
+	rgb, rgbStride := dst, stride
+	if s.alpha {
+		if len(s.rgb) < 3*w*h {
+			s.rgb = make([]byte, 3*w*h)
+		}
+		rgb, rgbStride = s.rgb, 3*w
+	}
+	if err := s.colours(x, y, w, h, rgb, rgbStride); err != nil {
+		return err
+	}
+	valid, err := s.d.validMask(x, y, w, h, w, h, channels(s.disp.Bands))
+	if err != nil {
+		return err
+	}
+	if !s.alpha {
+		// No data is black, as a JPEG has no transparency: only the tiles of a
+		// pyramid built before PNG tiles are repaired this way.
+		for r := 0; valid != nil && r < h; r++ {
+			row := dst[r*stride:]
+			for i, v := range valid[r*w : (r+1)*w] {
+				if v == 0 {
+					row[3*i], row[3*i+1], row[3*i+2] = 0, 0, 0
+				}
+			}
+		}
+		return nil
+	}
+	for r := 0; r < h; r++ {
+		row, rgb := dst[r*stride:r*stride+4*w], s.rgb[3*r*w:]
+		for i := 0; i < w; i++ {
+			a := byte(255)
+			if valid != nil {
+				a = valid[r*w+i]
+			}
+			if a == 0 {
+				row[4*i], row[4*i+1], row[4*i+2], row[4*i+3] = 0, 0, 0, 0
+			} else {
+				row[4*i], row[4*i+1], row[4*i+2], row[4*i+3] = rgb[3*i], rgb[3*i+1], rgb[3*i+2], a
+			}
+		}
+	}
+	return nil
+}
+
+// colours reads the RGB pixels of (x, y, w, h) into dst, rows stride bytes apart, as the
+// display shows them.
+func (s *gdalSource) colours(x, y, w, h int, dst []byte, stride int) error {
 	switch {
 	case s.disp.Palette:
 		if len(s.index) < w*h {
@@ -756,18 +820,6 @@ func (s *gdalSource) window(x, y, w, h int, dst []byte, stride int) error {
 		bands := channels(s.disp.Bands)
 		if err := s.d.readBytes(x, y, w, h, dst, bands[:], 3, stride); err != nil {
 			return err
-		}
-	}
-	valid, err := s.d.validMask(x, y, w, h, w, h, channels(s.disp.Bands))
-	if err != nil || valid == nil {
-		return err
-	}
-	for r := 0; r < h; r++ {
-		row := dst[r*stride:]
-		for i, v := range valid[r*w : (r+1)*w] {
-			if v == 0 { // no data: black, as the tiles are JPEGs and have no transparency
-				row[3*i], row[3*i+1], row[3*i+2] = 0, 0, 0
-			}
 		}
 	}
 	return nil

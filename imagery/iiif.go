@@ -319,10 +319,10 @@ func (r IIIFRequest) Canonical() string {
 	return region + "/" + size + "/" + rot + "/" + r.Quality + "." + r.Format
 }
 
-// Tile reports whether the request is exactly a tile of the pyramid m, in colour as
-// JPEG, and which: level k, row and column.
+// Tile reports whether the request is exactly a tile of the pyramid m, in colour and in
+// the format of m's tiles, and which: level k, row and column.
 func (r IIIFRequest) Tile(m *Manifest) (k, row, col int, ok bool) {
-	if r.Rotation != 0 || r.Mirror || r.Format != "jpg" || (r.Quality != "default" && r.Quality != "color") || r.Upscaled {
+	if r.Rotation != 0 || r.Mirror || r.Format != m.Format || (r.Quality != "default" && r.Quality != "color") || r.Upscaled {
 		return 0, 0, 0, false
 	}
 	for k, lv := range m.Levels {

@@ -1,6 +1,7 @@
 package imagery
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/draw"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,7 +21,7 @@ import (
 )
 
 // Pyramid layout. Level k holds the image scaled by 1/2^k (IIIF scale factor 2^k), cut into
-// TileSize-pixel JPEG tiles: tile (column n, row m) of level k is exactly the IIIF tile
+// TileSize-pixel tiles, JPEG or, for an image with transparency, PNG: tile (column n, row m) of level k is exactly the IIIF tile
 // {n·256·2^k},{m·256·2^k},{w},{h}/{ws},{hs} of the image API's implementation notes, so
 // serving a tile is reading a file. Levels go on until one tile holds the whole image.
 const (
@@ -64,9 +66,41 @@ type Manifest struct {
 	// for the formats satmark decodes itself, whose pixels are shown as stored. Its Tag
 	// tells tiles of one display from another's.
 	Display *Display `json:"display,omitempty"`
+	// Format is the tiles' IIIF format: TilePNG, RGBA, when some of the image's pixels
+	// may be "no data" (see transparent), else TileJPEG.
+	Format string `json:"format"`
 }
 
-const manifestVersion = 1
+// Tile formats, as IIIF names them.
+const (
+	TileJPEG = "jpg"
+	TilePNG  = "png"
+)
+
+// Manifest versions: 1 has JPEG tiles (Format came later: absent, it is TileJPEG); 2 has
+// PNG tiles. A JPEG pyramid is still written as version 1, which a satmark from before PNG
+// tiles serves; a PNG pyramid, which it could not, it takes as unbuilt.
+const (
+	manifestVersion    = 1
+	manifestVersionPNG = 2
+)
+
+// Tag tells apart the tiles of pyramids that may look different: the display's tag, and
+// whether the tiles have transparency. A JPEG pyramid's is its display's.
+func (m *Manifest) Tag() string {
+	if m.Format == TilePNG {
+		return m.Display.Tag() + "-png"
+	}
+	return m.Display.Tag()
+}
+
+// px is the bytes per pixel of the pyramid's rows: RGBA for PNG tiles, else RGB.
+func (m *Manifest) px() int {
+	if m.Format == TilePNG {
+		return 4
+	}
+	return 3
+}
 
 // tileIndex numbers tiles level by level, row by row.
 func (m *Manifest) tileIndex(k, row, col int) int {
@@ -81,11 +115,12 @@ func (l *Library) pyramidDir(sha string) string {
 	return filepath.Join(l.derivedDir(sha), "pyramid")
 }
 
-func tilePath(dir string, k, row, col int) string {
-	return filepath.Join(dir, strconv.Itoa(k), strconv.Itoa(row)+"_"+strconv.Itoa(col)+".jpg")
+func tilePath(dir string, k, row, col int, format string) string {
+	return filepath.Join(dir, strconv.Itoa(k), strconv.Itoa(row)+"_"+strconv.Itoa(col)+"."+format)
 }
 
-// rowSource delivers an image as RGB rows, top to bottom.
+// rowSource delivers an image as RGB rows, top to bottom, or as RGBA rows (alpha not
+// premultiplied; a transparent pixel is 0, 0, 0, 0) when it was opened with alpha.
 type rowSource interface {
 	read(buf []byte, stride, n int) (int, error)
 	Close()
@@ -140,11 +175,21 @@ func (l *Library) decodeWhole(path string, info Info) (image.Image, error) {
 	return img, nil
 }
 
-// imageSource delivers a decoded image as RGB rows.
+// imageSource delivers a decoded image as RGB rows, or RGBA rows with alpha.
 type imageSource struct {
-	img  image.Image
-	y    int
-	rgba *image.RGBA
+	img   image.Image
+	alpha bool
+	y     int
+	rgba  *image.RGBA
+}
+
+// opaque reports whether every pixel of a decoded image is opaque (a scan of the pixels
+// for the types that can hold transparency).
+func opaque(img image.Image) bool {
+	if o, ok := img.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	return true
 }
 
 func (s *imageSource) read(buf []byte, stride, n int) (int, error) {
@@ -163,6 +208,10 @@ func (s *imageSource) read(buf []byte, stride, n int) (int, error) {
 	for r := 0; r < n; r++ {
 		src := s.rgba.Pix[r*s.rgba.Stride:]
 		dst := buf[r*stride:]
+		if s.alpha {
+			unpremultiply(dst[:4*w], src[:4*w])
+			continue
+		}
 		for x := 0; x < w; x++ {
 			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x], src[4*x+1], src[4*x+2]
 		}
@@ -172,6 +221,24 @@ func (s *imageSource) read(buf []byte, stride, n int) (int, error) {
 }
 
 func (s *imageSource) Close() {}
+
+// unpremultiply copies premultiplied RGBA pixels as RGBA with straight alpha, a transparent
+// pixel as 0, 0, 0, 0.
+func unpremultiply(dst, src []byte) {
+	for i := 0; i < len(src); i += 4 {
+		switch a := uint(src[i+3]); a {
+		case 255:
+			copy(dst[i:i+4], src[i:i+4])
+		case 0:
+			dst[i], dst[i+1], dst[i+2], dst[i+3] = 0, 0, 0, 0
+		default:
+			dst[i] = byte((uint(src[i])*255 + a/2) / a)
+			dst[i+1] = byte((uint(src[i+1])*255 + a/2) / a)
+			dst[i+2] = byte((uint(src[i+2])*255 + a/2) / a)
+			dst[i+3] = byte(a)
+		}
+	}
+}
 
 // downsample halves src (w×h RGB, rows srcStride apart) into dst (rows dstStride apart)
 // by averaging 2×2 blocks; an odd last row or column is averaged with itself.
@@ -200,7 +267,81 @@ func downsample(dst []byte, dstStride int, src []byte, srcStride, w, h int) {
 	}
 }
 
-// strip is one tile-row of a level: TileSize rows of RGB, shared by the tile encoders
+// downsampleRGBA halves RGBA pixels as downsample does RGB, weighting each colour by its
+// alpha, so the edge of the image's data does not darken towards its transparent pixels:
+// a pixel is transparent only when all four it comes from are (its alpha rounds up).
+func downsampleRGBA(dst []byte, dstStride int, src []byte, srcStride, w, h int) {
+	dw, dh := ceilDiv(w, 2), ceilDiv(h, 2)
+	for j := 0; j < dh; j++ {
+		r0 := src[2*j*srcStride:]
+		r1 := r0
+		if 2*j+1 < h {
+			r1 = src[(2*j+1)*srcStride:]
+		}
+		d := dst[j*dstStride:]
+		for i := 0; i < dw; i++ {
+			a, b := 8*i, 8*i+4
+			if 2*i+1 == w { // odd width: the last column pairs with itself
+				b = a
+			}
+			mix4(d[4*i:4*i+4], r0[a:a+4], r0[b:b+4], r1[a:a+4], r1[b:b+4])
+		}
+	}
+}
+
+// mix4 sets d to the alpha-weighted mean of four RGBA pixels.
+func mix4(d, p, q, r, s []byte) {
+	sa := uint(p[3]) + uint(q[3]) + uint(r[3]) + uint(s[3])
+	switch sa {
+	case 0:
+		d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+	case 4 * 255:
+		for c := 0; c < 3; c++ {
+			d[c] = byte((uint(p[c]) + uint(q[c]) + uint(r[c]) + uint(s[c]) + 2) >> 2)
+		}
+		d[3] = 255
+	default:
+		for c := 0; c < 3; c++ {
+			d[c] = byte((uint(p[c])*uint(p[3]) + uint(q[c])*uint(q[3]) + uint(r[c])*uint(r[3]) + uint(s[c])*uint(s[3]) + sa/2) / sa)
+		}
+		d[3] = byte((sa + 3) >> 2)
+	}
+}
+
+// halve is downsample for px bytes per pixel, 3 (RGB) or 4 (RGBA).
+func halve(px int, dst []byte, dstStride int, src []byte, srcStride, w, h int) {
+	if px == 4 {
+		downsampleRGBA(dst, dstStride, src, srcStride, w, h)
+	} else {
+		downsample(dst, dstStride, src, srcStride, w, h)
+	}
+}
+
+// encodeTile encodes a tile of w×h pixels, rows stride bytes apart, in the pyramid's
+// format: JPEG from RGB, PNG (fastest compression) from RGBA.
+func encodeTile(format string, pix []byte, w, h, stride int) ([]byte, error) {
+	if format != TilePNG {
+		return encodeJPEG(pix, w, h, stride, TileQuality, false)
+	}
+	var buf bytes.Buffer
+	img := &image.NRGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}
+	err := pngEncoder.Encode(&buf, img)
+	return buf.Bytes(), err
+}
+
+var pngEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers lets the PNG encoders of concurrent tiles reuse their buffers.
+type pngBuffers struct{ pool sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
+
+// strip is one tile-row of a level: TileSize rows of RGB (or RGBA), shared by the tile encoders
 // until they are done with it.
 type strip struct {
 	pix     []byte
@@ -210,6 +351,7 @@ type strip struct {
 type levelBuild struct {
 	Level
 	k     int
+	px    int // bytes per pixel
 	cur   *strip
 	rows  int // rows filled in cur
 	row   int // tile row that cur holds
@@ -254,7 +396,7 @@ func (lv *levelBuild) newStrip() *strip {
 	if v := lv.pool.Get(); v != nil {
 		return v.(*strip)
 	}
-	return &strip{pix: make([]byte, TileSize*lv.Width*3)}
+	return &strip{pix: make([]byte, TileSize*lv.Width*lv.px)}
 }
 
 func (b *pyramidBuild) encoder() {
@@ -271,9 +413,9 @@ func (b *pyramidBuild) encodeTile(j tileJob) {
 		return
 	default:
 	}
-	data, err := encodeJPEG(j.st.pix[j.off:], j.w, j.h, j.stride, TileQuality, false)
+	data, err := encodeTile(b.manifest.Format, j.st.pix[j.off:], j.w, j.h, j.stride)
 	if err == nil {
-		err = os.WriteFile(tilePath(b.dir, j.k, j.row, j.col), data, 0o644)
+		err = os.WriteFile(tilePath(b.dir, j.k, j.row, j.col, b.manifest.Format), data, 0o644)
 	}
 	if err != nil {
 		b.fail(fmt.Errorf("tile %d/%d/%d: %w", j.k, j.row, j.col, err))
@@ -294,12 +436,12 @@ func (b *pyramidBuild) encodeTile(j tileJob) {
 func (b *pyramidBuild) emit(k int) {
 	lv := b.levels[k]
 	st, rows := lv.cur, lv.rows
-	stride := lv.Width * 3
+	stride := lv.Width * lv.px
 	for col := 0; col < lv.Cols; col++ {
 		w := min(TileSize, lv.Width-col*TileSize)
 		st.pending.Add(1)
 		select {
-		case b.jobs <- tileJob{k: k, row: lv.row, col: col, st: st, off: col * TileSize * 3, w: w, h: rows, stride: stride}:
+		case b.jobs <- tileJob{k: k, row: lv.row, col: col, st: st, off: col * TileSize * lv.px, w: w, h: rows, stride: stride}:
 		case <-b.done:
 			st.pending.Done()
 		}
@@ -309,7 +451,7 @@ func (b *pyramidBuild) emit(k int) {
 	}
 	if k+1 < len(b.levels) {
 		next := b.levels[k+1]
-		downsample(next.cur.pix[next.rows*next.Width*3:], next.Width*3, st.pix, stride, lv.Width, rows)
+		halve(lv.px, next.cur.pix[next.rows*next.Width*lv.px:], next.Width*lv.px, st.pix, stride, lv.Width, rows)
 		next.rows += ceilDiv(rows, 2)
 		if next.rows == TileSize {
 			b.emit(k + 1)
@@ -364,10 +506,21 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 	}
 	defer src.Close()
 	levels := Levels(info.Width, info.Height)
-	m := &Manifest{Version: manifestVersion, Width: info.Width, Height: info.Height, TileSize: TileSize, Quality: TileQuality, Levels: levels}
-	if g, ok := src.(*gdalSource); ok {
-		m.Display = g.disp
+	m := &Manifest{Version: manifestVersion, Width: info.Width, Height: info.Height, TileSize: TileSize, Quality: TileQuality,
+		Levels: levels, Format: TileJPEG}
+	switch s := src.(type) {
+	case *gdalSource:
+		m.Display = s.disp
+		s.alpha = s.d.masked(channels(s.disp.Bands))
+		if s.alpha {
+			m.Version, m.Format = manifestVersionPNG, TilePNG
+		}
+	case *imageSource:
+		if s.alpha = !opaque(s.img); s.alpha {
+			m.Version, m.Format = manifestVersionPNG, TilePNG
+		}
 	}
+	px := m.px()
 	for _, lv := range levels {
 		m.Tiles += lv.Cols * lv.Rows
 	}
@@ -384,10 +537,10 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 		if err := os.MkdirAll(filepath.Join(dir, strconv.Itoa(k)), 0o755); err != nil {
 			return err
 		}
-		lb := &levelBuild{Level: lv, k: k}
+		lb := &levelBuild{Level: lv, k: k, px: px}
 		lb.cur = lb.newStrip()
 		if k == b.thumbK {
-			lb.whole = make([]byte, lv.Rows*TileSize*lv.Width*3)
+			lb.whole = make([]byte, lv.Rows*TileSize*lv.Width*px)
 		}
 		b.levels = append(b.levels, lb)
 	}
@@ -416,7 +569,7 @@ func (l *Library) buildInto(ctx context.Context, dir, original string, info Info
 
 func (b *pyramidBuild) run(ctx context.Context, src rowSource) error {
 	l0 := b.levels[0]
-	stride := l0.Width * 3
+	stride := l0.Width * l0.px
 	for {
 		if err := ctx.Err(); err != nil {
 			b.fail(err)
@@ -453,13 +606,36 @@ func (b *pyramidBuild) run(ctx context.Context, src rowSource) error {
 	return nil
 }
 
+// writeThumbnail writes the thumbnail as a JPEG, an image with transparency composited
+// over white (as a .jpg of it is rendered).
 func (b *pyramidBuild) writeThumbnail(path string) error {
 	lv := b.levels[b.thumbK]
 	img := &image.NRGBA{Pix: make([]byte, lv.Width*lv.Height*4), Stride: lv.Width * 4, Rect: image.Rect(0, 0, lv.Width, lv.Height)}
-	for i, j := 0, 0; i < lv.Width*lv.Height; i, j = i+1, j+3 {
-		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = lv.whole[j], lv.whole[j+1], lv.whole[j+2], 255
+	if lv.px == 4 {
+		copy(img.Pix, lv.whole)
+		overWhite(img)
+	} else {
+		for i, j := 0, 0; i < lv.Width*lv.Height; i, j = i+1, j+3 {
+			img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = lv.whole[j], lv.whole[j+1], lv.whole[j+2], 255
+		}
 	}
 	return writeJPEG(path, imaging.Fit(img, ThumbnailSize, ThumbnailSize, imaging.Lanczos), 85)
+}
+
+// overWhite composites an image with straight alpha over white, in place: every pixel
+// ends opaque.
+func overWhite(img *image.NRGBA) {
+	for y := 0; y < img.Rect.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*img.Rect.Dx()]
+		for i := 0; i < len(row); i += 4 {
+			if a := uint(row[i+3]); a != 255 {
+				for c := 0; c < 3; c++ {
+					row[i+c] = byte((uint(row[i+c])*a + 255*(255-a) + 127) / 255)
+				}
+				row[i+3] = 255
+			}
+		}
+	}
 }
 
 func writeManifest(dir string, m *Manifest, crcs []uint32) error {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/gif"
 	"image/png"
 	"io/fs"
@@ -36,7 +37,8 @@ type Rendered struct {
 }
 
 // Render produces the image a (non-tile) IIIF request asks for, from the nearest level of
-// the image's pyramid, never from the original. Results are kept in a bounded on-disk
+// the image's pyramid, never from the original. An image with transparency keeps it in a
+// .png or .tif; a .jpg or .gif of it is composited over white. Results are kept in a bounded on-disk
 // cache. Renders run a few at a time; when all slots and the queue are taken it returns
 // ErrBusy at once instead of piling up work and memory.
 func (l *Library) Render(ctx context.Context, sha string, info Info, r IIIFRequest) (Rendered, error) {
@@ -44,8 +46,8 @@ func (l *Library) Render(ctx context.Context, sha string, info Info, r IIIFReque
 	if err != nil {
 		return Rendered{}, err
 	}
-	// A new display makes new pixels: its renders are not the old display's.
-	key := renderKey(sha+p.manifest.Display.Tag(), r)
+	// A new display (or format) makes new pixels: its renders are not the old one's.
+	key := renderKey(sha+p.manifest.Tag(), r)
 	out := Rendered{MediaType: IIIFFormats[r.Format], ETag: `"` + key[:32] + `"`}
 	if f, ok := l.renders.open(key); ok {
 		out.File = f
@@ -110,12 +112,18 @@ func (l *Library) render(p *pyramid, sha string, info Info, r IIIFRequest) ([]by
 			if err != nil {
 				return nil, err
 			}
+			tx0, ty0 := col*TileSize, row*TileSize
+			if m.Format == TilePNG {
+				if err := copyPNGTile(src, data, x0-tx0, y0-ty0); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			tw, th, err := decodeJPEGInto(data, tile, TileSize*3, TileSize, TileSize)
 			if err != nil {
 				return nil, err
 			}
 			// Copy the part of this tile inside [x0,x1)×[y0,y1).
-			tx0, ty0 := col*TileSize, row*TileSize
 			for y := max(y0, ty0); y < min(y1, ty0+th); y++ {
 				srow := tile[(y-ty0)*TileSize*3:]
 				drow := src.Pix[(y-y0)*src.Stride:]
@@ -141,21 +149,53 @@ func (l *Library) render(p *pyramid, sha string, info Info, r IIIFRequest) ([]by
 	case 270:
 		img = imaging.Rotate90(img)
 	}
+	alpha := m.Format == TilePNG
+	if alpha && (r.Format == "jpg" || r.Format == "gif") {
+		// JPEG has no transparency and GIF only all or nothing: white, as on a page.
+		n := imaging.Clone(img)
+		overWhite(n)
+		img, alpha = n, false
+	}
 	switch r.Quality {
 	case "gray":
-		img = grayOf(img, false)
+		img = grayOf(img, false, alpha)
 	case "bitonal":
-		img = grayOf(img, true)
+		img = grayOf(img, true, alpha)
 	}
 	return encodeAs(img, r.Format)
 }
 
+// copyPNGTile decodes a PNG tile into dst, the tile's pixel (x, y) at dst's (x-dx, y-dy),
+// as much of it as falls inside dst.
+func copyPNGTile(dst *image.NRGBA, data []byte, dx, dy int) error {
+	t, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("a PNG tile: %w", err)
+	}
+	r := t.Bounds().Intersect(dst.Rect.Add(image.Pt(dx, dy)))
+	var pix []byte
+	var stride int
+	switch t := t.(type) {
+	case *image.NRGBA:
+		pix, stride = t.Pix, t.Stride
+	case *image.RGBA: // an opaque tile, which the encoder wrote without alpha
+		pix, stride = t.Pix, t.Stride
+	default:
+		draw.Draw(dst, r.Sub(image.Pt(dx, dy)), t, r.Min, draw.Src)
+		return nil
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(dst.Pix[(y-dy)*dst.Stride+4*(r.Min.X-dx):], pix[y*stride+4*r.Min.X:y*stride+4*r.Max.X])
+	}
+	return nil
+}
+
 // grayOf turns an image into luminance (ITU-R BT.601), or into black and white at the
-// middle grey when bitonal.
-func grayOf(img image.Image, bitonal bool) *image.Gray {
+// middle grey when bitonal; with alpha, the grey keeps the image's alpha.
+func grayOf(img image.Image, bitonal, alpha bool) image.Image {
 	n := imaging.Clone(img)
 	g := image.NewGray(n.Rect)
-	for i, j := 0, 0; i < len(g.Pix); i, j = i+1, j+4 {
+	for i, j := 0, 0; j < len(n.Pix); i, j = i+1, j+4 {
 		y := (299*uint32(n.Pix[j]) + 587*uint32(n.Pix[j+1]) + 114*uint32(n.Pix[j+2]) + 500) / 1000
 		if bitonal {
 			if y >= 128 {
@@ -164,7 +204,14 @@ func grayOf(img image.Image, bitonal bool) *image.Gray {
 				y = 0
 			}
 		}
-		g.Pix[i] = byte(y)
+		if alpha {
+			n.Pix[j], n.Pix[j+1], n.Pix[j+2] = byte(y), byte(y), byte(y)
+		} else {
+			g.Pix[i] = byte(y)
+		}
+	}
+	if alpha {
+		return n
 	}
 	return g
 }

@@ -20,7 +20,7 @@ var ErrNoPyramid = errors.New("the tile pyramid is not built yet")
 type pyramid struct {
 	dir      string
 	manifest Manifest
-	tag      string     // manifest.Display.Tag()
+	tag      string     // manifest.Tag()
 	mu       sync.Mutex // guards crcs and repairs
 	crcs     []uint32
 }
@@ -49,7 +49,17 @@ func (l *Library) openPyramid(sha string) (*pyramid, error) {
 		return nil, err
 	}
 	p := &pyramid{dir: dir}
-	if err := json.Unmarshal(raw, &p.manifest); err != nil || p.manifest.Version != manifestVersion {
+	err = json.Unmarshal(raw, &p.manifest)
+	m := &p.manifest
+	switch {
+	case err != nil:
+	case m.Version == manifestVersion && (m.Format == "" || m.Format == TileJPEG):
+		m.Format = TileJPEG
+	case m.Version == manifestVersionPNG && m.Format == TilePNG:
+	default:
+		err = fmt.Errorf("version %d with %q tiles", m.Version, m.Format)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("pyramid manifest of %s is unreadable (%v): %w", sha, err, ErrNoPyramid)
 	}
 	crcRaw, err := os.ReadFile(filepath.Join(dir, "crc32.bin"))
@@ -60,7 +70,7 @@ func (l *Library) openPyramid(sha string) (*pyramid, error) {
 	for i := range p.crcs {
 		p.crcs[i] = binary.LittleEndian.Uint32(crcRaw[4*i:])
 	}
-	p.tag = p.manifest.Display.Tag()
+	p.tag = p.manifest.Tag()
 	l.pyramids[sha] = p
 	return p, nil
 }
@@ -72,7 +82,8 @@ func (l *Library) RemovePyramid(sha string) error {
 	return errors.Join(os.RemoveAll(l.pyramidDir(sha)), os.RemoveAll(l.pyramidDir(sha)+".building"))
 }
 
-// Tile returns the JPEG bytes of tile (row, col) of level k of the image's pyramid. Every
+// Tile returns the bytes of tile (row, col) of level k of the image's pyramid, in its
+// manifest's Format (JPEG, or PNG for an image with transparency). Every
 // tile read from disk is checked against the checksum recorded when it was built; a tile
 // that is missing or does not match is rebuilt from the original before it is served.
 func (l *Library) Tile(sha string, info Info, k, row, col int) ([]byte, error) {
@@ -80,8 +91,8 @@ func (l *Library) Tile(sha string, info Info, k, row, col int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The display is in the key: a tile read from the pyramid being replaced, put after
-	// the new one is installed, is never served as the new one's.
+	// The display and format are in the key: a tile read from the pyramid being replaced,
+	// put after the new one is installed, is never served as the new one's.
 	key := tileKey{sha: sha, display: p.tag, k: k, row: row, col: col}
 	if b, ok := l.tiles.get(key); ok {
 		return b, nil
@@ -91,7 +102,7 @@ func (l *Library) Tile(sha string, info Info, k, row, col int) ([]byte, error) {
 		return nil, fmt.Errorf("no tile %d/%d/%d", k, row, col)
 	}
 	idx := m.tileIndex(k, row, col)
-	path := tilePath(p.dir, k, row, col)
+	path := tilePath(p.dir, k, row, col, m.Format)
 	data, err := os.ReadFile(path)
 	p.mu.Lock()
 	want := p.crcs[idx]
@@ -115,50 +126,52 @@ const repairBandBytes = 1 << 20
 func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	path := tilePath(p.dir, k, row, col)
-	idx := p.manifest.tileIndex(k, row, col)
+	m := &p.manifest
+	path := tilePath(p.dir, k, row, col, m.Format)
+	idx := m.tileIndex(k, row, col)
 	if data, err := os.ReadFile(path); err == nil && crc32.ChecksumIEEE(data) == p.crcs[idx] {
 		return data, nil // another request repaired it meanwhile
 	}
-	s := p.manifest.Levels[k].Scale
+	s := m.Levels[k].Scale
 	x0, y0 := col*TileSize*s, row*TileSize*s
 	w, h := min(TileSize*s, info.Width-x0), min(TileSize*s, info.Height-y0)
-	src, err := l.openRegion(l.OriginalPath(sha), info, p.manifest.Display, x0, y0, w, h)
+	src, err := l.openRegion(l.OriginalPath(sha), info, m.Display, m.Format == TilePNG, x0, y0, w, h)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	// The region is read and halved a band of rows at a time: bands of a multiple of s
 	// rows halve exactly as the whole region would.
+	px := m.px()
 	ow, oh := ceilDiv(w, s), ceilDiv(h, s)
-	out := make([]byte, ow*oh*3)
-	band := s * max(1, repairBandBytes/(w*3*s))
-	rows := make([]byte, band*w*3)
+	out := make([]byte, ow*oh*px)
+	band := s * max(1, repairBandBytes/(w*px*s))
+	rows := make([]byte, band*w*px)
 	halves := make([][]byte, k) // each halving's output, reused from band to band
 	for i := range halves {
-		halves[i] = make([]byte, ceilDiv(w, 2<<i)*ceilDiv(band, 2<<i)*3)
+		halves[i] = make([]byte, ceilDiv(w, 2<<i)*ceilDiv(band, 2<<i)*px)
 	}
 	for y, oy := 0, 0; y < h; {
 		n := min(band, h-y)
 		for got := 0; got < n; {
-			m, err := src.read(rows[got*w*3:], w*3, n-got)
+			read, err := src.read(rows[got*w*px:], w*px, n-got)
 			if err != nil {
 				return nil, err
 			}
-			if m == 0 {
+			if read == 0 {
 				return nil, fmt.Errorf("the image ended early: %w", ErrCorrupt)
 			}
-			got += m
+			got += read
 		}
-		pix, bw, bh, stride := rows, w, n, w*3
+		pix, bw, bh, stride := rows, w, n, w*px
 		for i := 0; i < k; i++ {
-			downsample(halves[i], ceilDiv(bw, 2)*3, pix, stride, bw, bh)
-			pix, bw, bh, stride = halves[i], ceilDiv(bw, 2), ceilDiv(bh, 2), ceilDiv(bw, 2)*3
+			halve(px, halves[i], ceilDiv(bw, 2)*px, pix, stride, bw, bh)
+			pix, bw, bh, stride = halves[i], ceilDiv(bw, 2), ceilDiv(bh, 2), ceilDiv(bw, 2)*px
 		}
-		copy(out[oy*ow*3:], pix[:bh*ow*3])
+		copy(out[oy*ow*px:], pix[:bh*ow*px])
 		y, oy = y+n, oy+bh
 	}
-	data, err := encodeJPEG(out, ow, oh, ow*3, TileQuality, false)
+	data, err := encodeTile(m.Format, out, ow, oh, ow*px)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +179,9 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 		return nil, err
 	}
 	if c := crc32.ChecksumIEEE(data); c != p.crcs[idx] {
-		// Only a different libjpeg would encode the same pixels differently; record the
-		// new checksum so the repaired tile is trusted from now on.
+		// Only a different libjpeg (or Go's PNG encoder of another release) would encode
+		// the same pixels differently; record the new checksum so the repaired tile is
+		// trusted from now on.
 		p.crcs[idx] = c
 		buf := make([]byte, 4*len(p.crcs))
 		for i, v := range p.crcs {
@@ -180,18 +194,19 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	return data, nil
 }
 
-// openRegion opens the part [x0, x0+w) × [y0, y0+h) of the original as w-wide RGB rows,
-// top to bottom, holding no more of it than a read asks for (except an image decoded
+// openRegion opens the part [x0, x0+w) × [y0, y0+h) of the original as w-wide RGB rows
+// (RGBA with alpha, for a pyramid of PNG tiles: never a JPEG's), top to bottom, holding no more of it than a read asks for (except an image decoded
 // whole). A JPEG shown as stored is decoded in part (libjpeg-turbo skips rows and crops
 // columns), with a margin so the colour upsampling at the edges of the part matches a
 // whole decode; a raster read by GDAL is read a window at a time, shown as disp (the
 // pyramid's Display) says.
-func (l *Library) openRegion(path string, info Info, disp *Display, x0, y0, w, h int) (rowSource, error) {
+func (l *Library) openRegion(path string, info Info, disp *Display, alpha bool, x0, y0, w, h int) (rowSource, error) {
 	if ReadByGDAL(info.MediaType) {
 		s, err := openGDALSource(path, disp)
 		if err != nil {
 			return nil, err
 		}
+		s.alpha = alpha
 		return &windowSource{s: s, x: x0, y: y0, w: w, end: y0 + h}, nil
 	}
 	if info.MediaType == "image/jpeg" && info.Orientation <= 1 {
@@ -214,7 +229,7 @@ func (l *Library) openRegion(path string, info Info, disp *Display, x0, y0, w, h
 	if err != nil {
 		return nil, err
 	}
-	return &imageSource{img: img.(interface {
+	return &imageSource{alpha: alpha, img: img.(interface {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(x0, y0, x0+w, y0+h).Add(img.Bounds().Min))}, nil
 }

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/jpeg"
+	_ "image/jpeg"
+	_ "image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ type rasterCase struct {
 	mediaType string
 	bands     []int
 	stretched bool
-	noData    bool // columns 0–39 hold the nodata value and must show black
+	noData    bool // columns 0–39 hold the nodata value and must be transparent (PNG tiles)
 }
 
 func rasterCases() []rasterCase {
@@ -78,9 +79,10 @@ func rasterCases() []rasterCase {
 	}
 }
 
+// decodeTile decodes a tile, JPEG or PNG.
 func decodeTile(t *testing.T, data []byte) image.Image {
 	t.Helper()
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("decode tile: %v", err)
 	}
@@ -129,7 +131,10 @@ func TestImageReadsRastersThroughGDAL(t *testing.T) {
 			}
 			// Level 0, tile (1, 1): a full 256×256 window away from the corner. The
 			// tile file is deleted first, so it is served repaired from a windowed read.
-			tilePath := filepath.Join(e.root, "derived", img.SHA256[:2], img.SHA256, "pyramid", "0", "1_1.jpg")
+			if want := map[bool]string{false: imagery.TileJPEG, true: imagery.TilePNG}[tc.noData]; m.Format != want {
+				t.Errorf("got %s tiles, want %s", m.Format, want)
+			}
+			tilePath := filepath.Join(e.root, "derived", img.SHA256[:2], img.SHA256, "pyramid", "0", "1_1."+m.Format)
 			built, err := os.ReadFile(tilePath)
 			if err != nil {
 				t.Fatal(err)
@@ -154,11 +159,11 @@ func TestImageReadsRastersThroughGDAL(t *testing.T) {
 					t.Fatal(err)
 				}
 				ci := decodeTile(t, corner)
-				if r, g, b, _ := ci.At(10, 100).RGBA(); r>>8 > 8 || g>>8 > 8 || b>>8 > 8 {
-					t.Errorf("a nodata pixel shows as %d,%d,%d, want black", r>>8, g>>8, b>>8)
+				if _, _, _, a := ci.At(10, 100).RGBA(); a != 0 {
+					t.Errorf("a nodata pixel has alpha %d, want 0", a>>8)
 				}
-				if r, _, _, _ := ci.At(100, 100).RGBA(); r>>8 < 100 {
-					t.Errorf("the bright square shows as %d, want it bright", r>>8)
+				if r, _, _, a := ci.At(100, 100).RGBA(); r>>8 < 100 || a>>8 != 255 {
+					t.Errorf("the bright square shows as red %d, alpha %d, want it bright and opaque", r>>8, a>>8)
 				}
 			}
 			// The coarsest level: the whole image in one tile, averaged down.

@@ -24,9 +24,11 @@ type hotTile struct {
 	imageID string
 	host    string // the canonical link names the host the tile was asked of
 	data    []byte
-	etag    []string
-	length  []string
-	link    []string
+	// contentType is image/jpeg or, for an image with transparency, image/png.
+	contentType []string
+	etag        []string
+	length      []string
+	link        []string
 	// cacheControl is the tile's own (see Server.tileCacheControl).
 	cacheControl []string
 }
@@ -45,7 +47,7 @@ func (c *hotTiles) serve(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h := w.Header()
-	h["X-Content-Type-Options"] = hdrNosniff // the one security header that matters for a JPEG
+	h["X-Content-Type-Options"] = hdrNosniff // the one security header that matters for a tile
 	h["Access-Control-Allow-Origin"] = hdrAllowOrigin
 	h["Access-Control-Expose-Headers"] = hdrExposeHeader
 	h["Cache-Control"] = t.cacheControl
@@ -55,7 +57,7 @@ func (c *hotTiles) serve(w http.ResponseWriter, r *http.Request) bool {
 		w.WriteHeader(http.StatusNotModified)
 		return true
 	}
-	h["Content-Type"] = hdrJPEG
+	h["Content-Type"] = t.contentType
 	h["Content-Length"] = t.length
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {

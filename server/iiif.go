@@ -210,7 +210,14 @@ func (s *Server) iiif(c echo.Context) error {
 		if !ready {
 			return notReady(pending)
 		}
-		return s.iiifInfo(c, img, base)
+		m, err := s.library.Pyramid(img.sha)
+		if errors.Is(err, imagery.ErrNoPyramid) {
+			return s.lostPyramid(c, img.id, img.sha)
+		}
+		if err != nil {
+			return err
+		}
+		return s.iiifInfo(c, img, m, base)
 	case len(parts) != 5:
 		return &imagery.IIIFError{Status: http.StatusBadRequest,
 			Message: "not an image request: use " + base + "/{region}/{size}/{rotation}/{quality}.{format} or " + base + "/info.json"}
@@ -232,7 +239,7 @@ func (s *Server) iiif(c echo.Context) error {
 		return err
 	}
 	if k, row, col, ok := r.Tile(m); ok {
-		etag := `"` + img.sha[:16] + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(row) + "-" + strconv.Itoa(col) + m.Display.Tag() + `"`
+		etag := `"` + img.sha[:16] + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(row) + "-" + strconv.Itoa(col) + m.Tag() + `"`
 		h["Etag"] = []string{etag}
 		if req.Header.Get("If-None-Match") == etag {
 			return c.NoContent(http.StatusNotModified)
@@ -242,12 +249,16 @@ func (s *Server) iiif(c echo.Context) error {
 			return err
 		}
 		length := []string{strconv.Itoa(len(data))}
+		contentType := hdrJPEG
+		if m.Format == imagery.TilePNG {
+			contentType = hdrPNG
+		}
 		// A tile of a pyramid about to be replaced is not kept as hot.
 		if req.URL.RawPath == "" && (pending.State == "" || pending.Ready()) {
-			s.hot.put(req.URL.Path, &hotTile{imageID: img.id, host: req.Host, data: data,
+			s.hot.put(req.URL.Path, &hotTile{imageID: img.id, host: req.Host, data: data, contentType: contentType,
 				etag: h["Etag"], length: length, link: h["Link"], cacheControl: h["Cache-Control"]})
 		}
-		h["Content-Type"] = hdrJPEG
+		h["Content-Type"] = contentType
 		h["Content-Length"] = length
 		c.Response().WriteHeader(http.StatusOK)
 		if req.Method != http.MethodHead {
@@ -270,7 +281,10 @@ func (s *Server) iiif(c echo.Context) error {
 	return nil
 }
 
-var hdrJPEG = []string{"image/jpeg"}
+var (
+	hdrJPEG = []string{"image/jpeg"}
+	hdrPNG  = []string{"image/png"}
+)
 
 type iiifSize struct {
 	Width  int `json:"width"`
@@ -305,14 +319,16 @@ type iiifInfoDoc struct {
 	Rights           string      `json:"rights,omitempty"`
 }
 
-func (s *Server) iiifInfo(c echo.Context, img *iiifImage, base string) error {
+// iiifInfo answers info.json. Its preferred format is the format of the pyramid's tiles:
+// png for an image with transparency, which a viewer then asks its tiles in.
+func (s *Server) iiifInfo(c echo.Context, img *iiifImage, m *imagery.Manifest, base string) error {
 	levels := imagery.Levels(img.info.Width, img.info.Height)
 	doc := iiifInfoDoc{
 		Context: iiifContext, ID: base, Type: "ImageService3", Protocol: "http://iiif.io/api/image", Profile: "level2",
 		Width: img.info.Width, Height: img.info.Height,
 		MaxWidth: imagery.IIIFMaxWidth, MaxHeight: imagery.IIIFMaxHeight, MaxArea: imagery.IIIFMaxArea,
 		Tiles:            []iiifTiles{{Width: imagery.TileSize, Height: imagery.TileSize}},
-		PreferredFormats: []string{"jpg"},
+		PreferredFormats: []string{m.Format},
 		ExtraQualities:   []string{"color", "gray", "bitonal"},
 		ExtraFormats:     []string{"gif", "tif"},
 		ExtraFeatures:    []string{"mirroring", "sizeUpscaling", "profileLinkHeader", "canonicalLinkHeader"},

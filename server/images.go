@@ -334,7 +334,7 @@ func (s *Server) getThumbnail(c echo.Context) error {
 	path := s.library.ThumbnailPath(img.SHA256)
 	if _, err := os.Stat(path); err == nil {
 		c.Response().Header().Set(echo.HeaderContentType, "image/jpeg")
-		return serveFile(c, path, `"`+img.SHA256[:32]+`-thumb`+m.Display.Tag()+`"`)
+		return serveFile(c, path, `"`+img.SHA256[:32]+`-thumb`+m.Tag()+`"`)
 	}
 	r, err := imagery.ParseIIIF("full", "!512,512", "0", "default.jpg", img.Width, img.Height)
 	if err != nil {

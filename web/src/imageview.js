@@ -82,6 +82,8 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
     }
     statusEl.hidden = true;
     const info = await (await fetch(`/iiif/3/${encodeURIComponent(imageId)}/info.json`)).json();
+    // The tiles come in info.json's preferred format: png for an image with transparency
+    // (nodata, alpha, a mask), so the view's background shows where the image has no data.
     options = new IIIFInfo(info).getTileSourceOptions();
     setSource();
     return true;
