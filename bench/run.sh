@@ -4,7 +4,12 @@
 #   1. pyramid builds: bench/pyramid vs vips dzsave --layout iiif3 (wall time and peak RSS,
 #      median of 3, from /usr/bin/time) of three 16384² images: a Q85 JPEG, a deflate-tiled
 #      8-bit RGB GeoTIFF and a deflate-tiled 16-bit 4-band GeoTIFF (both made from the JPEG
-#      with gdal_translate)
+#      with gdal_translate), and a JPEG-compressed YCbCr COG with overviews (the form of
+#      Maxar Open Data); then, one run each, a 40000² JPEG and a 40000² deflate GeoTIFF
+#      (BENCH_LARGE=0 leaves them out: the first run generates 1.5 GB of inputs)
+#   1b. stretch: the default display (2–98 % stretch) of the 16-bit GeoTIFF without
+#      overviews and of the same as a COG with overviews, vs gdalinfo -approx_stats on the
+#      same files (GDAL's own sampled statistics, from the overviews when there are some)
 #   2. tile serving: satmark's /iiif/3/{id}/ vs nginx over vips' tile folder, wrk with
 #      2 threads and 32 connections over the same list of IIIF tile paths
 #   3. uncached non-tile renders: satmark only, wrk with 8 connections over requests
@@ -16,8 +21,8 @@
 # (removed at the end unless BENCH_KEEP=1); logs stay in bench/out/logs.
 #
 # Environment: BENCH_RUNS (pyramid runs per tool, default 3), BENCH_DURATION (each wrk
-# run, default 10s), BENCH_KEEP=1 (keep the scratch folder), BENCH_ONLY=pyramid (part 1
-# alone).
+# run, default 10s), BENCH_KEEP=1 (keep the scratch folder), BENCH_ONLY=pyramid (parts 1
+# and 1b alone), BENCH_LARGE=0 (no 40000² cases).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,6 +33,12 @@ SIZE=16384
 IMAGE=$OUT/landcover-$SIZE.jpg
 TIFF8=$OUT/landcover-$SIZE-rgb8-deflate.tif
 TIFF16=$OUT/landcover-$SIZE-u16x4-deflate.tif
+COGJPEG=$OUT/landcover-$SIZE-cog-jpeg-ycbcr.tif
+COG16=$OUT/landcover-$SIZE-u16x4-cog.tif
+LARGE=${BENCH_LARGE:-1}
+LSIZE=40000
+LJPEG=$OUT/landcover-$LSIZE.jpg
+LTIFF8=$OUT/landcover-$LSIZE-rgb8-deflate.tif
 ONLY=${BENCH_ONLY:-}
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-10s}
@@ -164,17 +175,38 @@ make_inputs() {
 			-colorinterp red,green,blue,undefined "$IMAGE" "$TIFF16.part"
 		mv "$TIFF16.part" "$TIFF16"
 	fi
+	local cog=(-q -of COG -co BLOCKSIZE=512 -co OVERVIEWS=IGNORE_EXISTING)
+	if [[ ! -f $COGJPEG ]]; then
+		log "generating $COGJPEG"
+		GDAL_PAM_ENABLED=NO gdal_translate "${cog[@]}" -co COMPRESS=JPEG -co QUALITY=85 "$IMAGE" "$COGJPEG.part"
+		mv "$COGJPEG.part" "$COGJPEG"
+	fi
+	if [[ ! -f $COG16 ]]; then
+		log "generating $COG16"
+		GDAL_PAM_ENABLED=NO gdal_translate "${cog[@]}" -co COMPRESS=DEFLATE "$TIFF16" "$COG16.part"
+		mv "$COG16.part" "$COG16"
+	fi
+	[[ $LARGE == 1 ]] || return 0
+	if [[ ! -f $LJPEG ]]; then
+		log "generating $LJPEG"
+		"$GO" run ./bench/landcover -size "$LSIZE" -quality 85 -out "$LJPEG"
+	fi
+	if [[ ! -f $LTIFF8 ]]; then
+		log "generating $LTIFF8"
+		GDAL_PAM_ENABLED=NO gdal_translate "${tiff[@]}" -co PHOTOMETRIC=RGB -co BIGTIFF=IF_SAFER "$LJPEG" "$LTIFF8.part"
+		mv "$LTIFF8.part" "$LTIFF8"
+	fi
 }
 
 # pyramid_case KEY FILE builds the pyramid of FILE with both tools, RUNS times each, and
 # sets PYR_KEY_{SM,VIPS}_{WALL,RSS,CPU}, PYR_KEY_SM_BUILD and PYR_KEY_TILES_VIPS. vips'
 # last output stays in $WORK/vips-KEY.
 pyramid_case() {
-	local key=$1 file=$2
-	log "1. pyramid build of $file, $RUNS runs each"
+	local key=$1 file=$2 runs=${3:-$RUNS}
+	log "1. pyramid build of $file, $runs runs each"
 	cat "$file" >/dev/null # warm page cache for both tools (dropping caches needs root)
 	local i wall rss usr sys sm_wall=() sm_rss=() sm_cpu=() sm_build=() vips_wall=() vips_rss=() vips_cpu=()
-	for ((i = 1; i <= RUNS; i++)); do
+	for ((i = 1; i <= runs; i++)); do
 		# Runs alternate, so drift over the run affects both tools alike; sync first so
 		# one run's write-back does not land in the next one's time.
 		rm -rf "$WORK/satmark-lib"
@@ -220,6 +252,45 @@ part_pyramid() {
 	rm -rf "$WORK/vips-TIFF8"
 	pyramid_case TIFF16 "$TIFF16"
 	rm -rf "$WORK/vips-TIFF16"
+	pyramid_case COGJPEG "$COGJPEG"
+	rm -rf "$WORK/vips-COGJPEG"
+	if [[ $LARGE == 1 ]]; then
+		pyramid_case LJPEG "$LJPEG" 1
+		rm -rf "$WORK/vips-LJPEG"
+		pyramid_case LTIFF8 "$LTIFF8" 1
+		rm -rf "$WORK/vips-LTIFF8"
+	fi
+	part_stretch
+}
+
+# stretch_case KEY FILE times satmark's default display of FILE (bench/pyramid -display)
+# and gdalinfo -approx_stats on it, RUNS times each, and sets STR_KEY_{SM,GDAL} (medians,
+# seconds) and STR_KEY_METHOD (what satmark sampled).
+stretch_case() {
+	local key=$1 file=$2 i sm=() gd=() wall
+	log "1b. default display of $file, $RUNS runs each"
+	cat "$file" >/dev/null
+	for ((i = 1; i <= RUNS; i++)); do
+		rm -rf "$WORK/satmark-lib"
+		"$WORK/bin/pyramid" -display -in "$file" -data "$WORK/satmark-lib" >"$WORK/display.txt"
+		sm+=("$(sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' "$WORK/display.txt")")
+		echo "$key satmark run $i: $(cat "$WORK/display.txt")" | tee -a "$LOGS/stretch.log" >&2
+		# (no .aux.xml: the statistics are computed each time, not read back)
+		/usr/bin/time -f '%e' -o "$WORK/time.txt" env GDAL_PAM_ENABLED=NO gdalinfo -approx_stats "$file" >/dev/null
+		wall=$(cat "$WORK/time.txt")
+		gd+=("$wall")
+		echo "$key gdalinfo -approx_stats run $i: $wall s" | tee -a "$LOGS/stretch.log" >&2
+	done
+	rm -rf "$WORK/satmark-lib"
+	printf -v "STR_${key}_SM" '%s' "$(median "${sm[@]}")"
+	printf -v "STR_${key}_GDAL" '%s' "$(median "${gd[@]}")"
+	printf -v "STR_${key}_METHOD" '%s' "$(sed -n 's/.*: bands [^,]*, //p' "$WORK/display.txt")"
+}
+
+part_stretch() {
+	: >"$LOGS/stretch.log"
+	stretch_case TIFF16 "$TIFF16"
+	stretch_case COG16 "$COG16"
 }
 
 # ------------------------------------------------------------------- 2. tile serving
@@ -376,28 +447,39 @@ report() {
 	fi
 	# pyr KEY FIELD prints PYR_KEY_FIELD.
 	pyr() { local v="PYR_$1_$2"; printf '%s' "${!v}"; }
+	# str KEY FIELD prints STR_KEY_FIELD.
+	str() { local v="STR_$1_$2"; printf '%s' "${!v}"; }
 	{
 		echo "satmark bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $cpus CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
 		echo "$(vips --version), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$GO" version | cut -d' ' -f3)"
 		local f
-		for f in "$IMAGE" "$TIFF8" "$TIFF16"; do
+		local inputs=("$IMAGE" "$TIFF8" "$TIFF16" "$COGJPEG" "$COG16") keys=(JPEG TIFF8 TIFF16 COGJPEG)
+		[[ $LARGE != 1 ]] || inputs+=("$LJPEG" "$LTIFF8") keys+=(LJPEG LTIFF8)
+		for f in "${inputs[@]}"; do
 			echo "input: $(basename "$f") ($(calc "$(stat -c %s "$f") / 1048576" '%.1f') MiB)"
 		done
-		echo "pyramid medians of $RUNS runs; wrk -t2, $DURATION"
+		echo "pyramid medians of $RUNS runs (the 40000² cases: one run); wrk -t2, $DURATION"
 		echo
 		# (the last column holds the non-ASCII signs: printf pads by bytes)
 		local row='%-30s %-10s %-15s %-7s %s\n' key name goal r
 		printf "$row" what satmark peer ratio goal
-		for key in JPEG TIFF8 TIFF16; do
+		for key in "${keys[@]}"; do
 			case $key in
 			JPEG) name="JPEG" goal=0.35 ;;
 			TIFF8) name="TIFF 8-bit" goal=1.0 ;;
 			TIFF16) name="TIFF 16-bit" goal=1.0 ;;
+			COGJPEG) name="COG JPEG" goal=1.0 ;;
+			LJPEG) name="JPEG 40000²" goal=0.35 ;;
+			LTIFF8) name="TIFF 8-bit 40000²" goal=1.0 ;;
 			esac
 			r=$(calc "$(pyr $key SM_WALL) / $(pyr $key VIPS_WALL)")
 			printf "$row" "pyramid $name wall (s)" "$(pyr $key SM_WALL)" "vips $(pyr $key VIPS_WALL)" "$r" "$(printf '%-13s' "≤ $goal")$(verdict "$r" '<=' "$goal")"
 			r=$(calc "$(pyr $key SM_RSS) / $(pyr $key VIPS_RSS)")
 			printf "$row" "pyramid $name RSS (MiB)" "$(pyr $key SM_RSS)" "vips $(pyr $key VIPS_RSS)" "$r" "< 700 MiB  $(verdict "$(pyr $key SM_RSS)" '<' 700)"
+		done
+		for key in TIFF16 COG16; do
+			r=$(calc "$(str $key SM) / $(str $key GDAL)")
+			printf "$row" "stretch $key (s)" "$(str $key SM)" "gdalinfo $(str $key GDAL)" "$r" "≤ 1.0      $(verdict "$r" '<=' 1.0)"
 		done
 		if [[ $ONLY != pyramid ]]; then
 			printf "$row" "tile req/s (c32)" "$(calc "$T_satmark_RPS" '%.0f')" "nginx $(calc "$T_nginx_RPS" '%.0f')" "$r_rps" "≥ 0.7      $(verdict "$r_rps" '>=' 0.7)"
@@ -408,7 +490,7 @@ report() {
 			printf "$row" "render p99 (ms)" "$R_P99" "" "" "—"
 		fi
 		echo
-		for key in JPEG TIFF8 TIFF16; do
+		for key in "${keys[@]}"; do
 			echo "pyramid $key: CPU s (user+sys) satmark $(pyr $key SM_CPU), vips $(pyr $key VIPS_CPU); satmark's build alone" \
 				"$(pyr $key SM_BUILD) s; vips wrote $(pyr $key TILES_VIPS) tiles"
 		done
@@ -417,6 +499,10 @@ report() {
 		echo "         rgb16 with band 4 as alpha and writes 8-bit JPEG tiles by casting (÷256) and flattening"
 		echo "         the alpha, not by a stretch (near-black tiles): it is the peer for wall time and memory,"
 		echo "         not for pixels."
+		echo "stretch: satmark's default display (bands, 2–98 % percentile per band), timed inside bench/pyramid -display;"
+		echo "         gdalinfo -approx_stats (min/max/mean/stddev per band, all four bands) timed as a process."
+		echo "         TIFF16 sampled $(str TIFF16 METHOD)"
+		echo "         COG16  sampled $(str COG16 METHOD)"
 		[[ $ONLY == pyramid ]] || report_serving
 		echo "CPUs busy with other work just before each part: ${BUSY[*]}"
 		((BUSY_MAX <= 10)) || echo "WARNING: other processes were using the CPUs ($BUSY_MAX %): these numbers are not reliable"
