@@ -34,6 +34,33 @@ func (l *Library) Pyramid(sha string) (*Manifest, error) {
 	return &p.manifest, nil
 }
 
+// Outdated reports whether the image's pyramid, built by an earlier satmark, shows
+// pixels without data black where this one makes them transparent: JPEG tiles of a
+// raster read by GDAL whose shown bands have a nodata value, an alpha band or a mask. Such
+// a pyramid wants building again. An image with no pyramid is not outdated (its job
+// builds one).
+func (l *Library) Outdated(sha string, info Info) (bool, error) {
+	if !ReadByGDAL(info.MediaType) {
+		return false, nil
+	}
+	m, err := l.Pyramid(sha)
+	if errors.Is(err, ErrNoPyramid) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if m.Format == TilePNG || m.Display == nil || len(m.Display.Bands) == 0 {
+		return false, nil
+	}
+	d, err := openGDAL(l.OriginalPath(sha))
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	return d.masked(channels(m.Display.Bands)), nil
+}
+
 func (l *Library) openPyramid(sha string) (*pyramid, error) {
 	l.pyramidsMu.Lock()
 	defer l.pyramidsMu.Unlock()

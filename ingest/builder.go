@@ -60,6 +60,7 @@ func (b *Builder) Run(ctx context.Context) {
 	} else if n > 0 {
 		b.log.Info("resuming interrupted pyramid builds", "count", n)
 	}
+	b.RequeueOutdated(ctx)
 	var wg sync.WaitGroup
 	for i := 0; i < b.concurrency; i++ {
 		wg.Add(1)
@@ -69,6 +70,39 @@ func (b *Builder) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// RequeueOutdated queues again the build of every pyramid an earlier satmark made in a
+// way this one no longer does (imagery.Library.Outdated: missing data shown black, now
+// transparent), and returns how many it queued. The old pyramid is served until the new
+// one is in place.
+func (b *Builder) RequeueOutdated(ctx context.Context) int {
+	images, err := b.store.Images(ctx)
+	if err != nil {
+		b.log.Error("look for outdated pyramids", "err", err)
+		return 0
+	}
+	n := 0
+	for _, img := range images {
+		if !img.Pyramid.Ready() {
+			continue
+		}
+		old, err := b.lib.Outdated(img.SHA256, imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation})
+		if err != nil {
+			b.log.Warn("look for an outdated pyramid", "image", img.ID, "err", err)
+			continue
+		}
+		if !old {
+			continue
+		}
+		if _, err := b.store.RetryJob(ctx, img.ID, annotations.JobPyramid); err != nil {
+			b.log.Warn("queue an outdated pyramid", "image", img.ID, "err", err)
+			continue
+		}
+		b.log.Info("building a pyramid again: it shows missing data black, now transparent", "image", img.ID, "title", img.Title)
+		n++
+	}
+	return n
 }
 
 // Drain builds every queued pyramid, one at a time, and returns when none is left and

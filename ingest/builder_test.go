@@ -3,11 +3,15 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/imagery/rastertest"
 	"github.com/satmark/satmark/ingest"
 )
 
@@ -116,5 +120,80 @@ func TestBuilderResumesABuildAProcessLeftRunning(t *testing.T) {
 	}
 	if _, err := e.lib.Pyramid(img.SHA256); err != nil {
 		t.Errorf("pyramid: %v", err)
+	}
+}
+
+// A raster whose pyramid an earlier satmark built with its missing data black (JPEG
+// tiles) is built again at the next start, now with them transparent; other pyramids are
+// left alone.
+func TestBuilderRebuildsPyramidsThatShowMissingDataBlack(t *testing.T) {
+	rastertest.Require(t)
+	ctx := context.Background()
+	e := newEnv(t)
+	spec := rastertest.Spec{Width: 300, Height: 200, Bands: 3, Type: "UInt16", Value: func(b, x, y int) float64 {
+		if x < 40 {
+			return 0
+		}
+		return scene16(b, x, y)
+	}}
+	holed := rastertest.Make(t, t.TempDir(), "holed.tif", spec, "-of", "GTiff", "-a_nodata", "0")
+	spec.Value = scene16
+	whole := rastertest.Make(t, t.TempDir(), "whole.tif", spec, "-of", "GTiff")
+	var imgs []annotations.Image
+	for _, path := range []string{holed, whole} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := ingest.Image(ctx, e.store, e.lib, e.receive(t, data), newImage(annotations.Provenance{}), ingest.Sidecar{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	ingest.NewBuilder(e.store, e.lib, 1, nil).Drain(ctx)
+	if n := ingest.NewBuilder(e.store, e.lib, 1, nil).RequeueOutdated(ctx); n != 0 {
+		t.Fatalf("%d pyramids requeued just after building them", n)
+	}
+
+	// The holed raster's manifest as a satmark before transparency wrote it.
+	manifest := filepath.Join(e.root, "derived", imgs[0].SHA256[:2], imgs[0].SHA256, "pyramid", "manifest.json")
+	raw, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["format"] != imagery.TilePNG {
+		t.Fatalf("the holed raster was built as %v, want png", m["format"])
+	}
+	m["version"], m["format"] = 1, imagery.TileJPEG
+	raw, _ = json.Marshal(m)
+	if err := os.WriteFile(manifest, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := imagery.Open(e.root, imagery.DefaultLimits) // a new process
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ingest.NewBuilder(e.store, lib, 1, nil)
+	if n := b.RequeueOutdated(ctx); n != 1 {
+		t.Fatalf("requeued %d pyramids, want the holed raster's alone", n)
+	}
+	for i, img := range imgs {
+		got, err := e.store.Image(ctx, img.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[int]string{0: annotations.JobQueued, 1: annotations.JobDone}[i]; got.Pyramid.State != want {
+			t.Errorf("image %d: pyramid %s, want %s", i, got.Pyramid.State, want)
+		}
+	}
+	b.Drain(ctx)
+	pm, err := lib.Pyramid(imgs[0].SHA256)
+	if err != nil || pm.Format != imagery.TilePNG {
+		t.Fatalf("after the rebuild: %v, %v", pm, err)
 	}
 }
