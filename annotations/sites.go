@@ -304,7 +304,7 @@ func (s *Store) CreateSite(ctx context.Context, by Actor, in SiteInput) (Site, e
 		return Site{}, err
 	}
 	defer tx.Rollback()
-	id, now := newID("site"), formatTime(s.now())
+	id, now := newID("sit"), formatTime(s.now())
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sites (id, name, area, notes, version, created_by, created_at, updated_by, updated_at)
 		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`, id, *in.Name, string(area), str(in.Notes), by.Name, now, by.Name, now); err != nil {
 		return Site{}, s.siteWriteError(err, *in.Name)

@@ -115,6 +115,17 @@ func (s *Server) routes() {
 	post(api+"/images/:id/measure", viewer, s.measureShape)
 	get(api+"/footprints.geojson", viewer, s.footprints)
 
+	// Sites: one place across dates. The images whose footprint meets a site's area
+	// belong to it; analysts add others by hand or leave them out.
+	get(api+"/sites", viewer, s.listSites)
+	post(api+"/sites", analyst, s.createSite)
+	get(api+"/sites/:id", viewer, s.getSite)
+	patch(api+"/sites/:id", analyst, s.updateSite)
+	del(api+"/sites/:id", analyst, s.deleteSite)
+	get(api+"/sites/:id/area.geojson", viewer, s.siteGeoJSON)
+	put(api+"/sites/:id/images/:image", analyst, s.putSiteImage)
+	del(api+"/sites/:id/images/:image", analyst, s.deleteSiteImage)
+
 	// The label taxonomy.
 	get(api+"/labels", viewer, s.listLabels)
 	post(api+"/labels", admin, s.createLabel)
