@@ -55,6 +55,8 @@ func (s *Server) routes() {
 	get("/images/:id/georeference", analyst, s.georeferencePage)
 	get("/labels", viewer, s.labelsPage)
 	get("/map", viewer, s.mapPage)
+	get("/sites", viewer, s.sitesPage)
+	get("/sites/:id", viewer, s.sitePage)
 	get("/account", viewer, s.accountPage)
 	get("/users", admin, s.usersPage)
 	get("/audit", admin, s.auditPage)
