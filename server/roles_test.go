@@ -105,6 +105,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.kmz":     "viewer",
 	"GET /api/v1/export.geojson":                 "viewer",
 
+	"GET /sites":                             "viewer",
+	"GET /sites/:id":                         "viewer",
 	"GET /api/v1/sites":                      "viewer",
 	"POST /api/v1/sites":                     "analyst",
 	"GET /api/v1/sites/:id":                  "viewer",
