@@ -55,6 +55,10 @@ func TestBrowserSite(t *testing.T) {
 		t.Fatalf("no footprint on the map: %v", box)
 	}
 	b.waitFor(t, "the map to settle", `!satmark.map.getView().getAnimating()`)
+	// Both port scenes are drawn in place by satmark's map tiles, over the offline map of
+	// coastlines and borders (the browser here has no internet).
+	b.waitFor(t, "the port scenes' tiles", `satmark.imageLayers().length === 2 && satmark.tilesShown() > 0`)
+	b.waitFor(t, "the offline base map", `satmark.map.getLayers().getArray().find(l => l.get('name') === 'natural-earth').getSource().getFeatures().length > 200`)
 	corners := [][2]float64{{0.3, 0.3}, {0.7, 0.3}, {0.7, 0.7}, {0.3, 0.7}, {0.3, 0.3}}
 	for _, c := range corners {
 		x, y := screenOf(t, b, fmt.Sprintf(`satmark.map.getPixelFromCoordinate([%f, %f])`,

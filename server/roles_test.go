@@ -105,6 +105,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.kmz":     "viewer",
 	"GET /api/v1/export.geojson":                 "viewer",
 
+	"GET /tiles/:id/:z/:x/:y":                "viewer",
 	"GET /sites":                             "viewer",
 	"GET /sites/:id":                         "viewer",
 	"GET /api/v1/sites":                      "viewer",
@@ -215,7 +216,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID}
+	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID}
 	wildcards := map[string]string{"/iiif/3": img.ID + "/info.json", "/static": "app.css"}
 
 	// target fills a route's path with real ids: shared ones for reads, new ones for writes.
@@ -230,6 +231,10 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 					t.Fatalf("no target for the wildcard of %s: add one to wildcards", r.Path)
 				}
 				segs[i] = w
+			case s == ":z" || s == ":x":
+				segs[i] = "0"
+			case s == ":y":
+				segs[i] = "0.png"
 			case strings.HasPrefix(s, ":"):
 				collection := segs[i-1]
 				if id, ok := shared[collection]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {

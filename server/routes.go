@@ -74,6 +74,10 @@ func (s *Server) routes() {
 		route(m, "/iiif/3/*", anyone, s.iiif)
 	}
 
+	// Every georeferenced image as web-Mercator XYZ tiles, for the map and for any XYZ
+	// client; pixels only, so as open as the IIIF service.
+	get("/tiles/:id/:z/:x/:y", iiifRole, s.mapTile)
+
 	const api = "/api/v1"
 
 	// Accounts: the session, yourself, your API tokens; users and the audit log.

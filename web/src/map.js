@@ -9,23 +9,37 @@ import Draw from 'ol/interaction/Draw.js';
 import {fromLonLat} from 'ol/proj.js';
 
 import {api, can, el, flash, hexToRgba} from './common.js';
-import {earthMap} from './earth.js';
+import {earthMap, imageTileLayer} from './earth.js';
 
 
 const format = new GeoJSON({dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857'});
 const {map} = earthMap('world-map', document.getElementById('earth-status'));
 // For the browser tests and the console: where a lon/lat is on the screen.
-window.satmark = {map, lonLatToScreen: (ll) => map.getPixelFromCoordinate(fromLonLat(ll))};
+window.satmark = {map, imageLayers: () => imageLayers, tilesShown: () => tilesShown, lonLatToScreen: (ll) => map.getPixelFromCoordinate(fromLonLat(ll))};
+
+// The images themselves, warped onto the map by satmark's XYZ tiles, under the outlines.
+const imageLayers = [];
+let tilesShown = 0;
+function addImageLayers(fc) {
+  for (const f of fc.features) {
+    const layer = imageTileLayer(f);
+    if (!layer) continue;
+    layer.getSource().on('tileloadend', () => tilesShown++);
+    imageLayers.push(layer);
+    map.getLayers().insertAt(map.getLayers().getArray().indexOf(footprintLayer), layer);
+  }
+}
 
 const footprints = new VectorSource();
-map.addLayer(new VectorLayer({
+const footprintLayer = new VectorLayer({
   source: footprints,
   style: (f) => new Style({
     stroke: new Stroke({color: '#ffd60a', width: 2}),
     fill: new Fill({color: 'rgba(255, 214, 10, 0.06)'}),
     text: new Text({text: f.get('title'), font: '12px system-ui', fill: new Fill({color: '#fff'}), stroke: new Stroke({color: '#000', width: 3}), overflow: true}),
   }),
-}));
+});
+map.addLayer(footprintLayer);
 
 const annotations = new VectorSource();
 map.addLayer(new VectorLayer({
@@ -128,6 +142,7 @@ async function start() {
       fetch('/api/v1/export.geojson?crs=wgs84').then((r) => r.json()),
     ]);
     footprints.addFeatures(format.readFeatures(fp));
+    addImageLayers(fp);
     annotations.addFeatures(format.readFeatures(anns));
     const list = document.getElementById('footprint-list');
     list.replaceChildren(

@@ -9,7 +9,7 @@ import {Fill, Stroke, Style, Text} from 'ol/style.js';
 import {createEmpty, extend, isEmpty} from 'ol/extent.js';
 
 import {api, can, el, flash, plural} from './common.js';
-import {earthMap} from './earth.js';
+import {earthMap, imageTileLayer} from './earth.js';
 import {chartBars, layoutTimeline} from './sitemodel.js';
 
 const page = document.querySelector('.site-page');
@@ -18,10 +18,11 @@ const format = new GeoJSON({dataProjection: 'EPSG:4326', featureProjection: 'EPS
 const {map} = earthMap('site-map', document.getElementById('earth-status'));
 
 const area = new VectorSource();
-map.addLayer(new VectorLayer({
+const areaLayer = new VectorLayer({
   source: area,
   style: new Style({stroke: new Stroke({color: '#4cc9f0', width: 3, lineDash: [8, 6]}), fill: new Fill({color: 'rgba(76, 201, 240, 0.08)'})}),
-}));
+});
+map.addLayer(areaLayer);
 const footprints = new VectorSource();
 map.addLayer(new VectorLayer({
   source: footprints,
@@ -157,11 +158,17 @@ function render() {
 }
 
 let allFootprints = null;
+let tileLayers = [];
 async function showFootprints() {
   allFootprints ??= await fetch('/api/v1/footprints.geojson').then((r) => r.json());
   const ids = new Set(site.images.map((i) => i.id));
   footprints.clear();
-  footprints.addFeatures(format.readFeatures({type: 'FeatureCollection', features: allFootprints.features.filter((f) => ids.has(f.id))}));
+  const mine = allFootprints.features.filter((f) => ids.has(f.id));
+  footprints.addFeatures(format.readFeatures({type: 'FeatureCollection', features: mine}));
+  // The images themselves, warped, under the outlines.
+  for (const l of tileLayers) map.removeLayer(l);
+  tileLayers = mine.map(imageTileLayer).filter(Boolean);
+  for (const l of tileLayers.reverse()) map.getLayers().insertAt(map.getLayers().getArray().indexOf(areaLayer), l);
 }
 
 let fitted = false;
