@@ -49,13 +49,18 @@ func malformed(field, format string, args ...any) error {
 
 // StaleVersionError means an update was based on a version that is no longer current.
 type StaleVersionError struct {
+	Kind    string // what was changed: "annotation" when empty, "site"
 	ID      string
 	Given   int
 	Current int
 }
 
 func (e *StaleVersionError) Error() string {
-	return fmt.Sprintf("annotation %s is at version %d, not %d: it was changed since you loaded it", e.ID, e.Current, e.Given)
+	kind := e.Kind
+	if kind == "" {
+		kind = "annotation"
+	}
+	return fmt.Sprintf("%s %s is at version %d, not %d: it was changed since you loaded it", kind, e.ID, e.Current, e.Given)
 }
 
 // IDs are a kind prefix and twelve random base-32 characters, e.g. "img_k3v9q2m8x1ab".

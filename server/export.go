@@ -14,6 +14,7 @@ import (
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/webtiles"
 )
 
 // exportImageGeoJSON downloads one image's annotations as GeoJSON: RFC 7946 lon/lat when
@@ -288,10 +289,18 @@ func (s *Server) footprints(c echo.Context) error {
 		if err != nil {
 			continue
 		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: img.ID, Geometry: g, Properties: map[string]any{
+		props := map[string]any{
 			"title": img.Title, "publisher": img.Source.Publisher, "released_at": img.Source.ReleasedAt,
 			"annotation_count": img.AnnotationCount, "transform": p.Transform,
-		}})
+			"captured_from": img.CapturedFrom, "captured_to": img.CapturedTo,
+		}
+		// Its map tiles: /tiles/{id}/{z}/{x}/{y}.png down to max_zoom.
+		if mpp, lat, err := metresPerPixel(p.Transformer, img.Width, img.Height); err == nil {
+			props["tiles"] = "/tiles/" + img.ID + "/{z}/{x}/{y}.png"
+			props["max_zoom"] = webtiles.MaxZoom(mpp, lat)
+			props["metres_per_pixel"] = mpp
+		}
+		fc.Features = append(fc.Features, feature{Type: "Feature", ID: img.ID, Geometry: g, Properties: props})
 	}
 	c.Response().Header().Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
 	return json.NewEncoder(c.Response()).Encode(fc)

@@ -89,6 +89,18 @@ func (s *Server) mapPage(c echo.Context) error {
 	return s.page(c, "map.html", map[string]any{"Title": "Map"})
 }
 
+func (s *Server) sitesPage(c echo.Context) error {
+	return s.page(c, "sites.html", map[string]any{"Title": "Sites"})
+}
+
+func (s *Server) sitePage(c echo.Context) error {
+	st, err := s.siteParam(c)
+	if err != nil {
+		return err
+	}
+	return s.page(c, "site.html", map[string]any{"Title": st.Name, "SiteID": st.ID, "SiteName": st.Name})
+}
+
 func (s *Server) labelsPage(c echo.Context) error {
 	labels, err := s.store.Labels(c.Request().Context())
 	if err != nil {

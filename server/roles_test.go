@@ -104,6 +104,18 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.kml":     "viewer",
 	"GET /api/v1/images/:id/annotations.kmz":     "viewer",
 	"GET /api/v1/export.geojson":                 "viewer",
+
+	"GET /tiles/:id/:z/:x/:y":                "viewer",
+	"GET /sites":                             "viewer",
+	"GET /sites/:id":                         "viewer",
+	"GET /api/v1/sites":                      "viewer",
+	"POST /api/v1/sites":                     "analyst",
+	"GET /api/v1/sites/:id":                  "viewer",
+	"PATCH /api/v1/sites/:id":                "analyst",
+	"DELETE /api/v1/sites/:id":               "analyst",
+	"GET /api/v1/sites/:id/area.geojson":     "viewer",
+	"PUT /api/v1/sites/:id/images/:image":    "analyst",
+	"DELETE /api/v1/sites/:id/images/:image": "analyst",
 }
 
 // streamRecorder ends the request as soon as the response has begun, so that a stream
@@ -176,6 +188,16 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 			}
 			return l.ID
 		},
+		"sites": func(t *testing.T, _ annotations.User) string {
+			n++
+			name := fmt.Sprintf("row site %d", n)
+			area := annotations.PolygonGeometry([]annotations.Position{{0, 0}, {1, 0}, {1, 1}, {0, 0}})
+			st, err := ts.store.CreateSite(ctx, annotations.Actor{Name: "tester"}, annotations.SiteInput{Name: &name, Area: &area})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.ID
+		},
 		"users": func(t *testing.T, _ annotations.User) string {
 			n++
 			return ts.addUser(t, fmt.Sprintf("row user %d", n), annotations.RoleViewer).ID
@@ -189,7 +211,12 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 			return tok.ID
 		},
 	}
-	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID}
+	siteName, siteArea := "shared site", annotations.PolygonGeometry([]annotations.Position{{0, 0}, {1, 0}, {1, 1}, {0, 0}})
+	site, err := ts.store.CreateSite(ctx, annotations.Actor{Name: "tester"}, annotations.SiteInput{Name: &siteName, Area: &siteArea})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID}
 	wildcards := map[string]string{"/iiif/3": img.ID + "/info.json", "/static": "app.css"}
 
 	// target fills a route's path with real ids: shared ones for reads, new ones for writes.
@@ -204,6 +231,10 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 					t.Fatalf("no target for the wildcard of %s: add one to wildcards", r.Path)
 				}
 				segs[i] = w
+			case s == ":z" || s == ":x":
+				segs[i] = "0"
+			case s == ":y":
+				segs[i] = "0.png"
 			case strings.HasPrefix(s, ":"):
 				collection := segs[i-1]
 				if id, ok := shared[collection]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {

@@ -55,6 +55,8 @@ func (s *Server) routes() {
 	get("/images/:id/georeference", analyst, s.georeferencePage)
 	get("/labels", viewer, s.labelsPage)
 	get("/map", viewer, s.mapPage)
+	get("/sites", viewer, s.sitesPage)
+	get("/sites/:id", viewer, s.sitePage)
 	get("/account", viewer, s.accountPage)
 	get("/users", admin, s.usersPage)
 	get("/audit", admin, s.auditPage)
@@ -71,6 +73,10 @@ func (s *Server) routes() {
 	for _, m := range []string{http.MethodOptions, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
 		route(m, "/iiif/3/*", anyone, s.iiif)
 	}
+
+	// Every georeferenced image as web-Mercator XYZ tiles, for the map and for any XYZ
+	// client; pixels only, so as open as the IIIF service.
+	get("/tiles/:id/:z/:x/:y", iiifRole, s.mapTile)
 
 	const api = "/api/v1"
 
@@ -114,6 +120,17 @@ func (s *Server) routes() {
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
 	get(api+"/footprints.geojson", viewer, s.footprints)
+
+	// Sites: one place across dates. The images whose footprint meets a site's area
+	// belong to it; analysts add others by hand or leave them out.
+	get(api+"/sites", viewer, s.listSites)
+	post(api+"/sites", analyst, s.createSite)
+	get(api+"/sites/:id", viewer, s.getSite)
+	patch(api+"/sites/:id", analyst, s.updateSite)
+	del(api+"/sites/:id", analyst, s.deleteSite)
+	get(api+"/sites/:id/area.geojson", viewer, s.siteGeoJSON)
+	put(api+"/sites/:id/images/:image", analyst, s.putSiteImage)
+	del(api+"/sites/:id/images/:image", analyst, s.deleteSiteImage)
 
 	// The label taxonomy.
 	get(api+"/labels", viewer, s.listLabels)

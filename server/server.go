@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,7 @@ type Server struct {
 	iiifCache  iiifImages
 	hot        hotTiles
 	places     placements
+	maps       *mapTiles
 	principals principals
 	throttle   throttle
 	events     broker
@@ -114,7 +116,8 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	if opts.HotTileBytes == 0 {
 		opts.HotTileBytes = 128 << 20
 	}
-	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger}
+	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger,
+		maps: newMapTiles(runtime.GOMAXPROCS(0))}
 	s.hot.max = opts.HotTileBytes
 	if opts.Builder != nil {
 		// A new pyramid is in place: nothing of the old one may be served from memory.
@@ -172,6 +175,7 @@ func (s *Server) now() time.Time { return s.opts.Now() }
 func (s *Server) imageChanged(id string) {
 	s.iiifCache.forget(id)
 	s.hot.forget(id)
+	s.maps.forget(id)
 	s.places.mu.Lock()
 	delete(s.places.m, id)
 	s.places.mu.Unlock()
