@@ -35,7 +35,7 @@ type Info struct {
 	Width       int    // as displayed, after EXIF orientation
 	Height      int
 	Orientation int // EXIF orientation 1–8 (1 when absent)
-	// Raster is what GDAL says of a raster read through it (TIFF, JPEG 2000, NITF,
+	// Raster is what GDAL says of a raster read through it (PNG, TIFF, JPEG 2000, NITF,
 	// ERDAS IMG); nil for the formats satmark decodes itself. It is not stored.
 	Raster *Raster
 	// Metadata is what such a raster says of its capture, read with it; nil otherwise.
@@ -130,24 +130,21 @@ func Inspect(path string, limits Limits) (Info, error) {
 		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
 	}
 	if ReadByGDAL(mediaType) {
+		// A PNG's size is read from its header first: GDAL reads on to the first pixel
+		// data, and cannot say how large a file without any is.
+		if mediaType == "image/png" {
+			if _, err := decodeConfig(f, mediaType, limits); err != nil {
+				return Info{}, err
+			}
+		}
 		if err := checkComplete(f, st.Size(), mediaType); err != nil {
 			return Info{}, err
 		}
 		return inspectGDAL(path, mediaType, limits)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Info{}, err
-	}
-	cfg, _, err := image.DecodeConfig(f)
+	cfg, err := decodeConfig(f, mediaType, limits)
 	if err != nil {
-		return Info{}, fmt.Errorf("cannot read the %s header: %v: %w", mediaType, err, ErrCorrupt)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Info{}, fmt.Errorf("the header says %d×%d pixels: %w", cfg.Width, cfg.Height, ErrCorrupt)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
-		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
-			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+		return Info{}, err
 	}
 	if err := checkComplete(f, st.Size(), mediaType); err != nil {
 		return Info{}, err
@@ -169,10 +166,30 @@ func Inspect(path string, limits Limits) (Info, error) {
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); !streamed && limits.MaxWholePixels > 0 && px > limits.MaxWholePixels {
 		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; a %s is decoded whole in memory, not streamed, "+
-			"and the limit for that is %.1f (a baseline JPEG or a GeoTIFF may be larger): %w", cfg.Width, cfg.Height,
+			"and the limit for that is %.1f (a baseline JPEG, a PNG or a GeoTIFF may be larger): %w", cfg.Width, cfg.Height,
 			float64(px)/1e6, wholeKind(mediaType), float64(limits.MaxWholePixels)/1e6, ErrTooLarge)
 	}
 	return info, nil
+}
+
+// decodeConfig reads the image header of f from its start, checks the size it declares
+// against limits.MaxPixels, and returns it.
+func decodeConfig(f *os.File, mediaType string, limits Limits) (image.Config, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return image.Config{}, err
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return cfg, fmt.Errorf("cannot read the %s header: %v: %w", mediaType, err, ErrCorrupt)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, fmt.Errorf("the header says %d×%d pixels: %w", cfg.Width, cfg.Height, ErrCorrupt)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
+		return cfg, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+	}
+	return cfg, nil
 }
 
 // wholeKind names an image of the media type that is decoded whole, for an error message.

@@ -253,8 +253,8 @@ func TestInspectFormats(t *testing.T) {
 				t.Fatalf("inspect: %v", err)
 			}
 			want := imagery.Info{MediaType: tt.wantType, Width: tt.wantW, Height: tt.wantH, Orientation: 1}
-			if (info.Raster != nil) != (tt.wantType == "image/tiff") || (info.Metadata != nil) != (info.Raster != nil) {
-				t.Errorf("got raster facts %+v and metadata %+v, want both for a TIFF (read by GDAL) only", info.Raster, info.Metadata)
+			if gdal := tt.wantType == "image/tiff" || tt.wantType == "image/png"; (info.Raster != nil) != gdal || (info.Metadata != nil) != gdal {
+				t.Errorf("got raster facts %+v and metadata %+v, want both for a TIFF or PNG (read by GDAL) only", info.Raster, info.Metadata)
 			}
 			if info.Raster, info.Metadata = nil, nil; info != want {
 				t.Errorf("got %+v, want %+v", info, want)

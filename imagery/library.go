@@ -26,8 +26,9 @@ type Limits struct {
 	MaxBytes  int64 // size of the original file
 	MaxPixels int64 // width × height
 	// MaxWholePixels bounds width × height of the images that are decoded whole in
-	// memory instead of streamed a strip at a time: PNG, GIF, BMP, WebP and progressive,
-	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads stream).
+	// memory instead of streamed a strip at a time: GIF, BMP, WebP and progressive,
+	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads, PNG among
+	// them, stream).
 	MaxWholePixels int64
 }
 
