@@ -60,6 +60,9 @@ var formats = []struct {
 	{[]byte("II+\x00"), 0, "image/tiff"}, // BigTIFF
 	{[]byte("MM\x00+"), 0, "image/tiff"},
 	{[]byte("\x00\x00\x00\x0cjP  \r\n\x87\n"), 0, "image/jp2"},
+	// A bare JPEG 2000 codestream (.j2k, .j2c): its SOC and SIZ markers, under the media
+	// type of the shared MIME-info database.
+	{[]byte{0xFF, 0x4F, 0xFF, 0x51}, 0, "image/x-jp2-codestream"},
 	{[]byte("NITF"), 0, "application/vnd.nitf"},
 	{[]byte("NSIF"), 0, "application/vnd.nitf"},
 	{[]byte("EHFA_HEADER_TAG"), 0, "application/x-erdas-hfa"},
@@ -307,6 +310,8 @@ func checkComplete(f *os.File, size int64, mediaType string) error {
 		ok = tiffDataInside(f, size)
 	case "image/jp2":
 		ok = jp2BoxesInside(f, size)
+	case "image/x-jp2-codestream":
+		ok = endsWithEOC(f, size)
 	case "application/vnd.nitf":
 		ok = nitfLengthInside(f, size)
 	}
@@ -472,14 +477,21 @@ func jp2BoxesInside(f io.ReaderAt, size int64) bool {
 		}
 		if string(h[4:8]) == "jp2c" {
 			codestream = true
-			end := make([]byte, 2)
-			if _, err := f.ReadAt(end, at+length-2); err != nil || end[0] != 0xFF || end[1] != 0xD9 {
+			if !endsWithEOC(f, at+length) {
 				return false
 			}
 		}
 		at += length
 	}
 	return codestream
+}
+
+// endsWithEOC reports whether the codestream that ends at byte end ends with its
+// end-of-codestream marker (FF D9).
+func endsWithEOC(f io.ReaderAt, end int64) bool {
+	eoc := make([]byte, 2)
+	_, err := f.ReadAt(eoc, end-2)
+	return err == nil && eoc[0] == 0xFF && eoc[1] == 0xD9
 }
 
 // nitfLengthInside checks a NITF 2.1 / NSIF 1.0 file is as long as its header's file

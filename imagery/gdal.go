@@ -149,6 +149,7 @@ var gdalMediaTypes = map[string]string{
 	"image/png":               "PNG",
 	"image/tiff":              "GTiff",
 	"image/jp2":               "JP2OpenJPEG",
+	"image/x-jp2-codestream":  "JP2OpenJPEG",
 	"application/vnd.nitf":    "NITF",
 	"application/x-erdas-hfa": "HFA",
 }

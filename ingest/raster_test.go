@@ -73,6 +73,8 @@ func rasterCases() []rasterCase {
 			}}, []string{"-of", "GTiff", "-a_nodata", "9999"}, "image/tiff", []int{1}, true, true},
 		{"JPEG 2000", "tci.jp2", "JP2OpenJPEG", rgb8, []string{"-of", "JP2OpenJPEG", "-co", "QUALITY=100", "-co", "REVERSIBLE=YES"},
 			"image/jp2", []int{1, 2, 3}, false, false},
+		{"JPEG 2000 codestream, 16-bit", "scene.j2k", "JP2OpenJPEG", rgb16, []string{"-of", "JP2OpenJPEG", "-co", "CODEC=J2K",
+			"-co", "QUALITY=100", "-co", "REVERSIBLE=YES"}, "image/x-jp2-codestream", []int{1, 2, 3}, true, false},
 		{"NITF", "scene.ntf", "NITF", rgb8, []string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf", []int{1, 2, 3}, false, false},
 		{"ERDAS IMG, 16-bit", "scene.img", "HFA", rgb16, []string{"-of", "HFA"}, "application/x-erdas-hfa", []int{1, 2, 3}, true, false},
 		// PNG is read by GDAL too, a line at a time; 16-bit PNG gets the default stretch.
