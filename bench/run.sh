@@ -2,9 +2,9 @@
 # bench/run.sh (make bench): satmark against its peers on one machine, in one run.
 #
 #   1. pyramid builds: bench/pyramid vs vips dzsave --layout iiif3 (wall time and peak RSS,
-#      median of 3, from /usr/bin/time) of three 16384² images: a Q85 JPEG, a deflate-tiled
-#      8-bit RGB GeoTIFF and a deflate-tiled 16-bit 4-band GeoTIFF (both made from the JPEG
-#      with gdal_translate)
+#      median of 3, from /usr/bin/time) of four 16384² images: a Q85 JPEG, a deflate-tiled
+#      8-bit RGB GeoTIFF, a deflate-tiled 16-bit 4-band GeoTIFF and an 8-bit RGB PNG (all
+#      three made from the JPEG with gdal_translate)
 #   2. tile serving: satmark's /iiif/3/{id}/ vs nginx over vips' tile folder, wrk with
 #      2 threads and 32 connections over the same list of IIIF tile paths
 #   3. uncached non-tile renders: satmark only, wrk with 8 connections over requests
@@ -28,6 +28,7 @@ SIZE=16384
 IMAGE=$OUT/landcover-$SIZE.jpg
 TIFF8=$OUT/landcover-$SIZE-rgb8-deflate.tif
 TIFF16=$OUT/landcover-$SIZE-u16x4-deflate.tif
+PNG8=$OUT/landcover-$SIZE.png
 ONLY=${BENCH_ONLY:-}
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-10s}
@@ -146,7 +147,8 @@ busy_before() {
 # make_inputs generates the benchmark's images into bench/out the first time: the JPEG,
 # and from it the two GeoTIFFs, tiled 512×512 (the COG default) and deflated: 8-bit RGB,
 # and 16-bit with four bands (red, green, blue and band 1 again as a stand-in for near
-# infrared), the values scaled to 0–4000 as in 12-bit sensor data.
+# infrared), the values scaled to 0–4000 as in 12-bit sensor data; and an 8-bit RGB PNG
+# (GDAL's default zlib level 6, about 80 s to write).
 make_inputs() {
 	if [[ ! -f $IMAGE ]]; then
 		log "generating $IMAGE"
@@ -163,6 +165,11 @@ make_inputs() {
 		GDAL_PAM_ENABLED=NO gdal_translate "${tiff[@]}" -ot UInt16 -scale 0 255 0 4000 -b 1 -b 2 -b 3 -b 1 \
 			-colorinterp red,green,blue,undefined "$IMAGE" "$TIFF16.part"
 		mv "$TIFF16.part" "$TIFF16"
+	fi
+	if [[ ! -f $PNG8 ]]; then
+		log "generating $PNG8"
+		GDAL_PAM_ENABLED=NO gdal_translate -q -of PNG "$IMAGE" "$PNG8.part"
+		mv "$PNG8.part" "$PNG8"
 	fi
 }
 
@@ -220,6 +227,8 @@ part_pyramid() {
 	rm -rf "$WORK/vips-TIFF8"
 	pyramid_case TIFF16 "$TIFF16"
 	rm -rf "$WORK/vips-TIFF16"
+	pyramid_case PNG "$PNG8"
+	rm -rf "$WORK/vips-PNG"
 }
 
 # ------------------------------------------------------------------- 2. tile serving
@@ -380,7 +389,7 @@ report() {
 		echo "satmark bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $cpus CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
 		echo "$(vips --version), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$GO" version | cut -d' ' -f3)"
 		local f
-		for f in "$IMAGE" "$TIFF8" "$TIFF16"; do
+		for f in "$IMAGE" "$TIFF8" "$TIFF16" "$PNG8"; do
 			echo "input: $(basename "$f") ($(calc "$(stat -c %s "$f") / 1048576" '%.1f') MiB)"
 		done
 		echo "pyramid medians of $RUNS runs; wrk -t2, $DURATION"
@@ -388,11 +397,12 @@ report() {
 		# (the last column holds the non-ASCII signs: printf pads by bytes)
 		local row='%-30s %-10s %-15s %-7s %s\n' key name goal r
 		printf "$row" what satmark peer ratio goal
-		for key in JPEG TIFF8 TIFF16; do
+		for key in JPEG TIFF8 TIFF16 PNG; do
 			case $key in
 			JPEG) name="JPEG" goal=0.35 ;;
 			TIFF8) name="TIFF 8-bit" goal=1.0 ;;
 			TIFF16) name="TIFF 16-bit" goal=1.0 ;;
+			PNG) name="PNG" goal=1.0 ;;
 			esac
 			r=$(calc "$(pyr $key SM_WALL) / $(pyr $key VIPS_WALL)")
 			printf "$row" "pyramid $name wall (s)" "$(pyr $key SM_WALL)" "vips $(pyr $key VIPS_WALL)" "$r" "$(printf '%-13s' "≤ $goal")$(verdict "$r" '<=' "$goal")"
@@ -408,7 +418,7 @@ report() {
 			printf "$row" "render p99 (ms)" "$R_P99" "" "" "—"
 		fi
 		echo
-		for key in JPEG TIFF8 TIFF16; do
+		for key in JPEG TIFF8 TIFF16 PNG; do
 			echo "pyramid $key: CPU s (user+sys) satmark $(pyr $key SM_CPU), vips $(pyr $key VIPS_CPU); satmark's build alone" \
 				"$(pyr $key SM_BUILD) s; vips wrote $(pyr $key TILES_VIPS) tiles"
 		done
