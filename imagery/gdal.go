@@ -1,11 +1,12 @@
 package imagery
 
 // Rasters through GDAL (cgo against its C API, Debian package libgdal-dev): GeoTIFF,
-// BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF and
-// ERDAS IMG. GDAL is opened read-only with a fixed list of drivers (no VRT: a VRT may
-// point at any file on the machine), is kept off the network and away from files beside
-// the original, and reads through a bounded block cache, a window at a time, so memory
-// stays bounded whatever the size of the image.
+// BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF, ERDAS
+// IMG, and PNG (which GDAL's driver reads a line at a time). GDAL is opened read-only
+// with a fixed list of drivers (no VRT: a VRT may point at any file on the machine), is
+// kept off the network and away from files beside the original, and reads through a
+// bounded block cache, a window at a time, so memory stays bounded whatever the size of
+// the image.
 
 /*
 #cgo pkg-config: gdal
@@ -126,7 +127,9 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -143,8 +146,10 @@ var gdalInit sync.Once
 
 // gdalMediaTypes are the formats read through GDAL, with the driver that must read each.
 var gdalMediaTypes = map[string]string{
+	"image/png":               "PNG",
 	"image/tiff":              "GTiff",
 	"image/jp2":               "JP2OpenJPEG",
+	"image/x-jp2-codestream":  "JP2OpenJPEG",
 	"application/vnd.nitf":    "NITF",
 	"application/x-erdas-hfa": "HFA",
 }
@@ -225,6 +230,12 @@ func openGDAL(path string) (*gdalDataset, error) {
 	if strings.HasPrefix(path, "/vsi") {
 		return nil, fmt.Errorf("GDAL virtual file systems are not read: %w", ErrUnsupportedMedia)
 	}
+	// A file that is not there (or cannot be read) is the server's fault, not the file's.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	gdalInit.Do(func() { C.sm_gdal_init(C.longlong(gdalCacheBytes)) })
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
@@ -358,6 +369,15 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 		disp.Bands = []int{1}
 	}
 	if d.eightBit(disp.Bands) {
+		// Samples of 1, 2 or 4 bits (a bilevel PNG or TIFF) come as 0 to 2^n − 1: onto
+		// 0–255, as image decoders expand them.
+		if n := d.nbits(disp.Bands[0]); n > 0 && n < 8 {
+			top := float64(int(1)<<n - 1)
+			for range disp.Bands {
+				disp.Stretch = append(disp.Stretch, Stretch{Min: 0, Max: top, From: "bit depth"})
+			}
+			disp.Method = fmt.Sprintf("the file's %d-bit samples, 0–%g", n, top)
+		}
 		return disp, nil
 	}
 	st, method, err := d.stretches(disp.Bands, StretchPercentile, 100*stretchLow, 100*stretchHigh)
@@ -366,6 +386,28 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 	}
 	disp.Stretch, disp.Method = st, method
 	return disp, nil
+}
+
+// nbits is the bit depth band b declares (its NBITS), or 0 when it declares none.
+func (d *gdalDataset) nbits(b int) int {
+	key, domain := C.CString("NBITS"), C.CString("IMAGE_STRUCTURE")
+	defer C.free(unsafe.Pointer(key))
+	defer C.free(unsafe.Pointer(domain))
+	v := C.GDALGetMetadataItem(C.GDALMajorObjectH(d.band(b)), key, domain)
+	if v == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(C.GoString(v))
+	return n
+}
+
+// rowBytes is the size of one row of every band, as GDAL caches it.
+func (d *gdalDataset) rowBytes() int {
+	n := 0
+	for b := 1; b <= d.bands; b++ {
+		n += int(C.GDALGetDataTypeSizeBytes(d.dataType(b)))
+	}
+	return max(1, n*d.width)
 }
 
 // eightBit reports whether every one of the bands holds bytes.
@@ -730,6 +772,10 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	w := s.d.width
 	_, bh := s.d.blockSize(s.disp.Bands[0])
 	if bh <= n || bh*w*px > maxAheadBytes {
+		// The window is read band by band, and each band must find the blocks the first
+		// one loaded still in the cache (a PNG cannot go back a line without decoding
+		// again from its start): no more rows at once than a quarter of it holds.
+		n = min(n, max(bh, gdalCacheBytes/4/s.d.rowBytes()))
 		if err := s.window(0, s.y, w, n, buf, stride); err != nil {
 			return 0, err
 		}

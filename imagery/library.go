@@ -26,14 +26,17 @@ type Limits struct {
 	MaxBytes  int64 // size of the original file
 	MaxPixels int64 // width × height
 	// MaxWholePixels bounds width × height of the images that are decoded whole in
-	// memory instead of streamed a strip at a time: PNG, GIF, BMP, WebP and progressive,
-	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads stream).
+	// memory instead of streamed a strip at a time: GIF, BMP, WebP and progressive,
+	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads, PNG among
+	// them, stream).
 	MaxWholePixels int64
 }
 
-// DefaultLimits are 1 GiB, 1,600 megapixels (40000 × 40000, streamed) and 400 megapixels
-// for the images decoded whole.
-var DefaultLimits = Limits{MaxBytes: 1 << 30, MaxPixels: 1_600_000_000, MaxWholePixels: 400_000_000}
+// DefaultLimits are 16 GiB, 1,600 megapixels (40000 × 40000, streamed) and 400 megapixels
+// for the images decoded whole. 16 GiB holds a raster at the pixel limit with four 16-bit
+// bands stored uncompressed (12.8 GB) and its overviews (a third more, 17.1 GB); an upload
+// is streamed to disk once, so the size costs disk, not memory.
+var DefaultLimits = Limits{MaxBytes: 16 << 30, MaxPixels: 1_600_000_000, MaxWholePixels: 400_000_000}
 
 // ThumbnailSize is the longest side of a thumbnail, in pixels.
 const ThumbnailSize = 512
