@@ -107,7 +107,10 @@ func bmpHeader(head []byte) bool {
 // end-of-image marker, a PNG with IEND, and so on), so a truncated upload is refused at
 // once; the pixels themselves are decoded later, when the pyramid is built. Errors wrap
 // ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
-func Inspect(path string, limits Limits) (Info, error) {
+func Inspect(path string, limits Limits) (Info, error) { return inspect(path, nil, limits) }
+
+// inspect is Inspect, GDAL told that the files named siblings lie beside the raster.
+func inspect(path string, siblings []string, limits Limits) (Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Info{}, err
@@ -133,7 +136,7 @@ func Inspect(path string, limits Limits) (Info, error) {
 		if err := checkComplete(f, st.Size(), mediaType); err != nil {
 			return Info{}, err
 		}
-		return inspectGDAL(path, mediaType, limits)
+		return inspectGDAL(path, siblings, mediaType, limits)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Info{}, err
