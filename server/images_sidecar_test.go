@@ -23,89 +23,6 @@ import (
 // delivery's folder; the sidecars are kept with the original; a sidecar satmark does not
 // accept refuses the upload, with nothing stored.
 
-// The DigitalGlobe/Maxar names of one delivery's files.
-const dgScene = "19DEC10103355-P2AS-058800000010_01_P001"
-
-// dgIMD is an .IMD as a DigitalGlobe delivery has it (the items GDAL's DigitalGlobe
-// reader maps to IMAGERY: satId, firstLineTime, cloudCover as a fraction; and the sun
-// and view angles it keeps in the IMD domain).
-const dgIMD = `version = "28.3";
-generationTime = 2019-12-10T11:02:11.000000Z;
-productOrderId = "058800000010_01_P001";
-productCatalogId = "A010010004A7C600";
-numberOfLooks = 1;
-radiometricLevel = "Corrected";
-bitsPerPixel = 16;
-BEGIN_GROUP = IMAGE_1
-	satId = "WV03";
-	mode = "FullSwath";
-	scanDirection = "Forward";
-	catId = "104001005F5C2D00";
-	firstLineTime = 2019-12-10T10:33:55.123456Z;
-	avgLineRate = 20000.00;
-	meanSunAz = 163.2;
-	meanSunEl = 25.3;
-	meanSatAz = 210.5;
-	meanSatEl = 77.1;
-	meanOffNadirViewAngle = 11.4;
-	cloudCover = 0.05;
-END_GROUP = IMAGE_1
-END;
-`
-
-// dgRPB is an .RPB with a sensor model of a little curvature around Vladivostok (line =
-// −lat + 0.02·lon·lat, sample = lon + 0.01·lat², normalised), for a 640×480 raster.
-func dgRPB() string {
-	coeff := func(terms map[int]float64) string {
-		v := make([]string, 20)
-		for i := range v {
-			v[i] = fmt.Sprintf("%+.15e", terms[i])
-		}
-		return "(\n\t\t\t" + strings.Join(v, ",\n\t\t\t") + ")"
-	}
-	return fmt.Sprintf(`satId = "WV03";
-bandId = "P";
-SpecId = "RPC00B";
-BEGIN_GROUP = IMAGE
-	errBias = 1.0;
-	errRand = 0.5;
-	lineOffset = 240;
-	sampOffset = 320;
-	latOffset = 43.11;
-	longOffset = 131.89;
-	heightOffset = 30;
-	lineScale = 240;
-	sampScale = 320;
-	latScale = 0.002;
-	longScale = 0.003;
-	heightScale = 100;
-	lineNumCoef = %s;
-	lineDenCoef = %s;
-	sampNumCoef = %s;
-	sampDenCoef = %s;
-END_GROUP = IMAGE
-END;
-`, coeff(map[int]float64{2: -1, 4: 0.02}), coeff(map[int]float64{0: 1}), coeff(map[int]float64{1: 1, 9: 0.01}), coeff(map[int]float64{0: 1}))
-}
-
-// delivery writes a DigitalGlobe delivery folder: the 640×480 16-bit raster, its .IMD
-// and its .RPB, and returns the folder.
-func delivery(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	rastertest.Make(t, dir, dgScene+".TIF", rastertest.Spec{Width: 640, Height: 480, Bands: 1, Type: "UInt16", Value: ramp(4000)}, "-of", "GTiff")
-	for name, text := range map[string]string{dgScene + ".IMD": dgIMD, dgScene + ".RPB": dgRPB()} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// ENVI scratch of rastertest, not part of the delivery.
-	for _, m := range must(filepath.Glob(filepath.Join(dir, "*.raw*"))) {
-		os.Remove(m)
-	}
-	return dir
-}
-
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
@@ -138,15 +55,15 @@ func sidecarPart(t *testing.T, dir, name string) part {
 func TestUploadWithSidecarsReadsTheIMDAndRPB(t *testing.T) {
 	rastertest.Require(t)
 	ts := newTestServer(t, rasterLimits)
-	dir := delivery(t)
-	tif := filepath.Join(dir, dgScene+".TIF")
+	dir := rastertest.DGDelivery(t)
+	tif := filepath.Join(dir, rastertest.DGScene+".TIF")
 	// The oracle: GDAL reads the hand-written sidecars in the delivery's folder.
 	if md := gdalImagery(t, tif); md["SATELLITEID"] != "WV03" || md["CLOUDCOVER"] != "5" || md["ACQUISITIONDATETIME"] != "2019-12-10 10:33:55" {
 		t.Fatalf("gdalinfo -mdd IMAGERY says %v; the test's .IMD is not what GDAL reads", md)
 	}
 	raster := must(os.ReadFile(tif))
-	imd, rpb := sidecarPart(t, dir, dgScene+".IMD"), sidecarPart(t, dir, dgScene+".RPB")
-	rec := ts.upload(t, field("title", "WV03 delivery"), imd, filePart(dgScene+".TIF", raster), rpb)
+	imd, rpb := sidecarPart(t, dir, rastertest.DGScene+".IMD"), sidecarPart(t, dir, rastertest.DGScene+".RPB")
+	rec := ts.upload(t, field("title", "WV03 delivery"), imd, filePart(rastertest.DGScene+".TIF", raster), rpb)
 	wantStatus(t, rec, http.StatusCreated)
 	var img annotations.Image
 	decode(t, rec, &img)
@@ -220,13 +137,13 @@ func deref(p *float64) any {
 func TestUploadSaysWhichSidecarsGDALDidNotRead(t *testing.T) {
 	rastertest.Require(t)
 	ts := newTestServer(t, rasterLimits)
-	dir := delivery(t)
-	img := ts.mustUpload(t, filePart("renamed.tif", must(os.ReadFile(filepath.Join(dir, dgScene+".TIF")))), sidecarPart(t, dir, dgScene+".IMD"),
+	dir := rastertest.DGDelivery(t)
+	img := ts.mustUpload(t, filePart("renamed.tif", must(os.ReadFile(filepath.Join(dir, rastertest.DGScene+".TIF")))), sidecarPart(t, dir, rastertest.DGScene+".IMD"),
 		part{name: "sidecar", filename: "renamed.tif.aux.xml", data: []byte("<PAMDataset/>")})
 	if img.FileMetadata.Satellite != "" || len(img.Sidecars) != 2 {
 		t.Errorf("satellite %q, %d sidecars kept; want none read and both kept", img.FileMetadata.Satellite, len(img.Sidecars))
 	}
-	for _, name := range []string{dgScene + ".IMD", "renamed.tif.aux.xml"} {
+	for _, name := range []string{rastertest.DGScene + ".IMD", "renamed.tif.aux.xml"} {
 		if !slices.ContainsFunc(img.ImportWarnings, func(w string) bool {
 			return strings.Contains(w, "sidecar "+name+" is kept") && strings.Contains(w, "GDAL did not read it with renamed.tif")
 		}) {
@@ -256,13 +173,13 @@ func TestUploadPlacedByAWorldFileSentAsASidecar(t *testing.T) {
 func TestUploadRefusesBadSidecars(t *testing.T) {
 	rastertest.Require(t)
 	ts := newTestServer(t, rasterLimits)
-	dir := delivery(t)
-	raster := filePart(dgScene+".TIF", must(os.ReadFile(filepath.Join(dir, dgScene+".TIF"))))
-	imd := sidecarPart(t, dir, dgScene+".IMD")
+	dir := rastertest.DGDelivery(t)
+	raster := filePart(rastertest.DGScene+".TIF", must(os.ReadFile(filepath.Join(dir, rastertest.DGScene+".TIF"))))
+	imd := sidecarPart(t, dir, rastertest.DGScene+".IMD")
 	named := func(name string) part { return part{name: "sidecar", filename: name, data: imd.data} }
 	var many []part
 	for i := 0; i <= imagery.MaxSidecars; i++ {
-		many = append(many, named(fmt.Sprintf("%s-%d.xml", dgScene, i)))
+		many = append(many, named(fmt.Sprintf("%s-%d.xml", rastertest.DGScene, i)))
 	}
 	wld := string(osrRasterFile(t, "lambert93.wld"))
 	tests := []struct {
@@ -271,18 +188,18 @@ func TestUploadRefusesBadSidecars(t *testing.T) {
 		status int
 		words  []string
 	}{
-		{"nok, an ending satmark does not accept", []part{named(dgScene + ".exe")}, 400, []string{dgScene + ".exe", "not a sidecar satmark accepts", ".imd .rpb _rpc.txt"}},
-		{"nok, a .TIL (a mosaic of tiles, not a sidecar)", []part{named(dgScene + ".TIL")}, 400, []string{"not a sidecar satmark accepts"}},
-		{"nok, a path that climbs out", []part{named("../../" + dgScene + ".IMD")}, 400, []string{"is a path"}},
-		{"nok, a path into a folder", []part{named("GIS_FILES/" + dgScene + ".IMD")}, 400, []string{"is a path"}},
-		{"nok, a Windows path", []part{named(`..\..\` + dgScene + ".IMD")}, 400, []string{"is a path"}},
+		{"nok, an ending satmark does not accept", []part{named(rastertest.DGScene + ".exe")}, 400, []string{rastertest.DGScene + ".exe", "not a sidecar satmark accepts", ".imd .rpb _rpc.txt"}},
+		{"nok, a .TIL (a mosaic of tiles, not a sidecar)", []part{named(rastertest.DGScene + ".TIL")}, 400, []string{"not a sidecar satmark accepts"}},
+		{"nok, a path that climbs out", []part{named("../../" + rastertest.DGScene + ".IMD")}, 400, []string{"is a path"}},
+		{"nok, a path into a folder", []part{named("GIS_FILES/" + rastertest.DGScene + ".IMD")}, 400, []string{"is a path"}},
+		{"nok, a Windows path", []part{named(`..\..\` + rastertest.DGScene + ".IMD")}, 400, []string{"is a path"}},
 		{"nok, a hidden file", []part{named(".IMD")}, 400, []string{"hidden"}},
 		{"nok, no file name", []part{{name: "sidecar", data: imd.data}}, 400, []string{"needs its file name"}},
-		{"nok, the same name twice", []part{imd, named(strings.ToLower(dgScene) + ".imd")}, 400, []string{"came twice"}},
-		{"nok, over the size limit", []part{{name: "sidecar", filename: dgScene + ".XML", data: bytes.Repeat([]byte{' '}, imagery.MaxSidecarBytes+1)}}, 413, []string{"over the limit"}},
+		{"nok, the same name twice", []part{imd, named(strings.ToLower(rastertest.DGScene) + ".imd")}, 400, []string{"came twice"}},
+		{"nok, over the size limit", []part{{name: "sidecar", filename: rastertest.DGScene + ".XML", data: bytes.Repeat([]byte{' '}, imagery.MaxSidecarBytes+1)}}, 413, []string{"over the limit"}},
 		{"nok, too many", many, 400, []string{fmt.Sprintf("more than %d sidecars", imagery.MaxSidecars)}},
-		{"nok, two world files", []part{named(dgScene + ".TFW"), named(dgScene + ".wld")}, 400, []string{"two sidecars of one kind"}},
-		{"nok, a world file sent twice", []part{field("worldfile", wld), {name: "sidecar", filename: dgScene + ".TFW", data: []byte(wld)}}, 400, []string{"world file came twice"}},
+		{"nok, two world files", []part{named(rastertest.DGScene + ".TFW"), named(rastertest.DGScene + ".wld")}, 400, []string{"two sidecars of one kind"}},
+		{"nok, a world file sent twice", []part{field("worldfile", wld), {name: "sidecar", filename: rastertest.DGScene + ".TFW", data: []byte(wld)}}, 400, []string{"world file came twice"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,7 +212,7 @@ func TestUploadRefusesBadSidecars(t *testing.T) {
 			wantError(t, rec, tc.status, code, "sidecar", tc.words...)
 			ts.wantUnchanged(t, before)
 			// Nothing written where a climbing name would have put it either.
-			for _, p := range []string{filepath.Join(ts.dir, dgScene+".IMD"), filepath.Join(filepath.Dir(ts.dir), dgScene+".IMD")} {
+			for _, p := range []string{filepath.Join(ts.dir, rastertest.DGScene+".IMD"), filepath.Join(filepath.Dir(ts.dir), rastertest.DGScene+".IMD")} {
 				if _, err := os.Stat(p); err == nil {
 					t.Errorf("%s was written", p)
 				}
