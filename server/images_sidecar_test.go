@@ -123,6 +123,13 @@ func TestUploadWithSidecarsReadsTheIMDAndRPB(t *testing.T) {
 			t.Errorf("left in tmp: %q", tmp)
 		}
 	})
+	t.Run("purged with its sidecars", func(t *testing.T) {
+		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/images/"+img.ID, nil), http.StatusNoContent)
+		wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/trash/"+img.ID, nil), http.StatusNoContent)
+		if left := ts.files(t, "originals"); len(left) != 0 {
+			t.Errorf("left in originals after the purge: %q", left)
+		}
+	})
 }
 
 func deref(p *float64) any {
