@@ -128,7 +128,7 @@ func inspect(path string, siblings []string, limits Limits) (Info, error) {
 	mediaType := Sniff(head[:n])
 	if mediaType == "" {
 		if isVRT(head[:n]) {
-			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted: one can point at files outside the upload; send the raster itself: %w", ErrUnsupportedMedia)
+			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted alone: one can point at files outside the upload; send the raster itself, or the VRT with the rasters it names as \"sidecar\" parts: %w", ErrUnsupportedMedia)
 		}
 		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
 	}

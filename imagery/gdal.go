@@ -3,7 +3,8 @@ package imagery
 // Rasters through GDAL (cgo against its C API, Debian package libgdal-dev): GeoTIFF,
 // BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF and
 // ERDAS IMG. GDAL is opened read-only with a fixed list of drivers (no VRT: a VRT may
-// point at any file on the machine), is kept off the network and away from files beside
+// point at any file on the machine; but for an uploaded VRT checked to name only the
+// rasters sent with it, vrt.go), is kept off the network and away from files beside
 // the original (at upload it is told of the sidecars sent with it, the only files beside
 // the raster in that upload's own folder, and of nothing else), and reads through a bounded block cache, a window at a time, so memory
 // stays bounded whatever the size of the image.
@@ -46,10 +47,12 @@ static void sm_gdal_init(long long cache) {
 
 // sm_gdal_open opens path through the allowed drivers, telling GDAL that the files
 // named in siblings (NULL-terminated, never empty) lie beside it, and no other.
-static GDALDatasetH sm_gdal_open(const char *path, char **siblings, char *msg) {
+// With vrt, the VRT driver is allowed too (for an uploaded VRT's checked copy alone).
+static GDALDatasetH sm_gdal_open(const char *path, char **siblings, int vrt, char *msg) {
 	static const char *const drivers[] = {"GTiff", "JP2OpenJPEG", "NITF", "PNG", "JPEG", "HFA", NULL};
+	static const char *const vrt_drivers[] = {"VRT", NULL};
 	CPLErrorReset();
-	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, (const char *const *)siblings);
+	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, vrt ? vrt_drivers : drivers, NULL, (const char *const *)siblings);
 	if (ds == NULL) sm_gdal_msg(msg, "no GDAL driver satmark allows recognises the file");
 	return ds;
 }
@@ -158,6 +161,7 @@ var gdalMediaTypes = map[string]string{
 	"image/jp2":               "JP2OpenJPEG",
 	"application/vnd.nitf":    "NITF",
 	"application/x-erdas-hfa": "HFA",
+	VRTMediaType:              "VRT",
 }
 
 // ReadByGDAL reports whether originals of this media type are read through GDAL, and so
@@ -257,7 +261,11 @@ func openGDALWith(path string, siblings []string) (*gdalDataset, error) {
 		defer C.free(unsafe.Pointer(names[i]))
 	}
 	var msg [C.SM_GDAL_MSG]C.char
-	h := C.sm_gdal_open(cpath, list, &msg[0])
+	vrt := C.int(0)
+	if filepath.Base(path) == vrtCopyName {
+		vrt = 1
+	}
+	h := C.sm_gdal_open(cpath, list, vrt, &msg[0])
 	if h == nil {
 		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:], path), ErrCorrupt)
 	}

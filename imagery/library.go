@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -204,7 +205,26 @@ func (u *Upload) Discard() { os.RemoveAll(u.dir) }
 
 // Inspect reads the upload's header against the library's limits.
 // GDAL reads the sidecars that came with it as lying beside the raster, and no other file.
-func (l *Library) Inspect(u *Upload) (Info, error) { return inspect(u.Path, u.siblings(), l.limits) }
+// A VRT is read only when rasters came with it as its sources (vrt.go); rasters sent
+// beside anything else are refused (ErrBadSidecar).
+func (l *Library) Inspect(u *Upload) (Info, error) {
+	head, err := readHead(u.Path)
+	if err != nil {
+		return Info{}, err
+	}
+	sources := slices.ContainsFunc(u.Sidecars, func(s SidecarFile) bool { return s.Kind == SidecarSource })
+	switch {
+	case isVRT(head) && sources:
+		return l.inspectVRT(u)
+	case sources:
+		for _, s := range u.Sidecars {
+			if s.Kind == SidecarSource {
+				return Info{}, fmt.Errorf("the raster %q came as a sidecar; only a VRT's sources may, and the image is no VRT: %w", s.Name, ErrBadSidecar)
+			}
+		}
+	}
+	return inspect(u.Path, u.siblings(), l.limits)
+}
 
 // orient applies an EXIF orientation so the image reads as it is meant to be displayed.
 func orient(img image.Image, orientation int) image.Image {
@@ -255,8 +275,12 @@ func (l *Library) Place(u *Upload) (undo func(), err error) {
 	if err := syncFile(u.Path); err != nil {
 		return nil, err
 	}
-	for _, s := range u.Sidecars {
-		if err := syncFile(filepath.Join(u.dir, s.Name)); err != nil {
+	rest, err := os.ReadDir(u.dir) // the raster, its sidecars, and a VRT's copy
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range rest {
+		if err := syncFile(filepath.Join(u.dir, e.Name())); err != nil {
 			return nil, err
 		}
 	}
@@ -264,7 +288,7 @@ func (l *Library) Place(u *Upload) (undo func(), err error) {
 		return nil, err
 	}
 	undo = func() { os.Remove(dst) }
-	if len(u.Sidecars) > 0 {
+	if len(rest) > 1 { // more than the raster
 		// Only the sidecars are left in the upload's folder: it becomes theirs.
 		side := l.SidecarDir(u.SHA256)
 		if err := os.Rename(u.dir, side); err != nil {

@@ -35,6 +35,7 @@ const (
 	SidecarMetadata  = "metadata"  // read by GDAL with the raster: capture metadata, RPCs
 	SidecarWorldFile = "worldfile" // read by satmark as the upload's world file
 	SidecarPRJ       = "prj"       // read by satmark as the world file's CRS
+	SidecarSource    = "source"    // a raster a VRT uploaded as the image names (vrt.go)
 )
 
 // sidecarSuffixes are the endings a sidecar's name may have (compared without case), with
@@ -47,6 +48,8 @@ var sidecarSuffixes = []struct{ suffix, kind string }{
 	{".jgw", SidecarWorldFile}, {".jpgw", SidecarWorldFile}, {".jpegw", SidecarWorldFile}, {".j2w", SidecarWorldFile},
 	{".jp2w", SidecarWorldFile}, {".pgw", SidecarWorldFile}, {".pngw", SidecarWorldFile},
 	{".prj", SidecarPRJ},
+	{".tif", SidecarSource}, {".tiff", SidecarSource}, {".jp2", SidecarSource}, {".ntf", SidecarSource},
+	{".nitf", SidecarSource}, {".img", SidecarSource},
 }
 
 // SidecarEndings lists the endings a sidecar's name may have, for messages and docs.
@@ -63,7 +66,7 @@ type SidecarFile struct {
 	Name   string // its file name, as sent (checked by SidecarKind)
 	SHA256 string // of its bytes
 	Size   int64
-	Kind   string // SidecarMetadata, SidecarWorldFile or SidecarPRJ
+	Kind   string // SidecarMetadata, SidecarWorldFile, SidecarPRJ or SidecarSource
 }
 
 // SidecarKind checks a sidecar's file name, as sent (a path is refused, not cut to its

@@ -123,7 +123,7 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	s := p.manifest.Levels[k].Scale
 	x0, y0 := col*TileSize*s, row*TileSize*s
 	w, h := min(TileSize*s, info.Width-x0), min(TileSize*s, info.Height-y0)
-	src, err := l.openRegion(l.OriginalPath(sha), info, p.manifest.Display, x0, y0, w, h)
+	src, err := l.openRegion(l.rasterPath(sha), info, p.manifest.Display, x0, y0, w, h)
 	if err != nil {
 		return nil, err
 	}

@@ -130,7 +130,7 @@ func sidecarRefused(err error) error {
 	case errors.Is(err, imagery.ErrTooLarge):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "sidecar", Message: err.Error()}
 	case errors.Is(err, imagery.ErrBadSidecar):
-		return badRequest("sidecar", "%s", strings.TrimSuffix(err.Error(), ": "+imagery.ErrBadSidecar.Error()))
+		return classify(err)
 	}
 	return cutShort("sidecar", err)
 }
