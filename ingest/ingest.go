@@ -26,7 +26,8 @@ import (
 // completeness are checked before anything is stored; what the file says of its capture
 // is stored with it (and is its capture window when in gives none); pixels are decoded
 // only by the pyramid build. When the same bytes are already stored it returns that
-// image with created == false. The upload's temporary file is the caller's to discard;
+// image with created == false (a VRT only when its sources are the same too:
+// annotations.ErrConflict otherwise). The upload's temporary file is the caller's to discard;
 // after a successful first store it has moved to its content address.
 func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, u *imagery.Upload, in annotations.NewImage, side Sidecar) (img annotations.Image, created bool, err error) {
 	side, err = side.withFiles(u)
@@ -57,6 +58,12 @@ func Image(ctx context.Context, store *annotations.Store, lib *imagery.Library, 
 		return annotations.Image{}, false, err
 	}
 	if existing, err := store.ImageBySHA256(ctx, u.SHA256); err == nil {
+		if info.MediaType == imagery.VRTMediaType && !sameFiles(existing.Sidecars, u.Sidecars) {
+			// The same XML over other rasters is another image, which cannot have the
+			// address of the first.
+			return annotations.Image{}, false, fmt.Errorf("a VRT with these very bytes is stored already (image %s) over other source rasters; "+
+				"change the VRT (its description, say) to store this one: %w", existing.ID, annotations.ErrConflict)
+		}
 		return existing, false, nil
 	} else if !errors.Is(err, annotations.ErrNotFound) {
 		return annotations.Image{}, false, err
@@ -104,4 +111,18 @@ func sidecars(u *imagery.Upload, info imagery.Info, warnings []string) ([]annota
 		}
 	}
 	return out, warnings
+}
+
+// sameFiles reports whether the files recorded with an image are those of the upload, in
+// any order.
+func sameFiles(stored []annotations.Sidecar, sent []imagery.SidecarFile) bool {
+	if len(stored) != len(sent) {
+		return false
+	}
+	for _, s := range sent {
+		if !slices.Contains(stored, annotations.Sidecar{Name: s.Name, SHA256: s.SHA256, ByteSize: s.Size}) {
+			return false
+		}
+	}
+	return true
 }

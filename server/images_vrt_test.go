@@ -87,6 +87,17 @@ func TestUploadVRTWithItsSources(t *testing.T) {
 	if d := rastertest.MeanAbsDiff(tile, ref, 256, 200); d > 3 {
 		t.Errorf("the tile differs from GDAL's read of the VRT by %.2f on average, want ≤ 3", d)
 	}
+
+	// The same VRT with the same sources (in another order) is the image stored; over
+	// another raster it is refused, as it cannot have the same address.
+	again := ts.upload(t, filePart("scene.vrt", []byte(doc)), sidecarPart(t, dir, "band_b.tif"), sidecarPart(t, dir, "band_r.tif"), sidecarPart(t, dir, "band_g.tif"))
+	wantStatus(t, again, http.StatusOK)
+	before := ts.snapshot(t)
+	other := sidecarPart(t, dir, "band_r.tif")
+	other.data = sidecarPart(t, vrtSources(t), "band_g.tif").data
+	rec = ts.upload(t, filePart("scene.vrt", []byte(doc)), other, sidecarPart(t, dir, "band_g.tif"), sidecarPart(t, dir, "band_b.tif"))
+	wantError(t, rec, http.StatusConflict, "conflict", "", img.ID, "other source rasters")
+	ts.wantUnchanged(t, before)
 }
 
 func TestUploadRefusesVRTsReachingFurther(t *testing.T) {
