@@ -19,10 +19,14 @@ function stem(name) {
 // groupDelivery splits files into images, each with its sidecars: a sidecar named after
 // one or more of the images (scene.IMD for scene.TIF, scene.TIF.aux.xml) goes with those;
 // one named after none (a Landsat x_MTL.txt beside x_B4.TIF, a DIMAP DIM_x.XML beside
-// IMG_x_R1C1.TIF) goes with every image. Sidecars with no image at all are left over.
+// IMG_x_R1C1.TIF) goes with every image. With a VRT among the files, the other rasters
+// are sidecars too: the VRT's sources. Sidecars with no image at all are left over.
 export function groupDelivery(files) {
-  const images = files.filter((f) => !isSidecar(f.name));
-  const sidecars = files.filter((f) => isSidecar(f.name));
+  // A VRT takes the rasters chosen with it as its sources.
+  const vrt = files.some((f) => f.name.toLowerCase().endsWith('.vrt'));
+  const source = (f) => vrt && !f.name.toLowerCase().endsWith('.vrt');
+  const images = files.filter((f) => !isSidecar(f.name) && !source(f));
+  const sidecars = files.filter((f) => isSidecar(f.name) || source(f));
   const groups = images.map((file) => ({file, sidecars: []}));
   for (const s of sidecars) {
     const n = s.name.toLowerCase();

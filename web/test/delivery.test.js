@@ -29,3 +29,8 @@ test('sidecars alone are left over; endings are matched without case', () => {
   assert.equal(isSidecar('scene.png'), false);
   assert.equal(isSidecar('.imd'), false);
 });
+
+test('a VRT takes the rasters chosen with it as its sources', () => {
+  const {groups} = groupDelivery(files('band_r.tif', 'scene.vrt', 'band_g.tif', 'scene.prj'));
+  assert.deepEqual(groups.map((g) => [g.file.name, names(g.sidecars)]), [['scene.vrt', ['band_r.tif', 'band_g.tif', 'scene.prj']]]);
+});
