@@ -153,8 +153,12 @@ func (u *Upload) ReceiveSidecar(name string, r io.Reader) error {
 	return nil
 }
 
+// maxTextSidecar bounds a world file or .prj read into memory, as the form's fields are.
+const maxTextSidecar = 64 << 10
+
 // ReadSidecar returns the text of the upload's sidecar of that kind (a world file, a
-// .prj), "" when none came; two of one kind are an error wrapping ErrBadSidecar.
+// .prj), "" when none came; two of one kind, or one over 64 KiB, are an error wrapping
+// ErrBadSidecar.
 func (u *Upload) ReadSidecar(kind string) (name, text string, err error) {
 	for _, s := range u.Sidecars {
 		if s.Kind != kind {
@@ -162,6 +166,9 @@ func (u *Upload) ReadSidecar(kind string) (name, text string, err error) {
 		}
 		if name != "" {
 			return "", "", fmt.Errorf("two sidecars of one kind came with the image, %q and %q; send one: %w", name, s.Name, ErrBadSidecar)
+		}
+		if s.Size > maxTextSidecar {
+			return "", "", fmt.Errorf("the %s %q is %d bytes; the most is %d: %w", s.Kind, s.Name, s.Size, maxTextSidecar, ErrBadSidecar)
 		}
 		b, err := os.ReadFile(filepath.Join(u.dir, s.Name))
 		if err != nil {

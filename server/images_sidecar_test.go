@@ -205,6 +205,7 @@ func TestUploadRefusesBadSidecars(t *testing.T) {
 		{"nok, the same name twice", []part{imd, named(strings.ToLower(rastertest.DGScene) + ".imd")}, 400, []string{"came twice"}},
 		{"nok, over the size limit", []part{{name: "sidecar", filename: rastertest.DGScene + ".XML", data: bytes.Repeat([]byte{' '}, imagery.MaxSidecarBytes+1)}}, 413, []string{"over the limit"}},
 		{"nok, too many", many, 400, []string{fmt.Sprintf("more than %d sidecars", imagery.MaxSidecars)}},
+		{"nok, a world file over 64 KiB", []part{{name: "sidecar", filename: rastertest.DGScene + ".TFW", data: bytes.Repeat([]byte("1\n"), 40<<10)}}, 400, []string{"the most is 65536"}},
 		{"nok, two world files", []part{named(rastertest.DGScene + ".TFW"), named(rastertest.DGScene + ".wld")}, 400, []string{"two sidecars of one kind"}},
 		{"nok, a world file sent twice", []part{field("worldfile", wld), {name: "sidecar", filename: rastertest.DGScene + ".TFW", data: []byte(wld)}}, 400, []string{"world file came twice"}},
 	}
