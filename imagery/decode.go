@@ -110,7 +110,10 @@ func bmpHeader(head []byte) bool {
 // end-of-image marker, a PNG with IEND, and so on), so a truncated upload is refused at
 // once; the pixels themselves are decoded later, when the pyramid is built. Errors wrap
 // ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
-func Inspect(path string, limits Limits) (Info, error) {
+func Inspect(path string, limits Limits) (Info, error) { return inspect(path, nil, limits) }
+
+// inspect is Inspect, GDAL told that the files named siblings lie beside the raster.
+func inspect(path string, siblings []string, limits Limits) (Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Info{}, err
@@ -128,7 +131,7 @@ func Inspect(path string, limits Limits) (Info, error) {
 	mediaType := Sniff(head[:n])
 	if mediaType == "" {
 		if isVRT(head[:n]) {
-			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted: one can point at files outside the upload; send the raster itself: %w", ErrUnsupportedMedia)
+			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted alone: one can point at files outside the upload; send the raster itself, or the VRT with the rasters it names as \"sidecar\" parts: %w", ErrUnsupportedMedia)
 		}
 		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
 	}
@@ -143,7 +146,7 @@ func Inspect(path string, limits Limits) (Info, error) {
 		if err := checkComplete(f, st.Size(), mediaType); err != nil {
 			return Info{}, err
 		}
-		return inspectGDAL(path, mediaType, limits)
+		return inspectGDAL(path, siblings, mediaType, limits)
 	}
 	cfg, err := decodeConfig(f, mediaType, limits)
 	if err != nil {

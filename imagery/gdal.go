@@ -3,10 +3,12 @@ package imagery
 // Rasters through GDAL (cgo against its C API, Debian package libgdal-dev): GeoTIFF,
 // BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF, ERDAS
 // IMG, and PNG (which GDAL's driver reads a line at a time). GDAL is opened read-only
-// with a fixed list of drivers (no VRT: a VRT may point at any file on the machine), is
-// kept off the network and away from files beside the original, and reads through a
-// bounded block cache, a window at a time, so memory stays bounded whatever the size of
-// the image.
+// with a fixed list of drivers (no VRT: a VRT may point at any file on the machine; but
+// for an uploaded VRT checked to name only the rasters sent with it, vrt.go), is kept off
+// the network and away from files beside the original (at upload it is told of the
+// sidecars sent with it, the only files beside the raster in that upload's own folder,
+// and of nothing else), and reads through a bounded block cache, a window at a time, so
+// memory stays bounded whatever the size of the image.
 
 /*
 #cgo pkg-config: gdal
@@ -16,6 +18,7 @@ package imagery
 #include <gdal_alg.h>
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 
 #define SM_GDAL_MSG 1024
 
@@ -27,8 +30,9 @@ static void sm_gdal_msg(char *msg, const char *fallback) {
 }
 
 static void sm_gdal_init(long long cache) {
-	// Never the network, never a file beside the original (no .aux.xml, .ovr or world
-	// file is looked for, none is written), errors kept for the caller, not printed.
+	// Never the network, never a file beside the original but the sidecars a caller
+	// names (no folder is listed; no .aux.xml, .ovr or world file is looked for, none is
+	// written), errors kept for the caller, not printed.
 	CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
 	CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
 	CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".satmark-never");
@@ -42,13 +46,22 @@ static void sm_gdal_init(long long cache) {
 	GDALSetCacheMax64(cache);
 }
 
-static GDALDatasetH sm_gdal_open(const char *path, char *msg) {
+// sm_gdal_open opens path through the allowed drivers, telling GDAL that the files
+// named in siblings (NULL-terminated, never empty) lie beside it, and no other.
+// With vrt, the VRT driver is allowed too (for an uploaded VRT's checked copy alone).
+static GDALDatasetH sm_gdal_open(const char *path, char **siblings, int vrt, char *msg) {
 	static const char *const drivers[] = {"GTiff", "JP2OpenJPEG", "NITF", "PNG", "JPEG", "HFA", NULL};
-	static const char *const siblings[] = {NULL};
+	static const char *const vrt_drivers[] = {"VRT", NULL};
 	CPLErrorReset();
-	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, siblings);
+	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, vrt ? vrt_drivers : drivers, NULL, (const char *const *)siblings);
 	if (ds == NULL) sm_gdal_msg(msg, "no GDAL driver satmark allows recognises the file");
 	return ds;
+}
+
+// sm_gdal_file_list is GDALGetFileList: the files the dataset reads, to be freed with
+// CSLDestroy.
+static char **sm_gdal_file_list(GDALDatasetH ds) {
+	return GDALGetFileList(ds);
 }
 
 static const char *sm_gdal_driver(GDALDatasetH ds) {
@@ -128,6 +141,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,6 +166,7 @@ var gdalMediaTypes = map[string]string{
 	"image/x-jp2-codestream":  "JP2OpenJPEG",
 	"application/vnd.nitf":    "NITF",
 	"application/x-erdas-hfa": "HFA",
+	VRTMediaType:              "VRT",
 }
 
 // ReadByGDAL reports whether originals of this media type are read through GDAL, and so
@@ -179,6 +194,8 @@ type Raster struct {
 	// Empty when the file has no RPCs or they cannot be used.
 	RPCPoints []GCP
 	RPCHeight float64
+	// SidecarsRead names the sidecars GDAL read with the raster (filled by Inspect only).
+	SidecarsRead []string
 }
 
 // rpcGrid is how many positions across and down rpcPoints takes through the RPCs.
@@ -224,9 +241,14 @@ func gdalMessage(buf []C.char, path string) string {
 	return strings.TrimSpace(strings.ReplaceAll(C.GoString(&buf[0]), path, "the file"))
 }
 
-// openGDAL opens a raster read-only through the allowed drivers. Errors wrap ErrCorrupt
-// (a file GDAL cannot read) or ErrUnsupportedMedia (a virtual path).
-func openGDAL(path string) (*gdalDataset, error) {
+// openGDAL opens a raster read-only through the allowed drivers, as if it lay alone in
+// its folder. Errors wrap ErrCorrupt (a file GDAL cannot read) or ErrUnsupportedMedia (a
+// virtual path).
+func openGDAL(path string) (*gdalDataset, error) { return openGDALWith(path, nil) }
+
+// openGDALWith is openGDAL, GDAL told that the files named siblings (plain names) lie
+// beside the raster: the only ones it may look for there.
+func openGDALWith(path string, siblings []string) (*gdalDataset, error) {
 	if strings.HasPrefix(path, "/vsi") {
 		return nil, fmt.Errorf("GDAL virtual file systems are not read: %w", ErrUnsupportedMedia)
 	}
@@ -239,13 +261,43 @@ func openGDAL(path string) (*gdalDataset, error) {
 	gdalInit.Do(func() { C.sm_gdal_init(C.longlong(gdalCacheBytes)) })
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
+	// The raster's own name heads the list: GDAL takes an empty list for none given and
+	// looks for files beside the raster itself.
+	siblings = append([]string{filepath.Base(path)}, siblings...)
+	list := (**C.char)(C.calloc(C.size_t(len(siblings)+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	defer C.free(unsafe.Pointer(list))
+	names := unsafe.Slice(list, len(siblings)+1)
+	for i, s := range siblings {
+		names[i] = C.CString(s)
+		defer C.free(unsafe.Pointer(names[i]))
+	}
 	var msg [C.SM_GDAL_MSG]C.char
-	h := C.sm_gdal_open(cpath, &msg[0])
+	vrt := C.int(0)
+	if filepath.Base(path) == vrtCopyName {
+		vrt = 1
+	}
+	h := C.sm_gdal_open(cpath, list, vrt, &msg[0])
 	if h == nil {
 		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:], path), ErrCorrupt)
 	}
 	return &gdalDataset{h: h, path: path, width: int(C.GDALGetRasterXSize(h)), height: int(C.GDALGetRasterYSize(h)),
 		bands: int(C.GDALGetRasterCount(h))}, nil
+}
+
+// filesRead names the files besides the raster itself that GDAL reads for the dataset.
+func (d *gdalDataset) filesRead() []string {
+	list := C.sm_gdal_file_list(d.h)
+	if list == nil {
+		return nil
+	}
+	defer C.CSLDestroy(list)
+	var out []string
+	for _, p := range unsafe.Slice(list, C.CSLCount(list)) {
+		if name := filepath.Base(C.GoString(p)); name != filepath.Base(d.path) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Close releases the dataset.
@@ -309,8 +361,8 @@ func (d *gdalDataset) place(r *Raster) {
 
 // inspectGDAL reads what GDAL says of the raster at path and checks it against the
 // limits and what satmark can show, before any pixel is read.
-func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
-	d, err := openGDAL(path)
+func inspectGDAL(path string, siblings []string, mediaType string, limits Limits) (Info, error) {
+	d, err := openGDALWith(path, siblings)
 	if err != nil {
 		return Info{}, fmt.Errorf("cannot read the %s: %w", mediaType, err)
 	}
@@ -338,6 +390,7 @@ func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
 	md := d.fileMetadata()
 	r.RPC = md.RPC
 	d.place(&r)
+	r.SidecarsRead = d.filesRead()
 	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r, Metadata: &md}, nil
 }
 

@@ -474,7 +474,7 @@ func (b *pyramidBuild) emit(k int) {
 func (l *Library) BuildPyramid(ctx context.Context, sha string, info Info, progress func(done, total int)) error {
 	building := l.pyramidDir(sha) + ".building"
 	os.RemoveAll(building)
-	err := l.buildInto(ctx, building, l.OriginalPath(sha), info, progress)
+	err := l.buildInto(ctx, building, l.rasterPath(sha), info, progress)
 	if err == nil {
 		err = l.install(sha, building)
 	}
