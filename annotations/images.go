@@ -62,6 +62,15 @@ type Image struct {
 	// CapturedByFile, or "" when there is none.
 	CapturedSource string       `json:"captured_source"`
 	FileMetadata   FileMetadata `json:"file_metadata"` // what the file says of its capture
+	Sidecars       []Sidecar    `json:"sidecars"`      // the files that came with the original
+}
+
+// Sidecar is a file that came with an image's original (a delivery's .IMD, .RPB, DIMAP
+// XML, world file, …) and is kept with it, unchanged, under its name.
+type Sidecar struct {
+	Name     string `json:"name"`
+	SHA256   string `json:"sha256"`
+	ByteSize int64  `json:"byte_size"`
 }
 
 // Progress is where a background job on an image stands.
@@ -206,6 +215,7 @@ type NewImage struct {
 	// FileMetadata is what the file says of its capture. When the provenance gives no
 	// capture window, its acquisition time becomes the window, marked CapturedByFile.
 	FileMetadata *FileMetadata
+	Sidecars     []Sidecar // the files that came with the original, recorded with it
 }
 
 func str(p *string) string {
@@ -314,6 +324,12 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 	if _, err := tx.ExecContext(ctx, `UPDATE images SET file_metadata = ?, captured_source = ? WHERE id = ?`, string(md), captured, id); err != nil {
 		return Image{}, false, err
 	}
+	if len(in.Sidecars) > 0 {
+		sc, _ := json.Marshal(in.Sidecars)
+		if _, err := tx.ExecContext(ctx, `UPDATE images SET sidecars = ? WHERE id = ?`, string(sc), id); err != nil {
+			return Image{}, false, err
+		}
+	}
 	if len(in.ImportWarnings) > 0 {
 		w, _ := json.Marshal(in.ImportWarnings)
 		if _, err := tx.ExecContext(ctx, `UPDATE images SET import_warnings = ? WHERE id = ?`, string(w), id); err != nil {
@@ -345,7 +361,7 @@ const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_
 	(SELECT COALESCE(SUM(a.review_status = 'draft'), 0) || ',' || COALESCE(SUM(a.review_status = 'submitted'), 0) || ',' ||
 		COALESCE(SUM(a.review_status = 'accepted'), 0) || ',' || COALESCE(SUM(a.review_status = 'disputed'), 0) || ',' ||
 		COALESCE(SUM(a.review_status = 'rejected'), 0) FROM annotations a WHERE a.image_id = i.id),
-	i.file_metadata, i.captured_source`
+	i.file_metadata, i.captured_source, i.sidecars`
 
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
@@ -354,14 +370,14 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanImage(row scanner) (Image, error) {
 	var img Image
-	var created, updated, srcCreated, warnings, reviews, fileMetadata string
+	var created, updated, srcCreated, warnings, reviews, fileMetadata, sidecars string
 	err := row.Scan(&img.ID, &img.SHA256, &img.Title, &img.Filename, &img.MediaType, &img.ByteSize, &img.Width, &img.Height,
 		&img.Orientation, &img.CapturedFrom, &img.CapturedTo, &img.LocationName, &img.PublisherMarkup, &img.GSD,
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
 		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
-		&img.Georeferenced, &warnings, &reviews, &fileMetadata, &img.CapturedSource)
+		&img.Georeferenced, &warnings, &reviews, &fileMetadata, &img.CapturedSource, &sidecars)
 	if err != nil {
 		return Image{}, err
 	}
@@ -376,6 +392,9 @@ func scanImage(row scanner) (Image, error) {
 	}
 	if err := json.Unmarshal([]byte(fileMetadata), &img.FileMetadata); err != nil || img.FileMetadata.Raw == nil {
 		img.FileMetadata.Raw = []MetadataItem{}
+	}
+	if err := json.Unmarshal([]byte(sidecars), &img.Sidecars); err != nil || img.Sidecars == nil {
+		img.Sidecars = []Sidecar{}
 	}
 	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
 	return img, nil

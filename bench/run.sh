@@ -2,9 +2,9 @@
 # bench/run.sh (make bench): satmark against its peers on one machine, in one run.
 #
 #   1. pyramid builds: bench/pyramid vs vips dzsave --layout iiif3 (wall time and peak RSS,
-#      median of 3, from /usr/bin/time) of three 16384² images: a Q85 JPEG, a deflate-tiled
-#      8-bit RGB GeoTIFF and a deflate-tiled 16-bit 4-band GeoTIFF (both made from the JPEG
-#      with gdal_translate), and a JPEG-compressed YCbCr COG with overviews (the form of
+#      median of 3, from /usr/bin/time) of 16384² images: a Q85 JPEG, a deflate-tiled 8-bit RGB
+#      GeoTIFF, a deflate-tiled 16-bit 4-band GeoTIFF, an 8-bit RGB PNG (all made from the
+#      JPEG with gdal_translate), and a JPEG-compressed YCbCr COG with overviews (the form of
 #      Maxar Open Data); then, one run each, a 40000² JPEG and a 40000² deflate GeoTIFF
 #      (BENCH_LARGE=0 leaves them out: the first run generates 1.5 GB of inputs)
 #   1b. stretch: the default display (2–98 % stretch) of the 16-bit GeoTIFF without
@@ -39,6 +39,7 @@ LARGE=${BENCH_LARGE:-1}
 LSIZE=40000
 LJPEG=$OUT/landcover-$LSIZE.jpg
 LTIFF8=$OUT/landcover-$LSIZE-rgb8-deflate.tif
+PNG8=$OUT/landcover-$SIZE.png
 ONLY=${BENCH_ONLY:-}
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-10s}
@@ -157,7 +158,8 @@ busy_before() {
 # make_inputs generates the benchmark's images into bench/out the first time: the JPEG,
 # and from it the two GeoTIFFs, tiled 512×512 (the COG default) and deflated: 8-bit RGB,
 # and 16-bit with four bands (red, green, blue and band 1 again as a stand-in for near
-# infrared), the values scaled to 0–4000 as in 12-bit sensor data.
+# infrared), the values scaled to 0–4000 as in 12-bit sensor data; and an 8-bit RGB PNG
+# (GDAL's default zlib level 6, about 80 s to write).
 make_inputs() {
 	if [[ ! -f $IMAGE ]]; then
 		log "generating $IMAGE"
@@ -185,6 +187,11 @@ make_inputs() {
 		log "generating $COG16"
 		GDAL_PAM_ENABLED=NO gdal_translate "${cog[@]}" -co COMPRESS=DEFLATE "$TIFF16" "$COG16.part"
 		mv "$COG16.part" "$COG16"
+	fi
+	if [[ ! -f $PNG8 ]]; then
+		log "generating $PNG8"
+		GDAL_PAM_ENABLED=NO gdal_translate -q -of PNG "$IMAGE" "$PNG8.part"
+		mv "$PNG8.part" "$PNG8"
 	fi
 	[[ $LARGE == 1 ]] || return 0
 	if [[ ! -f $LJPEG ]]; then
@@ -252,6 +259,8 @@ part_pyramid() {
 	rm -rf "$WORK/vips-TIFF8"
 	pyramid_case TIFF16 "$TIFF16"
 	rm -rf "$WORK/vips-TIFF16"
+	pyramid_case PNG "$PNG8"
+	rm -rf "$WORK/vips-PNG"
 	pyramid_case COGJPEG "$COGJPEG"
 	rm -rf "$WORK/vips-COGJPEG"
 	if [[ $LARGE == 1 ]]; then
@@ -453,7 +462,7 @@ report() {
 		echo "satmark bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $cpus CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
 		echo "$(vips --version), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$GO" version | cut -d' ' -f3)"
 		local f
-		local inputs=("$IMAGE" "$TIFF8" "$TIFF16" "$COGJPEG" "$COG16") keys=(JPEG TIFF8 TIFF16 COGJPEG)
+		local inputs=("$IMAGE" "$TIFF8" "$TIFF16" "$PNG8" "$COGJPEG" "$COG16") keys=(JPEG TIFF8 TIFF16 PNG COGJPEG)
 		[[ $LARGE != 1 ]] || inputs+=("$LJPEG" "$LTIFF8") keys+=(LJPEG LTIFF8)
 		for f in "${inputs[@]}"; do
 			echo "input: $(basename "$f") ($(calc "$(stat -c %s "$f") / 1048576" '%.1f') MiB)"
@@ -468,6 +477,7 @@ report() {
 			JPEG) name="JPEG" goal=0.35 ;;
 			TIFF8) name="TIFF 8-bit" goal=1.0 ;;
 			TIFF16) name="TIFF 16-bit" goal=1.0 ;;
+			PNG) name="PNG" goal=1.0 ;;
 			COGJPEG) name="COG JPEG" goal=1.0 ;;
 			LJPEG) name="JPEG 40000²" goal=0.35 ;;
 			LTIFF8) name="TIFF 8-bit 40000²" goal=1.0 ;;

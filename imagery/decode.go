@@ -35,7 +35,7 @@ type Info struct {
 	Width       int    // as displayed, after EXIF orientation
 	Height      int
 	Orientation int // EXIF orientation 1–8 (1 when absent)
-	// Raster is what GDAL says of a raster read through it (TIFF, JPEG 2000, NITF,
+	// Raster is what GDAL says of a raster read through it (PNG, TIFF, JPEG 2000, NITF,
 	// ERDAS IMG); nil for the formats satmark decodes itself. It is not stored.
 	Raster *Raster
 	// Metadata is what such a raster says of its capture, read with it; nil otherwise.
@@ -60,6 +60,9 @@ var formats = []struct {
 	{[]byte("II+\x00"), 0, "image/tiff"}, // BigTIFF
 	{[]byte("MM\x00+"), 0, "image/tiff"},
 	{[]byte("\x00\x00\x00\x0cjP  \r\n\x87\n"), 0, "image/jp2"},
+	// A bare JPEG 2000 codestream (.j2k, .j2c): its SOC and SIZ markers, under the media
+	// type of the shared MIME-info database.
+	{[]byte{0xFF, 0x4F, 0xFF, 0x51}, 0, "image/x-jp2-codestream"},
 	{[]byte("NITF"), 0, "application/vnd.nitf"},
 	{[]byte("NSIF"), 0, "application/vnd.nitf"},
 	{[]byte("EHFA_HEADER_TAG"), 0, "application/x-erdas-hfa"},
@@ -107,7 +110,10 @@ func bmpHeader(head []byte) bool {
 // end-of-image marker, a PNG with IEND, and so on), so a truncated upload is refused at
 // once; the pixels themselves are decoded later, when the pyramid is built. Errors wrap
 // ErrUnsupportedMedia, ErrTooLarge or ErrCorrupt.
-func Inspect(path string, limits Limits) (Info, error) {
+func Inspect(path string, limits Limits) (Info, error) { return inspect(path, nil, limits) }
+
+// inspect is Inspect, GDAL told that the files named siblings lie beside the raster.
+func inspect(path string, siblings []string, limits Limits) (Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Info{}, err
@@ -125,29 +131,26 @@ func Inspect(path string, limits Limits) (Info, error) {
 	mediaType := Sniff(head[:n])
 	if mediaType == "" {
 		if isVRT(head[:n]) {
-			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted: one can point at files outside the upload; send the raster itself: %w", ErrUnsupportedMedia)
+			return Info{}, fmt.Errorf("GDAL virtual rasters (VRT) are not accepted alone: one can point at files outside the upload; send the raster itself, or the VRT with the rasters it names as \"sidecar\" parts: %w", ErrUnsupportedMedia)
 		}
 		return Info{}, fmt.Errorf("the file is not a JPEG, PNG, GIF, TIFF, BMP, WebP, JPEG 2000, NITF or ERDAS IMG image: %w", ErrUnsupportedMedia)
 	}
 	if ReadByGDAL(mediaType) {
+		// A PNG's size is read from its header first: GDAL reads on to the first pixel
+		// data, and cannot say how large a file without any is.
+		if mediaType == "image/png" {
+			if _, err := decodeConfig(f, mediaType, limits); err != nil {
+				return Info{}, err
+			}
+		}
 		if err := checkComplete(f, st.Size(), mediaType); err != nil {
 			return Info{}, err
 		}
-		return inspectGDAL(path, mediaType, limits)
+		return inspectGDAL(path, siblings, mediaType, limits)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Info{}, err
-	}
-	cfg, _, err := image.DecodeConfig(f)
+	cfg, err := decodeConfig(f, mediaType, limits)
 	if err != nil {
-		return Info{}, fmt.Errorf("cannot read the %s header: %v: %w", mediaType, err, ErrCorrupt)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Info{}, fmt.Errorf("the header says %d×%d pixels: %w", cfg.Width, cfg.Height, ErrCorrupt)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
-		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
-			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+		return Info{}, err
 	}
 	if err := checkComplete(f, st.Size(), mediaType); err != nil {
 		return Info{}, err
@@ -169,10 +172,30 @@ func Inspect(path string, limits Limits) (Info, error) {
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); !streamed && limits.MaxWholePixels > 0 && px > limits.MaxWholePixels {
 		return Info{}, fmt.Errorf("the image is %d×%d = %.1f megapixels; a %s is decoded whole in memory, not streamed, "+
-			"and the limit for that is %.1f (a baseline JPEG or a GeoTIFF may be larger): %w", cfg.Width, cfg.Height,
+			"and the limit for that is %.1f (a baseline JPEG, a PNG or a GeoTIFF may be larger): %w", cfg.Width, cfg.Height,
 			float64(px)/1e6, wholeKind(mediaType), float64(limits.MaxWholePixels)/1e6, ErrTooLarge)
 	}
 	return info, nil
+}
+
+// decodeConfig reads the image header of f from its start, checks the size it declares
+// against limits.MaxPixels, and returns it.
+func decodeConfig(f *os.File, mediaType string, limits Limits) (image.Config, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return image.Config{}, err
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return cfg, fmt.Errorf("cannot read the %s header: %v: %w", mediaType, err, ErrCorrupt)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, fmt.Errorf("the header says %d×%d pixels: %w", cfg.Width, cfg.Height, ErrCorrupt)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); limits.MaxPixels > 0 && px > limits.MaxPixels {
+		return cfg, fmt.Errorf("the image is %d×%d = %.1f megapixels; the limit is %.1f: %w",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(limits.MaxPixels)/1e6, ErrTooLarge)
+	}
+	return cfg, nil
 }
 
 // wholeKind names an image of the media type that is decoded whole, for an error message.
@@ -290,6 +313,8 @@ func checkComplete(f *os.File, size int64, mediaType string) error {
 		ok = tiffDataInside(f, size)
 	case "image/jp2":
 		ok = jp2BoxesInside(f, size)
+	case "image/x-jp2-codestream":
+		ok = endsWithEOC(f, size)
 	case "application/vnd.nitf":
 		ok = nitfLengthInside(f, size)
 	}
@@ -455,14 +480,21 @@ func jp2BoxesInside(f io.ReaderAt, size int64) bool {
 		}
 		if string(h[4:8]) == "jp2c" {
 			codestream = true
-			end := make([]byte, 2)
-			if _, err := f.ReadAt(end, at+length-2); err != nil || end[0] != 0xFF || end[1] != 0xD9 {
+			if !endsWithEOC(f, at+length) {
 				return false
 			}
 		}
 		at += length
 	}
 	return codestream
+}
+
+// endsWithEOC reports whether the codestream that ends at byte end ends with its
+// end-of-codestream marker (FF D9).
+func endsWithEOC(f io.ReaderAt, end int64) bool {
+	eoc := make([]byte, 2)
+	_, err := f.ReadAt(eoc, end-2)
+	return err == nil && eoc[0] == 0xFF && eoc[1] == 0xD9
 }
 
 // nitfLengthInside checks a NITF 2.1 / NSIF 1.0 file is as long as its header's file

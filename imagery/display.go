@@ -191,7 +191,7 @@ func (l *Library) DefaultDisplay(sha string, info Info) (*Display, error) {
 	if !ReadByGDAL(info.MediaType) {
 		return nil, nil
 	}
-	d, err := openGDAL(l.OriginalPath(sha))
+	d, err := openGDAL(l.rasterPath(sha))
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (l *Library) Raster(sha string, info Info) (Raster, error) {
 	if !ReadByGDAL(info.MediaType) {
 		return Raster{}, fmt.Errorf("%s is shown as stored: %w", info.MediaType, ErrUnsupportedMedia)
 	}
-	d, err := openGDAL(l.OriginalPath(sha))
+	d, err := openGDAL(l.rasterPath(sha))
 	if err != nil {
 		return Raster{}, err
 	}
@@ -226,7 +226,7 @@ func (l *Library) Stretches(sha string, info Info, bands []int, from string, low
 	if from == StretchPercentile && !(low >= 0 && low < high && high <= 100) {
 		return nil, "", displayErr("low", "the percentiles must satisfy 0 ≤ low < high ≤ 100, not %g and %g", low, high)
 	}
-	d, err := openGDAL(l.OriginalPath(sha))
+	d, err := openGDAL(l.rasterPath(sha))
 	if err != nil {
 		return nil, "", err
 	}

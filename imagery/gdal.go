@@ -1,11 +1,14 @@
 package imagery
 
 // Rasters through GDAL (cgo against its C API, Debian package libgdal-dev): GeoTIFF,
-// BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF and
-// ERDAS IMG. GDAL is opened read-only with a fixed list of drivers (no VRT: a VRT may
-// point at any file on the machine), is kept off the network and away from files beside
-// the original, and reads through a bounded block cache, a window at a time, so memory
-// stays bounded whatever the size of the image.
+// BigTIFF and COG of any compression, bit depth and band count, JPEG 2000, NITF, ERDAS
+// IMG, and PNG (which GDAL's driver reads a line at a time). GDAL is opened read-only
+// with a fixed list of drivers (no VRT: a VRT may point at any file on the machine; but
+// for an uploaded VRT checked to name only the rasters sent with it, vrt.go), is kept off
+// the network and away from files beside the original (at upload it is told of the
+// sidecars sent with it, the only files beside the raster in that upload's own folder,
+// and of nothing else), and reads through a bounded block cache, a window at a time, so
+// memory stays bounded whatever the size of the image.
 
 /*
 #cgo pkg-config: gdal
@@ -15,6 +18,7 @@ package imagery
 #include <gdal_alg.h>
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 
 #define SM_GDAL_MSG 1024
 
@@ -26,8 +30,9 @@ static void sm_gdal_msg(char *msg, const char *fallback) {
 }
 
 static void sm_gdal_init(long long cache) {
-	// Never the network, never a file beside the original (no .aux.xml, .ovr or world
-	// file is looked for, none is written), errors kept for the caller, not printed.
+	// Never the network, never a file beside the original but the sidecars a caller
+	// names (no folder is listed; no .aux.xml, .ovr or world file is looked for, none is
+	// written), errors kept for the caller, not printed.
 	CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
 	CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
 	CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".satmark-never");
@@ -41,13 +46,22 @@ static void sm_gdal_init(long long cache) {
 	GDALSetCacheMax64(cache);
 }
 
-static GDALDatasetH sm_gdal_open(const char *path, char *msg) {
+// sm_gdal_open opens path through the allowed drivers, telling GDAL that the files
+// named in siblings (NULL-terminated, never empty) lie beside it, and no other.
+// With vrt, the VRT driver is allowed too (for an uploaded VRT's checked copy alone).
+static GDALDatasetH sm_gdal_open(const char *path, char **siblings, int vrt, char *msg) {
 	static const char *const drivers[] = {"GTiff", "JP2OpenJPEG", "NITF", "PNG", "JPEG", "HFA", NULL};
-	static const char *const siblings[] = {NULL};
+	static const char *const vrt_drivers[] = {"VRT", NULL};
 	CPLErrorReset();
-	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, siblings);
+	GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, vrt ? vrt_drivers : drivers, NULL, (const char *const *)siblings);
 	if (ds == NULL) sm_gdal_msg(msg, "no GDAL driver satmark allows recognises the file");
 	return ds;
+}
+
+// sm_gdal_file_list is GDALGetFileList: the files the dataset reads, to be freed with
+// CSLDestroy.
+static char **sm_gdal_file_list(GDALDatasetH ds) {
+	return GDALGetFileList(ds);
 }
 
 static const char *sm_gdal_driver(GDALDatasetH ds) {
@@ -126,7 +140,10 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -143,10 +160,13 @@ var gdalInit sync.Once
 
 // gdalMediaTypes are the formats read through GDAL, with the driver that must read each.
 var gdalMediaTypes = map[string]string{
+	"image/png":               "PNG",
 	"image/tiff":              "GTiff",
 	"image/jp2":               "JP2OpenJPEG",
+	"image/x-jp2-codestream":  "JP2OpenJPEG",
 	"application/vnd.nitf":    "NITF",
 	"application/x-erdas-hfa": "HFA",
+	VRTMediaType:              "VRT",
 }
 
 // ReadByGDAL reports whether originals of this media type are read through GDAL, and so
@@ -174,6 +194,8 @@ type Raster struct {
 	// Empty when the file has no RPCs or they cannot be used.
 	RPCPoints []GCP
 	RPCHeight float64
+	// SidecarsRead names the sidecars GDAL read with the raster (filled by Inspect only).
+	SidecarsRead []string
 }
 
 // rpcGrid is how many positions across and down rpcPoints takes through the RPCs.
@@ -219,22 +241,63 @@ func gdalMessage(buf []C.char, path string) string {
 	return strings.TrimSpace(strings.ReplaceAll(C.GoString(&buf[0]), path, "the file"))
 }
 
-// openGDAL opens a raster read-only through the allowed drivers. Errors wrap ErrCorrupt
-// (a file GDAL cannot read) or ErrUnsupportedMedia (a virtual path).
-func openGDAL(path string) (*gdalDataset, error) {
+// openGDAL opens a raster read-only through the allowed drivers, as if it lay alone in
+// its folder. Errors wrap ErrCorrupt (a file GDAL cannot read) or ErrUnsupportedMedia (a
+// virtual path).
+func openGDAL(path string) (*gdalDataset, error) { return openGDALWith(path, nil) }
+
+// openGDALWith is openGDAL, GDAL told that the files named siblings (plain names) lie
+// beside the raster: the only ones it may look for there.
+func openGDALWith(path string, siblings []string) (*gdalDataset, error) {
 	if strings.HasPrefix(path, "/vsi") {
 		return nil, fmt.Errorf("GDAL virtual file systems are not read: %w", ErrUnsupportedMedia)
 	}
+	// A file that is not there (or cannot be read) is the server's fault, not the file's.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	gdalInit.Do(func() { C.sm_gdal_init(C.longlong(gdalCacheBytes)) })
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
+	// The raster's own name heads the list: GDAL takes an empty list for none given and
+	// looks for files beside the raster itself.
+	siblings = append([]string{filepath.Base(path)}, siblings...)
+	list := (**C.char)(C.calloc(C.size_t(len(siblings)+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	defer C.free(unsafe.Pointer(list))
+	names := unsafe.Slice(list, len(siblings)+1)
+	for i, s := range siblings {
+		names[i] = C.CString(s)
+		defer C.free(unsafe.Pointer(names[i]))
+	}
 	var msg [C.SM_GDAL_MSG]C.char
-	h := C.sm_gdal_open(cpath, &msg[0])
+	vrt := C.int(0)
+	if filepath.Base(path) == vrtCopyName {
+		vrt = 1
+	}
+	h := C.sm_gdal_open(cpath, list, vrt, &msg[0])
 	if h == nil {
 		return nil, fmt.Errorf("GDAL cannot read it: %s: %w", gdalMessage(msg[:], path), ErrCorrupt)
 	}
 	return &gdalDataset{h: h, path: path, width: int(C.GDALGetRasterXSize(h)), height: int(C.GDALGetRasterYSize(h)),
 		bands: int(C.GDALGetRasterCount(h))}, nil
+}
+
+// filesRead names the files besides the raster itself that GDAL reads for the dataset.
+func (d *gdalDataset) filesRead() []string {
+	list := C.sm_gdal_file_list(d.h)
+	if list == nil {
+		return nil
+	}
+	defer C.CSLDestroy(list)
+	var out []string
+	for _, p := range unsafe.Slice(list, C.CSLCount(list)) {
+		if name := filepath.Base(C.GoString(p)); name != filepath.Base(d.path) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Close releases the dataset.
@@ -298,8 +361,8 @@ func (d *gdalDataset) place(r *Raster) {
 
 // inspectGDAL reads what GDAL says of the raster at path and checks it against the
 // limits and what satmark can show, before any pixel is read.
-func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
-	d, err := openGDAL(path)
+func inspectGDAL(path string, siblings []string, mediaType string, limits Limits) (Info, error) {
+	d, err := openGDALWith(path, siblings)
 	if err != nil {
 		return Info{}, fmt.Errorf("cannot read the %s: %w", mediaType, err)
 	}
@@ -327,6 +390,7 @@ func inspectGDAL(path, mediaType string, limits Limits) (Info, error) {
 	md := d.fileMetadata()
 	r.RPC = md.RPC
 	d.place(&r)
+	r.SidecarsRead = d.filesRead()
 	return Info{MediaType: mediaType, Width: d.width, Height: d.height, Orientation: 1, Raster: &r, Metadata: &md}, nil
 }
 
@@ -358,6 +422,15 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 		disp.Bands = []int{1}
 	}
 	if d.eightBit(disp.Bands) {
+		// Samples of 1, 2 or 4 bits (a bilevel PNG or TIFF) come as 0 to 2^n − 1: onto
+		// 0–255, as image decoders expand them.
+		if n := d.nbits(disp.Bands[0]); n > 0 && n < 8 {
+			top := float64(int(1)<<n - 1)
+			for range disp.Bands {
+				disp.Stretch = append(disp.Stretch, Stretch{Min: 0, Max: top, From: "bit depth"})
+			}
+			disp.Method = fmt.Sprintf("the file's %d-bit samples, 0–%g", n, top)
+		}
 		return disp, nil
 	}
 	st, method, err := d.stretches(disp.Bands, StretchPercentile, 100*stretchLow, 100*stretchHigh)
@@ -366,6 +439,28 @@ func (d *gdalDataset) displayFor() (*Display, error) {
 	}
 	disp.Stretch, disp.Method = st, method
 	return disp, nil
+}
+
+// nbits is the bit depth band b declares (its NBITS), or 0 when it declares none.
+func (d *gdalDataset) nbits(b int) int {
+	key, domain := C.CString("NBITS"), C.CString("IMAGE_STRUCTURE")
+	defer C.free(unsafe.Pointer(key))
+	defer C.free(unsafe.Pointer(domain))
+	v := C.GDALGetMetadataItem(C.GDALMajorObjectH(d.band(b)), key, domain)
+	if v == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(C.GoString(v))
+	return n
+}
+
+// rowBytes is the size of one row of every band, as GDAL caches it.
+func (d *gdalDataset) rowBytes() int {
+	n := 0
+	for b := 1; b <= d.bands; b++ {
+		n += int(C.GDALGetDataTypeSizeBytes(d.dataType(b)))
+	}
+	return max(1, n*d.width)
 }
 
 // eightBit reports whether every one of the bands holds bytes.
@@ -730,6 +825,10 @@ func (s *gdalSource) read(buf []byte, stride, n int) (int, error) {
 	w := s.d.width
 	_, bh := s.d.blockSize(s.disp.Bands[0])
 	if bh <= n || bh*w*px > maxAheadBytes {
+		// The window is read band by band, and each band must find the blocks the first
+		// one loaded still in the cache (a PNG cannot go back a line without decoding
+		// again from its start): no more rows at once than a quarter of it holds.
+		n = min(n, max(bh, gdalCacheBytes/4/s.d.rowBytes()))
 		if err := s.window(0, s.y, w, n, buf, stride); err != nil {
 			return 0, err
 		}

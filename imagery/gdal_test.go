@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -71,16 +72,19 @@ func TestInspectLimitsGDALRasters(t *testing.T) {
 	}
 }
 
-// Images decoded whole in memory (PNG, progressive JPEG, …) have a lower pixel limit than
-// the streamed ones (baseline JPEG, GeoTIFF), which may be as large as MaxPixels.
+// Images decoded whole in memory (GIF, progressive JPEG, …) have a lower pixel limit than
+// the streamed ones (baseline JPEG, PNG, GeoTIFF), which may be as large as MaxPixels.
 func TestInspectLimitsImagesDecodedWhole(t *testing.T) {
 	dir := t.TempDir()
 	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
 	}
-	var pngData, jpegData bytes.Buffer
+	var pngData, gifData, jpegData bytes.Buffer
 	if err := png.Encode(&pngData, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.Encode(&gifData, img, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := jpeg.Encode(&jpegData, img, nil); err != nil {
@@ -103,8 +107,9 @@ func TestInspectLimitsImagesDecodedWhole(t *testing.T) {
 		name, path string
 		refused    bool
 	}{
-		{"nok, a PNG over the limit for images decoded whole", write("scene.png", pngData.Bytes()), true},
+		{"nok, a GIF over the limit for images decoded whole", write("scene.gif", gifData.Bytes()), true},
 		{"nok, a progressive JPEG over it", progressive, true},
+		{"ok, a PNG (streamed by GDAL) under MaxPixels", write("scene.png", pngData.Bytes()), false},
 		{"ok, a baseline JPEG (streamed) under MaxPixels", baseline, false},
 		{"ok, a GeoTIFF (streamed) under MaxPixels", tiff, false},
 	}

@@ -206,6 +206,8 @@ func TestSniff(t *testing.T) {
 		{"ok, GIF89a", "GIF89a\x10\x00", "image/gif"},
 		{"ok, TIFF little-endian", "II*\x00\x08\x00\x00\x00", "image/tiff"},
 		{"ok, TIFF big-endian", "MM\x00*\x00\x00\x00\x08", "image/tiff"},
+		{"ok, JPEG 2000 file", "\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"},
+		{"ok, JPEG 2000 codestream", "\xFF\x4F\xFF\x51\x00\x2F\x00\x00", "image/x-jp2-codestream"},
 		{"ok, BMP", "BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "image/bmp"},
 		{"nok, text that starts with BM", "BMW spotted at the gate, 2024", ""},
 		{"ok, WebP", "RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"},
@@ -253,8 +255,8 @@ func TestInspectFormats(t *testing.T) {
 				t.Fatalf("inspect: %v", err)
 			}
 			want := imagery.Info{MediaType: tt.wantType, Width: tt.wantW, Height: tt.wantH, Orientation: 1}
-			if (info.Raster != nil) != (tt.wantType == "image/tiff") || (info.Metadata != nil) != (info.Raster != nil) {
-				t.Errorf("got raster facts %+v and metadata %+v, want both for a TIFF (read by GDAL) only", info.Raster, info.Metadata)
+			if gdal := tt.wantType == "image/tiff" || tt.wantType == "image/png"; (info.Raster != nil) != gdal || (info.Metadata != nil) != gdal {
+				t.Errorf("got raster facts %+v and metadata %+v, want both for a TIFF or PNG (read by GDAL) only", info.Raster, info.Metadata)
 			}
 			if info.Raster, info.Metadata = nil, nil; info != want {
 				t.Errorf("got %+v, want %+v", info, want)

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/disintegration/imaging"
@@ -26,14 +28,17 @@ type Limits struct {
 	MaxBytes  int64 // size of the original file
 	MaxPixels int64 // width × height
 	// MaxWholePixels bounds width × height of the images that are decoded whole in
-	// memory instead of streamed a strip at a time: PNG, GIF, BMP, WebP and progressive,
-	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads stream).
+	// memory instead of streamed a strip at a time: GIF, BMP, WebP and progressive,
+	// CMYK or EXIF-rotated JPEGs (baseline JPEGs and the rasters GDAL reads, PNG among
+	// them, stream).
 	MaxWholePixels int64
 }
 
-// DefaultLimits are 1 GiB, 1,600 megapixels (40000 × 40000, streamed) and 400 megapixels
-// for the images decoded whole.
-var DefaultLimits = Limits{MaxBytes: 1 << 30, MaxPixels: 1_600_000_000, MaxWholePixels: 400_000_000}
+// DefaultLimits are 16 GiB, 1,600 megapixels (40000 × 40000, streamed) and 400 megapixels
+// for the images decoded whole. 16 GiB holds a raster at the pixel limit with four 16-bit
+// bands stored uncompressed (12.8 GB) and its overviews (a third more, 17.1 GB); an upload
+// is streamed to disk once, so the size costs disk, not memory.
+var DefaultLimits = Limits{MaxBytes: 16 << 30, MaxPixels: 1_600_000_000, MaxWholePixels: 400_000_000}
 
 // ThumbnailSize is the longest side of a thumbnail, in pixels.
 const ThumbnailSize = 512
@@ -50,9 +55,10 @@ type Options struct {
 // Library is the folder of originals and derived files:
 //
 //	originals/<sha256[0:2]>/<sha256>             the uploaded bytes, never changed
+//	originals/<sha256[0:2]>/<sha256>.sidecars/   the sidecar files sent with them, under their names
 //	derived/<sha256[0:2]>/<sha256>/pyramid/      tiles <k>/<row>_<col>.jpg, thumb.jpg, crc32.bin, manifest.json
 //	renders/                                     the IIIF render cache, least recently used out first
-//	tmp/                                         uploads being received
+//	tmp/upload-*/                                uploads being received, each in a folder of its own
 type Library struct {
 	root   string
 	limits Limits
@@ -130,19 +136,52 @@ func mustSHA(sha string) {
 	}
 }
 
-// Upload is a file received into the library's temporary folder, not yet placed.
+// Upload is a file received into a private folder of the library's temporary folder,
+// not yet placed, with the sidecar files received beside it (ReceiveSidecar).
 type Upload struct {
-	Path   string
-	SHA256 string
-	Size   int64
+	Path     string // the raster, in the upload's folder under the name it was sent with
+	SHA256   string
+	Size     int64
+	Sidecars []SidecarFile // in the order received
+	dir      string
 }
 
-// Receive streams r to a temporary file, hashing as it goes. More than MaxBytes is
-// ErrTooLarge and leaves nothing behind; so does any read error.
-func (l *Library) Receive(r io.Reader) (*Upload, error) {
-	f, err := os.CreateTemp(filepath.Join(l.root, "tmp"), "upload-*")
+// NewUpload makes the private folder an upload is received into; Discard removes it.
+func (l *Library) NewUpload() (*Upload, error) {
+	dir, err := os.MkdirTemp(filepath.Join(l.root, "tmp"), "upload-*")
 	if err != nil {
 		return nil, err
+	}
+	return &Upload{dir: dir}, nil
+}
+
+// Receive streams r to a new upload (see ReceiveFile), its file named "image".
+func (l *Library) Receive(r io.Reader) (*Upload, error) {
+	u, err := l.NewUpload()
+	if err != nil {
+		return nil, err
+	}
+	if err := l.ReceiveFile(u, "", r); err != nil {
+		u.Discard()
+		return nil, err
+	}
+	return u, nil
+}
+
+// ReceiveFile streams r, the upload's image, into its folder under the name it was sent
+// with (or "image", when that is no plain file name or a sidecar's), hashing as it goes.
+// More than MaxBytes is ErrTooLarge and leaves no file behind; so does any read error.
+func (l *Library) ReceiveFile(u *Upload, name string, r io.Reader) error {
+	name = stagedName(name)
+	for _, s := range u.Sidecars {
+		if strings.EqualFold(s.Name, name) {
+			name = "image"
+		}
+	}
+	path := filepath.Join(u.dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
 	}
 	h := sha256.New()
 	src := r
@@ -157,17 +196,38 @@ func (l *Library) Receive(r io.Reader) (*Upload, error) {
 		err = fmt.Errorf("the file is over the limit of %d bytes: %w", l.limits.MaxBytes, ErrTooLarge)
 	}
 	if err != nil {
-		os.Remove(f.Name())
-		return nil, err
+		os.Remove(path)
+		return err
 	}
-	return &Upload{Path: f.Name(), SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	u.Path, u.SHA256, u.Size = path, hex.EncodeToString(h.Sum(nil)), n
+	return nil
 }
 
-// Discard removes the temporary file, if it is still there.
-func (u *Upload) Discard() { os.Remove(u.Path) }
+// Discard removes the upload's folder and what is still in it.
+func (u *Upload) Discard() { os.RemoveAll(u.dir) }
 
 // Inspect reads the upload's header against the library's limits.
-func (l *Library) Inspect(u *Upload) (Info, error) { return Inspect(u.Path, l.limits) }
+// GDAL reads the sidecars that came with it as lying beside the raster, and no other file.
+// A VRT is read only when rasters came with it as its sources (vrt.go); rasters sent
+// beside anything else are refused (ErrBadSidecar).
+func (l *Library) Inspect(u *Upload) (Info, error) {
+	head, err := readHead(u.Path)
+	if err != nil {
+		return Info{}, err
+	}
+	sources := slices.ContainsFunc(u.Sidecars, func(s SidecarFile) bool { return s.Kind == SidecarSource })
+	switch {
+	case isVRT(head) && sources:
+		return l.inspectVRT(u)
+	case sources:
+		for _, s := range u.Sidecars {
+			if s.Kind == SidecarSource {
+				return Info{}, fmt.Errorf("the raster %q came as a sidecar; only a VRT's sources may, and the image is no VRT: %w", s.Name, ErrBadSidecar)
+			}
+		}
+	}
+	return inspect(u.Path, u.siblings(), l.limits)
+}
 
 // orient applies an EXIF orientation so the image reads as it is meant to be displayed.
 func orient(img image.Image, orientation int) image.Image {
@@ -208,8 +268,8 @@ func writeJPEG(path string, img image.Image, quality int) error {
 }
 
 // Place moves the upload to its content address, durably: the file is synced, renamed,
-// and its folder synced. The returned undo removes it again (for a caller whose database
-// commit failed).
+// and its folder synced; its sidecars, if any, go together to SidecarDir. The returned
+// undo removes them again (for a caller whose database commit failed).
 func (l *Library) Place(u *Upload) (undo func(), err error) {
 	dst := l.OriginalPath(u.SHA256)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -218,13 +278,33 @@ func (l *Library) Place(u *Upload) (undo func(), err error) {
 	if err := syncFile(u.Path); err != nil {
 		return nil, err
 	}
+	rest, err := os.ReadDir(u.dir) // the raster, its sidecars, and a VRT's copy
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range rest {
+		if err := syncFile(filepath.Join(u.dir, e.Name())); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.Rename(u.Path, dst); err != nil {
 		return nil, err
 	}
+	undo = func() { os.Remove(dst) }
+	if len(rest) > 1 { // more than the raster
+		// Only the sidecars are left in the upload's folder: it becomes theirs.
+		side := l.SidecarDir(u.SHA256)
+		if err := os.Rename(u.dir, side); err != nil {
+			undo()
+			return nil, err
+		}
+		undo = func() { os.Remove(dst); os.RemoveAll(side) }
+	}
 	if err := syncFile(filepath.Dir(dst)); err != nil {
+		undo()
 		return nil, err
 	}
-	return func() { os.Remove(dst) }, nil
+	return undo, nil
 }
 
 func syncFile(path string) error {
@@ -236,14 +316,14 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-// Remove deletes an original and everything derived from it.
+// Remove deletes an original, its sidecars and everything derived from it.
 func (l *Library) Remove(sha string) error {
 	l.forgetPyramid(sha)
 	err := os.Remove(l.OriginalPath(sha))
 	if errors.Is(err, os.ErrNotExist) {
 		err = nil
 	}
-	return errors.Join(err, os.RemoveAll(l.derivedDir(sha)))
+	return errors.Join(err, os.RemoveAll(l.SidecarDir(sha)), os.RemoveAll(l.derivedDir(sha)))
 }
 
 // forgetPyramid drops what is held in memory about an image's pyramid.

@@ -3,7 +3,9 @@ package imagery
 // What a file says of its own capture, read through GDAL's metadata domains: the default
 // domain (TIFF tags, GDAL_METADATA items, NITF header fields, a JPEG's EXIF), IMAGERY
 // (GDAL's normalised SATELLITEID, CLOUDCOVER, ACQUISITIONDATETIME), NITF's TREs as GDAL
-// parses them (xml:TRE), and whether RPCs are present.
+// parses them (xml:TRE), IMD (what GDAL's readers of satellite sidecars read of a .IMD,
+// _MTL.txt or DIMAP, keyed by their path in it: IMAGE_1.meanSunEl), and whether RPCs are
+// present.
 
 /*
 #cgo pkg-config: gdal
@@ -77,12 +79,16 @@ func (l *Library) Metadata(u *Upload, info Info) FileMetadata {
 	if info.Metadata != nil {
 		return *info.Metadata
 	}
-	return ReadMetadata(u.Path)
+	return readMetadata(u.Path, u.siblings())
 }
 
 // ReadMetadata reads the metadata of the file at path through GDAL; see FileMetadata.
-func ReadMetadata(path string) FileMetadata {
-	d, err := openGDAL(path)
+func ReadMetadata(path string) FileMetadata { return readMetadata(path, nil) }
+
+// readMetadata is ReadMetadata, GDAL told that the sidecars named siblings lie beside
+// the file.
+func readMetadata(path string, siblings []string) FileMetadata {
+	d, err := openGDALWith(path, siblings)
 	if err != nil {
 		return FileMetadata{Raw: []MetadataItem{}}
 	}
@@ -93,7 +99,9 @@ func ReadMetadata(path string) FileMetadata {
 // fileMetadata reads the open dataset's metadata; see FileMetadata.
 func (d *gdalDataset) fileMetadata() FileMetadata {
 	var raw []MetadataItem
-	for _, domain := range []string{"IMAGERY", "", "EXIF"} {
+	// IMD last: a delivery's metadata may run to thousands of items, and what it says of
+	// the capture is in IMAGERY already but for the sun and the view angles.
+	for _, domain := range []string{"IMAGERY", "", "EXIF", "IMD"} {
 		for _, kv := range d.metadata(domain) {
 			k, v, _ := strings.Cut(kv, "=")
 			raw = append(raw, MetadataItem{Domain: domain, Key: k, Value: v})
@@ -227,9 +235,9 @@ func notShown(r rune) bool {
 }
 
 // The keys known to mean each field, upper-cased without the domain: GDAL's IMAGERY
-// names, the names satellite deliveries' GDAL_METADATA and sidecars use, NITF header
-// fields, the fields of NITF TREs (USE00A, CSEXRA, PIAIMC; matched without the TRE's
-// name), and EXIF.
+// names, the names satellite deliveries' GDAL_METADATA and sidecars use (an IMD item
+// matched by the last part of its key), NITF header fields, the fields of NITF TREs
+// (USE00A, CSEXRA, PIAIMC; matched without the TRE's name), and EXIF.
 var (
 	acquiredKeys  = []string{"ACQUISITIONDATETIME", "ACQUISITION_DATETIME", "ACQUISITION_TIME", "DATE_ACQUIRED", "NITF_IDATIM", "EXIF_DATETIMEORIGINAL"}
 	satelliteKeys = []string{"SATELLITEID", "SATELLITE", "SATELLITE_ID", "SPACECRAFT_ID", "SPACECRAFT", "PLATFORM", "NITF_ISORCE"}
@@ -244,8 +252,11 @@ var (
 // does not parse or lies out of range.
 func (m *FileMetadata) assign(it MetadataItem) {
 	key := strings.ToUpper(it.Key)
-	if it.Domain == "TRE" {
+	switch it.Domain {
+	case "TRE":
 		_, key, _ = strings.Cut(key, ".")
+	case "IMD":
+		key = key[strings.LastIndex(key, ".")+1:]
 	}
 	v := strings.TrimSpace(it.Value)
 	switch {

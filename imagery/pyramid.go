@@ -127,8 +127,8 @@ type rowSource interface {
 }
 
 // openSource opens the original for streaming. A JPEG shown as stored is streamed by
-// libjpeg-turbo, a strip at a time; TIFF, JPEG 2000, NITF and ERDAS IMG are read by GDAL
-// a window at a time, shown as their Display says; anything else (PNG, GIF, BMP, WebP,
+// libjpeg-turbo, a strip at a time; PNG, TIFF, JPEG 2000, NITF and ERDAS IMG are read by
+// GDAL a window at a time, shown as their Display says; anything else (GIF, BMP, WebP,
 // EXIF-rotated or CMYK JPEGs) is decoded whole by Go and oriented first.
 func (l *Library) openSource(path string, info Info) (rowSource, error) {
 	if ReadByGDAL(info.MediaType) {
@@ -474,7 +474,7 @@ func (b *pyramidBuild) emit(k int) {
 func (l *Library) BuildPyramid(ctx context.Context, sha string, info Info, progress func(done, total int)) error {
 	building := l.pyramidDir(sha) + ".building"
 	os.RemoveAll(building)
-	err := l.buildInto(ctx, building, l.OriginalPath(sha), info, progress)
+	err := l.buildInto(ctx, building, l.rasterPath(sha), info, progress)
 	if err == nil {
 		err = l.install(sha, building)
 	}

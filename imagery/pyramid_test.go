@@ -81,7 +81,7 @@ func TestMissingOrCorruptTilesAreRebuiltExactly(t *testing.T) {
 		data func(t *testing.T) []byte
 	}{
 		{"JPEG, decoded in part by libjpeg-turbo", func(t *testing.T) []byte { return photo(t, 1100, 700, 1) }},
-		{"PNG, decoded whole", func(t *testing.T) []byte {
+		{"PNG, read by GDAL a line at a time", func(t *testing.T) []byte {
 			img, _, _ := image.Decode(bytes.NewReader(photo(t, 1100, 700, 2)))
 			return encode(t, "png", img)
 		}},

@@ -53,7 +53,7 @@ func (l *Library) Outdated(sha string, info Info) (bool, error) {
 	if m.Format == TilePNG || m.Display == nil || len(m.Display.Bands) == 0 {
 		return false, nil
 	}
-	d, err := openGDAL(l.OriginalPath(sha))
+	d, err := openGDAL(l.rasterPath(sha))
 	if err != nil {
 		return false, err
 	}
@@ -162,7 +162,7 @@ func (l *Library) repairTile(p *pyramid, sha string, info Info, k, row, col int)
 	s := m.Levels[k].Scale
 	x0, y0 := col*TileSize*s, row*TileSize*s
 	w, h := min(TileSize*s, info.Width-x0), min(TileSize*s, info.Height-y0)
-	src, err := l.openRegion(l.OriginalPath(sha), info, m.Display, m.Format == TilePNG, x0, y0, w, h)
+	src, err := l.openRegion(l.rasterPath(sha), info, m.Display, m.Format == TilePNG, x0, y0, w, h)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,35 @@ type Sidecar struct {
 
 func (s Sidecar) given() bool { return strings.TrimSpace(s.WorldFile) != "" }
 
+// withFiles is the sidecar completed by the world file and .prj among the files sent
+// with the upload (imagery.SidecarWorldFile, imagery.SidecarPRJ). Either sent both as a
+// file and as text, or two of one kind, is refused.
+func (s Sidecar) withFiles(u *imagery.Upload) (Sidecar, error) {
+	refuse := func(format string, args ...any) error {
+		return &annotations.ValidationError{Field: "sidecar", Message: fmt.Sprintf(format, args...), Malformed: true}
+	}
+	name, text, err := u.ReadSidecar(imagery.SidecarWorldFile)
+	if err != nil {
+		return s, refuse("%v", err)
+	}
+	if name != "" {
+		if s.given() {
+			return s, refuse("the world file came twice, as the worldfile field and as the file %q; send one", name)
+		}
+		s.WorldFile = text
+	}
+	if name, text, err = u.ReadSidecar(imagery.SidecarPRJ); err != nil {
+		return s, refuse("%v", err)
+	}
+	if name != "" {
+		if strings.TrimSpace(s.PRJ) != "" {
+			return s, refuse("the .prj came twice, as the prj field and as the file %q; send one", name)
+		}
+		s.PRJ = text
+	}
+	return s, nil
+}
+
 // Georeference is the grid georeference the world file gives (see geo.GridFromWorldFile;
 // a blank world file is an error too), for the caller to give its image's id.
 func (s Sidecar) Georeference() (annotations.Georeference, error) {

@@ -74,8 +74,33 @@ func rasterCases() []rasterCase {
 			}}, []string{"-of", "GTiff", "-a_nodata", "9999"}, "image/tiff", []int{1}, true, true},
 		{"JPEG 2000", "tci.jp2", "JP2OpenJPEG", rgb8, []string{"-of", "JP2OpenJPEG", "-co", "QUALITY=100", "-co", "REVERSIBLE=YES"},
 			"image/jp2", []int{1, 2, 3}, false, false},
+		{"JPEG 2000 codestream, 16-bit", "scene.j2k", "JP2OpenJPEG", rgb16, []string{"-of", "JP2OpenJPEG", "-co", "CODEC=J2K",
+			"-co", "QUALITY=100", "-co", "REVERSIBLE=YES"}, "image/x-jp2-codestream", []int{1, 2, 3}, true, false},
 		{"NITF", "scene.ntf", "NITF", rgb8, []string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf", []int{1, 2, 3}, false, false},
 		{"ERDAS IMG, 16-bit", "scene.img", "HFA", rgb16, []string{"-of", "HFA"}, "application/x-erdas-hfa", []int{1, 2, 3}, true, false},
+		// PNG is read by GDAL too, a line at a time; 16-bit PNG gets the default stretch.
+		{"PNG, 8-bit RGB", "rgb.png", "PNG", rgb8, []string{"-of", "PNG"}, "image/png", []int{1, 2, 3}, false, false},
+		{"PNG, 16-bit RGB", "rgb16.png", "PNG", rgb16, []string{"-of", "PNG"}, "image/png", []int{1, 2, 3}, true, false},
+		{"PNG, 8-bit grey", "grey.png", "PNG", rastertest.Spec{Width: w, Height: h, Bands: 1, Type: "Byte", Value: scene8},
+			[]string{"-of", "PNG"}, "image/png", []int{1}, false, false},
+		{"PNG, 16-bit grey", "grey16.png", "PNG", rastertest.Spec{Width: w, Height: h, Bands: 1, Type: "UInt16", Value: scene16},
+			[]string{"-of", "PNG"}, "image/png", []int{1}, true, false},
+		{"PNG, grey and alpha", "greya.png", "PNG", rastertest.Spec{Width: w, Height: h, Bands: 2, Type: "Byte", Value: opaque(scene8, 2, 255)},
+			[]string{"-of", "PNG"}, "image/png", []int{1}, false, false},
+		{"PNG, RGBA", "rgba.png", "PNG", rastertest.Spec{Width: w, Height: h, Bands: 4, Type: "Byte", Value: opaque(scene8, 4, 255)},
+			[]string{"-of", "PNG"}, "image/png", []int{1, 2, 3}, false, false},
+		{"PNG, 16-bit RGBA", "rgba16.png", "PNG", rastertest.Spec{Width: w, Height: h, Bands: 4, Type: "UInt16", Value: opaque(scene16, 4, 65535)},
+			[]string{"-of", "PNG"}, "image/png", []int{1, 2, 3}, true, false},
+	}
+}
+
+// opaque is value with band alpha (the last) fully opaque, at max.
+func opaque(value func(band, x, y int) float64, alpha int, max float64) func(band, x, y int) float64 {
+	return func(band, x, y int) float64 {
+		if band == alpha {
+			return max
+		}
+		return value(band, x, y)
 	}
 }
 
@@ -131,7 +156,9 @@ func TestImageReadsRastersThroughGDAL(t *testing.T) {
 			}
 			// Level 0, tile (1, 1): a full 256×256 window away from the corner. The
 			// tile file is deleted first, so it is served repaired from a windowed read.
-			if want := map[bool]string{false: imagery.TileJPEG, true: imagery.TilePNG}[tc.noData]; m.Format != want {
+			// A PNG with an alpha channel has PNG tiles however opaque its alpha is.
+			alphaBand := tc.driver == "PNG" && (tc.spec.Bands == 2 || tc.spec.Bands == 4)
+			if want := map[bool]string{false: imagery.TileJPEG, true: imagery.TilePNG}[tc.noData || alphaBand]; m.Format != want {
 				t.Errorf("got %s tiles, want %s", m.Format, want)
 			}
 			tilePath := filepath.Join(e.root, "derived", img.SHA256[:2], img.SHA256, "pyramid", "0", "1_1."+m.Format)
@@ -152,6 +179,11 @@ func TestImageReadsRastersThroughGDAL(t *testing.T) {
 			ref := rastertest.Reference(t, path, tc.bands, stretch, 256, 256, 256, 256, 256, 256)
 			if d := rastertest.MeanAbsDiff(decodeTile(t, repaired), ref, 256, 256); d > 3 {
 				t.Errorf("tile 0/1_1 differs from GDAL's read by %.2f on average, want ≤ 3", d)
+			}
+			if alphaBand {
+				if _, _, _, a := decodeTile(t, repaired).At(100, 100).RGBA(); a>>8 != 255 {
+					t.Errorf("an opaque pixel has alpha %d, want 255", a>>8)
+				}
 			}
 			if tc.noData {
 				corner, err := e.lib.Tile(img.SHA256, info, 0, 0, 0)

@@ -16,8 +16,8 @@ import (
 
 // How a raster's bands are shown: GET says what is stored (and what the raster offers),
 // PUT stores an analyst's choice and queues the pyramid to be built again with it. The
-// formats satmark shows as stored (JPEG, PNG, …) and paletted rasters have nothing to
-// choose: GET says so, PUT answers 409.
+// formats satmark shows as stored (JPEG, GIF, BMP, WebP) and paletted rasters have
+// nothing to choose: GET says so, PUT answers 409.
 
 // displayAnswer is the answer of GET and PUT /api/v1/images/{id}/display.
 type displayAnswer struct {

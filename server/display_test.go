@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/gif"
 	"image/jpeg"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"golang.org/x/image/bmp"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
@@ -65,7 +68,7 @@ func TestDisplayOfThe16BitSample(t *testing.T) {
 	wantStatus(t, rec, http.StatusCreated)
 	var img annotations.Image
 	decode(t, rec, &img)
-	jpg := ts.uploadScene(t, 300, 200, 1)
+	jpg := ts.mustUpload(t, filePart("scene.jpg", jpegBytes(t, 300, 200, 1)))
 	ts.buildPyramids(t)
 	base := "/api/v1/images/" + img.ID + "/display"
 
@@ -179,5 +182,68 @@ func TestDisplayOfThe16BitSample(t *testing.T) {
 	}
 	if d := rastertest.MeanAbsDiff(newTile, oldTile, 256, 256); d < 4 { // the same tile shown as before differs by 0
 		t.Errorf("the false-colour tile differs from the true-colour one by only %.2f on average", d)
+	}
+}
+
+// A PNG is read through GDAL like a GeoTIFF: a 16-bit one gets the default stretch, and
+// its display can be chosen. The formats shown as stored have nothing to choose.
+func TestDisplayOfAPNG(t *testing.T) {
+	rastertest.Require(t)
+	ts := newTestServer(t, smallLimits)
+	spec := rastertest.Spec{Width: 300, Height: 200, Bands: 1, Type: "UInt16",
+		Value: func(b, x, y int) float64 { return float64(100 + 13*x + 7*y) }}
+	data, err := os.ReadFile(rastertest.Make(t, t.TempDir(), "depth.png", spec, "-of", "PNG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := ts.mustUpload(t, filePart("depth.png", data))
+	ts.buildPyramids(t)
+	base := "/api/v1/images/" + img.ID + "/display"
+	var got displayAnswer
+	rec := ts.do(t, http.MethodGet, base, nil)
+	wantStatus(t, rec, http.StatusOK)
+	decode(t, rec, &got)
+	if !got.Choosable || got.BandCount != 1 || got.Settings == nil || len(got.Settings.Stretch) != 1 || got.Shown != got.Stored {
+		t.Fatalf("got %+v, want a choosable display of one band with the default stretch shown", got)
+	}
+	if s := got.Settings.Stretch[0]; s.Min < 100 || s.Max > 100+13*299+7*199 || s.From != "percentile 2–98" {
+		t.Errorf("got stretch %+v, want the 2–98 %% points of the values", s)
+	}
+	before, _ := ts.tileImage(t, "/iiif/3/"+img.ID+"/full/max/0/default.jpg")
+	rec = ts.doJSON(t, http.MethodPut, base, `{"ramp": "viridis"}`)
+	wantStatus(t, rec, http.StatusAccepted)
+	ts.buildPyramids(t)
+	after, _ := ts.tileImage(t, "/iiif/3/"+img.ID+"/full/max/0/default.jpg")
+	if d := rastertest.MeanAbsDiff(before, after, 300, 200); d < 10 {
+		t.Errorf("through the viridis ramp the image differs from grey by only %.2f on average", d)
+	}
+
+	var gifData, bmpData bytes.Buffer
+	if err := gif.Encode(&gifData, testImage(64, 48, 2), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := bmp.Encode(&bmpData, testImage(64, 48, 3)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		name, file string
+		data       []byte
+	}{
+		{"JPEG", "a.jpg", jpegBytes(t, 64, 48, 1)},
+		{"GIF", "a.gif", gifData.Bytes()},
+		{"BMP", "a.bmp", bmpData.Bytes()},
+	} {
+		t.Run("nok, a "+f.name+" is shown as stored", func(t *testing.T) {
+			img := ts.mustUpload(t, filePart(f.file, f.data))
+			var got displayAnswer
+			rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/display", nil)
+			wantStatus(t, rec, http.StatusOK)
+			decode(t, rec, &got)
+			if got.Choosable || got.Settings != nil {
+				t.Errorf("got %+v, want nothing to choose", got)
+			}
+			wantError(t, ts.doJSON(t, http.MethodPut, "/api/v1/images/"+img.ID+"/display", `{"bands": [1, 2, 3]}`),
+				http.StatusConflict, "nothing_to_choose", "")
+		})
 	}
 }

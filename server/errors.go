@@ -104,6 +104,8 @@ func classify(err error) *apiError {
 	case errors.As(err, &mbe):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file",
 			Message: fmt.Sprintf("the request is over the limit of %d bytes", mbe.Limit)}
+	case errors.Is(err, imagery.ErrBadSidecar):
+		return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: "sidecar", Message: strings.TrimSuffix(err.Error(), ": "+imagery.ErrBadSidecar.Error())}
 	case errors.Is(err, imagery.ErrTooLarge):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file", Message: err.Error()}
 	case errors.Is(err, imagery.ErrUnsupportedMedia):

@@ -303,6 +303,10 @@ func (s *Server) deleteGeoreference(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// worldFileFormBytes bounds a world file form: a world file and a .prj, 64 KiB each at
+// most, and the form around them.
+const worldFileFormBytes = 256 << 10
+
 // postWorldFile georeferences an image from a world file: the body as text (with
 // ?crs=EPSG:… when it is not in degrees), or a form with "worldfile" and "prj" parts.
 func (s *Server) postWorldFile(c echo.Context) error {
@@ -317,7 +321,14 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	var worldfile, prj string
 	req := c.Request()
 	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		if err := req.ParseMultipartForm(1 << 20); err != nil {
+		// Two small texts: a body no larger than what is parsed in memory, so nothing is
+		// spooled to disk.
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, worldFileFormBytes)
+		if err := req.ParseMultipartForm(worldFileFormBytes); err != nil {
+			if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+				return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "worldfile",
+					Message: fmt.Sprintf("a world file form is at most %d bytes", worldFileFormBytes)}
+			}
 			return badRequest("worldfile", "the form cannot be read: %v", err)
 		}
 		worldfile, prj = formText(req, "worldfile"), formText(req, "prj")

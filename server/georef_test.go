@@ -688,6 +688,22 @@ func prjText(t *testing.T, name string) string {
 	return string(b)
 }
 
+// A world file form is small: a body past its bound is refused with 413 as it is read,
+// not spooled to the system's temporary folder first.
+func TestWorldFileFormIsBounded(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 302)
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
+	huge := bytes.Repeat([]byte("0.000025\n"), 4<<20/9)
+	body, ct := multipartBody(t, part{name: "worldfile", filename: "scene.wld", data: huge})
+	rec := ts.do(t, http.MethodPost, "/api/v1/images/"+img.ID+"/georeference/worldfile", body, "Content-Type", ct)
+	wantError(t, rec, http.StatusRequestEntityTooLarge, "too_large", "worldfile")
+	if got, _ := os.ReadDir(spool); len(got) != 0 {
+		t.Errorf("the system's temporary folder holds %d files after the request, want none", len(got))
+	}
+}
+
 func TestWorldFileRejectsBadInput(t *testing.T) {
 	ts := newTestServer(t, smallLimits)
 	img := ts.newImage(t, 300)

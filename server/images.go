@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,10 +24,12 @@ var provenanceFields = []string{"title", "release_title", "publisher", "source_u
 // formOverhead is how many bytes an upload may carry besides the file itself.
 const formOverhead = 1 << 20
 
-// createImage receives a multipart upload: one "file" part and the provenance fields. The
-// file is streamed to disk, never held in memory; its header is checked against the
-// limits before any pixel is decoded. The same bytes uploaded again answer 200 with the
-// image already stored.
+// createImage receives a multipart upload: one "file" part, the sidecar files that came
+// with it (repeated "sidecar" parts, each with its file name: a delivery's .IMD, .RPB,
+// DIMAP XML, world file, …) and the provenance fields. The files are streamed to disk in
+// the upload's own folder, never held in memory; the header is checked against the
+// limits before any pixel is decoded. A bad sidecar refuses the whole upload, with
+// nothing stored. The same bytes uploaded again answer 200 with the image already stored.
 func (s *Server) createImage(c echo.Context) error {
 	actor, err := s.actor(c)
 	if err != nil {
@@ -34,18 +37,18 @@ func (s *Server) createImage(c echo.Context) error {
 	}
 	req := c.Request()
 	if max := s.library.Limits().MaxBytes; max > 0 {
-		req.Body = http.MaxBytesReader(c.Response(), req.Body, max+formOverhead)
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, max+formOverhead+imagery.MaxSidecars*imagery.MaxSidecarBytes)
 	}
 	mr, err := req.MultipartReader()
 	if err != nil {
 		return badRequest("file", "send the image as multipart/form-data with a \"file\" part")
 	}
-	var upload *imagery.Upload
-	defer func() {
-		if upload != nil {
-			upload.Discard()
-		}
-	}()
+	upload, err := s.library.NewUpload()
+	if err != nil {
+		return err
+	}
+	defer upload.Discard()
+	received := false
 	filename := ""
 	fields := map[string]string{}
 	for {
@@ -63,12 +66,17 @@ func (s *Server) createImage(c echo.Context) error {
 		name := part.FormName()
 		switch {
 		case name == "file":
-			if upload != nil {
-				return badRequest("file", "send one file per upload")
+			if received {
+				return badRequest("file", "send one file per upload; send what comes with it as \"sidecar\" parts")
 			}
 			filename = cleanFilename(part.FileName())
-			if upload, err = s.library.Receive(part); err != nil {
+			if err := s.library.ReceiveFile(upload, filename, part); err != nil {
 				return cutShort("file", err)
+			}
+			received = true
+		case name == "sidecar":
+			if err := upload.ReceiveSidecar(sentFilename(part), part); err != nil {
+				return sidecarRefused(err)
 			}
 		case name == "source_id" || name == "worldfile" || name == "prj" || name == "crs" || contains(provenanceFields, name):
 			v, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
@@ -83,7 +91,7 @@ func (s *Server) createImage(c echo.Context) error {
 			return badRequest(name, "unknown field %q", name)
 		}
 	}
-	if upload == nil {
+	if !received {
 		return badRequest("file", "no \"file\" part: choose an image to upload")
 	}
 	prov, err := provenanceFromForm(fields)
@@ -103,6 +111,28 @@ func (s *Server) createImage(c echo.Context) error {
 	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
 	return c.JSON(http.StatusCreated, img)
+}
+
+// sentFilename is the file name a part was sent with, as sent: not cut to its base name
+// (as Part.FileName does), so that a path is seen and refused.
+func sentFilename(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
+// sidecarRefused tells the client why a sidecar refused its upload: too large (413), not
+// one satmark accepts (400), or the body cut short.
+func sidecarRefused(err error) error {
+	switch {
+	case errors.Is(err, imagery.ErrTooLarge):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "sidecar", Message: err.Error()}
+	case errors.Is(err, imagery.ErrBadSidecar):
+		return classify(err)
+	}
+	return cutShort("sidecar", err)
 }
 
 // cutShort tells the client that its request body ended early: that is the client's

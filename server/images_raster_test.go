@@ -48,6 +48,8 @@ func TestUploadRastersThroughGDAL(t *testing.T) {
 			[]string{"-of", "COG", "-co", "COMPRESS=JPEG"}, "image/tiff"},
 		{"JPEG 2000", "tci.jp2", "JP2OpenJPEG", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
 			[]string{"-of", "JP2OpenJPEG"}, "image/jp2"},
+		{"JPEG 2000 codestream (no JP2 boxes)", "tci.j2k", "JP2OpenJPEG", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
+			[]string{"-of", "JP2OpenJPEG", "-co", "CODEC=J2K"}, "image/x-jp2-codestream"},
 		{"NITF", "scene.ntf", "NITF", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Byte", Value: ramp(255)},
 			[]string{"-of", "NITF", "-co", "IREP=RGB"}, "application/vnd.nitf"},
 	}
@@ -155,6 +157,23 @@ func TestUploadRejectsBadRasters(t *testing.T) {
 			code       string
 			words      []string
 		}{"truncated JPEG 2000", "cut.jp2", jp2[:len(jp2)*2/3], 422, "corrupt_image", []string{"incomplete"}})
+		j2k, err := os.ReadFile(rastertest.Make(t, dir, "tci.j2k", rastertest.Spec{Width: 512, Height: 384, Bands: 3, Type: "Byte", Value: ramp(255)},
+			"-of", "JP2OpenJPEG", "-co", "CODEC=J2K"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cut := range []struct {
+			name string
+			data []byte
+		}{{"truncated JPEG 2000 codestream", j2k[:len(j2k)*2/3]}, {"JPEG 2000 codestream without its end marker", j2k[:len(j2k)-2]}} {
+			tests = append(tests, struct {
+				name, file string
+				data       []byte
+				status     int
+				code       string
+				words      []string
+			}{cut.name, "cut.j2k", cut.data, 422, "corrupt_image", []string{"incomplete"}})
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/image/tiff"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
 )
 
 // Uploading an image (POST /api/v1/images): what is stored with it, how its format is
@@ -163,22 +164,26 @@ func TestUploadSniffsTheFormat(t *testing.T) {
 	}
 }
 
+// paddedPNG is a PNG of exactly size bytes, padded with a private ancillary chunk, which
+// decoders skip.
+func paddedPNG(t *testing.T, size, seed int) []byte {
+	t.Helper()
+	b := pngBytes(t, 64, 48, seed)
+	iend := b[len(b)-12:]
+	pad := make([]byte, 4+size-len(b)-12)
+	copy(pad, "paDd")
+	var out []byte
+	out = append(out, b[:len(b)-12]...)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(pad)-4))
+	out = append(out, pad...)
+	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(pad))
+	return append(out, iend...)
+}
+
 func TestUploadByteLimitBoundary(t *testing.T) {
 	ts := newTestServer(t, smallLimits) // 1 MiB
-	// A PNG padded with a private ancillary chunk, which decoders skip: the limit
-	// counts every byte.
-	padded := func(size, seed int) []byte {
-		b := pngBytes(t, 64, 48, seed)
-		iend := b[len(b)-12:]
-		pad := make([]byte, 4+size-len(b)-12)
-		copy(pad, "paDd")
-		var out []byte
-		out = append(out, b[:len(b)-12]...)
-		out = binary.BigEndian.AppendUint32(out, uint32(len(pad)-4))
-		out = append(out, pad...)
-		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(pad))
-		return append(out, iend...)
-	}
+	// The limit counts every byte.
+	padded := func(size, seed int) []byte { return paddedPNG(t, size, seed) }
 	img := ts.mustUpload(t, filePart("exact.png", padded(1<<20, 9)))
 	if img.ByteSize != 1<<20 {
 		t.Errorf("byte_size = %d, want %d", img.ByteSize, 1<<20)
@@ -426,5 +431,33 @@ func TestUploadPixelBombIsRefusedBeforeDecoding(t *testing.T) {
 	if grew > 4<<20 {
 		t.Errorf("refusing the image allocated %d KiB, want next to nothing", grew>>10)
 	}
+	ts.wantUnchanged(t, before)
+}
+
+// An upload is streamed from the request into the data folder's tmp/ once, hashed as it
+// goes: nothing is spooled to the system's temporary folder first (as parsing the whole
+// form would do with a file over 32 MiB), and nothing is left in either, whether it is
+// stored or refused as too large.
+func TestUploadIsWrittenOnceIntoTheDataFolder(t *testing.T) {
+	ts := newTestServer(t, imagery.Limits{MaxBytes: 40 << 20, MaxPixels: 50_000_000})
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
+	leftovers := func(t *testing.T) {
+		t.Helper()
+		if got, _ := os.ReadDir(spool); len(got) != 0 {
+			t.Errorf("the system's temporary folder holds %d files after the upload, want none", len(got))
+		}
+		if got := ts.files(t, "tmp"); len(got) != 0 {
+			t.Errorf("the data folder's tmp/ holds %v after the upload, want nothing", got)
+		}
+	}
+	img := ts.mustUpload(t, field("title", "big"), filePart("big.png", paddedPNG(t, 40<<20, 21)))
+	if img.ByteSize != 40<<20 {
+		t.Errorf("byte_size = %d, want %d", img.ByteSize, 40<<20)
+	}
+	leftovers(t)
+	before := ts.snapshot(t)
+	wantError(t, ts.upload(t, filePart("over.png", paddedPNG(t, 40<<20+1, 22))), http.StatusRequestEntityTooLarge, "too_large", "file")
+	leftovers(t)
 	ts.wantUnchanged(t, before)
 }

@@ -390,7 +390,9 @@ func TestImageServiceAccess(t *testing.T) {
 
 	t.Run("ok, private by default; memory never serves the signed out", func(t *testing.T) {
 		ts := newTestServer(t, smallLimits)
-		img := ts.newImage(t, 1)
+		// A JPEG: its tiles never change (a raster read through GDAL, PNG among them, has
+		// them revalidated, as they change with its display).
+		img := ts.mustUpload(t, filePart("scene.jpg", jpegBytes(t, 64, 48, 1)))
 		ts.buildPyramids(t)
 		wantTile(t, ts.do(t, http.MethodGet, tilePath(img.ID), nil), img.SHA256, private)
 		// The tile is now kept in memory; asking again is answered from there.
@@ -423,7 +425,7 @@ func TestImageServiceAccess(t *testing.T) {
 
 	t.Run("ok, PublicIIIF lets anyone read pixels, and only pixels", func(t *testing.T) {
 		ts := newTestServerWith(t, server.Options{PublicIIIF: true})
-		img := ts.newImage(t, 1)
+		img := ts.mustUpload(t, filePart("scene.jpg", jpegBytes(t, 64, 48, 1)))
 		ts.buildPyramids(t)
 		anonymous := []string{"Authorization", ""}
 		wantStatus(t, ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/info.json", nil, anonymous...), http.StatusOK)

@@ -1,8 +1,11 @@
 // The gallery: upload by drag and drop or file picker, with the provenance form (for
 // analysts). Several files in one go become one release: the first creates it, the rest
-// join it. Each card counts its image's annotations, in all and by review state.
+// join it; the sidecar files of a satellite delivery among them (.IMD, .RPB, world files,
+// …) go with the raster they belong to (delivery.js). Each card counts its image's
+// annotations, in all and by review state.
 
 import {api, el, flash, plural, upload} from './common.js';
+import {groupDelivery} from './delivery.js';
 import {STATUSES} from './team.js';
 
 function thumbnail(img) {
@@ -126,8 +129,9 @@ function setUpUpload() {
   }
 
   function showChosen() {
-    const list = files();
-    chosen.textContent = list.length ? list.map((f) => f.name).join(', ') : '';
+    const {groups, leftover} = groupDelivery(files());
+    chosen.textContent = groups.map((g) => (g.sidecars.length ? `${g.file.name} (with ${g.sidecars.map((s) => s.name).join(', ')})` : g.file.name))
+      .concat(leftover.map((s) => s.name)).join(', ');
   }
 
   fileInput.addEventListener('change', () => {
@@ -158,9 +162,11 @@ function setUpUpload() {
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const list = files();
+    const {groups, leftover} = groupDelivery(files());
+    const list = groups.map((g) => g.file);
     if (!list.length) {
-      flash('Choose or drop at least one image first.', 'error');
+      flash(leftover.length ? `${leftover.map((s) => s.name).join(', ')}: sidecar files go with their raster; choose or drop the image too.`
+        : 'Choose or drop at least one image first.', 'error');
       return;
     }
     if (list.length > 1 && document.getElementById('upload-worldfile').files.length) {
@@ -170,7 +176,7 @@ function setUpUpload() {
     submit.disabled = true;
     let sourceId = sourceSelect.value;
     let stored = 0;
-    for (const file of list) {
+    for (const {file, sidecars} of groups) {
       const item = el('li', {}, el('span', {class: 'file', text: file.name}), ' ', el('progress', {max: 1, value: 0}), ' ', el('span', {class: 'status', text: 'uploading…'}));
       results.prepend(item);
       const status = item.querySelector('.status');
@@ -194,6 +200,7 @@ function setUpUpload() {
       }
       if (!data.has('publisher_markup')) data.set('publisher_markup', 'false');
       data.append('file', file, file.name);
+      for (const s of sidecars) data.append('sidecar', s, s.name);
       try {
         const {status: code, body: img} = await upload('/api/v1/images', data, (p) => (progress.value = p));
         progress.remove();
