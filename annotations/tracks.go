@@ -35,7 +35,7 @@ type TrackLink struct {
 	At           time.Time  `json:"at"`
 }
 
-// TrackRef is what an export says of an annotation's track.
+// TrackRef is what an export says of an annotation's track (the server fills it in).
 type TrackRef struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
@@ -142,38 +142,6 @@ func (s *Store) tracks(ctx context.Context, q querier, id string) ([]Track, erro
 		}
 	}
 	return tracks, lrows.Err()
-}
-
-// TrackRefs returns the track of each of the annotations that is in one, for exports.
-func (s *Store) TrackRefs(ctx context.Context, annotationIDs []string) (map[string]TrackRef, error) {
-	out := map[string]TrackRef{}
-	for start := 0; start < len(annotationIDs); start += 500 {
-		chunk := annotationIDs[start:min(start+500, len(annotationIDs))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT l.annotation_id, t.id, t.name, l.confidence FROM track_links l JOIN tracks t ON t.id = l.track_id
-			WHERE l.annotation_id IN (`+placeholders(len(args))+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var ann string
-			var r TrackRef
-			if err := rows.Scan(&ann, &r.ID, &r.Name, &r.Confidence); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[ann] = r
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // CreateTrack starts a track, audited as by's, with the annotations given (each with its

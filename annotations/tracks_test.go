@@ -67,14 +67,6 @@ func TestTracksFollowOneObjectAcrossImages(t *testing.T) {
 		t.Fatalf("the refused track left %d rows", n)
 	}
 
-	refs, err := s.TrackRefs(ctx, []string{a8.ID, b8.ID, a13.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if refs[a8.ID].Name != "Landing ship A" || refs[a13.ID].Confidence != Possible || refs[b8.ID].ID != "" {
-		t.Errorf("refs: %+v", refs)
-	}
-
 	// Deleting an annotation takes it out of its track; the track stays.
 	if err := s.DeleteAnnotation(ctx, ana, a13.ID, ptr(1)); err != nil {
 		t.Fatal(err)
