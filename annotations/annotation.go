@@ -46,6 +46,9 @@ type Annotation struct {
 	// submitted, accepted, disputed or rejected it, when and why), when an export has
 	// filled it in from LatestDecisions. It is not stored with the annotation.
 	Decision *Review
+	// Track is the object the annotation follows across images, when an export has
+	// filled it in from TrackRefs. It is not stored with the annotation.
+	Track *TrackRef
 }
 
 // Properties returns the annotation's properties as the API shows them: confidence,

@@ -103,6 +103,7 @@ type featureProperties struct {
 	Attributes     map[string]json.RawMessage `json:"attributes"`
 	ReviewStatus   string                     `json:"review_status"`
 	Review         *reviewRef                 `json:"review,omitempty"`
+	Track          *annotations.TrackRef      `json:"track,omitempty"` // the object it follows across images
 	Version        int                        `json:"version"`
 	CreatedBy      string                     `json:"created_by"`
 	CreatedAt      time.Time                  `json:"created_at"`
@@ -212,7 +213,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			Classification: classificationOf(a.Label),
 			Measurements:   measurements(a), Basis: a.Ground.Basis, Metadata: metadataOf(a, img),
 			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
-			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a),
+			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track,
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
 			Image: refOf(img),
 			Provenance: provenance{
@@ -251,6 +252,9 @@ func metadataOf(a annotations.Annotation, img annotations.Image) map[string]stri
 	}
 	if r := reviewOf(a); r != nil {
 		md["review_by"], md["review_at"], md["review_reason"] = r.By, r.At.UTC().Format(time.RFC3339Nano), r.Reason
+	}
+	if a.Track != nil {
+		md["track_id"], md["track_name"], md["track_confidence"] = a.Track.ID, a.Track.Name, string(a.Track.Confidence)
 	}
 	for _, kv := range provenanceData(img) {
 		md[kv[0]] = kv[1]

@@ -131,11 +131,18 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 	if err != nil {
 		return err
 	}
+	tracks, err := s.trackRefsOf(ctx, images)
+	if err != nil {
+		return err
+	}
 	emitting := func(emit func(annotations.Annotation) error) func(annotations.Annotation) error {
 		return func(a annotations.Annotation) error {
 			a.Ground = places[a.ImageID].Measure(a)
 			if d, ok := decisions[a.ID]; ok {
 				a.Decision = &d
+			}
+			if r, ok := tracks[a.ID]; ok {
+				a.Track = &r
 			}
 			return emit(a)
 		}
@@ -204,6 +211,27 @@ func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement
 		}
 	}
 	return img, p, anns, nil
+}
+
+// trackRefsOf loads the tracks the images' annotations follow, which exports name.
+func (s *Server) trackRefsOf(ctx context.Context, images []annotations.Image) (map[string]annotations.TrackRef, error) {
+	tracks, err := s.store.Tracks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for _, img := range images {
+		in[img.ID] = true
+	}
+	out := map[string]annotations.TrackRef{}
+	for _, t := range tracks {
+		for _, l := range t.Links {
+			if in[l.ImageID] {
+				out[l.AnnotationID] = annotations.TrackRef{ID: t.ID, Name: t.Name, Confidence: l.Confidence}
+			}
+		}
+	}
+	return out, nil
 }
 
 // decisionsOf loads the review decisions behind the states of the images' annotations,

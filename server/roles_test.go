@@ -105,17 +105,25 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.kmz":     "viewer",
 	"GET /api/v1/export.geojson":                 "viewer",
 
-	"GET /tiles/:id/:z/:x/:y":                "viewer",
-	"GET /sites":                             "viewer",
-	"GET /sites/:id":                         "viewer",
-	"GET /api/v1/sites":                      "viewer",
-	"POST /api/v1/sites":                     "analyst",
-	"GET /api/v1/sites/:id":                  "viewer",
-	"PATCH /api/v1/sites/:id":                "analyst",
-	"DELETE /api/v1/sites/:id":               "analyst",
-	"GET /api/v1/sites/:id/area.geojson":     "viewer",
-	"PUT /api/v1/sites/:id/images/:image":    "analyst",
-	"DELETE /api/v1/sites/:id/images/:image": "analyst",
+	"GET /tiles/:id/:z/:x/:y":                           "viewer",
+	"GET /sites":                                        "viewer",
+	"GET /sites/:id":                                    "viewer",
+	"GET /api/v1/tracks":                                "viewer",
+	"POST /api/v1/tracks":                               "analyst",
+	"GET /api/v1/tracks.geojson":                        "viewer",
+	"GET /api/v1/tracks/:id":                            "viewer",
+	"PATCH /api/v1/tracks/:id":                          "analyst",
+	"DELETE /api/v1/tracks/:id":                         "analyst",
+	"PUT /api/v1/tracks/:id/annotations/:annotation":    "analyst",
+	"DELETE /api/v1/tracks/:id/annotations/:annotation": "analyst",
+	"GET /api/v1/sites":                                 "viewer",
+	"POST /api/v1/sites":                                "analyst",
+	"GET /api/v1/sites/:id":                             "viewer",
+	"PATCH /api/v1/sites/:id":                           "analyst",
+	"DELETE /api/v1/sites/:id":                          "analyst",
+	"GET /api/v1/sites/:id/area.geojson":                "viewer",
+	"PUT /api/v1/sites/:id/images/:image":               "analyst",
+	"DELETE /api/v1/sites/:id/images/:image":            "analyst",
 }
 
 // streamRecorder ends the request as soon as the response has begun, so that a stream
@@ -198,6 +206,15 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 			}
 			return st.ID
 		},
+		"tracks": func(t *testing.T, _ annotations.User) string {
+			n++
+			name := fmt.Sprintf("row track %d", n)
+			tr, err := ts.store.CreateTrack(ctx, annotations.Actor{Name: "tester"}, annotations.TrackInput{Name: &name}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr.ID
+		},
 		"users": func(t *testing.T, _ annotations.User) string {
 			n++
 			return ts.addUser(t, fmt.Sprintf("row user %d", n), annotations.RoleViewer).ID
@@ -216,7 +233,12 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID}
+	trackName := "shared track"
+	sharedTrack, err := ts.store.CreateTrack(ctx, annotations.Actor{Name: "tester"}, annotations.TrackInput{Name: &trackName}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID, "tracks": sharedTrack.ID}
 	wildcards := map[string]string{"/iiif/3": img.ID + "/info.json", "/static": "app.css"}
 
 	// target fills a route's path with real ids: shared ones for reads, new ones for writes.

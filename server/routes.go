@@ -132,6 +132,16 @@ func (s *Server) routes() {
 	put(api+"/sites/:id/images/:image", analyst, s.putSiteImage)
 	del(api+"/sites/:id/images/:image", analyst, s.deleteSiteImage)
 
+	// Tracks: one object followed across images.
+	get(api+"/tracks", viewer, s.listTracks)
+	post(api+"/tracks", analyst, s.createTrack)
+	get(api+"/tracks.geojson", viewer, s.tracksGeoJSON)
+	get(api+"/tracks/:id", viewer, s.getTrack)
+	patch(api+"/tracks/:id", analyst, s.updateTrack)
+	del(api+"/tracks/:id", analyst, s.deleteTrack)
+	put(api+"/tracks/:id/annotations/:annotation", analyst, s.linkTrack)
+	del(api+"/tracks/:id/annotations/:annotation", analyst, s.unlinkTrack)
+
 	// The label taxonomy.
 	get(api+"/labels", viewer, s.listLabels)
 	post(api+"/labels", admin, s.createLabel)

@@ -19,6 +19,7 @@ import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {displayPanel} from './displaypanel.js';
+import {trackPanel} from './trackpanel.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
@@ -26,6 +27,7 @@ import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusB
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
+const tracks = trackPanel(imageId);
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
 const $ = (id) => document.getElementById(id);
@@ -607,6 +609,7 @@ function renderEditor() {
   if (m.length_m === undefined && m.width_px) parts.push(`${m.length_px.toFixed(1)} × ${m.width_px.toFixed(1)} px`);
   $('edit-measures').textContent = parts.join(' · ');
   renderReview(ann);
+  tracks.render(ann);
   renderNotice();
   renderConflict();
 }
@@ -818,6 +821,10 @@ async function start() {
     state.loaded = true;
     for (const ev of state.queue.splice(0)) handle(ev);
     renderList();
+    // A link to one annotation (from a track on another date): select it and go there.
+    const wanted = new URLSearchParams(location.search).get('annotation');
+    const f = wanted && source.getFeatureById(wanted);
+    if (f) select(f, {zoom: true});
     root.dataset.ready = 'true';
   } catch (err) {
     flash(`Could not load the annotations: ${err.message}`, 'error');

@@ -64,6 +64,29 @@ map.addLayer(new VectorLayer({
   }),
 }));
 
+// The objects followed across images: their paths, each stop labelled with its date.
+const trackSource = new VectorSource();
+map.addLayer(new VectorLayer({
+  source: trackSource,
+  style: (f) => new Style({
+    stroke: new Stroke({color: '#ff6b6b', width: 3}),
+    image: new CircleStyle({radius: 5, fill: new Fill({color: '#ff6b6b'}), stroke: new Stroke({color: '#000', width: 1})}),
+    text: new Text({text: f.get('label'), font: '11px system-ui', fill: new Fill({color: '#fff'}), stroke: new Stroke({color: '#000', width: 3}), overflow: true, offsetY: -10}),
+  }),
+}));
+
+async function loadTracks() {
+  const fc = await api('GET', '/api/v1/tracks.geojson');
+  trackSource.clear();
+  for (const t of fc.features) {
+    if (!t.geometry) continue;
+    trackSource.addFeature(format.readFeature({...t, properties: {label: t.properties.name}}));
+    const coords = t.geometry.type === 'Point' ? [t.geometry.coordinates] : t.geometry.coordinates;
+    coords.forEach((c, i) => trackSource.addFeature(format.readFeature({type: 'Feature', geometry: {type: 'Point', coordinates: c},
+      properties: {label: (t.properties.coordTimes[i] || '').slice(0, 10)}})));
+  }
+}
+
 async function loadSites() {
   const list = await api('GET', '/api/v1/sites');
   sites.clear();
@@ -156,6 +179,7 @@ async function start() {
     footprints.getFeatures().forEach((f) => extend(ext, f.getGeometry().getExtent()));
     if (!isEmpty(ext)) map.getView().fit(ext, {padding: [60, 60, 60, 60], maxZoom: 16});
     await loadSites();
+    await loadTracks();
     siteDrawing();
     document.querySelector('.earth-page').dataset.ready = 'true';
   } catch (err) {

@@ -5,7 +5,7 @@
 import GeoJSON from 'ol/format/GeoJSON.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
-import {Fill, Stroke, Style, Text} from 'ol/style.js';
+import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {createEmpty, extend, isEmpty} from 'ol/extent.js';
 
 import {api, can, el, flash, plural} from './common.js';
@@ -153,8 +153,39 @@ function render() {
   area.addFeature(format.readFeature({type: 'Feature', geometry: site.area, properties: {}}));
   fillAddSelect().catch((err) => flash(err.message, 'error'));
   showFootprints();
+  showTracks().catch((err) => flash(`Could not load the tracks: ${err.message}`, 'error'));
   page.dataset.ready = 'true';
   page.dataset.version = String(site.version);
+}
+
+// The objects followed across the site's images: a list, and their paths on the map.
+const trackSource = new VectorSource();
+map.addLayer(new VectorLayer({
+  source: trackSource,
+  style: (f) => new Style({
+    stroke: new Stroke({color: '#ff6b6b', width: 3}),
+    text: new Text({text: f.get('label'), font: '11px system-ui', fill: new Fill({color: '#fff'}), stroke: new Stroke({color: '#000', width: 3}), overflow: true, offsetY: -10}),
+    image: new CircleStyle({radius: 5, fill: new Fill({color: '#ff6b6b'}), stroke: new Stroke({color: '#000', width: 1})}),
+  }),
+}));
+
+async function showTracks() {
+  const tracks = await api('GET', `/api/v1/tracks?site=${encodeURIComponent(siteId)}`);
+  document.getElementById('site-tracks').replaceChildren(...tracks.map((t) => el('li', {dataset: {trackId: t.id}},
+    el('strong', {text: t.name}), ' ',
+    ...t.positions.map((p) => el('a', {href: `/images/${encodeURIComponent(p.image_id)}?annotation=${encodeURIComponent(p.annotation_id)}`,
+      class: 'track-stop', text: `${p.when || 'undated'} (${p.confidence})`})))));
+  document.getElementById('site-no-tracks').hidden = tracks.length > 0;
+  trackSource.clear();
+  for (const t of tracks) {
+    const placed = t.positions.filter((p) => p.lonlat);
+    if (placed.length > 1) {
+      trackSource.addFeature(format.readFeature({type: 'Feature', geometry: {type: 'LineString', coordinates: placed.map((p) => p.lonlat)}, properties: {label: t.name}}));
+    }
+    for (const p of placed) {
+      trackSource.addFeature(format.readFeature({type: 'Feature', geometry: {type: 'Point', coordinates: p.lonlat}, properties: {label: p.when ? p.when.slice(0, 10) : ''}}));
+    }
+  }
 }
 
 let allFootprints = null;
