@@ -59,6 +59,17 @@ func rasterCases() []rasterCase {
 		{"signed 16-bit with negative values", "int16.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "Int16",
 			Value: func(b, x, y int) float64 { return scene16(b, x, y) - 2000 }},
 			[]string{"-of", "GTiff", "-co", "PHOTOMETRIC=RGB"}, "image/tiff", []int{1, 2, 3}, true, false},
+		{"8-band 16-bit GeoTIFF, band-interleaved strips of 16 rows", "eight.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 8, Type: "UInt16", Value: scene16},
+			[]string{"-of", "GTiff", "-co", "INTERLEAVE=BAND", "-co", "BLOCKYSIZE=16"}, "image/tiff", []int{1, 2, 3}, true, false},
+		{"2-band 16-bit GeoTIFF (shown as grey)", "two.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 2, Type: "UInt16", Value: scene16},
+			[]string{"-of", "GTiff", "-co", "TILED=YES"}, "image/tiff", []int{1}, true, false},
+		{"16-bit RGB with nodata, tiled", "nodata16.tif", "GTiff", rastertest.Spec{Width: w, Height: h, Bands: 3, Type: "UInt16",
+			Value: func(b, x, y int) float64 {
+				if x < 40 {
+					return 0
+				}
+				return scene16(b, x, y)
+			}}, []string{"-of", "GTiff", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", "-a_nodata", "0"}, "image/tiff", []int{1, 2, 3}, true, true},
 		{"JPEG-compressed YCbCr tiled COG", "cog.tif", "COG", rastertest.Spec{Width: 1280, Height: 1024, Bands: 3, Type: "Byte", Value: scene8},
 			[]string{"-of", "COG", "-co", "COMPRESS=JPEG", "-co", "BLOCKSIZE=256"}, "image/tiff", []int{1, 2, 3}, false, false},
 		{"8-bit deflate-tiled TIFF", "deflate.tif", "GTiff", rgb8,
