@@ -547,7 +547,7 @@ func nth(v []float32, k int) float32 {
 // pixels, spread evenly over the image, each read at sampleRead² (nearest). Only the
 // blocks under the windows are decoded, where a decimated read of the whole image would
 // decode every block (once per band, when they do not all fit in the block cache).
-const sampleGrid, sampleWindow, sampleRead = 16, 256, 64
+const sampleGrid, sampleWindow, sampleRead = 8, 512, 128
 
 // sample reads the pixels the stretch is computed from: the three bands as float32,
 // pixel-interleaved, and their validity (0: no data), and says what it read. A raster
