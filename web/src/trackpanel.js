@@ -32,7 +32,7 @@ export function trackPanel(imageId) {
     if (!ann || tracks === null) return;
     const t = trackOf(ann.id);
     $('track-current').hidden = !t;
-    $('track-link').hidden = !!t || !editable;
+    if ($('track-link')) $('track-link').hidden = !!t || !editable; // (not on a viewer's page)
     if (t) {
       const name = $('track-name');
       name.textContent = t.name;
