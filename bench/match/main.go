@@ -34,7 +34,9 @@ import (
 // gt places every scene as seed.go places the sample port: north up, about 1 m a pixel.
 var gt = [6]float64{131.865, 1.2287e-05, 0, 43.125, 0, -9.0013e-06}
 
-func lonLat(x, y float64) [2]float64 { return [2]float64{gt[0] + x*gt[1] + y*gt[2], gt[3] + x*gt[4] + y*gt[5]} }
+func lonLat(x, y float64) [2]float64 {
+	return [2]float64{gt[0] + x*gt[1] + y*gt[2], gt[3] + x*gt[4] + y*gt[5]}
+}
 
 type region struct {
 	scene string
