@@ -78,6 +78,7 @@ var routeRoles = map[string]string{
 	"PUT /api/v1/images/:id/georeference":            "analyst",
 	"DELETE /api/v1/images/:id/georeference":         "analyst",
 	"POST /api/v1/images/:id/georeference/fit":       "analyst",
+	"POST /api/v1/images/:id/georeference/suggest":   "analyst",
 	"GET /api/v1/images/:id/georeference/worldfile":  "viewer",
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",

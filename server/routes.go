@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	put(api+"/images/:id/georeference", analyst, s.putGeoreference)
 	del(api+"/images/:id/georeference", analyst, s.deleteGeoreference)
 	post(api+"/images/:id/georeference/fit", analyst, s.fitGeoreference)
+	post(api+"/images/:id/georeference/suggest", analyst, s.suggestGeoreference)
 	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)

@@ -23,8 +23,9 @@ const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
 
 // points: [{pixel: [x, y] | null, lonlat: [lon, lat] | null}]; residuals line up with
-// the complete points, in order.
-const state = {points: [], residuals: [], mode: 'idle', minimum: 3};
+// the complete points, in order. suggestions: [{pixel, lonlat, score}] proposed by
+// matching with a placed image, not yet accepted or dropped.
+const state = {points: [], residuals: [], suggestions: [], mode: 'idle', minimum: 3};
 
 const markerStyle = (f) => {
   const pending = f.get('pending');
@@ -34,11 +35,19 @@ const markerStyle = (f) => {
   });
 };
 
+// Suggestions are hollow blue rings numbered S1, S2, …: not control points until accepted.
+const suggestionStyle = (f) =>
+  new Style({
+    image: new CircleStyle({radius: 7, fill: new Fill({color: 'rgba(10, 132, 255, 0.25)'}), stroke: new Stroke({color: '#0a84ff', width: 2})}),
+    text: new Text({text: `S${f.get('n')}`, offsetY: -16, font: 'bold 11px system-ui', fill: new Fill({color: '#cfe6ff'}), stroke: new Stroke({color: '#000', width: 3})}),
+  });
+
 // ---- the two maps ----------------------------------------------------------------------
 
 const imageMarkers = new VectorSource();
+const imageSuggestions = new VectorSource();
 const image = imageView({target: 'image-map', imageId, width, height, statusEl: document.getElementById('image-status'),
-  layers: [new VectorLayer({source: imageMarkers, style: markerStyle})]});
+  layers: [new VectorLayer({source: imageSuggestions, style: suggestionStyle}), new VectorLayer({source: imageMarkers, style: markerStyle})]});
 image.open().then((ok) => {
   if (ok) root.dataset.imageReady = 'true';
 });
@@ -47,6 +56,8 @@ const earthMarkers = new VectorSource();
 const footprint = new VectorSource();
 const earth = earthMap('earth-map', document.getElementById('earth-status'));
 earth.map.addLayer(new VectorLayer({source: footprint, style: new Style({stroke: new Stroke({color: '#ffd60a', width: 2}), fill: new Fill({color: 'rgba(255, 214, 10, 0.08)'})})}));
+const earthSuggestions = new VectorSource();
+earth.map.addLayer(new VectorLayer({source: earthSuggestions, style: suggestionStyle}));
 earth.map.addLayer(new VectorLayer({source: earthMarkers, style: markerStyle}));
 
 // A handle for the browser console and the end-to-end tests.
@@ -66,6 +77,12 @@ window.satmark = {
 function drawMarkers() {
   imageMarkers.clear();
   earthMarkers.clear();
+  imageSuggestions.clear();
+  earthSuggestions.clear();
+  state.suggestions.forEach((p, i) => {
+    imageSuggestions.addFeature(new Feature({geometry: new Point(toMap(p.pixel)), n: i + 1}));
+    earthSuggestions.addFeature(new Feature({geometry: new Point(fromLonLat(p.lonlat)), n: i + 1}));
+  });
   state.points.forEach((p, i) => {
     const pending = !p.pixel || !p.lonlat;
     if (p.pixel) imageMarkers.addFeature(new Feature({geometry: new Point(toMap(p.pixel)), n: i + 1, i, pending}));
@@ -206,6 +223,7 @@ transform.addEventListener('change', changed);
 function changed() {
   drawMarkers();
   renderTable();
+  renderSuggestions();
   clearTimeout(fitTimer);
   fitTimer = setTimeout(refit, 120);
 }
@@ -245,6 +263,94 @@ function showFootprint(geometry) {
   footprint.clear();
   if (!geometry) return;
   footprint.addFeature(new Feature({geometry: geojson.readGeometry(geometry)}));
+}
+
+// ---- suggestions: control points proposed by matching with a placed image -----------------
+
+const referenceSelect = document.getElementById('suggest-reference');
+const suggestState = document.getElementById('suggest-state');
+const acceptAll = document.getElementById('accept-all');
+const dropAll = document.getElementById('drop-all');
+
+// fillReferences lists the placed images to match with: those of this image's sites
+// first (the first of them chosen), then every other placed image.
+async function fillReferences() {
+  const [images, sites] = await Promise.all([api('GET', '/api/v1/images'), api('GET', '/api/v1/sites').catch(() => [])]);
+  const placed = images.filter((img) => img.georeferenced && img.id !== imageId);
+  const mine = sites.filter((s) => s.images.some((img) => img.id === imageId));
+  const inSite = new Map();
+  for (const s of mine) for (const img of s.images) if (img.georeferenced && img.id !== imageId && !inSite.has(img.id)) inSite.set(img.id, s.name);
+  const options = [];
+  for (const img of placed.filter((i) => inSite.has(i.id))) options.push(el('option', {value: img.id, text: `${img.title} (site ${inSite.get(img.id)})`}));
+  for (const img of placed.filter((i) => !inSite.has(i.id))) options.push(el('option', {value: img.id, text: img.title}));
+  if (options.length) referenceSelect.replaceChildren(...options);
+  document.getElementById('suggest').disabled = options.length === 0;
+}
+
+document.getElementById('suggest').addEventListener('click', async () => {
+  const reference = referenceSelect.value;
+  if (!reference) return;
+  suggestState.className = 'save-state';
+  suggestState.textContent = 'Matching…';
+  root.dataset.suggesting = 'true';
+  try {
+    const r = await api('POST', `/api/v1/images/${imageId}/georeference/suggest`, {reference, max_points: 16});
+    state.suggestions = r.points;
+    suggestState.className = 'save-state ok';
+    suggestState.textContent = `${r.points.length} points suggested (${r.inliers} features agree; ${r.rms_px.toFixed(2)} px RMS about one affine map)`;
+  } catch (err) {
+    state.suggestions = [];
+    suggestState.className = 'save-state error';
+    suggestState.textContent = err.code === 'no_match' ? `No match: ${err.message}` : `Could not suggest points: ${err.message}`;
+  }
+  delete root.dataset.suggesting;
+  changed();
+  // Show where the suggestions lie on the earth.
+  if (state.suggestions.length && !footprint.getFeatures().length) earth.map.getView().fit(earthSuggestions.getExtent(), {padding: [40, 40, 40, 40], maxZoom: 17});
+});
+
+function accept(i) {
+  const [p] = state.suggestions.splice(i, 1);
+  state.points.push({pixel: p.pixel, lonlat: p.lonlat});
+}
+
+acceptAll.addEventListener('click', () => {
+  while (state.suggestions.length) accept(0);
+  changed();
+});
+dropAll.addEventListener('click', () => {
+  state.suggestions = [];
+  changed();
+});
+
+function renderSuggestions() {
+  const table = document.getElementById('suggestion-table');
+  table.hidden = acceptAll.hidden = dropAll.hidden = state.suggestions.length === 0;
+  table.tBodies[0].replaceChildren(
+    ...state.suggestions.map((p, i) => {
+      const ok = el('button', {type: 'button', class: 'primary', text: 'Accept', 'aria-label': `Accept suggestion ${i + 1}`});
+      ok.addEventListener('click', () => {
+        accept(i);
+        changed();
+      });
+      const drop = el('button', {type: 'button', text: 'Drop', 'aria-label': `Drop suggestion ${i + 1}`});
+      drop.addEventListener('click', () => {
+        state.suggestions.splice(i, 1);
+        changed();
+      });
+      return el(
+        'tr',
+        {dataset: {suggestion: i}},
+        el('td', {text: `S${i + 1}`}),
+        el('td', {text: fmt(p.pixel[0], 2)}),
+        el('td', {text: fmt(p.pixel[1], 2)}),
+        el('td', {text: fmt(p.lonlat[0], 7)}),
+        el('td', {text: fmt(p.lonlat[1], 7)}),
+        el('td', {class: 'score', text: fmt(p.score, 2)}),
+        el('td', {}, ok, drop),
+      );
+    }),
+  );
 }
 
 // ---- saving -------------------------------------------------------------------------------
@@ -309,6 +415,11 @@ async function start() {
     if (footprint.getFeatures().length) earth.map.getView().fit(ext, {padding: [40, 40, 40, 40], maxZoom: 17});
   } catch (err) {
     if (err.status !== 404) flash(`Could not load the georeference: ${err.message}`, 'error');
+  }
+  try {
+    await fillReferences();
+  } catch (err) {
+    suggestState.textContent = `Could not list the placed images: ${err.message}`;
   }
   changed();
   root.dataset.ready = 'true';
