@@ -108,6 +108,7 @@ var routeRoles = map[string]string{
 	"GET /tiles/:id/:z/:x/:y":                "viewer",
 	"GET /sites":                             "viewer",
 	"GET /sites/:id":                         "viewer",
+	"GET /sites/:id/compare":                 "viewer",
 	"GET /api/v1/sites":                      "viewer",
 	"POST /api/v1/sites":                     "analyst",
 	"GET /api/v1/sites/:id":                  "viewer",
