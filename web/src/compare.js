@@ -14,7 +14,7 @@ import Select from 'ol/interaction/Select.js';
 import Translate from 'ol/interaction/Translate.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
-import {createEmpty, extend, isEmpty} from 'ol/extent.js';
+import {createEmpty, extend, getArea, isEmpty} from 'ol/extent.js';
 import {getRenderPixel} from 'ol/render.js';
 import {Circle as CircleStyle, Fill, RegularShape, Stroke, Style} from 'ol/style.js';
 
@@ -99,13 +99,14 @@ function select(key, id) {
   refreshAnnotationLayers();
 }
 
-// clickToSelect selects the annotation clicked on a map (of either image).
+// clickToSelect selects the annotation clicked on a map (of either image): the smallest
+// under the pointer, so that a ship is picked from inside the base around it.
 function clickToSelect(map) {
   map.on('singleclick', (e) => {
     let hit = null;
     map.forEachFeatureAtPixel(e.pixel, (f, layer) => {
-      hit = {key: layer.get('image'), id: f.getId()};
-      return true;
+      const size = getArea(f.getGeometry().getExtent());
+      if (!hit || size < hit.size) hit = {key: layer.get('image'), id: f.getId(), size};
     }, {layerFilter: (l) => !!l.get('image'), hitTolerance: 4});
     select(hit && hit.key, hit && hit.id);
   });
@@ -274,7 +275,10 @@ function buildOverlay() {
   for (const l of annotationLayers) map.addLayer(l);
   clickToSelect(map);
   fit(map);
-  built.overlay = {map, layers, annotationLayers};
+  built.overlay = {map, layers, annotationLayers, rendered: false};
+  // Whether every tile in view is drawn (for the tests: what shows is what will show).
+  map.on('movestart', () => (built.overlay.rendered = false));
+  map.on('rendercomplete', () => (built.overlay.rendered = true));
   applyOverlay();
   dragSwipe(map);
 }
@@ -440,7 +444,8 @@ function showMode(asked) {
 for (const b of document.querySelectorAll('[data-mode]')) b.addEventListener('click', () => showMode(b.dataset.mode));
 
 document.addEventListener('keydown', (e) => {
-  if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey || !state.mode) return;
+  // (the opacity slider has no use for letters: F flickers from it too)
+  if (e.target.closest('input:not([type=range]), textarea, select') || e.ctrlKey || e.metaKey || e.altKey || !state.mode) return;
   if ((e.key === 'f' || e.key === 'F') && state.mode === 'overlay') flicker();
   else if (['1', '2', '3'].includes(e.key)) {
     const mode = MODES[Number(e.key) - 1];
@@ -537,13 +542,14 @@ window.satmark = {
   state,
   built,
   sides,
-  shownColour(map, [x, y]) {
+  // shownColours are the [r, g, b, a] a map shows at each of points (CSS pixels).
+  shownColours(map, points) {
     map.renderSync();
     const [w, h] = map.getSize();
     const out = document.createElement('canvas');
     out.width = w;
     out.height = h;
-    const ctx = out.getContext('2d');
+    const ctx = out.getContext('2d', {willReadFrequently: true});
     for (const canvas of map.getViewport().querySelectorAll('.ol-layer canvas, canvas.ol-layer')) {
       if (canvas.width === 0) continue;
       const opacity = canvas.parentNode.style.opacity || canvas.style.opacity;
@@ -552,7 +558,7 @@ window.satmark = {
       ctx.setTransform(...(m ? m[1].split(',').map(Number) : [w / canvas.width, 0, 0, h / canvas.height, 0, 0]));
       ctx.drawImage(canvas, 0, 0);
     }
-    return [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data];
+    return points.map(([x, y]) => [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data]);
   },
 };
 
