@@ -217,6 +217,24 @@ func TestBrowserCompare(t *testing.T) {
 		t.Errorf("dashed strokes of A, B: %v; want A solid, B dashed", dashes)
 	}
 
+	// Side by side (2): two maps on one view, each with its image and its annotations.
+	b.do(t, chromedp.KeyEvent("2"))
+	b.waitFor(t, "side by side", `document.getElementById('compare').dataset.mode === 'side' && !document.getElementById('side-panes').hidden`)
+	side := evalJS[[]int](t, b, `(() => {
+		const {maps} = satmark.built.side;
+		const count = (m, what) => m.getLayers().getArray().filter((l) => l.get(what)).length;
+		return [maps.a.getView() === maps.b.getView() ? 1 : 0, count(maps.a, 'tilesOf'), count(maps.b, 'tilesOf'),
+			satmark.built.side.annotationLayers[0].getSource().getFeatures().length, satmark.built.side.annotationLayers[1].getSource().getFeatures().length];
+	})()`)
+	if len(side) != 5 || side[0] != 1 || side[1] != 1 || side[2] != 1 || side[3] == 0 || side[4] == 0 {
+		t.Errorf("side by side: one view %v, image layers %v, annotations %v; want one view, one image and its annotations on each map", side[0] == 1, side[1:3], side[3:])
+	}
+	if u := evalJS[string](t, b, `location.search`); !strings.Contains(u, "mode=side") {
+		t.Errorf("the address %q does not keep the mode", u)
+	}
+	b.do(t, chromedp.KeyEvent("1"))
+	b.waitFor(t, "the overlay again", `document.getElementById('compare').dataset.mode === 'overlay'`)
+
 	// Clicking an annotation of B selects it and links to it in B's annotator, which
 	// opens on it.
 	target := evalJS[[]string](t, b, `(() => {
@@ -294,6 +312,56 @@ func TestBrowserCompare(t *testing.T) {
 	p0, p1 := base.Geometry.Coordinates[0][0], moved.Geometry.Coordinates[0][0]
 	if moved.Version != base.Version+1 || !nearly(p1[0]-p0[0], 40*res, res) || !nearly(p1[1]-p0[1], 30*res, res) {
 		t.Errorf("naval base after the drag: version %d (was %d), first corner %v → %v; want it moved by (%.1f, %.1f) px", moved.Version, base.Version, p0, p1, 40*res, 30*res)
+	}
+}
+
+// TestBrowserCompareUnplaced: an image off the map is compared in pixels, and the page
+// says why its view does not follow the other's.
+func TestBrowserCompareUnplaced(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	images, err := a.Store.Images(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var port, base annotations.Image
+	for _, img := range images {
+		switch {
+		case strings.Contains(img.Title, "base"):
+			base = img
+		case img.Georeferenced:
+			port = img
+		}
+	}
+	name := "Port and base"
+	area := annotations.PolygonGeometry([]annotations.Position{{131.87, 43.105}, {131.905, 43.105}, {131.905, 43.12}, {131.87, 43.12}, {131.87, 43.105}})
+	st, err := a.Store.CreateSite(ctx, annotations.Actor{Name: "tester"}, annotations.SiteInput{Name: &name, Area: &area})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.SetSiteImage(ctx, annotations.Actor{Name: "tester"}, st.ID, base.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	a.addUser(t, "Compare Viewer", annotations.RoleViewer)
+	b.signIn(t, a, "/sites/"+st.ID, "Compare Viewer")
+	// (overlay asked for, but the base is not on the map)
+	b.do(t, chromedp.Navigate(fmt.Sprintf("%s/sites/%s/compare?a=%s&b=%s&mode=overlay", a.url, st.ID, base.ID, port.ID)))
+	b.waitFor(t, "the pixel views", `document.getElementById('compare')?.dataset.ready === 'true' && document.getElementById('pixel-map-a').dataset.imageReady === 'true' && document.getElementById('pixel-map-b').dataset.imageReady === 'true'`)
+	got := evalJS[[]string](t, b, `[document.getElementById('compare').dataset.mode, document.getElementById('compare').dataset.linked, document.getElementById('link-state').textContent,
+		String(document.querySelector('[data-mode=overlay]').disabled)]`)
+	if got[0] != "pixels" || got[1] != "false" || !strings.Contains(got[2], "“"+base.Title+"” is not georeferenced") || got[3] != "true" {
+		t.Errorf("mode %q, linked %q, saying %q, overlay disabled %s; want pixels, unlinked, naming the base, no overlay", got[0], got[1], got[2], got[3])
+	}
+	// Each view moves on its own; the annotations of each are on its image.
+	moved := evalJS[[]float64](t, b, `(() => {
+		const {a, b} = satmark.built.pixels.views;
+		const before = b.map.getView().getCenter();
+		a.map.getView().setCenter([100, -100]);
+		return [...before, ...b.map.getView().getCenter(), satmark.sides.a.pixelSource.getFeatures().length, satmark.sides.b.pixelSource.getFeatures().length];
+	})()`)
+	if moved[0] != moved[2] || moved[1] != moved[3] || moved[4] == 0 || moved[5] == 0 {
+		t.Errorf("B's centre %v → %v when A moved, annotations %v; want B still and both annotated", moved[0:2], moved[2:4], moved[4:])
 	}
 }
 
