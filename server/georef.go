@@ -92,9 +92,40 @@ type georefView struct {
 	Origin       string                     `json:"origin,omitempty"`
 	Fit          *fitView                   `json:"fit,omitempty"`
 	Footprint    any                        `json:"footprint,omitempty"` // GeoJSON Polygon in lon/lat
+	Samples      []groundSample             `json:"samples,omitempty"`   // where a grid of its points lies
 	GSD          *float64                   `json:"gsd_m,omitempty"`
 	UpdatedBy    string                     `json:"updated_by,omitempty"`
 	UpdatedAt    any                        `json:"updated_at,omitempty"`
+}
+
+// groundSample is a point of an image and where it lies on the earth, by the image's
+// placement: what a client fits a transform to when it relates two images through the
+// ground (the compare page), whatever the method and CRS of each.
+type groundSample struct {
+	Pixel  [2]float64 `json:"pixel"`
+	LonLat [2]float64 `json:"lonlat"`
+}
+
+// sampleGrid is the side of the grid of samples: corners, edges and inside.
+const sampleGrid = 5
+
+// groundSamples places a sampleGrid × sampleGrid grid of the image's points, from its
+// top-left corner (0, 0) to its bottom-right corner (width, height); a point the
+// transform cannot place is left out.
+func groundSamples(t geo.Transformer, width, height int) []groundSample {
+	var out []groundSample
+	for j := 0; j < sampleGrid; j++ {
+		for i := 0; i < sampleGrid; i++ {
+			x := float64(width) * float64(i) / (sampleGrid - 1)
+			y := float64(height) * float64(j) / (sampleGrid - 1)
+			lon, lat, err := t.Forward(x, y)
+			if err != nil || math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0) {
+				continue
+			}
+			out = append(out, groundSample{Pixel: [2]float64{x, y}, LonLat: [2]float64{lon, lat}})
+		}
+	}
+	return out
 }
 
 type fitView struct {
@@ -141,6 +172,7 @@ func (s *Server) georefView(ctx context.Context, img annotations.Image) (georefV
 	if fp, _, err := formats.Footprint(p.Transformer, img.Width, img.Height); err == nil {
 		v.Footprint = fp
 	}
+	v.Samples = groundSamples(p.Transformer, img.Width, img.Height)
 	return v, nil
 }
 

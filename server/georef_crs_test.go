@@ -341,3 +341,48 @@ func TestCRSWorldFilesArePlacedLikeGDAL(t *testing.T) {
 		})
 	}
 }
+
+// The georeference's samples place a 5 × 5 grid of the image's points, corners and centre
+// where gdaltransform puts them, in a CRS the browser cannot project itself: what the
+// compare page relates two images by.
+func TestGeoreferenceSamplesAreWhereGDALPutsThem(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	r := readOSRRasters(t)["utm52n.tif"]
+	img := ts.mustUpload(t, filePart("utm52n.tif", osrRasterFile(t, "utm52n.tif")))
+	rec := ts.do(t, http.MethodGet, "/api/v1/images/"+img.ID+"/georeference", nil)
+	wantStatus(t, rec, http.StatusOK)
+	var g struct {
+		Samples []struct {
+			Pixel  [2]float64 `json:"pixel"`
+			LonLat [2]float64 `json:"lonlat"`
+		} `json:"samples"`
+	}
+	decode(t, rec, &g)
+	if len(g.Samples) != 25 {
+		t.Fatalf("%d samples, want a 5 × 5 grid", len(g.Samples))
+	}
+	if g.Samples[0].Pixel != [2]float64{0, 0} || g.Samples[24].Pixel != [2]float64{64, 48} || g.Samples[7].Pixel != [2]float64{32, 12} {
+		t.Errorf("sample pixels %v, %v, %v; want the grid from (0, 0) to (64, 48) by quarters", g.Samples[0].Pixel, g.Samples[7].Pixel, g.Samples[24].Pixel)
+	}
+	found := 0
+	for _, s := range g.Samples {
+		want, ok := r.corners[s.Pixel]
+		if !ok {
+			continue
+		}
+		found++
+		if !near(s.LonLat[0], want[0], 1e-9) || !near(s.LonLat[1], want[1], 1e-9) {
+			t.Errorf("pixel %v lies at %v, gdaltransform says %v", s.Pixel, s.LonLat, want)
+		}
+	}
+	if found != 5 {
+		t.Errorf("%d of gdaltransform's 5 points (corners, centre) among the samples", found)
+	}
+
+	// An image with no georeference but a ground sample distance has no samples.
+	base := ts.mustUpload(t, filePart("plain.jpg", jpegBytes(t, 40, 30, 1)))
+	wantStatus(t, ts.do(t, http.MethodPut, "/api/v1/images/"+base.ID+"/georeference", strings.NewReader(`{"gsd_m": 0.5}`)), http.StatusOK)
+	if b := ts.do(t, http.MethodGet, "/api/v1/images/"+base.ID+"/georeference", nil).Body.String(); strings.Contains(b, "samples") {
+		t.Errorf("a ground sample distance alone has samples: %s", b)
+	}
+}

@@ -101,6 +101,31 @@ func (s *Server) sitePage(c echo.Context) error {
 	return s.page(c, "site.html", map[string]any{"Title": st.Name, "SiteID": st.ID, "SiteName": st.Name})
 }
 
+// comparePage shows two images of a site side by side, or one over the other on the
+// map: ?a= and ?b= name them (images of any site, or none; unknown ones are 404), and
+// the page picks the site's two latest placed images for any left out.
+func (s *Server) comparePage(c echo.Context) error {
+	st, err := s.siteParam(c)
+	if err != nil {
+		return err
+	}
+	pick := map[string]string{}
+	for _, k := range []string{"a", "b"} {
+		id := c.QueryParam(k)
+		if id == "" {
+			continue
+		}
+		if !annotations.ValidID(id) {
+			return notFound("image")
+		}
+		if _, err := s.store.Image(c.Request().Context(), id); err != nil {
+			return err
+		}
+		pick[k] = id
+	}
+	return s.page(c, "compare.html", map[string]any{"Title": "Compare · " + st.Name, "SiteID": st.ID, "SiteName": st.Name, "A": pick["a"], "B": pick["b"]})
+}
+
 func (s *Server) labelsPage(c echo.Context) error {
 	labels, err := s.store.Labels(c.Request().Context())
 	if err != nil {

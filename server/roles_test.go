@@ -109,6 +109,7 @@ var routeRoles = map[string]string{
 	"GET /tiles/:id/:z/:x/:y":                           "viewer",
 	"GET /sites":                                        "viewer",
 	"GET /sites/:id":                                    "viewer",
+	"GET /sites/:id/compare":                            "viewer",
 	"GET /api/v1/tracks":                                "viewer",
 	"POST /api/v1/tracks":                               "analyst",
 	"GET /api/v1/tracks.geojson":                        "viewer",

@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	get("/map", viewer, s.mapPage)
 	get("/sites", viewer, s.sitesPage)
 	get("/sites/:id", viewer, s.sitePage)
+	get("/sites/:id/compare", viewer, s.comparePage)
 	get("/account", viewer, s.accountPage)
 	get("/users", admin, s.usersPage)
 	get("/audit", admin, s.auditPage)

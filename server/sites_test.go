@@ -225,3 +225,36 @@ func TestSitesRefuseBadInput(t *testing.T) {
 	}
 	ts.wantUnchanged(t, before)
 }
+
+// The compare page names the site and the two images asked for; an image or a site that
+// is not there is a 404 page, not a page that cannot load.
+func TestComparePage(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	a := ts.newImage(t, 1)
+	b := ts.newImage(t, 2)
+	rec := ts.doJSON(t, http.MethodPost, "/api/v1/sites", `{"name": "Piers", "area": `+piersArea+`}`)
+	wantStatus(t, rec, http.StatusCreated)
+	var st siteAnswer
+	decode(t, rec, &st)
+
+	body := wantHTML(t, ts, "/sites/"+st.ID+"/compare?a="+a.ID+"&b="+b.ID)
+	for _, want := range []string{`data-site-id="` + st.ID + `"`, `data-a="` + a.ID + `"`, `data-b="` + b.ID + `"`, "Compare · Piers", "/static/compare.js"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("compare page does not show %q", want)
+		}
+	}
+	// Left out, the page picks them.
+	if body := wantHTML(t, ts, "/sites/"+st.ID+"/compare"); !strings.Contains(body, `data-a=""`) {
+		t.Errorf("compare page without images names some")
+	}
+	for _, target := range []string{
+		"/sites/" + st.ID + "/compare?a=img_aaaaaaaaaaaa&b=" + b.ID,
+		"/sites/" + st.ID + "/compare?a=" + a.ID + "&b=..%2fetc",
+		"/sites/sit_aaaaaaaaaaaa/compare?a=" + a.ID + "&b=" + b.ID,
+	} {
+		rec := ts.do(t, http.MethodGet, target, nil, "Accept", "text/html")
+		if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s, want a 404 page", target, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+}

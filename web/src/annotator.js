@@ -821,10 +821,13 @@ async function start() {
     state.loaded = true;
     for (const ev of state.queue.splice(0)) handle(ev);
     renderList();
-    // A link to one annotation (from a track on another date): select it and go there.
+    // ?annotation=<id> (from the compare page, or a shared link) opens on that annotation.
     const wanted = new URLSearchParams(location.search).get('annotation');
-    const f = wanted && source.getFeatureById(wanted);
-    if (f) select(f, {zoom: true});
+    if (wanted) {
+      const f = source.getFeatureById(wanted);
+      if (f) select(f, {zoom: true});
+      else flash('The annotation in the link is not on this image (it may have been deleted).', 'error');
+    }
     root.dataset.ready = 'true';
   } catch (err) {
     flash(`Could not load the annotations: ${err.message}`, 'error');

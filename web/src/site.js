@@ -10,6 +10,7 @@ import {createEmpty, extend, isEmpty} from 'ol/extent.js';
 
 import {api, can, el, flash, plural} from './common.js';
 import {earthMap, imageTileLayer} from './earth.js';
+import {defaultPair} from './comparemodel.js';
 import {chartBars, layoutTimeline} from './sitemodel.js';
 
 const page = document.querySelector('.site-page');
@@ -139,6 +140,20 @@ async function fillAddSelect() {
   document.getElementById('site-add').disabled = options.length === 0;
 }
 
+// fillCompare offers two of the site's images to compare, the two latest placed ones
+// picked; the form opens the compare page.
+function fillCompare() {
+  const pair = defaultPair(site.images);
+  document.getElementById('site-compare-block').hidden = !pair;
+  if (!pair) return;
+  for (const key of ['a', 'b']) {
+    const select = document.getElementById(`site-compare-${key}`);
+    const was = select.value;
+    select.replaceChildren(...site.images.map((i) => el('option', {value: i.id, text: `${i.title}${i.when ? ` (${i.when.slice(0, 10)})` : ''}${i.georeferenced ? '' : ' · not placed'}`})));
+    select.value = site.images.some((i) => i.id === was) ? was : pair[key];
+  }
+}
+
 function render() {
   document.getElementById('site-name').textContent = site.name;
   document.getElementById('site-notes').textContent = site.notes;
@@ -151,6 +166,7 @@ function render() {
   document.getElementById('site-left-out-block').hidden = site.left_out.length === 0;
   area.clear();
   area.addFeature(format.readFeature({type: 'Feature', geometry: site.area, properties: {}}));
+  fillCompare();
   fillAddSelect().catch((err) => flash(err.message, 'error'));
   showFootprints();
   showTracks().catch((err) => flash(`Could not load the tracks: ${err.message}`, 'error'));
