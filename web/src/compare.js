@@ -19,7 +19,7 @@ import {getRenderPixel} from 'ol/render.js';
 import {Circle as CircleStyle, Fill, RegularShape, Stroke, Style} from 'ol/style.js';
 
 import {api, can, el, flash, hexToRgba, me} from './common.js';
-import {MODES, defaultPair, inMapSpace, linkedView, modeFor, pixelLink, swipeFraction} from './comparemodel.js';
+import {MODES, defaultPair, inMapSpace, linkedView, matchedLink, modeFor, pixelLink, swipeFraction} from './comparemodel.js';
 import {earthMap, imageTileLayer} from './earth.js';
 import {mapGeometry, pixelGeometry, squareUp} from './geometry.js';
 import {imageView} from './imageview.js';
@@ -375,14 +375,43 @@ function buildPixels() {
   }
   const link = pixelLink(sides.a.georef?.samples, sides.b.georef?.samples, {a: sides.a.img.title, b: sides.b.img.title});
   built.pixels = {views, annotationLayers, link};
-  const linkEl = $('link-state');
-  if (!link.aToB) {
-    linkEl.textContent = link.reason;
-    linkEl.className = 'help warn';
-    root.dataset.linked = 'false';
+  if (link.aToB) {
+    linkViews(views, link, 'The two views move together: each shows the ground the other shows, through where both images lie on the earth.');
     return;
   }
-  linkEl.textContent = 'The two views move together: each shows the ground the other shows, through where both images lie on the earth.';
+  const linkEl = $('link-state');
+  linkEl.textContent = link.reason;
+  linkEl.className = 'help warn';
+  root.dataset.linked = 'false';
+  // One placed, one not: an analyst can relate them by matching the unplaced one to the
+  // placed one (the georeference editor's suggestions), for this view only.
+  const placedA = !!sides.a.georef?.samples?.length;
+  const placedB = !!sides.b.georef?.samples?.length;
+  if (placedA === placedB || !can('analyst')) return;
+  const unplaced = placedA ? sides.b : sides.a;
+  const placed = placedA ? sides.a : sides.b;
+  const button = el('button', {type: 'button', id: 'link-by-matching', text: 'Link them by matching'});
+  linkEl.append(' ', button);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    button.textContent = 'Matching…';
+    try {
+      const found = await api('POST', `/api/v1/images/${encodeURIComponent(unplaced.img.id)}/georeference/suggest`, {reference: placed.img.id});
+      const matched = matchedLink(found.points, !placedA);
+      if (!matched.aToB) throw new Error(matched.reason);
+      built.pixels.link = matched;
+      linkViews(views, matched, `The two views move together through ${found.points.length} points found by matching “${unplaced.img.title}” to “${placed.img.title}” (RMS ${found.rms_px.toFixed(2)} px). They are not a georeference: place the image in its georeference editor to keep them.`);
+    } catch (err) {
+      linkEl.textContent = `Could not link them by matching: ${err.message}`;
+      linkEl.className = 'help warn';
+    }
+  });
+}
+
+// linkViews makes two pixel views follow each other through link ({aToB, bToA}).
+function linkViews(views, link, message) {
+  const linkEl = $('link-state');
+  linkEl.textContent = message;
   linkEl.className = 'help muted';
   root.dataset.linked = 'true';
   const toB = inMapSpace(link.aToB);

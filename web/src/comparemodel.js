@@ -95,6 +95,19 @@ export function pixelLink(samplesA, samplesB, titles = {a: 'A', b: 'B'}) {
   return {aToB, bToA};
 }
 
+// matchedLink relates the pixels of an unplaced image to a placed one's through points
+// found by matching them (the suggest route's points: pixel in the unplaced image,
+// reference_pixel in the placed one): {aToB, bToA}, or {reason}. unplacedIsA says which
+// side the unplaced image is.
+export function matchedLink(points, unplacedIsA) {
+  if (!points || points.length < 3) return {reason: 'Matching found too few points to relate the two images.'};
+  const pairs = points.map((p) => (unplacedIsA ? {from: p.pixel, to: p.reference_pixel} : {from: p.reference_pixel, to: p.pixel}));
+  const aToB = fitAffine(pairs);
+  const bToA = aToB && invertAffine(aToB);
+  if (!bToA) return {reason: 'The matched points lie on one line: they do not relate the two images.'};
+  return {aToB, bToA};
+}
+
 // inMapSpace turns a pixel-space transform (y down) into one of the OpenLayers views'
 // coordinates, where the image lies at [0, -height, width, 0] (y up).
 export function inMapSpace([a, b, c, d, e, f]) {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {
-  applyAffine, composeAffine, defaultPair, fitAffine, inMapSpace, invertAffine, linkedView, mercator, modeFor, pixelLink, swipeFraction,
+  applyAffine, composeAffine, defaultPair, fitAffine, inMapSpace, invertAffine, linkedView, matchedLink, mercator, modeFor, pixelLink,
+  swipeFraction,
 } from '../src/comparemodel.js';
 
 const close = (got, want, tol, what) => {
@@ -111,4 +112,15 @@ test('the swipe divider stays on the map', () => {
   assert.equal(swipeFraction(50, {left: 100, width: 200}), 0);
   assert.equal(swipeFraction(900, {left: 100, width: 200}), 1);
   assert.equal(swipeFraction(900, {left: 100, width: 0}), 1);
+});
+
+test('points matched between an unplaced image and a placed one relate their pixels either way round', () => {
+  // The unplaced image is the placed one halved and shifted: reference = 2·pixel + (10, 20).
+  const points = [[0, 0], [100, 0], [0, 80], [70, 60]].map(([x, y]) => ({pixel: [x, y], reference_pixel: [2 * x + 10, 2 * y + 20]}));
+  const asA = matchedLink(points, true);
+  assert.deepEqual(applyAffine(asA.aToB, [50, 40]).map((v) => Math.round(v * 1e6) / 1e6), [110, 100]);
+  const asB = matchedLink(points, false);
+  assert.deepEqual(applyAffine(asB.aToB, [110, 100]).map((v) => Math.round(v * 1e6) / 1e6), [50, 40]);
+  assert.match(matchedLink(points.slice(0, 2), true).reason, /too few/);
+  assert.match(matchedLink([[0, 0], [1, 1], [2, 2]].map((p) => ({pixel: p, reference_pixel: p})), true).reason, /one line/);
 });
