@@ -323,13 +323,14 @@ func (s *Store) commitSite(ctx context.Context, tx *sql.Tx, by Actor, action, id
 	return st, tx.Commit()
 }
 
-// checkSiteVersion refuses a change not based on the site's current version.
-func checkSiteVersion(st Site, version *int) error {
-	if version == nil {
+// checkVersion refuses a change of a site or a track (kind) not based on its current
+// version: ErrVersionRequired when it names none, a *StaleVersionError for an old one.
+func checkVersion(kind, id string, current int, given *int) error {
+	if given == nil {
 		return ErrVersionRequired
 	}
-	if *version != st.Version {
-		return &StaleVersionError{Kind: "site", ID: st.ID, Given: *version, Current: st.Version}
+	if *given != current {
+		return &StaleVersionError{Kind: kind, ID: id, Given: *given, Current: current}
 	}
 	return nil
 }
@@ -349,7 +350,7 @@ func (s *Store) UpdateSite(ctx context.Context, by Actor, id string, version *in
 	if err != nil {
 		return Site{}, err
 	}
-	if err := checkSiteVersion(st, version); err != nil {
+	if err := checkVersion("site", st.ID, st.Version, version); err != nil {
 		return Site{}, err
 	}
 	var changed []string
@@ -385,7 +386,7 @@ func (s *Store) DeleteSite(ctx context.Context, by Actor, id string, version *in
 	if err != nil {
 		return err
 	}
-	if err := checkSiteVersion(st, version); err != nil {
+	if err := checkVersion("site", st.ID, st.Version, version); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sites WHERE id = ?`, id); err != nil {

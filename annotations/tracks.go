@@ -277,16 +277,6 @@ func (s *Store) UnlinkAnnotation(ctx context.Context, by Actor, trackID, annotat
 	return t, tx.Commit()
 }
 
-func checkTrackVersion(t Track, version *int) error {
-	if version == nil {
-		return ErrVersionRequired
-	}
-	if *version != t.Version {
-		return &StaleVersionError{Kind: "track", ID: t.ID, Given: *version, Current: t.Version}
-	}
-	return nil
-}
-
 // UpdateTrack renames a track or changes its notes, audited as by's, from its current
 // version.
 func (s *Store) UpdateTrack(ctx context.Context, by Actor, id string, version *int, in TrackInput) (Track, error) {
@@ -302,7 +292,7 @@ func (s *Store) UpdateTrack(ctx context.Context, by Actor, id string, version *i
 	if err != nil {
 		return Track{}, err
 	}
-	if err := checkTrackVersion(t, version); err != nil {
+	if err := checkVersion("track", t.ID, t.Version, version); err != nil {
 		return Track{}, err
 	}
 	if in.Name != nil {
@@ -336,7 +326,7 @@ func (s *Store) DeleteTrack(ctx context.Context, by Actor, id string, version *i
 	if err != nil {
 		return err
 	}
-	if err := checkTrackVersion(t, version); err != nil {
+	if err := checkVersion("track", t.ID, t.Version, version); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM tracks WHERE id = ?`, id); err != nil {

@@ -287,6 +287,24 @@ func (s *Server) exportImageKMZ(c echo.Context) error {
 	return formats.WriteKMZ(c.Response(), img, p, anns, overlay)
 }
 
+// geoFeature and featureCollection are the RFC 7946 GeoJSON the map's answers are made of
+// (footprints, tracks).
+type geoFeature struct {
+	Type       string         `json:"type"`
+	ID         string         `json:"id"`
+	Geometry   any            `json:"geometry"`
+	Properties map[string]any `json:"properties"`
+}
+
+type featureCollection struct {
+	Type     string       `json:"type"`
+	Features []geoFeature `json:"features"`
+}
+
+func newFeatureCollection() featureCollection {
+	return featureCollection{Type: "FeatureCollection", Features: []geoFeature{}}
+}
+
 // footprints answers every georeferenced image's outline as RFC 7946 GeoJSON, for the map.
 func (s *Server) footprints(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -294,16 +312,7 @@ func (s *Server) footprints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type feature struct {
-		Type       string         `json:"type"`
-		ID         string         `json:"id"`
-		Geometry   any            `json:"geometry"`
-		Properties map[string]any `json:"properties"`
-	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-	}{Type: "FeatureCollection", Features: []feature{}}
+	fc := newFeatureCollection()
 	for _, img := range images {
 		if !img.Georeferenced {
 			continue
@@ -328,7 +337,7 @@ func (s *Server) footprints(c echo.Context) error {
 			props["max_zoom"] = webtiles.MaxZoom(mpp, lat)
 			props["metres_per_pixel"] = mpp
 		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: img.ID, Geometry: g, Properties: props})
+		fc.Features = append(fc.Features, geoFeature{Type: "Feature", ID: img.ID, Geometry: g, Properties: props})
 	}
 	c.Response().Header().Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
 	return json.NewEncoder(c.Response()).Encode(fc)

@@ -344,16 +344,7 @@ func (s *Server) tracksGeoJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type feature struct {
-		Type       string         `json:"type"`
-		ID         string         `json:"id"`
-		Geometry   any            `json:"geometry"`
-		Properties map[string]any `json:"properties"`
-	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-	}{Type: "FeatureCollection", Features: []feature{}}
+	fc := newFeatureCollection()
 	for _, v := range views {
 		var coords [][2]float64
 		var times []string
@@ -375,7 +366,7 @@ func (s *Server) tracksGeoJSON(c echo.Context) error {
 		if times == nil {
 			times = []string{}
 		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: v.ID, Geometry: geom, Properties: map[string]any{
+		fc.Features = append(fc.Features, geoFeature{Type: "Feature", ID: v.ID, Geometry: geom, Properties: map[string]any{
 			"name": v.Name, "notes": v.Notes, "coordTimes": times, "positions": v.Positions,
 			"created_by": v.CreatedBy, "updated_at": v.UpdatedAt,
 		}})
