@@ -20,6 +20,7 @@ import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {displayPanel} from './displaypanel.js';
 import {trackPanel} from './trackpanel.js';
+import {shipBox, swapEnds} from './shipbox.js';
 import {imageView} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
@@ -453,6 +454,9 @@ document.addEventListener('keydown', (e) => {
     $('pixels').click();
   } else if (!editable) {
     return;
+  } else if (e.shiftKey && (e.key === 'B' || e.key === 'V') && state.selected) {
+    if (e.key === 'B') toShipBox();
+    else swapShipEnds();
   } else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected) {
     e.preventDefault();
     removeSelected();
@@ -463,6 +467,26 @@ document.addEventListener('keydown', (e) => {
     if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
+
+// Outline → ship box: a polygon becomes the smallest rotated rectangle around it, its
+// first side along the ship from stern to bow (the bow is the narrower end), so length,
+// beam and heading show at once; Shift+V turns it round when the bow is the other end.
+function toShipBox() {
+  const ann = editable && state.selected && state.selected.get('ann');
+  if (!ann || ann.shape !== 'polygon') return;
+  const ring = shipBox(ann.geometry.coordinates[0]);
+  if (!ring) {
+    flash('This outline encloses no area: there is no box to make of it.', 'error');
+    return;
+  }
+  chain.send(state.selected, {kind: 'patch', body: {shape: 'rotated_rectangle', geometry: {type: 'Polygon', coordinates: [ring]}}, what: 'the ship box'});
+}
+
+function swapShipEnds() {
+  const ann = editable && state.selected && state.selected.get('ann');
+  if (!ann || ann.shape !== 'rotated_rectangle') return;
+  chain.send(state.selected, {kind: 'patch', body: {geometry: {type: 'Polygon', coordinates: [swapEnds(ann.geometry.coordinates[0])]}}, what: 'bow and stern'});
+}
 
 function removeSelected() {
   if (editable && state.selected) chain.send(state.selected, {kind: 'delete', what: 'the deletion'});
@@ -572,6 +596,10 @@ function renderEditor() {
     renderConflict();
     return;
   }
+  if (editable) {
+    $('ship-box').hidden = ann.shape !== 'polygon';
+    $('swap-ends').hidden = ann.shape !== 'rotated_rectangle';
+  }
   const fresh = !state.shown || state.shown.id !== ann.id;
   const newVersion = fresh || state.shown.version !== ann.version;
   state.shown = {id: ann.id, version: ann.version};
@@ -631,6 +659,8 @@ if (editable) {
     });
   }
   $('delete-annotation').addEventListener('click', removeSelected);
+  $('ship-box').addEventListener('click', toShipBox);
+  $('swap-ends').addEventListener('click', swapShipEnds);
 }
 
 // ---- sidebar: review, comments, history ------------------------------------------------
