@@ -54,8 +54,8 @@ func TestBrowserDisplay(t *testing.T) {
 	before := tile()
 	b.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById('display-panel').open = true`))
 	centre := `(() => {
-		const c = document.querySelector('#map canvas'); if (!c) return '';
-		const d = c.getContext('2d', {willReadFrequently: true}).getImageData(c.width/2, c.height/2, 1, 1).data;
+		const [w, h] = satmark.map.getSize();
+		const [d] = satmark.shownColours([[w/2, h/2]]);
 		return d[0] + d[1] + d[2] > 0 ? [d[0], d[1], d[2]].join(',') : '';
 	})()`
 	b.waitFor(t, "the image pixels", centre+` !== ''`)

@@ -476,9 +476,8 @@ func TestBrowserCoreLoop(t *testing.T) {
 		b.waitFor(t, "the annotator", `document.getElementById('annotator')?.dataset.ready === 'true'`)
 		// The display image is drawn: the map canvas is not blank in the middle of the image.
 		b.waitFor(t, "the image pixels", `(() => {
-			const c = document.querySelector('#map canvas'); if (!c) return false;
-			const ctx = c.getContext('2d', {willReadFrequently: true});
-			const d = ctx.getImageData(c.width/2, c.height/2, 1, 1).data; return d[0] + d[1] + d[2] > 0;
+			const [w, h] = satmark.map.getSize();
+			const [d] = satmark.shownColours([[w/2, h/2]]); return d[0] + d[1] + d[2] > 0;
 		})()`)
 		gotCount := evalJS[int](t, b, `document.querySelectorAll('#annotation-list li').length`)
 		if want := len(a.annotationsOf(t, port.ID)); gotCount != want {

@@ -106,6 +106,8 @@ func (s *Server) routes() {
 	post(api+"/images/:id/pyramid", analyst, s.rebuildPyramid)
 	get(api+"/images/:id/display", viewer, s.getDisplay)
 	put(api+"/images/:id/display", analyst, s.putDisplay)
+	get(api+"/images/:id/adjustments", viewer, s.getAdjustments)
+	put(api+"/images/:id/adjustments", analyst, s.putAdjustments)
 	get(api+"/images/:id/events", viewer, s.imageEvents)
 	get(api+"/sources", viewer, s.listSources)
 	get(api+"/trash", admin, s.listTrash)

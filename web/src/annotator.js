@@ -18,10 +18,11 @@ import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
+import {adjustPanel} from './adjustpanel.js';
 import {displayPanel} from './displaypanel.js';
 import {trackPanel} from './trackpanel.js';
 import {shipBox, swapEnds} from './shipbox.js';
-import {imageView} from './imageview.js';
+import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
 import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
@@ -103,6 +104,8 @@ window.satmark = {
   map,
   toPixel,
   tileStats: view.tileStats,
+  // The colours shown at points of the map (CSS pixels), every layer composed.
+  shownColours: (points) => shownColours(map, points),
   // Rendered first: between a view change and the next frame the map answers from the old one.
   imagePixelToScreen: ([x, y]) => {
     map.renderSync();
@@ -866,7 +869,10 @@ async function start() {
 
 start();
 view.open().then((ok) => {
-  if (ok) root.dataset.imageReady = 'true';
+  if (ok) {
+    root.dataset.imageReady = 'true';
+    adjustPanel({imageId, view, editable: can('analyst')});
+  }
   // After a change of display: the rebuild's progress, then its tiles.
   displayPanel({imageId, editable: can('analyst'), reopen: () => view.open()});
 });

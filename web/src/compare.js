@@ -22,7 +22,7 @@ import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {MODES, defaultPair, inMapSpace, linkedView, matchedLink, modeFor, pixelLink, swipeFraction} from './comparemodel.js';
 import {earthMap, imageTileLayer} from './earth.js';
 import {mapGeometry, pixelGeometry, squareUp} from './geometry.js';
-import {imageView} from './imageview.js';
+import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {labelPath, saveChain} from './savechain.js';
 
@@ -571,24 +571,7 @@ window.satmark = {
   state,
   built,
   sides,
-  // shownColours are the [r, g, b, a] a map shows at each of points (CSS pixels).
-  shownColours(map, points) {
-    map.renderSync();
-    const [w, h] = map.getSize();
-    const out = document.createElement('canvas');
-    out.width = w;
-    out.height = h;
-    const ctx = out.getContext('2d', {willReadFrequently: true});
-    for (const canvas of map.getViewport().querySelectorAll('.ol-layer canvas, canvas.ol-layer')) {
-      if (canvas.width === 0) continue;
-      const opacity = canvas.parentNode.style.opacity || canvas.style.opacity;
-      ctx.globalAlpha = opacity === '' ? 1 : Number(opacity);
-      const m = canvas.style.transform.match(/^matrix\(([^(]*)\)$/);
-      ctx.setTransform(...(m ? m[1].split(',').map(Number) : [w / canvas.width, 0, 0, h / canvas.height, 0, 0]));
-      ctx.drawImage(canvas, 0, 0);
-    }
-    return points.map(([x, y]) => [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data]);
-  },
+  shownColours,
 };
 
 start();

@@ -63,6 +63,8 @@ earth.map.addLayer(new VectorLayer({source: earthMarkers, style: markerStyle}));
 // A handle for the browser console and the end-to-end tests.
 window.satmark = {
   imageMap: image.map,
+  // The adjustments the image is shown with (those saved with it).
+  imageAdjustments: () => image.adjustments(),
   earthMap: earth.map,
   state,
   imagePixelToScreen: ([x, y]) => image.map.getPixelFromCoordinate(toMap([x, y])),

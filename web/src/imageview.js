@@ -1,17 +1,20 @@
 // The image in an OpenLayers view, in pixel space: IIIF tiles from satmark's own image
 // service once the image's pyramid is built (with its progress shown until then), a
-// crisp-pixels switch, and counts of loaded and failed tiles. The annotator and the
-// georeference editor both show images this way.
+// crisp-pixels switch, and counts of loaded and failed tiles. The tiles are drawn by a
+// WebGL tile layer with the image's saved adjustments (brightness, contrast, saturation,
+// gamma, stretch) applied live. The annotator, the georeference editor and the compare
+// page's pixel views all show images this way.
 
 import Map from 'ol/Map.js';
 import View from 'ol/View.js';
 import {getCenter} from 'ol/extent.js';
 import IIIFInfo from 'ol/format/IIIFInfo.js';
 import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
-import TileLayer from 'ol/layer/Tile.js';
+import WebGLTileLayer from 'ol/layer/WebGLTile.js';
 import Projection from 'ol/proj/Projection.js';
 import IIIF from 'ol/source/IIIF.js';
 
+import {neutral, style, variables} from './adjustsettings.js';
 import {api, el, flash} from './common.js';
 
 // Pixel space is y down; the view is y up, with the image at [0, -height, width, 0].
@@ -23,7 +26,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function imageView({target, imageId, width, height, statusEl, layers = []}) {
   const extent = [0, -height, width, 0];
   const projection = new Projection({code: 'satmark-image-pixels', units: 'pixels', extent});
-  const imageLayer = new TileLayer();
+  let adjustments = {...neutral};
+  const imageLayer = new WebGLTileLayer({style: style(adjustments)});
   const tileStats = {loaded: 0, failed: 0};
   const map = new Map({
     target,
@@ -58,6 +62,12 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
     return b;
   }
 
+  let saved = {...neutral};
+  function setAdjustments(a) {
+    adjustments = {...neutral, ...a};
+    imageLayer.updateStyleVariables(variables(adjustments));
+  }
+
   // open waits for the pyramid, showing its progress, then shows the tiles.
   async function open() {
     for (;;) {
@@ -81,6 +91,15 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
       await sleep(1000);
     }
     statusEl.hidden = true;
+    // The saved adjustments, at the first opening (not after a rebuild, which keeps what is shown).
+    if (!options) {
+      try {
+        saved = await api('GET', `/api/v1/images/${imageId}/adjustments`);
+        setAdjustments(saved);
+      } catch (err) {
+        flash(`Could not read the image's adjustments (showing it without them): ${err.message}`, 'error');
+      }
+    }
     const info = await (await fetch(`/iiif/3/${encodeURIComponent(imageId)}/info.json`)).json();
     // The tiles come in info.json's preferred format: png for an image with transparency
     // (nodata, alpha, a mask), so the view's background shows where the image has no data.
@@ -100,9 +119,50 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
       interpolate = on;
       if (options) setSource();
     },
+    // The adjustments shown now, and those saved with the image (read by open).
+    adjustments: () => ({...adjustments}),
+    saved: () => ({...saved}),
+    setAdjustments,
+    setSaved(a) {
+      saved = {...neutral, ...a};
+    },
+    // viewSamples are the tiles' own [r, g, b, a] (before adjustments) on a grid of
+    // about n × n points over what the view shows, for the auto-stretch.
+    viewSamples(n = 48) {
+      const [w, h] = map.getSize();
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const d = imageLayer.getData([((i + 0.5) * w) / n, ((j + 0.5) * h) / n]);
+          if (d && d.length >= 4) out.push([d[0], d[1], d[2], d[3]]);
+        }
+      }
+      return out;
+    },
     insideImage(coordinate) {
       const [x, y] = toPixel(coordinate);
       return x >= 0 && y >= 0 && x <= width && y <= height;
     },
   };
+}
+
+// shownColours are the [r, g, b, a] a map shows at each of points (CSS pixels): every
+// layer's canvas composed, as OpenLayers' export example does, right after a render (so
+// a WebGL canvas still holds its frame).
+export function shownColours(map, points) {
+  map.renderSync();
+  const [w, h] = map.getSize();
+  const out = document.createElement('canvas');
+  out.width = w;
+  out.height = h;
+  const ctx = out.getContext('2d', {willReadFrequently: true});
+  for (const canvas of map.getViewport().querySelectorAll('.ol-layer canvas, canvas.ol-layer')) {
+    if (canvas.width === 0) continue;
+    const opacity = canvas.parentNode.style.opacity || canvas.style.opacity;
+    ctx.globalAlpha = opacity === '' ? 1 : Number(opacity);
+    const m = canvas.style.transform.match(/^matrix\(([^(]*)\)$/);
+    ctx.setTransform(...(m ? m[1].split(',').map(Number) : [w / canvas.width, 0, 0, h / canvas.height, 0, 0]));
+    ctx.drawImage(canvas, 0, 0);
+  }
+  return points.map(([x, y]) => [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data]);
 }
