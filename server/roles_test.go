@@ -71,10 +71,16 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/adjustments": "viewer",
 	"PUT /api/v1/images/:id/adjustments": "analyst",
 	"GET /api/v1/images/:id/events":      "viewer",
-	"GET /api/v1/sources":                "viewer",
-	"GET /api/v1/trash":                  "admin",
-	"POST /api/v1/trash/:id/restore":     "admin",
-	"DELETE /api/v1/trash/:id":           "admin",
+
+	"GET /api/v1/images/:id/coverage":                    "viewer",
+	"PUT /api/v1/images/:id/coverage/grid":               "analyst",
+	"PUT /api/v1/images/:id/coverage/cells/:col/:row":    "analyst",
+	"DELETE /api/v1/images/:id/coverage/cells/:col/:row": "analyst",
+
+	"GET /api/v1/sources":            "viewer",
+	"GET /api/v1/trash":              "admin",
+	"POST /api/v1/trash/:id/restore": "admin",
+	"DELETE /api/v1/trash/:id":       "admin",
 
 	"GET /api/v1/images/:id/georeference":            "viewer",
 	"PUT /api/v1/images/:id/georeference":            "analyst",
@@ -257,7 +263,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 					t.Fatalf("no target for the wildcard of %s: add one to wildcards", r.Path)
 				}
 				segs[i] = w
-			case s == ":z" || s == ":x":
+			case s == ":z" || s == ":x" || s == ":col" || s == ":row":
 				segs[i] = "0"
 			case s == ":y":
 				segs[i] = "0.png"
@@ -525,6 +531,9 @@ func TestViewerChangesNothing(t *testing.T) {
 		{"nok, rebuild a pyramid", http.MethodPost, "/api/v1/images/" + img.ID + "/pyramid", "", nil},
 		{"nok, choose the display", http.MethodPut, "/api/v1/images/" + img.ID + "/display", "application/json", []byte(`{"bands": [1]}`)},
 		{"nok, adjust the image", http.MethodPut, "/api/v1/images/" + img.ID + "/adjustments", "application/json", []byte(`{"contrast": 0.5}`)},
+		{"nok, lay a search grid", http.MethodPut, "/api/v1/images/" + img.ID + "/coverage/grid", "application/json", []byte(`{"cell_px": 16}`)},
+		{"nok, mark a cell searched", http.MethodPut, "/api/v1/images/" + img.ID + "/coverage/cells/0/0", "", nil},
+		{"nok, unmark a cell", http.MethodDelete, "/api/v1/images/" + img.ID + "/coverage/cells/0/0", "", nil},
 		{"nok, annotate", http.MethodPost, "/api/v1/images/" + img.ID + "/annotations", "application/json", []byte(pointBody)},
 		{"nok, change an annotation", http.MethodPatch, "/api/v1/annotations/" + a.ID, "application/json", []byte(`{"version": 2, "properties": {"note": "mine now"}}`)},
 		{"nok, delete an annotation", http.MethodDelete, "/api/v1/annotations/" + a.ID + "?version=2", "", nil},

@@ -19,7 +19,11 @@ import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {adjustPanel} from './adjustpanel.js';
+import {coveragePanel} from './coverage.js';
 import {displayPanel} from './displaypanel.js';
+import {authorsOf, isFiltering, matchesFilter} from './findwork.js';
+import {findWorkPanel} from './findworkpanel.js';
+import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
@@ -44,7 +48,7 @@ const state = {
   labels: [],
   labelsById: new window.Map(),
   selected: null,
-  filter: '', // the review state the list shows, '' for all
+  filter: null, // what the list and the map show (findwork.js); null until the form is read
   dirty: new Set(), // editor fields typed in but not yet saved
   modifying: false, // a move or reshape under way
   loaded: false,
@@ -57,8 +61,12 @@ const state = {
 
 const source = new VectorSource();
 
+// shown: whether the find-your-work filter keeps an annotation (the selection always shows).
+const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
+
 function styleFor(feature, resolution, selected) {
   const ann = feature.get('ann');
+  if (ann && !selected && !shown(ann)) return null;
   const color = ann ? ann.label.color : '#ffffff';
   const saving = feature.get('saving');
   const stroke = new Stroke({color, width: selected ? 3 : 2, lineDash: saving ? [6, 4] : undefined});
@@ -451,6 +459,8 @@ document.addEventListener('keydown', (e) => {
     rulerSource.clear();
     rulerOverlay.setPosition(undefined);
     setTool('select');
+  } else if (e.key === '?') {
+    return; // the keyboard help's (keyhelp.js)
   } else if (toolKeys[e.key]) {
     setTool(toolKeys[e.key]);
   } else if (e.key === 'p' || e.key === 'P') {
@@ -534,9 +544,12 @@ function swatch(color) {
 }
 
 const statusFilter = $('status-filter');
-statusFilter.addEventListener('change', () => {
-  state.filter = statusFilter.value;
-  renderList();
+const findWork = findWorkPanel({
+  onChange: (filter) => {
+    state.filter = filter;
+    vectorLayer.changed();
+    renderList();
+  },
 });
 
 // renderCounts shows how many annotations are in each review state.
@@ -556,10 +569,13 @@ function renderList() {
   const all = source.getFeatures().filter((f) => f.get('ann'));
   all.sort((a, b) => a.get('ann').created_at.localeCompare(b.get('ann').created_at));
   renderCounts(all);
-  const shown = state.filter ? all.filter((f) => f.get('ann').review_status === state.filter) : all;
-  $('annotation-count').textContent = state.filter ? `(${shown.length} of ${all.length})` : `(${all.length})`;
+  findWork.setAuthors(authorsOf(all.map((f) => f.get('ann'))));
+  const kept = all.filter((f) => shown(f.get('ann')));
+  const count = $('annotation-count');
+  count.textContent = kept.length < all.length ? `(${kept.length} of ${all.length})` : `(${all.length})`;
+  count.dataset.shown = String(kept.length);
   list.replaceChildren(
-    ...shown.map((f) => {
+    ...kept.map((f) => {
       const ann = f.get('ann');
       const classes = [f === state.selected ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
       const li = el(
@@ -834,6 +850,47 @@ $('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
+// ---- search coverage and the keyboard help ------------------------------------------
+
+const coverage = coveragePanel({
+  map,
+  imageId,
+  width,
+  height,
+  editable,
+  idle: () => !draw,
+  onMarking: (on) => {
+    setTool('select');
+    selectInteraction.setActive(!on);
+    translate?.setActive(!on);
+    modify?.setActive(!on);
+    if (on) select(null);
+  },
+});
+window.satmark.coverage = coverage.state;
+
+const help = keyHelp({
+  keys: [
+    ['Esc', 'stop drawing or measuring; back to Select'],
+    ...(editable
+      ? [
+          ['1', 'draw a point'],
+          ['2', 'draw a line'],
+          ['3', 'draw a polygon'],
+          ['4', 'draw a rectangle'],
+          ['5', 'draw a rotated rectangle (two corners along one side, then the width)'],
+          ['Delete Backspace', 'delete the selected annotation'],
+        ]
+      : []),
+    ['R', 'the ruler: measure without saving anything'],
+    ['P', 'show image pixels as crisp squares'],
+    ['Enter', 'in the list: select the annotation and zoom to it'],
+    ['?', 'show or hide this help'],
+  ],
+  extra: () => (editable ? state.labels.filter((l) => l.hotkey).map((l) => [l.hotkey, `label ${l.path.join(' › ')} (the selection's, and the next drawing's)`]) : []),
+});
+$('key-help-button').addEventListener('click', () => help.open());
+
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
@@ -844,6 +901,7 @@ async function start() {
     const [labels, anns] = await Promise.all([api('GET', '/api/v1/labels'), api('GET', `/api/v1/images/${imageId}/annotations`)]);
     state.labels = labels;
     for (const l of labels) state.labelsById.set(l.id, l);
+    findWork.setLabels(labels);
     const drawLabel = $('draw-label');
     if (drawLabel) {
       const remembered = localStorage.getItem(DRAW_LABEL_KEY);
