@@ -90,6 +90,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/georeference/worldfile":  "viewer",
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",
+	"POST /api/v1/images/:id/wand":                   "analyst",
 	"GET /api/v1/footprints.geojson":                 "viewer",
 
 	"GET /api/v1/labels":        "viewer",

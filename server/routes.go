@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
+	post(api+"/images/:id/wand", analyst, s.wandRegion)
 	get(api+"/footprints.geojson", viewer, s.footprints)
 
 	// Sites: one place across dates. The images whose footprint meets a site's area

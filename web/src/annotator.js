@@ -25,6 +25,7 @@ import {authorsOf, isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
+import {wandTool} from './wand.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
@@ -422,8 +423,16 @@ async function measureRuler(feature) {
 }
 
 let draw = null;
+// The wand: a click outlines the object under it; the outline is saved as a polygon of
+// the label chosen for drawing.
+const wand = editable ? wandTool({map, imageId, statusEl: $('wand-status'), onRegion: (geometry) => {
+  const f = new Feature(mapGeometry(geometry));
+  source.addFeature(f);
+  createFromDrawing(f, 'polygon');
+}}) : null;
+
 function setTool(tool) {
-  if (!editable && drawOptions[tool]) return;
+  if (!editable && (drawOptions[tool] || tool === 'wand')) return;
   toolChangedAt = performance.now();
   if (draw) map.removeInteraction(draw);
   draw = null;
@@ -433,8 +442,10 @@ function setTool(tool) {
   translate?.setActive(!drawing);
   modify?.setActive(!drawing);
   root.dataset.tool = tool;
+  wand?.setActive(tool === 'wand');
   if (!drawing) return;
   select(null);
+  if (tool === 'wand') return; // its clicks go to the server (wand.js)
   if (tool === 'ruler') {
     draw = new Draw({source: rulerSource, type: 'LineString', condition: insideImage});
     draw.on('drawstart', () => {
@@ -451,7 +462,7 @@ function setTool(tool) {
 
 for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
 
-const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', r: 'ruler', R: 'ruler'};
+const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', r: 'ruler', R: 'ruler'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {

@@ -1,0 +1,96 @@
+package server_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"net/http"
+	"testing"
+
+	"github.com/satmark/satmark/imagery"
+)
+
+// shipAtSea is a PNG of textured water with one light hull, pointed at the bow, and the
+// hull's area in pixels.
+func shipAtSea(t *testing.T, w, h int, cx, cy, length, beam, angle float64) ([]byte, float64) {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	a := angle * math.Pi / 180
+	area := 0.0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			n := uint8((x*7 + y*13) % 9)
+			c := color.NRGBA{20 + n, 60 + n, 110 + n, 255}
+			u := (float64(x)+0.5-cx)*math.Cos(a) + (float64(y)+0.5-cy)*math.Sin(a)
+			v := -(float64(x)+0.5-cx)*math.Sin(a) + (float64(y)+0.5-cy)*math.Cos(a)
+			half := beam / 2
+			if u > length/4 {
+				half *= (length/2 - u) / (length / 4)
+			}
+			if u >= -length/2 && u <= length/2 && math.Abs(v) <= half {
+				c = color.NRGBA{150 + n, 150 + n, 145 + n, 255}
+				area++
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), area
+}
+
+func TestWandOutlinesAShip(t *testing.T) {
+	ts := newTestServer(t, imagery.Limits{MaxBytes: 16 << 20, MaxPixels: 50_000_000})
+	data, want := shipAtSea(t, 1600, 1200, 900, 700, 220, 32, 25)
+	img := ts.mustUpload(t, filePart("ship.png", data))
+	ts.buildPyramids(t)
+	for _, res := range []float64{1, 2.5} {
+		rec := ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/wand", map[string]any{"x": 890, "y": 700, "resolution": res})
+		wantStatus(t, rec, http.StatusOK)
+		var got struct {
+			Geometry struct {
+				Type        string         `json:"type"`
+				Coordinates [][][2]float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Level int `json:"level"`
+		}
+		decode(t, rec, &got)
+		r := got.Geometry.Coordinates[0]
+		var s float64
+		for i := 0; i+1 < len(r); i++ {
+			s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+		}
+		area := math.Abs(s) / 2
+		t.Logf("resolution %g: level %d, %d positions, %.0f px² of %.0f", res, got.Level, len(r), area, want)
+		if math.Abs(area-want) > 0.1*want {
+			t.Errorf("resolution %g: the outline holds %.0f px², the ship %.0f", res, area, want)
+		}
+		// The created polygon is accepted as an annotation.
+		rec = ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/annotations", map[string]any{"label": "vessel", "shape": "polygon", "geometry": got.Geometry})
+		wantStatus(t, rec, http.StatusCreated)
+	}
+	for _, tt := range []struct {
+		name, body  string
+		status      int
+		code, field string
+		words       []string
+	}{
+		{"open water", `{"x": 100, "y": 100}`, 422, "no_region", "x", []string{"no distinct object"}},
+		{"outside the image", `{"x": 1600, "y": 10}`, 422, "invalid", "x", []string{"outside the image"}},
+		{"no click", `{"tolerance": 30}`, 422, "invalid", "x", nil},
+		{"a sensitivity of 0", `{"x": 890, "y": 700, "tolerance": 0}`, 422, "invalid", "tolerance", nil},
+		{"a negative resolution", `{"x": 890, "y": 700, "resolution": -1}`, 422, "invalid", "resolution", nil},
+		{"not JSON", `{"x": `, 400, "malformed", "", nil},
+		{"a click and a drag", `{"x": 890, "y": 700, "points": [[890, 700]]}`, 422, "invalid", "x", []string{"not both"}},
+		{"a drag off the image", `{"points": [[890, 700], [-3, 700]]}`, 422, "invalid", "x", []string{"outside the image"}},
+		{"a drag wider than the window", `{"points": [[10, 700], [1500, 700]]}`, 422, "invalid", "points", []string{"spans more"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/wand", tt.body), tt.status, tt.code, tt.field, tt.words...)
+		})
+	}
+}
