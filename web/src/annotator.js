@@ -890,6 +890,10 @@ const help = keyHelp({
           ['3', 'draw a polygon'],
           ['4', 'draw a rectangle'],
           ['5', 'draw a rotated rectangle (two corners along one side, then the width)'],
+          ['6', 'the wand: click an object, or drag over its parts, to outline it by its colour'],
+          ['[ ]', 'with the wand: less or more sensitive (Shift + wheel too)'],
+          ['Shift+B', 'the selected outline becomes a ship box (length, beam, heading)'],
+          ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
           ['Delete Backspace', 'delete the selected annotation'],
         ]
       : []),
