@@ -91,6 +91,7 @@ var routeRoles = map[string]string{
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",
 	"POST /api/v1/images/:id/wand":                   "analyst",
+	"POST /api/v1/images/:id/outline":                "analyst",
 	"GET /api/v1/footprints.geojson":                 "viewer",
 
 	"GET /api/v1/labels":        "viewer",

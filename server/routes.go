@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
 	post(api+"/images/:id/wand", analyst, s.wandRegion)
+	post(api+"/images/:id/outline", analyst, s.outlineFromBox)
 	get(api+"/footprints.geojson", viewer, s.footprints)
 
 	// Sites: one place across dates. The images whose footprint meets a site's area

@@ -99,19 +99,9 @@ func (s *Server) wandRegion(c echo.Context) error {
 	x0 := max(0, min(lv.Width-wandWindow, cx-wandWindow/2))
 	y0 := max(0, min(lv.Height-wandWindow, cy-wandWindow/2))
 	win := image.Rect(x0, y0, min(lv.Width, x0+wandWindow), min(lv.Height, y0+wandWindow))
-	pix := image.NewRGBA(win)
-	src := pyramidSource{s: s, sha: img.SHA256, info: infoOf(img), m: m}
-	ts := m.TileSize
-	for row := win.Min.Y / ts; row <= (win.Max.Y-1)/ts; row++ {
-		for col := win.Min.X / ts; col <= (win.Max.X-1)/ts; col++ {
-			t, err := src.Tile(k, row, col)
-			if err != nil {
-				return err
-			}
-			b, origin := t.Bounds(), image.Pt(col*ts, row*ts)
-			dst := image.Rectangle{Min: origin, Max: origin.Add(b.Size())}.Intersect(win)
-			draw.Draw(pix, dst, t, b.Min.Add(dst.Min.Sub(origin)), draw.Src)
-		}
+	pix, err := s.levelWindow(img, m, k, win)
+	if err != nil {
+		return err
 	}
 	r, err := wand.Drag(pix, pts, tol, 1)
 	if errors.Is(err, wand.ErrNoRegion) {
@@ -131,4 +121,101 @@ func (s *Server) wandRegion(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"geometry": annotations.PolygonGeometry(ring), "area_px": float64(r.Area) * scale * scale, "level": k, "tolerance": tol,
 	})
+}
+
+// levelWindow reads the rectangle win of pyramid level k of an image, from its tiles.
+func (s *Server) levelWindow(img annotations.Image, m *imagery.Manifest, k int, win image.Rectangle) (*image.RGBA, error) {
+	pix := image.NewRGBA(win)
+	src := pyramidSource{s: s, sha: img.SHA256, info: infoOf(img), m: m}
+	ts := m.TileSize
+	for row := win.Min.Y / ts; row <= (win.Max.Y-1)/ts; row++ {
+		for col := win.Min.X / ts; col <= (win.Max.X-1)/ts; col++ {
+			t, err := src.Tile(k, row, col)
+			if err != nil {
+				return nil, err
+			}
+			b, origin := t.Bounds(), image.Pt(col*ts, row*ts)
+			dst := image.Rectangle{Min: origin, Max: origin.Add(b.Size())}.Intersect(win)
+			draw.Draw(pix, dst, t, b.Min.Add(dst.Min.Sub(origin)), draw.Src)
+		}
+	}
+	return pix, nil
+}
+
+// outlineFromBox answers the outline of the object in a loose box drawn about it (box →
+// outline): {"box": [x0, y0, x1, y1]} in full-resolution pixels, "tolerance",
+// "resolution" (which pyramid level: the view's).
+func (s *Server) outlineFromBox(c echo.Context) error {
+	img, err := s.imageParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Box        *[4]float64 `json:"box"`
+		Tolerance  *float64    `json:"tolerance"`
+		Resolution *float64    `json:"resolution"`
+	}
+	if err := decodeStrictJSON(c, &in); err != nil {
+		return err
+	}
+	invalid := func(field, msg string, args ...any) error {
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field, Message: field + ": " + fmt.Sprintf(msg, args...)}
+	}
+	if in.Box == nil {
+		return invalid("box", "the box, [x0, y0, x1, y1] in full-resolution pixels, is required")
+	}
+	b := *in.Box
+	x0, y0, x1, y1 := math.Min(b[0], b[2]), math.Min(b[1], b[3]), math.Max(b[0], b[2]), math.Max(b[1], b[3])
+	if !(x0 >= 0 && y0 >= 0 && x1 <= float64(img.Width) && y1 <= float64(img.Height)) {
+		return invalid("box", "%v is not inside the image (0 ≤ x ≤ %d, 0 ≤ y ≤ %d)", b, img.Width, img.Height)
+	}
+	tol := 40.0
+	if in.Tolerance != nil {
+		if tol = *in.Tolerance; !(tol >= 1 && tol <= 441) {
+			return invalid("tolerance", "%g is not a sensitivity: give 1–441 (a distance in RGB)", tol)
+		}
+	}
+	res := 1.0
+	if in.Resolution != nil {
+		if res = *in.Resolution; !(res > 0 && res < 1e6) {
+			return invalid("resolution", "%g is not a view's resolution (image pixels per screen pixel, > 0)", res)
+		}
+	}
+	m, err := s.library.Pyramid(img.SHA256)
+	if errors.Is(err, imagery.ErrNoPyramid) {
+		return notReady(img.Pyramid)
+	}
+	if err != nil {
+		return err
+	}
+	k := 0
+	for k+1 < len(m.Levels) && float64(int(1)<<(k+1)) <= res {
+		k++
+	}
+	scale := float64(int(1) << k)
+	lv := m.Levels[k]
+	win := image.Rect(int(x0/scale), int(y0/scale), int(math.Ceil(x1/scale)), int(math.Ceil(y1/scale))).Intersect(image.Rect(0, 0, lv.Width, lv.Height))
+	switch {
+	case win.Dx() < 8 || win.Dy() < 8:
+		return invalid("box", "the box is under 8 pixels across at this zoom: draw it larger, or zoom in")
+	case win.Dx() > 2*wandWindow || win.Dy() > 2*wandWindow:
+		return invalid("box", "the box is over %d pixels across at this zoom: zoom out, or draw it closer about the object", 2*wandWindow)
+	}
+	pix, err := s.levelWindow(img, m, k, win)
+	if err != nil {
+		return err
+	}
+	r, err := wand.FromBox(pix, win, tol, 1)
+	if errors.Is(err, wand.ErrNoRegion) {
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "no_region", Field: "box",
+			Message: "nothing in the box differs from its edges: draw the box about an object with background all round it, or make the sensitivity finer"}
+	}
+	if err != nil {
+		return err
+	}
+	ring := make([]annotations.Position, len(r.Ring))
+	for i, p := range r.Ring {
+		ring[i] = annotations.Position{math.Min(float64(img.Width), p[0]*scale), math.Min(float64(img.Height), p[1]*scale)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"geometry": annotations.PolygonGeometry(ring), "area_px": float64(r.Area) * scale * scale, "level": k})
 }

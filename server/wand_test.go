@@ -94,3 +94,41 @@ func TestWandOutlinesAShip(t *testing.T) {
 		})
 	}
 }
+
+func TestOutlineFromABox(t *testing.T) {
+	ts := newTestServer(t, imagery.Limits{MaxBytes: 16 << 20, MaxPixels: 50_000_000})
+	data, want := shipAtSea(t, 1600, 1200, 900, 700, 220, 32, 25)
+	img := ts.mustUpload(t, filePart("ship.png", data))
+	ts.buildPyramids(t)
+	rec := ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/outline", `{"box": [770, 620, 1030, 780]}`)
+	wantStatus(t, rec, http.StatusOK)
+	var got struct {
+		Geometry struct {
+			Coordinates [][][2]float64 `json:"coordinates"`
+		} `json:"geometry"`
+	}
+	decode(t, rec, &got)
+	r := got.Geometry.Coordinates[0]
+	var s float64
+	for i := 0; i+1 < len(r); i++ {
+		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+	}
+	if area := math.Abs(s) / 2; math.Abs(area-want) > 0.1*want {
+		t.Errorf("the outline holds %.0f px², the ship %.0f", area, want)
+	}
+	for _, tt := range []struct {
+		name, body  string
+		status      int
+		code, field string
+	}{
+		{"open water", `{"box": [50, 50, 300, 300]}`, 422, "no_region", "box"},
+		{"no box", `{}`, 422, "invalid", "box"},
+		{"a box off the image", `{"box": [1500, 10, 1700, 100]}`, 422, "invalid", "box"},
+		{"a box too small", `{"box": [10, 10, 13, 13]}`, 422, "invalid", "box"},
+		{"a box too large for the zoom", `{"box": [0, 0, 1500, 1100]}`, 422, "invalid", "box"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, ts.doJSON(t, http.MethodPost, "/api/v1/images/"+img.ID+"/outline", tt.body), tt.status, tt.code, tt.field)
+		})
+	}
+}

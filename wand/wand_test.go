@@ -124,3 +124,24 @@ func TestDragCollectsAShipsParts(t *testing.T) {
 		t.Errorf("a drag onto the water: %v, %.0f px² against %.0f", err, shoelace(again.Ring), shoelace(all.Ring))
 	}
 }
+
+// A loose box about the ship, over water and a strip of pier: the ship is outlined, the
+// pier (in the border too) is not taken for it.
+func TestFromBoxOutlinesTheShipInIt(t *testing.T) {
+	img, want := sea(400, 300, 200, 150, 120, 18, 0)
+	for y := 170; y < 300; y++ { // a light pier along the bottom, into the box
+		for x := 0; x < 400; x++ {
+			img.Set(x, y, color.RGBA{190, 185, 170, 255})
+		}
+	}
+	res, err := FromBox(img, image.Rect(120, 120, 280, 185), 40, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := shoelace(res.Ring); math.Abs(got-want) > 0.1*want {
+		t.Errorf("the box's outline holds %.0f px², the ship %.0f", got, want)
+	}
+	if _, err := FromBox(img, image.Rect(10, 10, 100, 100), 40, 1); !errors.Is(err, ErrNoRegion) {
+		t.Errorf("a box of open water: %v, want ErrNoRegion", err)
+	}
+}

@@ -431,8 +431,25 @@ const wand = editable ? wandTool({map, imageId, statusEl: $('wand-status'), onRe
   createFromDrawing(f, 'polygon');
 }}) : null;
 
+async function outlineFromBox(feature) {
+  const [x0, y0, x1, y1] = feature.getGeometry().getExtent();
+  const [ax, ay] = toPixel([x0, y1]);
+  const [bx, by] = toPixel([x1, y0]);
+  setTimeout(() => rulerSource.removeFeature(feature));
+  try {
+    const r = await api('POST', `/api/v1/images/${encodeURIComponent(imageId)}/outline`, {
+      box: [Math.max(0, ax), Math.max(0, ay), Math.min(width, bx), Math.min(height, by)], tolerance: wand.tolerance(), resolution: map.getView().getResolution(),
+    });
+    const f = new Feature(mapGeometry(r.geometry));
+    source.addFeature(f);
+    createFromDrawing(f, 'polygon');
+  } catch (err) {
+    flash(err.message, 'error');
+  }
+}
+
 function setTool(tool) {
-  if (!editable && (drawOptions[tool] || tool === 'wand')) return;
+  if (!editable && (drawOptions[tool] || tool === 'wand' || tool === 'box_outline')) return;
   toolChangedAt = performance.now();
   if (draw) map.removeInteraction(draw);
   draw = null;
@@ -442,11 +459,16 @@ function setTool(tool) {
   translate?.setActive(!drawing);
   modify?.setActive(!drawing);
   root.dataset.tool = tool;
-  wand?.setActive(tool === 'wand');
+  wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
   if (!drawing) return;
   select(null);
   if (tool === 'wand') return; // its clicks go to the server (wand.js)
-  if (tool === 'ruler') {
+  if (tool === 'box_outline') {
+    // Box → outline: a loose box about an object; the server outlines what in it differs
+    // from its edges, and that outline is saved as a polygon.
+    draw = new Draw({source: rulerSource, type: 'Circle', geometryFunction: createBox(), condition: insideImage});
+    draw.on('drawend', (e) => outlineFromBox(e.feature));
+  } else if (tool === 'ruler') {
     draw = new Draw({source: rulerSource, type: 'LineString', condition: insideImage});
     draw.on('drawstart', () => {
       rulerSource.clear();
@@ -462,7 +484,7 @@ function setTool(tool) {
 
 for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
 
-const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', r: 'ruler', R: 'ruler'};
+const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
@@ -891,7 +913,8 @@ const help = keyHelp({
           ['4', 'draw a rectangle'],
           ['5', 'draw a rotated rectangle (two corners along one side, then the width)'],
           ['6', 'the wand: click an object, or drag over its parts, to outline it by its colour'],
-          ['[ ]', 'with the wand: less or more sensitive (Shift + wheel too)'],
+          ['7', 'box → outline: draw a loose box about an object to outline it'],
+          ['[ ]', 'with the wand or box → outline: less or more sensitive (Shift + wheel too)'],
           ['Shift+B', 'the selected outline becomes a ship box (length, beam, heading)'],
           ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
           ['Delete Backspace', 'delete the selected annotation'],

@@ -16,7 +16,8 @@ const MAX = 150;
 // wandTool runs the tool on map for one image. onRegion(geometry) receives each outline
 // (a GeoJSON Polygon in full-resolution pixels). setActive turns it on and off.
 export function wandTool({map, imageId, statusEl, onRegion}) {
-  let active = false;
+  let active = false; // the sensitivity keys and its status
+  let painting = false; // clicks and drags outline
   let tolerance = Number(localStorage.getItem('satmark.wand.tolerance')) || 40;
   let busy = false;
 
@@ -47,7 +48,7 @@ export function wandTool({map, imageId, statusEl, onRegion}) {
   const imagePoint = (e) => toPixel(map.getCoordinateFromPixel(map.getEventPixel(e)));
   const viewport = map.getViewport();
   viewport.addEventListener('pointerdown', (e) => {
-    if (!active || busy || e.button !== 0) return;
+    if (!painting || busy || e.button !== 0) return;
     stroke = {points: [imagePoint(e)], last: [e.clientX, e.clientY]};
   });
   viewport.addEventListener('pointermove', (e) => {
@@ -83,10 +84,13 @@ export function wandTool({map, imageId, statusEl, onRegion}) {
   }, {capture: true, passive: false});
 
   return {
-    setActive(on) {
+    // setActive turns the tool on (on) and says whether clicks and drags outline (paint;
+    // box → outline only borrows the sensitivity).
+    setActive(on, paint = on) {
       active = on;
+      painting = on && paint;
       stroke = null;
-      for (const p of panning()) p.setActive(!on);
+      for (const p of panning()) p.setActive(!painting);
       show();
     },
     tolerance: () => tolerance,
