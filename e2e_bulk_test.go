@@ -192,4 +192,14 @@ func TestBrowserBulkAndUndo(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("the Box tool selects what a drag touches", func(t *testing.T) {
+		b.do(t, chromedp.Click(chromedp.CSS(`[data-tool=box]`)))
+		b.dragImage(t, [2]float64{1100, 1300}, [2]float64{1900, 1650})
+		b.waitFor(t, "the box selection", fmt.Sprintf(`!document.getElementById('bulk-bar').hidden &&
+			%q.split(',').every(id => document.querySelector('#annotation-list li.selected[data-annotation-id="' + id + '"]'))`, ids(anns...)))
+		if n := evalJS[int](t, b, `document.querySelectorAll('#annotation-list li.selected').length`); n < 3 {
+			t.Errorf("%d selected after the box, want at least the three inside it", n)
+		}
+	})
 }
