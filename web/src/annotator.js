@@ -526,7 +526,8 @@ document.addEventListener('keydown', (e) => {
     const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
     if (!label) return;
     $('draw-label').value = label.id;
-    if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
+    if (bulk.size() > 1) bulk.relabel(label.id);
+    else if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
 

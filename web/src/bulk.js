@@ -8,7 +8,7 @@ import DragBox from 'ol/interaction/DragBox.js';
 import {flash} from './common.js';
 
 // bulkBody is the bulk request for anns: action update (patch), review (decision) or delete.
-export function bulkBody(anns, action, {patch, decision} = {}) {
+function bulkBody(anns, action, {patch, decision} = {}) {
   const body = {action, annotations: anns.map((a) => ({id: a.id, version: a.version}))};
   if (patch) body.patch = patch;
   if (decision) body.decision = decision;
@@ -16,7 +16,7 @@ export function bulkBody(anns, action, {patch, decision} = {}) {
 }
 
 // bulkSteps are the undo history's steps of a bulk change: the versions before and after.
-export function bulkSteps(before, after, action) {
+function bulkSteps(before, after, action) {
   return before.map((a, i) => ({id: a.id, from: a.version, to: action === 'delete' ? null : after[i].version}));
 }
 
@@ -120,11 +120,11 @@ export function bulkSelection(page) {
       if (err.status === 412) page.catchUp();
       return false;
     }
+    if (action === 'delete') picked.clear();
     features.forEach((f, i) => (action === 'delete' ? page.remove(f) : page.put(f, res.annotations[i])));
     if (action !== 'review') page.record(bulkSteps(before, res.annotations, action));
     flash(`${what[0].toUpperCase()}${what.slice(1)}: ${before.length} annotations.`);
-    if (action === 'delete') clear();
-    else sync();
+    sync();
     return true;
   }
 
@@ -146,6 +146,8 @@ export function bulkSelection(page) {
   }
 
   return {
+    // relabel gives every selected annotation the label (a label's hotkey).
+    relabel: (labelId) => apply('update', {patch: {label: labelId}}, 'relabel'),
     toggle,
     clear,
     forget,
