@@ -319,6 +319,18 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 	if *in.Version != cur.Version {
 		return Annotation{}, &StaleVersionError{ID: id, Given: *in.Version, Current: cur.Version}
 	}
+	next, err := s.updateTx(ctx, tx, actor, cur, in)
+	if err != nil || next.Version == cur.Version {
+		return next, err
+	}
+	return next, tx.Commit()
+}
+
+// updateTx applies in to cur (whose version the caller has checked) in tx, storing the
+// result as the next version with its revision. It returns cur when nothing changes.
+func (s *Store) updateTx(ctx context.Context, tx *sql.Tx, actor string, cur Annotation, in AnnotationInput) (Annotation, error) {
+	var err error
+	id := cur.ID
 	next := cur
 	next.Attributes = make(map[string]json.RawMessage, len(cur.Attributes))
 	for k, v := range cur.Attributes {
@@ -373,12 +385,12 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 		return Annotation{}, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return Annotation{}, &StaleVersionError{ID: id, Given: *in.Version, Current: cur.Version + 1}
+		return Annotation{}, &StaleVersionError{ID: id, Given: cur.Version, Current: cur.Version + 1}
 	}
 	if err := s.writeRevision(ctx, tx, "update", actor, &cur, &next); err != nil {
 		return Annotation{}, err
 	}
-	return next, tx.Commit()
+	return next, nil
 }
 
 // DeleteAnnotation removes an annotation, recording it in the history and the audit log
@@ -400,14 +412,19 @@ func (s *Store) DeleteAnnotation(ctx context.Context, by Actor, id string, versi
 	if *version != cur.Version {
 		return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
 	}
+	if err := s.deleteAuditedTx(ctx, tx, by, cur); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// deleteAuditedTx deletes cur in tx with its revision and its audit entry as by's.
+func (s *Store) deleteAuditedTx(ctx context.Context, tx *sql.Tx, by Actor, cur Annotation) error {
 	if err := s.deleteAnnotationTx(ctx, tx, by.Name, cur); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("%s on image %s (version %d)", strings.Join(cur.Label.Path, "/"), cur.ImageID, cur.Version)
-	if err := s.audit(ctx, tx, by, "annotation.delete", "annotation", cur.ID, detail); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.audit(ctx, tx, by, "annotation.delete", "annotation", cur.ID, detail)
 }
 
 func (s *Store) deleteAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, cur Annotation) error {

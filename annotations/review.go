@@ -62,6 +62,17 @@ func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version 
 	if version != cur.Version {
 		return Annotation{}, &StaleVersionError{ID: id, Given: version, Current: cur.Version}
 	}
+	next, err := s.reviewTx(ctx, tx, actor, cur, decision, reason)
+	if err != nil {
+		return Annotation{}, err
+	}
+	return next, tx.Commit()
+}
+
+// reviewTx records the decision on cur (whose version the caller has checked, and whose
+// reason is trimmed and bounded) in tx, as ReviewAnnotation describes.
+func (s *Store) reviewTx(ctx context.Context, tx *sql.Tx, actor string, cur Annotation, decision, reason string) (Annotation, error) {
+	id := cur.ID
 	switch decision {
 	case ReviewSubmitted:
 		if cur.ReviewStatus == ReviewSubmitted || cur.ReviewStatus == ReviewAccepted {
@@ -93,7 +104,7 @@ func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version 
 		id, cur.Version, actor, decision, reason, formatTime(next.UpdatedAt)); err != nil {
 		return Annotation{}, err
 	}
-	return next, tx.Commit()
+	return next, nil
 }
 
 // checkIndependent refuses (ErrForbidden, saying why) a decision on cur by whoever drew

@@ -26,11 +26,20 @@ type apiError struct {
 	Message string
 	// Current is shown beside a 412 so the client can offer the other version.
 	Current any
+	// Stale lists, beside a bulk change's 412, each annotation it had old: id, given, current.
+	Stale []staleVersion
 	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
 	RetryAfter int
 }
 
 func (e *apiError) Error() string { return e.Message }
+
+// staleVersion is one annotation a bulk change had at an old version.
+type staleVersion struct {
+	ID      string `json:"id"`
+	Given   int    `json:"given"`
+	Current int    `json:"current"`
+}
 
 func badRequest(field, format string, args ...any) error {
 	return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: field, Message: fmt.Sprintf(format, args...)}
@@ -50,6 +59,7 @@ func classify(err error) *apiError {
 	var ge *geo.Error
 	var de *imagery.DisplayError
 	var stale *annotations.StaleVersionError
+	var stales *annotations.StaleVersionsError
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
@@ -90,6 +100,12 @@ func classify(err error) *apiError {
 			return &apiError{Status: http.StatusBadRequest, Code: "malformed", Field: ve.Field, Message: ve.Error()}
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: ve.Field, Message: ve.Error()}
+	case errors.As(err, &stales):
+		list := make([]staleVersion, len(stales.Stale))
+		for i, st := range stales.Stale {
+			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current}
+		}
+		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "annotations", Message: stales.Error(), Stale: list}
 	case errors.As(err, &stale):
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "version", Message: stale.Error()}
 	case errors.Is(err, annotations.ErrVersionRequired):
@@ -168,6 +184,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if ae.Current != nil {
 		body["current"] = ae.Current
+	}
+	if ae.Stale != nil {
+		body["stale"] = ae.Stale
 	}
 	c.JSON(ae.Status, map[string]any{"error": body})
 }

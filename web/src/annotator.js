@@ -4,9 +4,10 @@
 // then names who saved what, shows their version, and lets the user keep it or reapply
 // their own change on top. Viewers see everything, live, and change nothing. The saving,
 // the conflicts and the merging of live updates are savechain.js's; this is the page.
+// Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's.
 
 import Feature from 'ol/Feature.js';
-import {singleClick} from 'ol/events/condition.js';
+import {never, shiftKeyOnly, singleClick} from 'ol/events/condition.js';
 import Draw, {createBox} from 'ol/interaction/Draw.js';
 import Modify from 'ol/interaction/Modify.js';
 import Select from 'ol/interaction/Select.js';
@@ -30,6 +31,8 @@ import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
+import {bulkSelection} from './bulk.js';
+import {undoBar} from './undobar.js';
 import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
 
 const root = document.getElementById('annotator');
@@ -56,6 +59,7 @@ const state = {
   queue: [], // events that arrived before the annotations were loaded
   recent: new window.Map(), // annotation id → timer, for changes by others
   shown: null, // {id, version} the editor panels were loaded for
+  pending: 0, // saves not yet answered
 };
 
 // ---- map -------------------------------------------------------------------------------
@@ -94,7 +98,8 @@ function styleFor(feature, resolution, selected) {
   return styles;
 }
 
-const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, f === state.selected)});
+const isPicked = (f) => f === state.selected || bulk.has(f);
+const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, isPicked(f))});
 // During a conflict, the change of ours that was refused, dashed, beside their version.
 const ghostSource = new VectorSource();
 const ghostLayer = new VectorLayer({
@@ -152,6 +157,13 @@ function applySaved(feature, ann) {
   if (state.selected === feature) renderEditor();
 }
 
+function removeFeature(f) {
+  if (source.hasFeature(f)) source.removeFeature(f);
+  if (state.selected === f) select(null);
+  bulk.forget();
+  renderList();
+}
+
 // isEditing: the user has unsaved work on this annotation, which a change by someone
 // else must not wipe from under them.
 const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.modifying);
@@ -172,17 +184,14 @@ const chain = saveChain({
       renderList();
     },
     put: applySaved,
-    remove: (f) => {
-      if (source.hasFeature(f)) source.removeFeature(f);
-      if (state.selected === f) select(null);
-      renderList();
-    },
+    remove: removeFeature,
   },
   selected: () => state.selected,
   editing: isEditing,
   flash,
   on: {
     status: ({pending, error}) => {
+      state.pending = pending;
       if (error) {
         saveState.textContent = `Not saved: ${error}`;
         saveState.className = 'save-state error';
@@ -212,7 +221,27 @@ const chain = saveChain({
       if (state.selected === f) renderNotice();
     },
     changed: markChanged,
+    // Reviews are decisions on a version, not content: they are not undone.
+    saved: ({id, from, to, kind}) => kind !== 'review' && undo.record([{id, from, to}]),
   },
+});
+
+// Undo and redo of this page's own changes (undobar.js, undo.js), shown as they are saved.
+const undo = undoBar({
+  api,
+  versionOf: (id) => source.getFeatureById(id)?.get('ann')?.version ?? null,
+  show: (id, ann) => {
+    const f = source.getFeatureById(id);
+    if (!ann) {
+      if (f) removeFeature(f);
+    } else if (f) {
+      applySaved(f, ann);
+    } else {
+      source.addFeature(featureFor(ann));
+      renderList();
+    }
+  },
+  busy: () => state.pending > 0,
 });
 
 async function createFromDrawing(feature, shape) {
@@ -338,10 +367,44 @@ const selectInteraction = new Select({
   layers: [vectorLayer],
   style: null,
   hitTolerance: 4,
-  condition: (e) => singleClick(e) && e.originalEvent.timeStamp >= toolChangedAt,
+  // Shift-click adds to the selection (bulk.js); on nothing, it leaves the selection be.
+  condition: (e) =>
+    singleClick(e) &&
+    e.originalEvent.timeStamp >= toolChangedAt &&
+    !(shiftKeyOnly(e) && !map.hasFeatureAtPixel(e.pixel, {layerFilter: (l) => l === vectorLayer, hitTolerance: 4})),
+  toggleCondition: never,
 });
-selectInteraction.on('select', (e) => select(e.selected[0] || null, {fromMap: true}));
+selectInteraction.on('select', (e) => {
+  // A click on one of many selected leaves it in the collection, not in e.selected.
+  const f = e.selected[0] || selectInteraction.getFeatures().item(0) || null;
+  if (editable && shiftKeyOnly(e.mapBrowserEvent)) {
+    bulk.toggle(f);
+    return;
+  }
+  bulk.clear();
+  select(f, {fromMap: true});
+});
 map.addInteraction(selectInteraction);
+
+// Many at once: shift-click, the Box tool and the bulk bar.
+const bulk = bulkSelection({
+  api,
+  imageId,
+  map,
+  source,
+  select: (f) => select(f),
+  selectedFeature: () => state.selected,
+  selectedFeatures: selectInteraction.getFeatures(),
+  isSaving: (f) => chain.isSaving(f),
+  put: applySaved,
+  remove: removeFeature,
+  record: (steps) => undo.record(steps),
+  catchUp,
+  refresh: () => {
+    vectorLayer.changed();
+    renderList();
+  },
+});
 
 const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
 
@@ -454,13 +517,15 @@ function setTool(tool) {
   if (draw) map.removeInteraction(draw);
   draw = null;
   for (const b of document.querySelectorAll('[data-tool]')) b.classList.toggle('active', b.dataset.tool === tool);
-  const drawing = tool !== 'select';
+  const drawing = tool !== 'select' && tool !== 'box';
   selectInteraction.setActive(!drawing);
-  translate?.setActive(!drawing);
-  modify?.setActive(!drawing);
+  translate?.setActive(tool === 'select');
+  modify?.setActive(tool === 'select');
+  bulk.setBoxTool(tool === 'box');
   root.dataset.tool = tool;
   wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
   if (!drawing) return;
+  bulk.clear();
   select(null);
   if (tool === 'wand') return; // its clicks go to the server (wand.js)
   if (tool === 'box_outline') {
@@ -484,7 +549,7 @@ function setTool(tool) {
 
 for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
 
-const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler'};
+const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler', b: 'box'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
@@ -503,14 +568,16 @@ document.addEventListener('keydown', (e) => {
   } else if (e.shiftKey && (e.key === 'B' || e.key === 'V') && state.selected) {
     if (e.key === 'B') toShipBox();
     else swapShipEnds();
-  } else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected) {
+  } else if ((e.key === 'Delete' || e.key === 'Backspace') && (state.selected || bulk.size() > 1)) {
     e.preventDefault();
-    removeSelected();
+    if (bulk.size() > 1) $('bulk-delete').click();
+    else removeSelected();
   } else {
     const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
     if (!label) return;
     $('draw-label').value = label.id;
-    if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
+    if (bulk.size() > 1) bulk.relabel(label.id);
+    else if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
 
@@ -610,7 +677,7 @@ function renderList() {
   list.replaceChildren(
     ...kept.map((f) => {
       const ann = f.get('ann');
-      const classes = [f === state.selected ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
+      const classes = [isPicked(f) ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
       const li = el(
         'li',
         {class: classes, dataset: {annotationId: ann.id, status: ann.review_status}, tabindex: '0'},
@@ -621,8 +688,14 @@ function renderList() {
         statusBadge(ann.review_status),
         ann.properties.identification ? el('span', {class: 'ann-ident', text: ann.properties.identification}) : null,
       );
-      li.addEventListener('click', () => select(f, {zoom: true}));
-      li.addEventListener('keydown', (e) => e.key === 'Enter' && select(f, {zoom: true}));
+      // With Shift, it joins the selection of many (bulk.js), or leaves it.
+      const open = (e) => {
+        if (editable && e.shiftKey) return bulk.toggle(f);
+        bulk.clear();
+        select(f, {zoom: true});
+      };
+      li.addEventListener('click', open);
+      li.addEventListener('keydown', (e) => e.key === 'Enter' && open(e));
       return li;
     }),
   );
@@ -945,6 +1018,11 @@ async function start() {
       const remembered = localStorage.getItem(DRAW_LABEL_KEY);
       labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
       drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
+    }
+    const bulkLabel = $('bulk-label');
+    if (bulkLabel) {
+      labelOptions(bulkLabel, null);
+      bulkLabel.prepend(new Option('Relabel…', '', true, true));
     }
     source.addFeatures(anns.map(featureFor));
     state.loaded = true;

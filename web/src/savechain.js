@@ -62,6 +62,9 @@ function request(api, change, id, version) {
 //   on.conflictChanged()  the conflict was settled, or gained a change waiting with it
 //   on.held(item)  a change by someone else to item waits for the user, or no longer does
 //   on.changed(id)  someone else created or changed annotation id
+//   on.saved({id, from, to, kind})  optional: a change of ours was saved, annotation id
+//                went from version `from` to `to` (null: it did not exist, or no longer
+//                does); kind is create or the change's kind (patch, delete, review, restore)
 export function saveChain({api, imageId, myName, annotations, selected, editing, flash, on}) {
   const chains = new WeakMap(); // item → the promise of its last save
   const busy = new WeakMap(); // item → its saves not yet answered
@@ -115,6 +118,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
     try {
       const ann = await save('the new annotation', () => api('POST', `/api/v1/images/${encodeURIComponent(imageId)}/annotations`, body));
       annotations.put(item, ann);
+      on.saved?.({id: ann.id, from: null, to: ann.version, kind: 'create'});
       return ann;
     } catch {
       drop(item);
@@ -157,6 +161,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
         else annotations.put(item, annotations.get(item)); // back to what is stored
         return null;
       }
+      on.saved?.({id: ann.id, from: ann.version, to: change.kind === 'delete' ? null : result.version, kind: change.kind});
       if (change.kind === 'delete') {
         drop(item);
         flash(`Deleted ${labelPath(ann)}.`);

@@ -82,6 +82,7 @@ export function page(anns, {me = 'Ada Analyst'} = {}) {
     heldTold: [],
     conflictsOpened: [],
     conflictChanges: 0,
+    savedTold: [], // what on.saved said, for the undo history
     item: (id) => items.find((it) => it.ann && it.ann.id === id),
     lastFlash: () => p.flashes[p.flashes.length - 1],
   };
@@ -119,6 +120,7 @@ export function page(anns, {me = 'Ada Analyst'} = {}) {
       conflictChanged: () => p.conflictChanges++,
       held: (item) => p.heldTold.push(item),
       changed: (id) => p.changed.push(id),
+      saved: (s) => p.savedTold.push(s),
     },
   });
   return p;

@@ -40,6 +40,27 @@ describe('saving', () => {
     assert.equal(p.saving.get(item), false);
   });
 
+  test('each saved change says which versions it went between, for the undo history', async () => {
+    const p = page([annotation('a1', 1)]);
+    const item = p.item('a1');
+    const edit = p.chain.send(item, note('first'));
+    (await p.wire.next()).answer(200, annotation('a1', 2, {note: 'first'}));
+    await edit;
+    const del = p.chain.send(item, {kind: 'delete', what: 'the deletion'});
+    (await p.wire.next()).answer(204);
+    await del;
+    const drawing = {ann: null, shown: null};
+    p.items.push(drawing);
+    const made = p.chain.create(drawing, {label: 'frigate', shape: 'point', geometry: {type: 'Point', coordinates: [1, 2]}, properties: {}});
+    (await p.wire.next()).answer(201, annotation('a9', 1));
+    await made;
+    assert.deepEqual(p.savedTold, [
+      {id: 'a1', from: 1, to: 2, kind: 'patch'},
+      {id: 'a1', from: 2, to: null, kind: 'delete'},
+      {id: 'a9', from: null, to: 1, kind: 'create'},
+    ]);
+  });
+
   test('saves of different annotations do not wait for each other', async () => {
     const p = page([annotation('a1', 1), annotation('a2', 7)]);
     p.chain.send(p.item('a1'), note('one'));
