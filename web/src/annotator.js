@@ -521,9 +521,10 @@ function setTool(tool) {
   selectInteraction.setActive(!drawing);
   translate?.setActive(tool === 'select');
   modify?.setActive(tool === 'select');
+  // (the wand first: it gives DragPan back, which the Box tool then takes)
+  wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
   bulk.setBoxTool(tool === 'box');
   root.dataset.tool = tool;
-  wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
   if (!drawing) return;
   bulk.clear();
   select(null);
