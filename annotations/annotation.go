@@ -248,15 +248,44 @@ type AnnotationFilter struct {
 // CreateAnnotation validates in against the image and the taxonomy and stores it as
 // version 1, recording the creation in the history in the same transaction.
 func (s *Store) CreateAnnotation(ctx context.Context, actor, imageID string, in AnnotationInput) (Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	anns, err := s.CreateAnnotations(ctx, actor, imageID, []AnnotationInput{in})
 	if err != nil {
 		return Annotation{}, err
+	}
+	return anns[0], nil
+}
+
+// CreateAnnotations creates several annotations on one image in one transaction, all or
+// none (a paste of many): each is checked as CreateAnnotation checks one, and the first
+// refusal refuses them all, its field prefixed with the input's place
+// ("annotations[2].geometry") when there are several.
+func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, ins []AnnotationInput) ([]Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
 	}
 	defer tx.Rollback()
 	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
 	if err != nil {
-		return Annotation{}, err
+		return nil, err
 	}
+	out := make([]Annotation, 0, len(ins))
+	for i, in := range ins {
+		a, err := s.createAnnotationTx(ctx, tx, actor, img, in)
+		if err != nil {
+			var ve *ValidationError
+			if len(ins) > 1 && errors.As(err, &ve) {
+				ve.Field = fmt.Sprintf("annotations[%d].%s", i, ve.Field)
+			}
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, tx.Commit()
+}
+
+func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, img Image, in AnnotationInput) (Annotation, error) {
+	imageID := img.ID
 	if in.Label == nil {
 		return Annotation{}, invalid("label", "is required")
 	}
@@ -296,7 +325,7 @@ func (s *Store) CreateAnnotation(ctx context.Context, actor, imageID string, in 
 	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
 		return Annotation{}, err
 	}
-	return a, tx.Commit()
+	return a, nil
 }
 
 // UpdateAnnotation applies in to the annotation if in.Version is its current version,

@@ -101,6 +101,7 @@ var routeRoles = map[string]string{
 
 	"GET /api/v1/images/:id/annotations":       "viewer",
 	"POST /api/v1/images/:id/annotations":      "analyst",
+	"POST /api/v1/images/:id/annotations/copy": "analyst",
 	"POST /api/v1/images/:id/annotations/bulk": "analyst",
 	"GET /api/v1/annotations/:id":              "viewer",
 	"PATCH /api/v1/annotations/:id":            "analyst",

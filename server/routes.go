@@ -161,6 +161,7 @@ func (s *Server) routes() {
 	// Annotations, their history, review and discussion.
 	get(api+"/images/:id/annotations", viewer, s.listAnnotations)
 	post(api+"/images/:id/annotations", analyst, s.createAnnotation)
+	post(api+"/images/:id/annotations/copy", analyst, s.copyAnnotations)
 	post(api+"/images/:id/annotations/bulk", analyst, s.bulkAnnotations)
 	get(api+"/annotations/:id", viewer, s.getAnnotation)
 	patch(api+"/annotations/:id", analyst, s.updateAnnotation)

@@ -27,6 +27,7 @@ import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
 import {wandTool} from './wand.js';
+import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
@@ -992,6 +993,7 @@ const help = keyHelp({
           ['Shift+B', 'the selected outline becomes a ship box (length, beam, heading)'],
           ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
           ['Delete Backspace', 'delete the selected annotation'],
+          ['Ctrl+C Ctrl+V', 'copy the selected annotations; paste them here or on another placed image'],
         ]
       : []),
     ['R', 'the ruler: measure without saving anything'],
@@ -1040,6 +1042,23 @@ async function start() {
   } catch (err) {
     flash(`Could not load the annotations: ${err.message}`, 'error');
   }
+}
+
+if (editable) {
+  clipboard({
+    imageId,
+    selectedIds: () => {
+      const many = bulk.features();
+      const fs = many.length ? many : state.selected ? [state.selected] : [];
+      return fs.map((f) => f.get('ann')?.id).filter(Boolean);
+    },
+    pasted: (anns) => {
+      for (const ann of anns) if (!source.getFeatureById(ann.id)) source.addFeature(featureFor(ann));
+      renderList();
+      const last = anns.length && source.getFeatureById(anns[anns.length - 1].id);
+      if (last) select(last);
+    },
+  });
 }
 
 start();

@@ -153,6 +153,8 @@ export function bulkSelection(page) {
     forget,
     has: (f) => picked.has(f),
     size: () => picked.size,
+    // features are the annotations selected together (none when one or none is).
+    features: () => [...picked],
     // setBoxTool turns the Box tool on or off.
     setBoxTool: (on) => box.setActive(on),
   };
