@@ -60,28 +60,9 @@ func (s *Server) wandRegion(c echo.Context) error {
 			return invalid("x", "the point (%g, %g) is outside the image (0 ≤ x < %d, 0 ≤ y < %d)", p[0], p[1], img.Width, img.Height)
 		}
 	}
-	tol := 40.0
-	if in.Tolerance != nil {
-		if tol = *in.Tolerance; !(tol >= 1 && tol <= 441) {
-			return invalid("tolerance", "%g is not a sensitivity: give 1–441 (a distance in RGB)", tol)
-		}
-	}
-	res := 1.0
-	if in.Resolution != nil {
-		if res = *in.Resolution; !(res > 0 && res < 1e6) {
-			return invalid("resolution", "%g is not a view's resolution (image pixels per screen pixel, > 0)", res)
-		}
-	}
-	m, err := s.library.Pyramid(img.SHA256)
-	if errors.Is(err, imagery.ErrNoPyramid) {
-		return notReady(img.Pyramid)
-	}
+	tol, m, k, err := s.segmentationParams(img, in.Tolerance, in.Resolution)
 	if err != nil {
 		return err
-	}
-	k := 0
-	for k+1 < len(m.Levels) && float64(int(1)<<(k+1)) <= res {
-		k++
 	}
 	lv := m.Levels[k]
 	scale := float64(int(1) << k)
@@ -169,28 +150,9 @@ func (s *Server) outlineFromBox(c echo.Context) error {
 	if !(x0 >= 0 && y0 >= 0 && x1 <= float64(img.Width) && y1 <= float64(img.Height)) {
 		return invalid("box", "%v is not inside the image (0 ≤ x ≤ %d, 0 ≤ y ≤ %d)", b, img.Width, img.Height)
 	}
-	tol := 40.0
-	if in.Tolerance != nil {
-		if tol = *in.Tolerance; !(tol >= 1 && tol <= 441) {
-			return invalid("tolerance", "%g is not a sensitivity: give 1–441 (a distance in RGB)", tol)
-		}
-	}
-	res := 1.0
-	if in.Resolution != nil {
-		if res = *in.Resolution; !(res > 0 && res < 1e6) {
-			return invalid("resolution", "%g is not a view's resolution (image pixels per screen pixel, > 0)", res)
-		}
-	}
-	m, err := s.library.Pyramid(img.SHA256)
-	if errors.Is(err, imagery.ErrNoPyramid) {
-		return notReady(img.Pyramid)
-	}
+	tol, m, k, err := s.segmentationParams(img, in.Tolerance, in.Resolution)
 	if err != nil {
 		return err
-	}
-	k := 0
-	for k+1 < len(m.Levels) && float64(int(1)<<(k+1)) <= res {
-		k++
 	}
 	scale := float64(int(1) << k)
 	lv := m.Levels[k]
@@ -218,4 +180,37 @@ func (s *Server) outlineFromBox(c echo.Context) error {
 		ring[i] = annotations.Position{math.Min(float64(img.Width), p[0]*scale), math.Min(float64(img.Height), p[1]*scale)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"geometry": annotations.PolygonGeometry(ring), "area_px": float64(r.Area) * scale * scale, "level": k})
+}
+
+// segmentationParams checks what the wand and box → outline share: the sensitivity (an
+// RGB distance, 1–441, default 40) and the view's resolution (image pixels per screen
+// pixel, default 1), which picks the pyramid level they work on (the coarsest no coarser
+// than the view).
+func (s *Server) segmentationParams(img annotations.Image, tolerance, resolution *float64) (float64, *imagery.Manifest, int, error) {
+	tol := 40.0
+	if tolerance != nil {
+		if tol = *tolerance; !(tol >= 1 && tol <= 441) {
+			return 0, nil, 0, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "tolerance",
+				Message: fmt.Sprintf("tolerance: %g is not a sensitivity: give 1–441 (a distance in RGB)", tol)}
+		}
+	}
+	res := 1.0
+	if resolution != nil {
+		if res = *resolution; !(res > 0 && res < 1e6) {
+			return 0, nil, 0, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "resolution",
+				Message: fmt.Sprintf("resolution: %g is not a view's resolution (image pixels per screen pixel, > 0)", res)}
+		}
+	}
+	m, err := s.library.Pyramid(img.SHA256)
+	if errors.Is(err, imagery.ErrNoPyramid) {
+		return 0, nil, 0, notReady(img.Pyramid)
+	}
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	k := 0
+	for k+1 < len(m.Levels) && float64(int(1)<<(k+1)) <= res {
+		k++
+	}
+	return tol, m, k, nil
 }
