@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,20 +21,8 @@ func TestBrowserShipBoxFromOutline(t *testing.T) {
 	a := startApp(t)
 	b := newBrowser(t)
 	ctx := context.Background()
-	images, _ := a.Store.Images(ctx)
-	var port annotations.Image
-	for _, img := range images {
-		if img.Filename == "synthetic-port-scene.jpg" {
-			port = img
-		}
-	}
-	var truth annotations.Annotation
-	for _, an := range a.annotationsOf(t, port.ID) {
-		if an.Shape == annotations.ShapeRotatedRectangle && strings.HasSuffix(an.Label.PathString(), "landing ship") {
-			truth = an
-			break
-		}
-	}
+	port := a.sampleImage(t, "synthetic-port-scene.jpg")
+	truth := a.landingShipBox(t, port.ID, func(annotations.Annotation) bool { return true })
 	if truth.ID == "" {
 		t.Fatal("no landing ship box among the sample port's annotations")
 	}

@@ -21,21 +21,8 @@ import (
 func TestBrowserWand(t *testing.T) {
 	a := startApp(t)
 	b := newBrowser(t)
-	ctx := context.Background()
-	images, _ := a.Store.Images(ctx)
-	var port annotations.Image
-	for _, img := range images {
-		if img.Filename == "synthetic-port-scene.jpg" {
-			port = img
-		}
-	}
-	var ship annotations.Annotation
-	for _, an := range a.annotationsOf(t, port.ID) {
-		if an.Shape == annotations.ShapeRotatedRectangle && strings.HasSuffix(an.Label.PathString(), "landing ship") {
-			ship = an
-			break
-		}
-	}
+	port := a.sampleImage(t, "synthetic-port-scene.jpg")
+	ship := a.landingShipBox(t, port.ID, func(annotations.Annotation) bool { return true })
 	r := ship.Geometry.Coordinates[0]
 	cx, cy := (r[0][0]+r[2][0])/2, (r[0][1]+r[2][1])/2
 	L, B := math.Hypot(r[1][0]-r[0][0], r[1][1]-r[0][1]), math.Hypot(r[2][0]-r[1][0], r[2][1]-r[1][1])
@@ -90,23 +77,8 @@ func TestBrowserWand(t *testing.T) {
 func TestBrowserBoxToOutline(t *testing.T) {
 	a := startApp(t)
 	b := newBrowser(t)
-	ctx := context.Background()
-	images, _ := a.Store.Images(ctx)
-	var port annotations.Image
-	for _, img := range images {
-		if img.Filename == sampledata.PortGeoTIFFFileName {
-			port = img
-		}
-	}
-	var ship annotations.Annotation
-	for _, an := range a.annotationsOf(t, port.ID) {
-		if an.Shape == annotations.ShapeRotatedRectangle && strings.Contains(an.Note, "At anchor") && strings.HasSuffix(an.Label.PathString(), "landing ship") {
-			ship = an
-		}
-	}
-	if ship.ID == "" {
-		t.Fatal("no landing ship at anchor on the sample of 13 October")
-	}
+	port := a.sampleImage(t, sampledata.PortGeoTIFFFileName)
+	ship := a.landingShipBox(t, port.ID, func(an annotations.Annotation) bool { return strings.Contains(an.Note, "At anchor") })
 	r := ship.Geometry.Coordinates[0]
 	hullArea := landingShipHullArea(math.Hypot(r[1][0]-r[0][0], r[1][1]-r[0][1]), math.Hypot(r[2][0]-r[1][0], r[2][1]-r[1][1]))
 	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
@@ -141,6 +113,35 @@ func TestBrowserBoxToOutline(t *testing.T) {
 	if made.Shape != annotations.ShapePolygon || math.Abs(area-hullArea) > 0.25*hullArea {
 		t.Errorf("made a %s of %.0f px²; the ship's hull is %.0f px²", made.Shape, area, hullArea)
 	}
+}
+
+// sampleImage is the seeded sample image of the given file name.
+func (a *app) sampleImage(t *testing.T, filename string) annotations.Image {
+	t.Helper()
+	images, err := a.Store.Images(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range images {
+		if img.Filename == filename {
+			return img
+		}
+	}
+	t.Fatalf("no sample image %s", filename)
+	return annotations.Image{}
+}
+
+// landingShipBox is the first of the image's landing ship boxes (rotated rectangles)
+// that ok accepts: the generator's own box of that ship.
+func (a *app) landingShipBox(t *testing.T, imageID string, ok func(annotations.Annotation) bool) annotations.Annotation {
+	t.Helper()
+	for _, an := range a.annotationsOf(t, imageID) {
+		if an.Shape == annotations.ShapeRotatedRectangle && strings.HasSuffix(an.Label.PathString(), "landing ship") && ok(an) {
+			return an
+		}
+	}
+	t.Fatal("no such landing ship box among the sample's annotations")
+	return annotations.Annotation{}
 }
 
 // landingShipHullArea is the area of the generator's hull of a landing ship of length L
