@@ -96,7 +96,7 @@ func TestBrowserBulkAndUndo(t *testing.T) {
 		b.clickImage(t, points[0][0], points[0][1])
 		b.waitFor(t, "the first selected", fmt.Sprintf(`%s === %q && !document.getElementById('editor').hidden`, picked, anns[0].ID))
 		b.shiftClickImage(t, points[1][0], points[1][1])
-		b.waitFor(t, "two selected", fmt.Sprintf(`document.getElementById('bulk-count').textContent === '2 selected' && document.getElementById('editor').hidden`))
+		b.waitFor(t, "two selected", `document.getElementById('bulk-count').textContent === '2 selected' && document.getElementById('editor').hidden`)
 		b.shiftClickImage(t, points[2][0], points[2][1])
 		b.waitFor(t, "three selected", `document.getElementById('bulk-count').textContent === '3 selected' && !document.getElementById('bulk-bar').hidden`)
 		if got := evalJS[string](t, b, picked); got != ids(anns...) {

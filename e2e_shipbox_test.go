@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -86,5 +85,5 @@ func TestBrowserShipBoxFromOutline(t *testing.T) {
 		t.Errorf("after Shift+V the box heads %.2f°, want %.2f° + 180°", h, gotH)
 	}
 	// The measures the page shows are the box's.
-	b.waitFor(t, "the heading shown", fmt.Sprintf(`document.getElementById('edit-measures').textContent.includes('heading')`))
+	b.waitFor(t, "the heading shown", `document.getElementById('edit-measures').textContent.includes('heading')`)
 }

@@ -79,9 +79,7 @@ func TestBulkChange(t *testing.T) {
 		if n := ts.revisions(t, anns[3].ID); n != 1 {
 			t.Errorf("the annotation not named has %d revisions, want 1", n)
 		}
-		for i := range got.Annotations {
-			anns[i] = got.Annotations[i]
-		}
+		copy(anns, got.Annotations)
 	})
 
 	t.Run("ok, submit two for review", func(t *testing.T) {
