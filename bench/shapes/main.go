@@ -323,8 +323,12 @@ const editOne = `(async () => {
   return performance.now() - t0;
 })()`
 
-// seedShapes stores n annotations on the first sample image: points, rectangles and
-// polygons in turn, 4–14 px across, at random places (the same for every run).
+// seedShapes stores n annotations on the sample port scene: points, rectangles and
+// hexagons in turn, 4–14 px across, at random places (the same for every run). The first
+// of each shape and label goes through Store.CreateAnnotation; the rest, copies of those
+// with their own id and geometry (checked with Geometry.Validate), are inserted with their
+// creation revisions in one transaction through Store.DB(), since one CreateAnnotation
+// each takes longer the more the image holds (100,000 would take most of an hour).
 func seedShapes(db string, n int) (string, error) {
 	ctx := context.Background()
 	s, err := annotations.Open(db)
@@ -361,34 +365,98 @@ func seedShapes(db string, n int) (string, error) {
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
 	w, h := float64(img.Width), float64(img.Height)
 	shapes := []annotations.Shape{annotations.ShapePoint, annotations.ShapeRectangle, annotations.ShapePolygon}
-	for i := 0; i < n; i++ {
+	templates := map[string]annotations.Annotation{} // shape|label → the one created through the API
+	// The first of each shape and label, through the API (before the batch's transaction,
+	// which holds SQLite's one writer).
+	first := min(n, len(shapes)*len(leaves))
+	for i := 0; i < first; i++ {
 		shape := shapes[i%len(shapes)]
-		size := 4 + rng.Float64()*10
-		x := size + rng.Float64()*(w-2*size)
-		y := size + rng.Float64()*(h-2*size)
-		var geom any
-		switch shape {
-		case annotations.ShapePoint:
-			geom = map[string]any{"type": "Point", "coordinates": []float64{x, y}}
-		case annotations.ShapeRectangle:
-			geom = map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{x, y}, {x + size, y}, {x + size, y + size}, {x, y + size}, {x, y}}}}
-		default:
-			ring := [][]float64{}
-			for k := 0; k < 6; k++ {
-				a := float64(k) * math.Pi / 3
-				rr := size / 2 * (0.6 + 0.4*rng.Float64())
-				ring = append(ring, []float64{x + rr*math.Cos(a), y + rr*math.Sin(a)})
-			}
-			ring = append(ring, ring[0])
-			geom = map[string]any{"type": "Polygon", "coordinates": [][][]float64{ring}}
-		}
-		g, _ := json.Marshal(geom)
-		label := leaves[i%len(leaves)]
-		if _, err := s.CreateAnnotation(ctx, benchUser, img.ID, annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: g}); err != nil {
+		label := leaves[(i/len(shapes))%len(leaves)]
+		raw, _ := json.Marshal(randomGeometry(rng, shape, w, h))
+		a, err := s.CreateAnnotation(ctx, benchUser, img.ID, annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: raw})
+		if err != nil {
 			return "", fmt.Errorf("annotation %d: %w", i, err)
 		}
+		templates[string(shape)+"|"+label] = a
 	}
-	return img.ID, nil
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	insAnn, err := tx.PrepareContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
+			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, '', '', '', '{}', 'draft', ?, ?, ?, ?, 1)`)
+	if err != nil {
+		return "", err
+	}
+	insRev, err := tx.PrepareContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES (?, ?, 1, 'create', ?, ?, NULL, ?)`)
+	if err != nil {
+		return "", err
+	}
+	for i := first; i < n; i++ {
+		shape := shapes[i%len(shapes)]
+		label := leaves[(i/len(shapes))%len(leaves)]
+		g := randomGeometry(rng, shape, w, h)
+		t := templates[string(shape)+"|"+label]
+		if err := g.Validate(shape, img.Width, img.Height); err != nil {
+			return "", fmt.Errorf("annotation %d: %w", i, err)
+		}
+		t.ID, t.Geometry = uuid(rng), g
+		geom, _ := json.Marshal(g)
+		after, err := json.Marshal(t)
+		if err != nil {
+			return "", err
+		}
+		at := t.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+		if _, err := insAnn.ExecContext(ctx, t.ID, img.ID, t.Label.ID, shape, geom, benchUser, at, benchUser, at); err != nil {
+			return "", fmt.Errorf("insert annotation %d: %w", i, err)
+		}
+		if _, err := insRev.ExecContext(ctx, t.ID, img.ID, benchUser, at, after); err != nil {
+			return "", fmt.Errorf("insert revision %d: %w", i, err)
+		}
+	}
+	return img.ID, tx.Commit()
+}
+
+func randomGeometry(rng *rand.Rand, shape annotations.Shape, w, h float64) annotations.Geometry {
+	size := 4 + rng.Float64()*10
+	x := size + rng.Float64()*(w-2*size)
+	y := size + rng.Float64()*(h-2*size)
+	var geom any
+	switch shape {
+	case annotations.ShapePoint:
+		geom = map[string]any{"type": "Point", "coordinates": []float64{x, y}}
+	case annotations.ShapeRectangle:
+		geom = map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{x, y}, {x + size, y}, {x + size, y + size}, {x, y + size}, {x, y}}}}
+	default:
+		ring := [][]float64{}
+		for k := 0; k < 6; k++ {
+			a := float64(k) * math.Pi / 3
+			r := size / 2 * (0.6 + 0.4*rng.Float64())
+			ring = append(ring, []float64{x + r*math.Cos(a), y + r*math.Sin(a)})
+		}
+		ring = append(ring, ring[0])
+		geom = map[string]any{"type": "Polygon", "coordinates": [][][]float64{ring}}
+	}
+	raw, _ := json.Marshal(geom)
+	var g annotations.Geometry
+	if err := json.Unmarshal(raw, &g); err != nil {
+		panic(err) // made above, always valid JSON
+	}
+	return g
+}
+
+// uuid makes a random version 4 UUID, as the store's ids are.
+func uuid(rng *rand.Rand) string {
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // poll waits until a JavaScript expression is truthy and returns its value, polling
