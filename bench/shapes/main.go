@@ -229,7 +229,11 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 		if i > 0 {
 			r.loads = append(r.loads, time.Duration(shown*float64(time.Millisecond)))
 		}
-		fmt.Fprintf(os.Stderr, "n=%d: load %d: %d annotations shown %.0f ms after the navigation began\n", n, i, count, shown)
+		steps, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+  const f = performance.getEntriesByType('resource').find((e) => /\/api\/v1\/images\/[^/]+\/annotations$/.test(e.name));
+  return f ? 'annotations asked for at ' + Math.round(f.startTime) + ' ms, answer began ' + Math.round(f.responseStart) + ', ended ' + Math.round(f.responseEnd) + '; data-ready ' + Math.round(window.__bench.ready) + ' ms' : '';
+})()`))
+		fmt.Fprintf(os.Stderr, "n=%d: load %d: %d annotations shown %.0f ms after the navigation began; %s\n", n, i, count, shown, steps)
 	}
 
 	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(panZoom, duration.Milliseconds()), chromedp.EvalAwaitPromise))
