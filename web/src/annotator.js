@@ -70,32 +70,40 @@ const source = new VectorSource();
 // shown: whether the find-your-work filter keeps an annotation (the selection always shows).
 const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
 
+// Styles are made once per look and shared: with many annotations, making new ones for
+// every feature in every frame was most of the drawing's time.
+const styleCache = new window.Map();
+
 function styleFor(feature, resolution, selected) {
   const ann = feature.get('ann');
   if (ann && !selected && !shown(ann)) return null;
   const color = ann ? ann.label.color : '#ffffff';
-  const saving = feature.get('saving');
+  const saving = !!feature.get('saving');
+  const text = ann && resolution < 4 ? ann.label.name : '';
+  const key = `${color}|${selected ? 1 : 0}|${saving ? 1 : 0}|${text}`;
+  let styles = styleCache.get(key);
+  if (styles) return styles;
   const stroke = new Stroke({color, width: selected ? 3 : 2, lineDash: saving ? [6, 4] : undefined});
-  const styles = [];
+  styles = [];
   if (selected) styles.push(new Style({stroke: new Stroke({color: '#ffffff', width: 6}), image: new CircleStyle({radius: 9, fill: new Fill({color: '#ffffff'})})}));
   styles.push(
     new Style({
       stroke,
       fill: new Fill({color: hexToRgba(color, selected ? 0.25 : 0.12)}),
       image: new CircleStyle({radius: 6, fill: new Fill({color}), stroke: new Stroke({color: '#000000', width: 1})}),
-      text:
-        ann && resolution < 4
-          ? new Text({
-              text: ann.label.name,
-              font: '12px system-ui, sans-serif',
-              fill: new Fill({color: '#ffffff'}),
-              stroke: new Stroke({color: '#000000', width: 3}),
-              overflow: true,
-              offsetY: -14,
-            })
-          : undefined,
+      text: text
+        ? new Text({
+            text,
+            font: '12px system-ui, sans-serif',
+            fill: new Fill({color: '#ffffff'}),
+            stroke: new Stroke({color: '#000000', width: 3}),
+            overflow: true,
+            offsetY: -14,
+          })
+        : undefined,
     }),
   );
+  styleCache.set(key, styles);
   return styles;
 }
 
@@ -666,42 +674,61 @@ function renderCounts(features) {
   }
 }
 
+// The list shows its first LIST_PAGE rows and adds the next as it is scrolled to the end:
+// with tens of thousands of annotations, making every row at each change took seconds.
+const LIST_PAGE = 200;
+let listRows = []; // the features the list shows, in order
+let listLimit = LIST_PAGE;
+
 function renderList() {
   const list = $('annotation-list');
   const all = source.getFeatures().filter((f) => f.get('ann'));
-  all.sort((a, b) => a.get('ann').created_at.localeCompare(b.get('ann').created_at));
+  all.sort((a, b) => {
+    const x = a.get('ann').created_at;
+    const y = b.get('ann').created_at;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   renderCounts(all);
   findWork.setAuthors(authorsOf(all.map((f) => f.get('ann'))));
   const kept = all.filter((f) => shown(f.get('ann')));
   const count = $('annotation-count');
   count.textContent = kept.length < all.length ? `(${kept.length} of ${all.length})` : `(${all.length})`;
   count.dataset.shown = String(kept.length);
-  list.replaceChildren(
-    ...kept.map((f) => {
-      const ann = f.get('ann');
-      const classes = [isPicked(f) ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
-      const li = el(
-        'li',
-        {class: classes, dataset: {annotationId: ann.id, status: ann.review_status}, tabindex: '0'},
-        swatch(ann.label.color),
-        el('span', {class: 'ann-label', text: labelPath(ann)}),
-        el('span', {class: 'ann-shape muted', text: ann.shape.replace('_', ' ')}),
-        ann.properties.confidence ? el('span', {class: `badge ${ann.properties.confidence}`, text: ann.properties.confidence}) : null,
-        statusBadge(ann.review_status),
-        ann.properties.identification ? el('span', {class: 'ann-ident', text: ann.properties.identification}) : null,
-      );
-      // With Shift, it joins the selection of many (bulk.js), or leaves it.
-      const open = (e) => {
-        if (editable && e.shiftKey) return bulk.toggle(f);
-        bulk.clear();
-        select(f, {zoom: true});
-      };
-      li.addEventListener('click', open);
-      li.addEventListener('keydown', (e) => e.key === 'Enter' && open(e));
-      return li;
-    }),
-  );
+  listRows = kept;
+  list.replaceChildren(...kept.slice(0, listLimit).map(listRow));
 }
+
+function listRow(f) {
+  const ann = f.get('ann');
+  const classes = [isPicked(f) ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
+  const li = el(
+    'li',
+    {class: classes, dataset: {annotationId: ann.id, status: ann.review_status}, tabindex: '0'},
+    swatch(ann.label.color),
+    el('span', {class: 'ann-label', text: labelPath(ann)}),
+    el('span', {class: 'ann-shape muted', text: ann.shape.replace('_', ' ')}),
+    ann.properties.confidence ? el('span', {class: `badge ${ann.properties.confidence}`, text: ann.properties.confidence}) : null,
+    statusBadge(ann.review_status),
+    ann.properties.identification ? el('span', {class: 'ann-ident', text: ann.properties.identification}) : null,
+  );
+  // With Shift, it joins the selection of many (bulk.js), or leaves it.
+  const open = (e) => {
+    if (editable && e.shiftKey) return bulk.toggle(f);
+    bulk.clear();
+    select(f, {zoom: true});
+  };
+  li.addEventListener('click', open);
+  li.addEventListener('keydown', (e) => e.key === 'Enter' && open(e));
+  return li;
+}
+
+$('annotation-list').addEventListener('scroll', (e) => {
+  const list = e.currentTarget;
+  if (listLimit >= listRows.length || list.scrollTop + list.clientHeight < list.scrollHeight - 100) return;
+  const from = listLimit;
+  listLimit += LIST_PAGE;
+  list.append(...listRows.slice(from, listLimit).map(listRow));
+});
 
 // ---- sidebar: the editor ---------------------------------------------------------------
 
