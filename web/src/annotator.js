@@ -26,15 +26,16 @@ import {authorsOf, isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
+import {discussionPanel} from './discussion.js';
 import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
-import {annotationURL, labelPath, sameName, saveChain, wroteSinceAccepted} from './savechain.js';
+import {labelPath, sameName, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
 import {undoBar} from './undobar.js';
-import {STATUSES, commentItem, describeChange, reviewItem, revisionItem, statusBadge, when} from './team.js';
+import {STATUSES, describeChange, statusBadge, when} from './team.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -817,165 +818,10 @@ if (editable) {
   $('swap-ends').addEventListener('click', swapShipEnds);
 }
 
-// ---- sidebar: review, comments, history ------------------------------------------------
+// ---- sidebar: review, comments, history (discussion.js) --------------------------------
 
-function renderReview(ann) {
-  const st = ann.review_status;
-  for (const b of [$('edit-status'), $('review-status')]) {
-    b.textContent = st;
-    b.className = `badge review-badge status-${st}`;
-    b.dataset.status = st;
-  }
-  const own = sameName(myName, ann.created_by) || sameName(myName, ann.updated_by);
-  let hint = '';
-  if (editable) {
-    $('review-submit').hidden = !['draft', 'disputed', 'rejected'].includes(st);
-    $('review-decide').hidden = !(st === 'submitted' && !own);
-    if (st === 'submitted' && own) hint = 'Another analyst reviews it: you drew it or changed it last.';
-    if (st === 'submitted' && !own) {
-      const w = wroteSince.id === ann.id && wroteSince.version === ann.version ? wroteSince.wrote : null;
-      if (w === null) checkWroteSince(ann);
-      else if (w > 0) {
-        $('review-decide').hidden = true;
-        hint = `Another analyst reviews it: you wrote version ${w} since it was last accepted.`;
-      }
-    }
-  }
-  if (st === 'accepted') hint = 'Any change puts it back to draft.';
-  $('review-hint').textContent = hint;
-}
-
-// wroteSince remembers, for one version of one annotation, which version this analyst
-// wrote since it was last accepted: the form is rendered again on every change of the
-// selection's state, its history is fetched once per version.
-let wroteSince = {id: null, version: 0, wrote: null};
-
-// checkWroteSince learns from the history whether this analyst wrote a version since the
-// annotation was last accepted, and renders the review again to hide the decision (the
-// server refuses that decision too).
-async function checkWroteSince(ann) {
-  wroteSince = {id: ann.id, version: ann.version, wrote: 0};
-  let revs;
-  try {
-    revs = await api('GET', annotationURL(ann.id, '/history'));
-  } catch {
-    return; // the buttons stay; the server still says no with its reason
-  }
-  if (wroteSince.id !== ann.id || wroteSince.version !== ann.version) return;
-  wroteSince.wrote = wroteSinceAccepted(revs, myName);
-  const cur = state.selected && state.selected.get('ann');
-  if (cur && cur.id === ann.id && cur.version === ann.version) renderReview(cur);
-}
-
-async function decide(decision) {
-  const f = state.selected;
-  if (!f) return;
-  const reasonEl = $('review-reason');
-  const errorEl = $('review-error');
-  const reason = decision === 'submitted' ? '' : reasonEl.value.trim();
-  if ((decision === 'disputed' || decision === 'rejected') && !reason) {
-    errorEl.textContent = `Say why you ${decision === 'disputed' ? 'dispute' : 'reject'} it.`;
-    errorEl.hidden = false;
-    reasonEl.focus();
-    return;
-  }
-  errorEl.hidden = true;
-  const saved = await chain.send(f, {kind: 'review', decision, reason, what: 'the review'});
-  if (saved && state.selected === f) reasonEl.value = '';
-}
-
-if (editable) {
-  $('review-submit').addEventListener('click', () => decide('submitted'));
-  for (const b of document.querySelectorAll('#review-decide [data-decision]')) b.addEventListener('click', () => decide(b.dataset.decision));
-}
-
-// Each loader keeps only the answer to its latest request, for the annotation still selected.
-const latest = {reviews: 0, comments: 0, history: 0};
-const stillSelected = (id) => state.selected && state.selected.get('ann') && state.selected.get('ann').id === id;
-
-async function loadReviews(id) {
-  const token = ++latest.reviews;
-  let reviews;
-  try {
-    reviews = await api('GET', annotationURL(id, '/reviews'));
-  } catch {
-    return;
-  }
-  if (token !== latest.reviews || !stillSelected(id)) return;
-  $('reviews').replaceChildren(...reviews.reverse().map(reviewItem));
-}
-
-async function loadComments(id) {
-  const token = ++latest.comments;
-  let comments;
-  try {
-    comments = await api('GET', annotationURL(id, '/comments'));
-  } catch {
-    return;
-  }
-  if (token !== latest.comments || !stillSelected(id)) return;
-  $('comment-list').replaceChildren();
-  for (const c of comments) addComment(c);
-  $('comment-count').textContent = `(${comments.length})`;
-}
-
-function addComment(c) {
-  const list = $('comment-list');
-  if (list.querySelector(`[data-comment-id="${CSS.escape(c.id)}"]`)) return;
-  list.append(commentItem(c));
-  $('comment-count').textContent = `(${list.children.length})`;
-}
-
-const commentForm = $('comment-form');
-if (commentForm) {
-  commentForm.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const f = state.selected;
-    const ann = f && f.get('ann');
-    const bodyEl = $('comment-body');
-    const body = bodyEl.value.trim();
-    if (!ann || !body) return;
-    const button = $('comment-submit');
-    button.disabled = true;
-    try {
-      const c = await api('POST', annotationURL(ann.id, '/comments'), {body});
-      bodyEl.value = '';
-      if (stillSelected(ann.id)) addComment(c);
-    } catch (err) {
-      flash(`Could not add the comment: ${err.message}`, 'error');
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
-
-async function loadHistory(id) {
-  const token = ++latest.history;
-  let revs;
-  try {
-    revs = await api('GET', annotationURL(id, '/history'));
-  } catch (err) {
-    flash(`Could not load the history: ${err.message}`, 'error');
-    return false;
-  }
-  if (token !== latest.history || !stillSelected(id)) return false;
-  const current = state.selected.get('ann').version;
-  historyEl.replaceChildren(...revs.map((r) => revisionItem(r, {current, onRestore: editable ? restoreVersion : null})));
-  return true;
-}
-
-function restoreVersion(rev) {
-  if (state.selected) chain.send(state.selected, {kind: 'restore', version: rev.version, what: `version ${rev.version}`});
-}
-
-$('show-history').addEventListener('click', async () => {
-  const ann = state.selected && state.selected.get('ann');
-  if (!ann) return;
-  if (!historyEl.hidden) {
-    historyEl.hidden = true;
-    return;
-  }
-  if (await loadHistory(ann.id)) historyEl.hidden = false;
+const {renderReview, loadReviews, loadComments, addComment, loadHistory} = discussionPanel({
+  selected: () => state.selected, send: (f, change) => chain.send(f, change), editable, myName, historyEl,
 });
 
 // ---- image ---------------------------------------------------------------------------
