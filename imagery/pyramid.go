@@ -69,6 +69,9 @@ type Manifest struct {
 	// Format is the tiles' IIIF format: TilePNG, RGBA, when some of the image's pixels
 	// may be "no data" (see transparent), else TileJPEG.
 	Format string `json:"format"`
+	// untyped is set on reading a manifest that names no format: one written before
+	// satmark made pixels without data transparent (see Library.Outdated).
+	untyped bool
 }
 
 // Tile formats, as IIIF names them.

@@ -34,9 +34,10 @@ func (l *Library) Pyramid(sha string) (*Manifest, error) {
 	return &p.manifest, nil
 }
 
-// Outdated reports whether the image's pyramid, built by an earlier satmark, shows
-// pixels without data black where this one makes them transparent: JPEG tiles of a
-// raster read by GDAL whose shown bands have a nodata value, an alpha band or a mask. Such
+// Outdated reports whether the image's pyramid, built by an earlier satmark (its manifest
+// names no tile format), shows pixels without data black where this one makes them
+// transparent: JPEG tiles of a raster read by GDAL whose shown bands have a nodata value,
+// an alpha band or a mask. Such
 // a pyramid wants building again. An image with no pyramid is not outdated (its job
 // builds one).
 func (l *Library) Outdated(sha string, info Info) (bool, error) {
@@ -50,7 +51,9 @@ func (l *Library) Outdated(sha string, info Info) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if m.Format == TilePNG || m.Display == nil || len(m.Display.Bands) == 0 {
+	// A manifest that names its format was written by a satmark that chose it, and only
+	// such a one is opened again in GDAL: the start-up check costs a read of each manifest.
+	if !m.untyped || m.Display == nil || len(m.Display.Bands) == 0 {
 		return false, nil
 	}
 	d, err := openGDAL(l.rasterPath(sha))
@@ -81,6 +84,7 @@ func (l *Library) openPyramid(sha string) (*pyramid, error) {
 	switch {
 	case err != nil:
 	case m.Version == manifestVersion && (m.Format == "" || m.Format == TileJPEG):
+		m.untyped = m.Format == ""
 		m.Format = TileJPEG
 	case m.Version == manifestVersionPNG && m.Format == TilePNG:
 	default:
