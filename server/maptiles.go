@@ -29,18 +29,21 @@ import (
 // any XYZ client (QGIS, Leaflet, OpenLayers):
 // /tiles/{image}/{z}/{x}/{y}.png.
 
-// mapTilePixels bounds the rendered tiles kept in memory.
+// mapTileCacheBytes bounds the rendered tiles kept in memory.
 const mapTileCacheBytes = 64 << 20
 
 // mapTiles keeps rendered map tiles, least recently used out first; an image's go when
-// it changes (its georeference, display or pyramid).
+// it changes (its georeference, display or pyramid), and its generation moves on, so a
+// tile rendered from what it was before is not kept. A tile held is served without
+// reading the image again: it was rendered after every check a request must pass.
 type mapTiles struct {
 	mu    sync.Mutex
 	size  int64
 	order *list.List // of *mapTile, most recent first
 	m     map[string]*list.Element
-	slots chan struct{} // renders at once
-	empty []byte        // the transparent tile
+	gen   map[string]uint64 // by image: how many times it changed
+	slots chan struct{}     // renders at once
+	empty []byte            // the transparent tile
 }
 
 type mapTile struct {
@@ -55,7 +58,7 @@ func newMapTiles(workers int) *mapTiles {
 	if err := enc.Encode(&buf, image.NewNRGBA(image.Rect(0, 0, webtiles.Size, webtiles.Size))); err != nil {
 		panic(err)
 	}
-	return &mapTiles{order: list.New(), m: map[string]*list.Element{}, slots: make(chan struct{}, max(1, workers)), empty: buf.Bytes()}
+	return &mapTiles{order: list.New(), m: map[string]*list.Element{}, gen: map[string]uint64{}, slots: make(chan struct{}, max(1, workers)), empty: buf.Bytes()}
 }
 
 func (c *mapTiles) get(key string) (*mapTile, bool) {
@@ -69,10 +72,18 @@ func (c *mapTiles) get(key string) (*mapTile, bool) {
 	return e.Value.(*mapTile), true
 }
 
-func (c *mapTiles) put(t *mapTile) {
+// generation is how many times an image changed: a render notes it before it reads
+// anything, and put keeps its tile only if the image has not changed since.
+func (c *mapTiles) generation(imageID string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[t.key]; ok {
+	return c.gen[imageID]
+}
+
+func (c *mapTiles) put(t *mapTile, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[t.key]; ok || c.gen[t.imageID] != gen {
 		return
 	}
 	c.m[t.key] = c.order.PushFront(t)
@@ -89,6 +100,7 @@ func (c *mapTiles) put(t *mapTile) {
 func (c *mapTiles) forget(imageID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen[imageID]++
 	for e := c.order.Front(); e != nil; {
 		next := e.Next()
 		if t := e.Value.(*mapTile); t.imageID == imageID {
@@ -160,50 +172,14 @@ func (s *Server) mapTile(c echo.Context) error {
 	if !annotations.ValidID(id) {
 		return notFound("image")
 	}
-	ctx := c.Request().Context()
-	img, err := s.store.Image(ctx, id)
-	if err != nil {
-		return err
-	}
-	p, err := s.placement(ctx, img)
-	if err != nil {
-		return err
-	}
-	if !p.Georeferenced() {
-		return noTile("image " + id + " is not georeferenced: it has no place on the map to draw it at")
-	}
-	mpp, lat, err := metresPerPixel(p.Transformer, img.Width, img.Height)
-	if err != nil {
-		return err
-	}
-	if err := webtiles.Check(z, x, y, webtiles.MaxZoom(mpp, lat)); err != nil {
-		return noTile(err.Error())
-	}
-	m, err := s.library.Pyramid(img.SHA256)
-	if errors.Is(err, imagery.ErrNoPyramid) {
-		return notReady(img.Pyramid)
-	}
-	if err != nil {
-		return err
-	}
-	tag := ""
-	if m.Display != nil {
-		tag = m.Display.Tag()
-	}
-	key := fmt.Sprintf("%s/%s/%d/%d/%d", id, tag, z, x, y)
+	// A tile held is answered at once: reading the image counts its annotations.
+	key := fmt.Sprintf("%s/%d/%d/%d", id, z, x, y)
 	t, ok := s.maps.get(key)
 	if !ok {
-		select {
-		case s.maps.slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		t, err = s.renderMapTile(img, p.Transformer, m, key, z, x, y)
-		<-s.maps.slots
-		if err != nil {
+		var err error
+		if t, err = s.newMapTile(c, id, key, z, x, y); err != nil {
 			return err
 		}
-		s.maps.put(t)
 	}
 	h := c.Response().Header()
 	h.Set("Access-Control-Allow-Origin", "*")
@@ -218,6 +194,50 @@ func (s *Server) mapTile(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "image/png", t.data)
+}
+
+// newMapTile checks a tile request the cache could not answer, renders the tile and
+// keeps it.
+func (s *Server) newMapTile(c echo.Context, id, key string, z, x, y int) (*mapTile, error) {
+	gen := s.maps.generation(id)
+	ctx := c.Request().Context()
+	img, err := s.store.Image(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.placement(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Georeferenced() {
+		return nil, noTile("image " + id + " is not georeferenced: it has no place on the map to draw it at")
+	}
+	mpp, lat, err := metresPerPixel(p.Transformer, img.Width, img.Height)
+	if err != nil {
+		return nil, err
+	}
+	if err := webtiles.Check(z, x, y, webtiles.MaxZoom(mpp, lat)); err != nil {
+		return nil, noTile(err.Error())
+	}
+	m, err := s.library.Pyramid(img.SHA256)
+	if errors.Is(err, imagery.ErrNoPyramid) {
+		return nil, notReady(img.Pyramid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case s.maps.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t, err := s.renderMapTile(img, p.Transformer, m, key, z, x, y)
+	<-s.maps.slots
+	if err != nil {
+		return nil, err
+	}
+	s.maps.put(t, gen)
+	return t, nil
 }
 
 func (s *Server) renderMapTile(img annotations.Image, t geo.Transformer, m *imagery.Manifest, key string, z, x, y int) (*mapTile, error) {
