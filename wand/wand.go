@@ -16,12 +16,10 @@ import (
 var ErrNoRegion = errors.New("no region")
 
 // Result is a grown region: its outline (closed, in the window's pixel corners, clockwise
-// on screen), its area in pixels (holes not counted; the outline fills them), and whether
-// every seed's region reached the window's edge.
+// on screen) and its area in pixels (holes not counted; the outline fills them).
 type Result struct {
-	Ring        [][2]float64
-	Area        int
-	TouchesEdge bool
+	Ring [][2]float64
+	Area int
 }
 
 // Grow grows the region around seed in img (Drag with one seed).
@@ -71,7 +69,7 @@ func Drag(img image.Image, seeds []image.Point, tolerance, simplify float64) (Re
 		}
 	}
 	if !tried || touchedAll {
-		return Result{TouchesEdge: true}, ErrNoRegion
+		return Result{}, ErrNoRegion
 	}
 	// A 1-pixel closing joins the parts a seam or a railing line parts (a ship's deck
 	// from its superstructure), then the largest piece is the object.

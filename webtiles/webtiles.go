@@ -13,6 +13,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"sort"
 
 	"github.com/satmark/satmark/geo"
 )
@@ -177,12 +178,7 @@ func gridScale(at func(i, j int) (float64, float64, bool), nodes int) float64 {
 	if len(d) == 0 {
 		return 1
 	}
-	// (a partial sort would do; the grid holds a few hundred distances)
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] < d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
-	}
+	sort.Float64s(d)
 	return d[len(d)/2]
 }
 

@@ -79,8 +79,7 @@ export function bowIsAhead(points, rect) {
   };
   const ahead = spread(1);
   const behind = spread(-1);
-  if (!(ahead >= 0) && !(behind >= 0)) return true;
-  if (!(ahead >= 0)) return true;
+  if (!(ahead >= 0)) return true; // (no outline point there: -Infinity)
   if (!(behind >= 0)) return false;
   return ahead <= behind;
 }
