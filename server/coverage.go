@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/satmark/satmark/annotations"
-	"github.com/satmark/satmark/geo"
 )
 
 // Search coverage: a grid over an image whose cells analysts mark as searched. The grid
@@ -39,10 +38,7 @@ func (s *Server) coverageAnswer(c echo.Context, img annotations.Image, cov annot
 	}
 	switch {
 	case p.Transformer != nil:
-		cx, cy := float64(img.Width)/2, float64(img.Height)/2
-		across, err1 := geo.LineLength(p.Transformer, [][2]float64{{cx - 0.5, cy}, {cx + 0.5, cy}})
-		down, err2 := geo.LineLength(p.Transformer, [][2]float64{{cx, cy - 0.5}, {cx, cy + 0.5}})
-		if m := (across + down) / 2; err1 == nil && err2 == nil && m > 0 && !math.IsInf(m, 0) {
+		if m, _, err := metresPerPixel(p.Transformer, img.Width, img.Height); err == nil && m > 0 && !math.IsInf(m, 0) {
 			answer.MetresPerPx, answer.Basis = &m, "georeference"
 		}
 	case p.GSD != nil:

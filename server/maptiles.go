@@ -10,7 +10,6 @@ import (
 	"image"
 	_ "image/jpeg" // pyramid tiles
 	"image/png"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -132,24 +131,23 @@ func (p pyramidSource) Tile(k, row, col int) (image.Image, error) {
 	return img, err
 }
 
-// metresPerPixel is the size of one pixel on the ground at the image's centre.
+// metresPerPixel is the size of one pixel on the ground at the image's centre (the mean
+// of one step across and one down), and the latitude there.
 func metresPerPixel(t geo.Transformer, width, height int) (mpp, lat float64, err error) {
 	cx, cy := float64(width)/2, float64(height)/2
-	lon0, lat0, err := t.Forward(cx, cy)
+	_, lat, err = t.Forward(cx, cy)
 	if err != nil {
 		return 0, 0, err
 	}
-	lon1, lat1, err := t.Forward(cx+1, cy)
+	across, err := geo.LineLength(t, [][2]float64{{cx - 0.5, cy}, {cx + 0.5, cy}})
 	if err != nil {
 		return 0, 0, err
 	}
-	lon2, lat2, err := t.Forward(cx, cy+1)
+	down, err := geo.LineLength(t, [][2]float64{{cx, cy - 0.5}, {cx, cy + 0.5}})
 	if err != nil {
 		return 0, 0, err
 	}
-	dx, _, _ := geo.Inverse(lon0, lat0, lon1, lat1)
-	dy, _, _ := geo.Inverse(lon0, lat0, lon2, lat2)
-	return math.Sqrt(dx * dy), lat0, nil
+	return (across + down) / 2, lat, nil
 }
 
 // noTile is the 404 of a tile the map does not have.
