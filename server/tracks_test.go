@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -123,22 +120,7 @@ func TestTracksFollowAShipAcrossDates(t *testing.T) {
 		strings.Join(tfc.Features[0].Properties.CoordTimes, " ") != "2024-10-08 2024-10-13" || len(tfc.Features[0].Properties.Positions) != 3 {
 		t.Fatalf("tracks export: %s", truncate(rec.Body.String(), 800))
 	}
-	if _, err := exec.LookPath("ogrinfo"); err == nil {
-		path := filepath.Join(t.TempDir(), "tracks.geojson")
-		if err := os.WriteFile(path, rec.Body.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command("ogrinfo", "-q", "-dialect", "SQLite", "-sql",
-			"SELECT name, ST_GeometryType(geometry) AS g, ST_NPoints(geometry) AS n, ST_IsValid(geometry) AS valid FROM tracks", path).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ogrinfo: %v\n%s", err, out)
-		}
-		for _, want := range []string{"name (String) = Landing ship A", "g (String) = LINESTRING", "n (Integer) = 2", "valid (Integer) = 1"} {
-			if !strings.Contains(string(out), want) {
-				t.Errorf("ogrinfo does not say %q:\n%s", want, out)
-			}
-		}
-	}
+	wantOGRSays(t, "tracks.geojson", rec.Body.Bytes(), "SELECT name, ST_GeometryType(geometry) AS g, ST_NPoints(geometry) AS n, ST_IsValid(geometry) AS valid FROM tracks", "name (String) = Landing ship A", "g (String) = LINESTRING", "n (Integer) = 2", "valid (Integer) = 1")
 
 	// Filters: by image, by site.
 	var list []trackAnswer
