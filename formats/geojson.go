@@ -215,7 +215,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
 			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track,
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
-			Image: refOf(img),
+			Image:      refOf(img),
 			Provenance: provenanceOf(img),
 		},
 	}

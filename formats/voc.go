@@ -90,8 +90,8 @@ type vocExtras struct {
 func WriteVOC(w io.Writer, img DatasetImage, classes Classes, each func(emit func(annotations.Annotation) error) error) ([]Omission, error) {
 	doc := vocAnnotation{
 		Folder: "JPEGImages", Filename: img.FileName,
-		Source: vocSource{Database: "satmark", Annotation: "satmark", Image: img.Source.Publisher},
-		Size:   vocSize{Width: img.Width, Height: img.Height, Depth: 3},
+		Source:  vocSource{Database: "satmark", Annotation: "satmark", Image: img.Source.Publisher},
+		Size:    vocSize{Width: img.Width, Height: img.Height, Depth: 3},
 		Satmark: vocImage{ID: img.ID, SHA256: img.SHA256, Title: img.Title},
 	}
 	for _, kv := range provenanceData(img.Image) {
