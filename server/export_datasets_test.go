@@ -7,9 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -276,5 +278,26 @@ func TestCOCOAndCVATDownloadsOfAnImage(t *testing.T) {
 				t.Errorf("body does not hold %s:\n%s", tc.holds, truncate(rec.Body.String(), 800))
 			}
 		})
+	}
+}
+
+// TestAnnotatorPageOffersTheDatasetExports: the annotator's export menu links every
+// dataset format, and each link downloads.
+func TestAnnotatorPageOffersTheDatasetExports(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 907)
+	page := ts.do(t, http.MethodGet, "/images/"+img.ID, nil)
+	wantStatus(t, page, http.StatusOK)
+	for id, mediaType := range map[string]string{"export-coco": "application/json", "export-cvat": "application/xml", "export-csv": "text/csv; charset=utf-8",
+		"export-yolo": "application/zip", "export-yolo-obb": "application/zip", "export-dota": "application/zip", "export-voc": "application/zip"} {
+		m := regexp.MustCompile(`<a id="` + id + `" href="([^"]+)" download>`).FindStringSubmatch(page.Body.String())
+		if m == nil {
+			t.Errorf("no #%s link in the export menu", id)
+			continue
+		}
+		rec := ts.do(t, http.MethodGet, html.UnescapeString(m[1]), nil)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != mediaType {
+			t.Errorf("#%s %s: %d %s, want 200 %s", id, m[1], rec.Code, rec.Header().Get("Content-Type"), mediaType)
+		}
 	}
 }
