@@ -141,9 +141,9 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 		if !ok {
 			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
 		}
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
 		}
 		if a.Geometry.Type != "Polygon" {
 			left = append(left, omitted(a, "COCO instances"))
@@ -155,7 +155,7 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 		bw.WriteByte('\n')
 		n++
 		buf = appendCOCOAnnotation(buf[:0], a, n, imageID, class.Index+1)
-		_, err := bw.Write(buf)
+		_, err = bw.Write(buf)
 		return err
 	})
 	if err != nil {

@@ -106,8 +106,8 @@ func TestClassesNumberTheTaxonomyByPath(t *testing.T) {
 	if strings.Join(names, "|") != "facility/naval base|personnel/troop formation|vessel|vessel/landing ship" {
 		t.Errorf("classes %q", names)
 	}
-	if cl, ok := c.Of(anns[0].Label); !ok || cl.Index != 3 || formats.DOTAClassName(cl) != "vessel/landing-ship" {
-		t.Errorf("the ship's class %+v %v", cl, ok)
+	if cl, err := c.Of(anns[0]); err != nil || cl.Index != 3 || formats.DOTAClassName(cl) != "vessel/landing-ship" {
+		t.Errorf("the ship's class %+v %v", cl, err)
 	}
 }
 

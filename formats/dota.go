@@ -38,9 +38,9 @@ func WriteDOTA(w io.Writer, img DatasetImage, classes Classes, each func(emit fu
 	fmt.Fprintf(bw, "imagesource:%s\ngsd:%s\n", source, gsd)
 	var left []Omission
 	err := each(func(a annotations.Annotation) error {
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
 		}
 		box, ok := boxOf(a)
 		if !ok {

@@ -29,9 +29,9 @@ func WriteYOLO(w io.Writer, img DatasetImage, classes Classes, obb bool, each fu
 	W, H := float64(img.Width), float64(img.Height)
 	clamp := func(v float64) float64 { return math.Min(1, math.Max(0, v)) }
 	err := each(func(a annotations.Annotation) error {
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
 		}
 		box, ok := boxOf(a)
 		if !ok {

@@ -130,7 +130,6 @@ func datasetFormat(c echo.Context) (string, error) {
 	return "", badRequest("format", "%q is not a format this export knows: use one of %s", f, known)
 }
 
-// withOriginals reads ?images=: 1 or true puts the originals in the zip.
 func withOriginals(c echo.Context) (bool, error) {
 	switch strings.ToLower(c.QueryParam("images")) {
 	case "", "0", "false":
@@ -141,13 +140,19 @@ func withOriginals(c echo.Context) (bool, error) {
 	return false, badRequest("images", "%q is not a yes or no: use images=1 to include the original images, images=0 or nothing to leave them out", c.QueryParam("images"))
 }
 
+// zipRequest reads a dataset zip's ?format= (one of formats.DatasetFormats) and
+// ?images= (1 or true puts the originals in the zip).
+func zipRequest(c echo.Context) (format string, originals bool, err error) {
+	if format, err = datasetFormat(c); err != nil {
+		return "", false, err
+	}
+	originals, err = withOriginals(c)
+	return format, originals, err
+}
+
 // exportImageDataset downloads one image as a dataset zip in ?format=.
 func (s *Server) exportImageDataset(c echo.Context) error {
-	format, err := datasetFormat(c)
-	if err != nil {
-		return err
-	}
-	originals, err := withOriginals(c)
+	format, originals, err := zipRequest(c)
 	if err != nil {
 		return err
 	}
@@ -161,11 +166,7 @@ func (s *Server) exportImageDataset(c echo.Context) error {
 // exportDataset downloads every image, or those ?image= names, as a dataset zip in
 // ?format=, filtered by ?label= and ?status= (see exportSelection).
 func (s *Server) exportDataset(c echo.Context) error {
-	format, err := datasetFormat(c)
-	if err != nil {
-		return err
-	}
-	originals, err := withOriginals(c)
+	format, originals, err := zipRequest(c)
 	if err != nil {
 		return err
 	}
