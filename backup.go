@@ -12,11 +12,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/server"
 )
 
 // backupManifest is backup.json, written last: a folder without it is no complete backup.
@@ -84,20 +84,6 @@ func openExisting(dataDir string) (*annotations.Store, *imagery.Library, error) 
 	return store, lib, nil
 }
 
-func satmarkBuild() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" {
-			v += " " + s.Value
-		}
-	}
-	return v
-}
-
 // backupCommand is `satmark backup DIR`: the database through SQLite's online backup API
 // (one consistent moment, while the server goes on writing), then every original and
 // sidecar the copy names, each checked against its SHA-256 as it is copied, then
@@ -148,7 +134,7 @@ func backupCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "Copied the database (%d images, %d annotations) to %s.\n", totals["images"], totals["annotations"], dbPath)
-	m := backupManifest{Format: backupFormat, Version: 1, CreatedAt: time.Now().UTC(), Satmark: satmarkBuild(),
+	m := backupManifest{Format: backupFormat, Version: 1, CreatedAt: time.Now().UTC(), Satmark: server.Build(),
 		From: cfg.DataDir, Database: "satmark.db", Totals: totals, Images: []backupImage{}}
 	bar := newProgress(stdout, "originals", len(images))
 	var copied int64

@@ -154,14 +154,45 @@ type manifestImage struct {
 // is not nil (it opens one); otherwise it is absent. An unknown format is an error
 // before anything is written.
 func WriteDatasetZip(w io.Writer, format string, d Dataset, original func(DatasetImage) (io.ReadCloser, error)) error {
-	layout, ok := datasetLayouts[format]
-	if !ok {
+	if _, ok := datasetLayouts[format]; !ok {
 		return fmt.Errorf("unknown dataset format %q", format)
 	}
 	zw := zip.NewWriter(w)
-	add := func(name string) (io.Writer, error) {
-		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
+	if _, err := WriteDataset(ZipSink(zw), format, d, original); err != nil {
+		return err
 	}
+	return zw.Close()
+}
+
+// Sink takes a dataset's files one after another: each Create ends the file before it.
+// Stored says the file is compressed already (an image) and is not worth deflating.
+type Sink interface {
+	Create(name string, stored bool) (io.Writer, error)
+}
+
+type zipSink struct{ zw *zip.Writer }
+
+// ZipSink writes a dataset's files into a zip.
+func ZipSink(zw *zip.Writer) Sink { return zipSink{zw} }
+
+func (z zipSink) Create(name string, stored bool) (io.Writer, error) {
+	method := zip.Deflate
+	if stored {
+		method = zip.Store
+	}
+	return z.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
+}
+
+// WriteDataset writes the dataset's files in one of DatasetFormats into sink, laid out
+// as WriteDatasetZip says, ManifestName among them, and each image's bytes from original
+// when it is not nil. It returns what the format could not carry (ManifestName lists it
+// too). An unknown format is an error before anything is written.
+func WriteDataset(sink Sink, format string, d Dataset, original func(DatasetImage) (io.ReadCloser, error)) ([]Omission, error) {
+	layout, ok := datasetLayouts[format]
+	if !ok {
+		return nil, fmt.Errorf("unknown dataset format %q", format)
+	}
+	add := func(name string) (io.Writer, error) { return sink.Create(name, false) }
 	written := 0
 	counted := d
 	counted.Annotations = func(ids []string, emit func(annotations.Annotation) error) error {
@@ -172,7 +203,7 @@ func WriteDatasetZip(w io.Writer, format string, d Dataset, original func(Datase
 	}
 	left, err := layout.files(counted, add)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := manifest{Format: format, Coordinates: PixelCoordinateNote, Annotations: written - len(left), Omitted: left}
 	if m.Omitted == nil {
@@ -183,31 +214,31 @@ func WriteDatasetZip(w io.Writer, format string, d Dataset, original func(Datase
 	}
 	f, err := add(ManifestName)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(m); err != nil {
-		return err
+		return nil, err
 	}
 	if original != nil {
 		for _, img := range d.Images {
-			if err := copyOriginal(zw, layout.images+img.FileName, img, original); err != nil {
-				return err
+			if err := copyOriginal(sink, layout.images+img.FileName, img, original); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return zw.Close()
+	return left, nil
 }
 
-func copyOriginal(zw *zip.Writer, name string, img DatasetImage, original func(DatasetImage) (io.ReadCloser, error)) error {
+func copyOriginal(sink Sink, name string, img DatasetImage, original func(DatasetImage) (io.ReadCloser, error)) error {
 	r, err := original(img)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	// Originals are compressed already: stored, not deflated.
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	f, err := sink.Create(name, true)
 	if err != nil {
 		return err
 	}

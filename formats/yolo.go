@@ -70,14 +70,34 @@ func eachBox(each func(emit func(annotations.Annotation) error) error, classes C
 // labels/ beside it: every image in train and val (split them as the experiment needs),
 // and the classes by number.
 func WriteYOLOData(w io.Writer, classes Classes, obb bool) error {
+	return writeYOLOData(w, classes, obb, "# Every image is in both train and val: split them as your experiment needs.\n",
+		"path: .\ntrain: images\nval: images\n")
+}
+
+// WriteYOLOSplitData writes the data.yaml of a dataset split into folders, each split's
+// images in <split>/images and its labels in <split>/labels; an empty split is named
+// "" and left out (Ultralytics wants train and val, so an empty val names train's).
+func WriteYOLOSplitData(w io.Writer, classes Classes, obb bool, train, val, test string) error {
+	if val == "" {
+		val = train
+	}
+	paths := "path: .\ntrain: " + train + "/images\nval: " + val + "/images\n"
+	if test != "" {
+		paths += "test: " + test + "/images\n"
+	}
+	return writeYOLOData(w, classes, obb, "# Split by satmark: see README.md and dataset.json.\n", paths)
+}
+
+func writeYOLOData(w io.Writer, classes Classes, obb bool, note, paths string) error {
 	bw := bufio.NewWriter(w)
 	task := "detect: class cx cy w h"
 	if obb {
 		task = "obb: class x1 y1 x2 y2 x3 y3 x4 y4"
 	}
 	fmt.Fprintf(bw, "# satmark export for Ultralytics YOLO (%s, normalised to the image's size).\n", task)
-	bw.WriteString("# Every image is in both train and val: split them as your experiment needs.\n")
-	bw.WriteString("path: .\ntrain: images\nval: images\nnames:\n")
+	bw.WriteString(note)
+	bw.WriteString(paths)
+	bw.WriteString("names:\n")
 	for _, c := range classes.List {
 		// A JSON string is a YAML double-quoted scalar.
 		name, err := json.Marshal(c.Name)

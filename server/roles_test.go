@@ -122,6 +122,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.cvat.xml":  "viewer",
 	"GET /api/v1/images/:id/export":                "viewer",
 	"GET /api/v1/export":                           "viewer",
+	"GET /api/v1/dataset.zip":                      "viewer",
 
 	"GET /tiles/:id/:z/:x/:y":                           "viewer",
 	"GET /sites":                                        "viewer",

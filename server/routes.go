@@ -188,4 +188,7 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.cvat.xml", viewer, s.exportImageCVAT)
 	get(api+"/images/:id/export", viewer, s.exportImageDataset)
 	get(api+"/export", viewer, s.exportDataset)
+	// The dataset builder: chips, a train/val/test split and a dataset card, in any of
+	// the dataset formats.
+	get(api+"/dataset.zip", viewer, s.exportDatasetBuild)
 }
