@@ -67,23 +67,22 @@ func (g Geodetic) up() Vector {
 func ToGeodetic(r Vector) Geodetic {
 	p := math.Hypot(r[0], r[1])
 	lon := math.Atan2(r[1], r[0])
+	// Fixed-point iteration on tan φ = (z + e² N sin φ) / p, which contracts by about e²
+	// a step.
 	lat := math.Atan2(r[2], p*(1-wgs84E2))
-	var h float64
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 20; i++ {
 		sp := math.Sin(lat)
 		n := wgs84A / math.Sqrt(1-wgs84E2*sp*sp)
-		if p > 1e-9 {
-			h = p/math.Cos(lat) - n
-		} else {
-			h = math.Abs(r[2]) - n*(1-wgs84E2)
-		}
-		next := math.Atan2(r[2], p*(1-wgs84E2*n/(n+h)))
-		if math.Abs(next-lat) < 1e-13 {
-			lat = next
+		next := math.Atan2(r[2]+wgs84E2*n*sp, p)
+		done := math.Abs(next-lat) < 1e-15
+		lat = next
+		if done {
 			break
 		}
-		lat = next
 	}
+	sp, cp := math.Sin(lat), math.Cos(lat)
+	// The height along the normal, well conditioned at every latitude.
+	h := p*cp + r[2]*sp - wgs84A*math.Sqrt(1-wgs84E2*sp*sp)
 	return Geodetic{Latitude: lat / deg, Longitude: lon / deg, HeightKm: h}
 }
 
