@@ -73,3 +73,26 @@ func TestTLEsAllOrNothing(t *testing.T) {
 		t.Errorf("stored %+v after a refusal", list)
 	}
 }
+
+func TestCaptureWindow(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2024, 10, d, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name     string
+		from, to string
+		wantFrom time.Time
+		wantTo   time.Time
+		ok       bool
+	}{
+		{"ok, dates cover whole days", "2024-10-08", "2024-10-13", day(8), day(14), true},
+		{"ok, times", "2024-10-08T02:00:00Z", "2024-10-08T03:30:00Z", day(8).Add(2 * time.Hour), day(8).Add(3*time.Hour + 30*time.Minute), true},
+		{"ok, one date is that day", "", "2024-10-09", day(9), day(10), true},
+		{"nok, none", "", "", time.Time{}, time.Time{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, to, ok := Image{CapturedFrom: tc.from, CapturedTo: tc.to}.CaptureWindow()
+			if ok != tc.ok || !f.Equal(tc.wantFrom) || !to.Equal(tc.wantTo) {
+				t.Errorf("got %v–%v %v, want %v–%v %v", f, to, ok, tc.wantFrom, tc.wantTo, tc.ok)
+			}
+		})
+	}
+}

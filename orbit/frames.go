@@ -98,6 +98,16 @@ type Look struct {
 	Satellite Geodetic // the satellite's sub-point and height
 }
 
+// elevation is the satellite's elevation in degrees above the place's horizon: Look's
+// Elevation without the rest, for the pass search's samples.
+func (g Geodetic) elevation(sat Vector) float64 {
+	site := g.ECEF()
+	rho := Vector{sat[0] - site[0], sat[1] - site[1], sat[2] - site[2]}
+	return math.Asin(dot(g.up(), rho)/rho.Norm()) / deg
+}
+
+func dot(a, b Vector) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+
 // Look is the geometry between a satellite at earth-fixed position sat and the place.
 func (g Geodetic) Look(sat Vector, t time.Time) Look {
 	site := g.ECEF()
@@ -129,5 +139,5 @@ func (g Geodetic) Look(sat Vector, t time.Time) Look {
 // angle is the angle between two vectors in radians, accurate at 0 and π too.
 func angle(a, b Vector) float64 {
 	cross := Vector{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-	return math.Atan2(cross.Norm(), a[0]*b[0]+a[1]*b[1]+a[2]*b[2])
+	return math.Atan2(cross.Norm(), dot(a, b))
 }

@@ -23,7 +23,9 @@ type Pass struct {
 }
 
 // CouldImage says whether the satellite came within maxOffNadir degrees of looking
-// straight down at the place during the pass: at culmination it looks most nearly down.
+// straight down at the place during the pass: at culmination it looks most nearly down
+// (to hundredths of a degree: on a pass that grazes the horizon the satellite's changing
+// height can matter more than its elevation).
 func (p Pass) CouldImage(maxOffNadir float64) bool { return p.Culmination.OffNadir <= maxOffNadir }
 
 // LookAt is how the satellite and the place see each other at t.
@@ -46,8 +48,8 @@ func (s *Satellite) Passes(site Geodetic, from, to time.Time, minElevation float
 		return nil, nil
 	}
 	elevation := func(t time.Time) (float64, error) {
-		l, err := s.LookAt(site, t)
-		return l.Elevation - minElevation, err
+		r, _, err := s.At(t)
+		return site.elevation(TEMEToECEF(r, t)) - minElevation, err
 	}
 	var (
 		cur      *Pass
