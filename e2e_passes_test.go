@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 )
 
-// Two made-up low-orbit satellites with epochs in the sample release's capture window.
-const e2eTLEs = `SATMARK TEST SSO-1
-1 99001U 24999A   24282.00000000  .00001000  00000-0  50000-4 0  9990
-2 99001  97.5000 100.0000 0010000  90.0000 270.0000 15.20000000    11
-SATMARK TEST LEO-2
-1 99002U 24999A   24275.50000000  .00001000  00000-0  50000-4 0  9998
-2 99002  51.6000 200.0000 0005000  45.0000 315.0000 15.50000000    11
-`
-
 // TestBrowserPasses: an analyst opens the placed port scene of 8–13 October, pastes
 // element sets with a broken one and is told which line, pastes them right, and sees the
 // satellites' passes over the port with those that could have taken the picture marked.
 func TestBrowserPasses(t *testing.T) {
+	tles, err := os.ReadFile("server/testdata/test-satellites.tle") // two made-up low orbits, epochs 1 and 8 October 2024
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2eTLEs := string(tles)
 	a := startApp(t)
 	b := newBrowser(t)
 	ctx := context.Background()

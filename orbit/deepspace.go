@@ -19,9 +19,10 @@ const (
 
 // deepSpace holds the lunar-solar and resonance coefficients set at epoch.
 type deepSpace struct {
-	// Lunar-solar periodics (dpper).
-	e3, ee2, se2, se3, sgh2, sgh3, sgh4, sh2, sh3, si2, si3, sl2, sl3, sl4 float64
-	xgh2, xgh3, xgh4, xh2, xh3, xi2, xi3, xl2, xl3, xl4, zmol, zmos        float64
+	// Lunar-solar periodics (dpper): the sun's and the moon's, and where each stood on
+	// its orbit at epoch.
+	sun, moon  periodicTerms
+	zmos, zmol float64
 
 	// Lunar-solar secular rates.
 	dedt, didt, dmdt, dnodt, domdt float64
@@ -95,6 +96,42 @@ func thirdBodyTerms(o orbitAngles, zcosg, zsing, zcosi, zsini, zcosh, zsinh, cc 
 	return b
 }
 
+// periodicTerms are one body's coefficients of the periodic perturbations of
+// eccentricity, inclination, mean longitude, argument of perigee and node (the report's
+// se2…sh3 for the sun, ee2…xh3 for the moon).
+type periodicTerms struct {
+	e2, e3, i2, i3, l2, l3, l4, gh2, gh3, gh4, h2, h3 float64
+}
+
+// periodicTerms are the body's periodic coefficients; ecc is its orbit's eccentricity.
+func (b thirdBody) periodicTerms(emsq, ecc float64) periodicTerms {
+	return periodicTerms{
+		e2:  2 * b.s1 * b.s6,
+		e3:  2 * b.s1 * b.s7,
+		i2:  2 * b.s2 * b.z12,
+		i3:  2 * b.s2 * (b.z13 - b.z11),
+		l2:  -2 * b.s3 * b.z2,
+		l3:  -2 * b.s3 * (b.z3 - b.z1),
+		l4:  -2 * b.s3 * (-21 - 9*emsq) * ecc,
+		gh2: 2 * b.s4 * b.z32,
+		gh3: 2 * b.s4 * (b.z33 - b.z31),
+		gh4: -18 * b.s4 * ecc,
+		h2:  -2 * b.s2 * b.z22,
+		h3:  -2 * b.s2 * (b.z23 - b.z21),
+	}
+}
+
+// at is the body's perturbations of e, i, L, ω and Ω with its mean anomaly at zm; ecc is
+// its orbit's eccentricity.
+func (c periodicTerms) at(zm, ecc float64) (pe, pinc, pl, pgh, ph float64) {
+	zf := zm + 2*ecc*math.Sin(zm)
+	sinzf := math.Sin(zf)
+	f2 := 0.5*sinzf*sinzf - 0.25
+	f3 := -0.5 * sinzf * math.Cos(zf)
+	return c.e2*f2 + c.e3*f3, c.i2*f2 + c.i3*f3, c.l2*f2 + c.l3*f3 + c.l4*sinzf,
+		c.gh2*f2 + c.gh3*f3 + c.gh4*sinzf, c.h2*f2 + c.h3*f3
+}
+
 // newDeepSpace is dscom and dsinit at epoch for a satellite whose near-earth
 // coefficients are set.
 func newDeepSpace(s *Satellite, eccsq, xpidot float64) *deepSpace {
@@ -135,31 +172,8 @@ func newDeepSpace(s *Satellite, eccsq, xpidot float64) *deepSpace {
 
 	d.zmol = math.Mod(4.7199672+0.22997150*day-gam, twoPi)
 	d.zmos = math.Mod(6.2565837+0.017201977*day, twoPi)
-	emsq := o.emsq
-	d.se2 = 2 * sun.s1 * sun.s6
-	d.se3 = 2 * sun.s1 * sun.s7
-	d.si2 = 2 * sun.s2 * sun.z12
-	d.si3 = 2 * sun.s2 * (sun.z13 - sun.z11)
-	d.sl2 = -2 * sun.s3 * sun.z2
-	d.sl3 = -2 * sun.s3 * (sun.z3 - sun.z1)
-	d.sl4 = -2 * sun.s3 * (-21 - 9*emsq) * zes
-	d.sgh2 = 2 * sun.s4 * sun.z32
-	d.sgh3 = 2 * sun.s4 * (sun.z33 - sun.z31)
-	d.sgh4 = -18 * sun.s4 * zes
-	d.sh2 = -2 * sun.s2 * sun.z22
-	d.sh3 = -2 * sun.s2 * (sun.z23 - sun.z21)
-	d.ee2 = 2 * moon.s1 * moon.s6
-	d.e3 = 2 * moon.s1 * moon.s7
-	d.xi2 = 2 * moon.s2 * moon.z12
-	d.xi3 = 2 * moon.s2 * (moon.z13 - moon.z11)
-	d.xl2 = -2 * moon.s3 * moon.z2
-	d.xl3 = -2 * moon.s3 * (moon.z3 - moon.z1)
-	d.xl4 = -2 * moon.s3 * (-21 - 9*emsq) * zel
-	d.xgh2 = 2 * moon.s4 * moon.z32
-	d.xgh3 = 2 * moon.s4 * (moon.z33 - moon.z31)
-	d.xgh4 = -18 * moon.s4 * zel
-	d.xh2 = -2 * moon.s2 * moon.z22
-	d.xh3 = -2 * moon.s2 * (moon.z23 - moon.z21)
+	d.sun = sun.periodicTerms(o.emsq, zes)
+	d.moon = moon.periodicTerms(o.emsq, zel)
 
 	d.initSecular(s, o, sun, moon, eccsq, xpidot)
 	return d
@@ -392,28 +406,8 @@ func (d *deepSpace) secular(s *Satellite, t, em, argpm, inclm, mm, nodem float64
 // periodics is dpper after epoch: the lunar-solar periodic terms added to the elements,
 // with Lyddane's modification for inclinations below 0.2 rad.
 func (d *deepSpace) periodics(t, ep, inclp, nodep, argpp, mp float64) (float64, float64, float64, float64, float64) {
-	zm := d.zmos + zns*t
-	zf := zm + 2*zes*math.Sin(zm)
-	sinzf := math.Sin(zf)
-	f2 := 0.5*sinzf*sinzf - 0.25
-	f3 := -0.5 * sinzf * math.Cos(zf)
-	ses := d.se2*f2 + d.se3*f3
-	sis := d.si2*f2 + d.si3*f3
-	sls := d.sl2*f2 + d.sl3*f3 + d.sl4*sinzf
-	sghs := d.sgh2*f2 + d.sgh3*f3 + d.sgh4*sinzf
-	shs := d.sh2*f2 + d.sh3*f3
-
-	zm = d.zmol + znl*t
-	zf = zm + 2*zel*math.Sin(zm)
-	sinzf = math.Sin(zf)
-	f2 = 0.5*sinzf*sinzf - 0.25
-	f3 = -0.5 * sinzf * math.Cos(zf)
-	sel := d.ee2*f2 + d.e3*f3
-	sil := d.xi2*f2 + d.xi3*f3
-	sll := d.xl2*f2 + d.xl3*f3 + d.xl4*sinzf
-	sghl := d.xgh2*f2 + d.xgh3*f3 + d.xgh4*sinzf
-	shll := d.xh2*f2 + d.xh3*f3
-
+	ses, sis, sls, sghs, shs := d.sun.at(d.zmos+zns*t, zes)
+	sel, sil, sll, sghl, shll := d.moon.at(d.zmol+znl*t, zel)
 	pe := ses + sel
 	pinc := sis + sil
 	pl := sls + sll

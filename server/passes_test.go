@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +12,16 @@ import (
 
 // Element sets and satellite passes through the real router.
 
-// Two made-up low-orbit satellites with epochs around the sample release's capture
-// window (8–13 October 2024): a sun-synchronous imager (epoch 8 October) and an
+// testTLEs are two made-up low-orbit satellites with epochs around the sample release's
+// capture window (8–13 October 2024): a sun-synchronous imager (epoch 8 October) and an
 // ISS-like orbit (epoch 1 October, so passes late in the window are over a week old).
-const testTLEs = `SATMARK TEST SSO-1
-1 99001U 24999A   24282.00000000  .00001000  00000-0  50000-4 0  9990
-2 99001  97.5000 100.0000 0010000  90.0000 270.0000 15.20000000    11
-SATMARK TEST LEO-2
-1 99002U 24999A   24275.50000000  .00001000  00000-0  50000-4 0  9998
-2 99002  51.6000 200.0000 0005000  45.0000 315.0000 15.50000000    11
-`
+var testTLEs = func() string {
+	b, err := os.ReadFile("testdata/test-satellites.tle")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 type tleAnswer struct {
 	ID        string    `json:"id"`
