@@ -5,8 +5,9 @@
 
 import {api, el, flash, upload} from './common.js';
 
-const utc = (iso) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
-const clock = (iso) => iso.slice(11, 19);
+const utc = (iso) => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+const stamp = (iso) => iso.slice(0, 10) + ' ' + iso.slice(11, 19);
+const clock = (iso) => iso.slice(11, 16);
 const deg = (x) => `${x.toFixed(1)}°`;
 
 // passesPanel fills the "Satellite passes" panel of image imageId; editable shows the
@@ -29,8 +30,9 @@ export function passesPanel({imageId, editable}) {
     if (p.warning) ageCell.prepend('⚠ ');
     return el('tr', {class: p.could_image ? 'could-image' : '', dataset: {noradId: String(p.norad_id), couldImage: String(p.could_image)}},
       el('td', {}, el('span', {class: 'pass-name', text: p.name || `#${p.norad_id}`}), el('span', {class: 'muted', text: ` ${p.norad_id}`})),
-      el('td', {title: `rise ${utc(p.rise.time)}, set ${utc(p.set.time)}`}, utc(p.culmination.time)),
-      el('td', {}, `${clock(p.rise.time)}–${clock(p.set.time)}${p.starts_before_window ? ' (under way at the start)' : ''}${p.ends_after_window ? ' (under way at the end)' : ''}`),
+      el('td', {class: 'when', title: `rise ${utc(p.rise.time)}, set ${utc(p.set.time)}`},
+        stamp(p.culmination.time),
+        el('span', {class: 'muted', text: ` up ${clock(p.rise.time)}–${clock(p.set.time)}${p.starts_before_window ? ', under way at the start' : ''}${p.ends_after_window ? ', under way at the end' : ''}`})),
       el('td', {class: 'num'}, deg(p.culmination.elevation)),
       el('td', {class: 'num'}, deg(p.culmination.off_nadir)),
       ageCell,
