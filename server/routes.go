@@ -142,6 +142,13 @@ func (s *Server) routes() {
 	put(api+"/sites/:id/images/:image", analyst, s.putSiteImage)
 	del(api+"/sites/:id/images/:image", analyst, s.deleteSiteImage)
 
+	// Satellites: element sets (TLEs), and which satellites passed over an image's place
+	// within its capture window.
+	get(api+"/tles", viewer, s.listTLEs)
+	post(api+"/tles", analyst, s.postTLEs)
+	del(api+"/tles/:id", analyst, s.deleteTLE)
+	get(api+"/images/:id/passes", viewer, s.imagePasses)
+
 	// Tracks: one object followed across images.
 	get(api+"/tracks", viewer, s.listTracks)
 	post(api+"/tracks", analyst, s.createTrack)
