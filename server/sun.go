@@ -48,6 +48,13 @@ type sunPlace struct {
 	placement formats.Placement
 }
 
+// observer is the place as SPA takes it.
+func (p sunPlace) observer() sun.Place {
+	o := sunAtmosphere
+	o.Latitude, o.Longitude = p.Lat, p.Lon
+	return o
+}
+
 // placeForSun finds where img is: its centre through its georeference, else coordinates
 // in its location name. An image with neither is not placed (422 not_placed).
 func (s *Server) placeForSun(ctx context.Context, img annotations.Image) (sunPlace, error) {
@@ -126,7 +133,7 @@ func (w sunWindow) middle() time.Time { return w.From.Add(w.To.Sub(w.From) / 2) 
 // (UTC + round(lon/15) hours: a release's "8 October" is a local date, and satmark knows
 // no place's legal zone); a date and time is that moment. One end alone is both. Errors:
 // 422 no_capture_window for no window at all, 400 for an end that is not a date or a
-// window that ends before it starts.
+// window that ends before it starts, 422 for one outside the years SPA covers.
 func windowForSun(img annotations.Image, lon float64, from, to string) (sunWindow, error) {
 	w := sunWindow{GivenFrom: strings.TrimSpace(from), GivenTo: strings.TrimSpace(to), Basis: "request"}
 	if w.GivenFrom == "" && w.GivenTo == "" {
@@ -166,6 +173,15 @@ func windowForSun(img annotations.Image, lon float64, from, to string) (sunWindo
 		w.To = w.To.AddDate(0, 0, 1) // a date ends at the next midnight
 	}
 	w.From, w.To = w.From.UTC(), w.To.UTC()
+	for _, end := range []struct {
+		t    time.Time
+		name string
+	}{{w.From, "from"}, {w.To, "to"}} {
+		if y := end.t.Year(); y < -2000 || y > 6000 {
+			return w, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field(end.name),
+				Message: fmt.Sprintf("the window's %s is in the year %d: the sun's position is computed for the years −2000 to 6000", end.name, y)}
+		}
+	}
 	return w, nil
 }
 
@@ -202,11 +218,9 @@ type sunAt struct {
 }
 
 func (s *Server) sunAtTime(place sunPlace, when string, t time.Time, deltaT float64) (sunAt, error) {
-	p := sunAtmosphere
-	p.Latitude, p.Longitude = place.Lat, place.Lon
-	pos, err := sun.At(t, deltaT, p)
+	pos, err := sun.At(t, deltaT, place.observer())
 	if err != nil {
-		return sunAt{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "to", Message: err.Error()}
+		return sunAt{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: err.Error()}
 	}
 	a := sunAt{When: when, Time: t.UTC(), AzimuthDeg: pos.Azimuth, ElevationDeg: pos.Elevation, ZenithDeg: pos.Zenith,
 		AboveHorizon: pos.Above(), ShadowAzimuth: sun.ShadowAzimuth(pos.Azimuth)}
@@ -443,11 +457,9 @@ func (s *Server) measureShadow(c echo.Context) error {
 		tol, basis = *in.ToleranceDeg, "given"
 	}
 	a.ToleranceDeg, a.ToleranceFrom = &tol, basis
-	p := sunAtmosphere
-	p.Latitude, p.Longitude = place.Lat, place.Lon
-	spans, err := sun.ShadowTimes(p, win.From, win.To, deltaT, *a.AzimuthDeg, tol)
+	spans, err := sun.ShadowTimes(place.observer(), win.From, win.To, deltaT, *a.AzimuthDeg, tol)
 	if err != nil {
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "to", Message: err.Error()}
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: err.Error()}
 	}
 	for _, sp := range spans {
 		best, err := s.sunAtTime(place, "best", sp.Best, deltaT)

@@ -252,6 +252,7 @@ func TestSunOverTheSamplePort(t *testing.T) {
 			{"nok, a tolerance of 0°", `{"object": [10, 10], "shadow_tip": [20, 20], "tolerance_deg": 0}`, 422, "invalid", "tolerance_deg", nil},
 			{"nok, a window ending before it starts", `{"object": [10, 10], "shadow_tip": [20, 20], "from": "2024-10-09", "to": "2024-10-08"}`, 400, "malformed", "to", []string{"before it starts"}},
 			{"nok, a window end that is no date", `{"object": [10, 10], "shadow_tip": [20, 20], "from": "8 October"}`, 400, "malformed", "from", []string{"not a date"}},
+			{"nok, a window in the year 7000", `{"object": [10, 10], "shadow_tip": [20, 20], "from": "7000-01-01", "to": "7000-01-02"}`, 422, "invalid", "from", []string{"−2000 to 6000"}},
 			{"nok, a window of a year", `{"object": [10, 10], "shadow_tip": [20, 20], "from": "2024-01-01", "to": "2024-12-31"}`, 422, "invalid", "to", []string{"93 days"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {

@@ -18,9 +18,6 @@ import (
 // are in testdata/README.md. `go test ./sun -run TestSPA -v` prints the largest
 // difference from each.
 
-// angleDiff is the difference a − b of two angles in degrees, in (−180, 180].
-func angleDiff(a, b float64) float64 { return -math.Remainder(b-a, 360) }
-
 // paperPlace is the place of the report's example (its table A5.1): NREL's Solar
 // Radiation Research Laboratory at Golden, Colorado.
 var paperPlace = Place{Latitude: 39.742476, Longitude: -105.1786, Elevation: 1830.14, Pressure: 820, Temperature: 11, AtmosRefract: 0.5667}
@@ -161,7 +158,7 @@ func TestSPAReferencePoints(t *testing.T) {
 			tol := math.Max(math.Pow(10, -float64(ref.decimals)), 1e-10)
 			worst := 0.0
 			check := func(what string, got, want float64) {
-				d := math.Abs(angleDiff(got, want))
+				d := math.Abs(angleBetween(got, want))
 				worst = math.Max(worst, d)
 				if d > tol {
 					t.Errorf("%s = %.12f°, want %.12f° (off by %.3g°, more than %.0g°)", what, got, want, d, tol)
@@ -229,7 +226,7 @@ func TestSPAMatchesNRELCalculator(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					d := math.Abs(angleDiff(got, want))
+					d := math.Abs(angleBetween(got, want))
 					name := rows[0][i]
 					worst[name] = math.Max(worst[name], d)
 					if d > tol {
