@@ -90,6 +90,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/georeference/worldfile":  "viewer",
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",
+	"GET /api/v1/images/:id/sun":                     "viewer",
+	"POST /api/v1/images/:id/shadow":                 "viewer",
 	"POST /api/v1/images/:id/wand":                   "analyst",
 	"POST /api/v1/images/:id/outline":                "analyst",
 	"GET /api/v1/footprints.geojson":                 "viewer",

@@ -127,6 +127,8 @@ func (s *Server) routes() {
 	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
+	get(api+"/images/:id/sun", viewer, s.imageSun)
+	post(api+"/images/:id/shadow", viewer, s.measureShadow)
 	post(api+"/images/:id/wand", analyst, s.wandRegion)
 	post(api+"/images/:id/outline", analyst, s.outlineFromBox)
 	get(api+"/footprints.geojson", viewer, s.footprints)

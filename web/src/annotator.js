@@ -27,6 +27,7 @@ import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
 import {passesPanel} from './passes.js';
+import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
 import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
@@ -833,24 +834,20 @@ $('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
-// ---- search coverage and the keyboard help ------------------------------------------
+// ---- search coverage, the sun and shadows, and the keyboard help -------------------------
 
-const coverage = coveragePanel({
-  map,
-  imageId,
-  width,
-  height,
-  editable,
-  idle: () => !draw,
-  onMarking: (on) => {
-    setTool('select');
-    selectInteraction.setActive(!on);
-    translate?.setActive(!on);
-    modify?.setActive(!on);
-    if (on) select(null);
-  },
-});
+// pauseSelecting stops map clicks selecting while a panel takes them (marking cells,
+// measuring a shadow).
+function pauseSelecting(on) {
+  setTool('select');
+  selectInteraction.setActive(!on);
+  translate?.setActive(!on);
+  modify?.setActive(!on);
+  if (on) select(null);
+}
+const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
 window.satmark.coverage = coverage.state;
+sunPanel({map, imageId, width, height, onMeasuring: pauseSelecting});
 
 const help = keyHelp({
   keys: [
