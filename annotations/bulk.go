@@ -12,7 +12,7 @@ import (
 const (
 	BulkUpdate = "update" // apply one patch (label, properties) to each
 	BulkDelete = "delete"
-	BulkReview = "review" // record one decision on each
+	BulkReview = "review" // record one decision on each, or withdraw each one's (ReviewWithdrawn)
 )
 
 // MaxBulk bounds how many annotations one bulk change may name.
@@ -108,7 +108,11 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 		case BulkUpdate:
 			next, err = s.updateTx(ctx, tx, by.Name, cur, *ch.Patch)
 		case BulkReview:
-			next, err = s.reviewTx(ctx, tx, by.Name, cur, ch.Decision, strings.TrimSpace(ch.Reason))
+			if ch.Decision == ReviewWithdrawn {
+				next, err = s.withdrawTx(ctx, tx, by, cur)
+			} else {
+				next, err = s.reviewTx(ctx, tx, by.Name, cur, ch.Decision, strings.TrimSpace(ch.Reason))
+			}
 		case BulkDelete:
 			next, err = cur, s.deleteAuditedTx(ctx, tx, by, cur)
 		}
@@ -158,8 +162,11 @@ func (ch BulkChange) check() error {
 			}
 		}
 	case BulkReview:
-		if ch.Decision == "" {
-			return invalid("decision", "say which decision: submitted, accepted, disputed or rejected")
+		switch {
+		case ch.Decision == "":
+			return invalid("decision", "say which decision: submitted, accepted, disputed, rejected or withdrawn")
+		case ch.Decision == ReviewWithdrawn && strings.TrimSpace(ch.Reason) != "":
+			return invalid("reason", "a withdrawal takes no reason: it takes back a decision")
 		}
 	case BulkDelete:
 	default:
