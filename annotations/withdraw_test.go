@@ -187,8 +187,12 @@ func TestWithdrawnDecisionsAndIndependence(t *testing.T) {
 	step("carol edits", func() (Annotation, error) {
 		return x.s.UpdateAnnotation(ctx, "carol", a.ID, AnnotationInput{Version: ptr(a.Version), Properties: []byte(`{"note": "carol's"}`)})
 	})
-	step("carol submits", func() (Annotation, error) { return x.s.ReviewAnnotation(ctx, "carol", a.ID, a.Version, ReviewSubmitted, "") })
-	step("bob accepts", func() (Annotation, error) { return x.s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, "") })
+	step("carol submits", func() (Annotation, error) {
+		return x.s.ReviewAnnotation(ctx, "carol", a.ID, a.Version, ReviewSubmitted, "")
+	})
+	step("bob accepts", func() (Annotation, error) {
+		return x.s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, "")
+	})
 	step("bob withdraws", func() (Annotation, error) { return x.s.WithdrawReview(ctx, Actor{Name: "bob"}, a.ID, a.Version) })
 	if _, err := x.s.ReviewAnnotation(ctx, "carol", a.ID, a.Version, ReviewAccepted, ""); !errors.Is(err, ErrForbidden) {
 		t.Errorf("carol accepting her own edit after bob withdrew his acceptance: got %v, want ErrForbidden", err)
