@@ -231,8 +231,7 @@ const chain = saveChain({
       if (state.selected === f) renderNotice();
     },
     changed: markChanged,
-    // Reviews are decisions on a version, not content: they are not undone.
-    saved: ({id, from, to, kind}) => kind !== 'review' && undo.record([{id, from, to}]),
+    saved: (s) => undo.saved(s),
   },
 });
 
@@ -252,6 +251,7 @@ const undo = undoBar({
     }
   },
   busy: () => state.pending > 0,
+  byWhom: (id) => source.getFeatureById(id)?.get('ann')?.updated_by,
 });
 
 async function createFromDrawing(feature, shape) {

@@ -15,9 +15,13 @@ function bulkBody(anns, action, {patch, decision} = {}) {
   return body;
 }
 
-// bulkSteps are the undo history's steps of a bulk change: the versions before and after.
-function bulkSteps(before, after, action) {
-  return before.map((a, i) => ({id: a.id, from: a.version, to: action === 'delete' ? null : after[i].version}));
+// bulkSteps are the undo history's steps of a bulk change: the versions before and
+// after, and for a review the decision (which undoing withdraws).
+function bulkSteps(before, after, action, {decision} = {}) {
+  return before.map((a, i) => {
+    const step = {id: a.id, from: a.version, to: action === 'delete' ? null : after[i].version};
+    return action === 'review' ? {...step, review: {decision, reason: ''}} : step;
+  });
 }
 
 const $ = (id) => document.getElementById(id);
@@ -122,7 +126,7 @@ export function bulkSelection(page) {
     }
     if (action === 'delete') picked.clear();
     features.forEach((f, i) => (action === 'delete' ? page.remove(f) : page.put(f, res.annotations[i])));
-    if (action !== 'review') page.record(bulkSteps(before, res.annotations, action));
+    page.record(bulkSteps(before, res.annotations, action, opts));
     flash(`${what[0].toUpperCase()}${what.slice(1)}: ${before.length} annotations.`);
     sync();
     return true;
