@@ -36,7 +36,8 @@ type BulkChange struct {
 }
 
 // StaleVersionsError means some annotations of a bulk change are no longer at the
-// versions it was based on; Stale lists each, in the order the change named them.
+// versions it was based on; Stale lists each, in the order the change named them, with
+// who saved its current version.
 type StaleVersionsError struct {
 	Stale []StaleVersionError
 }
@@ -44,7 +45,7 @@ type StaleVersionsError struct {
 func (e *StaleVersionsError) Error() string {
 	parts := make([]string, len(e.Stale))
 	for i, st := range e.Stale {
-		parts[i] = fmt.Sprintf("%s is at version %d, not %d", st.ID, st.Current, st.Given)
+		parts[i] = fmt.Sprintf("%s is at version %d (by %s), not %d", st.ID, st.Current, st.By, st.Given)
 	}
 	return fmt.Sprintf("%d of the annotations changed since you loaded them (%s); nothing was changed",
 		len(e.Stale), strings.Join(parts, "; "))
@@ -93,7 +94,7 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 			return nil, invalid(field, "annotation %s is on image %s, not this image %s; nothing was changed", ref.ID, cur.ImageID, imageID)
 		}
 		if *ref.Version != cur.Version {
-			stale = append(stale, StaleVersionError{ID: ref.ID, Given: *ref.Version, Current: cur.Version})
+			stale = append(stale, StaleVersionError{ID: ref.ID, Given: *ref.Version, Current: cur.Version, By: cur.UpdatedBy})
 		}
 		curs[i] = cur
 	}

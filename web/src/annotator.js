@@ -409,7 +409,6 @@ const bulk = bulkSelection({
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
-  catchUp,
   refresh: () => {
     vectorLayer.changed();
     renderList();

@@ -2,7 +2,7 @@
 // session's CSRF token, the unit tests a fetch of their own.
 
 // ApiError carries the server's JSON error: status, code, message, field and, for a
-// stale version, the current annotation.
+// stale version, the current annotation (a bulk change's: each stale one, under stale).
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -11,6 +11,7 @@ export class ApiError extends Error {
     this.code = e.code || '';
     this.field = e.field || '';
     this.current = e.current || null;
+    this.stale = e.stale || null;
   }
 }
 
