@@ -31,6 +31,8 @@ type apiError struct {
 	Stale []staleVersion
 	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
 	RetryAfter int
+	// Refusals lists, beside a 422 for pasted element sets, each set refused and why.
+	Refusals []tleRefusal
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -190,6 +192,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if ae.Stale != nil {
 		body["stale"] = ae.Stale
+	}
+	if ae.Refusals != nil {
+		body["refusals"] = ae.Refusals
 	}
 	c.JSON(ae.Status, map[string]any{"error": body})
 }
