@@ -234,8 +234,7 @@ const chain = saveChain({
       if (state.selected === f) renderNotice();
     },
     changed: markChanged,
-    // Reviews are decisions on a version, not content: they are not undone.
-    saved: ({id, from, to, kind}) => kind !== 'review' && undo.record([{id, from, to}]),
+    saved: (s) => undo.saved(s),
   },
 });
 
@@ -255,6 +254,7 @@ const undo = undoBar({
     }
   },
   busy: () => state.pending > 0,
+  byWhom: (id) => source.getFeatureById(id)?.get('ann')?.updated_by,
 });
 
 async function createFromDrawing(feature, shape) {
@@ -412,7 +412,6 @@ const bulk = bulkSelection({
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
-  catchUp,
   refresh: () => {
     vectorLayer.changed();
     renderList();
