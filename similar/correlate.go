@@ -47,7 +47,7 @@ func coarseKernel(g *planes, t rect, R int, rot float64, ends bool) (mask, val [
 	})
 	var sum float64
 	for i := 0; ends && i < K*K/2+1; i++ {
-		j := K*K - 1 - i // the element at -d
+		j := K*K - 1 - i        // the element at -d
 		if mask[i] != mask[j] { // a rounding at the footprint's edge: keep it symmetric
 			mask[i], mask[j] = 0, 0
 		}

@@ -15,12 +15,12 @@ import (
 // value less their mean; their count and norm; and the footprint's mean colour and grey
 // variance.
 type fineKernel struct {
-	off          []int
-	val          []float64
-	n, norm      float64
-	mean         [3]float64
-	variance     float64
-	maxR         int // the grid's half side, for the bounds test
+	off      []int
+	val      []float64
+	n, norm  float64
+	mean     [3]float64
+	variance float64
+	maxR     int // the grid's half side, for the bounds test
 }
 
 func newFineKernel(g *planes, t rect, R int, rot float64) *fineKernel {
