@@ -56,7 +56,7 @@ type Options struct {
 }
 
 // DefaultThreshold is the least score a candidate has unless Options say otherwise.
-const DefaultThreshold = 0.5
+const DefaultThreshold = 0.6
 
 // Candidate is one place like the template.
 type Candidate struct {
@@ -222,7 +222,7 @@ func Search(p Pyramid, ring [][2]float64, opt Options) (Result, error) {
 		if rot <= -180 {
 			rot += 360
 		}
-		c := Candidate{Ring: place(ring, t.c, center, rot), Center: center, Rotation: rot, Score: math.Min(1, pk.score)}
+		c := Candidate{Ring: Place(ring, t.c, center, rot), Center: center, Rotation: rot, Score: math.Min(1, pk.score)}
 		if overlapsAny(c.Ring, center, excluded) || overlapsAny(c.Ring, center, kept) {
 			continue
 		}
@@ -244,8 +244,10 @@ func withMargin(t rect) rect {
 	return t
 }
 
-// place turns ring by rot degrees about from and moves it to to.
-func place(ring [][2]float64, from, to [2]float64, rot float64) [][2]float64 {
+// Place turns ring by rot degrees (clockwise on screen) about from and moves it to to:
+// how a candidate's ring is made from the template's, and how any outline of the
+// template's object is carried to a candidate's place.
+func Place(ring [][2]float64, from, to [2]float64, rot float64) [][2]float64 {
 	sn, cs := math.Sincos(rot * math.Pi / 180)
 	out := make([][2]float64, len(ring))
 	for i, p := range ring {
