@@ -221,10 +221,10 @@ func TestFindSimilar(t *testing.T) {
 
 	for _, tt := range []struct {
 		name, target string
-		body        any
-		status      int
-		code, field string
-		words       []string
+		body         any
+		status       int
+		code, field  string
+		words        []string
 	}{
 		{"nok, no such annotation", "/api/v1/annotations/00000000-0000-4000-8000-000000000000/similar", "", 404, "not_found", "", nil},
 		{"nok, not an id", "/api/v1/annotations/..%2f/similar", "", 404, "not_found", "", nil},
