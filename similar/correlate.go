@@ -72,8 +72,9 @@ func coarseKernel(g *planes, t rect, R int, rot float64, ends bool) (mask, val [
 }
 
 // tileSide picks the FFT's side: the one that computes the level's places in the fewest
-// operations, over a tile at least twice the kernel, with the kernels' spectra (one n²
-// array of complex64 per rotation) within 96 MiB.
+// operations (a transform per rotation's kernel; per tile, one of the window and three
+// per two rotations), over a tile at least twice the kernel, with the kernels' spectra
+// (one n² array of complex64 per rotation) within 96 MiB.
 func (c *correlation) tileSide() int {
 	K := 2*c.R + 1
 	best, bestCost := 0, math.Inf(1)
@@ -86,7 +87,8 @@ func (c *correlation) tileSide() int {
 			break
 		}
 		tx, ty := ceilDiv(c.g.w-2*c.R, v), ceilDiv(c.g.h-2*c.R, v)
-		cost := float64(tx*ty) * float64(n*n) * math.Log2(float64(n*n))
+		transforms := tx*ty*(1+3*ceilDiv(len(c.rots), 2)) + len(c.rots)
+		cost := float64(transforms) * float64(n*n) * math.Log2(float64(n*n))
 		if cost < bestCost {
 			best, bestCost = n, cost
 		}

@@ -47,19 +47,27 @@ func (f *fft2) line(a []complex128, inverse bool) {
 	if inverse {
 		tw = f.bw
 	}
-	// The first stage's only twiddle is 1.
-	for i := 0; i < n; i += 2 {
-		x, y := a[i], a[i+1]
-		a[i], a[i+1] = x+y, x-y
+	// The first two stages at once: their twiddles are 1 and ∓i.
+	rot := complex(0, -1) // the second stage's twiddle exp(∓iπ/2)
+	if inverse {
+		rot = complex(0, 1)
 	}
-	off := 1
-	for size := 4; size <= n; size <<= 1 {
+	for i := 0; i+3 < n; i += 4 {
+		q := a[i : i+4 : i+4]
+		x0, x1 := q[0]+q[1], q[0]-q[1]
+		x2, x3 := q[2]+q[3], (q[2]-q[3])*rot
+		q[0], q[2] = x0+x2, x0-x2
+		q[1], q[3] = x1+x3, x1-x3
+	}
+	off := 3
+	for size := 8; size <= n; size <<= 1 {
 		half := size / 2
-		w := tw[off : off+half]
+		w := tw[off : off+half : off+half]
 		off += half
 		for start := 0; start < n; start += size {
-			lo := a[start : start+half]
-			hi := a[start+half : start+size]
+			lo := a[start : start+half : start+half]
+			hi := a[start+half : start+size : start+size]
+			_, _ = hi[len(lo)-1], w[len(lo)-1]
 			for j := range lo {
 				t := w[j] * hi[j]
 				hi[j] = lo[j] - t
