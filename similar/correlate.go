@@ -28,40 +28,34 @@ type correlation struct {
 	t       rect
 	R       int
 	rots    []float64
-	ends    bool // average the template's two ends
 	workers int
 	n       int // the FFT's side
 	best    []float32
 	arg     []uint16
 }
 
-// coarseKernel is the template turned by rot on the (2R+1)² grid, its two ends
-// averaged (the value at d is the mean of the template's at d and at -d): the mask, the
+// coarseKernel is the template turned by rot on the (2R+1)² grid, made the same from
+// either end and either side (the value at a point is the mean of the template's at it
+// and at its reflections across the template's two axes), so that one coarse search
+// finds a ship whichever way it points and whichever side its pier is on: the mask, the
 // values less their mean under it, the mask's count and the values' norm.
-func coarseKernel(g *planes, t rect, R int, rot float64, ends bool) (mask, val []float64, n, norm float64) {
+func coarseKernel(g *planes, t rect, R int, rot float64) (mask, val []float64, n, norm float64) {
 	K := 2*R + 1
 	mask, val = make([]float64, K*K), make([]float64, K*K)
-	footprint(t, R, rot, func(i int, x, y float64) {
-		mask[i] = 1
-		val[i] = float64(bilinear(g.luma, g.w, g.h, x, y))
-	})
 	var sum float64
-	for i := 0; ends && i < K*K/2+1; i++ {
-		j := K*K - 1 - i        // the element at -d
-		if mask[i] != mask[j] { // a rounding at the footprint's edge: keep it symmetric
-			mask[i], mask[j] = 0, 0
+	footprint(t, R, rot, func(i int, x, y float64) {
+		dx, dy := x-t.c[0], y-t.c[1]
+		a, b := dx*t.u[0]+dy*t.u[1], dx*t.v[0]+dy*t.v[1]
+		var v float64
+		for _, sa := range []float64{-1, 1} {
+			for _, sb := range []float64{-1, 1} {
+				v += float64(bilinear(g.luma, g.w, g.h, t.c[0]+sa*a*t.u[0]+sb*b*t.v[0], t.c[1]+sa*a*t.u[1]+sb*b*t.v[1]))
+			}
 		}
-		if mask[i] != 0 {
-			v := (val[i] + val[j]) / 2
-			val[i], val[j] = v, v
-		}
-	}
-	for i, m := range mask {
-		if m != 0 {
-			sum += val[i]
-			n++
-		}
-	}
+		mask[i], val[i] = 1, v/4
+		sum += v / 4
+		n++
+	})
 	for i, m := range mask {
 		if m != 0 {
 			val[i] -= sum / n
@@ -123,7 +117,7 @@ func (c *correlation) run() {
 	// n, so that the inverse of F(window)·conj(F(kernel)) is the correlation.
 	spectra := make([][]complex64, len(c.rots))
 	c.parallel(len(c.rots), func(r int, buf *buffers) {
-		mask, val, cnt, norm := coarseKernel(g, c.t, R, c.rots[r], c.ends)
+		mask, val, cnt, norm := coarseKernel(g, c.t, R, c.rots[r])
 		counts[r], norms[r] = cnt, norm
 		z := buf.a
 		clear(z)

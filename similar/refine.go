@@ -90,10 +90,11 @@ type refiner struct {
 
 	mu      sync.Mutex
 	kernels map[int]*fineKernel // by rotation in eighths of a step
+	floor   float64             // what a peak must score at its own place to be looked at about it
 }
 
-func newRefiner(g *planes, t rect, step float64) *refiner {
-	return &refiner{g: g, t: t, R: int(math.Ceil(math.Hypot(t.a, t.b))) + 1, step: step, kernels: map[int]*fineKernel{}}
+func newRefiner(g *planes, t rect, step, floor float64) *refiner {
+	return &refiner{g: g, t: t, R: int(math.Ceil(math.Hypot(t.a, t.b))) + 1, step: step, floor: floor, kernels: map[int]*fineKernel{}}
 }
 
 func (r *refiner) kernel(rot float64) *fineKernel {
@@ -115,7 +116,9 @@ func (r *refiner) kernel(rot float64) *fineKernel {
 // best place and rotation about it: the coarse rotation and the one half a turn from it
 // (the template's other end), a quarter and half a step either side, on the places
 // within a pixel of it; then the best of those climbs to its neighbours' scores (at most
-// reach+1 moves) and tries an eighth of a step either side.
+// reach+1 moves) and tries an eighth of a step either side. A peak that scores under the
+// floor at its own place at all those rotations keeps that score and is not searched
+// about.
 func (r *refiner) refine(peaks []peak, workers, reach int) {
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -141,6 +144,17 @@ func (r *refiner) one(p peak, reach int) peak {
 	best := peak{x: p.x, y: p.y, rot: p.rot, score: -1}
 	bx, by := x0, y0
 	s := r.step
+	// Most peaks are nothing: what scores far below the threshold at the peak itself, at
+	// every rotation tried, is not looked at about it.
+	top := -1.0
+	for _, end := range []float64{0, 180} {
+		for _, dr := range []float64{-s / 2, -s / 4, 0, s / 4, s / 2} {
+			top = math.Max(top, r.kernel(p.rot+end+dr).score(g, x0, y0))
+		}
+	}
+	if top < r.floor {
+		return peak{x: p.x, y: p.y, rot: p.rot, score: top}
+	}
 	for _, end := range []float64{0, 180} {
 		for _, dr := range []float64{-s / 2, -s / 4, 0, s / 4, s / 2} {
 			k := r.kernel(p.rot + end + dr)

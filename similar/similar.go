@@ -56,7 +56,7 @@ type Options struct {
 }
 
 // DefaultThreshold is the least score a candidate has unless Options say otherwise.
-const DefaultThreshold = 0.6
+const DefaultThreshold = 0.66
 
 // Candidate is one place like the template.
 type Candidate struct {
@@ -183,18 +183,19 @@ func Search(p Pyramid, ring [][2]float64, opt Options) (Result, error) {
 	for i := range rots {
 		rots[i] = float64(i) * 180 / float64(nrot)
 	}
-	cor := &correlation{g: g, t: tc, R: R, rots: rots, ends: true, workers: opt.Workers}
+	cor := &correlation{g: g, t: tc, R: R, rots: rots, workers: opt.Workers}
 	cor.run()
 	cor.weigh(newContext(g, int(math.Round(math.Max(tc.a, tc.b)))))
 	res.Rotations, res.Positions, res.TileSize = nrot, (g.w-2*R)*(g.h-2*R), cor.n
 
-	// The coarse score sees a ship's two ends as one, its rotations are a step apart and
-	// its places a coarse pixel: peaks are kept well below the threshold, for the finer
-	// level to judge.
-	peaks := cor.peaks(math.Max(0.2, opt.Threshold-0.25), max(1, int(math.Round(math.Min(t.a, t.b)/cs))))
+	// The coarse score sees a ship's two ends and two sides as one, its rotations are a
+	// step apart and its places a coarse pixel, and it is often highest a little beside a
+	// ship (where the template's margin meets a pier): every local maximum over a low
+	// floor is a peak, and the best few thousand are judged on the finer level.
+	peaks := cor.peaks(0.15, 1)
 	res.Peaks = len(peaks)
-	if len(peaks) > 10*opt.Max+100 {
-		peaks = peaks[:10*opt.Max+100]
+	if limit := 2000 + 10*opt.Max; len(peaks) > limit {
+		peaks = peaks[:limit]
 	}
 
 	fineImg := coarseImg
@@ -204,7 +205,7 @@ func Search(p Pyramid, ring [][2]float64, opt Options) (Result, error) {
 		}
 	}
 	fs := float64(int(1) << kf)
-	ref := newRefiner(planesOf(fineImg, true), withMargin(t.scaled(fs)), opt.Step)
+	ref := newRefiner(planesOf(fineImg, true), withMargin(t.scaled(fs)), opt.Step, opt.Threshold-0.3)
 	for i := range peaks {
 		peaks[i].x, peaks[i].y = peaks[i].x*cs/fs, peaks[i].y*cs/fs
 	}
