@@ -177,8 +177,8 @@ func (s *Server) routes() {
 	// accepted, a suggestion is no annotation and in no export.
 	post(api+"/annotations/:id/similar", analyst, s.findSimilar)
 	get(api+"/images/:id/suggestions", viewer, s.listSuggestions)
-	post(api+"/suggestions/:id/accept", analyst, s.acceptSuggestion)
-	post(api+"/suggestions/:id/reject", analyst, s.rejectSuggestion)
+	post(api+"/suggestions/:id/accept", analyst, s.decideSuggestion(true))
+	post(api+"/suggestions/:id/reject", analyst, s.decideSuggestion(false))
 
 	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
 	// (?crs=pixel|wgs84); KML and KMZ for Google Earth; ?status=accepted keeps only

@@ -98,10 +98,8 @@ func (s *Server) findSimilar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case s.matching <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.takeMatchingTurn(ctx); err != nil {
+		return err
 	}
 	start := time.Now()
 	res, err := similar.Search(levelsOf{s: s, img: img, m: m}, template, opt)
@@ -253,49 +251,35 @@ func (s *Server) listSuggestions(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-// suggestionID is the :id path parameter, when it has the shape of an id.
-func suggestionID(c echo.Context) (string, error) {
-	id := c.Param("id")
-	if !annotations.ValidID(id) {
-		return "", notFound("suggestion")
+// decideSuggestion accepts (accept) or rejects a pending suggestion as the signed-in
+// analyst. Accepting makes it an annotation, answered beside it, which the image's
+// listeners see appear.
+func (s *Server) decideSuggestion(accept bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		by, err := s.by(c)
+		if err != nil {
+			return err
+		}
+		id := c.Param("id")
+		if !annotations.ValidID(id) {
+			return notFound("suggestion")
+		}
+		ctx := c.Request().Context()
+		if !accept {
+			sg, err := s.store.RejectSuggestion(ctx, by, id)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, map[string]any{"suggestion": sg})
+		}
+		sg, a, err := s.store.AcceptSuggestion(ctx, by, id)
+		if err != nil {
+			return err
+		}
+		if err := s.withGround(ctx, &a); err != nil {
+			return err
+		}
+		s.announce(c, annotationEvent("annotation.created", a))
+		return c.JSON(http.StatusOK, map[string]any{"suggestion": sg, "annotation": a})
 	}
-	return id, nil
-}
-
-// acceptSuggestion makes a pending suggestion an annotation, as the signed-in analyst's,
-// and answers both; the image's listeners see the annotation appear.
-func (s *Server) acceptSuggestion(c echo.Context) error {
-	by, err := s.by(c)
-	if err != nil {
-		return err
-	}
-	id, err := suggestionID(c)
-	if err != nil {
-		return err
-	}
-	sg, a, err := s.store.AcceptSuggestion(c.Request().Context(), by, id)
-	if err != nil {
-		return err
-	}
-	if err := s.withGround(c.Request().Context(), &a); err != nil {
-		return err
-	}
-	s.announce(c, annotationEvent("annotation.created", a))
-	return c.JSON(http.StatusOK, map[string]any{"suggestion": sg, "annotation": a})
-}
-
-func (s *Server) rejectSuggestion(c echo.Context) error {
-	by, err := s.by(c)
-	if err != nil {
-		return err
-	}
-	id, err := suggestionID(c)
-	if err != nil {
-		return err
-	}
-	sg, err := s.store.RejectSuggestion(c.Request().Context(), by, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"suggestion": sg})
 }
