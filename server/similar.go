@@ -105,9 +105,13 @@ func (s *Server) findSimilar(c echo.Context) error {
 	res, err := similar.Search(levelsOf{s: s, img: img, m: m}, template, opt)
 	elapsed := time.Since(start)
 	<-s.matching
-	if errors.Is(err, similar.ErrTooLarge) {
+	switch {
+	case errors.Is(err, similar.ErrTooLarge):
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "too_large", Field: "geometry",
 			Message: "the annotation is about as large as the image: there is no other place in it for something of its size"}
+	case errors.Is(err, similar.ErrTooSmall):
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "geometry",
+			Message: fmt.Sprintf("the annotation is too small to search this %d × %d image for: something %.0f pixels across is seen only on a level of more than %d pixels; box a larger object", img.Width, img.Height, minSide(template), similar.MaxLevelPixels)}
 	}
 	if err != nil {
 		return err
@@ -178,6 +182,11 @@ func placeLike(src annotations.Annotation, template [][2]float64, cand similar.C
 	}
 	f.Geometry = annotations.PolygonGeometry(rings...)
 	return f
+}
+
+// minSide is the shorter side of a closed rectangle ring.
+func minSide(ring [][2]float64) float64 {
+	return math.Min(math.Hypot(ring[1][0]-ring[0][0], ring[1][1]-ring[0][1]), math.Hypot(ring[2][0]-ring[1][0], ring[2][1]-ring[1][1]))
 }
 
 // centreOf is the centre of a closed rectangle ring.

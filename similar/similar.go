@@ -46,6 +46,15 @@ var ErrNotRectangle = errors.New("the template is not a rectangle")
 // is no other place it could be.
 var ErrTooLarge = errors.New("the template is as large as the image")
 
+// ErrTooSmall means the template is too small for the image: the level on which it can
+// still be seen has more than MaxLevelPixels pixels to search.
+var ErrTooSmall = errors.New("the template is too small to search an image this large for")
+
+// MaxLevelPixels bounds the coarse level searched (and so the memory and time a search
+// takes): a 2048 × 2048 level, the whole of a 4096 × 4096 image searched for something
+// 6 pixels across.
+const MaxLevelPixels = 2048 * 2048
+
 // Options tune a search. The zero value asks for the defaults.
 type Options struct {
 	Step      float64        // degrees between the rotations tried (default 15)
@@ -145,7 +154,8 @@ func levels(short float64, width, height, n int) (coarse, fine int) {
 // pixels: an annotation's rotated rectangle, or the bounding box of another shape). It
 // returns the best candidates over the threshold, none overlapping a better one or an
 // excluded place (the ring's own place is always excluded); ErrNotRectangle for a ring
-// that is not a rectangle, ErrTooLarge when the template fills the image.
+// that is not a rectangle, ErrTooLarge when the template fills the image, ErrTooSmall
+// when it is too small for the image's size.
 func Search(p Pyramid, ring [][2]float64, opt Options) (Result, error) {
 	if opt.Step <= 0 {
 		opt.Step = 15
@@ -166,6 +176,9 @@ func Search(p Pyramid, ring [][2]float64, opt Options) (Result, error) {
 	w, h := p.Size()
 	kc, kf := levels(2*math.Min(t.a, t.b), w, h, p.Levels())
 	res := Result{Level: kc, Refined: kf}
+	if s := int64(1) << kc; ((int64(w)+s-1)/s)*((int64(h)+s-1)/s) > MaxLevelPixels {
+		return res, ErrTooSmall
+	}
 
 	coarseImg, err := p.Level(kc)
 	if err != nil {

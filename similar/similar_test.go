@@ -204,6 +204,29 @@ func TestSearchRefusesWhatIsNoTemplate(t *testing.T) {
 	}
 }
 
+// hugePyramid is a 40000 × 40000 image whose levels are never read.
+type hugePyramid struct{}
+
+func (hugePyramid) Size() (int, int) { return 40000, 40000 }
+func (hugePyramid) Levels() int      { return 9 }
+func (hugePyramid) Level(int) (image.Image, error) {
+	return nil, errors.New("a level was read")
+}
+
+// Something 8 pixels across in a 40000² image would be searched for on a level of
+// 20000²: refused before any pixel is read; something 100 across is searched for (on a
+// level of 1250²).
+func TestSearchRefusesWhatIsTooSmallForTheImage(t *testing.T) {
+	small := [][2]float64{{100, 100}, {140, 100}, {140, 108}, {100, 108}, {100, 100}}
+	if _, err := Search(hugePyramid{}, small, Options{}); !errors.Is(err, ErrTooSmall) {
+		t.Errorf("got %v, want ErrTooSmall", err)
+	}
+	large := [][2]float64{{100, 100}, {500, 100}, {500, 200}, {100, 200}, {100, 100}}
+	if _, err := Search(hugePyramid{}, large, Options{}); err == nil || errors.Is(err, ErrTooSmall) {
+		t.Errorf("a 400 × 100 box: got %v, want the search to read its level", err)
+	}
+}
+
 func TestIoU(t *testing.T) {
 	sq := func(x, y, s float64) [][2]float64 {
 		return [][2]float64{{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}, {x, y}}
