@@ -115,6 +115,11 @@ var routeRoles = map[string]string{
 	"GET /api/v1/annotations/:id/comments":     "viewer",
 	"POST /api/v1/annotations/:id/comments":    "analyst",
 
+	"POST /api/v1/annotations/:id/similar": "analyst",
+	"GET /api/v1/images/:id/suggestions":   "viewer",
+	"POST /api/v1/suggestions/:id/accept":  "analyst",
+	"POST /api/v1/suggestions/:id/reject":  "analyst",
+
 	"GET /api/v1/images/:id/annotations.geojson":   "viewer",
 	"GET /api/v1/images/:id/annotations.kml":       "viewer",
 	"GET /api/v1/images/:id/annotations.kmz":       "viewer",
@@ -212,6 +217,14 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		},
 		"annotations": func(t *testing.T, _ annotations.User) string {
 			return ts.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [5, 6]}}`).ID
+		},
+		"suggestions": func(t *testing.T, _ annotations.User) string {
+			sg, err := ts.store.AddSuggestions(ctx, annotations.Actor{Name: "tester"}, ann,
+				[]annotations.FoundPlace{{Shape: annotations.ShapePoint, Geometry: annotations.PointGeometry(annotations.Position{7, 8}), Score: 0.8}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sg[0].ID
 		},
 		"labels": func(t *testing.T, _ annotations.User) string {
 			n++
@@ -507,6 +520,7 @@ func (ts *testServer) teamState(t *testing.T) string {
 	for _, q := range []string{
 		`SELECT id || ' ' || title || ' ' || deleted_at || ' ' || COALESCE(gsd_m, '') FROM images ORDER BY id`,
 		`SELECT id || ' v' || version || ' ' || review_status || ' ' || note FROM annotations ORDER BY id`,
+		`SELECT id || ' ' || status || ' ' || decided_by FROM suggestions ORDER BY id`,
 		`SELECT annotation_id || ' ' || decision FROM reviews ORDER BY id`,
 		`SELECT id || ' ' || body FROM comments ORDER BY id`,
 		`SELECT image_id || ' ' || method FROM georeferences ORDER BY image_id`,
@@ -543,6 +557,11 @@ func TestViewerChangesNothing(t *testing.T) {
 	trashed := ts.newImage(t, 2)
 	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/images/"+trashed.ID, nil), http.StatusNoContent)
 	label := ts.labelByPath(t, "vessel/frigate")
+	suggested, err := ts.store.AddSuggestions(context.Background(), annotations.Actor{Name: "alice"}, a,
+		[]annotations.FoundPlace{{Shape: annotations.ShapePoint, Geometry: annotations.PointGeometry(annotations.Position{20, 20}), Score: 0.8}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	vera := ts.addUser(t, "vera", annotations.RoleViewer)
 	upload, uploadType := multipartBody(t, filePart("new.png", pngBytes(t, 64, 48, 3)))
 	uploadBytes := upload.Bytes()
@@ -568,6 +587,9 @@ func TestViewerChangesNothing(t *testing.T) {
 		{"nok, restore a version", http.MethodPost, "/api/v1/annotations/" + a.ID + "/restore", "application/json", []byte(`{"version": 1, "current": 2}`)},
 		{"nok, review", http.MethodPost, "/api/v1/annotations/" + a.ID + "/reviews", "application/json", []byte(`{"decision": "accepted", "version": 2}`)},
 		{"nok, comment", http.MethodPost, "/api/v1/annotations/" + a.ID + "/comments", "application/json", []byte(`{"body": "I only read"}`)},
+		{"nok, find similar", http.MethodPost, "/api/v1/annotations/" + a.ID + "/similar", "", nil},
+		{"nok, accept a suggestion", http.MethodPost, "/api/v1/suggestions/" + suggested[0].ID + "/accept", "", nil},
+		{"nok, reject a suggestion", http.MethodPost, "/api/v1/suggestions/" + suggested[0].ID + "/reject", "", nil},
 		{"nok, georeference", http.MethodPut, "/api/v1/images/" + img.ID + "/georeference", "application/json", []byte(`{"gsd_m": 2}`)},
 		{"nok, remove a georeference", http.MethodDelete, "/api/v1/images/" + img.ID + "/georeference", "", nil},
 		{"nok, place by world file", http.MethodPost, "/api/v1/images/" + img.ID + "/georeference/worldfile", worldfileType, worldfileBytes},

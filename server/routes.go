@@ -182,6 +182,13 @@ func (s *Server) routes() {
 	get(api+"/annotations/:id/comments", viewer, s.listComments)
 	post(api+"/annotations/:id/comments", analyst, s.addComment)
 
+	// Find similar: suggestions found from one annotation, reviewed one by one; until
+	// accepted, a suggestion is no annotation and in no export.
+	post(api+"/annotations/:id/similar", analyst, s.findSimilar)
+	get(api+"/images/:id/suggestions", viewer, s.listSuggestions)
+	post(api+"/suggestions/:id/accept", analyst, s.decideSuggestion(true))
+	post(api+"/suggestions/:id/reject", analyst, s.decideSuggestion(false))
+
 	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
 	// (?crs=pixel|wgs84); KML and KMZ for Google Earth; ?status=accepted keeps only
 	// reviewed and accepted work.

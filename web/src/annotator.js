@@ -29,6 +29,7 @@ import {trackPanel} from './trackpanel.js';
 import {passesPanel} from './passes.js';
 import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
+import {suggestionsPanel} from './suggestions.js';
 import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
@@ -140,6 +141,13 @@ window.satmark = {
   },
   annotations: () => source.getFeatures().filter((f) => f.get('ann')).map((f) => f.get('ann')),
 };
+
+// Find similar (suggestions.js): an accepted suggestion is an annotation like any other.
+const suggestions = suggestionsPanel({map, imageId, editable, onAccepted: (ann) => {
+  if (!source.getFeatureById(ann.id)) source.addFeature(featureFor(ann));
+  renderList();
+}});
+window.satmark.suggestions = suggestions.state;
 
 map.on('pointermove', (e) => {
   const [x, y] = toPixel(e.coordinate);
@@ -748,6 +756,7 @@ function renderEditor() {
   const f = state.selected;
   const ann = f && f.get('ann');
   editor.hidden = !ann;
+  suggestions.showFor(ann);
   if (!ann) {
     state.shown = null;
     renderConflict();
@@ -865,6 +874,9 @@ const help = keyHelp({
           ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
           ['Delete Backspace', 'delete the selected annotation'],
           ['Ctrl+C Ctrl+V', 'copy the selected annotations; paste them here or on another placed image'],
+          ['N', 'suggestions (Find similar): the next one, zoomed to'],
+          ['A', 'accept the suggestion shown: it becomes an annotation'],
+          ['X', 'reject the suggestion shown'],
         ]
       : []),
     ['R', 'the ruler: measure without saving anything'],
