@@ -265,13 +265,13 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 		return nil, err
 	}
 	defer tx.Rollback()
-	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
+	width, height, err := imageExtent(ctx, tx, imageID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Annotation, 0, len(ins))
 	for i, in := range ins {
-		a, err := s.createAnnotationTx(ctx, tx, actor, img, in)
+		a, err := s.createAnnotationTx(ctx, tx, actor, imageID, width, height, in)
 		if err != nil {
 			var ve *ValidationError
 			if len(ins) > 1 && errors.As(err, &ve) {
@@ -284,8 +284,7 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	return out, tx.Commit()
 }
 
-func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, img Image, in AnnotationInput) (Annotation, error) {
-	imageID := img.ID
+func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, imageID string, width, height int, in AnnotationInput) (Annotation, error) {
 	if in.Label == nil {
 		return Annotation{}, invalid("label", "is required")
 	}
@@ -300,7 +299,7 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 	if err != nil {
 		return Annotation{}, err
 	}
-	if err := g.Validate(*in.Shape, img.Width, img.Height); err != nil {
+	if err := g.Validate(*in.Shape, width, height); err != nil {
 		return Annotation{}, err
 	}
 	props, err := parseProperties(in.Properties)
@@ -379,11 +378,11 @@ func (s *Store) updateTx(ctx context.Context, tx *sql.Tx, actor string, cur Anno
 		}
 	}
 	if in.Shape != nil || len(in.Geometry) > 0 {
-		img, err := s.imageWhere(ctx, tx, "i.id = ?", cur.ImageID)
+		width, height, err := imageExtent(ctx, tx, cur.ImageID)
 		if err != nil {
 			return Annotation{}, err
 		}
-		if err := next.Geometry.Validate(next.Shape, img.Width, img.Height); err != nil {
+		if err := next.Geometry.Validate(next.Shape, width, height); err != nil {
 			return Annotation{}, err
 		}
 	}
