@@ -423,6 +423,13 @@ func imageExtent(ctx context.Context, q querier, id string) (width, height int, 
 	return width, height, err
 }
 
+// CheckImage returns nil when the image exists and is not in the trash, else
+// ErrNotFound, reading nothing else of it.
+func (s *Store) CheckImage(ctx context.Context, id string) error {
+	_, _, err := imageExtent(ctx, s.db, id)
+	return err
+}
+
 // imageWhere finds an image that is not in the trash.
 func (s *Store) imageWhere(ctx context.Context, q querier, where string, arg any) (Image, error) {
 	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at = '' AND `+where, arg))

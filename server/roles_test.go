@@ -99,7 +99,8 @@ var routeRoles = map[string]string{
 	"PATCH /api/v1/labels/:id":  "admin",
 	"DELETE /api/v1/labels/:id": "admin",
 
-	"GET /api/v1/images/:id/annotations":       "viewer",
+	"GET /api/v1/images/:id/annotations":         "viewer",
+	"GET /api/v1/images/:id/annotations/changes": "viewer",
 	"POST /api/v1/images/:id/annotations":      "analyst",
 	"POST /api/v1/images/:id/annotations/copy": "analyst",
 	"POST /api/v1/images/:id/annotations/bulk": "analyst",
