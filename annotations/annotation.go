@@ -80,16 +80,9 @@ type annotationJSON struct {
 	Version      int            `json:"version"`
 }
 
-// MarshalJSON writes the API representation.
-func (a Annotation) MarshalJSON() ([]byte, error) {
-	m := a.Geometry.Measure(a.Shape)
-	m.Ground = a.Ground
-	return json.Marshal(annotationJSON{
-		ID: a.ID, ImageID: a.ImageID, Label: a.Label, Shape: a.Shape, Geometry: a.Geometry,
-		Properties: a.Properties(), Measures: m, ReviewStatus: a.ReviewStatus,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt, Version: a.Version,
-	})
-}
+// MarshalJSON writes the API representation: annotationJSON's fields, written by
+// AppendJSON.
+func (a Annotation) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil) }
 
 // UnmarshalJSON reads the API representation (as stored in revisions).
 func (a *Annotation) UnmarshalJSON(data []byte) error {
@@ -593,10 +586,13 @@ func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
 		return Annotation{}, err
 	}
 	a.Label = labels[labelID]
-	if err := a.Geometry.UnmarshalJSON([]byte(geom)); err != nil {
+	var err error
+	if a.Geometry, err = storedGeometry([]byte(geom)); err != nil {
 		return Annotation{}, fmt.Errorf("annotation %s: stored geometry: %w", a.ID, err)
 	}
-	if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
+	if attrs == "{}" {
+		a.Attributes = map[string]json.RawMessage{} // as json.Unmarshal makes it, without its cost
+	} else if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
 		return Annotation{}, fmt.Errorf("annotation %s: stored attributes: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)

@@ -82,19 +82,21 @@ func (s *Server) writeAnnotations(c echo.Context, place formats.Placement, page 
 	w.WriteHeader(http.StatusOK)
 	out := bufio.NewWriterSize(w, 64<<10)
 	out.WriteByte('[')
+	var b []byte
 	first := true
 	for {
 		for i := range page.Annotations {
 			a := &page.Annotations[i]
 			a.Ground = place.Measure(*a)
-			b, err := a.MarshalJSON()
-			if err != nil {
-				s.abortAnswer(c, err)
-			}
+			b = b[:0]
 			if !first {
-				out.WriteByte(',')
+				b = append(b, ',')
 			}
 			first = false
+			var err error
+			if b, err = a.AppendJSON(b); err != nil {
+				s.abortAnswer(c, err)
+			}
 			if _, err := out.Write(b); err != nil {
 				return err // the client went away
 			}
