@@ -294,7 +294,8 @@ func seed(ctx context.Context, store *annotations.Store, imageID string, n int) 
 	}
 	start := time.Now().UTC().Add(-time.Hour)
 	for i := 0; i < n; i++ {
-		a := annotations.Annotation{ID: uuid(rng), ImageID: imageID, Label: leaves[i%len(leaves)], Confidence: annotations.Probable,
+		// Ids in UUID form (as the store makes them, version 4), numbered.
+		a := annotations.Annotation{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), ImageID: imageID, Label: leaves[i%len(leaves)], Confidence: annotations.Probable,
 			Attributes: map[string]json.RawMessage{}, ReviewStatus: annotations.ReviewDraft, CreatedBy: "bench", UpdatedBy: "bench",
 			CreatedAt: start.Add(time.Duration(i) * time.Millisecond), Version: 1}
 		a.UpdatedAt = a.CreatedAt
@@ -445,16 +446,6 @@ func watchHeap() func() uint64 {
 		<-stopped
 		return peak.Load()
 	}
-}
-
-func uuid(rng *rand.Rand) string {
-	var b [16]byte
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func median(v []float64) float64 {
