@@ -5,6 +5,7 @@
 //	satmark seed  [--data ./data] [--if-empty]              add the synthetic sample data
 //	satmark user add|passwd|list|disable|enable|role …      manage accounts
 //	satmark token create|list NAME, token revoke ID         API tokens
+//	satmark backup DIR, restore DIR, verify                 copy, bring back and check a data folder
 package main
 
 import (
@@ -173,6 +174,10 @@ Usage:
   satmark token create NAME                       print a new API token for a user
   satmark token list NAME                         a user's tokens: id, label, created, last used, expiry
   satmark token revoke ID                         revoke a token (a running server refuses it within a second)
+  satmark backup DIR [--data DIR]                 copy the database (consistently, while serving) and the originals into DIR
+  satmark restore DIR [--data DIR] [--no-build]   bring a backup back into an empty data folder and rebuild its tiles
+  satmark verify [--data DIR]                     check the database, every original's SHA-256 and every pyramid's tiles
+  satmark dataset DIR --format F [--chip 1024 …]   cut images into a train/val/test dataset in any dataset format, with its card
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.
@@ -213,6 +218,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCommand(cfg, args[1:], stdin, stdout, stderr)
 	case "token":
 		return tokenCommand(cfg, args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(cfg, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(cfg, args[1:], stdout, stderr)
+	case "verify":
+		return verifyCommand(cfg, args[1:], stdout, stderr)
+	case "dataset":
+		return datasetCommand(cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -601,21 +601,24 @@ func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
 
 // Revision is one entry of an annotation's history.
 type Revision struct {
-	AnnotationID string      `json:"annotation_id"`
-	Version      int         `json:"version"`
-	Action       string      `json:"action"` // create, update or delete
-	Actor        string      `json:"actor"`
-	At           time.Time   `json:"at"`
-	Changes      []string    `json:"changes"` // what changed, in words: moved, reshaped, relabelled, …
-	Before       *Annotation `json:"before"`
-	After        *Annotation `json:"after"`
+	AnnotationID string    `json:"annotation_id"`
+	Version      int       `json:"version"`
+	Action       string    `json:"action"` // create, update or delete
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+	Changes      []string  `json:"changes"` // what changed, in words: moved, reshaped, relabelled, …
+	// Withdrew is the review decision this version took back (WithdrawReview), if any.
+	Withdrew string      `json:"withdrew,omitempty"`
+	Before   *Annotation `json:"before"`
+	After    *Annotation `json:"after"`
 }
 
 // History returns every revision of an annotation, oldest first, including after it was
 // deleted. An id that never existed is ErrNotFound.
 func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT version, action, actor, at, before, after FROM revisions
-		WHERE annotation_id = ? ORDER BY version`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT v.version, v.action, v.actor, v.at, v.before, v.after,
+			COALESCE((SELECT r.decision FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version), '')
+		FROM revisions v WHERE v.annotation_id = ? ORDER BY v.version`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -625,7 +628,7 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 		r := Revision{AnnotationID: id}
 		var at string
 		var before, after sql.NullString
-		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after); err != nil {
+		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after, &r.Withdrew); err != nil {
 			return nil, err
 		}
 		r.At = parseTime(at)
@@ -642,6 +645,9 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 			}
 		}
 		r.Changes = describeChanges(r.Before, r.After)
+		if r.Withdrew != "" {
+			r.Changes = append([]string{"withdrew the " + decisionNouns[r.Withdrew]}, r.Changes...)
+		}
 		revs = append(revs, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -26,19 +26,24 @@ type apiError struct {
 	Message string
 	// Current is shown beside a 412 so the client can offer the other version.
 	Current any
-	// Stale lists, beside a bulk change's 412, each annotation it had old: id, given, current.
+	// Stale lists, beside a bulk change's 412, each annotation it had old: id, given,
+	// current, updated_by.
 	Stale []staleVersion
 	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
 	RetryAfter int
+	// Refusals lists, beside a 422 for pasted element sets, each set refused and why.
+	Refusals []tleRefusal
 }
 
 func (e *apiError) Error() string { return e.Message }
 
-// staleVersion is one annotation a bulk change had at an old version.
+// staleVersion is one annotation a bulk change had at an old version, and who saved
+// the version it is at.
 type staleVersion struct {
-	ID      string `json:"id"`
-	Given   int    `json:"given"`
-	Current int    `json:"current"`
+	ID        string `json:"id"`
+	Given     int    `json:"given"`
+	Current   int    `json:"current"`
+	UpdatedBy string `json:"updated_by"`
 }
 
 func badRequest(field, format string, args ...any) error {
@@ -104,7 +109,7 @@ func classify(err error) *apiError {
 	case errors.As(err, &stales):
 		list := make([]staleVersion, len(stales.Stale))
 		for i, st := range stales.Stale {
-			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current}
+			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current, UpdatedBy: st.By}
 		}
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "annotations", Message: stales.Error(), Stale: list}
 	case errors.As(err, &gone):
@@ -190,6 +195,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if ae.Stale != nil {
 		body["stale"] = ae.Stale
+	}
+	if ae.Refusals != nil {
+		body["refusals"] = ae.Refusals
 	}
 	c.JSON(ae.Status, map[string]any{"error": body})
 }

@@ -90,6 +90,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/georeference/worldfile":  "viewer",
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",
+	"GET /api/v1/images/:id/sun":                     "viewer",
+	"POST /api/v1/images/:id/shadow":                 "viewer",
 	"POST /api/v1/images/:id/wand":                   "analyst",
 	"POST /api/v1/images/:id/outline":                "analyst",
 	"GET /api/v1/footprints.geojson":                 "viewer",
@@ -114,15 +116,25 @@ var routeRoles = map[string]string{
 	"GET /api/v1/annotations/:id/comments":       "viewer",
 	"POST /api/v1/annotations/:id/comments":      "analyst",
 
-	"GET /api/v1/images/:id/annotations.geojson": "viewer",
-	"GET /api/v1/images/:id/annotations.kml":     "viewer",
-	"GET /api/v1/images/:id/annotations.kmz":     "viewer",
-	"GET /api/v1/export.geojson":                 "viewer",
+	"GET /api/v1/images/:id/annotations.geojson":   "viewer",
+	"GET /api/v1/images/:id/annotations.kml":       "viewer",
+	"GET /api/v1/images/:id/annotations.kmz":       "viewer",
+	"GET /api/v1/export.geojson":                   "viewer",
+	"GET /api/v1/images/:id/annotations.coco.json": "viewer",
+	"GET /api/v1/images/:id/annotations.csv":       "viewer",
+	"GET /api/v1/images/:id/annotations.cvat.xml":  "viewer",
+	"GET /api/v1/images/:id/export":                "viewer",
+	"GET /api/v1/export":                           "viewer",
+	"GET /api/v1/dataset.zip":                      "viewer",
 
 	"GET /tiles/:id/:z/:x/:y":                           "viewer",
 	"GET /sites":                                        "viewer",
 	"GET /sites/:id":                                    "viewer",
 	"GET /sites/:id/compare":                            "viewer",
+	"GET /api/v1/tles":                                  "viewer",
+	"POST /api/v1/tles":                                 "analyst",
+	"DELETE /api/v1/tles/:id":                           "analyst",
+	"GET /api/v1/images/:id/passes":                     "viewer",
 	"GET /api/v1/tracks":                                "viewer",
 	"POST /api/v1/tracks":                               "analyst",
 	"GET /api/v1/tracks.geojson":                        "viewer",
@@ -229,6 +241,18 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 				t.Fatal(err)
 			}
 			return tr.ID
+		},
+		"tles": func(t *testing.T, _ annotations.User) string {
+			n++
+			added, err := ts.store.AddTLEs(ctx, annotations.Actor{Name: "tester"}, []annotations.TLEInput{{
+				Name: "row satellite", NoradID: n, Epoch: time.Date(2024, 10, 8, 0, 0, 0, 0, time.UTC),
+				Line1: fmt.Sprintf("1 %05dU 58002B   00179.78495062  .00000023  00000-0  28098-4 0  4753", n),
+				Line2: fmt.Sprintf("2 %05d  34.2682 348.7242 1859667 331.7664  19.3264 10.82419157413667", n),
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return added[0].ID
 		},
 		"users": func(t *testing.T, _ annotations.User) string {
 			n++

@@ -127,6 +127,8 @@ func (s *Server) routes() {
 	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
+	get(api+"/images/:id/sun", viewer, s.imageSun)
+	post(api+"/images/:id/shadow", viewer, s.measureShadow)
 	post(api+"/images/:id/wand", analyst, s.wandRegion)
 	post(api+"/images/:id/outline", analyst, s.outlineFromBox)
 	get(api+"/footprints.geojson", viewer, s.footprints)
@@ -141,6 +143,13 @@ func (s *Server) routes() {
 	get(api+"/sites/:id/area.geojson", viewer, s.siteGeoJSON)
 	put(api+"/sites/:id/images/:image", analyst, s.putSiteImage)
 	del(api+"/sites/:id/images/:image", analyst, s.deleteSiteImage)
+
+	// Satellites: element sets (TLEs), and which satellites passed over an image's place
+	// within its capture window.
+	get(api+"/tles", viewer, s.listTLEs)
+	post(api+"/tles", analyst, s.postTLEs)
+	del(api+"/tles/:id", analyst, s.deleteTLE)
+	get(api+"/images/:id/passes", viewer, s.imagePasses)
 
 	// Tracks: one object followed across images.
 	get(api+"/tracks", viewer, s.listTracks)
@@ -181,4 +190,15 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.kml", viewer, s.exportImageKML)
 	get(api+"/images/:id/annotations.kmz", viewer, s.exportImageKMZ)
 	get(api+"/export.geojson", viewer, s.exportGeoJSON)
+	// Machine-learning datasets: COCO, CSV with WKT and CVAT XML of one image as a file;
+	// ?format=coco|yolo|yolo-obb|dota|voc|cvat|csv of one image or of many as a zip,
+	// with the originals when ?images=1.
+	get(api+"/images/:id/annotations.coco.json", viewer, s.exportImageCOCO)
+	get(api+"/images/:id/annotations.csv", viewer, s.exportImageCSV)
+	get(api+"/images/:id/annotations.cvat.xml", viewer, s.exportImageCVAT)
+	get(api+"/images/:id/export", viewer, s.exportImageDataset)
+	get(api+"/export", viewer, s.exportDataset)
+	// The dataset builder: chips, a train/val/test split and a dataset card, in any of
+	// the dataset formats.
+	get(api+"/dataset.zip", viewer, s.exportDatasetBuild)
 }

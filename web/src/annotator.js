@@ -26,6 +26,8 @@ import {authorsOf, isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
+import {passesPanel} from './passes.js';
+import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
 import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
@@ -40,6 +42,7 @@ import {STATUSES, describeChange, statusBadge, when} from './team.js';
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
 const tracks = trackPanel(imageId);
+passesPanel({imageId, editable: can('analyst')});
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
 const $ = (id) => document.getElementById(id);
@@ -231,8 +234,7 @@ const chain = saveChain({
       if (state.selected === f) renderNotice();
     },
     changed: markChanged,
-    // Reviews are decisions on a version, not content: they are not undone.
-    saved: ({id, from, to, kind}) => kind !== 'review' && undo.record([{id, from, to}]),
+    saved: (s) => undo.saved(s),
   },
 });
 
@@ -252,6 +254,7 @@ const undo = undoBar({
     }
   },
   busy: () => state.pending > 0,
+  byWhom: (id) => source.getFeatureById(id)?.get('ann')?.updated_by,
 });
 
 async function createFromDrawing(feature, shape) {
@@ -409,7 +412,6 @@ const bulk = bulkSelection({
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
-  catchUp,
   refresh: () => {
     vectorLayer.changed();
     renderList();
@@ -831,24 +833,20 @@ $('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
-// ---- search coverage and the keyboard help ------------------------------------------
+// ---- search coverage, the sun and shadows, and the keyboard help -------------------------
 
-const coverage = coveragePanel({
-  map,
-  imageId,
-  width,
-  height,
-  editable,
-  idle: () => !draw,
-  onMarking: (on) => {
-    setTool('select');
-    selectInteraction.setActive(!on);
-    translate?.setActive(!on);
-    modify?.setActive(!on);
-    if (on) select(null);
-  },
-});
+// pauseSelecting stops map clicks selecting while a panel takes them (marking cells,
+// measuring a shadow).
+function pauseSelecting(on) {
+  setTool('select');
+  selectInteraction.setActive(!on);
+  translate?.setActive(!on);
+  modify?.setActive(!on);
+  if (on) select(null);
+}
+const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
 window.satmark.coverage = coverage.state;
+sunPanel({map, imageId, width, height, onMeasuring: pauseSelecting});
 
 const help = keyHelp({
   keys: [

@@ -1,8 +1,9 @@
 // The JSON API client, apart from the page: common.js gives it the browser's fetch and the
 // session's CSRF token, the unit tests a fetch of their own.
 
-// ApiError carries the server's JSON error: status, code, message, field and, for a
-// stale version, the current annotation.
+// ApiError carries the server's JSON error: status, code, message, field, for a stale
+// version the current annotation (a bulk change's: each stale one, under stale), and for
+// element sets the refusals.
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -11,6 +12,8 @@ export class ApiError extends Error {
     this.code = e.code || '';
     this.field = e.field || '';
     this.current = e.current || null;
+    this.stale = e.stale || null;
+    this.refusals = e.refusals || []; // pasted element sets refused, each with its line
   }
 }
 

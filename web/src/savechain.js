@@ -17,10 +17,17 @@ export const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURI
 // wroteSinceAccepted says which version of an annotation name wrote since it was last
 // accepted (0: none), from its history, oldest first: the server's rule for who may not
 // decide on it (annotations.checkIndependent). Drawing, editing, restoring and submitting
-// are writing; review decisions are not.
+// are writing; review decisions are not, nor are withdrawals (r.withdrew), which take back
+// the version before them as if neither had been.
 export function wroteSinceAccepted(revisions, name) {
   let wrote = 0;
+  const before = []; // wrote before each revision that is not a withdrawal
   for (const r of revisions) {
+    if (r.withdrew) {
+      if (before.length) wrote = before.pop();
+      continue;
+    }
+    before.push(wrote);
     const status = r.after ? r.after.review_status : '';
     if (status === 'accepted') wrote = 0;
     else if ((status === 'draft' || status === 'submitted') && sameName(r.actor, name)) wrote = r.version;
@@ -64,7 +71,8 @@ function request(api, change, id, version) {
 //   on.changed(id)  someone else created or changed annotation id
 //   on.saved({id, from, to, kind})  optional: a change of ours was saved, annotation id
 //                went from version `from` to `to` (null: it did not exist, or no longer
-//                does); kind is create or the change's kind (patch, delete, review, restore)
+//                does); kind is create or the change's kind (patch, delete, review, restore),
+//                change the change itself (absent for a creation)
 export function saveChain({api, imageId, myName, annotations, selected, editing, flash, on}) {
   const chains = new WeakMap(); // item → the promise of its last save
   const busy = new WeakMap(); // item → its saves not yet answered
@@ -161,7 +169,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
         else annotations.put(item, annotations.get(item)); // back to what is stored
         return null;
       }
-      on.saved?.({id: ann.id, from: ann.version, to: change.kind === 'delete' ? null : result.version, kind: change.kind});
+      on.saved?.({id: ann.id, from: ann.version, to: change.kind === 'delete' ? null : result.version, kind: change.kind, change});
       if (change.kind === 'delete') {
         drop(item);
         flash(`Deleted ${labelPath(ann)}.`);
