@@ -73,7 +73,8 @@ bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (be
 
 bench-annotations: gdal-dev ## creates/s on an empty image vs one with 100,000 annotations, its full list and a page (bench/annotations)
 	@mkdir -p bench/out
-	$(GO) run ./bench/annotations | tee bench/out/annotations-results.txt
+	$(GO) run ./bench/annotations >bench/out/annotations-results.txt
+	@cat bench/out/annotations-results.txt
 
 bench-load: build ## 50 analysts annotating for 60 s, then the same killed with SIGKILL at 30 s (bench/load.sh)
 	GO=$(GO) bash bench/load.sh

@@ -116,6 +116,16 @@ func TestReviewCountsKeptThroughEveryChange(t *testing.T) {
 	}
 	want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
 	check("accepted")
+	if a, err = s.WithdrawReview(ctx, Actor{Name: "bob"}, a.ID, a.Version); err != nil {
+		t.Fatal(err)
+	}
+	want[ReviewSubmitted], want[ReviewAccepted] = 1, 0
+	check("the acceptance withdrawn (submitted again)")
+	if a, err = s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, ""); err != nil {
+		t.Fatal(err)
+	}
+	want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
+	check("accepted again")
 	if a, err = s.UpdateAnnotation(ctx, "alice", a.ID, AnnotationInput{Properties: json.RawMessage(`{"note":"bow"}`), Version: &a.Version}); err != nil {
 		t.Fatal(err)
 	}

@@ -236,6 +236,15 @@ func TestAnnotationChangesSinceEveryKindOfChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}, func() ([]string, []string) { return []string{b.ID}, nil })
+	seq = stepIDs(t, s, x.img.ID, "a review withdrawn", seq, func() {
+		var err error
+		if b, err = s.WithdrawReview(ctx, Actor{Name: "alice"}, b.ID, b.Version); err != nil {
+			t.Fatal(err)
+		}
+		if b, err = s.ReviewAnnotation(ctx, "alice", b.ID, b.Version, ReviewSubmitted, ""); err != nil {
+			t.Fatal(err)
+		}
+	}, func() ([]string, []string) { return []string{b.ID}, nil })
 	seq = stepIDs(t, s, x.img.ID, "a deletion", seq, func() {
 		if err := s.DeleteAnnotation(ctx, Actor{Name: "bob"}, c.ID, &c.Version); err != nil {
 			t.Fatal(err)
