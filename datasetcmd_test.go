@@ -32,7 +32,7 @@ func TestDatasetCommand(t *testing.T) {
 	}
 	var card struct {
 		Splits map[string]struct{ Chips, Annotations int } `json:"splits"`
-		Images []struct{ Split string }                   `json:"images"`
+		Images []struct{ Split string }                    `json:"images"`
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "dataset.json"))
 	if err != nil {

@@ -76,7 +76,7 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := s.imageWhere(ctx, tx, "i.id = ?", imageID); err != nil {
+	if _, _, err := imageExtent(ctx, tx, imageID); err != nil {
 		return nil, err
 	}
 	curs := make([]Annotation, len(ch.Annotations))

@@ -303,24 +303,10 @@ func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[str
 // ReviewCounts counts an image's annotations by review state (every state present, zero
 // or not).
 func (s *Store) ReviewCounts(ctx context.Context, imageID string) (map[string]int, error) {
-	counts := map[string]int{}
-	for _, st := range ReviewStatuses {
-		counts[st] = 0
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT review_status, COUNT(*) FROM annotations WHERE image_id = ? GROUP BY review_status`, imageID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		counts[st] = n
-	}
-	return counts, rows.Err()
+	var kept string
+	err := s.db.QueryRowContext(ctx, keptReviewCounts+`?`, imageID).Scan(&kept)
+	counts, _ := parseReviewCounts(kept)
+	return counts, err
 }
 
 // Comment is a remark on an annotation.
@@ -406,7 +392,7 @@ func (s *Store) RestoreAnnotation(ctx context.Context, by Actor, id string, vers
 	if !ok {
 		return Annotation{}, invalid("label", "the label %q of version %d no longer exists", strings.Join(old.Label.Path, "/"), version)
 	}
-	if _, err := s.imageWhere(ctx, tx, "i.id = ?", old.ImageID); err != nil {
+	if _, _, err := imageExtent(ctx, tx, old.ImageID); err != nil {
 		return Annotation{}, err
 	}
 	geom, _ := json.Marshal(old.Geometry)

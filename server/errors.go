@@ -65,6 +65,7 @@ func classify(err error) *apiError {
 	var de *imagery.DisplayError
 	var stale *annotations.StaleVersionError
 	var stales *annotations.StaleVersionsError
+	var gone *annotations.ChangesGoneError
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
@@ -111,6 +112,8 @@ func classify(err error) *apiError {
 			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current, UpdatedBy: st.By}
 		}
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "annotations", Message: stales.Error(), Stale: list}
+	case errors.As(err, &gone):
+		return &apiError{Status: http.StatusGone, Code: "gone", Field: "since", Message: gone.Error()}
 	case errors.As(err, &stale):
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "version", Message: stale.Error()}
 	case errors.Is(err, annotations.ErrVersionRequired):
