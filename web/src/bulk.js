@@ -23,13 +23,13 @@ function bulkSteps(before, after, action) {
 const $ = (id) => document.getElementById(id);
 
 // bulkSelection runs the selection of many on the page. page gives:
-//   api, imageId, map, layer (the annotations' vector layer), source (its features)
+//   api, imageId, map, shapes (the annotations on the map, shapes.js)
 //   select(feature)  select one (null for none), as a plain click does
 //   selectedFeatures  the Select interaction's collection (what Translate and Modify move)
 //   isSaving(feature)  a save of it is under way
 //   put(feature, ann), remove(feature)  show the server's answer
 //   record(steps)  add a change to the undo history
-//   refresh()  render the list and the styles again
+//   refresh()  show the selection again (on the map, in the list)
 export function bulkSelection(page) {
   const picked = new Set();
   const bar = $('bulk-bar');
@@ -82,7 +82,7 @@ export function bulkSelection(page) {
   box.on('boxend', () => {
     const extent = box.getGeometry().getExtent();
     if (picked.size === 0 && page.selectedFeature()) picked.add(page.selectedFeature());
-    page.source.forEachFeatureIntersectingExtent(extent, (f) => {
+    page.shapes.forEachIntersecting(extent, (f) => {
       if (f.get('ann')) picked.add(f);
     });
     settle();
@@ -94,7 +94,7 @@ export function bulkSelection(page) {
   function forget() {
     let gone = false;
     for (const f of picked) {
-      if (!page.source.hasFeature(f)) {
+      if (!page.shapes.has(f)) {
         picked.delete(f);
         gone = true;
       }
@@ -103,7 +103,7 @@ export function bulkSelection(page) {
   }
 
   async function apply(action, opts, what) {
-    let features = [...picked].filter((f) => page.source.hasFeature(f));
+    let features = [...picked].filter((f) => page.shapes.has(f));
     // Those already submitted or accepted are left as they are.
     if (action === 'review') features = features.filter((f) => ['draft', 'disputed', 'rejected'].includes(f.get('ann').review_status));
     if (!features.length) return false;

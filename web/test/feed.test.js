@@ -79,7 +79,7 @@ describe('loading', () => {
 describe('catching up', () => {
   async function loaded(anns, seq) {
     const p = page([]);
-    const done = p.feed.load((page) => p.chain.load(page));
+    const done = p.feed.load((got) => p.chain.load(got));
     (await p.wire.next()).answer(200, anns, seq ? {'Satmark-Seq': seq} : {});
     await done;
     return p;

@@ -104,9 +104,9 @@ export function page(anns, {me = 'Ada Analyst'} = {}) {
       get: (item) => item.ann,
       all: () => [...items],
       add: (ann) => items.push({ann, shown: ann.geometry}),
-      addAll: (anns) => {
-        for (const ann of anns) items.push({ann, shown: ann.geometry});
-        p.addedAll.push(anns.map((a) => a.id));
+      addAll: (added) => {
+        for (const ann of added) items.push({ann, shown: ann.geometry});
+        p.addedAll.push(added.map((a) => a.id));
       },
       put: (item, ann) => {
         item.ann = ann;
