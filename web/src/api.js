@@ -28,9 +28,10 @@ export function requestHeaders(csrfToken, extra) {
 // apiClient returns api(method, path, body, extraHeaders), which calls the JSON API through
 // fetchFn with the token csrfToken() returns, and resolves to the decoded body (null for
 // 204). Failures reject with ApiError, network failures with status 0; onFailure(status)
-// runs first for every error answer.
+// runs first for every error answer. api.withHeaders(method, path, body, extraHeaders) is
+// the same call resolving to {data, headers} (the answer's Headers), for paged answers.
 export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
-  return async function api(method, path, body, extraHeaders) {
+  async function withHeaders(method, path, body, extraHeaders) {
     const init = {method, headers: requestHeaders(csrfToken(), extraHeaders)};
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -42,7 +43,7 @@ export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
     } catch (err) {
       throw new ApiError(0, {error: {message: `the server cannot be reached (${err.message})`}});
     }
-    if (res.status === 204) return null;
+    if (res.status === 204) return {data: null, headers: res.headers};
     let data = null;
     try {
       data = await res.json();
@@ -53,6 +54,9 @@ export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
       onFailure(res.status);
       throw new ApiError(res.status, data);
     }
-    return data;
-  };
+    return {data, headers: res.headers};
+  }
+  const api = async (method, path, body, extraHeaders) => (await withHeaders(method, path, body, extraHeaders)).data;
+  api.withHeaders = withHeaders;
+  return api;
 }

@@ -30,13 +30,13 @@ function bulkSteps(before, after, action, {decision} = {}) {
 const $ = (id) => document.getElementById(id);
 
 // bulkSelection runs the selection of many on the page. page gives:
-//   api, imageId, map, layer (the annotations' vector layer), source (its features)
+//   api, imageId, map, shapes (the annotations on the map, shapes.js)
 //   select(feature)  select one (null for none), as a plain click does
 //   selectedFeatures  the Select interaction's collection (what Translate and Modify move)
 //   isSaving(feature)  a save of it is under way
 //   put(feature, ann), remove(feature)  show the server's answer
 //   record(steps)  add a change to the undo history
-//   refresh()  render the list and the styles again
+//   refresh()  show the selection again (on the map, in the list)
 export function bulkSelection(page) {
   const picked = new Set();
   const bar = $('bulk-bar');
@@ -89,7 +89,7 @@ export function bulkSelection(page) {
   box.on('boxend', () => {
     const extent = box.getGeometry().getExtent();
     if (picked.size === 0 && page.selectedFeature()) picked.add(page.selectedFeature());
-    page.source.forEachFeatureIntersectingExtent(extent, (f) => {
+    page.shapes.forEachIntersecting(extent, (f) => {
       if (f.get('ann')) picked.add(f);
     });
     settle();
@@ -101,7 +101,7 @@ export function bulkSelection(page) {
   function forget() {
     let gone = false;
     for (const f of picked) {
-      if (!page.source.hasFeature(f)) {
+      if (!page.shapes.has(f)) {
         picked.delete(f);
         gone = true;
       }
@@ -109,12 +109,12 @@ export function bulkSelection(page) {
     if (gone) settle();
   }
 
-  const conflict = bulkConflictBar({api: page.api, find: (id) => page.source.getFeatureById(id), put: page.put, remove: page.remove});
+  const conflict = bulkConflictBar({api: page.api, find: (id) => page.shapes.find(id), put: page.put, remove: page.remove});
 
   // apply sends one bulk change of the selection (or of chosen, when it is sent again).
   async function apply(action, opts, what, chosen = null) {
     conflict.close();
-    let features = (chosen || [...picked]).filter((f) => page.source.hasFeature(f));
+    let features = (chosen || [...picked]).filter((f) => page.shapes.has(f));
     // Those already submitted or accepted are left as they are.
     if (action === 'review') features = features.filter((f) => ['draft', 'disputed', 'rejected'].includes(f.get('ann').review_status));
     if (!features.length) return false;

@@ -438,7 +438,7 @@ describe('live updates', () => {
     const save = await p.wire.next();
     const caught = p.chain.catchUp();
     const get = await p.wire.next();
-    assert.deepEqual([get.method, get.url], ['GET', '/api/v1/images/img1/annotations']);
+    assert.deepEqual([get.method, get.url], ['GET', '/api/v1/images/img1/annotations?limit=2']);
     get.answer(200, [annotation('a1', 4, {by: 'Ben Analyst', note: 'four'}), annotation('b1', 1, {by: 'Ben Analyst'})]);
     assert.equal(await caught, true);
     assert.deepEqual(
