@@ -11,7 +11,8 @@
 
 // The first page is small, to show something at once; the others are larger.
 export const FIRST_PAGE = 2000;
-export const NEXT_PAGE = 20000;
+// The server takes pages of 1 to 10,000 (MaxPageSize in annotations/pages.go).
+export const NEXT_PAGE = 10000;
 
 // nextLink is the URL of a Link header's rel="next", or null.
 export function nextLink(header) {
