@@ -215,13 +215,8 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
 			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track,
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
-			Image: refOf(img),
-			Provenance: provenance{
-				Publisher: img.Source.Publisher, Title: img.Source.Title, SourceURL: img.Source.URL,
-				ReleasedAt: img.Source.ReleasedAt, Credit: img.Source.Credit, License: img.Source.License,
-				CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo, LocationName: img.LocationName,
-				Claim: img.Source.Claim, PublisherMarkup: img.PublisherMarkup,
-			},
+			Image:      refOf(img),
+			Provenance: provenanceOf(img),
 		},
 	}
 }

@@ -1,0 +1,228 @@
+package formats
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// COCOMediaType is the media type of a COCO instances file.
+const COCOMediaType = "application/json"
+
+type cocoInfo struct {
+	Description string `json:"description"`
+	Contributor string `json:"contributor"`
+	Version     string `json:"version"`
+	Note        string `json:"satmark_coordinates"`
+}
+
+type cocoLicense struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// cocoImage is a COCO image with satmark's provenance as extra keys, which COCO readers
+// keep and ignore.
+type cocoImage struct {
+	ID           int    `json:"id"`
+	FileName     string `json:"file_name"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	License      int    `json:"license,omitempty"`
+	DateCaptured string `json:"date_captured"`
+	SatmarkID    string `json:"satmark_id"`
+	SHA256       string `json:"sha256"`
+	Title        string `json:"title"`
+	provenance
+	ReleaseTitle string `json:"release_title"`
+}
+
+type cocoCategory struct {
+	ID            int    `json:"id"`
+	Name          string `json:"name"`
+	Supercategory string `json:"supercategory"`
+	SatmarkID     string `json:"satmark_id"`
+	SatmarkPath   string `json:"satmark_path"`
+}
+
+type cocoAnnotation struct {
+	ID           int            `json:"id"`
+	ImageID      int            `json:"image_id"`
+	CategoryID   int            `json:"category_id"`
+	Segmentation [][]float64    `json:"segmentation"`
+	Area         float64        `json:"area"`
+	BBox         [4]float64     `json:"bbox"`
+	IsCrowd      int            `json:"iscrowd"`
+	Attributes   map[string]any `json:"attributes"`
+}
+
+// reservedAttributes are the attribute names satmark's own properties take in a COCO
+// annotation or a CVAT shape; a free attribute of one of these names is written as
+// "property:<name>".
+var reservedAttributes = map[string]bool{"rotation": true, "confidence": true, "identification": true, "note": true,
+	"review_status": true, "satmark_id": true, "shape": true, "label_path": true}
+
+// WriteCOCO writes the images' annotations as one COCO instances file: images (with the
+// satmark id, file hash and provenance as extra keys, the licence in COCO's licenses),
+// categories from the whole taxonomy (supercategory the parent label's name, or the
+// label's own at the top), and an annotation per rectangle, rotated rectangle and
+// polygon: bbox [x, y, w, h] around it, its outline as the segmentation (holes joined to
+// the exterior by a cut, see keyhole), area the polygon's (not the box's), iscrowd 0, and
+// satmark's properties in CVAT's "attributes" object (rotation in degrees clockwise for
+// boxes). Points and lines have no COCO instance: they are listed under the top-level
+// "satmark" object's "omitted", which also says the coordinates are pixels, and returned.
+func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(b)
+		return err
+	}
+	bw.WriteString(`{"info":`)
+	if err := enc(cocoInfo{Description: "satmark annotations", Contributor: "satmark", Version: "1.0", Note: PixelCoordinateNote}); err != nil {
+		return nil, err
+	}
+
+	licenses := map[string]int{}
+	var licenseList []cocoLicense
+	imageIDs := make(map[string]int, len(d.Images))
+	images := make([]cocoImage, len(d.Images))
+	for i, img := range d.Images {
+		imageIDs[img.ID] = i + 1
+		s := img.Source
+		lic := 0
+		if s.License != "" {
+			if lic = licenses[s.License]; lic == 0 {
+				lic = len(licenseList) + 1
+				licenses[s.License] = lic
+				licenseList = append(licenseList, cocoLicense{ID: lic, Name: s.License, URL: ""})
+			}
+		}
+		images[i] = cocoImage{
+			ID: i + 1, FileName: img.FileName, Width: img.Width, Height: img.Height, License: lic,
+			DateCaptured: img.CapturedFrom, SatmarkID: img.ID, SHA256: img.SHA256, Title: img.Title,
+			provenance: provenanceOf(img.Image), ReleaseTitle: s.Title,
+		}
+	}
+	bw.WriteString(`,"licenses":`)
+	if licenseList == nil {
+		licenseList = []cocoLicense{}
+	}
+	if err := enc(licenseList); err != nil {
+		return nil, err
+	}
+	bw.WriteString(`,"images":`)
+	if err := enc(images); err != nil {
+		return nil, err
+	}
+
+	byID := map[string]annotations.Label{}
+	for _, l := range d.Labels {
+		byID[l.ID] = l
+	}
+	classes := ClassesOf(d.Labels)
+	categories := make([]cocoCategory, len(classes.List))
+	for i, c := range classes.List {
+		super := c.Label.Name
+		if p, ok := byID[c.Label.ParentID]; ok {
+			super = p.Name
+		}
+		categories[i] = cocoCategory{ID: c.Index + 1, Name: c.Label.Name, Supercategory: super, SatmarkID: c.Label.ID, SatmarkPath: c.Name}
+	}
+	bw.WriteString(`,"categories":`)
+	if err := enc(categories); err != nil {
+		return nil, err
+	}
+
+	bw.WriteString(`,"annotations":[`)
+	var left []Omission
+	n := 0
+	err := d.Annotations(d.imageIDs(), func(a annotations.Annotation) error {
+		imageID, ok := imageIDs[a.ImageID]
+		if !ok {
+			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
+		}
+		class, ok := classes.Of(a.Label)
+		if !ok {
+			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		}
+		if a.Geometry.Type != "Polygon" {
+			left = append(left, omitted(a, "COCO instances"))
+			return nil
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+		n++
+		return enc(cocoAnnotationOf(a, n, imageID, class.Index+1))
+	})
+	if err != nil {
+		return nil, err
+	}
+	bw.WriteString("\n],\"satmark\":")
+	if left == nil {
+		left = []Omission{}
+	}
+	if err := enc(map[string]any{"coordinates": PixelCoordinateNote, "omitted": left}); err != nil {
+		return nil, err
+	}
+	bw.WriteString("}\n")
+	return left, bw.Flush()
+}
+
+func attributeName(k string) string {
+	if reservedAttributes[k] {
+		return "property:" + k
+	}
+	return k
+}
+
+func cocoAnnotationOf(a annotations.Annotation, id, imageID, categoryID int) cocoAnnotation {
+	outline := keyhole(a.Geometry.Coordinates)
+	seg := make([]float64, 0, 2*len(outline))
+	for _, p := range outline {
+		seg = append(seg, p[0], p[1])
+	}
+	x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
+	attrs := map[string]any{}
+	for k, v := range a.Attributes {
+		attrs[attributeName(k)] = v
+	}
+	attrs["satmark_id"] = a.ID
+	attrs["shape"] = a.Shape
+	attrs["label_path"] = a.Label.PathString()
+	attrs["confidence"] = string(a.Confidence)
+	attrs["identification"] = a.Identification
+	attrs["note"] = a.Note
+	attrs["review_status"] = a.ReviewStatus
+	if a.Shape == annotations.ShapeRectangle {
+		attrs["rotation"] = 0.0
+	}
+	if b, ok := boxOf(a); ok && b.Heading {
+		attrs["rotation"] = b.AngleDeg
+	}
+	return cocoAnnotation{
+		ID: id, ImageID: imageID, CategoryID: categoryID, Segmentation: [][]float64{seg},
+		Area: math.Abs(a.Geometry.Measure(a.Shape).AreaPx2), BBox: [4]float64{x0, y0, x1 - x0, y1 - y0},
+		Attributes: attrs,
+	}
+}
+
+// provenanceOf is an image's provenance as the exports write it.
+func provenanceOf(img annotations.Image) provenance {
+	s := img.Source
+	return provenance{
+		Publisher: s.Publisher, Title: s.Title, SourceURL: s.URL, ReleasedAt: s.ReleasedAt, Credit: s.Credit,
+		License: s.License, CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo,
+		LocationName: img.LocationName, Claim: s.Claim, PublisherMarkup: img.PublisherMarkup,
+	}
+}

@@ -1,0 +1,128 @@
+package formats
+
+import (
+	"bufio"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// CVATMediaType is the media type of CVAT's XML.
+const CVATMediaType = "application/xml"
+
+// cvatAttributes are the attributes every CVAT label declares, before the free ones.
+var cvatAttributes = []string{"satmark_id", "confidence", "identification", "note", "review_status"}
+
+// WriteCVAT writes "CVAT for images 1.1" XML, which CVAT imports: a <meta> whose labels
+// are the whole taxonomy by path ("vessel/landing ship", with its colour), each
+// declaring every attribute the export writes as a text attribute (satmark's id,
+// confidence, identification, note and review status, then d.AttributeNames),
+// and an <image> per image with its shapes: a rectangle as a <box>, a rotated rectangle
+// as a <box> around its centre with CVAT's rotation (degrees clockwise; the box's width
+// along the heading), a polygon as a <polygon> (holes joined by a cut, see keyhole), a
+// line as a <polyline>, a point as <points>. Coordinates are written in full.
+func WriteCVAT(w io.Writer, d Dataset) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	x := &cvatWriter{w: bw}
+	x.raw(`<?xml version="1.0" encoding="utf-8"?>` + "\n<annotations>\n  <version>1.1</version>\n  <meta>\n    <task>\n")
+	x.raw("      <name>satmark export</name>\n")
+	x.raw("      <size>" + strconv.Itoa(len(d.Images)) + "</size>\n      <mode>annotation</mode>\n      <overlap>0</overlap>\n")
+	x.raw("      <labels>\n")
+	attrs := append(append([]string(nil), cvatAttributes...), d.AttributeNames...)
+	for i, a := range attrs[len(cvatAttributes):] {
+		attrs[len(cvatAttributes)+i] = attributeName(a)
+	}
+	classes := ClassesOf(d.Labels)
+	for _, c := range classes.List {
+		x.raw("        <label>\n          <name>" + esc(c.Name) + "</name>\n          <color>" + esc(c.Label.Color) + "</color>\n          <type>any</type>\n          <attributes>\n")
+		for _, a := range attrs {
+			x.raw("            <attribute>\n              <name>" + esc(a) + "</name>\n              <mutable>False</mutable>\n" +
+				"              <input_type>text</input_type>\n              <default_value></default_value>\n              <values></values>\n            </attribute>\n")
+		}
+		x.raw("          </attributes>\n        </label>\n")
+	}
+	x.raw("      </labels>\n    </task>\n  </meta>\n")
+	for i, img := range d.Images {
+		fmt.Fprintf(bw, `  <image id="%d" name="%s" width="%d" height="%d">`+"\n", i, esc(img.FileName), img.Width, img.Height)
+		err := d.Annotations([]string{img.ID}, func(a annotations.Annotation) error {
+			class, ok := classes.Of(a.Label)
+			if !ok {
+				return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+			}
+			x.shape(a, class)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		x.raw("  </image>\n")
+	}
+	x.raw("</annotations>\n")
+	if x.err != nil {
+		return x.err
+	}
+	return bw.Flush()
+}
+
+type cvatWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (x *cvatWriter) raw(s string) {
+	if x.err == nil {
+		_, x.err = x.w.WriteString(s)
+	}
+}
+
+// esc escapes text for an XML element or a double-quoted attribute, newlines included.
+func esc(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func (x *cvatWriter) shape(a annotations.Annotation, class Class) {
+	common := `label="` + esc(class.Name) + `" source="manual" occluded="0"`
+	var tag string
+	switch {
+	case a.Shape == annotations.ShapePoint:
+		tag = "points"
+		x.raw(`    <points ` + common + ` points="` + pointList(a.Geometry.Coordinates[0]) + `" z_order="0">` + "\n")
+	case a.Shape == annotations.ShapeLine:
+		tag = "polyline"
+		x.raw(`    <polyline ` + common + ` points="` + pointList(a.Geometry.Coordinates[0]) + `" z_order="0">` + "\n")
+	case a.Shape == annotations.ShapeRectangle:
+		tag = "box"
+		x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
+		x.raw(`    <box ` + common + ` xtl="` + num(x0) + `" ytl="` + num(y0) + `" xbr="` + num(x1) + `" ybr="` + num(y1) + `" z_order="0">` + "\n")
+	case a.Shape == annotations.ShapeRotatedRectangle:
+		if b, ok := boxOf(a); ok {
+			tag = "box"
+			c := b.Center
+			x.raw(`    <box ` + common + ` xtl="` + num(c[0]-b.Length/2) + `" ytl="` + num(c[1]-b.Width/2) + `" xbr="` + num(c[0]+b.Length/2) +
+				`" ybr="` + num(c[1]+b.Width/2) + `" rotation="` + num(b.AngleDeg) + `" z_order="0">` + "\n")
+			break
+		}
+		fallthrough
+	default:
+		tag = "polygon"
+		x.raw(`    <polygon ` + common + ` points="` + pointList(keyhole(a.Geometry.Coordinates)) + `" z_order="0">` + "\n")
+	}
+	attr := func(name, value string) {
+		x.raw(`      <attribute name="` + esc(name) + `">` + esc(value) + "</attribute>\n")
+	}
+	attr("satmark_id", a.ID)
+	attr("confidence", string(a.Confidence))
+	attr("identification", a.Identification)
+	attr("note", a.Note)
+	attr("review_status", a.ReviewStatus)
+	for _, k := range sortedKeys(a.Attributes) {
+		attr(attributeName(k), attributeText(a.Attributes[k]))
+	}
+	x.raw("    </" + tag + ">\n")
+}

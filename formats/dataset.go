@@ -1,0 +1,184 @@
+package formats
+
+import (
+	"encoding/json"
+	"mime"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// DatasetImage is an image as a dataset names it.
+type DatasetImage struct {
+	annotations.Image
+	// FileName is the image's file name in the dataset: unique in it, its stem too (so
+	// that YOLO's and DOTA's label files, named by the stem, are unique), and safe as a
+	// zip entry.
+	FileName string
+}
+
+// Stem is the file name without its extension: the name of the image's label files.
+func (d DatasetImage) Stem() string { return strings.TrimSuffix(d.FileName, path.Ext(d.FileName)) }
+
+// DatasetImages names images for a dataset: the original file's name without any folder
+// or control character, with an extension for its media type if it had none; when two
+// stems are the same but for case, the later image's (in the order given) gets its id
+// added.
+func DatasetImages(images []annotations.Image) []DatasetImage {
+	out := make([]DatasetImage, len(images))
+	used := map[string]bool{}
+	for i, img := range images {
+		name := safeFileName(img)
+		stem, ext := strings.TrimSuffix(name, path.Ext(name)), path.Ext(name)
+		if used[strings.ToLower(stem)] {
+			stem += "-" + img.ID
+		}
+		used[strings.ToLower(stem)] = true
+		out[i] = DatasetImage{Image: img, FileName: stem + ext}
+	}
+	return out
+}
+
+func safeFileName(img annotations.Image) string {
+	name := img.Filename
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), r == ':', r == '*', r == '?', r == '"', r == '<', r == '>', r == '|':
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(strings.TrimLeft(name, "."))
+	if strings.TrimSuffix(name, path.Ext(name)) == "" {
+		name = img.ID + path.Ext(name)
+	}
+	if path.Ext(name) == "" {
+		name += extensionOf(img.MediaType)
+	}
+	return name
+}
+
+func extensionOf(mediaType string) string {
+	switch mediaType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/tiff":
+		return ".tif"
+	}
+	if exts, _ := mime.ExtensionsByType(mediaType); len(exts) > 0 {
+		return exts[0]
+	}
+	return ""
+}
+
+// Class is a label as a class of a detection dataset.
+type Class struct {
+	Index int               // YOLO's class number, from 0
+	Name  string            // the label's path joined with "/", e.g. "vessel/landing ship"
+	Label annotations.Label // the label itself
+}
+
+// Classes numbers the whole taxonomy, in the order of the labels' paths, so that every
+// export of one taxonomy numbers it alike.
+type Classes struct {
+	List    []Class
+	byLabel map[string]int
+}
+
+// ClassesOf numbers labels as the detection formats' classes.
+func ClassesOf(labels []annotations.Label) Classes {
+	sorted := append([]annotations.Label(nil), labels...)
+	name := func(l annotations.Label) string {
+		path := l.Path
+		if len(path) == 0 {
+			path = []string{l.Name}
+		}
+		return strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.Join(path, "/"))
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return name(sorted[i]) < name(sorted[j]) })
+	c := Classes{byLabel: make(map[string]int, len(sorted))}
+	for i, l := range sorted {
+		c.List = append(c.List, Class{Index: i, Name: name(l), Label: l})
+		c.byLabel[l.ID] = i
+	}
+	return c
+}
+
+// Of returns the class of a label, false when the label is not in the taxonomy numbered.
+func (c Classes) Of(l annotations.Label) (Class, bool) {
+	i, ok := c.byLabel[l.ID]
+	if !ok {
+		return Class{}, false
+	}
+	return c.List[i], true
+}
+
+// Omission is an annotation an export left out because its format has no place for it.
+type Omission struct {
+	AnnotationID string            `json:"annotation_id"`
+	ImageID      string            `json:"image_id"`
+	Shape        annotations.Shape `json:"shape"`
+	Reason       string            `json:"reason"`
+}
+
+func omitted(a annotations.Annotation, format string) Omission {
+	return Omission{AnnotationID: a.ID, ImageID: a.ImageID, Shape: a.Shape,
+		Reason: format + " has no " + string(a.Shape) + "s: use GeoJSON, CSV or CVAT XML for them"}
+}
+
+// Dataset is what a dataset export is made of.
+type Dataset struct {
+	Images []DatasetImage
+	Labels []annotations.Label // the whole taxonomy: the classes and categories
+	// Places are the images' placements by image id: CSV's lon/lat column.
+	Places map[string]Placement
+	// AttributeNames are the names of every free attribute the annotations have, which
+	// CVAT's XML declares in its labels before the first image.
+	AttributeNames []string
+	// Annotations calls emit for every exported annotation of the images named, image by
+	// image in the order named.
+	Annotations func(imageIDs []string, emit func(annotations.Annotation) error) error
+}
+
+func (d Dataset) imageIDs() []string {
+	ids := make([]string, len(d.Images))
+	for i, img := range d.Images {
+		ids[i] = img.ID
+	}
+	return ids
+}
+
+// attributeText is a free attribute's value as text: a string as it is, anything else
+// as its JSON.
+func attributeText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// num writes a coordinate exactly, without an exponent.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -1,0 +1,216 @@
+package formats
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// DatasetFormats are the formats a dataset export writes, by the name a request gives.
+var DatasetFormats = []string{"coco", "yolo", "yolo-obb", "dota", "voc", "cvat", "csv"}
+
+// ZipMediaType is the media type of a dataset export.
+const ZipMediaType = "application/zip"
+
+// ManifestName is the file in every dataset zip that lists its images with their
+// provenance and the annotations its format could not carry.
+const ManifestName = "satmark-export.json"
+
+// datasetLayout is where a format puts its files in a zip.
+type datasetLayout struct {
+	images string // the folder of the originals
+	// files writes the format's own files through add.
+	files func(d Dataset, add func(name string) (io.Writer, error)) ([]Omission, error)
+}
+
+var datasetLayouts = map[string]datasetLayout{
+	"coco": {images: "images/", files: func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		f, err := add("annotations/instances.json")
+		if err != nil {
+			return nil, err
+		}
+		return WriteCOCO(f, d)
+	}},
+	"yolo":     {images: "images/", files: yoloFiles(false)},
+	"yolo-obb": {images: "images/", files: yoloFiles(true)},
+	"dota": {images: "images/", files: func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		classes := ClassesOf(d.Labels)
+		f, err := add("classes.txt")
+		if err != nil {
+			return nil, err
+		}
+		if err := WriteClassNames(f, classes, DOTAClassName); err != nil {
+			return nil, err
+		}
+		return eachImageFile(d, add, "labelTxt/", ".txt", func(w io.Writer, img DatasetImage, each eachFunc) ([]Omission, error) {
+			return WriteDOTA(w, img, classes, each)
+		})
+	}},
+	"voc": {images: "JPEGImages/", files: func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		classes := ClassesOf(d.Labels)
+		f, err := add("ImageSets/Main/default.txt")
+		if err != nil {
+			return nil, err
+		}
+		for _, img := range d.Images {
+			if _, err := io.WriteString(f, img.Stem()+"\n"); err != nil {
+				return nil, err
+			}
+		}
+		return eachImageFile(d, add, "Annotations/", ".xml", func(w io.Writer, img DatasetImage, each eachFunc) ([]Omission, error) {
+			return WriteVOC(w, img, classes, each)
+		})
+	}},
+	"cvat": {images: "images/", files: func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		f, err := add("annotations.xml")
+		if err != nil {
+			return nil, err
+		}
+		return nil, WriteCVAT(f, d)
+	}},
+	"csv": {images: "images/", files: func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		f, err := add("annotations.csv")
+		if err != nil {
+			return nil, err
+		}
+		return nil, WriteCSV(f, d)
+	}},
+}
+
+type eachFunc = func(emit func(annotations.Annotation) error) error
+
+func yoloFiles(obb bool) func(Dataset, func(string) (io.Writer, error)) ([]Omission, error) {
+	return func(d Dataset, add func(string) (io.Writer, error)) ([]Omission, error) {
+		classes := ClassesOf(d.Labels)
+		f, err := add("data.yaml")
+		if err != nil {
+			return nil, err
+		}
+		if err := WriteYOLOData(f, classes, obb); err != nil {
+			return nil, err
+		}
+		if f, err = add("classes.txt"); err != nil {
+			return nil, err
+		}
+		if err := WriteClassNames(f, classes, func(c Class) string { return c.Name }); err != nil {
+			return nil, err
+		}
+		return eachImageFile(d, add, "labels/", ".txt", func(w io.Writer, img DatasetImage, each eachFunc) ([]Omission, error) {
+			return WriteYOLO(w, img, classes, obb, each)
+		})
+	}
+}
+
+// eachImageFile writes a file per image, named by its stem, with its annotations.
+func eachImageFile(d Dataset, add func(string) (io.Writer, error), dir, ext string,
+	write func(io.Writer, DatasetImage, eachFunc) ([]Omission, error)) ([]Omission, error) {
+	var left []Omission
+	for _, img := range d.Images {
+		f, err := add(dir + img.Stem() + ext)
+		if err != nil {
+			return nil, err
+		}
+		each := func(emit func(annotations.Annotation) error) error {
+			return d.Annotations([]string{img.ID}, emit)
+		}
+		l, err := write(f, img, each)
+		if err != nil {
+			return nil, err
+		}
+		left = append(left, l...)
+	}
+	return left, nil
+}
+
+// manifest is ManifestName's content.
+type manifest struct {
+	Format      string          `json:"format"`
+	Coordinates string          `json:"coordinates"`
+	Images      []manifestImage `json:"images"`
+	Annotations int             `json:"annotations"` // written in the format
+	Omitted     []Omission      `json:"omitted"`     // left out: the format has no place for them
+}
+
+type manifestImage struct {
+	FileName string `json:"file_name"`
+	imageRef
+	Provenance provenance `json:"provenance"`
+}
+
+// WriteDatasetZip writes the dataset as a zip in one of DatasetFormats, streamed:
+//
+//	coco      annotations/instances.json, images/
+//	yolo      data.yaml, classes.txt, labels/<stem>.txt, images/       (Ultralytics' layout)
+//	yolo-obb  the same, OBB lines
+//	dota      classes.txt, labelTxt/<stem>.txt, images/
+//	voc       Annotations/<stem>.xml, ImageSets/Main/default.txt, JPEGImages/
+//	cvat      annotations.xml, images/                                 (CVAT for images 1.1)
+//	csv       annotations.csv, images/
+//
+// and ManifestName. The images folder holds each original, byte for byte, when original
+// is not nil (it opens one); otherwise it is absent. An unknown format is an error
+// before anything is written.
+func WriteDatasetZip(w io.Writer, format string, d Dataset, original func(DatasetImage) (io.ReadCloser, error)) error {
+	layout, ok := datasetLayouts[format]
+	if !ok {
+		return fmt.Errorf("unknown dataset format %q", format)
+	}
+	zw := zip.NewWriter(w)
+	add := func(name string) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
+	}
+	written := 0
+	counted := d
+	counted.Annotations = func(ids []string, emit func(annotations.Annotation) error) error {
+		return d.Annotations(ids, func(a annotations.Annotation) error {
+			written++
+			return emit(a)
+		})
+	}
+	left, err := layout.files(counted, add)
+	if err != nil {
+		return err
+	}
+	m := manifest{Format: format, Coordinates: PixelCoordinateNote, Annotations: written - len(left), Omitted: left}
+	if m.Omitted == nil {
+		m.Omitted = []Omission{}
+	}
+	for _, img := range d.Images {
+		m.Images = append(m.Images, manifestImage{FileName: img.FileName, imageRef: refOf(img.Image), Provenance: provenanceOf(img.Image)})
+	}
+	f, err := add(ManifestName)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	if original != nil {
+		for _, img := range d.Images {
+			if err := copyOriginal(zw, layout.images+img.FileName, img, original); err != nil {
+				return err
+			}
+		}
+	}
+	return zw.Close()
+}
+
+func copyOriginal(zw *zip.Writer, name string, img DatasetImage, original func(DatasetImage) (io.ReadCloser, error)) error {
+	r, err := original(img)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	// Originals are compressed already: stored, not deflated.
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	return err
+}

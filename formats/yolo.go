@@ -1,0 +1,90 @@
+package formats
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// WriteYOLO writes one image's label file for Ultralytics YOLO. Detect: a line
+// "class cx cy w h" per rectangle, rotated rectangle and polygon, its axis-aligned box
+// normalised by the image's size. OBB (obb true): "class x1 y1 x2 y2 x3 y3 x4 y4", the
+// normalised corners of the rotated rectangle itself, of a rectangle, or of the
+// smallest-area rectangle around a polygon, in DOTA's order (see orientedBox.corners);
+// a polygon's rectangle reaching past the image is pulled back to its edge, since
+// Ultralytics refuses a label file with a coordinate outside [0, 1]. Points and lines
+// are left out and returned.
+func WriteYOLO(w io.Writer, img DatasetImage, classes Classes, obb bool, each func(emit func(annotations.Annotation) error) error) ([]Omission, error) {
+	bw := bufio.NewWriter(w)
+	format := "YOLO detect"
+	if obb {
+		format = "YOLO-OBB"
+	}
+	var left []Omission
+	W, H := float64(img.Width), float64(img.Height)
+	clamp := func(v float64) float64 { return math.Min(1, math.Max(0, v)) }
+	err := each(func(a annotations.Annotation) error {
+		class, ok := classes.Of(a.Label)
+		if !ok {
+			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		}
+		box, ok := boxOf(a)
+		if !ok {
+			left = append(left, omitted(a, format))
+			return nil
+		}
+		bw.WriteString(strconv.Itoa(class.Index))
+		if obb {
+			for _, c := range box.corners() {
+				fmt.Fprintf(bw, " %s %s", num(clamp(c[0]/W)), num(clamp(c[1]/H)))
+			}
+		} else {
+			x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
+			fmt.Fprintf(bw, " %s %s %s %s", num((x0+x1)/2/W), num((y0+y1)/2/H), num((x1-x0)/W), num((y1-y0)/H))
+		}
+		bw.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return left, bw.Flush()
+}
+
+// WriteYOLOData writes Ultralytics' data.yaml for a dataset laid out as images/ and
+// labels/ beside it: every image in train and val (split them as the experiment needs),
+// and the classes by number.
+func WriteYOLOData(w io.Writer, classes Classes, obb bool) error {
+	bw := bufio.NewWriter(w)
+	task := "detect: class cx cy w h"
+	if obb {
+		task = "obb: class x1 y1 x2 y2 x3 y3 x4 y4"
+	}
+	fmt.Fprintf(bw, "# satmark export for Ultralytics YOLO (%s, normalised to the image's size).\n", task)
+	bw.WriteString("# Every image is in both train and val: split them as your experiment needs.\n")
+	bw.WriteString("path: .\ntrain: images\nval: images\nnames:\n")
+	for _, c := range classes.List {
+		// A JSON string is a YAML double-quoted scalar.
+		name, err := json.Marshal(c.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "  %d: %s\n", c.Index, name)
+	}
+	return bw.Flush()
+}
+
+// WriteClassNames writes the classes one per line, line n being class n (darknet's
+// classes.txt, and the class list beside DOTA's labels).
+func WriteClassNames(w io.Writer, classes Classes, name func(Class) string) error {
+	bw := bufio.NewWriter(w)
+	for _, c := range classes.List {
+		bw.WriteString(name(c) + "\n")
+	}
+	return bw.Flush()
+}
