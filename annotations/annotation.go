@@ -269,9 +269,14 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	if err != nil {
 		return nil, err
 	}
+	labels, err := s.labelsTx(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	resolve := func(ref string) (Label, error) { return resolveLabelIn(labels, ref) }
 	out := make([]Annotation, 0, len(ins))
 	for i, in := range ins {
-		a, err := s.createAnnotationTx(ctx, tx, actor, img, in)
+		a, err := s.createAnnotationTx(ctx, tx, actor, img, resolve, in)
 		if err != nil {
 			var ve *ValidationError
 			if len(ins) > 1 && errors.As(err, &ve) {
@@ -284,15 +289,38 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	return out, tx.Commit()
 }
 
-func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, img Image, in AnnotationInput) (Annotation, error) {
-	imageID := img.ID
+// createAnnotationTx checks in against img and the taxonomy (resolve finds a label by
+// its reference, as ResolveLabel does) and stores it as version 1 with its revision.
+func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, img Image, resolve func(ref string) (Label, error), in AnnotationInput) (Annotation, error) {
 	if in.Label == nil {
 		return Annotation{}, invalid("label", "is required")
 	}
-	label, err := s.resolveLabelTx(ctx, tx, *in.Label)
+	label, err := resolve(*in.Label)
 	if err != nil {
 		return Annotation{}, err
 	}
+	a, err := s.newAnnotation(actor, img, label, in)
+	if err != nil {
+		return Annotation{}, err
+	}
+	geom, _ := json.Marshal(a.Geometry)
+	attrs, _ := json.Marshal(a.Attributes)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
+			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
+		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
+		return Annotation{}, fmt.Errorf("insert annotation: %w", err)
+	}
+	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
+		return Annotation{}, err
+	}
+	return a, nil
+}
+
+// newAnnotation checks in's shape, geometry and properties against img and returns the
+// annotation they make with label, as version 1 by actor. Nothing is stored.
+func (s *Store) newAnnotation(actor string, img Image, label Label, in AnnotationInput) (Annotation, error) {
 	if in.Shape == nil {
 		return Annotation{}, invalid("shape", "is required (point, line, polygon, rectangle or rotated_rectangle)")
 	}
@@ -308,21 +336,9 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 		return Annotation{}, err
 	}
 	now := s.now()
-	a := Annotation{ID: newUUID(), ImageID: imageID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",
+	a := Annotation{ID: newUUID(), ImageID: img.ID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",
 		CreatedBy: actor, CreatedAt: now, UpdatedBy: actor, UpdatedAt: now, Version: 1}
 	if err := a.applyProperties(props); err != nil {
-		return Annotation{}, err
-	}
-	geom, _ := json.Marshal(a.Geometry)
-	attrs, _ := json.Marshal(a.Attributes)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
-			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
-		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
-		return Annotation{}, fmt.Errorf("insert annotation: %w", err)
-	}
-	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
 		return Annotation{}, err
 	}
 	return a, nil
