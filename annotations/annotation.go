@@ -303,7 +303,8 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 	if err != nil {
 		return Annotation{}, err
 	}
-	geom, _ := json.Marshal(a.Geometry)
+	// MarshalJSON directly: json.Marshal would compact its output once more.
+	geom, _ := a.Geometry.MarshalJSON()
 	attrs, _ := json.Marshal(a.Attributes)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
 			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
@@ -484,11 +485,11 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor str
 	var version int
 	var annID, imageID string
 	if before != nil {
-		beforeJSON, _ = json.Marshal(before)
+		beforeJSON, _ = before.MarshalJSON()
 		version, annID, imageID = before.Version+1, before.ID, before.ImageID
 	}
 	if after != nil {
-		afterJSON, _ = json.Marshal(after)
+		afterJSON, _ = after.MarshalJSON()
 		version, annID, imageID = after.Version, after.ID, after.ImageID
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)

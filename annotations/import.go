@@ -134,7 +134,18 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	if opts.CreateLabels && !opts.MayCreateLabels {
 		return report, fmt.Errorf("only an administrator may add labels to the taxonomy; map the file's labels to existing ones instead: %w", ErrForbidden)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	// A connection of its own, whose page cache holds the indexes a large import
+	// writes into at random places (annotation ids are UUIDs) instead of spilling them.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return report, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY`); err != nil {
+		return report, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT`)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return report, err
 	}
@@ -154,7 +165,7 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	refuse := func(f ImportFeature, index int, field, reason string) {
 		report.Refused = append(report.Refused, ImportRefusal{Index: index, ID: f.ID, Place: f.Place, Field: field, Reason: reason})
 	}
-	err = features(func(f ImportFeature) error {
+	err = readAhead(features, func(f ImportFeature) error {
 		index := report.Features
 		report.Features++
 		if report.Features%1000 == 0 {
@@ -394,4 +405,42 @@ func (l *importLabels) missingList() []MissingLabel {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// errStopped tells a reader its features are no longer wanted.
+var errStopped = errors.New("import stopped")
+
+// readAhead runs features (a reader parsing a file) in a goroutine of its own, a few
+// hundred features ahead of take (the database's work), so that both cores are busy. It
+// returns take's first error, else the reader's; a panic in the reader is an error.
+func readAhead(features func(emit func(ImportFeature) error) error, take func(ImportFeature) error) error {
+	feed := make(chan ImportFeature, 512)
+	stop := make(chan struct{})
+	read := make(chan error, 1)
+	go func() {
+		defer close(feed)
+		defer func() {
+			if p := recover(); p != nil {
+				read <- fmt.Errorf("reading the file failed: %v", p)
+			}
+		}()
+		read <- features(func(f ImportFeature) error {
+			select {
+			case feed <- f:
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		})
+	}()
+	for f := range feed {
+		if err := take(f); err != nil {
+			close(stop)
+			for range feed {
+			}
+			<-read
+			return err
+		}
+	}
+	return <-read
 }

@@ -36,6 +36,7 @@ func Open(path string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "32")
 	// The path is escaped so that a '?', '#' or '%' in a folder name stays part of the
 	// file name instead of starting SQLite's URI query or fragment.
 	db := sql.OpenDB(&connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode(), turn: make(chan struct{}, 1)})
