@@ -48,6 +48,9 @@ type ImportOptions struct {
 	// Progress, when set, is called with the number of features read so far, every
 	// thousand features and at the end.
 	Progress func(features int)
+	// Created, when set, hears of each annotation as the transaction creates it; they
+	// are kept only when ImportAnnotations returns no error from a real run.
+	Created func(Annotation)
 }
 
 // MissingLabel is a label a file names that the taxonomy does not have, with the number
@@ -195,7 +198,10 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT feature`); err != nil {
 			return err
 		}
-		_, err := s.createAnnotationTx(ctx, tx, by.Name, img, labels.resolve, f.Input)
+		a, err := s.createAnnotationTx(ctx, tx, by.Name, img, labels.resolve, f.Input)
+		if err == nil && opts.Created != nil {
+			opts.Created(a)
+		}
 		if err != nil {
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO feature`); rerr != nil {
 				return rerr
@@ -327,7 +333,8 @@ func (l *importLabels) resolve(ref string) (Label, error) {
 		return Label{}, fmt.Errorf("label %q was not prepared", key)
 	}
 	if errors.Is(a.err, errLabelMissing) {
-		l.missing[key]++
+		// "/vessel" (a path anchored at the top) is the label "vessel" to the reader.
+		l.missing[strings.TrimLeft(key, "/")]++
 	}
 	return a.label, a.err
 }

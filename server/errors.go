@@ -30,6 +30,8 @@ type apiError struct {
 	Stale []staleVersion
 	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
 	RetryAfter int
+	// Report is a refused import's report, answered beside the error.
+	Report *annotations.ImportReport
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -187,6 +189,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if ae.Stale != nil {
 		body["stale"] = ae.Stale
+	}
+	if ae.Report != nil {
+		c.JSON(ae.Status, importAnswer{ImportReport: *ae.Report, Error: body})
+		return
 	}
 	c.JSON(ae.Status, map[string]any{"error": body})
 }
