@@ -233,7 +233,9 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		return report, err
 	}
 	report.MissingLabels = labels.missingList()
-	report.NewLabels = labels.created
+	if labels.created != nil {
+		report.NewLabels = labels.created
+	}
 	if opts.DryRun {
 		return report, nil
 	}

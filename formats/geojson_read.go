@@ -272,9 +272,12 @@ func (rd *geojsonReader) emitFeature(f annotations.ImportFeature) error {
 func (rd *geojsonReader) feature(f geojsonFeature) error {
 	id := featureID(f.ID)
 	p := f.Properties
-	if rd.many {
-		var ref imageRef
-		if json.Unmarshal(p["image"], &ref) == nil && ref.SHA256 != "" && ref.SHA256 != rd.t.Image.SHA256 {
+	unwrapJSON(p)
+	same := rd.same
+	var ref imageRef
+	if json.Unmarshal(p["image"], &ref) == nil && ref.SHA256 != "" {
+		same = ref.SHA256 == rd.t.Image.SHA256
+		if rd.many && !same {
 			return nil // another image's
 		}
 	}
@@ -284,7 +287,7 @@ func (rd *geojsonReader) feature(f geojsonFeature) error {
 	var g annotations.Geometry
 	var why string
 	throughGround := false
-	if pg, ok := p["pixel_geometry"]; ok && (rd.same || !rd.lonlat) {
+	if pg, ok := p["pixel_geometry"]; ok && (same || !rd.lonlat) {
 		g, why = pixelGeometry(pg)
 	} else {
 		g, why = pixelGeometry(f.Geometry)
@@ -301,6 +304,20 @@ func (rd *geojsonReader) feature(f geojsonFeature) error {
 		shape, g = throughTheGround(shape, g)
 	}
 	return rd.emitFeature(featureOf(id, "", label, shape, g, props.asMap()))
+}
+
+// unwrapJSON takes satmark's structured properties back out of the strings a format
+// without nested values (a Shapefile, a CSV through GDAL) holds them in.
+func unwrapJSON(p map[string]json.RawMessage) {
+	for _, k := range []string{"attributes", "metadata", "classification", "image", "pixel_geometry", "label_path"} {
+		var s string
+		if json.Unmarshal(p[k], &s) != nil {
+			continue
+		}
+		if t := strings.TrimSpace(s); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t)) {
+			p[k] = json.RawMessage(t)
+		}
+	}
 }
 
 func featureID(raw json.RawMessage) string {
