@@ -138,9 +138,15 @@ func TestImportRoundTrips(t *testing.T) {
 		file   func(t *testing.T) []byte
 		keeps  carried
 	}{
-		{"geojson", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=pixel") }, exact},
-		{"geojson", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=wgs84") }, exact},
-		{"qupath", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=pixel") }, exact},
+		{"geojson", nil, func(t *testing.T) []byte {
+			return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=pixel")
+		}, exact},
+		{"geojson", nil, func(t *testing.T) []byte {
+			return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=wgs84")
+		}, exact},
+		{"qupath", nil, func(t *testing.T) []byte {
+			return src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=pixel")
+		}, exact},
 		// KML has lon/lat to 7 decimals (about 1 cm: a few thousandths of these pixels), its
 		// rings run as RFC 7946 has them (exterior counter-clockwise on the earth), and it has
 		// no free attributes.
