@@ -366,23 +366,16 @@ func (p *properties) attribute(name, text string) {
 	p.Attributes[name] = b
 }
 
-// ImportFile imports the uploaded file at upload (sent as name) in format onto t's image
-// through store: the file made an ImportSource in dir (an empty folder of the caller's;
-// see PrepareImport), read by the format's reader with crs, and checked and stored by
-// annotations.Store.ImportAnnotations with opts (whose Format and FileName it fills in).
-// progress, when set, hears how far through the file the reader is.
-func ImportFile(ctx context.Context, store *annotations.Store, by annotations.Actor, t ImportTarget, upload, name, format, crs, dir string,
-	progress func(read, total int64), opts annotations.ImportOptions) (annotations.ImportReport, error) {
+// Import reads src in format onto t's image through store: read by the format's reader
+// and checked and stored by annotations.Store.ImportAnnotations with opts (whose Format
+// it fills in).
+func Import(ctx context.Context, store *annotations.Store, by annotations.Actor, t ImportTarget, src ImportSource, format string,
+	opts annotations.ImportOptions) (annotations.ImportReport, error) {
 	read, err := ImportReader(format)
 	if err != nil {
 		return annotations.ImportReport{}, err
 	}
-	src, err := PrepareImport(upload, name, format, dir, DefaultZipLimits)
-	if err != nil {
-		return annotations.ImportReport{}, err
-	}
-	src.CRS, src.Progress = crs, progress
-	opts.Format, opts.FileName = strings.ToLower(format), plainName(name)
+	opts.Format = strings.ToLower(format)
 	return store.ImportAnnotations(ctx, by, t.Image.ID, func(emit func(annotations.ImportFeature) error) error {
 		return read(src, t, emit)
 	}, opts)

@@ -49,14 +49,11 @@ var importExtensions = map[string]string{"geojson": ".geojson", "qupath": ".geoj
 // there under its plain name (the format's ending added when it has none).
 func PrepareImport(upload, name, format, dir string, limits ZipLimits) (ImportSource, error) {
 	src := ImportSource{Dir: dir}
-	head := make([]byte, 4)
-	f, err := os.Open(upload)
+	zipped, err := IsZip(upload)
 	if err != nil {
 		return src, err
 	}
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	if n == 4 && bytes.Equal(head, []byte("PK\x03\x04")) {
+	if zipped {
 		files, err := unpackZip(upload, dir, limits)
 		if err != nil {
 			return src, err
@@ -75,6 +72,21 @@ func PrepareImport(upload, name, format, dir string, limits ZipLimits) (ImportSo
 	src.Files = []string{base}
 	return src, nil
 }
+
+// IsZip reports whether the file at path is a zip, by its first bytes.
+func IsZip(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	return n == 4 && bytes.Equal(head, []byte("PK\x03\x04")), nil
+}
+
+// PlainName is an uploaded file's name as an import records it: see plainName.
+func PlainName(name string) string { return plainName(name) }
 
 // plainName is an uploaded file's name without folders, control characters or a leading
 // dot; "upload" when nothing is left.

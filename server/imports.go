@@ -100,10 +100,16 @@ func (s *Server) importAnnotations(c echo.Context) error {
 			}
 		}
 	}
-	target := formats.ImportTarget{Image: img, Place: place, Labels: labels}
-	report, err := formats.ImportFile(ctx, s.store, by, target, upload, name, format, crs, unpacked, nil, opts)
+	src, err := formats.PrepareImport(upload, name, format, unpacked, formats.DefaultZipLimits)
 	if err != nil {
-		return importError(report, err)
+		return importError(err)
+	}
+	src.CRS = crs
+	opts.FileName = formats.PlainName(name)
+	target := formats.ImportTarget{Image: img, Place: place, Labels: labels}
+	report, err := formats.Import(ctx, s.store, by, target, src, format, opts)
+	if err != nil {
+		return importError(err)
 	}
 	if opts.DryRun {
 		return c.JSON(http.StatusOK, importAnswer{ImportReport: report})
@@ -192,7 +198,7 @@ func (s *Server) maxImportBytes() int64 {
 
 // importError answers a refused import with its report (422), and any other failure as
 // errors are answered.
-func importError(report annotations.ImportReport, err error) error {
+func importError(err error) error {
 	var refused *annotations.ImportRefusedError
 	var fe *formats.FileError
 	var uz *formats.UnsafeZipError
