@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/satmark/satmark/annotations"
@@ -17,6 +19,7 @@ import (
 
 // geojsonHead is what a FeatureCollection says of itself before its features.
 type geojsonHead struct {
+	satmark bool     // one of satmark's exports
 	pixels  bool     // satmark's coordinate_space: image pixels
 	lonlat  bool     // satmark's georeferencing member, or a crs naming WGS 84 lon/lat
 	images  []string // the SHA-256 of each image a satmark export covers
@@ -24,10 +27,10 @@ type geojsonHead struct {
 }
 
 type geojsonFeature struct {
-	Type       string                     `json:"type"`
-	ID         json.RawMessage            `json:"id"`
-	Geometry   json.RawMessage            `json:"geometry"`
-	Properties map[string]json.RawMessage `json:"properties"`
+	Type       string          `json:"type"`
+	ID         json.RawMessage `json:"id"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties json.RawMessage `json:"properties"`
 }
 
 // ReadGeoJSON reads a GeoJSON file: a FeatureCollection, one Feature, or a bare array of
@@ -96,6 +99,7 @@ func readGeoJSON(r io.Reader, crs string, t ImportTarget, emit func(annotations.
 				return notJSON(err)
 			}
 			head.pixels = cs.Type == "image-pixels"
+			head.satmark = true
 			if cs.Image != nil {
 				cs.Images = append(cs.Images, *cs.Image)
 			}
@@ -109,7 +113,7 @@ func readGeoJSON(r io.Reader, crs string, t ImportTarget, emit func(annotations.
 			if err := dec.Decode(&g); err != nil {
 				return notJSON(err)
 			}
-			head.lonlat = true
+			head.lonlat, head.satmark = true, true
 			for _, im := range g.Images {
 				head.images = append(head.images, im.SHA256)
 			}
@@ -196,16 +200,17 @@ func isWGS84Name(name string) bool {
 }
 
 type geojsonReader struct {
-	t      ImportTarget
-	lonlat bool // the coordinates are lon/lat
-	same   bool // a satmark export of this very image: pixel_geometry is exact
-	many   bool // a satmark export of several images: keep this image's features
-	emit   func(annotations.ImportFeature) error
-	index  int
+	t       ImportTarget
+	satmark bool // satmark's own export: features read straight into satmarkFeatureIn
+	lonlat  bool // the coordinates are lon/lat
+	same    bool // a satmark export of this very image: pixel_geometry is exact
+	many    bool // a satmark export of several images: keep this image's features
+	emit    func(annotations.ImportFeature) error
+	index   int
 }
 
 func newGeoJSONReader(head geojsonHead, crs string, t ImportTarget, emit func(annotations.ImportFeature) error) (*geojsonReader, error) {
-	rd := &geojsonReader{t: t, emit: emit}
+	rd := &geojsonReader{t: t, emit: emit, satmark: head.satmark}
 	switch strings.ToLower(crs) {
 	case "pixel":
 	case "wgs84":
@@ -232,8 +237,35 @@ func newGeoJSONReader(head geojsonHead, crs string, t ImportTarget, emit func(an
 	return rd, nil
 }
 
+// satmarkFeatureIn is a feature of satmark's own export, decoded in one pass.
+type satmarkFeatureIn struct {
+	Type       string            `json:"type"`
+	ID         json.RawMessage   `json:"id"`
+	Geometry   json.RawMessage   `json:"geometry"`
+	Properties satmarkProperties `json:"properties"`
+}
+
 func (rd *geojsonReader) features(dec *json.Decoder) error {
 	for dec.More() {
+		if rd.satmark {
+			var f satmarkFeatureIn
+			err := dec.Decode(&f)
+			var ute *json.UnmarshalTypeError
+			switch {
+			case err == nil && f.Type != "Feature":
+				err = rd.emitFeature(refusal(featureID(f.ID), "", "a %q where a Feature should be", f.Type))
+			case err == nil:
+				err = rd.satmarkFeature(featureID(f.ID), f.Geometry, f.Properties)
+			case errors.As(err, &ute):
+				err = rd.emitFeature(refusal(featureID(f.ID), "", "%s is a %s, not what satmark writes there", fieldName(ute), ute.Value))
+			default:
+				return notJSON(err)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		var f geojsonFeature
 		if err := dec.Decode(&f); err != nil {
 			var ute *json.UnmarshalTypeError
@@ -268,10 +300,79 @@ func (rd *geojsonReader) emitFeature(f annotations.ImportFeature) error {
 	return rd.emit(f)
 }
 
+// satmarkProperties are what an import takes of the properties satmark's exports write;
+// the rest (measures, metadata, provenance) the decoder passes over.
+type satmarkProperties struct {
+	LabelPath      labelPath                            `json:"label_path"`
+	Shape          string                               `json:"shape"`
+	Confidence     string                               `json:"confidence"`
+	Identification string                               `json:"identification"`
+	Note           string                               `json:"note"`
+	Attributes     inString[map[string]json.RawMessage] `json:"attributes"`
+	Image          inString[*imageRef]                  `json:"image"`
+	PixelGeometry  inString[json.RawMessage]            `json:"pixel_geometry"`
+}
+
+// inString is a structured property, or the same as JSON in a string: what a format
+// without nested values (a Shapefile, GDAL's reading of one) makes of it.
+type inString[T any] struct{ V T }
+
+func (s *inString[T]) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var text string
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+		json.Unmarshal([]byte(text), &s.V) // text that is no JSON leaves the zero value
+		return nil
+	}
+	return json.Unmarshal(b, &s.V)
+}
+
+// labelPath is satmark's label_path: an array of names, or as GDAL writes a string list
+// into a format without lists, "(2:vessel,landing ship)", or JSON in a string.
+type labelPath []string
+
+func (l *labelPath) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '"' {
+		return json.Unmarshal(b, (*[]string)(l))
+	}
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		return err
+	}
+	if json.Unmarshal([]byte(text), (*[]string)(l)) == nil {
+		return nil
+	}
+	if m := gdalStringList.FindStringSubmatch(text); m != nil {
+		*l = strings.Split(m[2], ",")
+		if n, _ := strconv.Atoi(m[1]); n != len(*l) {
+			*l = nil // a name with a comma in it: the list cannot be told apart
+		}
+	}
+	return nil
+}
+
+var gdalStringList = regexp.MustCompile(`^\((\d+):(.*)\)$`)
+
 // feature turns one GeoJSON feature into an import feature.
 func (rd *geojsonReader) feature(f geojsonFeature) error {
 	id := featureID(f.ID)
-	p := f.Properties
+	if f.Type != "Feature" {
+		return rd.emitFeature(refusal(id, "", "a %q where a Feature should be", f.Type))
+	}
+	// satmark's own exports, most of what is imported at scale, are read straight into
+	// their fields; anything else property by property.
+	var sp satmarkProperties
+	if bytes.Contains(f.Properties, []byte(`"label_path":[`)) && json.Unmarshal(f.Properties, &sp) == nil && len(sp.LabelPath) > 0 {
+		return rd.satmarkFeature(id, f.Geometry, sp)
+	}
+	var p map[string]json.RawMessage
+	if s := bytes.TrimSpace(f.Properties); len(s) > 0 && string(s) != "null" {
+		if err := json.Unmarshal(s, &p); err != nil {
+			return rd.emitFeature(refusal(id, "", "its properties are not a JSON object"))
+		}
+	}
 	unwrapJSON(p)
 	same := rd.same
 	var ref imageRef
@@ -281,29 +382,70 @@ func (rd *geojsonReader) feature(f geojsonFeature) error {
 			return nil // another image's
 		}
 	}
-	if f.Type != "Feature" {
-		return rd.emitFeature(refusal(id, "", "a %q where a Feature should be", f.Type))
+	raw := f.Geometry
+	pg, hasPixels := p["pixel_geometry"]
+	if hasPixels && (same || !rd.lonlat) {
+		raw = pg
 	}
-	var g annotations.Geometry
-	var why string
-	throughGround := false
-	if pg, ok := p["pixel_geometry"]; ok && (same || !rd.lonlat) {
-		g, why = pixelGeometry(pg)
-	} else {
-		g, why = pixelGeometry(f.Geometry)
-		if why == "" && rd.lonlat {
-			g, why = fromLonLat(rd.t.Place, g)
-			throughGround = true
-		}
-	}
+	lonlat := rd.lonlat && !(hasPixels && same)
+	typ, single, why := geometryOf(raw)
 	if why != "" {
 		return rd.emitFeature(refusal(id, "", "%s", why))
 	}
-	label, shape, props := readProperties(p, g)
-	if throughGround {
-		shape, g = throughTheGround(shape, g)
+	label, shape, props := readProperties(p, typ)
+	return rd.emitFeature(rd.made(id, label, shape, typ, single, lonlat, props))
+}
+
+// satmarkFeature is a feature of satmark's own export.
+func (rd *geojsonReader) satmarkFeature(id string, geometry json.RawMessage, sp satmarkProperties) error {
+	same := rd.same
+	if im := sp.Image.V; im != nil && im.SHA256 != "" {
+		same = im.SHA256 == rd.t.Image.SHA256
+		if rd.many && !same {
+			return nil
+		}
 	}
-	return rd.emitFeature(featureOf(id, "", label, shape, g, props.asMap()))
+	raw, lonlat := geometry, rd.lonlat
+	if len(sp.PixelGeometry.V) > 0 && (same || !rd.lonlat) {
+		raw, lonlat = sp.PixelGeometry.V, false
+	}
+	typ, single, why := geometryOf(raw)
+	if why != "" {
+		return rd.emitFeature(refusal(id, "", "%s", why))
+	}
+	props := properties{Confidence: sp.Confidence, Identification: sp.Identification, Note: sp.Note, Attributes: sp.Attributes.V}
+	label := noLabel
+	if len(sp.LabelPath) > 0 {
+		label = "/" + strings.Join(sp.LabelPath, "/")
+	}
+	return rd.emitFeature(rd.made(id, label, shapeOf(sp.Shape, typ), typ, single, lonlat, props))
+}
+
+// made is the import feature of a geometry of type typ (its JSON, single), in pixels or,
+// when lonlat, in longitude and latitude taken through the ground.
+func (rd *geojsonReader) made(id, label string, shape annotations.Shape, typ string, single json.RawMessage, lonlat bool, props properties) annotations.ImportFeature {
+	if !lonlat {
+		// The store reads and checks the geometry as it reads a drawing's.
+		pb, err := json.Marshal(props.asMap())
+		if err != nil {
+			return refusal(id, "", "its properties cannot be read: %v", err)
+		}
+		return annotations.ImportFeature{ID: id, Input: annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: single, Properties: pb}}
+	}
+	var g annotations.Geometry
+	if err := g.UnmarshalJSON(single); err != nil {
+		var ve *annotations.ValidationError
+		if errors.As(err, &ve) {
+			return refusal(id, "", "%s", ve.Message)
+		}
+		return refusal(id, "", "%v", err)
+	}
+	g, why := fromLonLat(rd.t.Place, g)
+	if why != "" {
+		return refusal(id, "", "%s", why)
+	}
+	shape, g = throughTheGround(shape, g)
+	return featureOf(id, "", label, shape, g, props.asMap())
 }
 
 // unwrapJSON takes satmark's structured properties back out of the strings a format
@@ -332,42 +474,41 @@ func featureID(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// pixelGeometry reads a GeoJSON geometry as satmark holds one: a Point, LineString or
-// Polygon, or a Multi- of exactly one of them. It returns why not otherwise.
-func pixelGeometry(raw json.RawMessage) (annotations.Geometry, string) {
+// geometryOf reads a GeoJSON geometry as satmark holds one: a Point, LineString or
+// Polygon, or a Multi- of exactly one of them. It returns the geometry's type and JSON,
+// or why not.
+func geometryOf(raw json.RawMessage) (string, json.RawMessage, string) {
 	var head struct {
 		Type        string          `json:"type"`
 		Coordinates json.RawMessage `json:"coordinates"`
 	}
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return annotations.Geometry{}, "it has no geometry"
+		return "", nil, "it has no geometry"
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return annotations.Geometry{}, "its geometry is not a GeoJSON geometry"
+		return "", nil, "its geometry is not a GeoJSON geometry"
 	}
-	single := map[string]string{"MultiPoint": "Point", "MultiLineString": "LineString", "MultiPolygon": "Polygon"}
-	if one, ok := single[head.Type]; ok {
+	switch head.Type {
+	case "Point", "LineString", "Polygon":
+		return head.Type, raw, ""
+	case "MultiPoint", "MultiLineString", "MultiPolygon":
 		var parts []json.RawMessage
 		if err := json.Unmarshal(head.Coordinates, &parts); err != nil {
-			return annotations.Geometry{}, fmt.Sprintf("its %s's coordinates are not an array", head.Type)
+			return "", nil, fmt.Sprintf("its %s's coordinates are not an array", head.Type)
 		}
 		if len(parts) != 1 {
-			return annotations.Geometry{}, fmt.Sprintf("it is a %s of %d parts: a satmark annotation is one shape (split it into one feature per part)", head.Type, len(parts))
+			return "", nil, fmt.Sprintf("it is a %s of %d parts: a satmark annotation is one shape (split it into one feature per part)", head.Type, len(parts))
 		}
+		one := strings.TrimPrefix(head.Type, "Multi")
 		raw, _ = json.Marshal(map[string]any{"type": one, "coordinates": parts[0]})
-	} else if head.Type == "GeometryCollection" {
-		return annotations.Geometry{}, "it is a GeometryCollection: a satmark annotation is one shape"
+		return one, raw, ""
+	case "GeometryCollection":
+		return "", nil, "it is a GeometryCollection: a satmark annotation is one shape"
+	case "":
+		return "", nil, "its geometry has no type"
 	}
-	var g annotations.Geometry
-	if err := g.UnmarshalJSON(raw); err != nil {
-		var ve *annotations.ValidationError
-		if errors.As(err, &ve) {
-			return g, ve.Message
-		}
-		return g, err.Error()
-	}
-	return g, ""
+	return "", nil, fmt.Sprintf("its geometry is a %q, which GeoJSON does not have", head.Type)
 }
 
 // fromLonLat takes a geometry in longitude and latitude to the image's pixels through
@@ -395,7 +536,7 @@ func fromLonLat(p Placement, g annotations.Geometry) (annotations.Geometry, stri
 // (classification, its metadata as satmark wrote it, its name as the identification);
 // else a label from a "label", "class", "category" or "name" property, and every other
 // property as an attribute.
-func readProperties(p map[string]json.RawMessage, g annotations.Geometry) (string, annotations.Shape, properties) {
+func readProperties(p map[string]json.RawMessage, typ string) (string, annotations.Shape, properties) {
 	str := func(raw json.RawMessage) string {
 		var s string
 		json.Unmarshal(raw, &s)
@@ -404,9 +545,9 @@ func readProperties(p map[string]json.RawMessage, g annotations.Geometry) (strin
 	var props properties
 	var metadata map[string]string
 	json.Unmarshal(p["metadata"], &metadata)
-	shape := shapeOf(str(p["shape"]), g)
+	shape := shapeOf(str(p["shape"]), typ)
 	if _, ok := p["shape"]; !ok && metadata["shape"] != "" {
-		shape = shapeOf(metadata["shape"], g)
+		shape = shapeOf(metadata["shape"], typ)
 	}
 
 	label := ""
@@ -507,13 +648,13 @@ func lastName(ref string) string {
 }
 
 // shapeOf is the shape a feature says it has, else the one its geometry type is.
-func shapeOf(said string, g annotations.Geometry) annotations.Shape {
+func shapeOf(said string, typ string) annotations.Shape {
 	for _, s := range annotations.Shapes {
-		if string(s) == said && s.GeometryType() == g.Type {
+		if string(s) == said && s.GeometryType() == typ {
 			return s
 		}
 	}
-	switch g.Type {
+	switch typ {
 	case "Point":
 		return annotations.ShapePoint
 	case "LineString":

@@ -115,7 +115,7 @@ func kmlFeature(pm kmlPlacemarkIn, index int, t ImportTarget) annotations.Import
 	if label == "" {
 		label = noLabel
 	}
-	shape := shapeOf(data["shape"], g)
+	shape := shapeOf(data["shape"], g.Type)
 	shape, g = throughTheGround(shape, g)
 	props := properties{Confidence: data["confidence"], Identification: data["identification"], Note: data["note"]}
 	if _, ok := data["label"]; !ok && props.Note == "" {
