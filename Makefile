@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 
 .DEFAULT_GOAL := help
-.PHONY: help web gdal-dev build run seed test test-web test-short lint clean
+.PHONY: help web gdal-dev ml-readers build run seed test test-web test-short lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,15 @@ gdal-dev: ## check GDAL's headers are there for the build (libgdal-dev); install
 	    echo "satmark links GDAL: install its headers first with   sudo apt-get install -y libgdal-dev"; exit 1; \
 	  fi; }
 
+ml-readers: ## check Debian's Python libraries the dataset exports are read back with (OpenCV, Shapely, lxml, PIL, PyYAML); install them when root
+	@/usr/bin/python3 -c "import cv2, shapely, lxml, PIL, yaml" >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    echo "installing python3-opencv python3-shapely python3-lxml python3-pil python3-yaml (the ML tools' readers in server/testdata/ml_readers.py)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-opencv python3-shapely python3-lxml python3-pil python3-yaml >/dev/null; \
+	  else \
+	    echo "the dataset export tests read with Debian's Python libraries: sudo apt-get install -y python3-opencv python3-shapely python3-lxml python3-pil python3-yaml"; exit 1; \
+	  fi; }
+
 build: web gdal-dev ## build the front end and the binary bin/satmark
 	$(GO) build -o $(BIN) .
 
@@ -41,7 +50,7 @@ run: build ## build, seed sample data into an empty data folder, serve (DATA=./d
 seed: build ## add the synthetic sample data to the data folder (images already there are kept)
 	$(BIN) seed --data $(DATA)
 
-test: web test-web gdal-dev ## run every test, including the headless Chromium browser test and the libvips oracle
+test: web test-web gdal-dev ml-readers ## run every test, including the headless Chromium browser test and the libvips oracle
 	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 $(PKGS)
 
 test-web: web/node_modules/.installed ## run the front end's unit tests (node --test, web/test/)

@@ -28,10 +28,10 @@ type orientedBox struct {
 // box whose axis points up the image that is top-left, top-right, bottom-right,
 // bottom-left.
 func (b orientedBox) corners() [4][2]float64 {
-	a := b.AngleDeg * math.Pi / 180
-	f := [2]float64{math.Cos(a) * b.Length / 2, math.Sin(a) * b.Length / 2}
+	cos, sin := cosSin(b.AngleDeg)
+	f := [2]float64{cos * b.Length / 2, sin * b.Length / 2}
 	// Right of the axis on screen: the axis turned 90° clockwise with y down.
-	r := [2]float64{-math.Sin(a) * b.Width / 2, math.Cos(a) * b.Width / 2}
+	r := [2]float64{-sin * b.Width / 2, cos * b.Width / 2}
 	c := b.Center
 	return [4][2]float64{
 		{c[0] + f[0] - r[0], c[1] + f[1] - r[1]},
@@ -39,6 +39,23 @@ func (b orientedBox) corners() [4][2]float64 {
 		{c[0] - f[0] + r[0], c[1] - f[1] + r[1]},
 		{c[0] - f[0] - r[0], c[1] - f[1] - r[1]},
 	}
+}
+
+// cosSin is the cosine and sine of an angle in degrees, exact at the right angles, so
+// that an axis-aligned box's corners are its own.
+func cosSin(deg float64) (float64, float64) {
+	switch deg {
+	case 0:
+		return 1, 0
+	case 90:
+		return 0, 1
+	case 180:
+		return -1, 0
+	case 270:
+		return 0, -1
+	}
+	a := deg * math.Pi / 180
+	return math.Cos(a), math.Sin(a)
 }
 
 // boxOf returns the oriented box of a rectangle, a rotated rectangle or a polygon (the

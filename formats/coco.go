@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/satmark/satmark/annotations"
 )
@@ -48,17 +49,6 @@ type cocoCategory struct {
 	Supercategory string `json:"supercategory"`
 	SatmarkID     string `json:"satmark_id"`
 	SatmarkPath   string `json:"satmark_path"`
-}
-
-type cocoAnnotation struct {
-	ID           int            `json:"id"`
-	ImageID      int            `json:"image_id"`
-	CategoryID   int            `json:"category_id"`
-	Segmentation [][]float64    `json:"segmentation"`
-	Area         float64        `json:"area"`
-	BBox         [4]float64     `json:"bbox"`
-	IsCrowd      int            `json:"iscrowd"`
-	Attributes   map[string]any `json:"attributes"`
 }
 
 // reservedAttributes are the attribute names satmark's own properties take in a COCO
@@ -144,15 +134,16 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 
 	bw.WriteString(`,"annotations":[`)
 	var left []Omission
+	var buf []byte
 	n := 0
 	err := d.Annotations(d.imageIDs(), func(a annotations.Annotation) error {
 		imageID, ok := imageIDs[a.ImageID]
 		if !ok {
 			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
 		}
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
 		}
 		if a.Geometry.Type != "Polygon" {
 			left = append(left, omitted(a, "COCO instances"))
@@ -163,7 +154,9 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 		}
 		bw.WriteByte('\n')
 		n++
-		return enc(cocoAnnotationOf(a, n, imageID, class.Index+1))
+		buf = appendCOCOAnnotation(buf[:0], a, n, imageID, class.Index+1)
+		_, err = bw.Write(buf)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -186,35 +179,74 @@ func attributeName(k string) string {
 	return k
 }
 
-func cocoAnnotationOf(a annotations.Annotation, id, imageID, categoryID int) cocoAnnotation {
-	outline := keyhole(a.Geometry.Coordinates)
-	seg := make([]float64, 0, 2*len(outline))
-	for _, p := range outline {
-		seg = append(seg, p[0], p[1])
+// appendCOCOAnnotation appends an annotation's COCO instance as JSON: id, image_id,
+// category_id, segmentation, area, bbox, iscrowd and attributes (see WriteCOCO), written
+// by hand because an export writes a great many of them.
+func appendCOCOAnnotation(b []byte, a annotations.Annotation, id, imageID, categoryID int) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, `,"image_id":`...)
+	b = strconv.AppendInt(b, int64(imageID), 10)
+	b = append(b, `,"category_id":`...)
+	b = strconv.AppendInt(b, int64(categoryID), 10)
+	b = append(b, `,"segmentation":[[`...)
+	for i, p := range keyhole(a.Geometry.Coordinates) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
 	}
+	b = append(b, `]],"area":`...)
+	b = strconv.AppendFloat(b, math.Abs(a.Geometry.Measure(a.Shape).AreaPx2), 'f', -1, 64)
 	x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
-	attrs := map[string]any{}
-	for k, v := range a.Attributes {
-		attrs[attributeName(k)] = v
+	b = append(b, `,"bbox":[`...)
+	for i, v := range []float64{x0, y0, x1 - x0, y1 - y0} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
 	}
-	attrs["satmark_id"] = a.ID
-	attrs["shape"] = a.Shape
-	attrs["label_path"] = a.Label.PathString()
-	attrs["confidence"] = string(a.Confidence)
-	attrs["identification"] = a.Identification
-	attrs["note"] = a.Note
-	attrs["review_status"] = a.ReviewStatus
-	if a.Shape == annotations.ShapeRectangle {
-		attrs["rotation"] = 0.0
+	b = append(b, `],"iscrowd":0,"attributes":{`...)
+	field := func(k string) {
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
 	}
-	if b, ok := boxOf(a); ok && b.Heading {
-		attrs["rotation"] = b.AngleDeg
+	for _, k := range sortedKeys(a.Attributes) {
+		field(attributeName(k))
+		b = append(b, a.Attributes[k]...)
 	}
-	return cocoAnnotation{
-		ID: id, ImageID: imageID, CategoryID: categoryID, Segmentation: [][]float64{seg},
-		Area: math.Abs(a.Geometry.Measure(a.Shape).AreaPx2), BBox: [4]float64{x0, y0, x1 - x0, y1 - y0},
-		Attributes: attrs,
+	for _, kv := range [][2]string{{"satmark_id", a.ID}, {"shape", string(a.Shape)}, {"label_path", a.Label.PathString()},
+		{"confidence", string(a.Confidence)}, {"identification", a.Identification}, {"note", a.Note}, {"review_status", a.ReviewStatus}} {
+		field(kv[0])
+		b = appendJSONString(b, kv[1])
 	}
+	if bx, ok := boxOf(a); ok && bx.Heading {
+		field("rotation")
+		b = strconv.AppendFloat(b, bx.AngleDeg, 'f', -1, 64)
+	} else if a.Shape == annotations.ShapeRectangle {
+		field("rotation")
+		b = append(b, '0')
+	}
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as a JSON string: as it is when nothing in it needs
+// escaping, the usual case, else as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // provenanceOf is an image's provenance as the exports write it.

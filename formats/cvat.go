@@ -2,11 +2,9 @@ package formats
 
 import (
 	"bufio"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/satmark/satmark/annotations"
 )
@@ -27,7 +25,7 @@ var cvatAttributes = []string{"satmark_id", "confidence", "identification", "not
 // line as a <polyline>, a point as <points>. Coordinates are written in full.
 func WriteCVAT(w io.Writer, d Dataset) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	x := &cvatWriter{w: bw}
+	x := &cvatWriter{xmlWriter{w: bw}}
 	x.raw(`<?xml version="1.0" encoding="utf-8"?>` + "\n<annotations>\n  <version>1.1</version>\n  <meta>\n    <task>\n")
 	x.raw("      <name>satmark export</name>\n")
 	x.raw("      <size>" + strconv.Itoa(len(d.Images)) + "</size>\n      <mode>annotation</mode>\n      <overlap>0</overlap>\n")
@@ -38,20 +36,20 @@ func WriteCVAT(w io.Writer, d Dataset) error {
 	}
 	classes := ClassesOf(d.Labels)
 	for _, c := range classes.List {
-		x.raw("        <label>\n          <name>" + esc(c.Name) + "</name>\n          <color>" + esc(c.Label.Color) + "</color>\n          <type>any</type>\n          <attributes>\n")
+		x.raw("        <label>\n          <name>" + xmlEscape(c.Name) + "</name>\n          <color>" + xmlEscape(c.Label.Color) + "</color>\n          <type>any</type>\n          <attributes>\n")
 		for _, a := range attrs {
-			x.raw("            <attribute>\n              <name>" + esc(a) + "</name>\n              <mutable>False</mutable>\n" +
+			x.raw("            <attribute>\n              <name>" + xmlEscape(a) + "</name>\n              <mutable>False</mutable>\n" +
 				"              <input_type>text</input_type>\n              <default_value></default_value>\n              <values></values>\n            </attribute>\n")
 		}
 		x.raw("          </attributes>\n        </label>\n")
 	}
 	x.raw("      </labels>\n    </task>\n  </meta>\n")
 	for i, img := range d.Images {
-		fmt.Fprintf(bw, `  <image id="%d" name="%s" width="%d" height="%d">`+"\n", i, esc(img.FileName), img.Width, img.Height)
+		fmt.Fprintf(bw, `  <image id="%d" name="%s" width="%d" height="%d">`+"\n", i, xmlEscape(img.FileName), img.Width, img.Height)
 		err := d.Annotations([]string{img.ID}, func(a annotations.Annotation) error {
-			class, ok := classes.Of(a.Label)
-			if !ok {
-				return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+			class, err := classes.Of(a)
+			if err != nil {
+				return err
 			}
 			x.shape(a, class)
 			return nil
@@ -68,26 +66,10 @@ func WriteCVAT(w io.Writer, d Dataset) error {
 	return bw.Flush()
 }
 
-type cvatWriter struct {
-	w   *bufio.Writer
-	err error
-}
-
-func (x *cvatWriter) raw(s string) {
-	if x.err == nil {
-		_, x.err = x.w.WriteString(s)
-	}
-}
-
-// esc escapes text for an XML element or a double-quoted attribute, newlines included.
-func esc(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+type cvatWriter struct{ xmlWriter }
 
 func (x *cvatWriter) shape(a annotations.Annotation, class Class) {
-	common := `label="` + esc(class.Name) + `" source="manual" occluded="0"`
+	common := `label="` + xmlEscape(class.Name) + `" source="manual" occluded="0"`
 	var tag string
 	switch {
 	case a.Shape == annotations.ShapePoint:
@@ -114,7 +96,7 @@ func (x *cvatWriter) shape(a annotations.Annotation, class Class) {
 		x.raw(`    <polygon ` + common + ` points="` + pointList(keyhole(a.Geometry.Coordinates)) + `" z_order="0">` + "\n")
 	}
 	attr := func(name, value string) {
-		x.raw(`      <attribute name="` + esc(name) + `">` + esc(value) + "</attribute>\n")
+		x.raw(`      <attribute name="` + xmlEscape(name) + `">` + xmlEscape(value) + "</attribute>\n")
 	}
 	attr("satmark_id", a.ID)
 	attr("confidence", string(a.Confidence))

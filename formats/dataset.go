@@ -2,6 +2,7 @@ package formats
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"path"
 	"sort"
@@ -116,13 +117,14 @@ func ClassesOf(labels []annotations.Label) Classes {
 	return c
 }
 
-// Of returns the class of a label, false when the label is not in the taxonomy numbered.
-func (c Classes) Of(l annotations.Label) (Class, bool) {
-	i, ok := c.byLabel[l.ID]
+// Of returns the class of an annotation's label, or an error when the label is not in
+// the taxonomy numbered.
+func (c Classes) Of(a annotations.Annotation) (Class, error) {
+	i, ok := c.byLabel[a.Label.ID]
 	if !ok {
-		return Class{}, false
+		return Class{}, fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
 	}
-	return c.List[i], true
+	return c.List[i], nil
 }
 
 // Omission is an annotation an export left out because its format has no place for it.

@@ -36,17 +36,7 @@ func WriteDOTA(w io.Writer, img DatasetImage, classes Classes, each func(emit fu
 		gsd = strconv.FormatFloat(*img.GSD, 'f', -1, 64)
 	}
 	fmt.Fprintf(bw, "imagesource:%s\ngsd:%s\n", source, gsd)
-	var left []Omission
-	err := each(func(a annotations.Annotation) error {
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
-		}
-		box, ok := boxOf(a)
-		if !ok {
-			left = append(left, omitted(a, "DOTA"))
-			return nil
-		}
+	left, err := eachBox(each, classes, "DOTA", func(a annotations.Annotation, class Class, box orientedBox) error {
 		for _, c := range box.corners() {
 			fmt.Fprintf(bw, "%s %s ", num(c[0]), num(c[1]))
 		}

@@ -33,7 +33,7 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 		return fmt.Errorf("image %s is not georeferenced", img.ID)
 	}
 	bw := bufio.NewWriter(w)
-	k := &kmlWriter{w: bw}
+	k := &kmlWriter{xmlWriter{w: bw}}
 	k.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	k.raw(`<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">` + "\n<Document>\n")
 	k.text("name", img.Title)
@@ -154,17 +154,22 @@ func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotation
 	return z.Close()
 }
 
-type kmlWriter struct {
+// xmlWriter writes XML text, keeping the first error.
+type xmlWriter struct {
 	w   *bufio.Writer
 	err error
 }
 
-func (k *kmlWriter) raw(s string) {
-	if k.err == nil {
-		_, k.err = k.w.WriteString(s)
+func (x *xmlWriter) raw(s string) {
+	if x.err == nil {
+		_, x.err = x.w.WriteString(s)
 	}
 }
 
+type kmlWriter struct{ xmlWriter }
+
+// xmlEscape escapes text for an XML element or a double-quoted attribute, newlines
+// included.
 func xmlEscape(s string) string {
 	var b strings.Builder
 	xml.EscapeText(&b, []byte(s))

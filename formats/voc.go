@@ -3,7 +3,6 @@ package formats
 import (
 	"bufio"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -101,9 +100,9 @@ func WriteVOC(w io.Writer, img DatasetImage, classes Classes, each func(emit fun
 	}
 	var left []Omission
 	err := each(func(a annotations.Annotation) error {
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
 		}
 		if a.Geometry.Type != "Polygon" {
 			left = append(left, omitted(a, "Pascal VOC"))

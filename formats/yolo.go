@@ -25,19 +25,9 @@ func WriteYOLO(w io.Writer, img DatasetImage, classes Classes, obb bool, each fu
 	if obb {
 		format = "YOLO-OBB"
 	}
-	var left []Omission
 	W, H := float64(img.Width), float64(img.Height)
 	clamp := func(v float64) float64 { return math.Min(1, math.Max(0, v)) }
-	err := each(func(a annotations.Annotation) error {
-		class, ok := classes.Of(a.Label)
-		if !ok {
-			return fmt.Errorf("annotation %s has label %s, which is not in the taxonomy", a.ID, a.Label.ID)
-		}
-		box, ok := boxOf(a)
-		if !ok {
-			left = append(left, omitted(a, format))
-			return nil
-		}
+	left, err := eachBox(each, classes, format, func(a annotations.Annotation, class Class, box orientedBox) error {
 		bw.WriteString(strconv.Itoa(class.Index))
 		if obb {
 			for _, c := range box.corners() {
@@ -54,6 +44,26 @@ func WriteYOLO(w io.Writer, img DatasetImage, classes Classes, obb bool, each fu
 		return nil, err
 	}
 	return left, bw.Flush()
+}
+
+// eachBox calls fn for each annotation that has an oriented box (see boxOf) with its
+// class, and returns the others as left out of format.
+func eachBox(each func(emit func(annotations.Annotation) error) error, classes Classes, format string,
+	fn func(annotations.Annotation, Class, orientedBox) error) ([]Omission, error) {
+	var left []Omission
+	err := each(func(a annotations.Annotation) error {
+		class, err := classes.Of(a)
+		if err != nil {
+			return err
+		}
+		box, ok := boxOf(a)
+		if !ok {
+			left = append(left, omitted(a, format))
+			return nil
+		}
+		return fn(a, class, box)
+	})
+	return left, err
 }
 
 // WriteYOLOData writes Ultralytics' data.yaml for a dataset laid out as images/ and

@@ -51,17 +51,28 @@ func statusFilter(c echo.Context) ([]string, error) {
 // georeferenced images and lists the others as left out; ?crs=pixel gives pixels for
 // all; without it, lon/lat when every image is georeferenced, else pixels.
 func (s *Server) exportGeoJSON(c echo.Context) error {
+	images, f, err := s.exportSelection(c)
+	if err != nil {
+		return err
+	}
+	return s.writeGeoJSON(c, images, f, "satmark-export")
+}
+
+// exportSelection reads what an export of many images covers: ?image= (repeatable, or
+// comma-separated; every image when absent), ?label= (repeatable; an id, path or name;
+// each label includes the labels below it) and ?status= (see statusFilter).
+func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotations.AnnotationFilter, error) {
 	ctx := c.Request().Context()
 	statuses, err := statusFilter(c)
 	if err != nil {
-		return err
+		return nil, annotations.AnnotationFilter{}, err
 	}
 	f := annotations.AnnotationFilter{Statuses: statuses}
 	var images []annotations.Image
 	seen := map[string]bool{}
 	for _, id := range queryList(c, "image") {
 		if !annotations.ValidID(id) {
-			return notFound("image " + id)
+			return nil, f, notFound("image " + id)
 		}
 		if seen[id] {
 			continue // an image named twice is still one image in the export
@@ -69,7 +80,7 @@ func (s *Server) exportGeoJSON(c echo.Context) error {
 		seen[id] = true
 		img, err := s.store.Image(ctx, id)
 		if err != nil {
-			return err
+			return nil, f, err
 		}
 		images = append(images, img)
 		f.ImageIDs = append(f.ImageIDs, id)
@@ -80,17 +91,16 @@ func (s *Server) exportGeoJSON(c echo.Context) error {
 		}
 		l, err := s.store.ResolveLabel(ctx, ref)
 		if err != nil {
-			return err
+			return nil, f, err
 		}
 		f.LabelIDs = append(f.LabelIDs, l.ID)
 	}
 	if len(f.ImageIDs) == 0 {
-		var err error
 		if images, err = s.store.Images(ctx); err != nil {
-			return err
+			return nil, f, err
 		}
 	}
-	return s.writeGeoJSON(c, images, f, "satmark-export")
+	return images, f, nil
 }
 
 // writeGeoJSON chooses the coordinates (see exportGeoJSON) and streams the file, each
@@ -169,12 +179,7 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 			return s.store.EachAnnotation(ctx, f, emitting(emit))
 		})
 	}
-	if err != nil && c.Response().Committed {
-		// The status is sent; a cut-off body is the only signal left. Log the cause.
-		s.log.Error("export stopped part-way", "file", name, "err", err)
-		return nil
-	}
-	return err
+	return s.streamed(c, name, err)
 }
 
 // kmlInputs loads a georeferenced image's annotations with their ground measures.

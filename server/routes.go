@@ -181,4 +181,12 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.kml", viewer, s.exportImageKML)
 	get(api+"/images/:id/annotations.kmz", viewer, s.exportImageKMZ)
 	get(api+"/export.geojson", viewer, s.exportGeoJSON)
+	// Machine-learning datasets: COCO, CSV with WKT and CVAT XML of one image as a file;
+	// ?format=coco|yolo|yolo-obb|dota|voc|cvat|csv of one image or of many as a zip,
+	// with the originals when ?images=1.
+	get(api+"/images/:id/annotations.coco.json", viewer, s.exportImageCOCO)
+	get(api+"/images/:id/annotations.csv", viewer, s.exportImageCSV)
+	get(api+"/images/:id/annotations.cvat.xml", viewer, s.exportImageCVAT)
+	get(api+"/images/:id/export", viewer, s.exportImageDataset)
+	get(api+"/export", viewer, s.exportDataset)
 }
