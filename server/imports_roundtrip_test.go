@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
-	"github.com/satmark/satmark/formats"
 )
 
 // Round trips: annotations of every shape exported from one data folder, imported into a
@@ -78,36 +77,6 @@ func (ts *testServer) get(t *testing.T, target string) []byte {
 	return rec.Body.Bytes()
 }
 
-// datasetZip is the image's annotations in one of formats.DatasetFormats, as a zip
-// without the images.
-func (ts *testServer) datasetZip(t *testing.T, img annotations.Image, format string) []byte {
-	t.Helper()
-	ctx := context.Background()
-	labels, err := ts.store.Labels(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, a := range ts.annotationsOf(t, img.ID) {
-		for k := range a.Attributes {
-			names[k] = true
-		}
-	}
-	var attrs []string
-	for k := range names {
-		attrs = append(attrs, k)
-	}
-	d := formats.Dataset{Images: formats.DatasetImages([]annotations.Image{img}), Labels: labels, AttributeNames: attrs,
-		Annotations: func(ids []string, emit func(annotations.Annotation) error) error {
-			return ts.store.EachAnnotation(ctx, annotations.AnnotationFilter{ImageIDs: ids}, emit)
-		}}
-	var buf bytes.Buffer
-	if err := formats.WriteDatasetZip(&buf, format, d, nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // carried is what a format keeps of an annotation: which shapes, how closely, and which
 // properties.
 type carried struct {
@@ -152,16 +121,19 @@ func TestImportRoundTrips(t *testing.T) {
 		// no free attributes.
 		{"kml", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.kml") },
 			carried{shapes: allShapes, tolerance: 0.01, properties: true}},
-		{"coco", nil, func(t *testing.T) []byte { return src.datasetZip(t, img, "coco") },
+		{"coco", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=coco") },
 			carried{shapes: map[annotations.Shape]bool{annotations.ShapePolygon: true, annotations.ShapeRectangle: true, annotations.ShapeRotatedRectangle: true},
 				tolerance: 1e-6, ordered: true, properties: true, attributes: true}},
-		{"cvat", nil, func(t *testing.T) []byte { return src.datasetZip(t, img, "cvat") },
+		{"coco", url.Values{"name": {"port.coco.json"}}, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.coco.json") },
+			carried{shapes: map[annotations.Shape]bool{annotations.ShapePolygon: true, annotations.ShapeRectangle: true, annotations.ShapeRotatedRectangle: true},
+				tolerance: 1e-6, ordered: true, properties: true, attributes: true}},
+		{"cvat", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=cvat") },
 			carried{shapes: allShapes, tolerance: 1e-6, properties: true, attributes: true}},
-		{"yolo-obb", nil, func(t *testing.T) []byte { return src.datasetZip(t, img, "yolo-obb") },
+		{"yolo-obb", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=yolo-obb") },
 			carried{shapes: boxes, tolerance: 1e-6}},
-		{"dota", nil, func(t *testing.T) []byte { return src.datasetZip(t, img, "dota") },
+		{"dota", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=dota") },
 			carried{shapes: boxes, tolerance: 1e-6, confidence: possibleOnly}},
-		{"yolo", nil, func(t *testing.T) []byte { return src.datasetZip(t, img, "yolo") },
+		{"yolo", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=yolo") },
 			carried{shapes: map[annotations.Shape]bool{annotations.ShapeRectangle: true}, tolerance: 1e-6}},
 	}
 	for _, c := range cases {
