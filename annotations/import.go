@@ -117,10 +117,14 @@ func (e *ImportRefusedError) Error() string {
 var errLabelMissing = errors.New("label missing")
 
 // ImportAnnotations makes annotations of image imageID from the features features emits
-// (a reader walking a file), in one transaction. Every feature is checked exactly as
-// CreateAnnotation checks one, in a savepoint of its own, so that a refused one is
-// recorded with its reason and the rest are still checked; labels the taxonomy lacks are
-// counted by name, apart from the refusals.
+// (a reader walking a file), in one transaction. Every feature is checked and written
+// exactly as CreateAnnotation checks and writes one (createAnnotationTx), so that a
+// refused one is recorded with its reason and the rest are still checked; labels the
+// taxonomy lacks are counted by name, apart from the refusals. The checks come before
+// any write, so a refused feature leaves nothing; features share a savepoint in batches
+// (importBatchSize), and a batch in which the database refuses a write is rolled back to
+// it and made again feature by feature, each in a savepoint of its own, the refused one
+// recorded with the database's reason.
 //
 // A dry run always rolls back and returns the report. A real run is all or nothing: when
 // any feature is refused or names a missing label, nothing is written and the error is an
@@ -168,6 +172,11 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	refuse := func(f ImportFeature, index int, field, reason string) {
 		report.Refused = append(report.Refused, ImportRefusal{Index: index, ID: f.ID, Place: f.Place, Field: field, Reason: reason})
 	}
+	b := importBatch{s: s, ctx: ctx, tx: tx, created: opts.Created}
+	labels.beforeCreate = b.release // a label made for the file outlives any batch
+	create := func(f ImportFeature) (Annotation, error) {
+		return s.createAnnotationTx(ctx, tx, by.Name, img, labels.resolve, f.Input)
+	}
 	err = readAhead(features, func(f ImportFeature) error {
 		index := report.Features
 		report.Features++
@@ -195,25 +204,15 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT feature`); err != nil {
+		if err := b.begin(); err != nil {
 			return err
 		}
-		a, err := s.createAnnotationTx(ctx, tx, by.Name, img, labels.resolve, f.Input)
-		if err == nil && opts.Created != nil {
-			opts.Created(a)
-		}
-		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO feature`); rerr != nil {
-				return rerr
-			}
-		}
-		if _, rerr := tx.ExecContext(ctx, `RELEASE feature`); rerr != nil {
-			return rerr
-		}
+		a, err := create(f)
 		var ve *ValidationError
 		switch {
 		case err == nil:
 			report.Create++
+			return b.add(f, index, a)
 		case errors.Is(err, errLabelMissing):
 			// Counted under its name; whatever else is wrong with it is a refusal too.
 			if _, err := s.newAnnotation(by.Name, img, Label{}, f.Input); errors.As(err, &ve) {
@@ -221,11 +220,27 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 			}
 		case errors.As(err, &ve):
 			refuse(f, index, ve.Field, ve.Message)
+		case isConstraintViolation(err):
+			// The database refused what the checks passed, perhaps after a first row:
+			// the batch goes back to its savepoint and is made again feature by feature.
+			refuse(f, index, "", "it cannot be stored: "+err.Error())
+			lost, err := b.replay(create)
+			if err != nil {
+				return err
+			}
+			for _, l := range lost {
+				report.Create--
+				refuse(l.f, l.index, "", "it cannot be stored: "+l.err.Error())
+			}
+			sort.SliceStable(report.Refused, func(i, j int) bool { return report.Refused[i].Index < report.Refused[j].Index })
 		default:
 			return err
 		}
 		return nil
 	})
+	if err == nil {
+		err = b.release()
+	}
 	if opts.Progress != nil {
 		opts.Progress(report.Features)
 	}
@@ -256,19 +271,116 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	return report, nil
 }
 
+// importBatchSize is how many features share a savepoint. A savepoint of its own for
+// each feature would double the database's work (SQLite copies every page a savepoint
+// first changes); the checks come before any write, so a refused feature writes
+// nothing, and only a write the database itself refuses needs its batch undone.
+const importBatchSize = 256
+
+// importBatch is the features created since the last savepoint.
+type importBatch struct {
+	s       *Store
+	ctx     context.Context
+	tx      *sql.Tx
+	created func(Annotation) // told of each when its batch is released
+	open    bool
+	items   []batchItem
+}
+
+type batchItem struct {
+	f     ImportFeature
+	index int
+	a     Annotation
+	err   error
+}
+
+func (b *importBatch) begin() error {
+	if b.open {
+		return nil
+	}
+	if _, err := b.tx.ExecContext(b.ctx, `SAVEPOINT batch`); err != nil {
+		return err
+	}
+	b.open = true
+	return nil
+}
+
+func (b *importBatch) add(f ImportFeature, index int, a Annotation) error {
+	b.items = append(b.items, batchItem{f: f, index: index, a: a})
+	if len(b.items) >= importBatchSize {
+		return b.release()
+	}
+	return nil
+}
+
+// release keeps the batch, and tells of its annotations.
+func (b *importBatch) release() error {
+	if !b.open {
+		return nil
+	}
+	if _, err := b.tx.ExecContext(b.ctx, `RELEASE batch`); err != nil {
+		return err
+	}
+	b.open = false
+	if b.created != nil {
+		for _, it := range b.items {
+			b.created(it.a)
+		}
+	}
+	b.items = b.items[:0]
+	return nil
+}
+
+// replay undoes the batch and makes its features again, each in a savepoint of its own;
+// it returns those the database refuses this time, and releases the batch.
+func (b *importBatch) replay(create func(ImportFeature) (Annotation, error)) ([]batchItem, error) {
+	if _, err := b.tx.ExecContext(b.ctx, `ROLLBACK TO batch`); err != nil {
+		return nil, err
+	}
+	var lost []batchItem
+	kept := b.items[:0]
+	for _, it := range b.items {
+		if _, err := b.tx.ExecContext(b.ctx, `SAVEPOINT feature`); err != nil {
+			return nil, err
+		}
+		a, err := create(it.f)
+		if err != nil {
+			if !isConstraintViolation(err) {
+				return nil, err
+			}
+			if _, rerr := b.tx.ExecContext(b.ctx, `ROLLBACK TO feature`); rerr != nil {
+				return nil, rerr
+			}
+			it.err = err
+			lost = append(lost, it)
+		} else {
+			it.a = a
+			kept = append(kept, it)
+		}
+		if _, err := b.tx.ExecContext(b.ctx, `RELEASE feature`); err != nil {
+			return nil, err
+		}
+	}
+	b.items = kept
+	return lost, b.release()
+}
+
 // importLabels resolves an import's label references: through the label map, then the
 // taxonomy, remembering each answer; labels it lacks are created (CreateLabels) or
 // counted as missing.
 type importLabels struct {
-	ctx      context.Context
-	s        *Store
-	tx       *sql.Tx
-	by       Actor
-	opts     ImportOptions
-	all      []Label
-	resolved map[string]labelAnswer
-	missing  map[string]int
-	created  []string
+	// beforeCreate runs before a label is added: a label outlives the batch of features
+	// that first names it.
+	beforeCreate func() error
+	ctx          context.Context
+	s            *Store
+	tx           *sql.Tx
+	by           Actor
+	opts         ImportOptions
+	all          []Label
+	resolved     map[string]labelAnswer
+	missing      map[string]int
+	created      []string
 }
 
 type labelAnswer struct {
@@ -351,6 +463,11 @@ func (l *importLabels) find(key string) (Label, error) {
 	}
 	if !l.opts.CreateLabels {
 		return Label{}, errLabelMissing
+	}
+	if l.beforeCreate != nil {
+		if err := l.beforeCreate(); err != nil {
+			return Label{}, err
+		}
 	}
 	return l.createPath(key)
 }

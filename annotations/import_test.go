@@ -289,3 +289,87 @@ func TestImportAnnotationsPassesOnTheReadersError(t *testing.T) {
 		t.Errorf("got %d annotations after a broken file, want 0", n)
 	}
 }
+
+// TestRefusedCreatesWriteNothing is what lets an import share one savepoint among many
+// features: createAnnotationTx checks everything before its first write.
+func TestRefusedCreatesWriteNothing(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	tx, err := x.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	labels, _ := x.s.labelsTx(ctx, tx)
+	resolve := func(ref string) (Label, error) { return resolveLabelIn(labels, ref) }
+	changes := func() int {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := changes()
+	for _, in := range []ImportFeature{
+		feature("", "vessel", ShapePoint, `{"type":"Point","coordinates":[500,5]}`, ``),
+		feature("", "no such label", ShapePoint, pointJSON, ``),
+		feature("", "vessel", ShapeRectangle, `{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5]]]}`, ``),
+		feature("", "vessel", ShapePoint, pointJSON, `{"confidence":"sure"}`),
+		feature("", "vessel", ShapePoint, pointJSON, `{"big":"`+strings.Repeat("x", MaxPropertiesBytes)+`"}`),
+		feature("", "vessel", Shape("circle"), pointJSON, ``),
+		{Input: AnnotationInput{Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)}},
+	} {
+		if _, err := x.s.createAnnotationTx(ctx, tx, "kim", x.img, resolve, in.Input); err == nil {
+			t.Fatalf("%+v was not refused", in.Input)
+		}
+		if n := changes(); n != before {
+			t.Fatalf("a refused create (%s) changed %d rows", *in.Input.Shape, n-before)
+		}
+	}
+}
+
+// TestImportAnnotationsWhenTheDatabaseRefusesAWrite: a write refused by the database
+// itself (here a trigger) after the annotation's row is in undoes that feature alone:
+// its batch is made again feature by feature, and the report names it.
+func TestImportAnnotationsWhenTheDatabaseRefusesAWrite(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	if _, err := x.s.db.Exec(`CREATE TRIGGER no_explosions BEFORE INSERT ON revisions WHEN NEW.after LIKE '%explode%'
+		BEGIN SELECT RAISE(ABORT, 'no explosions'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var fs []ImportFeature
+	for i := 0; i < 600; i++ {
+		note := "fine"
+		if i == 300 || i == 301 {
+			note = "explode"
+		}
+		fs = append(fs, feature(fmt.Sprint(i), "vessel", ShapePoint, pointJSON, `{"note":"`+note+`"}`))
+	}
+	var told []string
+	rep, err := x.s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{DryRun: true,
+		Created: func(a Annotation) { told = append(told, a.ID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Create != 598 || len(rep.Refused) != 2 || rep.Refused[0].Index != 300 || rep.Refused[1].Index != 301 ||
+		!strings.Contains(rep.Refused[0].Reason, "no explosions") {
+		t.Fatalf("got create %d, refused %+v", rep.Create, rep.Refused)
+	}
+	if len(told) != 598 {
+		t.Errorf("told of %d annotations, want the 598 kept", len(told))
+	}
+	if _, err := x.s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{}); !errors.As(err, new(*ImportRefusedError)) {
+		t.Errorf("real run: %v, want refused", err)
+	}
+	if n := countAnnotations(t, x.s, x.img.ID); n != 0 {
+		t.Errorf("%d annotations stored", n)
+	}
+	fine := emitting(fs[:300]...)
+	if rep, err := x.s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, fine, ImportOptions{}); err != nil || rep.Created != 300 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if n := countAnnotations(t, x.s, x.img.ID); n != 300 {
+		t.Errorf("%d annotations stored, want 300", n)
+	}
+}

@@ -190,6 +190,13 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
+// isConstraintViolation reports whether err is SQLite refusing a write by a constraint
+// (unique, foreign key, check, trigger).
+func isConstraintViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+}
+
 // isForeignKeyViolation reports whether err is SQLite refusing a dangling reference.
 func isForeignKeyViolation(err error) bool {
 	var se sqlite3.Error
