@@ -65,10 +65,14 @@ lint: web/node_modules/.installed gdal-dev ## gofmt, go vet, staticcheck, and es
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd web && npm run --silent lint
 
-.PHONY: bench bench-load
-bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-load
+.PHONY: bench bench-load bench-import
+bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-load and bench-import
 	GO=$(GO) bash bench/run.sh
 	GO=$(GO) bash bench/load.sh
+	$(MAKE) bench-import
+
+bench-import: gdal-dev ## import 100,000 annotations from satmark's GeoJSON: dry run and real run, wall and CPU time (bench/imports)
+	$(GO) test ./bench/imports -run '^$$' -bench . -benchtime 1x -v
 
 bench-load: build ## 50 analysts annotating for 60 s, then the same killed with SIGKILL at 30 s (bench/load.sh)
 	GO=$(GO) bash bench/load.sh
