@@ -80,15 +80,10 @@ type annotationJSON struct {
 	Version      int            `json:"version"`
 }
 
-// MarshalJSON writes the API representation.
+// MarshalJSON writes the API representation: annotationJSON, as encoding/json writes it
+// (see appendJSON).
 func (a Annotation) MarshalJSON() ([]byte, error) {
-	m := a.Geometry.Measure(a.Shape)
-	m.Ground = a.Ground
-	return json.Marshal(annotationJSON{
-		ID: a.ID, ImageID: a.ImageID, Label: a.Label, Shape: a.Shape, Geometry: a.Geometry,
-		Properties: a.Properties(), Measures: m, ReviewStatus: a.ReviewStatus,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt, Version: a.Version,
-	})
+	return a.appendJSON(make([]byte, 0, 512))
 }
 
 // UnmarshalJSON reads the API representation (as stored in revisions).
@@ -182,7 +177,7 @@ func (a *Annotation) applyProperties(p map[string]json.RawMessage) error {
 			a.Attributes[k] = merged
 		}
 	}
-	if b, _ := json.Marshal(a.Properties()); len(b) > MaxPropertiesBytes {
+	if b, _ := a.appendProperties(nil); len(b) > MaxPropertiesBytes {
 		return invalid("properties", "would be %d bytes; the limit is %d (64 KiB)", len(b), MaxPropertiesBytes)
 	}
 	return nil
@@ -191,6 +186,12 @@ func (a *Annotation) applyProperties(p map[string]json.RawMessage) error {
 // mergePatch applies an RFC 7396 JSON merge patch to target (nil when absent) and
 // returns the result, compacted.
 func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
+	// A plain value over nothing is itself, as encoding/json would write it again.
+	if len(target) == 0 {
+		if v, ok := plainJSON(patch); ok {
+			return v, nil
+		}
+	}
 	var p any
 	dec := json.NewDecoder(bytes.NewReader(patch))
 	dec.UseNumber()
@@ -206,6 +207,34 @@ func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return json.Marshal(mergeValue(t, p))
+}
+
+// plainJSON returns v trimmed when it is a JSON value that decoding and encoding again
+// would leave as it is: true, false, a number, or a string of printable ASCII without
+// escapes or the characters encoding/json escapes for HTML.
+func plainJSON(v json.RawMessage) (json.RawMessage, bool) {
+	v = bytes.TrimSpace(v)
+	switch {
+	case len(v) == 0:
+		return nil, false
+	case string(v) == "true" || string(v) == "false":
+		return v, true
+	case v[0] == '"':
+		if len(v) < 2 || v[len(v)-1] != '"' {
+			return nil, false
+		}
+		for _, c := range v[1 : len(v)-1] {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return nil, false
+			}
+		}
+		return v, true
+	}
+	sc := geometryScanner{b: v}
+	if _, ok := sc.number(); ok && sc.i == len(v) {
+		return v, true
+	}
+	return nil, false
 }
 
 func mergeValue(target, patch any) any {
