@@ -57,7 +57,9 @@ func writeFile(b *testing.B, path string, img annotations.Image, labels []annota
 				a.Shape, a.Geometry = annotations.ShapeRectangle, annotations.PolygonGeometry([]annotations.Position{{x, y}, {x + 12, y}, {x + 12, y + 8}, {x, y + 8}, {x, y}})
 			case 2:
 				c, s := math.Cos(0.5), math.Sin(0.5)
-				p := func(u, v float64) annotations.Position { return annotations.Position{x + u*c - v*s, y + 10 + u*s + v*c} }
+				p := func(u, v float64) annotations.Position {
+					return annotations.Position{x + u*c - v*s, y + 10 + u*s + v*c}
+				}
 				a.Shape, a.Geometry = annotations.ShapeRotatedRectangle, annotations.PolygonGeometry([]annotations.Position{p(0, 0), p(14, 0), p(14, 4), p(0, 4), p(0, 0)})
 			default:
 				ring := make([]annotations.Position, 7)
