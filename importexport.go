@@ -394,37 +394,27 @@ func contains(list []string, s string) bool {
 
 // exportGeoJSON writes lon/lat GeoJSON of the placed images or pixel GeoJSON of all, as
 // the API's export chooses.
-func exportGeoJSON(w io.Writer, images []annotations.Image, places map[string]formats.Placement, crs string,
+func exportGeoJSON(w io.Writer, images []annotations.Image, places map[string]formats.Placement, requested string,
 	each func([]string) func(func(annotations.Annotation) error) error) error {
-	var placed []annotations.Image
-	var placedIDs, all []string
-	var omitted []formats.Omitted
-	for _, img := range images {
-		all = append(all, img.ID)
-		if places[img.ID].Georeferenced() {
-			placed = append(placed, img)
-			placedIDs = append(placedIDs, img.ID)
-		} else {
-			omitted = append(omitted, formats.Omitted{ID: img.ID, Title: img.Title, Reason: "not georeferenced"})
-		}
-	}
-	switch crs {
-	case "":
-		crs = "pixel"
-		if len(images) > 0 && len(omitted) == 0 {
-			crs = "wgs84"
-		}
-	case "pixel", "wgs84":
-	default:
-		return fmt.Errorf("--crs %q: use wgs84 or pixel", crs)
+	crs, placed, omitted, ok := formats.GeoJSONCoordinates(requested, images, places)
+	if !ok {
+		return fmt.Errorf("--crs %q: use wgs84 or pixel", requested)
 	}
 	if crs == "wgs84" {
 		if len(placed) == 0 {
 			return errors.New("no image is georeferenced, so the annotations have no longitude and latitude: export with --crs pixel")
 		}
-		return formats.WriteLonLatGeoJSON(w, placed, places, omitted, each(placedIDs))
+		return formats.WriteLonLatGeoJSON(w, placed, places, omitted, each(idsOf(placed)))
 	}
-	return formats.WritePixelGeoJSON(w, images, each(all))
+	return formats.WritePixelGeoJSON(w, images, each(idsOf(images)))
+}
+
+func idsOf(images []annotations.Image) []string {
+	ids := make([]string, len(images))
+	for i, img := range images {
+		ids[i] = img.ID
+	}
+	return ids
 }
 
 // attributeNames are the free attributes the images' annotations have, which CVAT

@@ -103,11 +103,17 @@ func TestImportAnnotationsDryRunWritesNothing(t *testing.T) {
 	if !rep.DryRun || rep.Create != 2 || rep.Created != 0 {
 		t.Errorf("got %+v, want a dry run that would create 2", rep)
 	}
+	wantNothingImported(t, x, "a dry run")
+}
+
+// wantNothingImported checks the image has no annotations and the log no import.
+func wantNothingImported(t *testing.T, x annotated, what string) {
+	t.Helper()
 	if n := countAnnotations(t, x.s, x.img.ID); n != 0 {
-		t.Errorf("a dry run left %d annotations", n)
+		t.Errorf("%s left %d annotations", what, n)
 	}
 	if n := len(auditActions(t, x.s, "annotation.import")); n != 0 {
-		t.Errorf("a dry run left %d audit entries", n)
+		t.Errorf("%s left %d audit entries", what, n)
 	}
 }
 
@@ -161,12 +167,7 @@ func TestImportAnnotationsReportsEveryRefusalAndImportsNone(t *testing.T) {
 	if !strings.Contains(err.Error(), "nothing was imported") {
 		t.Errorf("got message %q", err)
 	}
-	if c := countAnnotations(t, x.s, x.img.ID); c != 0 {
-		t.Errorf("a refused import left %d annotations", c)
-	}
-	if c := len(auditActions(t, x.s, "annotation.import")); c != 0 {
-		t.Errorf("a refused import left %d audit entries", c)
-	}
+	wantNothingImported(t, x, "a refused import")
 }
 
 func TestImportAnnotationsMissingLabels(t *testing.T) {

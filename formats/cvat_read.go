@@ -3,9 +3,7 @@ package formats
 import (
 	"bufio"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -78,15 +76,13 @@ func ReadCVAT(src ImportSource, t ImportTarget, emit func(annotations.ImportFeat
 	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
 	index := 0
 	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
+		se, more, err := nextElement(dec)
+		switch {
+		case err != nil:
 			return fileErrorf("the file is not valid XML: %v", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "image" || attr(se, "name") != chosen {
+		case !more:
+			return nil
+		case se.Name.Local != "image" || attr(se, "name") != chosen:
 			continue
 		}
 		var img cvatImageIn
@@ -125,16 +121,12 @@ func cvatImageNames(src ImportSource, name string) ([]string, error) {
 	var names []string
 	root := true
 	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return names, nil
-		}
+		se, more, err := nextElement(dec)
 		if err != nil {
 			return nil, fileErrorf("the file is not valid XML: %v", err)
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
+		if !more {
+			return names, nil
 		}
 		if root {
 			if se.Name.Local != "annotations" {

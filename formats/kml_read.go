@@ -64,18 +64,15 @@ func ReadKML(src ImportSource, t ImportTarget, emit func(annotations.ImportFeatu
 	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
 	index := 0
 	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			if index == 0 {
-				return fileErrorf("the file holds no KML placemarks")
-			}
-			return nil
-		}
-		if err != nil {
+		se, more, err := nextElement(dec)
+		switch {
+		case err != nil:
 			return fileErrorf("the file is not valid KML: %v", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "Placemark" {
+		case !more && index == 0:
+			return fileErrorf("the file holds no KML placemarks")
+		case !more:
+			return nil
+		case se.Name.Local != "Placemark":
 			continue
 		}
 		var pm kmlPlacemarkIn
@@ -122,6 +119,22 @@ func kmlFeature(pm kmlPlacemarkIn, index int, t ImportTarget) annotations.Import
 		props.Note = strings.TrimSpace(html.UnescapeString(pm.Description))
 	}
 	return featureOf(id, place, label, shape, g, props.asMap())
+}
+
+// nextElement reads up to the next start tag; more is false at the end of the file.
+func nextElement(dec *xml.Decoder) (se xml.StartElement, more bool, err error) {
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return se, false, nil
+		}
+		if err != nil {
+			return se, false, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se, true, nil
+		}
+	}
 }
 
 // kmlGeometry is a placemark's one geometry, in lon/lat.
