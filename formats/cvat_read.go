@@ -1,7 +1,6 @@
 package formats
 
 import (
-	"bufio"
 	"encoding/xml"
 	"fmt"
 	"math"
@@ -68,12 +67,11 @@ func ReadCVAT(src ImportSource, t ImportTarget, emit func(annotations.ImportFeat
 		}
 		chosen = names[0]
 	}
-	f, err := src.open(name)
+	dec, done, err := src.xmlDecoder(name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	defer done()
 	index := 0
 	for {
 		se, more, err := nextElement(dec)
@@ -112,12 +110,11 @@ func attr(se xml.StartElement, name string) string {
 
 // cvatImageNames lists the names of a CVAT file's images.
 func cvatImageNames(src ImportSource, name string) ([]string, error) {
-	f, err := src.open(name)
+	dec, done, err := src.xmlDecoder(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	defer done()
 	var names []string
 	root := true
 	for {

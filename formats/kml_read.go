@@ -56,12 +56,11 @@ func ReadKML(src ImportSource, t ImportTarget, emit func(annotations.ImportFeatu
 	if !t.Place.Georeferenced() {
 		return ErrNotGeoreferenced
 	}
-	f, err := src.open(name)
+	dec, done, err := src.xmlDecoder(name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	defer done()
 	index := 0
 	for {
 		se, more, err := nextElement(dec)
@@ -119,6 +118,15 @@ func kmlFeature(pm kmlPlacemarkIn, index int, t ImportTarget) annotations.Import
 		props.Note = strings.TrimSpace(html.UnescapeString(pm.Description))
 	}
 	return featureOf(id, place, label, shape, g, props.asMap())
+}
+
+// xmlDecoder reads one of src's files as XML; done closes it.
+func (src ImportSource) xmlDecoder(name string) (*xml.Decoder, func() error, error) {
+	f, err := src.open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return xml.NewDecoder(bufio.NewReaderSize(f, 64<<10)), f.Close, nil
 }
 
 // nextElement reads up to the next start tag; more is false at the end of the file.
