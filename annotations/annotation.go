@@ -332,6 +332,12 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 	if err != nil {
 		return Annotation{}, err
 	}
+	return a, s.insertAnnotationTx(ctx, tx, a)
+}
+
+// insertAnnotationTx stores a, checked by newAnnotation, as version 1 with its revision:
+// createAnnotationTx's writes, after all its checks.
+func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
 	// MarshalJSON directly: json.Marshal would compact its output once more.
 	geom, _ := a.Geometry.MarshalJSON()
 	attrs, _ := json.Marshal(a.Attributes)
@@ -340,12 +346,9 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
 		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
-		return Annotation{}, fmt.Errorf("insert annotation: %w", err)
+		return fmt.Errorf("insert annotation: %w", err)
 	}
-	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
-		return Annotation{}, err
-	}
-	return a, nil
+	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
 }
 
 // newAnnotation checks in's shape, geometry and properties against img and returns the

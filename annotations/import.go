@@ -118,7 +118,9 @@ var errLabelMissing = errors.New("label missing")
 
 // ImportAnnotations makes annotations of image imageID from the features features emits
 // (a reader walking a file), in one transaction. Every feature is checked and written
-// exactly as CreateAnnotation checks and writes one (createAnnotationTx), so that a
+// exactly as CreateAnnotation checks and writes one, by the halves createAnnotationTx is
+// made of (newAnnotation's checks as the file is read, in the reader's goroutine; the
+// label lookup and insertAnnotationTx's writes in the transaction), so that a
 // refused one is recorded with its reason and the rest are still checked; labels the
 // taxonomy lacks are counted by name, apart from the refusals. The checks come before
 // any write, so a refused feature leaves nothing; features share a savepoint in batches
@@ -174,10 +176,33 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	}
 	b := importBatch{s: s, ctx: ctx, tx: tx, created: opts.Created}
 	labels.beforeCreate = b.release // a label made for the file outlives any batch
-	create := func(f ImportFeature) (Annotation, error) {
-		return s.createAnnotationTx(ctx, tx, by.Name, img, labels.resolve, f.Input)
+	// createAnnotationTx in its two halves: newAnnotation's checks of shape, geometry
+	// and properties as the file is read (check, in the reader's goroutine), then here
+	// the label, as createAnnotationTx finds it, and insertAnnotationTx's writes.
+	check := func(f ImportFeature) checkedFeature {
+		c := checkedFeature{f: f}
+		if f.Refusal == "" {
+			c.a, c.err = s.newAnnotation(by.Name, img, Label{}, f.Input)
+		}
+		return c
 	}
-	err = readAhead(features, func(f ImportFeature) error {
+	create := func(c checkedFeature) (Annotation, error) {
+		if c.f.Input.Label == nil {
+			return Annotation{}, invalid("label", "is required")
+		}
+		label, err := labels.resolve(*c.f.Input.Label)
+		if err != nil {
+			return Annotation{}, err
+		}
+		if c.err != nil {
+			return Annotation{}, c.err
+		}
+		a := c.a
+		a.Label = label
+		return a, s.insertAnnotationTx(ctx, tx, a)
+	}
+	err = readAhead(features, check, func(c checkedFeature) error {
+		f := c.f
 		index := report.Features
 		report.Features++
 		if report.Features%1000 == 0 {
@@ -207,15 +232,15 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		if err := b.begin(); err != nil {
 			return err
 		}
-		a, err := create(f)
+		a, err := create(c)
 		var ve *ValidationError
 		switch {
 		case err == nil:
 			report.Create++
-			return b.add(f, index, a)
+			return b.add(c, index, a)
 		case errors.Is(err, errLabelMissing):
 			// Counted under its name; whatever else is wrong with it is a refusal too.
-			if _, err := s.newAnnotation(by.Name, img, Label{}, f.Input); errors.As(err, &ve) {
+			if errors.As(c.err, &ve) {
 				refuse(f, index, ve.Field, ve.Message)
 			}
 		case errors.As(err, &ve):
@@ -230,7 +255,7 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 			}
 			for _, l := range lost {
 				report.Create--
-				refuse(l.f, l.index, "", "it cannot be stored: "+l.err.Error())
+				refuse(l.c.f, l.index, "", "it cannot be stored: "+l.err.Error())
 			}
 			sort.SliceStable(report.Refused, func(i, j int) bool { return report.Refused[i].Index < report.Refused[j].Index })
 		default:
@@ -288,10 +313,17 @@ type importBatch struct {
 }
 
 type batchItem struct {
-	f     ImportFeature
+	c     checkedFeature
 	index int
 	a     Annotation
 	err   error
+}
+
+// checkedFeature is a feature with what newAnnotation made of it.
+type checkedFeature struct {
+	f   ImportFeature
+	a   Annotation
+	err error
 }
 
 func (b *importBatch) begin() error {
@@ -305,8 +337,8 @@ func (b *importBatch) begin() error {
 	return nil
 }
 
-func (b *importBatch) add(f ImportFeature, index int, a Annotation) error {
-	b.items = append(b.items, batchItem{f: f, index: index, a: a})
+func (b *importBatch) add(c checkedFeature, index int, a Annotation) error {
+	b.items = append(b.items, batchItem{c: c, index: index, a: a})
 	if len(b.items) >= importBatchSize {
 		return b.release()
 	}
@@ -333,7 +365,7 @@ func (b *importBatch) release() error {
 
 // replay undoes the batch and makes its features again, each in a savepoint of its own;
 // it returns those the database refuses this time, and releases the batch.
-func (b *importBatch) replay(create func(ImportFeature) (Annotation, error)) ([]batchItem, error) {
+func (b *importBatch) replay(create func(checkedFeature) (Annotation, error)) ([]batchItem, error) {
 	if _, err := b.tx.ExecContext(b.ctx, `ROLLBACK TO batch`); err != nil {
 		return nil, err
 	}
@@ -343,7 +375,7 @@ func (b *importBatch) replay(create func(ImportFeature) (Annotation, error)) ([]
 		if _, err := b.tx.ExecContext(b.ctx, `SAVEPOINT feature`); err != nil {
 			return nil, err
 		}
-		a, err := create(it.f)
+		a, err := create(it.c)
 		if err != nil {
 			if !isConstraintViolation(err) {
 				return nil, err
@@ -537,10 +569,11 @@ func (l *importLabels) missingList() []MissingLabel {
 var errStopped = errors.New("import stopped")
 
 // readAhead runs features (a reader parsing a file) in a goroutine of its own, a few
-// hundred features ahead of take (the database's work), so that both cores are busy. It
-// returns take's first error, else the reader's; a panic in the reader is an error.
-func readAhead(features func(emit func(ImportFeature) error) error, take func(ImportFeature) error) error {
-	feed := make(chan ImportFeature, 512)
+// hundred features ahead of take (the database's work), with check applied to each
+// there, so that both cores are busy. It returns take's first error, else the reader's;
+// a panic in the reader is an error.
+func readAhead[T any](features func(emit func(ImportFeature) error) error, check func(ImportFeature) T, take func(T) error) error {
+	feed := make(chan T, 512)
 	stop := make(chan struct{})
 	read := make(chan error, 1)
 	go func() {
@@ -552,7 +585,7 @@ func readAhead(features func(emit func(ImportFeature) error) error, take func(Im
 		}()
 		read <- features(func(f ImportFeature) error {
 			select {
-			case feed <- f:
+			case feed <- check(f):
 				return nil
 			case <-stop:
 				return errStopped
