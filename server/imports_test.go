@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -340,4 +344,61 @@ func (ts *testServer) withOptions(t *testing.T, change func(*server.Options)) *t
 	other := *ts
 	other.srv = srv
 	return &other
+}
+
+// TestImportIsHeardLive: the annotations an import creates reach those with the image
+// open: each as annotation.created, or past what a listener holds, by the stream ending
+// so the page reconnects and loads them.
+func TestImportIsHeardLive(t *testing.T) {
+	ts := newTestServer(t, imagery.DefaultLimits)
+	img := ts.newImage(t, 1)
+	hs := httptest.NewServer(ts.srv)
+	t.Cleanup(hs.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	kim := ts.userToken(t, "kim", annotations.RoleAnalyst)
+	stream := openEvents(ctx, t, hs.URL, img.ID, ts.token)
+	if ev, err := stream.next(); err != nil || ev.name != "ready" {
+		t.Fatalf("first event %v %v, want ready", ev, err)
+	}
+	post := func(file []byte) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hs.URL+"/api/v1/images/"+img.ID+"/import?format=geojson", bytes.NewReader(file))
+		req.Header.Set("Authorization", "Bearer "+kim)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("import: %d", res.StatusCode)
+		}
+	}
+	post(collection(pixelFeature("a", "vessel", inPoint, `{"note":"first"}`), pixelFeature("b", "vessel", inBox, "")))
+	var made []annotations.Annotation
+	for i := 0; i < 2; i++ {
+		ev, err := stream.next()
+		if err != nil || ev.name != "annotation.created" {
+			t.Fatalf("event %d: %v %v", i, ev, err)
+		}
+		var c change
+		json.Unmarshal([]byte(ev.data), &c)
+		var a annotations.Annotation
+		json.Unmarshal(c.Data, &a)
+		if c.Actor != "kim" || a.ImageID != img.ID {
+			t.Errorf("event %d: %+v", i, c)
+		}
+		made = append(made, a)
+	}
+	if made[0].Note != "first" || made[1].Shape != annotations.ShapePolygon {
+		t.Errorf("heard %+v", made)
+	}
+	var many []string
+	for i := 0; i < 300; i++ {
+		many = append(many, pixelFeature(fmt.Sprint("m", i), "vessel", inPoint, ""))
+	}
+	post(collection(many...))
+	if ev, err := stream.next(); !errors.Is(err, io.EOF) {
+		t.Errorf("after 300 new annotations: %v %v, want the stream ended", ev, err)
+	}
 }
