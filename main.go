@@ -6,6 +6,7 @@
 //	satmark user add|passwd|list|disable|enable|role …      manage accounts
 //	satmark token create|list NAME, token revoke ID         API tokens
 //	satmark backup DIR, restore DIR, verify                 copy, bring back and check a data folder
+//	satmark import --image ID FILE, export --format F OUT   annotation files in (with a dry run) and out
 package main
 
 import (
@@ -178,6 +179,9 @@ Usage:
   satmark restore DIR [--data DIR] [--no-build]   bring a backup back into an empty data folder and rebuild its tiles
   satmark verify [--data DIR]                     check the database, every original's SHA-256 and every pyramid's tiles
   satmark dataset DIR --format F [--chip 1024 …]   cut images into a train/val/test dataset in any dataset format, with its card
+  satmark import --image ID FILE [--format F] [--dry-run] [--as USER] [--map FROM=TO] [--create-labels] [--crs pixel|wgs84]
+                                                  import an annotation file (GeoJSON, QuPath, KML, COCO, YOLO, DOTA, CVAT, Shapefile, GeoPackage; or a zip)
+  satmark export [--image ID] --format F OUT      write annotations as GeoJSON, or a dataset (coco, yolo, yolo-obb, dota, voc, cvat, csv) as OUT.zip or folder OUT
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.
@@ -226,6 +230,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return verifyCommand(cfg, args[1:], stdout, stderr)
 	case "dataset":
 		return datasetCommand(cfg, args[1:], stdout, stderr)
+	case "import":
+		return importCommand(cfg, args[1:], stdout, stderr)
+	case "export":
+		return exportCommand(cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

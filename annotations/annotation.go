@@ -80,9 +80,15 @@ type annotationJSON struct {
 	Version      int            `json:"version"`
 }
 
-// MarshalJSON writes the API representation: annotationJSON's fields, written by
-// AppendJSON.
-func (a Annotation) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil) }
+// MarshalJSON writes the API representation: annotationJSON, as encoding/json writes it
+// (see appendJSON).
+func (a Annotation) MarshalJSON() ([]byte, error) {
+	return a.appendJSON(make([]byte, 0, 512))
+}
+
+// AppendJSON appends the annotation's API representation (what MarshalJSON returns) to
+// b: how a long list is written without a buffer per annotation.
+func (a Annotation) AppendJSON(b []byte) ([]byte, error) { return a.appendJSON(b) }
 
 // UnmarshalJSON reads the API representation (as stored in revisions).
 func (a *Annotation) UnmarshalJSON(data []byte) error {
@@ -175,7 +181,7 @@ func (a *Annotation) applyProperties(p map[string]json.RawMessage) error {
 			a.Attributes[k] = merged
 		}
 	}
-	if b, _ := json.Marshal(a.Properties()); len(b) > MaxPropertiesBytes {
+	if b, _ := a.appendProperties(nil); len(b) > MaxPropertiesBytes {
 		return invalid("properties", "would be %d bytes; the limit is %d (64 KiB)", len(b), MaxPropertiesBytes)
 	}
 	return nil
@@ -184,6 +190,12 @@ func (a *Annotation) applyProperties(p map[string]json.RawMessage) error {
 // mergePatch applies an RFC 7396 JSON merge patch to target (nil when absent) and
 // returns the result, compacted.
 func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
+	// A plain value over nothing is itself, as encoding/json would write it again.
+	if len(target) == 0 {
+		if v, ok := plainJSON(patch); ok {
+			return v, nil
+		}
+	}
 	var p any
 	dec := json.NewDecoder(bytes.NewReader(patch))
 	dec.UseNumber()
@@ -199,6 +211,34 @@ func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return json.Marshal(mergeValue(t, p))
+}
+
+// plainJSON returns v trimmed when it is a JSON value that decoding and encoding again
+// would leave as it is: true, false, a number, or a string of printable ASCII without
+// escapes or the characters encoding/json escapes for HTML.
+func plainJSON(v json.RawMessage) (json.RawMessage, bool) {
+	v = bytes.TrimSpace(v)
+	switch {
+	case len(v) == 0:
+		return nil, false
+	case string(v) == "true" || string(v) == "false":
+		return v, true
+	case v[0] == '"':
+		if len(v) < 2 || v[len(v)-1] != '"' {
+			return nil, false
+		}
+		for _, c := range v[1 : len(v)-1] {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return nil, false
+			}
+		}
+		return v, true
+	}
+	sc := geometryScanner{b: v}
+	if _, ok := sc.number(); ok && sc.i == len(v) {
+		return v, true
+	}
+	return nil, false
 }
 
 func mergeValue(target, patch any) any {
@@ -262,9 +302,14 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	if err != nil {
 		return nil, err
 	}
+	labels, err := s.labelsTx(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	resolve := func(ref string) (Label, error) { return resolveLabelIn(labels, ref) }
 	out := make([]Annotation, 0, len(ins))
 	for i, in := range ins {
-		a, err := s.createAnnotationTx(ctx, tx, actor, imageID, width, height, in)
+		a, err := s.createAnnotationTx(ctx, tx, actor, imageID, width, height, resolve, in)
 		if err != nil {
 			var ve *ValidationError
 			if len(ins) > 1 && errors.As(err, &ve) {
@@ -277,14 +322,44 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	return out, tx.Commit()
 }
 
-func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, imageID string, width, height int, in AnnotationInput) (Annotation, error) {
+// createAnnotationTx checks in against the image (its id and size) and the taxonomy
+// (resolve finds a label by its reference, as ResolveLabel does) and stores it as
+// version 1 with its revision.
+func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, imageID string, width, height int, resolve func(ref string) (Label, error), in AnnotationInput) (Annotation, error) {
 	if in.Label == nil {
 		return Annotation{}, invalid("label", "is required")
 	}
-	label, err := s.resolveLabelTx(ctx, tx, *in.Label)
+	label, err := resolve(*in.Label)
 	if err != nil {
 		return Annotation{}, err
 	}
+	a, err := s.newAnnotation(actor, imageID, width, height, label, in)
+	if err != nil {
+		return Annotation{}, err
+	}
+	return a, s.insertAnnotationTx(ctx, tx, a)
+}
+
+// insertAnnotationTx stores a, checked by newAnnotation, as version 1 with its revision:
+// createAnnotationTx's writes, after all its checks.
+func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
+	// MarshalJSON directly: json.Marshal would compact its output once more.
+	geom, _ := a.Geometry.MarshalJSON()
+	attrs, _ := json.Marshal(a.Attributes)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
+			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
+		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
+		return fmt.Errorf("insert annotation: %w", err)
+	}
+	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+}
+
+// newAnnotation checks in's shape, geometry and properties against the image (its id
+// and size) and returns the annotation they make with label, as version 1 by actor.
+// Nothing is stored.
+func (s *Store) newAnnotation(actor, imageID string, width, height int, label Label, in AnnotationInput) (Annotation, error) {
 	if in.Shape == nil {
 		return Annotation{}, invalid("shape", "is required (point, line, polygon, rectangle or rotated_rectangle)")
 	}
@@ -303,18 +378,6 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, image
 	a := Annotation{ID: newUUID(), ImageID: imageID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",
 		CreatedBy: actor, CreatedAt: now, UpdatedBy: actor, UpdatedAt: now, Version: 1}
 	if err := a.applyProperties(props); err != nil {
-		return Annotation{}, err
-	}
-	geom, _ := json.Marshal(a.Geometry)
-	attrs, _ := json.Marshal(a.Attributes)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO annotations (id, image_id, label_id, shape, geometry, confidence, identification, note,
-			attributes, review_status, created_by, created_at, updated_by, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.ImageID, a.Label.ID, a.Shape, geom, a.Confidence, a.Identification, a.Note, attrs, a.ReviewStatus,
-		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
-		return Annotation{}, fmt.Errorf("insert annotation: %w", err)
-	}
-	if err := s.writeRevision(ctx, tx, "create", actor, nil, &a); err != nil {
 		return Annotation{}, err
 	}
 	return a, nil
@@ -460,11 +523,11 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor str
 	var version int
 	var annID, imageID string
 	if before != nil {
-		beforeJSON, _ = json.Marshal(before)
+		beforeJSON, _ = before.MarshalJSON()
 		version, annID, imageID = before.Version+1, before.ID, before.ImageID
 	}
 	if after != nil {
-		afterJSON, _ = json.Marshal(after)
+		afterJSON, _ = after.MarshalJSON()
 		version, annID, imageID = after.Version, after.ID, after.ImageID
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)

@@ -116,6 +116,12 @@ func (g Geometry) appendJSON(b []byte) ([]byte, error) {
 // literals such as 1e999) are reported as a ValidationError on "geometry", so the caller
 // can say exactly what was wrong instead of "bad JSON".
 func (g *Geometry) UnmarshalJSON(data []byte) error {
+	// Most geometries are plain: read those in one pass; anything else (an odd key, a
+	// non-finite number, a malformed position) goes the slow way, which says what is wrong.
+	if fast, ok := scanGeometry(data); ok {
+		*g = fast
+		return nil
+	}
 	var raw struct {
 		Type        string          `json:"type"`
 		Coordinates json.RawMessage `json:"coordinates"`
@@ -158,6 +164,237 @@ func (g *Geometry) UnmarshalJSON(data []byte) error {
 		return invalid("geometry", "type %q is not supported (use Point, LineString or Polygon)", raw.Type)
 	}
 	return err
+}
+
+// scanGeometry reads a geometry object holding only "type" (Point, LineString or
+// Polygon) and "coordinates" of well-formed, finite positions, in one pass over data. It
+// reports false for anything else, which UnmarshalJSON then reads the slow way.
+func scanGeometry(data []byte) (Geometry, bool) {
+	sc := geometryScanner{b: data}
+	if !sc.byte('{') {
+		return Geometry{}, false
+	}
+	var typ string
+	var coords []byte
+	for i := 0; i < 2; i++ {
+		if i > 0 && !sc.byte(',') {
+			return Geometry{}, false
+		}
+		key, ok := sc.plainString()
+		if !ok || !sc.byte(':') {
+			return Geometry{}, false
+		}
+		switch key {
+		case "type":
+			if typ, ok = sc.plainString(); !ok {
+				return Geometry{}, false
+			}
+		case "coordinates":
+			start := sc.skipSpace()
+			if coords, ok = sc.skipArray(); !ok {
+				return Geometry{}, false
+			}
+			coords = data[start : start+len(coords)]
+		default:
+			return Geometry{}, false
+		}
+	}
+	if !sc.byte('}') || sc.skipSpace() != len(data) || coords == nil {
+		return Geometry{}, false
+	}
+	cs := geometryScanner{b: coords}
+	depth := map[string]int{"Point": 1, "LineString": 2, "Polygon": 3}[typ]
+	switch depth {
+	case 1:
+		p, ok := cs.position()
+		if !ok || cs.skipSpace() != len(coords) {
+			return Geometry{}, false
+		}
+		return PointGeometry(p), true
+	case 2:
+		r, ok := cs.ring()
+		if !ok || cs.skipSpace() != len(coords) {
+			return Geometry{}, false
+		}
+		return LineGeometry(r), true
+	case 3:
+		if !cs.byte('[') {
+			return Geometry{}, false
+		}
+		var rings [][]Position
+		if cs.peek() == ']' {
+			cs.i++
+		} else {
+			for {
+				r, ok := cs.ring()
+				if !ok {
+					return Geometry{}, false
+				}
+				rings = append(rings, r)
+				if cs.byte(',') {
+					continue
+				}
+				if !cs.byte(']') {
+					return Geometry{}, false
+				}
+				break
+			}
+		}
+		if cs.skipSpace() != len(coords) {
+			return Geometry{}, false
+		}
+		return PolygonGeometry(rings...), true
+	}
+	return Geometry{}, false
+}
+
+// geometryScanner reads the plain JSON of a geometry, byte by byte.
+type geometryScanner struct {
+	b []byte
+	i int
+}
+
+func (s *geometryScanner) skipSpace() int {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\r' || s.b[s.i] == '\t') {
+		s.i++
+	}
+	return s.i
+}
+
+func (s *geometryScanner) peek() byte {
+	s.skipSpace()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *geometryScanner) byte(c byte) bool {
+	if s.peek() == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// plainString reads a string without escapes.
+func (s *geometryScanner) plainString() (string, bool) {
+	if !s.byte('"') {
+		return "", false
+	}
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] != '"' {
+		if s.b[s.i] == '\\' || s.b[s.i] < 0x20 {
+			return "", false
+		}
+		s.i++
+	}
+	if s.i >= len(s.b) {
+		return "", false
+	}
+	out := string(s.b[start:s.i])
+	s.i++
+	return out, true
+}
+
+// skipArray passes over a nested array of numbers, returning its bytes.
+func (s *geometryScanner) skipArray() ([]byte, bool) {
+	start := s.skipSpace()
+	depth := 0
+	for ; s.i < len(s.b); s.i++ {
+		switch c := s.b[s.i]; c {
+		case '[':
+			depth++
+		case ']':
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[start:s.i], true
+			}
+		case '"', '{', '}':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// number reads a JSON number that is finite as a float64.
+func (s *geometryScanner) number() (float64, bool) {
+	start := s.skipSpace()
+	i := s.i
+	if i < len(s.b) && s.b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s.b) && s.b[i] >= '0' && s.b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s.b) && s.b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return 0, false
+	}
+	if i < len(s.b) && s.b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
+		i++
+		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseFloat(string(s.b[start:i]), 64)
+	if err != nil || !finite(v) {
+		return 0, false
+	}
+	s.i = i
+	return v, true
+}
+
+func (s *geometryScanner) position() (Position, bool) {
+	if !s.byte('[') {
+		return Position{}, false
+	}
+	x, ok := s.number()
+	if !ok || !s.byte(',') {
+		return Position{}, false
+	}
+	y, ok := s.number()
+	if !ok || !s.byte(']') {
+		return Position{}, false
+	}
+	return Position{x, y}, true
+}
+
+func (s *geometryScanner) ring() ([]Position, bool) {
+	if !s.byte('[') {
+		return nil, false
+	}
+	ring := []Position{}
+	if s.byte(']') {
+		return ring, true
+	}
+	for {
+		p, ok := s.position()
+		if !ok {
+			return nil, false
+		}
+		ring = append(ring, p)
+		if s.byte(',') {
+			continue
+		}
+		return ring, s.byte(']')
+	}
 }
 
 func parseRing(data json.RawMessage) ([]Position, error) {

@@ -339,3 +339,69 @@ func TestGeometryMarshalRefusesMalformedPoint(t *testing.T) {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
+
+// TestScanGeometryAgreesWithTheSlowWay: the one-pass reader of plain geometries gives
+// what the general reader gives, and leaves everything else to it.
+func TestScanGeometryAgreesWithTheSlowWay(t *testing.T) {
+	slow := func(data string) (Geometry, error) {
+		var g Geometry
+		var raw struct {
+			Type        string          `json:"type"`
+			Coordinates json.RawMessage `json:"coordinates"`
+		}
+		if err := json.Unmarshal([]byte(data), &raw); err != nil {
+			return g, err
+		}
+		switch raw.Type {
+		case "Point":
+			p, err := parsePosition(raw.Coordinates)
+			return PointGeometry(p), err
+		case "LineString":
+			r, err := parseRing(raw.Coordinates)
+			return LineGeometry(r), err
+		}
+		var items []json.RawMessage
+		json.Unmarshal(raw.Coordinates, &items)
+		var rings [][]Position
+		for _, it := range items {
+			r, err := parseRing(it)
+			if err != nil {
+				return g, err
+			}
+			rings = append(rings, r)
+		}
+		return PolygonGeometry(rings...), nil
+	}
+	for _, in := range []string{
+		`{"type":"Point","coordinates":[1.5,-2.25]}`,
+		` { "coordinates" : [ 1e3 , -0 ] , "type" : "Point" } `,
+		`{"type":"LineString","coordinates":[[0,0],[1.25E+2,3.5e-3]]}`,
+		`{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,3],[0,0]],[[1,1],[2,1],[2,2],[1,1]]]}`,
+		`{"type":"Polygon","coordinates":[]}`,
+		"{\"type\":\"LineString\",\n\t\"coordinates\":[[1,2],\r\n[3,4]]}",
+	} {
+		fast, ok := scanGeometry([]byte(in))
+		want, err := slow(in)
+		if !ok || err != nil || !sameGeometry(fast, want) {
+			t.Errorf("%s: fast %v %v, slow %v %v", in, fast, ok, want, err)
+		}
+	}
+	for _, in := range []string{
+		`{"type":"Point","coordinates":[1e999,0]}`,
+		`{"type":"Point","coordinates":["NaN",0]}`,
+		`{"type":"Point","coordinates":[01,0]}`,
+		`{"type":"Point","coordinates":[1,2,3]}`,
+		`{"type":"Point","coordinates":[.5,2]}`,
+		`{"type":"Point","coordinates":[0x10,2]}`,
+		`{"type":"Point","coordinates":[1,2],"bbox":[1,2,1,2]}`,
+		`{"type":"Poi\u006et","coordinates":[1,2]}`,
+		`{"type":"Point"}`,
+		`{"type":"Point","coordinates":[1,2]} x`,
+		`{"type":"MultiPoint","coordinates":[[1,2]]}`,
+		`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],]}`,
+	} {
+		if g, ok := scanGeometry([]byte(in)); ok {
+			t.Errorf("%s: read in one pass as %v; want it left to the slow way", in, g)
+		}
+	}
+}

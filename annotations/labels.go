@@ -3,6 +3,7 @@ package annotations
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -110,6 +111,24 @@ func (s *Store) resolveLabelTx(ctx context.Context, q querier, ref string) (Labe
 	if err != nil {
 		return Label{}, err
 	}
+	return resolveLabelIn(labels, ref)
+}
+
+// errUnknownLabel is lookupLabel's answer for a reference no label has.
+var errUnknownLabel = errors.New("unknown label")
+
+// resolveLabelIn is ResolveLabel over a taxonomy already read.
+func resolveLabelIn(labels []Label, ref string) (Label, error) {
+	l, err := lookupLabel(labels, ref)
+	if errors.Is(err, errUnknownLabel) {
+		return Label{}, invalid("label", "unknown label %q", strings.TrimSpace(ref))
+	}
+	return l, err
+}
+
+// lookupLabel finds ref in labels as ResolveLabel does; a reference no label has is
+// errUnknownLabel, other refusals (empty, ambiguous) a *ValidationError.
+func lookupLabel(labels []Label, ref string) (Label, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return Label{}, invalid("label", "is required")
@@ -134,11 +153,11 @@ func (s *Store) resolveLabelTx(ctx context.Context, q querier, ref string) (Labe
 	case len(byPath) == 1 && (anchored || len(parts) > 1 || len(byName) == 1):
 		return byPath[0], nil
 	case anchored || len(parts) > 1:
-		return Label{}, invalid("label", "unknown label %q", ref)
+		return Label{}, errUnknownLabel
 	case len(byName) == 1:
 		return byName[0], nil
 	case len(byName) == 0:
-		return Label{}, invalid("label", "unknown label %q", ref)
+		return Label{}, errUnknownLabel
 	}
 	paths := make([]string, len(byName))
 	for i, l := range byName {
@@ -203,17 +222,27 @@ func (s *Store) CreateLabel(ctx context.Context, by Actor, in LabelInput) (Label
 	if err != nil {
 		return Label{}, err
 	}
-	id := newID("lbl")
-	if err := siblingNameFree(labels, id, str(in.ParentID), *in.Name); err != nil {
+	id, err := s.insertLabelTx(ctx, tx, labels, in)
+	if err != nil {
 		return Label{}, err
 	}
+	return s.commitLabel(ctx, tx, by, "label.create", id)
+}
+
+// insertLabelTx adds the label in describes (validated, with its colour) to the taxonomy
+// labels in tx and returns its id; its audit entry is the caller's.
+func (s *Store) insertLabelTx(ctx context.Context, tx *sql.Tx, labels []Label, in LabelInput) (string, error) {
+	id := newID("lbl")
+	if err := siblingNameFree(labels, id, str(in.ParentID), *in.Name); err != nil {
+		return "", err
+	}
 	parent := sql.NullString{String: str(in.ParentID), Valid: str(in.ParentID) != ""}
-	_, err = tx.ExecContext(ctx, `INSERT INTO labels (id, parent_id, name, color, hotkey, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO labels (id, parent_id, name, color, hotkey, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, parent, *in.Name, strings.ToLower(*in.Color), str(in.Hotkey), formatTime(s.now()))
 	if err != nil {
-		return Label{}, s.labelWriteError(err, in)
+		return "", s.labelWriteError(err, in)
 	}
-	return s.commitLabel(ctx, tx, by, "label.create", id)
+	return id, nil
 }
 
 // commitLabel audits a created or changed label with its path and commits.

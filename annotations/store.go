@@ -36,6 +36,7 @@ func Open(path string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "32")
 	// The path is escaped so that a '?', '#' or '%' in a folder name stays part of the
 	// file name instead of starting SQLite's URI query or fragment.
 	db := sql.OpenDB(&connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode(), turn: make(chan struct{}, 1)})
@@ -187,6 +188,13 @@ func parseTime(s string) time.Time {
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+// isConstraintViolation reports whether err is SQLite refusing a write by a constraint
+// (unique, foreign key, check, trigger).
+func isConstraintViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
 
 // isForeignKeyViolation reports whether err is SQLite refusing a dangling reference.

@@ -183,7 +183,7 @@ func (s *Store) AcceptSuggestion(ctx context.Context, by Actor, id string) (Sugg
 	props, _ := json.Marshal(map[string]any{"suggestion": map[string]any{
 		"id": sg.ID, "source_annotation": sg.SourceAnnotationID, "score": roundScore(sg.Score), "found_by": sg.CreatedBy,
 	}})
-	a, err := s.createAnnotationTx(ctx, tx, by.Name, sg.ImageID, width, height, AnnotationInput{Label: &label, Shape: &shape, Geometry: geom, Properties: props})
+	a, err := s.createAnnotationTx(ctx, tx, by.Name, sg.ImageID, width, height, func(ref string) (Label, error) { return s.resolveLabelTx(ctx, tx, ref) }, AnnotationInput{Label: &label, Shape: &shape, Geometry: geom, Properties: props})
 	if err != nil {
 		return Suggestion{}, Annotation{}, err
 	}

@@ -19,6 +19,32 @@ type Omitted struct {
 	Reason string `json:"reason"`
 }
 
+// GeoJSONCoordinates chooses an export's coordinates for images placed by places:
+// requested ("wgs84" or "pixel"), or by default lon/lat when every image is
+// georeferenced, else pixels. It also returns the georeferenced images and the others,
+// left out of a lon/lat export; ok is false for any other request.
+func GeoJSONCoordinates(requested string, images []annotations.Image, places map[string]Placement) (crs string, georef []annotations.Image, omitted []Omitted, ok bool) {
+	for _, img := range images {
+		if places[img.ID].Georeferenced() {
+			georef = append(georef, img)
+		} else {
+			omitted = append(omitted, Omitted{ID: img.ID, Title: img.Title, Reason: "not georeferenced"})
+		}
+	}
+	switch requested {
+	case "":
+		crs = "pixel"
+		if len(images) > 0 && len(omitted) == 0 {
+			crs = "wgs84"
+		}
+	case "wgs84", "pixel":
+		crs = requested
+	default:
+		return "", nil, nil, false
+	}
+	return crs, georef, omitted, true
+}
+
 type georefSummary struct {
 	imageRef
 	Method          string   `json:"method"`

@@ -155,6 +155,13 @@ func (l *Library) NewUpload() (*Upload, error) {
 	return &Upload{dir: dir}, nil
 }
 
+// TempFolder makes a private folder under the data folder's tmp/ (removed at the next
+// start if left behind), for a file received to be read and thrown away (an annotation
+// import); the caller removes it.
+func (l *Library) TempFolder() (string, error) {
+	return os.MkdirTemp(filepath.Join(l.root, "tmp"), "upload-*")
+}
+
 // Receive streams r to a new upload (see ReceiveFile), its file named "image".
 func (l *Library) Receive(r io.Reader) (*Upload, error) {
 	u, err := l.NewUpload()

@@ -33,6 +33,8 @@ type apiError struct {
 	RetryAfter int
 	// Refusals lists, beside a 422 for pasted element sets, each set refused and why.
 	Refusals []tleRefusal
+	// Report is a refused import's report, answered beside the error.
+	Report *annotations.ImportReport
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -198,6 +200,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if ae.Refusals != nil {
 		body["refusals"] = ae.Refusals
+	}
+	if ae.Report != nil {
+		c.JSON(ae.Status, importAnswer{ImportReport: *ae.Report, Error: body})
+		return
 	}
 	c.JSON(ae.Status, map[string]any{"error": body})
 }

@@ -99,6 +99,17 @@ func (b *broker) publish(ev Event) {
 	}
 }
 
+// reset ends the streams of an image's listeners, whose browsers reconnect and load its
+// annotations again: for a change of more annotations than a listener holds events.
+func (b *broker) reset(imageID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs[imageID] {
+		close(ch)
+	}
+	delete(b.subs, imageID)
+}
+
 // close ends every stream, for shutdown.
 func (b *broker) close() {
 	b.mu.Lock()

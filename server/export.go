@@ -116,30 +116,17 @@ func (s *Server) Selection(ctx context.Context, imageIDs, labelRefs, statuses []
 func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f annotations.AnnotationFilter, name string) error {
 	ctx := c.Request().Context()
 	places := make(map[string]formats.Placement, len(images))
-	var georef []annotations.Image
-	var omitted []formats.Omitted
 	for _, img := range images {
 		p, err := s.placement(ctx, img)
 		if err != nil {
 			return err
 		}
 		places[img.ID] = p
-		if p.Georeferenced() {
-			georef = append(georef, img)
-		} else {
-			omitted = append(omitted, formats.Omitted{ID: img.ID, Title: img.Title, Reason: "not georeferenced"})
-		}
 	}
-	crs := strings.ToLower(c.QueryParam("crs"))
-	switch crs {
-	case "":
-		crs = "pixel"
-		if len(images) > 0 && len(omitted) == 0 {
-			crs = "wgs84"
-		}
-	case "wgs84", "pixel":
-	default:
-		return badRequest("crs", "%q is not a coordinate system this export knows: use wgs84 or pixel", crs)
+	requested := strings.ToLower(c.QueryParam("crs"))
+	crs, georef, omitted, ok := formats.GeoJSONCoordinates(requested, images, places)
+	if !ok {
+		return badRequest("crs", "%q is not a coordinate system this export knows: use wgs84 or pixel", requested)
 	}
 	if crs == "wgs84" && len(images) == 1 && len(georef) == 0 {
 		return &apiError{Status: http.StatusConflict, Code: "not_georeferenced", Field: "crs",

@@ -106,6 +106,7 @@ var routeRoles = map[string]string{
 	"POST /api/v1/images/:id/annotations":        "analyst",
 	"POST /api/v1/images/:id/annotations/copy":   "analyst",
 	"POST /api/v1/images/:id/annotations/bulk":   "analyst",
+	"POST /api/v1/images/:id/import":             "analyst",
 	"GET /api/v1/annotations/:id":                "viewer",
 	"PATCH /api/v1/annotations/:id":              "analyst",
 	"DELETE /api/v1/annotations/:id":             "analyst",

@@ -173,6 +173,7 @@ func (s *Server) routes() {
 	post(api+"/images/:id/annotations", analyst, s.createAnnotation)
 	post(api+"/images/:id/annotations/copy", analyst, s.copyAnnotations)
 	post(api+"/images/:id/annotations/bulk", analyst, s.bulkAnnotations)
+	post(api+"/images/:id/import", analyst, s.importAnnotations)
 	get(api+"/annotations/:id", viewer, s.getAnnotation)
 	patch(api+"/annotations/:id", analyst, s.updateAnnotation)
 	del(api+"/annotations/:id", analyst, s.deleteAnnotation)

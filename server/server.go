@@ -52,6 +52,9 @@ type Options struct {
 	// FailuresPerAddress per client address, in FailureWindow (defaults 5, 20, 15 min).
 	FailuresPerAccount, FailuresPerAddress int
 	FailureWindow                          time.Duration
+	// MaxImportBytes bounds an uploaded annotation file or zip (default
+	// DefaultMaxImportBytes, 1 GiB): more is 413.
+	MaxImportBytes int64
 	// Now is the clock (tests move it); time.Now by default.
 	Now func() time.Time
 }

@@ -194,7 +194,7 @@ func TestFindSimilar(t *testing.T) {
 		t.Errorf("the KML holds %d placemarks, want %d", n, len(recorded)+1)
 	}
 	for _, sg := range pending[1:] {
-		for _, body := range []string{featuresOf(t, ts, "/api/v1/images/"+img.ID+"/annotations.geojson"), rec.Body.String()} {
+		for _, body := range []string{exportedFeatures(t, ts, "/api/v1/images/"+img.ID+"/annotations.geojson"), rec.Body.String()} {
 			if strings.Contains(body, sg.ID) || strings.Contains(body, fmt.Sprint(sg.Geometry.Coordinates[0][0][0])) {
 				t.Errorf("an export holds suggestion %s (%s)", sg.ID, sg.Status)
 			}
@@ -251,8 +251,8 @@ func TestFindSimilar(t *testing.T) {
 	}
 }
 
-// featuresOf is the body of a GeoJSON export.
-func featuresOf(t *testing.T, ts *testServer, target string) string {
+// exportedFeatures is the body of a GeoJSON export.
+func exportedFeatures(t *testing.T, ts *testServer, target string) string {
 	t.Helper()
 	rec := ts.do(t, http.MethodGet, target, nil)
 	wantStatus(t, rec, http.StatusOK)

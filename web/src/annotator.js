@@ -22,6 +22,7 @@ import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {adjustPanel} from './adjustpanel.js';
+import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
 import {displayPanel} from './displaypanel.js';
 import {isFiltering, matchesFilter} from './findwork.js';
@@ -957,6 +958,7 @@ async function start() {
 }
 
 if (editable) {
+  importPanel({imageId});
   clipboard({
     imageId,
     selectedIds: () => {
