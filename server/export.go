@@ -85,15 +85,8 @@ func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotatio
 		images = append(images, img)
 		f.ImageIDs = append(f.ImageIDs, id)
 	}
-	for _, ref := range c.QueryParams()["label"] {
-		if ref = strings.TrimSpace(ref); ref == "" {
-			continue
-		}
-		l, err := s.store.ResolveLabel(ctx, ref)
-		if err != nil {
-			return nil, f, err
-		}
-		f.LabelIDs = append(f.LabelIDs, l.ID)
+	if f.LabelIDs, err = s.labelFilter(c); err != nil {
+		return nil, f, err
 	}
 	if len(f.ImageIDs) == 0 {
 		if images, err = s.store.Images(ctx); err != nil {
@@ -101,6 +94,23 @@ func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotatio
 		}
 	}
 	return images, f, nil
+}
+
+// labelFilter reads ?label= (repeatable; an id, path or name) as label ids; an export
+// filtered by a label includes the labels below it.
+func (s *Server) labelFilter(c echo.Context) ([]string, error) {
+	var ids []string
+	for _, ref := range c.QueryParams()["label"] {
+		if ref = strings.TrimSpace(ref); ref == "" {
+			continue
+		}
+		l, err := s.store.ResolveLabel(c.Request().Context(), ref)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, l.ID)
+	}
+	return ids, nil
 }
 
 // writeGeoJSON chooses the coordinates (see exportGeoJSON) and streams the file, each
