@@ -42,8 +42,9 @@ type IIIFCanvas struct {
 	TileFormat string
 	// Annotations is the URI of the canvas's AnnotationPage (WriteIIIFAnnotationPage).
 	Annotations string
-	// Homepage, when set, is the web page of the image (satmark's annotator).
-	Homepage string
+	// Page, when set, is the image's page in satmark (its annotator), which the metadata
+	// links to.
+	Page string
 }
 
 // languageMap is a IIIF language map: strings by language, "none" when it is not known.
@@ -60,13 +61,6 @@ type iiifRef struct {
 	ID     string    `json:"id"`
 	Type   string    `json:"type"`
 	PartOf []iiifRef `json:"partOf,omitempty"`
-}
-
-type iiifLink struct {
-	ID     string      `json:"id"`
-	Type   string      `json:"type"`
-	Label  languageMap `json:"label"`
-	Format string      `json:"format"`
 }
 
 type imageService struct {
@@ -103,7 +97,6 @@ type provenanceFields struct {
 	Metadata          []metadataEntry `json:"metadata,omitempty"`
 	RequiredStatement *metadataEntry  `json:"requiredStatement,omitempty"`
 	Rights            string          `json:"rights,omitempty"`
-	Homepage          []iiifLink      `json:"homepage,omitempty"`
 }
 
 type iiifCanvas struct {
@@ -227,12 +220,10 @@ func provenanceOfCanvas(c IIIFCanvas) provenanceFields {
 	add("Original file", iiifText(img.Filename))
 	add("SHA-256", img.SHA256)
 	add("Coordinates", "full-resolution image pixels from the top-left corner, y down")
+	add("In satmark", iiifLinkText(c.Page))
 	p := provenanceFields{Metadata: md, Rights: RightsURI(s.License)}
 	if s.Credit != "" {
 		p.RequiredStatement = &metadataEntry{Label: textIn("en", "Credit"), Value: textIn("none", iiifText(s.Credit))}
-	}
-	if c.Homepage != "" {
-		p.Homepage = []iiifLink{{ID: c.Homepage, Type: "Text", Label: textIn("en", "The image in satmark"), Format: "text/html"}}
 	}
 	return p
 }

@@ -100,7 +100,7 @@ func (s *Server) canvasOf(c echo.Context, img annotations.Image, query url.Value
 	base := s.presentationBase(c, img.ID)
 	return formats.IIIFCanvas{
 		Image: img, ID: base + "/canvas", Service: s.baseURL(c) + iiifPrefix + img.ID, TileFormat: m.Format,
-		Annotations: withQuery(base+"/annotations.json", query), Homepage: s.baseURL(c) + "/images/" + img.ID,
+		Annotations: withQuery(base+"/annotations.json", query), Page: s.baseURL(c) + "/images/" + img.ID,
 	}, nil
 }
 
