@@ -326,7 +326,7 @@ func TestIIIFAnnotationPage(t *testing.T) {
 			ReviewStatus: "draft", CreatedBy: "ada", CreatedAt: at, UpdatedAt: at},
 		{ID: "a-full", ImageID: img.ID, Label: vessel, Shape: annotations.ShapePoint, Geometry: annotations.PointGeometry(annotations.Position{6, 6}),
 			Confidence: annotations.Probable, Identification: "Ropucha-class", Note: "Moored at <pier 3>\nbow east",
-			Attributes: map[string]json.RawMessage{"count": json.RawMessage(`2`), "hull": json.RawMessage(`"grey & rust"`)},
+			Attributes:   map[string]json.RawMessage{"count": json.RawMessage(`2`), "hull": json.RawMessage(`"grey & rust"`)},
 			ReviewStatus: "accepted", Decision: &annotations.Review{Decision: "accepted", Reviewer: "rita", At: at, Reason: "matches AIS"},
 			CreatedBy: "ada", CreatedAt: at, UpdatedAt: at.Add(time.Hour)},
 	}
