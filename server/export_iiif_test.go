@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -159,6 +161,15 @@ func TestIIIFManifestAndAnnotationPage(t *testing.T) {
 	}
 	if got, want := strings.Join(texts, " | "), "vessel › landing ship | <p>Ropucha-class</p> | <p>bow &lt;east&gt;</p> | <p>Confidence: probable</p> | <p>Review: accepted by bob"; !strings.HasPrefix(got, want) {
 		t.Errorf("bodies = %s, want them to start %s", got, want)
+	}
+
+	// The annotator's export menu links the manifest.
+	annotator := ts.do(t, http.MethodGet, "/images/"+img.ID, nil, viewer...)
+	wantStatus(t, annotator, http.StatusOK)
+	if link := regexp.MustCompile(`<a id="export-iiif" href="([^"]+)"`).FindStringSubmatch(annotator.Body.String()); link == nil {
+		t.Errorf("no #export-iiif link in the annotator's export menu")
+	} else if linked, _ := ts.getPresentation(t, html.UnescapeString(link[1]), viewer...); linked["id"] != m["id"] {
+		t.Errorf("the menu links %s, want the manifest %v", link[1], m["id"])
 	}
 
 	// The CORS preflight of a viewer sending a token is anyone's.
