@@ -113,17 +113,23 @@ func writePresentation(c echo.Context) {
 	c.Response().WriteHeader(http.StatusOK)
 }
 
-// iiifImageManifest answers one image's manifest.
-func (s *Server) iiifImageManifest(c echo.Context) error {
+// presentationImage reads the image in the path and what of its annotations to keep.
+func (s *Server) presentationImage(c echo.Context) (annotations.Image, annotations.AnnotationFilter, url.Values, error) {
 	img, err := s.imageParam(c)
 	if err != nil {
-		return err
+		return img, annotations.AnnotationFilter{}, nil, err
 	}
 	f, err := s.presentationFilter(c)
+	f.ImageIDs = []string{img.ID}
+	return img, f, presentationQuery(f), err
+}
+
+// iiifImageManifest answers one image's manifest.
+func (s *Server) iiifImageManifest(c echo.Context) error {
+	img, _, query, err := s.presentationImage(c)
 	if err != nil {
 		return err
 	}
-	query := presentationQuery(f)
 	canvas, err := s.canvasOf(c, img, query)
 	if err != nil {
 		return err
@@ -164,16 +170,10 @@ func (s *Server) iiifManifest(c echo.Context) error {
 // iiifAnnotationPage answers one image's annotations as an annotation page on its canvas.
 // It needs no pyramid: the annotations are there before the tiles are.
 func (s *Server) iiifAnnotationPage(c echo.Context) error {
-	img, err := s.imageParam(c)
+	img, f, query, err := s.presentationImage(c)
 	if err != nil {
 		return err
 	}
-	f, err := s.presentationFilter(c)
-	if err != nil {
-		return err
-	}
-	query := presentationQuery(f)
-	f.ImageIDs = []string{img.ID}
 	ctx := c.Request().Context()
 	decisions, err := s.decisionsOf(ctx, []annotations.Image{img})
 	if err != nil {
