@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/server"
 )
 
 // The IIIF Presentation 3.0 export through the router: the manifest and the annotation
@@ -187,6 +189,34 @@ func TestIIIFManifestAndAnnotationPage(t *testing.T) {
 	wantError(t, rec, http.StatusUnauthorized, "unauthenticated", "")
 	if rec.Header().Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("the 401 has no Access-Control-Allow-Origin: a viewer on another site cannot tell why")
+	}
+}
+
+// TestIIIFIdsNameThePublicURL: behind a proxy, the manifest names satmark by its public
+// URL, as info.json does, and nothing in it by the address the request came to.
+func TestIIIFIdsNameThePublicURL(t *testing.T) {
+	ts := newTestServerWithOptions(t, imagery.Options{Limits: smallLimits}, os.DirFS("../web"), func(o *server.Options) {
+		o.PublicURL = "https://satmark.example.org/"
+	})
+	img := ts.newImage(t, 1)
+	ts.buildPyramids(t)
+	ts.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [3, 4]}}`)
+	m, manifest := ts.getPresentation(t, "/api/v1/images/"+img.ID+"/iiif/manifest.json")
+	_, page := ts.getPresentation(t, "/api/v1/images/"+img.ID+"/iiif/annotations.json")
+	rec := ts.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/info.json", nil)
+	wantStatus(t, rec, http.StatusOK)
+	var info struct{ ID string }
+	decode(t, rec, &info)
+	if want := "https://satmark.example.org/api/v1/images/" + img.ID + "/iiif/manifest.json"; m["id"] != want {
+		t.Errorf("manifest id = %v, want %s", m["id"], want)
+	}
+	if !strings.Contains(string(manifest), `"service":[{"id":"`+info.ID+`"`) {
+		t.Errorf("the manifest does not name the image service %s that info.json names", info.ID)
+	}
+	for name, doc := range map[string][]byte{"manifest": manifest, "page": page} {
+		if strings.Contains(string(doc), "example.com") {
+			t.Errorf("the %s names the request's host: %s", name, truncate(string(doc), 400))
+		}
 	}
 }
 
