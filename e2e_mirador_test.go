@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ Mirador.viewer({
 // port's manifest with a viewer's token. A user sees the image, from satmark's image
 // service, and in the annotations panel every annotation with its label and its text
 // (markup typed in a note shows as typed); picking one in the list draws it on the image.
+// A manifest of two images shows each with its own annotations.
 func TestBrowserMirador(t *testing.T) {
 	if _, err := os.Stat(miradorBundle); err != nil {
 		if os.Getenv("SATMARK_REQUIRE_BROWSER") == "1" {
@@ -80,12 +82,12 @@ func TestBrowserMirador(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manifest := a.url + "/api/v1/images/" + port.ID + "/iiif/manifest.json"
+	// The page opens the manifest its ?manifest= names.
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, miradorPage, jsonString(manifest), jsonString(token))
+			fmt.Fprintf(w, miradorPage, jsonString(a.url+r.URL.Query().Get("manifest")), jsonString(token))
 		case "/mirador.min.js":
 			w.Header().Set("Content-Type", "text/javascript")
 			w.Write(bundle)
@@ -99,7 +101,7 @@ func TestBrowserMirador(t *testing.T) {
 	}
 
 	b := newBrowser(t)
-	b.do(t, chromedp.Navigate(site.URL))
+	b.do(t, chromedp.Navigate(site.URL+"/?manifest="+url.QueryEscape("/api/v1/images/"+port.ID+"/iiif/manifest.json")))
 	b.waitFor(t, "Mirador's annotations panel listing every annotation",
 		fmt.Sprintf(`document.querySelectorAll('li[annotationid]').length === %d`, len(anns)))
 
@@ -169,6 +171,39 @@ func TestBrowserMirador(t *testing.T) {
 	}
 	b.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[annotationid=%q]`, a.url+"/api/v1/annotations/"+noted.ID))))
 	b.waitFor(t, "the picked annotation drawn on the image", drawn+` > 0`)
+
+	// A manifest of two images: Mirador shows the first with its annotations, and the next
+	// item is the second image with its own.
+	other := otherImage(t, a, port.ID)
+	b.do(t, chromedp.Navigate(site.URL+"/?manifest="+url.QueryEscape("/api/v1/iiif/manifest.json?image="+port.ID+","+other.ID)))
+	for i, img := range []annotations.Image{port, other} {
+		if i > 0 {
+			b.do(t, chromedp.Click(chromedp.CSS(`button[aria-label="Next item"]`)))
+		}
+		want := a.annotationsOf(t, img.ID)
+		b.waitFor(t, fmt.Sprintf("image %d's %d annotations listed", i+1, len(want)), fmt.Sprintf(
+			`document.querySelectorAll('li[annotationid]').length === %d && !!document.querySelector('li[annotationid=%q]')`,
+			len(want), a.url+"/api/v1/annotations/"+want[0].ID))
+		b.waitFor(t, fmt.Sprintf("item %d of 2 captioned with its title", i+1), fmt.Sprintf(
+			`(document.querySelector('.mirador-canvas-count')?.textContent || '').includes(%q) && (document.querySelector('.mirador-canvas-label')?.textContent || '').endsWith(' • ' + %s)`,
+			fmt.Sprintf("%d of 2", i+1), jsonString(img.Title)))
+	}
+}
+
+// otherImage is a sample image other than the one given, with annotations.
+func otherImage(t *testing.T, a *app, not string) annotations.Image {
+	t.Helper()
+	images, err := a.Store.Images(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range images {
+		if img.ID != not && img.AnnotationCount > 0 {
+			return img
+		}
+	}
+	t.Fatalf("no sample image with annotations besides %s", not)
+	return annotations.Image{}
 }
 
 func jsonString(s string) string {
