@@ -13,7 +13,7 @@ PKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 .PHONY: help web gdal-dev ml-readers build run seed test test-web test-short lint clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
@@ -65,10 +65,16 @@ lint: web/node_modules/.installed gdal-dev ## gofmt, go vet, staticcheck, and es
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd web && npm run --silent lint
 
-.PHONY: bench bench-load
-bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-load
+.PHONY: bench bench-load bench-annotations
+bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-annotations and bench-load
 	GO=$(GO) bash bench/run.sh
+	$(MAKE) --no-print-directory bench-annotations
 	GO=$(GO) bash bench/load.sh
+
+bench-annotations: gdal-dev ## creates/s on an empty image vs one with 100,000 annotations, its full list and a page (bench/annotations)
+	@mkdir -p bench/out
+	$(GO) run ./bench/annotations >bench/out/annotations-results.txt
+	@cat bench/out/annotations-results.txt
 
 bench-load: build ## 50 analysts annotating for 60 s, then the same killed with SIGKILL at 30 s (bench/load.sh)
 	GO=$(GO) bash bench/load.sh

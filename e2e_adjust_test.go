@@ -93,7 +93,7 @@ func TestBrowserAdjustments(t *testing.T) {
 		t.Errorf("after a reload the middle shows %v, want the saved adjustments' %v", got, live)
 	}
 
-	// The georeference editor shows the image with them too (read-only there).
+	// The georeference editor shows the image with them too (and changes them: e2e_adjust_elsewhere_test.go).
 	ada.do(t, chromedp.Navigate(a.url+page+"/georeference"))
 	ada.waitFor(t, "the georeference editor with the saved adjustments", `document.getElementById('georef')?.dataset.imageReady === 'true' &&
 		satmark.imageAdjustments().contrast === 0.6 && satmark.imageAdjustments().brightness === 0.3`)

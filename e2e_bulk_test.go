@@ -178,7 +178,7 @@ func TestBrowserBulkAndUndo(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.pressKey(t, "z", chromedp.ModifierCtrl)
-		b.waitFor(t, "the question", `!document.getElementById('undo-conflict').hidden && document.getElementById('undo-conflict-text').textContent.includes('Someone else changed')`)
+		b.waitFor(t, "the question", `!document.getElementById('undo-conflict').hidden && document.getElementById('undo-conflict-text').textContent.includes('Bob changed this annotation since your change')`)
 		for _, x := range anns {
 			if got, _ := stored(x.ID); got.Label.ID != frigate.ID {
 				t.Errorf("%s relabelled to %v before the user chose", x.ID, got.Label.Path)

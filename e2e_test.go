@@ -7,6 +7,7 @@ package main
 // skipping.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -841,6 +843,41 @@ func TestBrowserCoreLoop(t *testing.T) {
 		}
 		if len(fc.Features) != portVessels {
 			t.Errorf("export of the port's vessels: %d features, want %d", len(fc.Features), portVessels)
+		}
+
+		// The dataset builder's form: the port cut into YOLO-OBB chips, with its card.
+		b.setField(t, "#dataset-format", "yolo-obb")
+		b.setField(t, "#dataset-image", port.ID)
+		b.setField(t, "#dataset-chip", "1024")
+		b.setField(t, "#dataset-split", "1,0,0")
+		zipped := b.download(t, "#dataset-build")
+		zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+		if err != nil {
+			t.Fatalf("the dataset is not a zip: %v", err)
+		}
+		names := map[string]*zip.File{}
+		chips := 0
+		for _, f := range zr.File {
+			names[f.Name] = f
+			if strings.HasPrefix(f.Name, "train/images/") {
+				chips++
+			}
+		}
+		for _, want := range []string{"data.yaml", "dataset.json", "README.md", "train/satmark-export.json"} {
+			if names[want] == nil {
+				t.Errorf("the dataset zip has no %s", want)
+			}
+		}
+		if chips == 0 {
+			t.Error("the dataset zip has no chips in train/images")
+		}
+		if f := names["README.md"]; f != nil {
+			r, _ := f.Open()
+			card, _ := io.ReadAll(r)
+			r.Close()
+			if !strings.Contains(string(card), port.Source.Publisher) {
+				t.Errorf("the dataset card does not name the port's publisher %q", port.Source.Publisher)
+			}
 		}
 	})
 

@@ -177,6 +177,7 @@ Usage:
   satmark backup DIR [--data DIR]                 copy the database (consistently, while serving) and the originals into DIR
   satmark restore DIR [--data DIR] [--no-build]   bring a backup back into an empty data folder and rebuild its tiles
   satmark verify [--data DIR]                     check the database, every original's SHA-256 and every pyramid's tiles
+  satmark dataset DIR --format F [--chip 1024 …]   cut images into a train/val/test dataset in any dataset format, with its card
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.
@@ -223,6 +224,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return restoreCommand(cfg, args[1:], stdout, stderr)
 	case "verify":
 		return verifyCommand(cfg, args[1:], stdout, stderr)
+	case "dataset":
+		return datasetCommand(cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

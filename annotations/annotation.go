@@ -80,16 +80,9 @@ type annotationJSON struct {
 	Version      int            `json:"version"`
 }
 
-// MarshalJSON writes the API representation.
-func (a Annotation) MarshalJSON() ([]byte, error) {
-	m := a.Geometry.Measure(a.Shape)
-	m.Ground = a.Ground
-	return json.Marshal(annotationJSON{
-		ID: a.ID, ImageID: a.ImageID, Label: a.Label, Shape: a.Shape, Geometry: a.Geometry,
-		Properties: a.Properties(), Measures: m, ReviewStatus: a.ReviewStatus,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt, Version: a.Version,
-	})
-}
+// MarshalJSON writes the API representation: annotationJSON's fields, written by
+// AppendJSON.
+func (a Annotation) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil) }
 
 // UnmarshalJSON reads the API representation (as stored in revisions).
 func (a *Annotation) UnmarshalJSON(data []byte) error {
@@ -265,13 +258,13 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 		return nil, err
 	}
 	defer tx.Rollback()
-	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
+	width, height, err := imageExtent(ctx, tx, imageID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Annotation, 0, len(ins))
 	for i, in := range ins {
-		a, err := s.createAnnotationTx(ctx, tx, actor, img, in)
+		a, err := s.createAnnotationTx(ctx, tx, actor, imageID, width, height, in)
 		if err != nil {
 			var ve *ValidationError
 			if len(ins) > 1 && errors.As(err, &ve) {
@@ -284,8 +277,7 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 	return out, tx.Commit()
 }
 
-func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, img Image, in AnnotationInput) (Annotation, error) {
-	imageID := img.ID
+func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, imageID string, width, height int, in AnnotationInput) (Annotation, error) {
 	if in.Label == nil {
 		return Annotation{}, invalid("label", "is required")
 	}
@@ -300,7 +292,7 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 	if err != nil {
 		return Annotation{}, err
 	}
-	if err := g.Validate(*in.Shape, img.Width, img.Height); err != nil {
+	if err := g.Validate(*in.Shape, width, height); err != nil {
 		return Annotation{}, err
 	}
 	props, err := parseProperties(in.Properties)
@@ -379,11 +371,11 @@ func (s *Store) updateTx(ctx context.Context, tx *sql.Tx, actor string, cur Anno
 		}
 	}
 	if in.Shape != nil || len(in.Geometry) > 0 {
-		img, err := s.imageWhere(ctx, tx, "i.id = ?", cur.ImageID)
+		width, height, err := imageExtent(ctx, tx, cur.ImageID)
 		if err != nil {
 			return Annotation{}, err
 		}
-		if err := next.Geometry.Validate(next.Shape, img.Width, img.Height); err != nil {
+		if err := next.Geometry.Validate(next.Shape, width, height); err != nil {
 			return Annotation{}, err
 		}
 	}
@@ -594,10 +586,13 @@ func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
 		return Annotation{}, err
 	}
 	a.Label = labels[labelID]
-	if err := a.Geometry.UnmarshalJSON([]byte(geom)); err != nil {
+	var err error
+	if a.Geometry, err = storedGeometry([]byte(geom)); err != nil {
 		return Annotation{}, fmt.Errorf("annotation %s: stored geometry: %w", a.ID, err)
 	}
-	if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
+	if attrs == "{}" {
+		a.Attributes = map[string]json.RawMessage{} // as json.Unmarshal makes it, without its cost
+	} else if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
 		return Annotation{}, fmt.Errorf("annotation %s: stored attributes: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)
@@ -606,21 +601,24 @@ func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
 
 // Revision is one entry of an annotation's history.
 type Revision struct {
-	AnnotationID string      `json:"annotation_id"`
-	Version      int         `json:"version"`
-	Action       string      `json:"action"` // create, update or delete
-	Actor        string      `json:"actor"`
-	At           time.Time   `json:"at"`
-	Changes      []string    `json:"changes"` // what changed, in words: moved, reshaped, relabelled, …
-	Before       *Annotation `json:"before"`
-	After        *Annotation `json:"after"`
+	AnnotationID string    `json:"annotation_id"`
+	Version      int       `json:"version"`
+	Action       string    `json:"action"` // create, update or delete
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+	Changes      []string  `json:"changes"` // what changed, in words: moved, reshaped, relabelled, …
+	// Withdrew is the review decision this version took back (WithdrawReview), if any.
+	Withdrew string      `json:"withdrew,omitempty"`
+	Before   *Annotation `json:"before"`
+	After    *Annotation `json:"after"`
 }
 
 // History returns every revision of an annotation, oldest first, including after it was
 // deleted. An id that never existed is ErrNotFound.
 func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT version, action, actor, at, before, after FROM revisions
-		WHERE annotation_id = ? ORDER BY version`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT v.version, v.action, v.actor, v.at, v.before, v.after,
+			COALESCE((SELECT r.decision FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version), '')
+		FROM revisions v WHERE v.annotation_id = ? ORDER BY v.version`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +628,7 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 		r := Revision{AnnotationID: id}
 		var at string
 		var before, after sql.NullString
-		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after); err != nil {
+		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after, &r.Withdrew); err != nil {
 			return nil, err
 		}
 		r.At = parseTime(at)
@@ -647,6 +645,9 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 			}
 		}
 		r.Changes = describeChanges(r.Before, r.After)
+		if r.Withdrew != "" {
+			r.Changes = append([]string{"withdrew the " + decisionNouns[r.Withdrew]}, r.Changes...)
+		}
 		revs = append(revs, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -53,6 +53,7 @@ type StaleVersionError struct {
 	ID      string
 	Given   int
 	Current int
+	By      string // who saved the current version, when the refusal says (a bulk change's)
 }
 
 func (e *StaleVersionError) Error() string {

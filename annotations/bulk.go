@@ -12,7 +12,7 @@ import (
 const (
 	BulkUpdate = "update" // apply one patch (label, properties) to each
 	BulkDelete = "delete"
-	BulkReview = "review" // record one decision on each
+	BulkReview = "review" // record one decision on each, or withdraw each one's (ReviewWithdrawn)
 )
 
 // MaxBulk bounds how many annotations one bulk change may name.
@@ -36,7 +36,8 @@ type BulkChange struct {
 }
 
 // StaleVersionsError means some annotations of a bulk change are no longer at the
-// versions it was based on; Stale lists each, in the order the change named them.
+// versions it was based on; Stale lists each, in the order the change named them, with
+// who saved its current version.
 type StaleVersionsError struct {
 	Stale []StaleVersionError
 }
@@ -44,7 +45,7 @@ type StaleVersionsError struct {
 func (e *StaleVersionsError) Error() string {
 	parts := make([]string, len(e.Stale))
 	for i, st := range e.Stale {
-		parts[i] = fmt.Sprintf("%s is at version %d, not %d", st.ID, st.Current, st.Given)
+		parts[i] = fmt.Sprintf("%s is at version %d (by %s), not %d", st.ID, st.Current, st.By, st.Given)
 	}
 	return fmt.Sprintf("%d of the annotations changed since you loaded them (%s); nothing was changed",
 		len(e.Stale), strings.Join(parts, "; "))
@@ -75,7 +76,7 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := s.imageWhere(ctx, tx, "i.id = ?", imageID); err != nil {
+	if _, _, err := imageExtent(ctx, tx, imageID); err != nil {
 		return nil, err
 	}
 	curs := make([]Annotation, len(ch.Annotations))
@@ -93,7 +94,7 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 			return nil, invalid(field, "annotation %s is on image %s, not this image %s; nothing was changed", ref.ID, cur.ImageID, imageID)
 		}
 		if *ref.Version != cur.Version {
-			stale = append(stale, StaleVersionError{ID: ref.ID, Given: *ref.Version, Current: cur.Version})
+			stale = append(stale, StaleVersionError{ID: ref.ID, Given: *ref.Version, Current: cur.Version, By: cur.UpdatedBy})
 		}
 		curs[i] = cur
 	}
@@ -108,7 +109,11 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 		case BulkUpdate:
 			next, err = s.updateTx(ctx, tx, by.Name, cur, *ch.Patch)
 		case BulkReview:
-			next, err = s.reviewTx(ctx, tx, by.Name, cur, ch.Decision, strings.TrimSpace(ch.Reason))
+			if ch.Decision == ReviewWithdrawn {
+				next, err = s.withdrawTx(ctx, tx, by, cur)
+			} else {
+				next, err = s.reviewTx(ctx, tx, by.Name, cur, ch.Decision, strings.TrimSpace(ch.Reason))
+			}
 		case BulkDelete:
 			next, err = cur, s.deleteAuditedTx(ctx, tx, by, cur)
 		}
@@ -158,8 +163,11 @@ func (ch BulkChange) check() error {
 			}
 		}
 	case BulkReview:
-		if ch.Decision == "" {
-			return invalid("decision", "say which decision: submitted, accepted, disputed or rejected")
+		switch {
+		case ch.Decision == "":
+			return invalid("decision", "say which decision: submitted, accepted, disputed, rejected or withdrawn")
+		case ch.Decision == ReviewWithdrawn && strings.TrimSpace(ch.Reason) != "":
+			return invalid("reason", "a withdrawal takes no reason: it takes back a decision")
 		}
 	case BulkDelete:
 	default:

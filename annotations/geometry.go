@@ -57,51 +57,58 @@ func LineGeometry(ps []Position) Geometry { return Geometry{"LineString", [][]Po
 func PolygonGeometry(rings ...[]Position) Geometry { return Geometry{"Polygon", rings} }
 
 // MarshalJSON writes standard GeoJSON.
-func (g Geometry) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"type":`)
-	b.WriteString(strconv.Quote(g.Type))
-	b.WriteString(`,"coordinates":`)
-	writePosition := func(p Position) {
-		b.WriteByte('[')
-		b.WriteString(strconv.FormatFloat(p[0], 'f', -1, 64))
-		b.WriteByte(',')
-		b.WriteString(strconv.FormatFloat(p[1], 'f', -1, 64))
-		b.WriteByte(']')
+func (g Geometry) MarshalJSON() ([]byte, error) { return g.appendJSON(nil) }
+
+// appendJSON appends what MarshalJSON writes to b. Coordinates that are not finite
+// are an error: JSON has no numbers for them.
+func (g Geometry) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"type":`...)
+	b = strconv.AppendQuote(b, g.Type)
+	b = append(b, `,"coordinates":`...)
+	bad := false
+	appendPosition := func(p Position) {
+		bad = bad || !finite(p[0]) || !finite(p[1])
+		b = append(b, '[')
+		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
+		b = append(b, ']')
 	}
-	writeRing := func(r []Position) {
-		b.WriteByte('[')
+	appendRing := func(r []Position) {
+		b = append(b, '[')
 		for i, p := range r {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			writePosition(p)
+			appendPosition(p)
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	}
 	switch g.Type {
 	case "Point":
 		if len(g.Coordinates) != 1 || len(g.Coordinates[0]) != 1 {
 			return nil, fmt.Errorf("point geometry needs exactly one position")
 		}
-		writePosition(g.Coordinates[0][0])
+		appendPosition(g.Coordinates[0][0])
 	case "LineString":
 		if len(g.Coordinates) != 1 {
 			return nil, fmt.Errorf("line geometry needs exactly one ring")
 		}
-		writeRing(g.Coordinates[0])
+		appendRing(g.Coordinates[0])
 	default:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i, r := range g.Coordinates {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			writeRing(r)
+			appendRing(r)
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	if bad {
+		return nil, fmt.Errorf("geometry has a coordinate that is not a finite number")
+	}
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON reads a Point, LineString or Polygon. Numbers that are not finite (the

@@ -51,8 +51,8 @@ type Image struct {
 	Pyramid         Progress `json:"pyramid"`         // the tile pyramid's build, which deep zoom waits for
 	Source          Source   `json:"source"`
 	AnnotationCount int      `json:"annotation_count"`
-	// ReviewCounts counts the annotations by review state (every state, zero or not; the
-	// query in imageColumns lists them in the order of ReviewStatuses).
+	// ReviewCounts counts the annotations by review state (every state, zero or not), as
+	// kept in image_review_counts (migration 0015) with every write, not counted per read.
 	ReviewCounts map[string]int `json:"review_counts"`
 	CreatedBy    string         `json:"created_by"`
 	CreatedAt    time.Time      `json:"created_at"`
@@ -355,12 +355,9 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_size, i.width, i.height, i.orientation,
 	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
 	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
-	(SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id),
 	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0),
 	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings,
-	(SELECT COALESCE(SUM(a.review_status = 'draft'), 0) || ',' || COALESCE(SUM(a.review_status = 'submitted'), 0) || ',' ||
-		COALESCE(SUM(a.review_status = 'accepted'), 0) || ',' || COALESCE(SUM(a.review_status = 'disputed'), 0) || ',' ||
-		COALESCE(SUM(a.review_status = 'rejected'), 0) FROM annotations a WHERE a.image_id = i.id),
+	(` + keptReviewCounts + `i.id),
 	i.file_metadata, i.captured_source, i.sidecars`
 
 // imageFrom joins an image with its release and its pyramid job.
@@ -376,17 +373,12 @@ func scanImage(row scanner) (Image, error) {
 		&img.CreatedBy, &created, &updated,
 		&img.Source.ID, &img.Source.Publisher, &img.Source.Title, &img.Source.URL, &img.Source.ReleasedAt,
 		&img.Source.Credit, &img.Source.License, &img.Source.Claim, &img.Source.Notes, &srcCreated,
-		&img.AnnotationCount, &img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
+		&img.Pyramid.State, &img.Pyramid.Progress, &img.Pyramid.Error, &img.Pyramid.Attempts,
 		&img.Georeferenced, &warnings, &reviews, &fileMetadata, &img.CapturedSource, &sidecars)
 	if err != nil {
 		return Image{}, err
 	}
-	img.ReviewCounts = make(map[string]int, len(ReviewStatuses))
-	for i, n := range strings.Split(reviews, ",") {
-		if i < len(ReviewStatuses) {
-			img.ReviewCounts[ReviewStatuses[i]], _ = strconv.Atoi(n)
-		}
-	}
+	img.ReviewCounts, img.AnnotationCount = parseReviewCounts(reviews)
 	if err := json.Unmarshal([]byte(warnings), &img.ImportWarnings); err != nil || img.ImportWarnings == nil {
 		img.ImportWarnings = []string{}
 	}
@@ -398,6 +390,44 @@ func scanImage(row scanner) (Image, error) {
 	}
 	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
 	return img, nil
+}
+
+// keptReviewCounts, followed by an image id, selects that image's counts by review state
+// as "status=n,…" (see parseReviewCounts).
+const keptReviewCounts = `SELECT COALESCE(group_concat(c.review_status || '=' || c.n), '') FROM image_review_counts c WHERE c.image_id = `
+
+// parseReviewCounts reads what keptReviewCounts selects: the count of every state (zero or not) and their total.
+func parseReviewCounts(s string) (map[string]int, int) {
+	counts := make(map[string]int, len(ReviewStatuses))
+	for _, st := range ReviewStatuses {
+		counts[st] = 0
+	}
+	total := 0
+	for _, kv := range strings.Split(s, ",") {
+		st, v, ok := strings.Cut(kv, "=")
+		if n, err := strconv.Atoi(v); ok && err == nil {
+			counts[st] += n
+			total += n
+		}
+	}
+	return counts, total
+}
+
+// imageExtent returns the width and height of an image that is not in the trash, or
+// ErrNotFound: what an annotation write needs of its image, without the rest of the row.
+func imageExtent(ctx context.Context, q querier, id string) (width, height int, err error) {
+	err = q.QueryRowContext(ctx, `SELECT width, height FROM images WHERE id = ? AND deleted_at = ''`, id).Scan(&width, &height)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("image: %w", ErrNotFound)
+	}
+	return width, height, err
+}
+
+// CheckImage returns nil when the image exists and is not in the trash, else
+// ErrNotFound, reading nothing else of it.
+func (s *Store) CheckImage(ctx context.Context, id string) error {
+	_, _, err := imageExtent(ctx, s.db, id)
+	return err
 }
 
 // imageWhere finds an image that is not in the trash.

@@ -22,20 +22,28 @@ const (
 	ReviewRejected  = "rejected"
 )
 
+// ReviewWithdrawn is not a state: asked for as a decision, it takes back the decision
+// that made the current version (WithdrawReview).
+const ReviewWithdrawn = "withdrawn"
+
 // ReviewStatuses lists the states in the order the UI counts them.
 var ReviewStatuses = []string{ReviewDraft, ReviewSubmitted, ReviewAccepted, ReviewDisputed, ReviewRejected}
 
 // ErrForbidden means the actor may not do this to this thing (review their own work).
 var ErrForbidden = errors.New("forbidden")
 
-// Review is one decision on an annotation.
+// Review is one decision on an annotation. A withdrawn decision stays, saying who took
+// it back, when, and as which version.
 type Review struct {
-	AnnotationID string    `json:"annotation_id"`
-	Version      int       `json:"version"` // the version decided on
-	Reviewer     string    `json:"reviewer"`
-	Decision     string    `json:"decision"`
-	Reason       string    `json:"reason,omitempty"`
-	At           time.Time `json:"at"`
+	AnnotationID     string     `json:"annotation_id"`
+	Version          int        `json:"version"` // the version decided on
+	Reviewer         string     `json:"reviewer"`
+	Decision         string     `json:"decision"`
+	Reason           string     `json:"reason,omitempty"`
+	At               time.Time  `json:"at"`
+	WithdrawnBy      string     `json:"withdrawn_by,omitempty"`
+	WithdrawnAt      *time.Time `json:"withdrawn_at,omitempty"`
+	WithdrawnVersion int        `json:"withdrawn_version,omitempty"` // the version the withdrawal made
 }
 
 const maxReasonBytes = 10000
@@ -110,46 +118,131 @@ func (s *Store) reviewTx(ctx context.Context, tx *sql.Tx, actor string, cur Anno
 // checkIndependent refuses (ErrForbidden, saying why) a decision on cur by whoever drew
 // it or wrote any version of it since it was last accepted: an edit, a restore or the
 // submission. Reviewers' decisions are not writing, so who disputed a version may judge
-// the fix. Names are compared ignoring case, as accounts are.
+// the fix. A withdrawal is not writing either: it takes back the version before it, as if
+// neither had been (a withdrawn acceptance accepts nothing). Names are compared ignoring
+// case, as accounts are.
 func (s *Store) checkIndependent(ctx context.Context, tx *sql.Tx, actor string, cur Annotation) error {
 	if strings.EqualFold(actor, cur.CreatedBy) {
 		return fmt.Errorf("%s drew this annotation; another analyst must decide on it: %w", cur.CreatedBy, ErrForbidden)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT version, actor, COALESCE(json_extract(after, '$.review_status'), '') FROM revisions
-		WHERE annotation_id = ? ORDER BY version`, cur.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT v.version, v.actor, COALESCE(json_extract(v.after, '$.review_status'), ''),
+			EXISTS (SELECT 1 FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version)
+		FROM revisions v WHERE v.annotation_id = ? ORDER BY v.version`, cur.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	wrote, by := 0, ""
+	type since struct {
+		wrote int
+		by    string
+	}
+	var st since
+	var before []since // st before each revision not withdrawn, for the withdrawals
 	for rows.Next() {
 		var version int
 		var writer, status string
-		if err := rows.Scan(&version, &writer, &status); err != nil {
+		var withdrawal bool
+		if err := rows.Scan(&version, &writer, &status, &withdrawal); err != nil {
 			return err
 		}
+		if withdrawal {
+			if len(before) > 0 {
+				st, before = before[len(before)-1], before[:len(before)-1]
+			}
+			continue
+		}
+		before = append(before, st)
 		switch status {
 		case ReviewAccepted:
-			wrote = 0
+			st = since{}
 		case ReviewDraft, ReviewSubmitted:
 			if strings.EqualFold(writer, actor) {
-				wrote, by = version, writer
+				st = since{version, writer}
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if wrote > 0 {
+	if st.wrote > 0 {
 		return fmt.Errorf("%s wrote version %d of this annotation since it was last accepted; another analyst must decide on it: %w",
-			by, wrote, ErrForbidden)
+			st.by, st.wrote, ErrForbidden)
 	}
 	return nil
 }
 
+// WithdrawReview takes back the decision that made the annotation's current version
+// (version, else *StaleVersionError), as its next version: a submission returns it to
+// the state it was submitted from (draft, or disputed or rejected), an acceptance,
+// dispute or rejection to submitted. Only who made the decision may withdraw it
+// (ErrForbidden); a current version no decision made (an edit, a restore, a withdrawal)
+// has nothing to withdraw (ErrConflict). The decision stays among the reviews, marked
+// withdrawn; the withdrawal is in the history and in the audit log as by's.
+func (s *Store) WithdrawReview(ctx context.Context, by Actor, id string, version int) (Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Annotation{}, err
+	}
+	defer tx.Rollback()
+	cur, err := s.annotationTx(ctx, tx, id)
+	if err != nil {
+		return Annotation{}, err
+	}
+	if version != cur.Version {
+		return Annotation{}, &StaleVersionError{ID: id, Given: version, Current: cur.Version}
+	}
+	next, err := s.withdrawTx(ctx, tx, by, cur)
+	if err != nil {
+		return Annotation{}, err
+	}
+	return next, tx.Commit()
+}
+
+// decisionNouns name a decision in the audit log: "withdrew the acceptance of version 3".
+var decisionNouns = map[string]string{ReviewSubmitted: "submission", ReviewAccepted: "acceptance", ReviewDisputed: "dispute", ReviewRejected: "rejection"}
+
+// withdrawTx withdraws the decision that made cur (whose version the caller has checked)
+// in tx, as WithdrawReview describes.
+func (s *Store) withdrawTx(ctx context.Context, tx *sql.Tx, by Actor, cur Annotation) (Annotation, error) {
+	var reviewID int64
+	var reviewer, decision, was string
+	err := tx.QueryRowContext(ctx, `SELECT r.id, r.reviewer, r.decision, COALESCE(json_extract(v.before, '$.review_status'), '')
+		FROM reviews r JOIN revisions v ON v.annotation_id = r.annotation_id AND v.version = r.version + 1
+		WHERE r.annotation_id = ? AND r.version = ? AND r.withdrawn_at = ''`, cur.ID, cur.Version-1).Scan(&reviewID, &reviewer, &decision, &was)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Annotation{}, fmt.Errorf("version %d of this annotation is %s's change, not a review decision: there is no decision to withdraw: %w",
+			cur.Version, cur.UpdatedBy, ErrConflict)
+	}
+	if err != nil {
+		return Annotation{}, err
+	}
+	if !strings.EqualFold(reviewer, by.Name) {
+		return Annotation{}, fmt.Errorf("%s made this decision (%s); only they can withdraw it: %w", reviewer, decision, ErrForbidden)
+	}
+	next := cur
+	next.ReviewStatus, next.Version, next.UpdatedBy, next.UpdatedAt = was, cur.Version+1, by.Name, s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE annotations SET review_status = ?, version = ?, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?`,
+		next.ReviewStatus, next.Version, by.Name, formatTime(next.UpdatedAt), cur.ID, cur.Version); err != nil {
+		return Annotation{}, err
+	}
+	if err := s.writeRevision(ctx, tx, "update", by.Name, &cur, &next); err != nil {
+		return Annotation{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reviews SET withdrawn_by = ?, withdrawn_at = ?, withdrawn_version = ? WHERE id = ?`,
+		by.Name, formatTime(next.UpdatedAt), next.Version, reviewID); err != nil {
+		return Annotation{}, err
+	}
+	if err := s.audit(ctx, tx, by, "annotation.withdraw", "annotation", cur.ID,
+		fmt.Sprintf("withdrew the %s of version %d: version %d is %s again", decisionNouns[decision], cur.Version-1, next.Version, was)); err != nil {
+		return Annotation{}, err
+	}
+	return next, nil
+}
+
 // Reviews returns an annotation's decisions, oldest first.
 func (s *Store) Reviews(ctx context.Context, annotationID string) ([]Review, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT annotation_id, version, reviewer, decision, reason, at FROM reviews WHERE annotation_id = ? ORDER BY id`, annotationID)
+	rows, err := s.db.QueryContext(ctx, `SELECT annotation_id, version, reviewer, decision, reason, at, withdrawn_by, withdrawn_at, withdrawn_version
+		FROM reviews WHERE annotation_id = ? ORDER BY id`, annotationID)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +250,15 @@ func (s *Store) Reviews(ctx context.Context, annotationID string) ([]Review, err
 	out := []Review{}
 	for rows.Next() {
 		var r Review
-		var at string
-		if err := rows.Scan(&r.AnnotationID, &r.Version, &r.Reviewer, &r.Decision, &r.Reason, &at); err != nil {
+		var at, withdrawnAt string
+		if err := rows.Scan(&r.AnnotationID, &r.Version, &r.Reviewer, &r.Decision, &r.Reason, &at, &r.WithdrawnBy, &withdrawnAt, &r.WithdrawnVersion); err != nil {
 			return nil, err
 		}
 		r.At = parseTime(at)
+		if withdrawnAt != "" {
+			w := parseTime(withdrawnAt)
+			r.WithdrawnAt = &w
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -169,7 +266,8 @@ func (s *Store) Reviews(ctx context.Context, annotationID string) ([]Review, err
 
 // LatestDecisions returns the decision that put each annotation of the given images in
 // its current review state, by annotation id. Drafts have none; so does an annotation
-// restored to a reviewed version, whose latest decision is of another state.
+// restored to a reviewed version, whose latest decision is of another state. Withdrawn
+// decisions do not count: after a withdrawn acceptance, the submission is the latest.
 func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[string]Review, error) {
 	out := map[string]Review{}
 	if len(imageIDs) == 0 {
@@ -181,7 +279,7 @@ func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[str
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT r.annotation_id, r.version, r.reviewer, r.decision, r.reason, r.at, a.review_status
 		FROM reviews r JOIN annotations a ON a.id = r.annotation_id
-		WHERE a.image_id IN (`+placeholders(len(imageIDs))+`) ORDER BY r.id`, args...)
+		WHERE a.image_id IN (`+placeholders(len(imageIDs))+`) AND r.withdrawn_at = '' ORDER BY r.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -205,24 +303,10 @@ func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[str
 // ReviewCounts counts an image's annotations by review state (every state present, zero
 // or not).
 func (s *Store) ReviewCounts(ctx context.Context, imageID string) (map[string]int, error) {
-	counts := map[string]int{}
-	for _, st := range ReviewStatuses {
-		counts[st] = 0
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT review_status, COUNT(*) FROM annotations WHERE image_id = ? GROUP BY review_status`, imageID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		counts[st] = n
-	}
-	return counts, rows.Err()
+	var kept string
+	err := s.db.QueryRowContext(ctx, keptReviewCounts+`?`, imageID).Scan(&kept)
+	counts, _ := parseReviewCounts(kept)
+	return counts, err
 }
 
 // Comment is a remark on an annotation.
@@ -308,7 +392,7 @@ func (s *Store) RestoreAnnotation(ctx context.Context, by Actor, id string, vers
 	if !ok {
 		return Annotation{}, invalid("label", "the label %q of version %d no longer exists", strings.Join(old.Label.Path, "/"), version)
 	}
-	if _, err := s.imageWhere(ctx, tx, "i.id = ?", old.ImageID); err != nil {
+	if _, _, err := imageExtent(ctx, tx, old.ImageID); err != nil {
 		return Annotation{}, err
 	}
 	geom, _ := json.Marshal(old.Geometry)

@@ -47,6 +47,7 @@ type port struct {
 	compound []pt      // naval base land area (fenced)
 	waves    int       // the day's swell phase (see portDay)
 	objs     []Object
+	shadows  []Shadow
 }
 
 func (p *port) isLand(q pt, margin float64) bool {
@@ -71,6 +72,7 @@ func portScene() (Scene, error) {
 			portLocation,
 			"Models the National Intelligence Service (Republic of Korea) release of 18 October 2024, which said four landing ships and three escort ships of the Russian Pacific Fleet carried about 1,500 North Korean special forces from areas near Chongjin, Hamhung and Musudan to Vladivostok between 8 and 13 October 2024. This image is synthetic and shows no real place or event."),
 		Objects: p.objs,
+		Shadows: p.shadows,
 	}, nil
 }
 
@@ -489,6 +491,8 @@ func (p *port) drawCompound() {
 		tip := pt{base[0] + 36*math.Cos(ang+qa*math.Pi/180), base[1] + 36*math.Sin(ang+qa*math.Pi/180)}
 		c.poleShadow(base, 22, 1.6, 0.4)
 		d := c.shadowOffset(22)
+		p.shadows = append(p.shadows, Shadow{What: fmt.Sprintf("portal crane's tower at %.0f m along the quay", a),
+			Foot: base, Tip: pt{base[0] + d[0], base[1] + d[1]}, HeightM: 22})
 		c.line(pt{base[0] + d[0], base[1] + d[1]}, pt{tip[0] + d[0], tip[1] + d[1]}, 1.6, shadowCol, 0.4)
 		c.line(base, tip, 2.2, rgb(200, 164, 56), 1)
 		c.fill(bf.rect(-3, 3, -3, 3), rgb(190, 156, 50), 1)
@@ -664,6 +668,8 @@ func (p *port) drawRoadstead(day portDay) {
 	c.polyline(bw, 6, rgb(156, 154, 146), 1)
 	head := bw[len(bw)-1]
 	c.shadow(circlePoly(head[0], head[1], 3), 14, 0.5)
+	d := c.shadowOffset(14)
+	p.shadows = append(p.shadows, Shadow{What: "light at the breakwater's head", Foot: head, Tip: pt{head[0] + d[0], head[1] + d[1]}, HeightM: 14})
 	c.disc(head[0], head[1], 3, rgb(226, 226, 220), 1)
 	// navigation buoys
 	for _, q := range []pt{{1500, 1700}, {2350, 1560}, {2900, 1300}, {900, 1600}} {

@@ -110,7 +110,7 @@ func GeoTIFFScenes() ([]Scene, error) {
 	p.Notes = "Generated deterministically by sampledata.GeoTIFFScenes(): the port of the 8 October scene five days later, " +
 		"with ships moved, another sun and haze; bands blue, green, red, near-infrared, 12-bit values in 16-bit samples, 0 = nodata. " +
 		"Every object in it, its acquisition time, sensor and placement are invented."
-	s := Scene{FileName: PortGeoTIFFFileName, Width: img.width, Height: img.height, GeoTIFF: b, Provenance: p, Objects: port.objs}
+	s := Scene{FileName: PortGeoTIFFFileName, Width: img.width, Height: img.height, GeoTIFF: b, Provenance: p, Objects: port.objs, Shadows: port.shadows}
 	if err := validateScene(s); err != nil {
 		return nil, fmt.Errorf("sampledata: port GeoTIFF: %w", err)
 	}

@@ -40,6 +40,18 @@ type Scene struct {
 	GeoTIFF       []byte // a GeoTIFF scene's file (see GeoTIFFScenes); nil for a JPEG scene
 	Provenance    Provenance
 	Objects       []Object
+	// Shadows are upright things the scene draws with the shadow they cast under its
+	// sun, for checking a shadow measured on the image.
+	Shadows []Shadow
+}
+
+// Shadow is an upright thing drawn with its shadow on level ground: Foot is where it
+// stands, Tip where the shadow of its top falls, HeightM how tall it is drawn (at 1 m a
+// pixel, |Tip − Foot| is HeightM / tan(the sun's elevation)).
+type Shadow struct {
+	What      string
+	Foot, Tip [2]float64
+	HeightM   float64
 }
 
 // File is the scene's file as it is delivered: its JPEG or its GeoTIFF.

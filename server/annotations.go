@@ -10,25 +10,6 @@ import (
 	"github.com/satmark/satmark/annotations"
 )
 
-func (s *Server) listAnnotations(c echo.Context) error {
-	img, err := s.imageParam(c)
-	if err != nil {
-		return err
-	}
-	anns, err := s.store.Annotations(c.Request().Context(), annotations.AnnotationFilter{ImageIDs: []string{img.ID}})
-	if err != nil {
-		return err
-	}
-	p, err := s.placement(c.Request().Context(), img)
-	if err != nil {
-		return err
-	}
-	for i := range anns {
-		anns[i].Ground = p.Measure(anns[i])
-	}
-	return c.JSON(http.StatusOK, anns)
-}
-
 // decodeAnnotationInput reads an annotation body. NaN or Infinity inside the geometry
 // is invalid content (422, said by the store); anywhere else the body is not JSON (400).
 func decodeAnnotationInput(c echo.Context) (annotations.AnnotationInput, error) {
@@ -45,7 +26,7 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := s.imageParam(c)
+	imageID, err := s.imageIDParam(c)
 	if err != nil {
 		return err
 	}
@@ -53,7 +34,7 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.store.CreateAnnotation(c.Request().Context(), actor, img.ID, in)
+	a, err := s.store.CreateAnnotation(c.Request().Context(), actor, imageID, in)
 	if err != nil {
 		return err
 	}

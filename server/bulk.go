@@ -20,7 +20,7 @@ func (s *Server) bulkAnnotations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := s.imageParam(c)
+	imageID, err := s.imageIDParam(c)
 	if err != nil {
 		return err
 	}
@@ -29,11 +29,11 @@ func (s *Server) bulkAnnotations(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	anns, err := s.store.BulkChangeAnnotations(ctx, by, img.ID, ch)
+	anns, err := s.store.BulkChangeAnnotations(ctx, by, imageID, ch)
 	if err != nil {
 		return err
 	}
-	p, err := s.placement(ctx, img)
+	p, err := s.placementOf(ctx, imageID)
 	if err != nil {
 		return err
 	}

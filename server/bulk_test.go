@@ -163,13 +163,14 @@ func TestBulkChange(t *testing.T) {
 				Stale []struct {
 					ID             string
 					Given, Current int
+					UpdatedBy      string `json:"updated_by"`
 				}
 			}
 		}
 		decode(t, rec, &body)
-		want := fmt.Sprintf("[{%s 2 3} {%s 1 2}]", anns[2].ID, anns[3].ID)
+		want := fmt.Sprintf("[{%s 2 3 bob} {%s 1 2 bob}]", anns[2].ID, anns[3].ID)
 		if got := fmt.Sprint(body.Error.Stale); got != want {
-			t.Errorf("stale = %s, want %s (id, given, current)", got, want)
+			t.Errorf("stale = %s, want %s (id, given, current, who saved it)", got, want)
 		}
 		ts.wantUnchanged(t, before)
 	})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"archive/zip"
+	"context"
 	"fmt"
 	"math"
 	"runtime/debug"
@@ -110,12 +111,12 @@ func datasetOptions(c echo.Context) (dataset.Options, error) {
 	return o, nil
 }
 
-// datasetSources gathers the images of an export selection with their annotations (by
-// the selection's filter) and, when the split is by site, the sites each belongs to. An
+// datasetSources gathers the images of a selection with their annotations (by the
+// selection's filter) and, when the split is by site, the sites each belongs to. An
 // image whose tiles are not built yet cannot be cut: that is a conflict, said before
 // anything is written.
-func (s *Server) datasetSources(c echo.Context, images []annotations.Image, f annotations.AnnotationFilter, o dataset.Options) ([]dataset.Source, error) {
-	ctx := c.Request().Context()
+func (s *Server) datasetSources(ctx context.Context, images []annotations.Image, f annotations.AnnotationFilter, o dataset.Options) ([]dataset.Source, error) {
+	images = append([]annotations.Image(nil), images...)
 	sort.Slice(images, func(i, j int) bool { return images[i].ID < images[j].ID })
 	sitesOf := map[string][]string{}
 	if o.By == dataset.BySite {
@@ -155,6 +156,46 @@ func (s *Server) datasetSources(c echo.Context, images []annotations.Image, f an
 	return sources, nil
 }
 
+// DatasetPlan cuts the images of a selection (see Selection) into a dataset: the plan
+// and its card, before any pixel is read. Options that do not hold, and images without
+// built tiles, are refused here.
+func (s *Server) DatasetPlan(ctx context.Context, images []annotations.Image, f annotations.AnnotationFilter, o dataset.Options, format string) (dataset.Plan, dataset.Card, error) {
+	if o.ChipSize > MaxChipSize {
+		return dataset.Plan{}, dataset.Card{}, badRequest("chip", "chips of %d pixels are over the limit of %d", o.ChipSize, MaxChipSize)
+	}
+	sources, err := s.datasetSources(ctx, images, f, o)
+	if err != nil {
+		return dataset.Plan{}, dataset.Card{}, err
+	}
+	plan, err := dataset.Cut(sources, o)
+	if err != nil {
+		return dataset.Plan{}, dataset.Card{}, badRequest("options", "%s", err.Error())
+	}
+	reviewed := "all"
+	if len(f.Statuses) > 0 {
+		reviewed = strings.Join(f.Statuses, " or ") + " only"
+	}
+	return plan, dataset.NewCard(plan, "satmark dataset", format, reviewed, Build(), 0, time.Now()), nil
+}
+
+// WriteDataset writes a planned dataset into sink in format (dataset.Write), its chips
+// rendered from the images' pyramids; progress, when not nil, hears of each chip.
+func (s *Server) WriteDataset(ctx context.Context, sink formats.Sink, plan dataset.Plan, card dataset.Card, format string, progress func(done, total int)) (dataset.Card, error) {
+	labels, err := s.store.Labels(ctx)
+	if err != nil {
+		return card, err
+	}
+	done := 0
+	return dataset.Write(sink, plan, format, labels, card, func(img annotations.Image, r dataset.Rect) ([]byte, error) {
+		b, err := s.library.Chip(ctx, img.SHA256, infoOf(img), r.X, r.Y, r.W, r.H)
+		done++
+		if progress != nil {
+			progress(done, len(plan.Chips))
+		}
+		return b, err
+	})
+}
+
 // exportDatasetBuild downloads the images of an export selection (?image=, ?label=,
 // ?status=, as exportSelection reads them) as a dataset zip in ?format=, cut and split
 // as datasetOptions reads them, with a dataset card.
@@ -171,30 +212,15 @@ func (s *Server) exportDatasetBuild(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sources, err := s.datasetSources(c, images, f, o)
+	ctx := c.Request().Context()
+	plan, card, err := s.DatasetPlan(ctx, images, f, o, format)
 	if err != nil {
 		return err
 	}
-	plan, err := dataset.Cut(sources, o)
-	if err != nil {
-		return badRequest("options", "%s", err.Error())
-	}
-	labels, err := s.store.Labels(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	reviewed := "all"
-	if len(f.Statuses) > 0 {
-		reviewed = strings.Join(f.Statuses, " or ") + " only"
-	}
-	card := dataset.NewCard(plan, "satmark dataset", format, reviewed, Build(), 0, time.Now())
 	name := fmt.Sprintf("satmark-dataset-%s-%s.zip", format, time.Now().UTC().Format("20060102-150405"))
 	setDownload(c, formats.ZipMediaType, name)
 	zw := zip.NewWriter(c.Response())
-	ctx := c.Request().Context()
-	_, err = dataset.Write(formats.ZipSink(zw), plan, format, labels, card, func(img annotations.Image, r dataset.Rect) ([]byte, error) {
-		return s.library.Chip(ctx, img.SHA256, infoOf(img), r.X, r.Y, r.W, r.H)
-	})
+	_, err = s.WriteDataset(ctx, formats.ZipSink(zw), plan, card, format, nil)
 	if err == nil {
 		err = zw.Close()
 	}

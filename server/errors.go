@@ -26,7 +26,8 @@ type apiError struct {
 	Message string
 	// Current is shown beside a 412 so the client can offer the other version.
 	Current any
-	// Stale lists, beside a bulk change's 412, each annotation it had old: id, given, current.
+	// Stale lists, beside a bulk change's 412, each annotation it had old: id, given,
+	// current, updated_by.
 	Stale []staleVersion
 	// RetryAfter, in seconds, goes out as a Retry-After header (with 503).
 	RetryAfter int
@@ -36,11 +37,13 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Message }
 
-// staleVersion is one annotation a bulk change had at an old version.
+// staleVersion is one annotation a bulk change had at an old version, and who saved
+// the version it is at.
 type staleVersion struct {
-	ID      string `json:"id"`
-	Given   int    `json:"given"`
-	Current int    `json:"current"`
+	ID        string `json:"id"`
+	Given     int    `json:"given"`
+	Current   int    `json:"current"`
+	UpdatedBy string `json:"updated_by"`
 }
 
 func badRequest(field, format string, args ...any) error {
@@ -62,6 +65,7 @@ func classify(err error) *apiError {
 	var de *imagery.DisplayError
 	var stale *annotations.StaleVersionError
 	var stales *annotations.StaleVersionsError
+	var gone *annotations.ChangesGoneError
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
@@ -105,9 +109,11 @@ func classify(err error) *apiError {
 	case errors.As(err, &stales):
 		list := make([]staleVersion, len(stales.Stale))
 		for i, st := range stales.Stale {
-			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current}
+			list[i] = staleVersion{ID: st.ID, Given: st.Given, Current: st.Current, UpdatedBy: st.By}
 		}
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "annotations", Message: stales.Error(), Stale: list}
+	case errors.As(err, &gone):
+		return &apiError{Status: http.StatusGone, Code: "gone", Field: "since", Message: gone.Error()}
 	case errors.As(err, &stale):
 		return &apiError{Status: http.StatusPreconditionFailed, Code: "stale_version", Field: "version", Message: stale.Error()}
 	case errors.Is(err, annotations.ErrVersionRequired):

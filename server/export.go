@@ -62,15 +62,22 @@ func (s *Server) exportGeoJSON(c echo.Context) error {
 // comma-separated; every image when absent), ?label= (repeatable; an id, path or name;
 // each label includes the labels below it) and ?status= (see statusFilter).
 func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotations.AnnotationFilter, error) {
-	ctx := c.Request().Context()
 	statuses, err := statusFilter(c)
 	if err != nil {
 		return nil, annotations.AnnotationFilter{}, err
 	}
+	return s.Selection(c.Request().Context(), queryList(c, "image"), c.QueryParams()["label"], statuses)
+}
+
+// Selection is what an export of many images covers: the images named (every image when
+// none is), and the filter of their annotations by label (an id, path or name; each
+// label includes the labels below it) and review state. An image or label that does not
+// exist is ErrNotFound.
+func (s *Server) Selection(ctx context.Context, imageIDs, labelRefs, statuses []string) ([]annotations.Image, annotations.AnnotationFilter, error) {
 	f := annotations.AnnotationFilter{Statuses: statuses}
 	var images []annotations.Image
 	seen := map[string]bool{}
-	for _, id := range queryList(c, "image") {
+	for _, id := range imageIDs {
 		if !annotations.ValidID(id) {
 			return nil, f, notFound("image " + id)
 		}
@@ -85,7 +92,8 @@ func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotatio
 		images = append(images, img)
 		f.ImageIDs = append(f.ImageIDs, id)
 	}
-	if f.LabelIDs, err = s.labelFilter(c); err != nil {
+	var err error
+	if f.LabelIDs, err = s.labelIDs(ctx, labelRefs); err != nil {
 		return nil, f, err
 	}
 	if len(f.ImageIDs) == 0 {
@@ -96,15 +104,15 @@ func (s *Server) exportSelection(c echo.Context) ([]annotations.Image, annotatio
 	return images, f, nil
 }
 
-// labelFilter reads ?label= (repeatable; an id, path or name) as label ids; an export
-// filtered by a label includes the labels below it.
-func (s *Server) labelFilter(c echo.Context) ([]string, error) {
+// labelIDs resolves labels named by id, path or name to their ids; an export filtered
+// by a label includes the labels below it.
+func (s *Server) labelIDs(ctx context.Context, refs []string) ([]string, error) {
 	var ids []string
-	for _, ref := range c.QueryParams()["label"] {
+	for _, ref := range refs {
 		if ref = strings.TrimSpace(ref); ref == "" {
 			continue
 		}
-		l, err := s.store.ResolveLabel(c.Request().Context(), ref)
+		l, err := s.store.ResolveLabel(ctx, ref)
 		if err != nil {
 			return nil, err
 		}

@@ -43,14 +43,14 @@ func (s *Server) iiifPreflight(c echo.Context) error {
 }
 
 // presentationFilter reads what the annotation pages keep: ?status= (see statusFilter)
-// and ?label= (see labelFilter).
+// and ?label= (repeatable; an id, path or name, with the labels below it).
 func (s *Server) presentationFilter(c echo.Context) (annotations.AnnotationFilter, error) {
 	var f annotations.AnnotationFilter
 	var err error
 	if f.Statuses, err = statusFilter(c); err != nil {
 		return f, err
 	}
-	f.LabelIDs, err = s.labelFilter(c)
+	f.LabelIDs, err = s.labelIDs(c.Request().Context(), c.QueryParams()["label"])
 	return f, err
 }
 

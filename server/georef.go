@@ -66,19 +66,26 @@ func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.
 // The image is read only when its placement is not cached yet.
 func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation) error {
 	for _, a := range anns {
-		p, ok := s.cachedPlacement(a.ImageID)
-		if !ok {
-			img, err := s.store.Image(ctx, a.ImageID)
-			if err != nil {
-				return err
-			}
-			if p, err = s.placement(ctx, img); err != nil {
-				return err
-			}
+		p, err := s.placementOf(ctx, a.ImageID)
+		if err != nil {
+			return err
 		}
 		a.Ground = p.Measure(*a)
 	}
 	return nil
+}
+
+// placementOf is the placement of the image with that id; the image is read only when
+// its placement is not cached yet.
+func (s *Server) placementOf(ctx context.Context, imageID string) (formats.Placement, error) {
+	if p, ok := s.cachedPlacement(imageID); ok {
+		return p, nil
+	}
+	img, err := s.store.Image(ctx, imageID)
+	if err != nil {
+		return formats.Placement{}, err
+	}
+	return s.placement(ctx, img)
 }
 
 // georefView is the API representation of an image's georeference.

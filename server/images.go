@@ -209,6 +209,16 @@ func (s *Server) imageParam(c echo.Context) (annotations.Image, error) {
 	return s.store.Image(c.Request().Context(), id)
 }
 
+// imageIDParam checks that the :id path parameter names an image (not in the trash)
+// and returns its id, reading nothing else of it: for a handler that needs no more.
+func (s *Server) imageIDParam(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return "", notFound("image")
+	}
+	return id, s.store.CheckImage(c.Request().Context(), id)
+}
+
 func (s *Server) listImages(c echo.Context) error {
 	images, err := s.store.Images(c.Request().Context())
 	if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,9 +56,11 @@ func (s *Server) listReviews(c echo.Context) error {
 
 // reviewAnnotation records a decision: {"decision": "submitted" | "accepted" |
 // "disputed" | "rejected", "reason", "version"}. Deciding on one's own work is 403; a
-// stale version is 412 with the current annotation.
+// stale version is 412 with the current annotation. "withdrawn" (with no reason) takes
+// back one's own decision that made the current version: 403 for someone else's, 409
+// when no decision made it.
 func (s *Server) reviewAnnotation(c echo.Context) error {
-	actor, err := s.actor(c)
+	by, err := s.by(c)
 	if err != nil {
 		return err
 	}
@@ -80,7 +83,15 @@ func (s *Server) reviewAnnotation(c echo.Context) error {
 	if version == nil {
 		return annotations.ErrVersionRequired
 	}
-	a, err := s.store.ReviewAnnotation(c.Request().Context(), actor, cur.ID, *version, in.Decision, in.Reason)
+	var a annotations.Annotation
+	switch {
+	case in.Decision != annotations.ReviewWithdrawn:
+		a, err = s.store.ReviewAnnotation(c.Request().Context(), by.Name, cur.ID, *version, in.Decision, in.Reason)
+	case strings.TrimSpace(in.Reason) != "":
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: "reason", Message: "a withdrawal takes no reason: it takes back a decision"}
+	default:
+		a, err = s.store.WithdrawReview(c.Request().Context(), by, cur.ID, *version)
+	}
 	if err != nil {
 		return s.withCurrent(c, cur.ID, err)
 	}

@@ -90,6 +90,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/georeference/worldfile":  "viewer",
 	"POST /api/v1/images/:id/georeference/worldfile": "analyst",
 	"POST /api/v1/images/:id/measure":                "viewer",
+	"GET /api/v1/images/:id/sun":                     "viewer",
+	"POST /api/v1/images/:id/shadow":                 "viewer",
 	"POST /api/v1/images/:id/wand":                   "analyst",
 	"POST /api/v1/images/:id/outline":                "analyst",
 	"GET /api/v1/footprints.geojson":                 "viewer",
@@ -99,19 +101,25 @@ var routeRoles = map[string]string{
 	"PATCH /api/v1/labels/:id":  "admin",
 	"DELETE /api/v1/labels/:id": "admin",
 
-	"GET /api/v1/images/:id/annotations":       "viewer",
-	"POST /api/v1/images/:id/annotations":      "analyst",
-	"POST /api/v1/images/:id/annotations/copy": "analyst",
-	"POST /api/v1/images/:id/annotations/bulk": "analyst",
-	"GET /api/v1/annotations/:id":              "viewer",
-	"PATCH /api/v1/annotations/:id":            "analyst",
-	"DELETE /api/v1/annotations/:id":           "analyst",
-	"GET /api/v1/annotations/:id/history":      "viewer",
-	"POST /api/v1/annotations/:id/restore":     "analyst",
-	"GET /api/v1/annotations/:id/reviews":      "viewer",
-	"POST /api/v1/annotations/:id/reviews":     "analyst",
-	"GET /api/v1/annotations/:id/comments":     "viewer",
-	"POST /api/v1/annotations/:id/comments":    "analyst",
+	"GET /api/v1/images/:id/annotations":         "viewer",
+	"GET /api/v1/images/:id/annotations/changes": "viewer",
+	"POST /api/v1/images/:id/annotations":        "analyst",
+	"POST /api/v1/images/:id/annotations/copy":   "analyst",
+	"POST /api/v1/images/:id/annotations/bulk":   "analyst",
+	"GET /api/v1/annotations/:id":                "viewer",
+	"PATCH /api/v1/annotations/:id":              "analyst",
+	"DELETE /api/v1/annotations/:id":             "analyst",
+	"GET /api/v1/annotations/:id/history":        "viewer",
+	"POST /api/v1/annotations/:id/restore":       "analyst",
+	"GET /api/v1/annotations/:id/reviews":        "viewer",
+	"POST /api/v1/annotations/:id/reviews":       "analyst",
+	"GET /api/v1/annotations/:id/comments":       "viewer",
+	"POST /api/v1/annotations/:id/comments":      "analyst",
+
+	"POST /api/v1/annotations/:id/similar": "analyst",
+	"GET /api/v1/images/:id/suggestions":   "viewer",
+	"POST /api/v1/suggestions/:id/accept":  "analyst",
+	"POST /api/v1/suggestions/:id/reject":  "analyst",
 
 	"GET /api/v1/images/:id/annotations.geojson":   "viewer",
 	"GET /api/v1/images/:id/annotations.kml":       "viewer",
@@ -217,6 +225,14 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		},
 		"annotations": func(t *testing.T, _ annotations.User) string {
 			return ts.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [5, 6]}}`).ID
+		},
+		"suggestions": func(t *testing.T, _ annotations.User) string {
+			sg, err := ts.store.AddSuggestions(ctx, annotations.Actor{Name: "tester"}, ann,
+				[]annotations.FoundPlace{{Shape: annotations.ShapePoint, Geometry: annotations.PointGeometry(annotations.Position{7, 8}), Score: 0.8}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sg[0].ID
 		},
 		"labels": func(t *testing.T, _ annotations.User) string {
 			n++
@@ -512,6 +528,7 @@ func (ts *testServer) teamState(t *testing.T) string {
 	for _, q := range []string{
 		`SELECT id || ' ' || title || ' ' || deleted_at || ' ' || COALESCE(gsd_m, '') FROM images ORDER BY id`,
 		`SELECT id || ' v' || version || ' ' || review_status || ' ' || note FROM annotations ORDER BY id`,
+		`SELECT id || ' ' || status || ' ' || decided_by FROM suggestions ORDER BY id`,
 		`SELECT annotation_id || ' ' || decision FROM reviews ORDER BY id`,
 		`SELECT id || ' ' || body FROM comments ORDER BY id`,
 		`SELECT image_id || ' ' || method FROM georeferences ORDER BY image_id`,
@@ -548,6 +565,11 @@ func TestViewerChangesNothing(t *testing.T) {
 	trashed := ts.newImage(t, 2)
 	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/images/"+trashed.ID, nil), http.StatusNoContent)
 	label := ts.labelByPath(t, "vessel/frigate")
+	suggested, err := ts.store.AddSuggestions(context.Background(), annotations.Actor{Name: "alice"}, a,
+		[]annotations.FoundPlace{{Shape: annotations.ShapePoint, Geometry: annotations.PointGeometry(annotations.Position{20, 20}), Score: 0.8}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	vera := ts.addUser(t, "vera", annotations.RoleViewer)
 	upload, uploadType := multipartBody(t, filePart("new.png", pngBytes(t, 64, 48, 3)))
 	uploadBytes := upload.Bytes()
@@ -573,6 +595,9 @@ func TestViewerChangesNothing(t *testing.T) {
 		{"nok, restore a version", http.MethodPost, "/api/v1/annotations/" + a.ID + "/restore", "application/json", []byte(`{"version": 1, "current": 2}`)},
 		{"nok, review", http.MethodPost, "/api/v1/annotations/" + a.ID + "/reviews", "application/json", []byte(`{"decision": "accepted", "version": 2}`)},
 		{"nok, comment", http.MethodPost, "/api/v1/annotations/" + a.ID + "/comments", "application/json", []byte(`{"body": "I only read"}`)},
+		{"nok, find similar", http.MethodPost, "/api/v1/annotations/" + a.ID + "/similar", "", nil},
+		{"nok, accept a suggestion", http.MethodPost, "/api/v1/suggestions/" + suggested[0].ID + "/accept", "", nil},
+		{"nok, reject a suggestion", http.MethodPost, "/api/v1/suggestions/" + suggested[0].ID + "/reject", "", nil},
 		{"nok, georeference", http.MethodPut, "/api/v1/images/" + img.ID + "/georeference", "application/json", []byte(`{"gsd_m": 2}`)},
 		{"nok, remove a georeference", http.MethodDelete, "/api/v1/images/" + img.ID + "/georeference", "", nil},
 		{"nok, place by world file", http.MethodPost, "/api/v1/images/" + img.ID + "/georeference/worldfile", worldfileType, worldfileBytes},

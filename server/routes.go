@@ -127,6 +127,8 @@ func (s *Server) routes() {
 	get(api+"/images/:id/georeference/worldfile", viewer, s.getWorldFile)
 	post(api+"/images/:id/georeference/worldfile", analyst, s.postWorldFile)
 	post(api+"/images/:id/measure", viewer, s.measureShape)
+	get(api+"/images/:id/sun", viewer, s.imageSun)
+	post(api+"/images/:id/shadow", viewer, s.measureShadow)
 	post(api+"/images/:id/wand", analyst, s.wandRegion)
 	post(api+"/images/:id/outline", analyst, s.outlineFromBox)
 	get(api+"/footprints.geojson", viewer, s.footprints)
@@ -167,6 +169,7 @@ func (s *Server) routes() {
 
 	// Annotations, their history, review and discussion.
 	get(api+"/images/:id/annotations", viewer, s.listAnnotations)
+	get(api+"/images/:id/annotations/changes", viewer, s.annotationChanges)
 	post(api+"/images/:id/annotations", analyst, s.createAnnotation)
 	post(api+"/images/:id/annotations/copy", analyst, s.copyAnnotations)
 	post(api+"/images/:id/annotations/bulk", analyst, s.bulkAnnotations)
@@ -179,6 +182,13 @@ func (s *Server) routes() {
 	post(api+"/annotations/:id/reviews", analyst, s.reviewAnnotation)
 	get(api+"/annotations/:id/comments", viewer, s.listComments)
 	post(api+"/annotations/:id/comments", analyst, s.addComment)
+
+	// Find similar: suggestions found from one annotation, reviewed one by one; until
+	// accepted, a suggestion is no annotation and in no export.
+	post(api+"/annotations/:id/similar", analyst, s.findSimilar)
+	get(api+"/images/:id/suggestions", viewer, s.listSuggestions)
+	post(api+"/suggestions/:id/accept", analyst, s.decideSuggestion(true))
+	post(api+"/suggestions/:id/reject", analyst, s.decideSuggestion(false))
 
 	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
 	// (?crs=pixel|wgs84); KML and KMZ for Google Earth; ?status=accepted keeps only

@@ -69,7 +69,7 @@ type Server struct {
 	hot        hotTiles
 	places     placements
 	maps       *mapTiles
-	matching   chan struct{} // one slot per control-point match running
+	matching   chan struct{} // one slot per control-point match or find-similar search running
 	principals principals
 	throttle   throttle
 	events     broker

@@ -74,10 +74,8 @@ func (s *Server) suggestGeoreference(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case s.matching <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.takeMatchingTurn(ctx); err != nil {
+		return err
 	}
 	res, err := match.Match(src, refSrc, match.Options{MaxPoints: n})
 	<-s.matching
@@ -114,6 +112,18 @@ func (s *Server) referenceImage(ctx context.Context, img annotations.Image, id s
 		return ref, &annotations.ValidationError{Field: "reference", Message: fmt.Sprintf("there is no image %s", id)}
 	}
 	return ref, err
+}
+
+// takeMatchingTurn waits for one of the slots of the image work that takes seconds of
+// processor time (matching, find similar), or for the request to end; the caller gives
+// the slot back with <-s.matching.
+func (s *Server) takeMatchingTurn(ctx context.Context) error {
+	select {
+	case s.matching <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // matchSource reads an image's pyramid for matching; the pyramid must be built.

@@ -16,22 +16,42 @@ import (
 // hull's area in pixels.
 func shipAtSea(t *testing.T, w, h int, cx, cy, length, beam, angle float64) ([]byte, float64) {
 	t.Helper()
+	data, areas := fleetAtSea(t, w, h, []hull{{cx, cy, length, beam, angle, false}})
+	return data, areas[0]
+}
+
+// hull is a light ship on the water: its centre, length, beam and heading (degrees,
+// clockwise on screen from +x), and whether it has a bright bridge aft.
+type hull struct {
+	cx, cy, length, beam, angle float64
+	bridge                      bool
+}
+
+// fleetAtSea is a PNG of textured water with the hulls, each pointed at the bow, and
+// their areas in pixels.
+func fleetAtSea(t *testing.T, w, h int, ships []hull) ([]byte, []float64) {
+	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	a := angle * math.Pi / 180
-	area := 0.0
+	areas := make([]float64, len(ships))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			n := uint8((x*7 + y*13) % 9)
 			c := color.NRGBA{20 + n, 60 + n, 110 + n, 255}
-			u := (float64(x)+0.5-cx)*math.Cos(a) + (float64(y)+0.5-cy)*math.Sin(a)
-			v := -(float64(x)+0.5-cx)*math.Sin(a) + (float64(y)+0.5-cy)*math.Cos(a)
-			half := beam / 2
-			if u > length/4 {
-				half *= (length/2 - u) / (length / 4)
-			}
-			if u >= -length/2 && u <= length/2 && math.Abs(v) <= half {
-				c = color.NRGBA{150 + n, 150 + n, 145 + n, 255}
-				area++
+			for i, s := range ships {
+				a := s.angle * math.Pi / 180
+				u := (float64(x)+0.5-s.cx)*math.Cos(a) + (float64(y)+0.5-s.cy)*math.Sin(a)
+				v := -(float64(x)+0.5-s.cx)*math.Sin(a) + (float64(y)+0.5-s.cy)*math.Cos(a)
+				half := s.beam / 2
+				if u > s.length/4 {
+					half *= (s.length/2 - u) / (s.length / 4)
+				}
+				if u >= -s.length/2 && u <= s.length/2 && math.Abs(v) <= half {
+					c = color.NRGBA{150 + n, 150 + n, 145 + n, 255}
+					if s.bridge && u < -s.length/5 && u > -s.length/2.5 && math.Abs(v) <= s.beam/3 {
+						c = color.NRGBA{235, 235, 230, 255}
+					}
+					areas[i]++
+				}
 			}
 			img.SetNRGBA(x, y, c)
 		}
@@ -40,7 +60,7 @@ func shipAtSea(t *testing.T, w, h int, cx, cy, length, beam, angle float64) ([]b
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), area
+	return buf.Bytes(), areas
 }
 
 func TestWandOutlinesAShip(t *testing.T) {

@@ -4,7 +4,9 @@
 // then names who saved what, shows their version, and lets the user keep it or reapply
 // their own change on top. Viewers see everything, live, and change nothing. The saving,
 // the conflicts and the merging of live updates are savechain.js's; this is the page.
-// Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's.
+// Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's. The
+// shapes on the map are shapes.js's (WebGL for the many, canvas for those being worked
+// on), the list annotationlist.js's, and the loading page by page feed.js's.
 
 import Feature from 'ol/Feature.js';
 import {never, shiftKeyOnly, singleClick} from 'ol/events/condition.js';
@@ -22,17 +24,22 @@ import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPi
 import {adjustPanel} from './adjustpanel.js';
 import {coveragePanel} from './coverage.js';
 import {displayPanel} from './displaypanel.js';
-import {authorsOf, isFiltering, matchesFilter} from './findwork.js';
+import {isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
 import {passesPanel} from './passes.js';
+import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
+import {suggestionsPanel} from './suggestions.js';
 import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
+import {annotationFeed} from './feed.js';
+import {LABELS_BELOW, annotationShapes} from './shapes.js';
+import {annotationList} from './annotationlist.js';
 import {labelPath, sameName, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
 import {undoBar} from './undobar.js';
@@ -59,16 +66,14 @@ const state = {
   filter: null, // what the list and the map show (findwork.js); null until the form is read
   dirty: new Set(), // editor fields typed in but not yet saved
   modifying: false, // a move or reshape under way
-  loaded: false,
-  queue: [], // events that arrived before the annotations were loaded
+  loaded: false, // the first page of annotations is shown
+  queue: [], // events that arrived before it was
   recent: new window.Map(), // annotation id → timer, for changes by others
   shown: null, // {id, version} the editor panels were loaded for
   pending: 0, // saves not yet answered
 };
 
 // ---- map -------------------------------------------------------------------------------
-
-const source = new VectorSource();
 
 // shown: whether the find-your-work filter keeps an annotation (the selection always shows).
 const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
@@ -82,7 +87,7 @@ function styleFor(feature, resolution, selected) {
   if (ann && !selected && !shown(ann)) return null;
   const color = ann ? ann.label.color : '#ffffff';
   const saving = !!feature.get('saving');
-  const text = ann && resolution < 4 ? ann.label.name : '';
+  const text = ann && resolution < LABELS_BELOW ? ann.label.name : '';
   const key = `${color}|${selected ? 1 : 0}|${saving ? 1 : 0}|${text}`;
   let styles = styleCache.get(key);
   if (styles) return styles;
@@ -111,7 +116,10 @@ function styleFor(feature, resolution, selected) {
 }
 
 const isPicked = (f) => f === state.selected || bulk.has(f);
-const vectorLayer = new VectorLayer({source, style: (f, r) => styleFor(f, r, isPicked(f))});
+// Lifted onto the canvas layer: what is being worked on, which then redraws alone.
+const isLifted = (f) => isPicked(f) || !f.get('ann') || !!f.get('saving');
+const shapes = annotationShapes({lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
+const isShapesLayer = (l) => l === shapes.glLayer || l === shapes.liftLayer;
 // During a conflict, the change of ours that was refused, dashed, beside their version.
 const ghostSource = new VectorSource();
 const ghostLayer = new VectorLayer({
@@ -122,8 +130,9 @@ const ghostLayer = new VectorLayer({
     image: new CircleStyle({radius: 8, stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [3, 3]})}),
   }),
 });
-const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [vectorLayer, ghostLayer]});
+const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [...shapes.layers, ghostLayer]});
 const map = view.map;
+shapes.attach(map);
 // A handle for the browser console and the end-to-end tests: the map and the pixel
 // conversion, so a point of the image can be found on screen.
 window.satmark = {
@@ -137,8 +146,17 @@ window.satmark = {
     map.renderSync();
     return map.getPixelFromCoordinate([x, -y]);
   },
-  annotations: () => source.getFeatures().filter((f) => f.get('ann')).map((f) => f.get('ann')),
+  annotations: () => shapes.all().filter((f) => f.get('ann')).map((f) => f.get('ann')),
+  // How many features each map layer holds (gl: the WebGL layer's; lifted: the canvas
+  // layer's, those being worked on), and whether every page of annotations is in.
+  shapes: () => ({...shapes.stats(), loaded: root.dataset.loaded === 'true'}),
 };
+
+// Find similar (suggestions.js): an accepted suggestion is an annotation like any other.
+const suggestions = suggestionsPanel({map, imageId, editable, onAccepted: (ann) => {
+  if (!shapes.find(ann.id)) addAnnotations([ann]);
+}});
+window.satmark.suggestions = suggestions.state;
 
 map.on('pointermove', (e) => {
   const [x, y] = toPixel(e.coordinate);
@@ -153,27 +171,31 @@ const conflictEl = $('conflict');
 const notice = $('live-notice');
 
 function featureFor(ann) {
-  const f = new Feature({geometry: mapGeometry(ann.geometry)});
+  const f = new Feature({geometry: mapGeometry(ann.geometry), ann});
   f.setId(ann.id);
-  f.set('ann', ann);
   return f;
+}
+
+// addAnnotations shows annotations new to the page, many at once.
+function addAnnotations(anns) {
+  const features = anns.map(featureFor);
+  shapes.add(features);
+  list.add(features);
 }
 
 // applySaved puts the server's version of an annotation on its feature.
 function applySaved(feature, ann) {
-  feature.set('ann', ann);
-  feature.setId(ann.id);
-  feature.set('saving', chain.isSaving(feature));
-  feature.setGeometry(mapGeometry(ann.geometry));
-  renderList();
+  if (feature.getId() !== ann.id) feature.setId(ann.id);
+  shapes.put(feature, {ann, saving: chain.isSaving(feature)}, mapGeometry(ann.geometry));
+  list.update(feature);
   if (state.selected === feature) renderEditor();
 }
 
 function removeFeature(f) {
-  if (source.hasFeature(f)) source.removeFeature(f);
+  shapes.remove(f);
+  list.remove(f);
   if (state.selected === f) select(null);
   bulk.forget();
-  renderList();
 }
 
 // isEditing: the user has unsaved work on this annotation, which a change by someone
@@ -182,19 +204,19 @@ const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.
 
 // The save chain (savechain.js) sends the changes and merges what others save; the page
 // shows what it reports.
+const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), imageId, origin: location.origin});
 const chain = saveChain({
   api,
+  feed,
   imageId,
   myName,
   annotations: {
-    find: (id) => source.getFeatureById(id),
-    has: (f) => source.hasFeature(f),
+    find: (id) => shapes.find(id),
+    has: (f) => shapes.has(f),
     get: (f) => f.get('ann'),
-    all: () => source.getFeatures(),
-    add: (ann) => {
-      source.addFeature(featureFor(ann));
-      renderList();
-    },
+    all: () => shapes.all(),
+    add: (ann) => addAnnotations([ann]),
+    addAll: addAnnotations,
     put: applySaved,
     remove: removeFeature,
   },
@@ -215,7 +237,7 @@ const chain = saveChain({
         saveState.className = 'save-state ok';
       }
     },
-    saving: (f, saving) => f.set('saving', saving),
+    saving: (f, saving) => shapes.put(f, {saving}),
     conflict: (f) => {
       if (state.selected !== f) select(f);
       state.dirty.clear();
@@ -233,27 +255,26 @@ const chain = saveChain({
       if (state.selected === f) renderNotice();
     },
     changed: markChanged,
-    // Reviews are decisions on a version, not content: they are not undone.
-    saved: ({id, from, to, kind}) => kind !== 'review' && undo.record([{id, from, to}]),
+    saved: (s) => undo.saved(s),
   },
 });
 
 // Undo and redo of this page's own changes (undobar.js, undo.js), shown as they are saved.
 const undo = undoBar({
   api,
-  versionOf: (id) => source.getFeatureById(id)?.get('ann')?.version ?? null,
+  versionOf: (id) => shapes.find(id)?.get('ann')?.version ?? null,
   show: (id, ann) => {
-    const f = source.getFeatureById(id);
+    const f = shapes.find(id);
     if (!ann) {
       if (f) removeFeature(f);
     } else if (f) {
       applySaved(f, ann);
     } else {
-      source.addFeature(featureFor(ann));
-      renderList();
+      addAnnotations([ann]);
     }
   },
   busy: () => state.pending > 0,
+  byWhom: (id) => shapes.find(id)?.get('ann')?.updated_by,
 });
 
 async function createFromDrawing(feature, shape) {
@@ -302,7 +323,8 @@ function markChanged(id) {
 }
 
 function listItem(id) {
-  return document.querySelector(`#annotation-list li[data-annotation-id="${CSS.escape(id)}"]`);
+  const f = shapes.find(id);
+  return f ? list.rowOf(f) : null;
 }
 
 function receiveComment(ev) {
@@ -324,7 +346,7 @@ function handle(ev) {
   }
 }
 
-// catchUp reloads the annotations after the stream was broken, for what was missed.
+// catchUp merges what was missed while the stream was broken.
 async function catchUp() {
   if (!(await chain.catchUp())) return;
   const sel = state.selected && state.selected.get('ann');
@@ -332,7 +354,6 @@ async function catchUp() {
     loadReviews(sel.id);
     loadComments(sel.id);
   }
-  renderList();
 }
 
 function renderNotice() {
@@ -376,14 +397,14 @@ liveUpdates(imageId, {
 // with a drawing tool must not select when the tool has changed to Select meanwhile.
 let toolChangedAt = 0;
 const selectInteraction = new Select({
-  layers: [vectorLayer],
+  layers: isShapesLayer,
   style: null,
   hitTolerance: 4,
   // Shift-click adds to the selection (bulk.js); on nothing, it leaves the selection be.
   condition: (e) =>
     singleClick(e) &&
     e.originalEvent.timeStamp >= toolChangedAt &&
-    !(shiftKeyOnly(e) && !map.hasFeatureAtPixel(e.pixel, {layerFilter: (l) => l === vectorLayer, hitTolerance: 4})),
+    !(shiftKeyOnly(e) && !map.hasFeatureAtPixel(e.pixel, {layerFilter: isShapesLayer, hitTolerance: 4})),
   toggleCondition: never,
 });
 selectInteraction.on('select', (e) => {
@@ -403,7 +424,7 @@ const bulk = bulkSelection({
   api,
   imageId,
   map,
-  source,
+  shapes,
   select: (f) => select(f),
   selectedFeature: () => state.selected,
   selectedFeatures: selectInteraction.getFeatures(),
@@ -412,10 +433,7 @@ const bulk = bulkSelection({
   remove: removeFeature,
   record: (steps) => undo.record(steps),
   catchUp,
-  refresh: () => {
-    vectorLayer.changed();
-    renderList();
-  },
+  refresh: () => syncPicked(),
 });
 
 const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
@@ -502,7 +520,7 @@ let draw = null;
 // the label chosen for drawing.
 const wand = editable ? wandTool({map, imageId, statusEl: $('wand-status'), onRegion: (geometry) => {
   const f = new Feature(mapGeometry(geometry));
-  source.addFeature(f);
+  shapes.add([f]);
   createFromDrawing(f, 'polygon');
 }}) : null;
 
@@ -516,7 +534,7 @@ async function outlineFromBox(feature) {
       box: [Math.max(0, ax), Math.max(0, ay), Math.min(width, bx), Math.min(height, by)], tolerance: wand.tolerance(), resolution: map.getView().getResolution(),
     });
     const f = new Feature(mapGeometry(r.geometry));
-    source.addFeature(f);
+    shapes.add([f]);
     createFromDrawing(f, 'polygon');
   } catch (err) {
     flash(err.message, 'error');
@@ -554,8 +572,11 @@ function setTool(tool) {
     });
     draw.on('drawend', (e) => measureRuler(e.feature));
   } else {
-    draw = new Draw({source, condition: insideImage, ...drawOptions[tool]});
-    draw.on('drawend', (e) => createFromDrawing(e.feature, tool));
+    draw = new Draw({condition: insideImage, ...drawOptions[tool]});
+    draw.on('drawend', (e) => {
+      shapes.add([e.feature]);
+      createFromDrawing(e.feature, tool);
+    });
   }
   map.addInteraction(draw);
 }
@@ -633,10 +654,21 @@ function select(feature, {fromMap = false, zoom = false} = {}) {
     if (feature) selected.push(feature);
   }
   if (feature && zoom) map.getView().fit(feature.getGeometry().getExtent(), {padding: [80, 80, 80, 80], maxZoom: map.getView().getZoomForResolution(0.5), duration: 250});
-  vectorLayer.changed();
-  renderList();
+  syncPicked();
   renderEditor();
-  if (prev && prev !== feature && source.hasFeature(prev)) chain.settle(prev);
+  if (prev && prev !== feature && shapes.has(prev)) chain.settle(prev);
+}
+
+// syncPicked shows what is selected (one, or many together): lifted on the map, marked
+// in the list; and what no longer is, back as it was.
+let pickedShown = new Set();
+function syncPicked() {
+  const now = new Set(bulk.features());
+  if (state.selected) now.add(state.selected);
+  for (const f of pickedShown) if (!now.has(f)) list.mark(f);
+  for (const f of now) if (!pickedShown.has(f)) list.mark(f);
+  shapes.restateLifted([...now, ...pickedShown]);
+  pickedShown = now;
 }
 
 function labelOptions(selectEl, selectedId) {
@@ -660,46 +692,36 @@ const statusFilter = $('status-filter');
 const findWork = findWorkPanel({
   onChange: (filter) => {
     state.filter = filter;
-    vectorLayer.changed();
-    renderList();
+    shapes.refilter();
+    list.refilter();
   },
 });
 
-// renderCounts shows how many annotations are in each review state.
-function renderCounts(features) {
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
-  for (const f of features) counts[f.get('ann').review_status] = (counts[f.get('ann').review_status] || 0) + 1;
+// renderCounts shows how many annotations are in each review state (counts, a Map), and
+// how many the filter keeps.
+function renderCounts(counts, kept, all) {
   for (const s of STATUSES) {
+    const n = counts.get(s) || 0;
     const badge = document.querySelector(`#review-counts [data-status="${s}"]`);
-    badge.dataset.count = counts[s];
-    badge.textContent = `${counts[s]} ${s}`;
-    statusFilter.querySelector(`option[value="${s}"]`).textContent = `${s} (${counts[s]})`;
+    if (badge.dataset.count === String(n)) continue;
+    badge.dataset.count = n;
+    badge.textContent = `${n} ${s}`;
+    statusFilter.querySelector(`option[value="${s}"]`).textContent = `${s} (${n})`;
   }
-}
-
-// The list shows its first LIST_PAGE rows and adds the next as it is scrolled to the end:
-// with tens of thousands of annotations, making every row at each change took seconds.
-const LIST_PAGE = 200;
-let listRows = []; // the features the list shows, in order
-let listLimit = LIST_PAGE;
-
-function renderList() {
-  const list = $('annotation-list');
-  const all = source.getFeatures().filter((f) => f.get('ann'));
-  all.sort((a, b) => {
-    const x = a.get('ann').created_at;
-    const y = b.get('ann').created_at;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  renderCounts(all);
-  findWork.setAuthors(authorsOf(all.map((f) => f.get('ann'))));
-  const kept = all.filter((f) => shown(f.get('ann')));
   const count = $('annotation-count');
-  count.textContent = kept.length < all.length ? `(${kept.length} of ${all.length})` : `(${all.length})`;
-  count.dataset.shown = String(kept.length);
-  listRows = kept;
-  list.replaceChildren(...kept.slice(0, listLimit).map(listRow));
+  count.textContent = kept < all ? `(${kept} of ${all})` : `(${all})`;
+  count.dataset.shown = String(kept);
 }
+
+// The list shows its first rows and adds the next as it is scrolled to the end; a change
+// touches its annotation's row only (annotationlist.js).
+const list = annotationList({
+  list: $('annotation-list'),
+  row: listRow,
+  keeps: shown,
+  counted: renderCounts,
+  authors: (names) => findWork.setAuthors(names),
+});
 
 function listRow(f) {
   const ann = f.get('ann');
@@ -726,11 +748,8 @@ function listRow(f) {
 }
 
 $('annotation-list').addEventListener('scroll', (e) => {
-  const list = e.currentTarget;
-  if (listLimit >= listRows.length || list.scrollTop + list.clientHeight < list.scrollHeight - 100) return;
-  const from = listLimit;
-  listLimit += LIST_PAGE;
-  list.append(...listRows.slice(from, listLimit).map(listRow));
+  const ul = e.currentTarget;
+  if (ul.scrollTop + ul.clientHeight >= ul.scrollHeight - 100) list.more();
 });
 
 // ---- sidebar: the editor ---------------------------------------------------------------
@@ -748,6 +767,7 @@ function renderEditor() {
   const f = state.selected;
   const ann = f && f.get('ann');
   editor.hidden = !ann;
+  suggestions.showFor(ann);
   if (!ann) {
     state.shown = null;
     renderConflict();
@@ -833,24 +853,20 @@ $('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
-// ---- search coverage and the keyboard help ------------------------------------------
+// ---- search coverage, the sun and shadows, and the keyboard help -------------------------
 
-const coverage = coveragePanel({
-  map,
-  imageId,
-  width,
-  height,
-  editable,
-  idle: () => !draw,
-  onMarking: (on) => {
-    setTool('select');
-    selectInteraction.setActive(!on);
-    translate?.setActive(!on);
-    modify?.setActive(!on);
-    if (on) select(null);
-  },
-});
+// pauseSelecting stops map clicks selecting while a panel takes them (marking cells,
+// measuring a shadow).
+function pauseSelecting(on) {
+  setTool('select');
+  selectInteraction.setActive(!on);
+  translate?.setActive(!on);
+  modify?.setActive(!on);
+  if (on) select(null);
+}
+const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
 window.satmark.coverage = coverage.state;
+sunPanel({map, imageId, width, height, onMeasuring: pauseSelecting});
 
 const help = keyHelp({
   keys: [
@@ -869,6 +885,9 @@ const help = keyHelp({
           ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
           ['Delete Backspace', 'delete the selected annotation'],
           ['Ctrl+C Ctrl+V', 'copy the selected annotations; paste them here or on another placed image'],
+          ['N', 'suggestions (Find similar): the next one, zoomed to'],
+          ['A', 'accept the suggestion shown: it becomes an annotation'],
+          ['X', 'reject the suggestion shown'],
         ]
       : []),
     ['R', 'the ruler: measure without saving anything'],
@@ -882,38 +901,56 @@ $('key-help-button').addEventListener('click', () => help.open());
 
 // ---- start -----------------------------------------------------------------------------
 
+function showLabels(labels) {
+  state.labels = labels;
+  for (const l of labels) state.labelsById.set(l.id, l);
+  findWork.setLabels(labels);
+  const drawLabel = $('draw-label');
+  if (drawLabel) {
+    const remembered = localStorage.getItem(DRAW_LABEL_KEY);
+    labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
+    drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
+  }
+  const bulkLabel = $('bulk-label');
+  if (bulkLabel) {
+    labelOptions(bulkLabel, null);
+    bulkLabel.prepend(new Option('Relabel…', '', true, true));
+  }
+}
+
+// openWanted selects the annotation a link names (?annotation=<id>, from the compare page
+// or a shared link), once it is loaded; it says whether it was found.
+const wanted = new URLSearchParams(location.search).get('annotation');
+function openWanted() {
+  const f = wanted && shapes.find(wanted);
+  if (f) select(f, {zoom: true});
+  return !!f;
+}
+
 async function start() {
   // Listen first, then load: nothing saved in between is missed. The stream normally
   // opens at once; without it the page still works, and catches up when it opens.
   await Promise.race([firstReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  const labels = api('GET', '/api/v1/labels');
+  labels.catch(() => {}); // said below, with the first page
+  let found = false;
   try {
-    const [labels, anns] = await Promise.all([api('GET', '/api/v1/labels'), api('GET', `/api/v1/images/${imageId}/annotations`)]);
-    state.labels = labels;
-    for (const l of labels) state.labelsById.set(l.id, l);
-    findWork.setLabels(labels);
-    const drawLabel = $('draw-label');
-    if (drawLabel) {
-      const remembered = localStorage.getItem(DRAW_LABEL_KEY);
-      labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
-      drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
-    }
-    const bulkLabel = $('bulk-label');
-    if (bulkLabel) {
-      labelOptions(bulkLabel, null);
-      bulkLabel.prepend(new Option('Relabel…', '', true, true));
-    }
-    source.addFeatures(anns.map(featureFor));
-    state.loaded = true;
-    for (const ev of state.queue.splice(0)) handle(ev);
-    renderList();
-    // ?annotation=<id> (from the compare page, or a shared link) opens on that annotation.
-    const wanted = new URLSearchParams(location.search).get('annotation');
-    if (wanted) {
-      const f = source.getFeatureById(wanted);
-      if (f) select(f, {zoom: true});
-      else flash('The annotation in the link is not on this image (it may have been deleted).', 'error');
-    }
-    root.dataset.ready = 'true';
+    // The first page is shown at once; the others join it as they come.
+    await feed.load(async (anns, first) => {
+      if (!first) {
+        chain.load(anns);
+        found = found || (!!wanted && anns.some((a) => a.id === wanted) && openWanted());
+        return;
+      }
+      showLabels(await labels);
+      chain.load(anns);
+      state.loaded = true;
+      for (const ev of state.queue.splice(0)) handle(ev);
+      found = !!wanted && openWanted();
+      root.dataset.ready = 'true';
+    });
+    root.dataset.loaded = 'true';
+    if (wanted && !found) flash('The annotation in the link is not on this image (it may have been deleted).', 'error');
   } catch (err) {
     flash(`Could not load the annotations: ${err.message}`, 'error');
   }
@@ -928,9 +965,8 @@ if (editable) {
       return fs.map((f) => f.get('ann')?.id).filter(Boolean);
     },
     pasted: (anns) => {
-      for (const ann of anns) if (!source.getFeatureById(ann.id)) source.addFeature(featureFor(ann));
-      renderList();
-      const last = anns.length && source.getFeatureById(anns[anns.length - 1].id);
+      addAnnotations(anns.filter((ann) => !shapes.find(ann.id)));
+      const last = anns.length && shapes.find(anns[anns.length - 1].id);
       if (last) select(last);
     },
   });

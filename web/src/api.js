@@ -2,7 +2,8 @@
 // session's CSRF token, the unit tests a fetch of their own.
 
 // ApiError carries the server's JSON error: status, code, message, field, for a stale
-// version the current annotation, and for element sets the refusals.
+// version the current annotation (a bulk change's: each stale one, under stale), and for
+// element sets the refusals.
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -11,6 +12,7 @@ export class ApiError extends Error {
     this.code = e.code || '';
     this.field = e.field || '';
     this.current = e.current || null;
+    this.stale = e.stale || null;
     this.refusals = e.refusals || []; // pasted element sets refused, each with its line
   }
 }
@@ -26,9 +28,10 @@ export function requestHeaders(csrfToken, extra) {
 // apiClient returns api(method, path, body, extraHeaders), which calls the JSON API through
 // fetchFn with the token csrfToken() returns, and resolves to the decoded body (null for
 // 204). Failures reject with ApiError, network failures with status 0; onFailure(status)
-// runs first for every error answer.
+// runs first for every error answer. api.withHeaders(method, path, body, extraHeaders) is
+// the same call resolving to {data, headers} (the answer's Headers), for paged answers.
 export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
-  return async function api(method, path, body, extraHeaders) {
+  async function withHeaders(method, path, body, extraHeaders) {
     const init = {method, headers: requestHeaders(csrfToken(), extraHeaders)};
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -40,7 +43,7 @@ export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
     } catch (err) {
       throw new ApiError(0, {error: {message: `the server cannot be reached (${err.message})`}});
     }
-    if (res.status === 204) return null;
+    if (res.status === 204) return {data: null, headers: res.headers};
     let data = null;
     try {
       data = await res.json();
@@ -51,6 +54,9 @@ export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
       onFailure(res.status);
       throw new ApiError(res.status, data);
     }
-    return data;
-  };
+    return {data, headers: res.headers};
+  }
+  const api = async (method, path, body, extraHeaders) => (await withHeaders(method, path, body, extraHeaders)).data;
+  api.withHeaders = withHeaders;
+  return api;
 }

@@ -2,9 +2,12 @@
 // list) adds to or takes from the selection, the Box tool picks every annotation a drag
 // touches, and the bulk bar relabels, sets the confidence, submits for review or deletes
 // them all in one request (POST /api/v1/images/{id}/annotations/bulk), all or nothing.
+// One refused because some changed since (412) shows which in a conflict bar
+// (bulkconflict.js), to reload theirs or apply it again on top.
 
 import DragBox from 'ol/interaction/DragBox.js';
 
+import {bulkConflictBar} from './bulkconflict.js';
 import {flash} from './common.js';
 
 // bulkBody is the bulk request for anns: action update (patch), review (decision) or delete.
@@ -15,21 +18,25 @@ function bulkBody(anns, action, {patch, decision} = {}) {
   return body;
 }
 
-// bulkSteps are the undo history's steps of a bulk change: the versions before and after.
-function bulkSteps(before, after, action) {
-  return before.map((a, i) => ({id: a.id, from: a.version, to: action === 'delete' ? null : after[i].version}));
+// bulkSteps are the undo history's steps of a bulk change: the versions before and
+// after, and for a review the decision (which undoing withdraws).
+function bulkSteps(before, after, action, {decision} = {}) {
+  return before.map((a, i) => {
+    const step = {id: a.id, from: a.version, to: action === 'delete' ? null : after[i].version};
+    return action === 'review' ? {...step, review: {decision, reason: ''}} : step;
+  });
 }
 
 const $ = (id) => document.getElementById(id);
 
 // bulkSelection runs the selection of many on the page. page gives:
-//   api, imageId, map, layer (the annotations' vector layer), source (its features)
+//   api, imageId, map, shapes (the annotations on the map, shapes.js)
 //   select(feature)  select one (null for none), as a plain click does
 //   selectedFeatures  the Select interaction's collection (what Translate and Modify move)
 //   isSaving(feature)  a save of it is under way
 //   put(feature, ann), remove(feature)  show the server's answer
 //   record(steps)  add a change to the undo history
-//   refresh()  render the list and the styles again
+//   refresh()  show the selection again (on the map, in the list)
 export function bulkSelection(page) {
   const picked = new Set();
   const bar = $('bulk-bar');
@@ -82,7 +89,7 @@ export function bulkSelection(page) {
   box.on('boxend', () => {
     const extent = box.getGeometry().getExtent();
     if (picked.size === 0 && page.selectedFeature()) picked.add(page.selectedFeature());
-    page.source.forEachFeatureIntersectingExtent(extent, (f) => {
+    page.shapes.forEachIntersecting(extent, (f) => {
       if (f.get('ann')) picked.add(f);
     });
     settle();
@@ -94,7 +101,7 @@ export function bulkSelection(page) {
   function forget() {
     let gone = false;
     for (const f of picked) {
-      if (!page.source.hasFeature(f)) {
+      if (!page.shapes.has(f)) {
         picked.delete(f);
         gone = true;
       }
@@ -102,8 +109,12 @@ export function bulkSelection(page) {
     if (gone) settle();
   }
 
-  async function apply(action, opts, what) {
-    let features = [...picked].filter((f) => page.source.hasFeature(f));
+  const conflict = bulkConflictBar({api: page.api, find: (id) => page.shapes.find(id), put: page.put, remove: page.remove});
+
+  // apply sends one bulk change of the selection (or of chosen, when it is sent again).
+  async function apply(action, opts, what, chosen = null) {
+    conflict.close();
+    let features = (chosen || [...picked]).filter((f) => page.shapes.has(f));
     // Those already submitted or accepted are left as they are.
     if (action === 'review') features = features.filter((f) => ['draft', 'disputed', 'rejected'].includes(f.get('ann').review_status));
     if (!features.length) return false;
@@ -116,13 +127,16 @@ export function bulkSelection(page) {
     try {
       res = await page.api('POST', `/api/v1/images/${encodeURIComponent(page.imageId)}/annotations/bulk`, bulkBody(before, action, opts));
     } catch (err) {
+      if (err.status === 412 && err.stale) {
+        conflict.show({what, count: before.length, stale: err.stale, retry: () => apply(action, opts, what, features)});
+        return false;
+      }
       flash(`Could not ${what} the ${before.length} annotations: ${err.message}`, 'error');
-      if (err.status === 412) page.catchUp();
       return false;
     }
     if (action === 'delete') picked.clear();
     features.forEach((f, i) => (action === 'delete' ? page.remove(f) : page.put(f, res.annotations[i])));
-    if (action !== 'review') page.record(bulkSteps(before, res.annotations, action));
+    page.record(bulkSteps(before, res.annotations, action, opts));
     flash(`${what[0].toUpperCase()}${what.slice(1)}: ${before.length} annotations.`);
     sync();
     return true;

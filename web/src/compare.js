@@ -1,4 +1,5 @@
-// The compare page: two images of a site, A (the earlier) and B. Overlay: both warped
+// The compare page: two images of a site, A (the earlier) and B, each shown with the
+// adjustments saved with it (brightness, contrast, …) in every mode. Overlay: both warped
 // onto one map, the top one clipped left of a divider the user drags, faded by a
 // slider, swapped with B by F (flicker). Side by side: two maps sharing one view. Pixels:
 // each image in its own pixel space, the views linked through where both lie on the
@@ -20,7 +21,8 @@ import {Circle as CircleStyle, Fill, RegularShape, Stroke, Style} from 'ol/style
 
 import {api, can, el, flash, hexToRgba, me} from './common.js';
 import {MODES, defaultPair, inMapSpace, linkedView, matchedLink, modeFor, pixelLink, swipeFraction} from './comparemodel.js';
-import {earthMap, imageTileLayer} from './earth.js';
+import {neutral} from './adjustsettings.js';
+import {adjustedTileLayer, earthMap} from './earth.js';
 import {mapGeometry, pixelGeometry, squareUp} from './geometry.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
@@ -239,8 +241,9 @@ function fit(map) {
   if (!isEmpty(ext)) map.getView().fit(ext, {padding: [30, 30, 30, 30], maxZoom: 18});
 }
 
+// tileLayerOf is an image's warped tiles, with its saved adjustments applied.
 function tileLayerOf(side) {
-  const layer = imageTileLayer(side.footprint);
+  const layer = adjustedTileLayer(side.footprint, side.adjustments);
   layer.set('tilesOf', side.key);
   return layer;
 }
@@ -248,27 +251,19 @@ function tileLayerOf(side) {
 function buildOverlay() {
   const {map} = earthMap('overlay-map', $('earth-status'));
   const layers = {a: tileLayerOf(sides.a), b: tileLayerOf(sides.b)};
-  // The top image is clipped left of the divider, as in OpenLayers' layer-swipe example.
+  // The top image is clipped left of the divider, as in OpenLayers' WebGL layer-swipe
+  // example (the layers are WebGL ones, for the adjustments): a scissor in render pixels.
   for (const [key, layer] of Object.entries(layers)) {
     layer.on('prerender', (e) => {
-      const ctx = e.context;
-      ctx.save();
       if (key !== state.top) return;
+      const gl = e.context;
       const [w, h] = map.getSize();
-      const x = w * state.swipe;
-      const tl = getRenderPixel(e, [0, 0]);
-      const tr = getRenderPixel(e, [x, 0]);
-      const br = getRenderPixel(e, [x, h]);
-      const bl = getRenderPixel(e, [0, h]);
-      ctx.beginPath();
-      ctx.moveTo(tl[0], tl[1]);
-      ctx.lineTo(tr[0], tr[1]);
-      ctx.lineTo(br[0], br[1]);
-      ctx.lineTo(bl[0], bl[1]);
-      ctx.closePath();
-      ctx.clip();
+      const bottomLeft = getRenderPixel(e, [0, h]);
+      const topRight = getRenderPixel(e, [w * state.swipe, 0]);
+      gl.enable(gl.SCISSOR_TEST);
+      gl.scissor(bottomLeft[0], bottomLeft[1], Math.round(topRight[0] - bottomLeft[0]), Math.round(topRight[1] - bottomLeft[1]));
     });
-    layer.on('postrender', (e) => e.context.restore());
+    layer.on('postrender', (e) => e.context.disable(e.context.SCISSOR_TEST));
     map.addLayer(layer);
   }
   const annotationLayers = [annotationLayer('a', sides.a.groundSource), annotationLayer('b', sides.b.groundSource)];
@@ -487,11 +482,23 @@ document.addEventListener('keydown', (e) => {
 
 // ---- start -----------------------------------------------------------------------------
 
+// adjustmentsOf are the adjustments saved with an image (neutral, said, when they cannot be read).
+async function adjustmentsOf(img) {
+  try {
+    return await api('GET', `/api/v1/images/${encodeURIComponent(img.id)}/adjustments`);
+  } catch (err) {
+    flash(`Could not read the adjustments of ${img.title} (showing it without them): ${err.message}`, 'error');
+    return {...neutral};
+  }
+}
+
 async function loadSide(key, id) {
   const img = await api('GET', `/api/v1/images/${encodeURIComponent(id)}`);
   let georef = null;
   if (img.georeferenced) georef = await api('GET', `/api/v1/images/${encodeURIComponent(id)}/georeference`);
-  const side = {key, img, georef, footprint: null, pixelSource: new VectorSource(), groundSource: new VectorSource(), modifying: false};
+  // (the pixel views read them themselves, as every image view does)
+  const adjustments = img.georeferenced ? await adjustmentsOf(img) : {...neutral};
+  const side = {key, img, georef, adjustments, footprint: null, pixelSource: new VectorSource(), groundSource: new VectorSource(), modifying: false};
   const {chain, featureFor} = chainFor(side);
   side.chain = chain;
   const anns = await api('GET', `/api/v1/images/${encodeURIComponent(id)}/annotations`);

@@ -18,16 +18,23 @@ export function discussionPanel({selected, send, editable, myName, historyEl}) {
       b.className = `badge review-badge status-${st}`;
       b.dataset.status = st;
     }
-    const own = sameName(myName, ann.created_by) || sameName(myName, ann.updated_by);
+    // Who drew it never decides; who changed it last usually submitted it, unless the
+    // history says that change was not writing (a withdrawn decision of theirs).
+    const drew = sameName(myName, ann.created_by);
     let hint = '';
     if (editable) {
       $('review-submit').hidden = !['draft', 'disputed', 'rejected'].includes(st);
-      $('review-decide').hidden = !(st === 'submitted' && !own);
-      if (st === 'submitted' && own) hint = 'Another analyst reviews it: you drew it or changed it last.';
-      if (st === 'submitted' && !own) {
+      $('review-decide').hidden = !(st === 'submitted' && !drew);
+      if (st === 'submitted' && drew) hint = 'Another analyst reviews it: you drew it.';
+      if (st === 'submitted' && !drew) {
         const w = wroteSince.id === ann.id && wroteSince.version === ann.version ? wroteSince.wrote : null;
-        if (w === null) checkWroteSince(ann);
-        else if (w > 0) {
+        if (w === null) {
+          checkWroteSince(ann);
+          if (sameName(myName, ann.updated_by)) {
+            $('review-decide').hidden = true;
+            hint = 'Another analyst reviews it: you changed it last.';
+          }
+        } else if (w > 0) {
           $('review-decide').hidden = true;
           hint = `Another analyst reviews it: you wrote version ${w} since it was last accepted.`;
         }

@@ -7,6 +7,7 @@ import Map from 'ol/Map.js';
 import View from 'ol/View.js';
 import Graticule from 'ol/layer/Graticule.js';
 import TileLayer from 'ol/layer/Tile.js';
+import WebGLTileLayer from 'ol/layer/WebGLTile.js';
 import OSM from 'ol/source/OSM.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
@@ -14,6 +15,8 @@ import TopoJSON from 'ol/format/TopoJSON.js';
 import GeoJSON from 'ol/format/GeoJSON.js';
 import XYZ from 'ol/source/XYZ.js';
 import {Stroke, Style, Text, Fill} from 'ol/style.js';
+
+import {style} from './adjustsettings.js';
 
 // (esbuild copies the file into dist/ and gives its URL)
 import countriesURL from 'world-atlas/countries-50m.json';
@@ -60,13 +63,23 @@ export const lineStyle = (color, width = 2) => new Style({stroke: new Stroke({co
 
 const geojson = new GeoJSON({dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857'});
 
+// tileLayerOptions are a layer's options for the XYZ tiles of footprint feature f.
+const tileLayerOptions = (f) => ({
+  source: new XYZ({url: f.properties.tiles, maxZoom: f.properties.max_zoom, transition: 0}),
+  extent: geojson.readFeature(f).getGeometry().getExtent(),
+  properties: {imageId: f.id, title: f.properties.title},
+});
+
 // imageTileLayer draws one georeferenced image on a map, warped by satmark's XYZ tiles,
 // from a feature of /api/v1/footprints.geojson; null when it has no tiles.
 export function imageTileLayer(f) {
   if (!f.properties.tiles) return null;
-  return new TileLayer({
-    source: new XYZ({url: f.properties.tiles, maxZoom: f.properties.max_zoom, transition: 0}),
-    extent: geojson.readFeature(f).getGeometry().getExtent(),
-    properties: {imageId: f.id, title: f.properties.title},
-  });
+  return new TileLayer(tileLayerOptions(f));
+}
+
+// adjustedTileLayer is imageTileLayer's image drawn by a WebGL tile layer with the
+// image's adjustments (adjustsettings.js) applied; null when it has no tiles.
+export function adjustedTileLayer(f, adjustments) {
+  if (!f.properties.tiles) return null;
+  return new WebGLTileLayer({...tileLayerOptions(f), style: style(adjustments)});
 }

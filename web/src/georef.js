@@ -1,7 +1,8 @@
 // The georeference editor: the image on one side, the earth on the other. Pairs of
 // points (a feature in the image and its place on the map, clicked or typed) are fitted
 // by the server as soon as there are enough; each point's residual and the RMS update as
-// points are dragged. Save stores the points and the transform.
+// points are dragged. Save stores the points and the transform. The image shows with
+// its saved adjustments, which the Adjust panel changes and saves as the annotator's does.
 
 import Feature from 'ol/Feature.js';
 import GeoJSON from 'ol/format/GeoJSON.js';
@@ -12,10 +13,10 @@ import {fromLonLat, toLonLat} from 'ol/proj.js';
 import VectorSource from 'ol/source/Vector.js';
 import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
+import {adjustPanel} from './adjustpanel.js';
 import {api, el, flash} from './common.js';
 import {earthMap} from './earth.js';
-import {imageView, toMap, toPixel} from './imageview.js';
-
+import {imageView, shownColours, toMap, toPixel} from './imageview.js';
 
 const root = document.getElementById('georef');
 const imageId = root.dataset.imageId;
@@ -49,7 +50,10 @@ const imageSuggestions = new VectorSource();
 const image = imageView({target: 'image-map', imageId, width, height, statusEl: document.getElementById('image-status'),
   layers: [new VectorLayer({source: imageSuggestions, style: suggestionStyle}), new VectorLayer({source: imageMarkers, style: markerStyle})]});
 image.open().then((ok) => {
-  if (ok) root.dataset.imageReady = 'true';
+  if (!ok) return;
+  root.dataset.imageReady = 'true';
+  // The image's adjustments, as in the annotator: live here, saved for everyone.
+  adjustPanel({imageId, view: image, editable: true});
 });
 
 const earthMarkers = new VectorSource();
@@ -63,8 +67,10 @@ earth.map.addLayer(new VectorLayer({source: earthMarkers, style: markerStyle}));
 // A handle for the browser console and the end-to-end tests.
 window.satmark = {
   imageMap: image.map,
-  // The adjustments the image is shown with (those saved with it).
+  // The adjustments the image is shown with (those saved with it, or the panel's), and
+  // the colours a map shows at points (CSS pixels), every layer composed.
   imageAdjustments: () => image.adjustments(),
+  shownColours,
   earthMap: earth.map,
   state,
   imagePixelToScreen: ([x, y]) => image.map.getPixelFromCoordinate(toMap([x, y])),

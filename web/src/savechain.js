@@ -17,10 +17,17 @@ export const annotationURL = (id, rest = '') => `/api/v1/annotations/${encodeURI
 // wroteSinceAccepted says which version of an annotation name wrote since it was last
 // accepted (0: none), from its history, oldest first: the server's rule for who may not
 // decide on it (annotations.checkIndependent). Drawing, editing, restoring and submitting
-// are writing; review decisions are not.
+// are writing; review decisions are not, nor are withdrawals (r.withdrew), which take back
+// the version before them as if neither had been.
 export function wroteSinceAccepted(revisions, name) {
   let wrote = 0;
+  const before = []; // wrote before each revision that is not a withdrawal
   for (const r of revisions) {
+    if (r.withdrew) {
+      if (before.length) wrote = before.pop();
+      continue;
+    }
+    before.push(wrote);
     const status = r.after ? r.after.review_status : '';
     if (status === 'accepted') wrote = 0;
     else if ((status === 'draft' || status === 'submitted') && sameName(r.actor, name)) wrote = r.version;
@@ -48,10 +55,12 @@ function request(api, change, id, version) {
 // saveChain saves and receives the annotations of image imageId for the user named myName.
 //
 //   api(method, path, body, headers)  the JSON API client (api.js)
+//   feed         the image's annotations page by page and their changes (feed.js)
 //   annotations  the page's annotations: find(id) → item or undefined, has(item), get(item)
 //                → its annotation, all() → every item (a drawing not yet saved has no
-//                annotation), add(ann) shows a new one, put(item, ann) shows the
-//                server's version on item, remove(item) takes it off the page
+//                annotation), add(ann) shows a new one, addAll(anns) many at once,
+//                put(item, ann) shows the server's version on item, remove(item) takes
+//                it off the page
 //   selected()   the selected item or null
 //   editing(item)  whether the user has unsaved work on item (typed fields, a move under way)
 //   flash(message, kind)  tells the user ('info' or 'error')
@@ -64,8 +73,9 @@ function request(api, change, id, version) {
 //   on.changed(id)  someone else created or changed annotation id
 //   on.saved({id, from, to, kind})  optional: a change of ours was saved, annotation id
 //                went from version `from` to `to` (null: it did not exist, or no longer
-//                does); kind is create or the change's kind (patch, delete, review, restore)
-export function saveChain({api, imageId, myName, annotations, selected, editing, flash, on}) {
+//                does); kind is create or the change's kind (patch, delete, review, restore),
+//                change the change itself (absent for a creation)
+export function saveChain({api, feed, imageId, myName, annotations, selected, editing, flash, on}) {
   const chains = new WeakMap(); // item → the promise of its last save
   const busy = new WeakMap(); // item → its saves not yet answered
   const held = new WeakMap(); // item → a live event waiting for a save or for the user
@@ -76,6 +86,9 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
   let error = null;
   let creating = 0; // drawings being saved
   const deferredCreates = []; // our own creations announced before their save returned
+  // Annotations deleted while the page was open: a page of them read before the deletion
+  // and answered after it must not bring them back.
+  const gone = new Set();
 
   const status = () => on.status({pending, error});
 
@@ -106,8 +119,12 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
 
   function drop(item) {
     if (conflict && conflict.item === item) closeConflict();
+    const ann = annotations.get(item);
+    if (ann) gone.add(ann.id);
     annotations.remove(item);
   }
+
+  const asUpdate = (a) => ({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
 
   // create saves a drawing as a new annotation: body is {label, shape, geometry,
   // properties}. It resolves to the saved annotation, or to null when it was not saved,
@@ -161,7 +178,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
         else annotations.put(item, annotations.get(item)); // back to what is stored
         return null;
       }
-      on.saved?.({id: ann.id, from: ann.version, to: change.kind === 'delete' ? null : result.version, kind: change.kind});
+      on.saved?.({id: ann.id, from: ann.version, to: change.kind === 'delete' ? null : result.version, kind: change.kind, change});
       if (change.kind === 'delete') {
         drop(item);
         flash(`Deleted ${labelPath(ann)}.`);
@@ -219,6 +236,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
   // ---- live updates --------------------------------------------------------------------
 
   function receiveCreate(ev) {
+    if (ev.data) gone.delete(ev.id);
     if (annotations.find(ev.id)) {
       receiveUpdate(ev);
       return;
@@ -233,6 +251,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
   }
 
   function receiveUpdate(ev) {
+    if (ev.data) gone.delete(ev.id);
     const item = annotations.find(ev.id);
     if (!item) {
       if (ev.data) receiveCreate({...ev, type: 'annotation.created'});
@@ -259,6 +278,7 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
   }
 
   function receiveDelete(ev) {
+    gone.add(ev.id);
     const item = annotations.find(ev.id);
     if (!item) return;
     const ours = sameName(ev.actor, myName);
@@ -308,29 +328,58 @@ export function saveChain({api, imageId, myName, annotations, selected, editing,
     return true;
   }
 
-  // catchUp reloads the image's annotations after the stream was broken, for what was
-  // missed: the ones gone are taken away (unless a save of ours is under way), newer
-  // versions merged like live updates. It resolves false when they could not be loaded.
+  // load shows a page of the image's annotations as the page first reads them: those not
+  // shown yet (and not deleted meanwhile) all at once, newer versions of those shown
+  // merged as live updates are.
+  function load(anns) {
+    const fresh = [];
+    for (const a of anns) {
+      if (gone.has(a.id)) continue;
+      if (annotations.find(a.id)) receiveUpdate(asUpdate(a));
+      else fresh.push(a);
+    }
+    if (fresh.length) annotations.addAll(fresh);
+  }
+
+  // catchUp merges what was missed while the stream was broken: the changes since the
+  // last the feed heard of, or, when the server cannot say, every annotation loaded again
+  // (the ones gone are then taken away unless a save of ours is under way). Newer
+  // versions are merged like live updates. It resolves false when the server could not
+  // be asked.
   async function catchUp() {
-    let anns;
     try {
-      anns = await api('GET', `/api/v1/images/${encodeURIComponent(imageId)}/annotations`);
+      const delta = await feed.changes();
+      if (delta) {
+        for (const a of delta.changed) receive(asUpdate(a));
+        for (const id of delta.deleted) {
+          const item = annotations.find(id);
+          if (item && !isSaving(item)) drop(item);
+          else gone.add(id);
+        }
+        return true;
+      }
+      const seen = new Set();
+      await feed.load((anns) => {
+        for (const a of anns) {
+          seen.add(a.id);
+          receive(asUpdate(a));
+        }
+      });
+      for (const item of annotations.all()) {
+        const ann = annotations.get(item);
+        if (ann && !seen.has(ann.id) && !isSaving(item)) drop(item);
+      }
+      return true;
     } catch {
       return false;
     }
-    const ids = new Set(anns.map((a) => a.id));
-    for (const item of annotations.all()) {
-      const ann = annotations.get(item);
-      if (ann && !ids.has(ann.id) && !isSaving(item)) drop(item);
-    }
-    for (const a of anns) receive({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
-    return true;
   }
 
   return {
     create,
     send,
     receive,
+    load,
     settle,
     loadTheirs,
     catchUp,

@@ -21,16 +21,18 @@ const quote = (s, n = 80) => `“${s.length > n ? `${s.slice(0, n - 1)}…` : s}
 
 const DECIDED = {submitted: 'submitted it for review', accepted: 'accepted it', disputed: 'disputed it', rejected: 'rejected it'};
 
-// reviewItem is one decision: who, what, on which version, when, and why.
+// reviewItem is one decision: who, what, on which version, when, and why; and whether
+// it was withdrawn since (undone by who made it).
 export function reviewItem(r) {
   return el(
     'li',
-    {class: `review-item decision-${r.decision}`, dataset: {decision: r.decision, version: r.version}},
+    {class: `review-item decision-${r.decision}${r.withdrawn_by ? ' withdrawn' : ''}`, dataset: {decision: r.decision, version: r.version, withdrawn: String(!!r.withdrawn_by)}},
     el('span', {class: 'reviewer', text: r.reviewer}),
     ' ',
     el('span', {class: 'decision', text: DECIDED[r.decision] || r.decision}),
     el('span', {class: 'muted', text: ` (on version ${r.version}) · `}),
     when(r.at),
+    r.withdrawn_by ? el('span', {class: 'muted withdrawal', text: ` · withdrawn by ${r.withdrawn_by} (version ${r.withdrawn_version})`}) : null,
     r.reason ? el('p', {class: 'reason', text: r.reason}) : null,
   );
 }

@@ -1,19 +1,30 @@
 // Undo and redo of this page's own changes, apart from the page, through the API's
 // versions: undoing an edit restores the version before it, undoing a creation deletes
 // the annotation, undoing a deletion restores it (with its id); redoing does the reverse.
-// Only the user's own content changes are recorded (creations, edits, moves, relabels,
-// deletions, bulk changes), not review decisions.
+// Undoing one's own review decision (a submission, an acceptance, a dispute, a rejection)
+// withdraws it, which returns the annotation to the state before it as a new version;
+// redoing makes the decision again. Only the user's own changes are recorded.
 //
 // A change is an entry of steps, one per annotation: {id, from, to}, the versions whose
-// content was there before and after it (null: the annotation did not exist). An entry
-// also keeps, per step, the versions at which those two states are live now (beforeAt,
-// afterAt): undoing restores the content of `from`, which the server stores as a new
-// version. Before anything is sent, every step's annotation must be at the version this
-// page left it at; when someone else changed one since, nothing is sent and the page is
-// asked (conflict), as with a refused save: keep theirs (the entry is dropped) or undo
-// anyway, on top of their version.
+// content was there before and after it (null: the annotation did not exist), and for a
+// review decision review: {decision, reason}. An entry also keeps, per step, the
+// versions at which those two states are live now (beforeAt, afterAt): undoing restores
+// the content of `from`, which the server stores as a new version. Before anything is
+// sent, every step's annotation must be at the version this page left it at; when
+// someone else changed one since, nothing is sent and the page is asked (conflict), as
+// with a refused save: keep theirs (the entry is dropped) or undo anyway, on top of their
+// version. A decision can only be withdrawn while it is the annotation's latest version:
+// when the server refuses to withdraw it or to make it again (403, 409), the entry no
+// longer applies and is dropped.
 
 import {annotationURL} from './savechain.js';
+
+// savedStep is the undo step of a change of ours the save chain reports as saved
+// ({id, from, to, kind, change}): a review decision's keeps the decision, to make it again.
+export function savedStep({id, from, to, kind, change}) {
+  if (kind !== 'review') return {id, from, to};
+  return {id, from, to, review: {decision: change.decision, reason: change.reason || ''}};
+}
 
 // undoHistory keeps the page's undo and redo stacks.
 //
@@ -31,8 +42,8 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
   let conflict = null; // {entry, direction, stale}
   let running = Promise.resolve();
 
-  // record adds a change the user made: steps are [{id, from, to}], from and to version
-  // numbers or null. A step that changed nothing (from === to) is not kept.
+  // record adds a change the user made: steps are [{id, from, to, review?}], from and to
+  // version numbers or null. A step that changed nothing (from === to) is not kept.
   function record(steps) {
     const kept = steps.filter((s) => s.from !== s.to).map((s) => ({...s, beforeAt: s.from, afterAt: s.to}));
     if (!kept.length) return;
@@ -48,9 +59,18 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
     redo: {stack: undone, other: done, target: 'to', at: 'beforeAt', lands: 'afterAt'},
   };
 
-  // goTo brings annotation step.id to the content of version target (null: deleted), from
-  // its live version current (null: it does not exist). It resolves to the live version after.
-  async function goTo(id, target, current) {
+  // goTo brings annotation s.id to the content of version target (null: deleted), from
+  // its live version current (null: it does not exist); a review step is withdrawn
+  // (undo) or decided again (redo) instead. It resolves to the live version after.
+  async function goTo(s, direction, target, current) {
+    const {id} = s;
+    if (s.review) {
+      const body = direction === 'undo' ? {decision: 'withdrawn', version: current} : {...s.review, version: current};
+      if (!body.reason) delete body.reason;
+      const ann = await api('POST', annotationURL(id, '/reviews'), body);
+      show(id, ann);
+      return ann.version;
+    }
     if (target === null) {
       if (current === null) return null;
       await api('DELETE', annotationURL(id), undefined, {'If-Match': `"${current}"`});
@@ -75,17 +95,25 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
     for (const s of entry.steps) {
       if (s.doneWay === direction) continue; // sent already, before a refusal
       if (theirs.has(s.id)) s[w.at] = theirs.get(s.id);
-      else if (versionOf(s.id) !== s[w.at]) stale.push({id: s.id, ours: s[w.at], theirs: versionOf(s.id)});
+      else if (versionOf(s.id) !== s[w.at]) stale.push(staleStep(s, s[w.at], versionOf(s.id)));
     }
     if (stale.length) return refuse(entry, direction, stale);
     for (const s of entry.steps) {
       if (s.doneWay === direction) continue;
       let now;
       try {
-        now = await goTo(s.id, s[w.target], s[w.at]);
+        now = await goTo(s, direction, s[w.target], s[w.at]);
       } catch (err) {
-        // Changed between the check and the request: the same choice, for this one.
-        if (err.status === 412 || err.status === 428) return refuse(entry, direction, [{id: s.id, ours: s[w.at], theirs: err.current ? err.current.version : versionOf(s.id)}]);
+        // Changed between the check and the request: the same choice, for this one, with
+        // their version shown.
+        if (err.status === 412 || err.status === 428) {
+          if (err.current) show(s.id, err.current);
+          return refuse(entry, direction, [staleStep(s, s[w.at], err.current ? err.current.version : versionOf(s.id))]);
+        }
+        if (s.review && (err.status === 403 || err.status === 409)) {
+          drop(w.stack, entry);
+          throw err;
+        }
         if (err.status !== 404 || s[w.target] !== null) throw err;
         now = null; // deleted already
       }
@@ -98,6 +126,18 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
     w.other.push(entry);
     on.changed();
     return true;
+  }
+
+  // staleStep is a step someone else changed since: at ours here, theirs there.
+  function staleStep(s, ours, theirs) {
+    return s.review ? {id: s.id, ours, theirs, review: s.review.decision} : {id: s.id, ours, theirs};
+  }
+
+  function drop(stack, entry) {
+    const i = stack.indexOf(entry);
+    if (i >= 0) stack.splice(i, 1);
+    for (const s of entry.steps) delete s.doneWay;
+    on.changed();
   }
 
   function refuse(entry, direction, stale) {
@@ -138,11 +178,9 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
     // keepTheirs settles a conflict by dropping the entry: it no longer applies.
     keepTheirs() {
       if (!conflict) return;
-      const w = ways[conflict.direction];
-      const i = w.stack.indexOf(conflict.entry);
-      if (i >= 0) w.stack.splice(i, 1);
+      const {entry, direction} = conflict;
       conflict = null;
-      on.changed();
+      drop(ways[direction].stack, entry);
     },
     // applyAnyway settles a conflict by undoing (or redoing) on top of their versions.
     applyAnyway() {

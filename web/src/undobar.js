@@ -1,15 +1,21 @@
 // The annotator's undo and redo: the toolbar's buttons, Ctrl+Z and Ctrl+Shift+Z (or
 // Ctrl+Y), and the bar that asks, when someone else changed an annotation since, whether
-// to keep their version or undo anyway. The history itself is undo.js's.
+// to keep their version or undo anyway (a review decision of ours someone else changed
+// since can no longer be withdrawn: then the bar says so). The history itself is undo.js's.
 
 import {flash} from './common.js';
-import {undoHistory} from './undo.js';
+import {savedStep, undoHistory} from './undo.js';
+
+// What undoing a decision takes back, in words.
+const DECISION = {submitted: 'submission', accepted: 'acceptance', disputed: 'dispute', rejected: 'rejection'};
 
 const $ = (id) => document.getElementById(id);
 
 // undoBar runs undo and redo for the page: api, versionOf(id), show(id, ann) as
-// undoHistory takes them, and busy() (saves are under way: wait for them).
-export function undoBar({api, versionOf, show, busy}) {
+// undoHistory takes them, busy() (saves are under way: wait for them), and byWhom(id),
+// who saved the version of annotation id the page shows. It returns record(steps) and
+// saved(s), which records a change the save chain reports as saved (on.saved).
+export function undoBar({api, versionOf, show, busy, byWhom = () => ''}) {
   const undoButton = $('undo');
   const redoButton = $('redo');
   const conflictEl = $('undo-conflict');
@@ -23,11 +29,21 @@ export function undoBar({api, versionOf, show, busy}) {
       conflict: ({direction, stale}) => {
         const n = stale.length;
         const gone = stale.filter((s) => s.theirs === null).length;
-        $('undo-conflict-text').textContent =
-          `Someone else changed ${n === 1 ? 'this annotation' : `${n} of these annotations`} since your change` +
-          `${gone ? ` (${gone === n ? 'deleted it' : `deleted ${gone}`})` : ''}. ` +
-          `${direction === 'undo' ? 'Undo' : 'Redo'} anyway, over their version, or keep theirs?`;
+        const names = [...new Set(stale.map((s) => (s.theirs === null ? '' : byWhom(s.id))).filter(Boolean))];
+        const who = names.length ? names.join(' and ') : 'Someone else';
+        const decisions = stale.filter((s) => s.review);
+        // A decision someone changed since is no longer the latest: it cannot be withdrawn.
+        const final = direction === 'undo' && decisions.length > 0;
+        $('undo-conflict-text').textContent = final
+          ? `${who} changed ${n === 1 ? 'this annotation' : `${n} of these annotations`} since your ${DECISION[decisions[0].review] || 'decision'}` +
+            `${gone ? ` (${gone === n ? 'deleted it' : `deleted ${gone}`})` : ''}: it can no longer be withdrawn. Their version stays.`
+          : `${who} changed ${n === 1 ? 'this annotation' : `${n} of these annotations`} since your change` +
+            `${gone ? ` (${gone === n ? 'deleted it' : `deleted ${gone}`})` : ''}. ` +
+            `${direction === 'undo' ? 'Undo' : 'Redo'} anyway, over their version, or keep theirs?`;
         $('undo-anyway').textContent = direction === 'undo' ? 'Undo anyway' : 'Redo anyway';
+        $('undo-anyway').hidden = final;
+        $('undo-keep-theirs').textContent = final ? 'OK' : 'Keep theirs';
+        conflictEl.dataset.stale = stale.map((s) => s.id).join(',');
         conflictEl.hidden = false;
         render();
       },
@@ -85,5 +101,5 @@ export function undoBar({api, versionOf, show, busy}) {
     });
   }
   render();
-  return {record: history.record};
+  return {record: history.record, saved: (s) => history.record([savedStep(s)])};
 }

@@ -3,12 +3,16 @@
 // what the chain shows and tells.
 
 import {apiClient} from '../src/api.js';
+import {annotationFeed} from '../src/feed.js';
 import {saveChain} from '../src/savechain.js';
 
 export const CSRF = 'csrf-token-of-the-session';
+// ORIGIN is the page's, for the Link headers' URLs.
+export const ORIGIN = 'http://satmark.test';
 
 // wire is the far end of fetch: sent lists every request in order, next() resolves to the
-// first not yet taken, and each request waits for answer(status, body) or fail(message).
+// first not yet taken, and each request waits for answer(status, body, headers) or
+// fail(message).
 export function wire() {
   const sent = [];
   const untaken = [];
@@ -20,9 +24,9 @@ export function wire() {
         method: init.method,
         headers: init.headers,
         body: init.body === undefined ? undefined : JSON.parse(init.body),
-        answer(status, body) {
+        answer(status, body, headers = {}) {
           const text = body === undefined ? null : JSON.stringify(body);
-          resolve(new Response(text, {status, headers: {'Content-Type': 'application/json'}}));
+          resolve(new Response(text, {status, headers: {'Content-Type': 'application/json', ...headers}}));
         },
         fail(message) {
           reject(new TypeError(message));
@@ -83,12 +87,15 @@ export function page(anns, {me = 'Ada Analyst'} = {}) {
     conflictsOpened: [],
     conflictChanges: 0,
     savedTold: [], // what on.saved said, for the undo history
+    addedAll: [], // the ids of each addAll, in order
     item: (id) => items.find((it) => it.ann && it.ann.id === id),
     lastFlash: () => p.flashes[p.flashes.length - 1],
   };
   const api = apiClient({fetch: w.fetch, csrfToken: () => CSRF, onFailure: () => {}});
+  p.feed = annotationFeed({get: (path) => api.withHeaders('GET', path), imageId: 'img1', origin: ORIGIN, firstPage: 2, nextPage: 3});
   p.chain = saveChain({
     api,
+    feed: p.feed,
     imageId: 'img1',
     myName: me,
     annotations: {
@@ -97,6 +104,10 @@ export function page(anns, {me = 'Ada Analyst'} = {}) {
       get: (item) => item.ann,
       all: () => [...items],
       add: (ann) => items.push({ann, shown: ann.geometry}),
+      addAll: (added) => {
+        for (const ann of added) items.push({ann, shown: ann.geometry});
+        p.addedAll.push(added.map((a) => a.id));
+      },
       put: (item, ann) => {
         item.ann = ann;
         item.shown = ann.geometry;

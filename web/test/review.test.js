@@ -34,3 +34,10 @@ test('a delete (no after) is not a write under review', () => {
   const h = [rev(1, 'ada', 'draft'), {version: 2, actor: 'ben', after: null}];
   assert.equal(wroteSinceAccepted(h, 'ben'), 0);
 });
+
+test('a withdrawn acceptance accepts nothing, and a withdrawal is not writing', () => {
+  const withdrawal = (version, actor, status, withdrew) => ({...rev(version, actor, status), withdrew});
+  const h = [rev(1, 'ada', 'draft'), rev(2, 'cy', 'draft'), rev(3, 'cy', 'submitted'), rev(4, 'ben', 'accepted'), withdrawal(5, 'ben', 'submitted', 'accepted')];
+  assert.equal(wroteSinceAccepted(h, 'cy'), 3);
+  assert.equal(wroteSinceAccepted(h, 'ben'), 0);
+});

@@ -54,11 +54,21 @@ describe('saving', () => {
     const made = p.chain.create(drawing, {label: 'frigate', shape: 'point', geometry: {type: 'Point', coordinates: [1, 2]}, properties: {}});
     (await p.wire.next()).answer(201, annotation('a9', 1));
     await made;
-    assert.deepEqual(p.savedTold, [
-      {id: 'a1', from: 1, to: 2, kind: 'patch'},
-      {id: 'a1', from: 2, to: null, kind: 'delete'},
-      {id: 'a9', from: null, to: 1, kind: 'create'},
+    assert.deepEqual(p.savedTold.map(({change, ...s}) => ({...s, what: change?.what})), [
+      {id: 'a1', from: 1, to: 2, kind: 'patch', what: 'the note'},
+      {id: 'a1', from: 2, to: null, kind: 'delete', what: 'the deletion'},
+      {id: 'a9', from: null, to: 1, kind: 'create', what: undefined},
     ]);
+  });
+
+  test('a saved review decision says which, for its undo', async () => {
+    const p = page([annotation('a1', 1)]);
+    const review = p.chain.send(p.item('a1'), {kind: 'review', decision: 'rejected', reason: 'a tug', what: 'the review'});
+    (await p.wire.next()).answer(200, annotation('a1', 2));
+    await review;
+    assert.equal(p.savedTold.length, 1);
+    const [{id, from, to, kind, change}] = p.savedTold;
+    assert.deepEqual({id, from, to, kind, decision: change.decision, reason: change.reason}, {id: 'a1', from: 1, to: 2, kind: 'review', decision: 'rejected', reason: 'a tug'});
   });
 
   test('saves of different annotations do not wait for each other', async () => {
@@ -428,7 +438,7 @@ describe('live updates', () => {
     const save = await p.wire.next();
     const caught = p.chain.catchUp();
     const get = await p.wire.next();
-    assert.deepEqual([get.method, get.url], ['GET', '/api/v1/images/img1/annotations']);
+    assert.deepEqual([get.method, get.url], ['GET', '/api/v1/images/img1/annotations?limit=2']);
     get.answer(200, [annotation('a1', 4, {by: 'Ben Analyst', note: 'four'}), annotation('b1', 1, {by: 'Ben Analyst'})]);
     assert.equal(await caught, true);
     assert.deepEqual(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
 import {apiClient} from '../src/api.js';
-import {undoHistory} from '../src/undo.js';
+import {savedStep, undoHistory} from '../src/undo.js';
 import {CSRF, annotation, settled, stale, wire} from './harness.js';
 
 // undoPage is a page showing anns (id → version), with an undo history over a wire.
@@ -179,5 +179,80 @@ describe('someone else changed it since', () => {
     assert.equal(await anyway, true);
     assert.equal(p.wire.sent.length, 3);
     assert.equal(p.history.canRedo(), true);
+  });
+});
+
+describe('review decisions', () => {
+  test('a submission is undone by withdrawing it, and redone by submitting again', async () => {
+    const p = undoPage({a1: 2});
+    p.history.record([savedStep({id: 'a1', from: 1, to: 2, kind: 'review', change: {kind: 'review', decision: 'submitted', reason: ''}})]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 2}, 200, annotation('a1', 3));
+    assert.equal(await undo, true);
+    assert.equal(p.shown.get('a1'), 3);
+    const redo = p.history.redo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'submitted', version: 3}, 200, annotation('a1', 4));
+    assert.equal(await redo, true);
+    const again = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 4}, 200, annotation('a1', 5));
+    assert.equal(await again, true);
+  });
+
+  test('a rejection is redone with its reason', async () => {
+    const p = undoPage({a1: 5});
+    p.history.record([{id: 'a1', from: 4, to: 5, review: {decision: 'rejected', reason: 'a tug'}}]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 5}, 200, annotation('a1', 6));
+    await undo;
+    const redo = p.history.redo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'rejected', reason: 'a tug', version: 6}, 200, annotation('a1', 7));
+    assert.equal(await redo, true);
+  });
+
+  test('an edit then its submission undo in order: the withdrawal, then the restore on its version', async () => {
+    const p = undoPage({a1: 3});
+    p.history.record([{id: 'a1', from: 1, to: 2}]);
+    p.history.record([{id: 'a1', from: 2, to: 3, review: {decision: 'submitted', reason: ''}}]);
+    const first = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 3}, 200, annotation('a1', 4));
+    assert.equal(await first, true);
+    const second = p.history.undo();
+    await expect(p, 'POST', url('a1', '/restore'), {version: 1, current: 4}, 200, annotation('a1', 5));
+    assert.equal(await second, true);
+    assert.deepEqual(p.conflicts, []);
+  });
+
+  test('someone else changed it since: nothing is sent, the conflict names the decision', async () => {
+    const p = undoPage({a1: 4});
+    p.history.record([{id: 'a1', from: 2, to: 3, review: {decision: 'accepted', reason: ''}}]);
+    assert.equal(await p.history.undo(), false);
+    await settled();
+    assert.equal(p.wire.sent.length, 0);
+    assert.deepEqual(p.conflicts, [{direction: 'undo', stale: [{id: 'a1', ours: 3, theirs: 4, review: 'accepted'}]}]);
+    p.history.keepTheirs();
+    assert.equal(p.history.canUndo(), false);
+  });
+
+  test('a withdrawal the server refuses (409) drops the entry and says why', async () => {
+    const p = undoPage({a1: 3});
+    p.history.record([{id: 'a1', from: 2, to: 3, review: {decision: 'submitted', reason: ''}}]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 3}, 409, {error: {code: 'conflict', message: 'there is no decision to withdraw'}});
+    await assert.rejects(undo, /no decision to withdraw/);
+    assert.equal(p.history.canUndo(), false);
+    assert.equal(p.history.canRedo(), false);
+  });
+
+  test('a bulk submission is withdrawn annotation by annotation', async () => {
+    const p = undoPage({a1: 2, a2: 6});
+    p.history.record([
+      {id: 'a1', from: 1, to: 2, review: {decision: 'submitted', reason: ''}},
+      {id: 'a2', from: 5, to: 6, review: {decision: 'submitted', reason: ''}},
+    ]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', url('a1', '/reviews'), {decision: 'withdrawn', version: 2}, 200, annotation('a1', 3));
+    await expect(p, 'POST', url('a2', '/reviews'), {decision: 'withdrawn', version: 6}, 200, annotation('a2', 7));
+    assert.equal(await undo, true);
+    assert.deepEqual(Object.fromEntries(p.shown), {a1: 3, a2: 7});
   });
 });

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"testing"
+
+	cdpinput "github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+
+	"github.com/satmark/satmark/annotations"
+)
+
+// TestBrowserManyShapes: on an image with thousands of annotations the map shows every
+// one in its label's colour; a click on one selects it (the white ring shows), an edit of
+// it is saved and shows at once and after it is let go, and what another analyst saves
+// meanwhile shows too.
+func TestBrowserManyShapes(t *testing.T) {
+	a := startApp(t)
+	port := portImage(t, a)
+	a.addUser(t, "Ada Analyst", annotations.RoleAnalyst)
+	a.addUser(t, "Ben Analyst", annotations.RoleAnalyst)
+	ctx := context.Background()
+	first, second := twoColours(t, a)
+	existing := a.annotationsOf(t, port.ID)
+
+	// Points on a grid 50 px apart (20 screen pixels at the resolution set below), in the
+	// two labels' colours like a chessboard, away from the sample's own annotations; a
+	// hole is left every tenth row and column for what Ben draws.
+	const cell = 50.0
+	type spot struct {
+		x, y  float64
+		label annotations.Label
+	}
+	var spots []spot
+	var holes [][2]float64
+	for j := 0; float64(j)*cell+cell/2 < float64(port.Height); j++ {
+		for i := 0; float64(i)*cell+cell/2 < float64(port.Width); i++ {
+			x, y := float64(i)*cell+cell/2, float64(j)*cell+cell/2
+			if nearAnnotation(existing, x, y, 60) {
+				continue
+			}
+			if i%10 == 5 && j%10 == 5 {
+				holes = append(holes, [2]float64{x, y})
+				continue
+			}
+			l := first
+			if (i+j)%2 == 1 {
+				l = second
+			}
+			spots = append(spots, spot{x, y, l})
+		}
+	}
+	shape := annotations.ShapePoint
+	ins := make([]annotations.AnnotationInput, len(spots))
+	for k, s := range spots {
+		label := s.label.ID
+		ins[k] = annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: []byte(fmt.Sprintf(`{"type":"Point","coordinates":[%g,%g]}`, s.x, s.y))}
+	}
+	created, err := a.Store.CreateAnnotations(ctx, "tester", port.ID, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created) < 2000 {
+		t.Fatalf("only %d points fit beside the sample's annotations, want at least 2000", len(created))
+	}
+	total := len(existing) + len(created)
+
+	b := newBrowser(t)
+	b.openAnnotator(t, a, port.ID, "Ada Analyst")
+	b.waitFor(t, "every annotation on the page", fmt.Sprintf(`satmark.shapes().loaded && satmark.annotations().length === %d`, total))
+	if got, want := b.text(t, "#annotation-count"), fmt.Sprintf("(%d)", total); got != want {
+		t.Errorf("the list's count says %s, want %s", got, want)
+	}
+	if got := evalJS[int](t, b, `satmark.shapes().gl`); got < len(created) {
+		t.Errorf("the WebGL layer holds %d shapes, want all %d points", got, len(created))
+	}
+
+	// Zoom to the middle of the image at 2.5 image pixels a screen pixel: the points are
+	// 12 screen pixels across, 20 apart.
+	const res = 2.5
+	evalJS[bool](t, b, fmt.Sprintf(`(() => { const v = satmark.map.getView(); v.setResolution(%g); v.setCenter([%d, %d]); return true; })()`, res, port.Width/2, -port.Height/2))
+	// Spots in view, away from the edges: one of each colour, one for Ben to change, and
+	// a hole for Ben's new point.
+	inView := func(x, y float64) bool {
+		return math.Abs(x-float64(port.Width)/2) < 1000 && math.Abs(y-float64(port.Height)/2) < 600
+	}
+	var picks []spot
+	apart := func(s spot) bool {
+		for _, p := range picks {
+			if math.Abs(s.y-p.y) <= 3*cell {
+				return false
+			}
+		}
+		return true
+	}
+	for _, want := range []string{first.ID, second.ID, ""} {
+		for _, s := range spots {
+			if inView(s.x, s.y) && (want == "" || s.label.ID == want) && apart(s) {
+				picks = append(picks, s)
+				break
+			}
+		}
+	}
+	var hole [2]float64
+	for _, h := range holes {
+		if inView(h[0], h[1]) {
+			hole = h
+			break
+		}
+	}
+	if len(picks) < 3 || hole == [2]float64{} {
+		t.Fatalf("found %d points and hole %v in view, want 3 and one", len(picks), hole)
+	}
+	for _, s := range picks {
+		b.waitFor(t, fmt.Sprintf("the point at %g,%g in its label's colour %s", s.x, s.y, s.label.Color), shows(s.x, s.y, s.label.Color))
+	}
+	if evalJS[bool](t, b, shows(hole[0], hole[1], first.Color)) || evalJS[bool](t, b, shows(hole[0], hole[1], second.Color)) {
+		t.Fatalf("the empty place at %v shows a label's colour", hole)
+	}
+
+	// A click selects the point under it: the white ring shows round it, the editor has it.
+	sel := picks[0]
+	ring := 7.5 * res / math.Sqrt2 // 7.5 screen pixels from its middle, across
+	b.clickImage(t, sel.x, sel.y)
+	b.waitFor(t, "the selection", fmt.Sprintf(`!document.getElementById('editor').hidden && document.getElementById('edit-label').value === %q`, sel.label.ID))
+	// The pointer goes between points, where the reshaping tool shows no handle.
+	b.moveOver(t, sel.x+cell/2, sel.y+cell/2)
+	b.waitFor(t, "the white ring round the selected point", shows(sel.x+ring, sel.y+ring, "#ffffff"))
+	if evalJS[bool](t, b, shows(picks[1].x+ring, picks[1].y+ring, "#ffffff")) {
+		t.Error("a point not selected shows the white ring")
+	}
+
+	// An edit: the other label. It is saved, and the point shows its new colour, selected
+	// and after it is let go (a click on the empty place).
+	other := second
+	if sel.label.ID == second.ID {
+		other = first
+	}
+	b.setField(t, "#edit-label", other.ID)
+	b.waitFor(t, "the save", `document.getElementById('save-state').textContent === 'All changes saved'`)
+	selID := createdAt(t, created, sel.x, sel.y)
+	stored, err := a.Store.Annotation(ctx, selID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Label.ID != other.ID || stored.Version != 2 {
+		t.Errorf("stored: label %s version %d, want %s version 2", stored.Label.ID, stored.Version, other.ID)
+	}
+	b.waitFor(t, "the new colour, selected", shows(sel.x, sel.y, other.Color))
+	b.clickImage(t, hole[0], hole[1])
+	b.moveOver(t, sel.x+cell/2, sel.y+cell/2)
+	b.waitFor(t, "nothing selected", `document.getElementById('editor').hidden && satmark.shapes().lifted === 0`)
+	b.waitFor(t, "the new colour, let go, without the ring", shows(sel.x, sel.y, other.Color)+` && !`+shows(sel.x+ring, sel.y+ring, "#ffffff"))
+	for _, an := range a.annotationsOf(t, port.ID) {
+		if an.Version != 1 && an.ID != selID {
+			t.Errorf("annotation %s was changed too (version %d)", an.ID, an.Version)
+		}
+	}
+
+	// Ben, elsewhere, relabels one point and draws one in the hole: both show here.
+	ben := a.apiAs(t, "Ben Analyst")
+	changed := picks[2]
+	changedTo := first
+	if changed.label.ID == first.ID {
+		changedTo = second
+	}
+	ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, changed.x, changed.y), map[string]any{"label": changedTo.ID, "version": 1}, 200, nil)
+	ben.do(t, "POST", "/api/v1/images/"+port.ID+"/annotations", map[string]any{
+		"label": first.ID, "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": hole},
+	}, 201, nil)
+	b.waitFor(t, "Ben's new label on the map", shows(changed.x, changed.y, changedTo.Color))
+	b.waitFor(t, "Ben's new point on the map", shows(hole[0], hole[1], first.Color))
+	b.waitFor(t, "Ben's new point in the count", fmt.Sprintf(`document.getElementById('annotation-count').textContent === '(%d)'`, total+1))
+}
+
+// moveOver moves the pointer over image pixel x, y.
+func (b *browserSession) moveOver(t *testing.T, x, y float64) {
+	t.Helper()
+	sx, sy := b.screen(t, x, y)
+	b.do(t, chromedp.MouseEvent(cdpinput.DispatchMouseEventTypeMouseMoved, sx, sy))
+}
+
+// twoColours returns two leaf labels of the taxonomy with clearly different colours.
+func twoColours(t *testing.T, a *app) (annotations.Label, annotations.Label) {
+	t.Helper()
+	labels, err := a.Store.Labels(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves []annotations.Label
+	for _, l := range labels {
+		if len(l.Path) > 1 {
+			leaves = append(leaves, l)
+		}
+	}
+	for i, l := range leaves {
+		for _, m := range leaves[i+1:] {
+			if colourDistance(l.Color, m.Color) > 120 && colourDistance(l.Color, "#ffffff") > 120 && colourDistance(m.Color, "#ffffff") > 120 {
+				return l, m
+			}
+		}
+	}
+	t.Fatal("no two leaf labels of clearly different colours")
+	return annotations.Label{}, annotations.Label{}
+}
+
+func rgb(hex string) [3]float64 {
+	n, _ := strconv.ParseUint(hex[1:], 16, 32)
+	return [3]float64{float64(n >> 16 & 255), float64(n >> 8 & 255), float64(n & 255)}
+}
+
+func colourDistance(a, b string) float64 {
+	p, q := rgb(a), rgb(b)
+	return math.Abs(p[0]-q[0]) + math.Abs(p[1]-q[1]) + math.Abs(p[2]-q[2])
+}
+
+// shows is a JavaScript condition: the map shows colour hex (within a few levels) at
+// image pixel x, y.
+func shows(x, y float64, hex string) string {
+	c, _ := json.Marshal(rgb(hex))
+	return fmt.Sprintf(`(() => { const [sx, sy] = satmark.imagePixelToScreen([%g, %g]); const d = satmark.shownColours([[sx, sy]])[0]; const c = %s; return d[3] > 0 && c.every((v, i) => Math.abs(v - d[i]) <= 12); })()`, x, y, c)
+}
+
+// nearAnnotation says whether pixel x, y is within margin of an annotation's bounds.
+func nearAnnotation(anns []annotations.Annotation, x, y, margin float64) bool {
+	for _, an := range anns {
+		x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		for _, ring := range an.Geometry.Coordinates {
+			for _, p := range ring {
+				x0, y0, x1, y1 = min(x0, p[0]), min(y0, p[1]), max(x1, p[0]), max(y1, p[1])
+			}
+		}
+		if x > x0-margin && x < x1+margin && y > y0-margin && y < y1+margin {
+			return true
+		}
+	}
+	return false
+}
+
+// createdAt is the id of the point created at x, y.
+func createdAt(t *testing.T, anns []annotations.Annotation, x, y float64) string {
+	t.Helper()
+	for _, an := range anns {
+		if p := an.Geometry.Coordinates[0][0]; p[0] == x && p[1] == y {
+			return an.ID
+		}
+	}
+	t.Fatalf("no point at %g,%g", x, y)
+	return ""
+}

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/formats"
+)
+
+// Reading an image's annotations at scale: the whole list written as it is read, in
+// pages, and what changed since a position. Every answer carries the image's position
+// in the Satmark-Seq header, taken before the read: a client that asks for the changes
+// since the position of its first read gets whatever it missed since, perhaps twice.
+
+const seqHeader = "Satmark-Seq"
+
+// streamBatch is how many annotations the whole list reads at a time: the memory it
+// holds, and the longest it keeps a read of the database open.
+const streamBatch = 1000
+
+// listAnnotations answers an image's annotations as a JSON array in list order (creation
+// time, then id): all of them, or with ?limit=N (1 to 10000) a page of N, with a Link
+// header to the next page while more remain (?after=, an opaque cursor).
+func (s *Server) listAnnotations(c echo.Context) error {
+	ctx := c.Request().Context()
+	imageID, err := s.imageIDParam(c)
+	if err != nil {
+		return err
+	}
+	limit, paged := 0, c.QueryParams().Has("limit")
+	if paged {
+		if limit, err = strconv.Atoi(c.QueryParam("limit")); err != nil {
+			return badRequest("limit", "limit is a number of annotations, 1 to %d, not %q", annotations.MaxPage, c.QueryParam("limit"))
+		}
+	}
+	after := c.QueryParam("after")
+	if after != "" && !paged {
+		return badRequest("after", "after goes with limit: follow the Link header of the page before")
+	}
+	seq, err := s.store.AnnotationSeq(ctx, imageID)
+	if err != nil {
+		return err
+	}
+	place, err := s.placementOf(ctx, imageID)
+	if err != nil {
+		return err
+	}
+	var more func(after string) (annotations.AnnotationPage, error)
+	if !paged {
+		limit = streamBatch
+		more = func(after string) (annotations.AnnotationPage, error) {
+			return s.store.AnnotationPage(ctx, imageID, after, streamBatch)
+		}
+	}
+	page, err := s.store.AnnotationPage(ctx, imageID, after, limit)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(seqHeader, strconv.FormatInt(seq, 10))
+	if paged && page.Next != "" {
+		h.Set("Link", fmt.Sprintf(`</api/v1/images/%s/annotations?limit=%d&after=%s>; rel="next"`, imageID, limit, page.Next))
+	}
+	return s.writeAnnotations(c, place, page, more)
+}
+
+// writeAnnotations writes the page's annotations, with their ground measures, as one
+// JSON array, and then, while more is given and the pages say another follows, the next
+// page's. An error after the answer has begun is logged and cuts the answer short (the
+// client sees a broken response, not a shorter list).
+func (s *Server) writeAnnotations(c echo.Context, place formats.Placement, page annotations.AnnotationPage,
+	more func(after string) (annotations.AnnotationPage, error)) error {
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	w.WriteHeader(http.StatusOK)
+	out := bufio.NewWriterSize(w, 64<<10)
+	out.WriteByte('[')
+	var b []byte
+	first := true
+	for {
+		for i := range page.Annotations {
+			a := &page.Annotations[i]
+			a.Ground = place.Measure(*a)
+			b = b[:0]
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			var err error
+			if b, err = a.AppendJSON(b); err != nil {
+				s.abortAnswer(c, err)
+			}
+			if _, err := out.Write(b); err != nil {
+				return err // the client went away
+			}
+		}
+		if more == nil || page.Next == "" {
+			break
+		}
+		var err error
+		if page, err = more(page.Next); err != nil {
+			s.abortAnswer(c, err)
+		}
+	}
+	out.WriteString("]\n")
+	return out.Flush()
+}
+
+// abortAnswer ends an answer already begun after err: logged (unless the client went
+// away), and the connection cut, so that the client cannot take what it got for all.
+func (s *Server) abortAnswer(c echo.Context, err error) {
+	if !errors.Is(err, context.Canceled) {
+		s.log.Error("answer cut short", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// annotationChangesView is the answer of annotationChanges.
+type annotationChangesView struct {
+	Seq     int64                    `json:"seq"`
+	Changed []annotations.Annotation `json:"changed"`
+	Deleted []string                 `json:"deleted"`
+}
+
+// annotationChanges answers what changed among an image's annotations since the
+// position ?since= (a Satmark-Seq of an earlier read): {"seq", "changed": the
+// annotations as the list gives them, "deleted": ids}. A position this image never had,
+// or one after which too much changed, is 410: read the list in full again.
+func (s *Server) annotationChanges(c echo.Context) error {
+	ctx := c.Request().Context()
+	imageID, err := s.imageIDParam(c)
+	if err != nil {
+		return err
+	}
+	raw := c.QueryParam("since")
+	if raw == "" {
+		return badRequest("since", "say since when: ?since= the Satmark-Seq header of your last read of the annotations")
+	}
+	since, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return badRequest("since", "since is a position, a whole number (the Satmark-Seq header of your last read), not %q", raw)
+	}
+	ch, err := s.store.AnnotationChangesSince(ctx, imageID, since)
+	if err != nil {
+		return err
+	}
+	place, err := s.placementOf(ctx, imageID)
+	if err != nil {
+		return err
+	}
+	for i := range ch.Changed {
+		ch.Changed[i].Ground = place.Measure(ch.Changed[i])
+	}
+	c.Response().Header().Set(seqHeader, strconv.FormatInt(ch.Seq, 10))
+	return c.JSON(http.StatusOK, annotationChangesView{Seq: ch.Seq, Changed: ch.Changed, Deleted: ch.Deleted})
+}
