@@ -212,24 +212,33 @@ func keyhole(rings [][]annotations.Position) []annotations.Position {
 	if len(rings) == 1 {
 		return out
 	}
-	clockwise := func(r []annotations.Position) bool {
-		pairs := make([][2]float64, len(r))
-		for i, p := range r {
-			pairs[i] = [2]float64(p)
-		}
-		return signedArea(pairs) > 0
-	}
-	sign := clockwise(rings[0])
+	sign := clockwiseRing(rings[0])
 	for _, h := range rings[1:] {
-		hole := append([]annotations.Position(nil), flatRing(h)...)
-		if clockwise(h) == sign {
-			for i, j := 0, len(hole)-1; i < j; i, j = i+1, j-1 {
-				hole[i], hole[j] = hole[j], hole[i]
-			}
+		hole := flatRing(h)
+		if clockwiseRing(h) == sign {
+			hole = reversed(hole)
 		}
 		out = append(out, ext[0])
 		out = append(out, hole...)
 		out = append(out, hole[0])
+	}
+	return out
+}
+
+// clockwiseRing says whether a closed ring runs clockwise on screen (y down).
+func clockwiseRing(r []annotations.Position) bool {
+	pairs := make([][2]float64, len(r))
+	for i, p := range r {
+		pairs[i] = [2]float64(p)
+	}
+	return signedArea(pairs) > 0
+}
+
+// reversed is a copy of positions in the opposite order.
+func reversed(r []annotations.Position) []annotations.Position {
+	out := make([]annotations.Position, len(r))
+	for i, p := range r {
+		out[len(r)-1-i] = p
 	}
 	return out
 }

@@ -58,14 +58,6 @@ func positions(ps ...[2]float64) []annotations.Position {
 	return out
 }
 
-func reversed(r []annotations.Position) []annotations.Position {
-	out := make([]annotations.Position, len(r))
-	for i, p := range r {
-		out[len(r)-1-i] = p
-	}
-	return out
-}
-
 // rings returns the rings of a Polygon or the polygons of a MultiPolygon.
 func polygonsOf(t *testing.T, g lonLatGeometry) [][][][2]float64 {
 	t.Helper()

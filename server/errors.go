@@ -173,6 +173,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 			h.Set("Allow", "GET, HEAD, OPTIONS")
 		}
 	}
+	if presentationPath(c.Request().URL.Path) {
+		// A viewer on another site reads why it got no manifest.
+		h["Access-Control-Allow-Origin"] = hdrAllowOrigin
+	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(ae.Status)
 		return

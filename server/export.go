@@ -92,23 +92,33 @@ func (s *Server) Selection(ctx context.Context, imageIDs, labelRefs, statuses []
 		images = append(images, img)
 		f.ImageIDs = append(f.ImageIDs, id)
 	}
-	for _, ref := range labelRefs {
-		if ref = strings.TrimSpace(ref); ref == "" {
-			continue
-		}
-		l, err := s.store.ResolveLabel(ctx, ref)
-		if err != nil {
-			return nil, f, err
-		}
-		f.LabelIDs = append(f.LabelIDs, l.ID)
+	var err error
+	if f.LabelIDs, err = s.labelIDs(ctx, labelRefs); err != nil {
+		return nil, f, err
 	}
 	if len(f.ImageIDs) == 0 {
-		var err error
 		if images, err = s.store.Images(ctx); err != nil {
 			return nil, f, err
 		}
 	}
 	return images, f, nil
+}
+
+// labelIDs resolves labels named by id, path or name to their ids; an export filtered
+// by a label includes the labels below it.
+func (s *Server) labelIDs(ctx context.Context, refs []string) ([]string, error) {
+	var ids []string
+	for _, ref := range refs {
+		if ref = strings.TrimSpace(ref); ref == "" {
+			continue
+		}
+		l, err := s.store.ResolveLabel(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, l.ID)
+	}
+	return ids, nil
 }
 
 // writeGeoJSON chooses the coordinates (see exportGeoJSON) and streams the file, each

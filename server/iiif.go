@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/imagery"
 )
 
@@ -332,7 +333,7 @@ func (s *Server) iiifInfo(c echo.Context, img *iiifImage, m *imagery.Manifest, b
 		ExtraQualities:   []string{"color", "gray", "bitonal"},
 		ExtraFormats:     []string{"gif", "tif"},
 		ExtraFeatures:    []string{"mirroring", "sizeUpscaling", "profileLinkHeader", "canonicalLinkHeader"},
-		Rights:           rightsURI(img.license),
+		Rights:           formats.RightsURI(img.license),
 	}
 	for i := len(levels) - 1; i >= 0; i-- {
 		lv := levels[i]
@@ -411,15 +412,4 @@ func parseMediaRange(r string) (mediaType string, q float64, profile string) {
 		}
 	}
 	return mediaType, q, profile
-}
-
-// rightsURI passes a licence on to info.json only when it is a URI the specification
-// allows there (Creative Commons or RightsStatements.org).
-func rightsURI(license string) string {
-	for _, p := range []string{"http://creativecommons.org/", "https://creativecommons.org/", "http://rightsstatements.org/", "https://rightsstatements.org/"} {
-		if strings.HasPrefix(license, p) {
-			return license
-		}
-	}
-	return ""
 }

@@ -133,6 +133,13 @@ var routeRoles = map[string]string{
 	"GET /api/v1/export":                           "viewer",
 	"GET /api/v1/dataset.zip":                      "viewer",
 
+	"GET /api/v1/images/:id/iiif/manifest.json":        "viewer",
+	"GET /api/v1/images/:id/iiif/annotations.json":     "viewer",
+	"GET /api/v1/iiif/manifest.json":                   "viewer",
+	"OPTIONS /api/v1/images/:id/iiif/manifest.json":    "",
+	"OPTIONS /api/v1/images/:id/iiif/annotations.json": "",
+	"OPTIONS /api/v1/iiif/manifest.json":               "",
+
 	"GET /tiles/:id/:z/:x/:y":                           "viewer",
 	"GET /sites":                                        "viewer",
 	"GET /sites/:id":                                    "viewer",

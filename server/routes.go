@@ -206,6 +206,16 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.cvat.xml", viewer, s.exportImageCVAT)
 	get(api+"/images/:id/export", viewer, s.exportImageDataset)
 	get(api+"/export", viewer, s.exportDataset)
+	// IIIF Presentation 3.0 for Mirador and other viewers: a manifest of one image, or of
+	// several (?image=), each canvas painted by the image service and referring to the
+	// image's annotation page of W3C Web Annotations; ?status= and ?label= filter them.
+	// Read from other sites like the image service: CORS, and preflights are anyone's.
+	get(api+"/images/:id/iiif/manifest.json", viewer, s.iiifImageManifest)
+	get(api+"/images/:id/iiif/annotations.json", viewer, s.iiifAnnotationPage)
+	get(api+"/iiif/manifest.json", viewer, s.iiifManifest)
+	for _, p := range []string{api + "/images/:id/iiif/manifest.json", api + "/images/:id/iiif/annotations.json", api + "/iiif/manifest.json"} {
+		route(http.MethodOptions, p, anyone, s.iiifPreflight)
+	}
 	// The dataset builder: chips, a train/val/test split and a dataset card, in any of
 	// the dataset formats.
 	get(api+"/dataset.zip", viewer, s.exportDatasetBuild)

@@ -62,8 +62,8 @@ func newTestServerWithAssets(t *testing.T, limits imagery.Limits, assets fs.FS) 
 }
 
 // newTestServerWithOptions builds the server over a library opened with opts (its caches
-// and render limits), in a new data folder.
-func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS) *testServer {
+// and render limits), in a new data folder; tweaks change the server's options.
+func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS, tweaks ...func(*server.Options)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := annotations.Open(filepath.Join(dir, "satmark.db"))
@@ -91,7 +91,11 @@ func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS) 
 	if opts.TileCacheBytes < 0 { // a test that wants every tile read from disk
 		hot = -1
 	}
-	srv, err := server.New(store, lib, assets, server.Options{Logger: logger, Builder: builder, HotTileBytes: hot, PasswordCost: bcrypt.MinCost})
+	srvOpts := server.Options{Logger: logger, Builder: builder, HotTileBytes: hot, PasswordCost: bcrypt.MinCost}
+	for _, tweak := range tweaks {
+		tweak(&srvOpts)
+	}
+	srv, err := server.New(store, lib, assets, srvOpts)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
