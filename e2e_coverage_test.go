@@ -114,8 +114,8 @@ func TestBrowserSearchCoverage(t *testing.T) {
 	if got := b.text(t, "#annotation-count"); got != fmt.Sprintf("(%d of %d)", wantText, len(anns)) {
 		t.Errorf("the count says %q", got)
 	}
-	// The map hides what the list leaves out: the WebGL layer's style draws only those
-	// with shown = 1, a canvas layer's style gives the others no style.
+	// The map hides what the list leaves out: the tiles draw only those with shown = 1,
+	// a canvas layer's style gives the others no style.
 	hidden := evalJS[int](t, b, `satmark.map.getLayers().getArray().filter((l) => l.getSource && l.getSource() && l.getSource().getFeatures).map((l) => l.getSource().getFeatures().filter((f) => f.get('ann') && (l.getStyleFunction ? l.getStyleFunction()(f, 1) === null : f.get('shown') !== 1)).length).reduce((a, b) => a + b, 0)`)
 	if hidden != len(anns)-wantText {
 		t.Errorf("%d annotations hidden on the map, want %d", hidden, len(anns)-wantText)

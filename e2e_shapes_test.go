@@ -75,8 +75,8 @@ func TestBrowserManyShapes(t *testing.T) {
 	if got, want := b.text(t, "#annotation-count"), fmt.Sprintf("(%d)", total); got != want {
 		t.Errorf("the list's count says %s, want %s", got, want)
 	}
-	if got := evalJS[int](t, b, `satmark.shapes().gl`); got < len(created) {
-		t.Errorf("the WebGL layer holds %d shapes, want all %d points", got, len(created))
+	if got := evalJS[int](t, b, `satmark.shapes().tiled`); got < len(created) {
+		t.Errorf("the tiles hold %d shapes, want all %d points", got, len(created))
 	}
 
 	// Zoom to the middle of the image at 2.5 image pixels a screen pixel: the points are

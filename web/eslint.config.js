@@ -17,5 +17,5 @@ export default [
     },
   },
   {files: ['src/**/*.js'], languageOptions: {globals: globals.browser}},
-  {files: ['test/**/*.js', 'eslint.config.js', 'build.mjs'], languageOptions: {globals: globals.node}},
+  {files: ['test/**/*.js', 'eslint.config.js'], languageOptions: {globals: globals.node}},
 ];

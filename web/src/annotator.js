@@ -119,8 +119,8 @@ function styleFor(feature, resolution, selected) {
 const isPicked = (f) => f === state.selected || bulk.has(f);
 // Lifted onto the canvas layer: what is being worked on, which then redraws alone.
 const isLifted = (f) => isPicked(f) || !f.get('ann') || !!f.get('saving');
-const shapes = annotationShapes({lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
-const isShapesLayer = (l) => l === shapes.glLayer || l === shapes.liftLayer;
+const shapes = annotationShapes({extent: [0, -height, width, 0], lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
+const isShapesLayer = (l) => l === shapes.tiledLayer || l === shapes.liftLayer;
 // During a conflict, the change of ours that was refused, dashed, beside their version.
 const ghostSource = new VectorSource();
 const ghostLayer = new VectorLayer({
@@ -148,8 +148,8 @@ window.satmark = {
     return map.getPixelFromCoordinate([x, -y]);
   },
   annotations: () => shapes.all().filter((f) => f.get('ann')).map((f) => f.get('ann')),
-  // How many features each map layer holds (gl: the WebGL layer's; lifted: the canvas
-  // layer's, those being worked on), and whether every page of annotations is in.
+  // How many features each map layer holds (tiled: drawn in tiles; lifted: on the canvas
+  // layer, those being worked on), and whether every page of annotations is in.
   shapes: () => ({...shapes.stats(), loaded: root.dataset.loaded === 'true'}),
 };
 

@@ -1,0 +1,372 @@
+// The many annotations as tiles of pixels: a layer that draws the shapes of a vector
+// source onto 256-pixel canvases, a set of them for each level of zoom (levels a factor
+// of √2 apart), keeps the tiles it drew, and shows the view by copying tiles. A pan or a
+// zoom costs a few copies however many annotations there are; a shape drawn, changed or
+// removed makes only the tiles under it be drawn again. The tiles are drawn a few per
+// frame, nearest the middle of the view first, so frames stay short; a tile not drawn
+// yet shows its place from another level meanwhile.
+//
+// On the machine this has to run on (headless Chromium without a GPU, the WebGL
+// rasterised on the CPU), OpenLayers' WebGL vector layer took one to four seconds a
+// frame for 10,000 annotations, and its canvas vector layer redraws every shape in view
+// each frame; copying tiles is what stays fast.
+//
+// Features carry the properties the page paints them with: color (#rrggbb), fill (a CSS
+// colour) and shown (1 drawn, 0 left out by the sidebar's filter).
+
+import {buffer, getArea, intersects} from 'ol/extent.js';
+import Layer from 'ol/layer/Layer.js';
+import LayerRenderer from 'ol/renderer/Layer.js';
+import {apply as applyTransform, compose as composeTransform, create as createTransform, multiply} from 'ol/transform.js';
+
+const TILE = 256; // a tile's side in its own pixels
+const MAX_TILES = 320; // tiles kept (each 256 KiB), the least recently shown dropped first
+export const POINT_RADIUS = 6; // screen pixels, as the canvas style draws a point
+const STROKE = 2;
+// A frame draws tiles for at most this long (ms): at least one, when any is missing.
+const BUDGET_MOVING = 6;
+const BUDGET_STILL = 40;
+
+// levelFor is the level whose tile pixels are at most the size of a device pixel of the
+// view, resolution being the view's (image pixels per device pixel).
+const levelFor = (resolution) => Math.floor(2 * Math.log2(resolution) + 1e-9);
+const resolutionOf = (level) => 2 ** (level / 2);
+
+// tileExtent is the map extent of tile x, y of a level (x right, y down from the top).
+function tileExtent(level, x, y) {
+  const span = TILE * resolutionOf(level);
+  return [x * span, -(y + 1) * span, (x + 1) * span, -y * span];
+}
+
+// drawShapes draws features onto a tile's context: the tile's map extent is [x0, y0, x1,
+// y1] at resolution r (map units per tile pixel), pixelRatio the device's. Features of
+// one colour go in one path each for the fills, the strokes and the points.
+function drawShapes(ctx, features, [x0, , , y1], r, pixelRatio) {
+  const byColour = new Map();
+  for (const f of features) {
+    let g = byColour.get(f.get('color'));
+    if (!g) byColour.set(f.get('color'), (g = {fill: f.get('fill'), areas: [], lines: [], points: []}));
+    const geom = f.getGeometry();
+    const type = geom.getType();
+    if (type === 'Point') g.points.push(geom.getCoordinates());
+    else if (type === 'LineString') g.lines.push(geom.getCoordinates());
+    else if (type === 'Polygon') g.areas.push(geom.getCoordinates());
+  }
+  const u = (x) => (x - x0) / r;
+  const v = (y) => (y1 - y) / r;
+  const trace = (ring, close) => {
+    ctx.moveTo(u(ring[0][0]), v(ring[0][1]));
+    for (let i = 1; i < ring.length; i++) ctx.lineTo(u(ring[i][0]), v(ring[i][1]));
+    if (close) ctx.closePath();
+  };
+  ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
+  for (const [color, g] of byColour) {
+    if (g.areas.length) {
+      ctx.beginPath();
+      for (const rings of g.areas) for (const ring of rings) trace(ring, true);
+      ctx.fillStyle = g.fill;
+      ctx.fill('evenodd');
+    }
+    if (g.areas.length || g.lines.length) {
+      ctx.beginPath();
+      for (const rings of g.areas) for (const ring of rings) trace(ring, true);
+      for (const line of g.lines) trace(line, false);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = STROKE * pixelRatio;
+      ctx.stroke();
+    }
+  }
+  const radius = POINT_RADIUS * pixelRatio;
+  for (const [color, g] of byColour) {
+    if (!g.points.length) continue;
+    ctx.beginPath();
+    for (const [x, y] of g.points) {
+      ctx.moveTo(u(x) + radius, v(y));
+      ctx.arc(u(x), v(y), radius, 0, 2 * Math.PI);
+    }
+    ctx.fillStyle = color;
+    ctx.fill();
+    ctx.strokeStyle = '#000000';
+    ctx.lineWidth = pixelRatio;
+    ctx.stroke();
+  }
+}
+
+// hitDistance is how far (screen pixels) coordinate c is from what is drawn of geometry
+// geom at resolution res: 0 on it, null farther than tolerance.
+function hitDistance(geom, c, res, tolerance) {
+  const type = geom.getType();
+  if (type === 'Point') {
+    const [x, y] = geom.getCoordinates();
+    const d = Math.hypot(x - c[0], y - c[1]) / res - POINT_RADIUS - 1;
+    return d <= 0 ? 0 : d <= tolerance ? d : null;
+  }
+  const segments = (pts) => {
+    let best = Infinity;
+    for (let i = 1; i < pts.length; i++) best = Math.min(best, segmentDistance(c, pts[i - 1], pts[i]));
+    return best;
+  };
+  let d;
+  if (type === 'LineString') d = segments(geom.getCoordinates());
+  else if (type === 'Polygon') {
+    if (geom.intersectsCoordinate(c)) return 0; // the fill is drawn too
+    d = Math.min(...geom.getCoordinates().map(segments));
+  } else return null;
+  d = d / res - STROKE / 2;
+  return d <= 0 ? 0 : d <= tolerance ? d : null;
+}
+
+function segmentDistance(p, a, b) {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const len = dx * dx + dy * dy;
+  const t = len ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len)) : 0;
+  return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
+}
+
+class ShapeTilesRenderer extends LayerRenderer {
+  constructor(layer, tiles) {
+    super(layer);
+    this.tiles_ = tiles;
+    this.container_ = document.createElement('div');
+    // A class of its own: the canvas layers above draw on canvases of their own.
+    this.container_.className = 'ol-layer satmark-shape-tiles';
+    this.container_.style.position = 'absolute';
+    this.container_.style.width = '100%';
+    this.container_.style.height = '100%';
+    this.canvas_ = document.createElement('canvas');
+    this.canvas_.className = 'ol-layer';
+    this.canvas_.style.position = 'absolute';
+    this.canvas_.style.width = '100%';
+    this.canvas_.style.height = '100%';
+    this.container_.append(this.canvas_);
+    this.context_ = this.canvas_.getContext('2d');
+  }
+
+  prepareFrame() {
+    return true;
+  }
+
+  renderFrame(frameState) {
+    const [w, h] = frameState.size;
+    const pr = frameState.pixelRatio;
+    const width = Math.round(w * pr);
+    const height = Math.round(h * pr);
+    if (this.canvas_.width !== width || this.canvas_.height !== height) {
+      this.canvas_.width = width;
+      this.canvas_.height = height;
+    } else {
+      this.context_.setTransform(1, 0, 0, 1, 0, 0);
+      this.context_.clearRect(0, 0, width, height);
+    }
+    this.container_.style.opacity = String(frameState.layerStatesArray[frameState.layerIndex].opacity);
+    this.tiles_.render(this.context_, frameState);
+    return this.container_;
+  }
+
+  // Hits as OpenLayers' canvas layers give them: a shape under the point at once (the
+  // smallest first), the others within the tolerance as matches sorted by distance.
+  forEachFeatureAtCoordinate(coordinate, frameState, hitTolerance, callback, matches) {
+    const res = frameState.viewState.resolution;
+    const reach = (POINT_RADIUS + 2 + hitTolerance) * res;
+    const on = [];
+    for (const f of this.tiles_.source.getFeaturesInExtent(buffer([coordinate[0], coordinate[1], coordinate[0], coordinate[1]], reach))) {
+      if (f.get('shown') !== 1) continue;
+      const d = hitDistance(f.getGeometry(), coordinate, res, hitTolerance);
+      if (d === null) continue;
+      if (d === 0) on.push(f);
+      else matches.push({feature: f, layer: this.getLayer(), geometry: f.getGeometry(), distanceSq: d * d, callback});
+    }
+    on.sort((a, b) => getArea(a.getGeometry().getExtent()) - getArea(b.getGeometry().getExtent()));
+    for (const f of on) {
+      const result = callback(f, this.getLayer(), f.getGeometry());
+      if (result) return result;
+    }
+    return undefined;
+  }
+}
+
+class ShapeTilesLayer extends Layer {
+  constructor(tiles, options) {
+    super({...options, source: tiles.source});
+    this.tiles_ = tiles;
+  }
+
+  createRenderer() {
+    return new ShapeTilesRenderer(this, this.tiles_);
+  }
+}
+
+// shapeTiles draws the features of source (an ol/source/Vector) inside extent (the
+// image's, in map units). onDrawn() runs after each frame that drew tiles.
+export function shapeTiles({source, extent, onDrawn}) {
+  const cache = new Map(); // `${level}/${x}/${y}` → {canvas, level, x, y, extent, stale, used}
+  const drawnAt = new WeakMap(); // feature → the extent its shape was drawn at
+  let pixelRatio = 1;
+  let frame = 0;
+  let layer = null;
+  let shownLevel = null; // the level the last frame showed
+
+  // margin is how far past a tile's edge a shape may reach into it, in map units.
+  const margin = (level) => (POINT_RADIUS + STROKE + 1) * pixelRatio * resolutionOf(level);
+
+  // Extents whose tiles are to be drawn again, marked at the next frame (many at once
+  // when a page of annotations arrives).
+  let dirty = [];
+  function invalidate(e) {
+    if (!e) return;
+    if (!dirty.length) layer?.changed();
+    dirty.push(e);
+  }
+
+  function invalidateAll() {
+    for (const t of cache.values()) t.stale = true;
+    dirty = [];
+    layer?.changed();
+  }
+
+  function markDirty() {
+    if (dirty.length > 256) {
+      invalidateAll();
+      return;
+    }
+    for (const e of dirty) {
+      for (const t of cache.values()) if (!t.stale && intersects(buffer(e, margin(t.level)), t.extent)) t.stale = true;
+    }
+    dirty = [];
+  }
+
+  function track(f) {
+    const g = f.getGeometry();
+    const e = g ? g.getExtent().slice() : null;
+    invalidate(drawnAt.get(f));
+    invalidate(e);
+    if (e) drawnAt.set(f, e);
+    else drawnAt.delete(f);
+  }
+  source.on('addfeature', (e) => track(e.feature));
+  source.on('changefeature', (e) => track(e.feature));
+  source.on('removefeature', (e) => {
+    invalidate(drawnAt.get(e.feature));
+    drawnAt.delete(e.feature);
+  });
+  source.on('clear', invalidateAll);
+
+  function draw(t) {
+    if (!t.canvas) {
+      t.canvas = document.createElement('canvas');
+      t.canvas.width = TILE;
+      t.canvas.height = TILE;
+    }
+    const ctx = t.canvas.getContext('2d');
+    ctx.clearRect(0, 0, TILE, TILE);
+    const found = source.getFeaturesInExtent(buffer(t.extent, margin(t.level))).filter((f) => f.get('shown') === 1);
+    drawShapes(ctx, found, t.extent, resolutionOf(t.level), pixelRatio);
+    t.stale = false;
+  }
+
+  function evict() {
+    if (cache.size <= MAX_TILES) return;
+    const old = [...cache.entries()].filter(([, t]) => t.used < frame).sort((a, b) => a[1].used - b[1].used);
+    for (const [k] of old.slice(0, cache.size - MAX_TILES)) cache.delete(k);
+  }
+
+  // paint copies tile t onto ctx through the map's coordinate → device pixel transform.
+  function paint(ctx, toDevice, t) {
+    const r = resolutionOf(t.level);
+    const m = multiply(toDevice.slice(), [r, 0, 0, -r, t.extent[0], t.extent[3]]);
+    ctx.setTransform(m[0], m[1], m[2], m[3], m[4], m[5]);
+    ctx.drawImage(t.canvas, 0, 0);
+  }
+
+  // stand-in draws, clipped to the place of a missing tile, what another level has drawn
+  // there (a coarser level first).
+  function standIn(ctx, toDevice, missing, level) {
+    for (const other of [level + 1, level + 2, level - 1, level + 3, level + 4]) {
+      const covering = [...cache.values()].filter((t) => t.level === other && t.canvas && intersects(t.extent, missing.extent));
+      if (!covering.length) continue;
+      ctx.save();
+      const [x0, y0, x1, y1] = missing.extent;
+      const a = applyTransform(toDevice, [x0, y1]);
+      const b = applyTransform(toDevice, [x1, y0]);
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.beginPath();
+      ctx.rect(a[0], a[1], b[0] - a[0], b[1] - a[1]);
+      ctx.clip();
+      for (const t of covering) paint(ctx, toDevice, t);
+      ctx.restore();
+      return;
+    }
+  }
+
+  // render shows the view on ctx (the layer's canvas, device pixels) and draws missing
+  // and stale tiles within the frame's budget; while some remain it asks for a frame.
+  function render(ctx, frameState) {
+    frame++;
+    markDirty();
+    if (frameState.pixelRatio !== pixelRatio) {
+      pixelRatio = frameState.pixelRatio;
+      cache.clear();
+    }
+    const {resolution} = frameState.viewState;
+    const level = levelFor(resolution / pixelRatio);
+    shownLevel = level;
+    const toDevice = composeTransform(createTransform(), 0, 0, pixelRatio, pixelRatio, 0, 0, 0);
+    multiply(toDevice, frameState.coordinateToPixelTransform);
+    const span = TILE * resolutionOf(level);
+    const view = frameState.extent;
+    const [ex0, ey0, ex1, ey1] = [Math.max(view[0], extent[0]), Math.max(view[1], extent[1]), Math.min(view[2], extent[2]), Math.min(view[3], extent[3])];
+    const wanted = [];
+    if (ex0 < ex1 && ey0 < ey1) {
+      for (let y = Math.floor(-ey1 / span); y < Math.ceil(-ey0 / span); y++) {
+        for (let x = Math.floor(ex0 / span); x < Math.ceil(ex1 / span); x++) {
+          const key = `${level}/${x}/${y}`;
+          let t = cache.get(key);
+          if (!t) cache.set(key, (t = {canvas: null, level, x, y, extent: tileExtent(level, x, y), stale: true}));
+          t.used = frame;
+          wanted.push(t);
+        }
+      }
+    }
+    const mid = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2];
+    const far = (t) => Math.hypot((t.extent[0] + t.extent[2]) / 2 - mid[0], (t.extent[1] + t.extent[3]) / 2 - mid[1]);
+    const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
+    const moving = frameState.viewHints[0] || frameState.viewHints[1];
+    const start = performance.now();
+    let drew = false;
+    for (const t of todo) {
+      if (drew && performance.now() - start > (moving ? BUDGET_MOVING : BUDGET_STILL)) break;
+      draw(t);
+      drew = true;
+    }
+    for (const t of wanted) {
+      if (t.canvas) paint(ctx, toDevice, t);
+      else standIn(ctx, toDevice, t, level);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    evict();
+    if (wanted.some((t) => t.stale)) layer?.changed();
+    if (drew) onDrawn();
+  }
+
+  const tiles = {
+    source,
+    render,
+    invalidateAll,
+    // freshAt says whether every tile the view shows over map extent e is drawn as the
+    // source is now.
+    freshAt(e) {
+      if (shownLevel === null || dirty.length) return false;
+      for (const t of cache.values()) {
+        if (t.level === shownLevel && t.used === frame && intersects(buffer(e, margin(t.level)), t.extent) && (t.stale || !t.canvas)) return false;
+      }
+      return true;
+    },
+    // tilesKept counts the tiles drawn and kept, for the benchmark.
+    tilesKept: () => cache.size,
+  };
+  layer = new ShapeTilesLayer(tiles, {extent});
+  tiles.layer = layer;
+  return tiles;
+}
