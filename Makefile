@@ -51,7 +51,7 @@ seed: build ## add the synthetic sample data to the data folder (images already 
 	$(BIN) seed --data $(DATA)
 
 test: web test-web gdal-dev ml-readers ## run every test, including the headless Chromium browser test and the libvips oracle
-	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 $(PKGS)
+	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 -timeout 30m $(PKGS)
 
 test-web: web/node_modules/.installed ## run the front end's unit tests (node --test, web/test/)
 	cd web && npm test --silent

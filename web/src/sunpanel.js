@@ -36,8 +36,11 @@ export function sunPanel({map, imageId, width, height, onMeasuring}) {
   const panel = document.getElementById('sun-panel');
   if (!panel) return null;
   const source = new VectorSource();
-  const layer = new VectorLayer({source, zIndex: 20, style: (f) => f.get('style')});
+  // Drawn only while the panel is open: the arrows sit at the middle of the view, over
+  // the pixels an analyst is looking at.
+  const layer = new VectorLayer({source, zIndex: 20, style: (f) => f.get('style'), visible: panel.open});
   map.addLayer(layer);
+  panel.addEventListener('toggle', () => layer.setVisible(panel.open));
 
   const info = el('div', {id: 'sun-info'});
   const toolButton = el('button', {type: 'button', id: 'sun-shadow-tool', 'aria-pressed': 'false', title: "Click an object's foot, then the tip of its shadow"}, 'Shadow');
