@@ -9,6 +9,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/mattn/go-isatty v0.0.22
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/paulmach/orb v0.14.0
 	golang.org/x/crypto v0.53.0
 	golang.org/x/image v0.48.0
 )

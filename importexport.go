@@ -194,35 +194,51 @@ func fileSource(file string) (formats.ImportSource, error) {
 }
 
 // guessFormat is a file's format by its ending (a .json by whether it holds COCO's
-// categories).
+// categories, a .xml by its root: CVAT's <annotations> or Pascal VOC's <annotation>).
 func guessFormat(file string) (string, error) {
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".geojson":
 		return "geojson", nil
 	case ".json":
-		f, err := os.Open(file)
+		head, err := fileHead(file)
 		if err != nil {
 			return "", err
 		}
-		defer f.Close()
-		head := make([]byte, 1<<20)
-		n, _ := io.ReadFull(f, head)
-		if strings.Contains(string(head[:n]), `"categories"`) {
+		if strings.Contains(head, `"categories"`) {
 			return "coco", nil
 		}
 		return "geojson", nil
-	case ".kml":
-		return "kml", nil
-	case ".kmz":
+	case ".kml", ".kmz":
 		return "kml", nil
 	case ".xml":
+		head, err := fileHead(file)
+		if err != nil {
+			return "", err
+		}
+		if !strings.Contains(head, "<annotations") && strings.Contains(head, "<annotation") {
+			return "voc", nil
+		}
 		return "cvat", nil
+	case ".csv":
+		return "csv", nil
 	case ".shp":
 		return "shapefile", nil
 	case ".gpkg":
 		return "gpkg", nil
 	}
 	return "", fmt.Errorf("say the format of %s with --format (one of %s)", file, strings.Join(formats.ImportFormats, ", "))
+}
+
+// fileHead is a file's first mebibyte, as text.
+func fileHead(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 1<<20)
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]), nil
 }
 
 // byteBars draws a progress bar per file a reader reads, in kibibytes.

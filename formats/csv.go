@@ -22,7 +22,9 @@ var CSVColumns = []string{"annotation_id", "image_id", "image_file", "label", "l
 // WriteCSV writes one row per annotation (RFC 4180, a header row first): see CSVColumns.
 // rotation_deg is a rotated rectangle's heading (degrees clockwise from the image's x
 // axis) and 0 for a rectangle; attributes are the free attributes as a JSON object. GDAL
-// reads the geometries with -oo GEOM_POSSIBLE_NAMES=geometry_px,geometry_lonlat.
+// reads the geometries with -oo GEOM_POSSIBLE_NAMES=geometry_px,geometry_lonlat. A text
+// cell (file name, label, identification, note) that a spreadsheet would run as a
+// formula is guarded with a leading apostrophe (see escapeCell); ReadCSV takes it off.
 func WriteCSV(w io.Writer, d Dataset) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVColumns); err != nil {
@@ -62,8 +64,8 @@ func WriteCSV(w io.Writer, d Dataset) error {
 			lonlat = lonLatWKT(g)
 		}
 		return cw.Write([]string{
-			a.ID, a.ImageID, img.FileName, a.Label.Name, strings.Join(a.Label.Path, "/"), string(a.Shape), string(a.Confidence),
-			a.Identification, a.ReviewStatus, a.Note, rotation, optionalNum(m.AreaPx2), optionalNum(m.LengthPx), string(ab),
+			a.ID, a.ImageID, escapeCell(img.FileName), escapeCell(a.Label.Name), escapeCell(strings.Join(a.Label.Path, "/")), string(a.Shape), string(a.Confidence),
+			escapeCell(a.Identification), a.ReviewStatus, escapeCell(a.Note), rotation, optionalNum(m.AreaPx2), optionalNum(m.LengthPx), string(ab),
 			pixelWKT(a.Geometry), lonlat,
 		})
 	})

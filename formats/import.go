@@ -21,7 +21,7 @@ import (
 // the store then checks as it checks a drawing.
 
 // ImportFormats are the formats a file can be imported from, by the name a request gives.
-var ImportFormats = []string{"geojson", "qupath", "kml", "coco", "yolo", "yolo-obb", "dota", "cvat", "shapefile", "gpkg"}
+var ImportFormats = []string{"geojson", "qupath", "kml", "coco", "yolo", "yolo-obb", "dota", "cvat", "voc", "csv", "shapefile", "gpkg"}
 
 // ImportSource is an uploaded annotation file, or the files of an uploaded zip, in a
 // folder of their own.
@@ -95,6 +95,10 @@ func ImportReader(format string) (Reader, error) {
 		return ReadDOTA, nil
 	case "cvat":
 		return ReadCVAT, nil
+	case "voc":
+		return ReadVOC, nil
+	case "csv":
+		return ReadCSV, nil
 	case "shapefile":
 		return ogrReader("ESRI Shapefile", ".shp"), nil
 	case "gpkg":

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
@@ -42,7 +44,7 @@ func roundTripSource(t *testing.T) (*testServer, annotations.Image) {
 		  "properties": {"confidence": "possible", "identification": "north mole"}}`,
 		`{"label": "vehicle", "shape": "line",
 		  "geometry": {"type": "LineString", "coordinates": [[3000.5, 2500.25], [3100.125, 2550], [3180, 2700.75]]},
-		  "properties": {"note": "convoy route"}}`,
+		  "properties": {"note": "=HYPERLINK(\"http://example.invalid\") convoy route", "identification": "'-1 column"}}`,
 		`{"label": "aircraft", "shape": "point",
 		  "geometry": {"type": "Point", "coordinates": [3500.125, 400.875]},
 		  "properties": {"identification": "Il-76", "count": 1}}`,
@@ -129,6 +131,11 @@ func TestImportRoundTrips(t *testing.T) {
 				tolerance: 1e-6, ordered: true, properties: true, attributes: true}},
 		{"cvat", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=cvat") },
 			carried{shapes: allShapes, tolerance: 1e-6, properties: true, attributes: true}},
+		{"voc", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=voc") },
+			carried{shapes: map[annotations.Shape]bool{annotations.ShapePolygon: true, annotations.ShapeRectangle: true, annotations.ShapeRotatedRectangle: true},
+				tolerance: 1e-6, ordered: true, properties: true, attributes: true}},
+		{"csv", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=csv") }, exact},
+		{"csv", url.Values{"name": {"port.csv"}}, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/annotations.csv") }, exact},
 		{"yolo-obb", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=yolo-obb") },
 			carried{shapes: boxes, tolerance: 1e-6}},
 		{"dota", nil, func(t *testing.T) []byte { return src.get(t, "/api/v1/images/"+img.ID+"/export?format=dota") },
@@ -406,4 +413,37 @@ func TestImportFromGDAL(t *testing.T) {
 		wantCarried(t, "shapefile", carried{shapes: map[annotations.Shape]bool{annotations.ShapePolygon: true}, tolerance: 0.01, confidence: same},
 			src.annotationsOf(t, img.ID), dst.annotationsOf(t, target.ID))
 	})
+}
+
+// TestCSVGuardsFormulas: a note a spreadsheet would run as a formula reaches it as text
+// (a leading apostrophe), and comes back without the apostrophe on import (above).
+func TestCSVGuardsFormulas(t *testing.T) {
+	src, img := roundTripSource(t)
+	rows, err := csv.NewReader(bytes.NewReader(src.get(t, "/api/v1/images/"+img.ID+"/annotations.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	found := false
+	for _, r := range rows[1:] {
+		if r[col["shape"]] != "line" {
+			continue
+		}
+		found = true
+		if got, want := r[col["note"]], `'=HYPERLINK("http://example.invalid") convoy route`; got != want {
+			t.Errorf("note cell %q, want %q", got, want)
+		}
+		if got, want := r[col["identification"]], `''-1 column`; got != want {
+			t.Errorf("identification cell %q, want %q", got, want)
+		}
+		if got := r[col["geometry_px"]]; !strings.HasPrefix(got, "LINESTRING") {
+			t.Errorf("geometry cell %q: WKT is not guarded", got)
+		}
+	}
+	if !found {
+		t.Fatal("no line in the CSV")
+	}
 }

@@ -12,6 +12,8 @@ const FORMATS = [
   ['yolo-obb', 'YOLO-OBB', []],
   ['dota', 'DOTA', ['.txt']],
   ['cvat', 'CVAT for images XML', ['.xml']],
+  ['voc', 'Pascal VOC XML', []],
+  ['csv', 'CSV with WKT', ['.csv']],
   ['shapefile', 'Shapefile (zipped)', ['.shp']],
   ['gpkg', 'GeoPackage', ['.gpkg']],
 ];
