@@ -7,6 +7,7 @@
 //	satmark token create|list NAME, token revoke ID         API tokens
 //	satmark backup DIR, restore DIR, verify                 copy, bring back and check a data folder
 //	satmark import --image ID FILE, export --format F OUT   annotation files in (with a dry run) and out
+//	satmark bundle --image ID OUT.zip, verify-bundle FILE   an image's evidence bundle, and its check
 package main
 
 import (
@@ -178,6 +179,8 @@ Usage:
   satmark backup DIR [--data DIR]                 copy the database (consistently, while serving) and the originals into DIR
   satmark restore DIR [--data DIR] [--no-build]   bring a backup back into an empty data folder and rebuild its tiles
   satmark verify [--data DIR]                     check the database, every original's SHA-256 and every pyramid's tiles
+  satmark bundle --image ID OUT.zip [--data DIR]  an image's evidence bundle: original, provenance, annotations, history, audit, SHA-256 manifest
+  satmark verify-bundle FILE.zip [-q]             check an evidence bundle: every hash, the original, the annotations against their history
   satmark dataset DIR --format F [--chip 1024 …]   cut images into a train/val/test dataset in any dataset format, with its card
   satmark import --image ID FILE [--format F] [--dry-run] [--as USER] [--map FROM=TO] [--create-labels] [--crs pixel|wgs84]
                                                   import an annotation file (GeoJSON, QuPath, KML, COCO, YOLO, DOTA, CVAT, Shapefile, GeoPackage; or a zip)
@@ -228,6 +231,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return restoreCommand(cfg, args[1:], stdout, stderr)
 	case "verify":
 		return verifyCommand(cfg, args[1:], stdout, stderr)
+	case "bundle":
+		return bundleCommand(cfg, args[1:], stdout, stderr)
+	case "verify-bundle":
+		return verifyBundleCommand(args[1:], stdout, stderr)
 	case "dataset":
 		return datasetCommand(cfg, args[1:], stdout, stderr)
 	case "import":

@@ -679,20 +679,40 @@ type Revision struct {
 // History returns every revision of an annotation, oldest first, including after it was
 // deleted. An id that never existed is ErrNotFound.
 func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.version, v.action, v.actor, v.at, v.before, v.after,
-			COALESCE((SELECT r.decision FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version), '')
-		FROM revisions v WHERE v.annotation_id = ? ORDER BY v.version`, id)
+	var revs []Revision
+	err := s.eachRevision(ctx, "v.annotation_id = ?", id, func(r Revision) error {
+		revs = append(revs, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	if len(revs) == 0 {
+		return nil, fmt.Errorf("annotation: %w", ErrNotFound)
+	}
+	return revs, nil
+}
+
+// ImageHistory calls each with every revision of every annotation an image has had,
+// deleted ones too: by annotation (in id order), oldest version first.
+func (s *Store) ImageHistory(ctx context.Context, imageID string, each func(Revision) error) error {
+	return s.eachRevision(ctx, "v.image_id = ?", imageID, each)
+}
+
+func (s *Store) eachRevision(ctx context.Context, where, arg string, each func(Revision) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT v.annotation_id, v.version, v.action, v.actor, v.at, v.before, v.after,
+			COALESCE((SELECT r.decision FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version), '')
+		FROM revisions v WHERE `+where+` ORDER BY v.annotation_id, v.version`, arg)
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
-	var revs []Revision
 	for rows.Next() {
-		r := Revision{AnnotationID: id}
+		var r Revision
 		var at string
 		var before, after sql.NullString
-		if err := rows.Scan(&r.Version, &r.Action, &r.Actor, &at, &before, &after, &r.Withdrew); err != nil {
-			return nil, err
+		if err := rows.Scan(&r.AnnotationID, &r.Version, &r.Action, &r.Actor, &at, &before, &after, &r.Withdrew); err != nil {
+			return err
 		}
 		r.At = parseTime(at)
 		for _, side := range []struct {
@@ -702,7 +722,7 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 			if side.raw.Valid {
 				var a Annotation
 				if err := json.Unmarshal([]byte(side.raw.String), &a); err != nil {
-					return nil, fmt.Errorf("revision %d of %s: %w", r.Version, id, err)
+					return fmt.Errorf("revision %d of %s: %w", r.Version, r.AnnotationID, err)
 				}
 				*side.dst = &a
 			}
@@ -711,15 +731,11 @@ func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
 		if r.Withdrew != "" {
 			r.Changes = append([]string{"withdrew the " + decisionNouns[r.Withdrew]}, r.Changes...)
 		}
-		revs = append(revs, r)
+		if err := each(r); err != nil {
+			return err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(revs) == 0 {
-		return nil, fmt.Errorf("annotation: %w", ErrNotFound)
-	}
-	return revs, nil
+	return rows.Err()
 }
 
 // describeChanges says in words what differs between two versions of an annotation.

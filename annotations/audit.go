@@ -53,12 +53,14 @@ func (s *Store) insertAudit(ctx context.Context, q querier, e AuditEntry) error 
 }
 
 // AuditFilter selects audit entries, newest first: by action prefix ("signin" matches
-// signin.ok and signin.failed), by actor, before an id (for paging), at most Limit.
+// signin.ok and signin.failed), by actor, by what they were done to (TargetID), before
+// an id (for paging), at most Limit.
 type AuditFilter struct {
-	Action string
-	Actor  string
-	Before int64
-	Limit  int
+	Action   string
+	Actor    string
+	TargetID string
+	Before   int64
+	Limit    int
 }
 
 // AuditLog returns the entries f selects, newest first.
@@ -72,6 +74,10 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	if f.Actor != "" {
 		where = append(where, "actor = ?")
 		args = append(args, f.Actor)
+	}
+	if f.TargetID != "" {
+		where = append(where, "target_id = ?")
+		args = append(args, f.TargetID)
 	}
 	if f.Before > 0 {
 		where = append(where, "id < ?")

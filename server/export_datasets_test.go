@@ -289,7 +289,8 @@ func TestAnnotatorPageOffersTheDatasetExports(t *testing.T) {
 	page := ts.do(t, http.MethodGet, "/images/"+img.ID, nil)
 	wantStatus(t, page, http.StatusOK)
 	for id, mediaType := range map[string]string{"export-coco": "application/json", "export-cvat": "application/xml", "export-csv": "text/csv; charset=utf-8",
-		"export-yolo": "application/zip", "export-yolo-obb": "application/zip", "export-dota": "application/zip", "export-voc": "application/zip"} {
+		"export-yolo": "application/zip", "export-yolo-obb": "application/zip", "export-dota": "application/zip", "export-voc": "application/zip",
+		"export-bundle": "application/zip"} {
 		m := regexp.MustCompile(`<a id="` + id + `" href="([^"]+)" download>`).FindStringSubmatch(page.Body.String())
 		if m == nil {
 			t.Errorf("no #%s link in the export menu", id)

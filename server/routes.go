@@ -198,6 +198,8 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.kml", viewer, s.exportImageKML)
 	get(api+"/images/:id/annotations.kmz", viewer, s.exportImageKMZ)
 	get(api+"/export.geojson", viewer, s.exportGeoJSON)
+	// The evidence bundle: original, provenance, annotations, history, audit, hashed.
+	get(api+"/images/:id/bundle.zip", viewer, s.exportBundle)
 	// Machine-learning datasets: COCO, CSV with WKT and CVAT XML of one image as a file;
 	// ?format=coco|yolo|yolo-obb|dota|voc|cvat|csv of one image or of many as a zip,
 	// with the originals when ?images=1.
