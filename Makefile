@@ -65,15 +65,20 @@ lint: web/node_modules/.installed gdal-dev ## gofmt, go vet, staticcheck, and es
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd web && npm run --silent lint
 
-.PHONY: bench bench-load bench-annotations bench-import
+.PHONY: bench bench-load bench-annotations bench-import bench-export
 bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-annotations, bench-load and bench-import
 	GO=$(GO) bash bench/run.sh
 	$(MAKE) --no-print-directory bench-annotations
 	GO=$(GO) bash bench/load.sh
 	$(MAKE) bench-import
+	$(MAKE) --no-print-directory bench-export
 
 bench-import: gdal-dev ## import 100,000 annotations from satmark's GeoJSON: dry run and real run, wall and CPU time (bench/imports)
 	$(GO) test ./bench/imports -run '^$$' -bench . -benchtime 1x -v
+
+bench-export: gdal-dev ## every export format on 100,000 annotations, end to end over HTTP and through the CLI: wall, CPU, extra RSS (bench/exports)
+	@mkdir -p bench/out
+	$(GO) run ./bench/exports -satmark $(BIN) | tee bench/out/export-results.txt
 
 bench-annotations: gdal-dev ## creates/s on an empty image vs one with 100,000 annotations, its full list and a page (bench/annotations)
 	@mkdir -p bench/out
