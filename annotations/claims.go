@@ -29,6 +29,36 @@ type Claim struct {
 	UpdatedBy   string     `json:"updated_by"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	Evidence    []Evidence `json:"evidence"` // oldest first
+	State       ClaimState `json:"state,omitempty"`
+}
+
+// ClaimState is where a claim stands on its evidence, context aside.
+type ClaimState string
+
+// The states a claim is in.
+const (
+	ClaimUnassessed   ClaimState = "unassessed"   // no evidence for or against it yet
+	ClaimSupported    ClaimState = "supported"    // evidence supports it and none contradicts it
+	ClaimContradicted ClaimState = "contradicted" // evidence contradicts it and none supports it
+	ClaimContested    ClaimState = "contested"    // evidence both supports and contradicts it
+)
+
+// stateOf says where a claim stands on evidence.
+func stateOf(evidence []Evidence) ClaimState {
+	var supports, contradicts bool
+	for _, e := range evidence {
+		supports = supports || e.Stance == StanceSupports
+		contradicts = contradicts || e.Stance == StanceContradicts
+	}
+	switch {
+	case supports && contradicts:
+		return ClaimContested
+	case supports:
+		return ClaimSupported
+	case contradicts:
+		return ClaimContradicted
+	}
+	return ClaimUnassessed
 }
 
 // Stance is how a piece of evidence bears on a claim.
@@ -95,7 +125,7 @@ func checkClaimText(text string) (string, error) {
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
-		return "", invalid("text", "is required: the claim in the publisher's words")
+		return "", malformed("text", "is required: the claim in the publisher's words")
 	case !utf8.ValidString(text):
 		return "", malformed("text", "is not valid UTF-8 text")
 	case len(text) > maxTextField:
@@ -147,7 +177,7 @@ func (in *EvidenceInput) validate() error {
 		switch *in.Stance {
 		case StanceSupports, StanceContradicts, StanceContext:
 		default:
-			return invalid("stance", "%q is not a stance: use supports, contradicts or context", *in.Stance)
+			return malformed("stance", "%q is not a stance: use supports, contradicts or context", *in.Stance)
 		}
 	}
 	if in.Assessment != nil {
@@ -157,7 +187,7 @@ func (in *EvidenceInput) validate() error {
 		}
 	}
 	if in.Confidence != nil && (!finite(*in.Confidence) || *in.Confidence < 0 || *in.Confidence > 1) {
-		return invalid("confidence", "%g is not a confidence: give a number from 0 (none) to 1 (certain)", *in.Confidence)
+		return malformed("confidence", "%g is not a confidence: give a number from 0 (none) to 1 (certain)", *in.Confidence)
 	}
 	return nil
 }
@@ -255,7 +285,13 @@ func (s *Store) claims(ctx context.Context, q querier, where string, args ...any
 		c := &claims[index[e.ClaimID]]
 		c.Evidence = append(c.Evidence, e)
 	}
-	return claims, erows.Err()
+	if err := erows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range claims {
+		claims[i].State = stateOf(claims[i].Evidence)
+	}
+	return claims, nil
 }
 
 // claimRevision appends one change of a claim or of its evidence to the claim's history.
@@ -280,9 +316,10 @@ func (s *Store) claimRevision(ctx context.Context, tx *sql.Tx, by Actor, claimID
 	return err
 }
 
-// claimRow is a claim without its evidence, as its history records it.
+// claimRow is a claim without its evidence or the state they give it, as its history
+// records it.
 func claimRow(c Claim) Claim {
-	c.Evidence = nil
+	c.Evidence, c.State = nil, ""
 	return c
 }
 
@@ -291,7 +328,7 @@ func claimRow(c Claim) Claim {
 // text is required.
 func (s *Store) CreateClaim(ctx context.Context, by Actor, sourceID string, in ClaimInput) (Claim, error) {
 	if in.Text == nil {
-		return Claim{}, invalid("text", "is required: the claim in the publisher's words")
+		return Claim{}, malformed("text", "is required: the claim in the publisher's words")
 	}
 	if err := in.validate(); err != nil {
 		return Claim{}, err
@@ -477,12 +514,13 @@ func (s *Store) setFirstClaim(ctx context.Context, tx *sql.Tx, by Actor, sourceI
 
 // LinkEvidence links an annotation to a claim, audited as by's and recorded in the
 // claim's history. The stance is required; the confidence defaults to 0.5. The annotation
-// must exist, on an image of the claim's release that is not in the trash (a
-// ValidationError on "annotation_id"), and not be linked to the claim already
-// (ErrConflict: change that link instead).
+// must exist on an image that is not in the trash (ErrNotFound), that image must be of
+// the claim's release (a malformed ValidationError on "annotation_id": a release's claim
+// is judged on the release's own images), and the annotation must not be linked to the
+// claim already (ErrConflict: change that link instead).
 func (s *Store) LinkEvidence(ctx context.Context, by Actor, claimID string, in EvidenceInput) (Evidence, error) {
 	if in.Stance == nil {
-		return Evidence{}, invalid("stance", "is required: supports, contradicts or context")
+		return Evidence{}, malformed("stance", "is required: supports, contradicts or context")
 	}
 	if err := in.validate(); err != nil {
 		return Evidence{}, err
@@ -504,13 +542,13 @@ func (s *Store) LinkEvidence(ctx context.Context, by Actor, claimID string, in E
 	err = tx.QueryRowContext(ctx, `SELECT a.image_id, i.source_id FROM annotations a JOIN images i ON i.id = a.image_id
 		WHERE a.id = ? AND i.deleted_at = ''`, in.AnnotationID).Scan(&imageID, &sourceID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Evidence{}, invalid("annotation_id", "no annotation %q (or its image is in the trash)", in.AnnotationID)
+		return Evidence{}, fmt.Errorf("annotation %q (or its image is in the trash): %w", in.AnnotationID, ErrNotFound)
 	}
 	if err != nil {
 		return Evidence{}, err
 	}
 	if sourceID != c.SourceID {
-		return Evidence{}, invalid("annotation_id", "annotation %s is on image %s of another release: evidence for a claim is on the images of the release that makes it", in.AnnotationID, imageID)
+		return Evidence{}, malformed("annotation_id", "annotation %s is on image %s of another release: evidence for a claim is on the images of the release that makes it", in.AnnotationID, imageID)
 	}
 	for _, e := range c.Evidence {
 		if e.AnnotationID == in.AnnotationID {
@@ -550,8 +588,8 @@ func (s *Store) evidenceTx(ctx context.Context, q querier, id string) (Evidence,
 	return e, err
 }
 
-// EvidenceOf returns the evidence links of the given annotations, by annotation, each
-// with its claim's text, oldest first.
+// EvidenceOf returns the evidence links of the annotations on the given images, by
+// annotation id, each with its claim's text, oldest first.
 func (s *Store) EvidenceOf(ctx context.Context, imageIDs []string) (map[string][]EvidenceRef, error) {
 	out := map[string][]EvidenceRef{}
 	if len(imageIDs) == 0 {
