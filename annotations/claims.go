@@ -98,7 +98,32 @@ type EvidenceRef struct {
 	ClaimText  string  `json:"claim_text"`
 	Stance     Stance  `json:"stance"`
 	Confidence float64 `json:"confidence"`
-	Assessment string  `json:"assessment,omitempty"`
+	Assessment string  `json:"assessment"`
+}
+
+// ClaimRef is what an export says of one claim of a release.
+type ClaimRef struct {
+	ID          string     `json:"id"`
+	Text        string     `json:"text"`
+	State       ClaimState `json:"state"`
+	ClaimedFrom string     `json:"claimed_from,omitempty"`
+	ClaimedTo   string     `json:"claimed_to,omitempty"`
+	PlaceName   string     `json:"place_name,omitempty"`
+	Evidence    int        `json:"evidence"` // how many annotations are linked to it
+}
+
+// ClaimRefs returns the claims of a release as exports name them, in the order recorded.
+func (s *Store) ClaimRefs(ctx context.Context, sourceID string) ([]ClaimRef, error) {
+	cs, err := s.Claims(ctx, ClaimFilter{SourceID: sourceID})
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]ClaimRef, len(cs))
+	for i, c := range cs {
+		refs[i] = ClaimRef{ID: c.ID, Text: c.Text, State: c.State, ClaimedFrom: c.ClaimedFrom, ClaimedTo: c.ClaimedTo,
+			PlaceName: c.PlaceName, Evidence: len(c.Evidence)}
+	}
+	return refs, nil
 }
 
 // ClaimInput creates or changes a claim; in an update, nil fields stay as they are and

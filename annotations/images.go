@@ -23,9 +23,12 @@ type Source struct {
 	ReleasedAt string    `json:"released_at"` // YYYY-MM-DD, or RFC 3339 in UTC when a time was given
 	Credit     string    `json:"credit"`
 	License    string    `json:"license"`
-	Claim      string    `json:"claim"` // the claim in the publisher's words
+	Claim      string    `json:"claim"` // the claim in the publisher's words: its first claim
 	Notes      string    `json:"notes"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Claims are all the release's claims, when an export has filled them in from
+	// ClaimRefs. They are not stored with the release.
+	Claims []ClaimRef `json:"-"`
 }
 
 // Image is one original file, kept byte for byte under its SHA-256, with what the release

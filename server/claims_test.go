@@ -227,3 +227,115 @@ func TestClaimsRefuseBadInput(t *testing.T) {
 		t.Errorf("after the refusals: %d claims, want the one", len(all))
 	}
 }
+
+// evidenceFeatures reads the features of a GeoJSON export with the evidence and the
+// release's claims they carry.
+type evidenceFeatures struct {
+	Features []struct {
+		ID         string `json:"id"`
+		Properties struct {
+			Evidence []struct {
+				EvidenceID string  `json:"evidence_id"`
+				ClaimID    string  `json:"claim_id"`
+				ClaimText  string  `json:"claim_text"`
+				Stance     string  `json:"stance"`
+				Confidence float64 `json:"confidence"`
+				Assessment string  `json:"assessment"`
+			} `json:"evidence"`
+			Metadata   map[string]string `json:"metadata"`
+			Provenance struct {
+				Claim  string `json:"claim"`
+				Claims []struct {
+					ID, Text, State string
+					Evidence        int
+				} `json:"claims"`
+			} `json:"provenance"`
+		} `json:"properties"`
+	} `json:"features"`
+}
+
+func TestExportGeoJSONCarriesClaimsAndEvidence(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	a := ts.uploadScene(t, 4000, 3000, 1, field("claim", "landing ships transported troops 8–13 October"))
+	ts.putGeoref(t, a.ID, "affine", vladivostok6)
+	b := ts.newImage(t, 2)
+	ship := ts.createAnnotation(t, a.ID, shipBox)
+	quay := ts.createAnnotation(t, a.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [400, 300]}}`)
+	elsewhere := ts.createAnnotation(t, b.ID, shipBox)
+	claims, err := ts.store.Claims(context.Background(), annotations.ClaimFilter{SourceID: a.Source.ID})
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("the upload's claim: %v, %v", claims, err)
+	}
+	first := claims[0]
+	rec := ts.doJSON(t, http.MethodPost, "/api/v1/sources/"+a.Source.ID+"/claims", `{"text": "the troops embarked at Vladivostok"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	var second claimAnswer
+	decode(t, rec, &second)
+	for _, l := range []struct{ claim, body string }{
+		{first.ID, `{"annotation_id": "` + ship.ID + `", "stance": "supports", "assessment": "ramps down", "confidence": 0.8}`},
+		{second.ID, `{"annotation_id": "` + ship.ID + `", "stance": "contradicts", "assessment": "Nakhodka's quay, not Vladivostok's", "confidence": 0.3}`},
+	} {
+		wantStatus(t, ts.doJSON(t, http.MethodPost, "/api/v1/claims/"+l.claim+"/evidence", l.body), http.StatusCreated)
+	}
+
+	check := func(t *testing.T, fc evidenceFeatures, wantFeatures int) {
+		t.Helper()
+		if len(fc.Features) != wantFeatures {
+			t.Fatalf("got %d features, want %d", len(fc.Features), wantFeatures)
+		}
+		for _, f := range fc.Features {
+			p := f.Properties
+			switch f.ID {
+			case ship.ID:
+				if len(p.Evidence) != 2 {
+					t.Fatalf("the ship's evidence: %+v, want its two links", p.Evidence)
+				}
+				e, c := p.Evidence[0], p.Evidence[1]
+				if e.ClaimID != first.ID || e.ClaimText != first.Text || e.Stance != "supports" || e.Confidence != 0.8 || e.Assessment != "ramps down" ||
+					c.ClaimID != second.ID || c.Stance != "contradicts" || c.Confidence != 0.3 {
+					t.Errorf("the ship's evidence: %+v", p.Evidence)
+				}
+				if p.Metadata != nil && !strings.Contains(p.Metadata["evidence"], first.ID) {
+					t.Errorf("QuPath's metadata: %v, want the evidence in it", p.Metadata)
+				}
+			case quay.ID, elsewhere.ID:
+				if len(p.Evidence) != 0 {
+					t.Errorf("%s: evidence %+v, want none", f.ID, p.Evidence)
+				}
+			}
+			switch f.ID {
+			case ship.ID, quay.ID:
+				cs := p.Provenance.Claims
+				if len(cs) != 2 || cs[0].ID != first.ID || cs[0].State != "supported" || cs[0].Evidence != 1 ||
+					cs[1].ID != second.ID || cs[1].State != "contradicted" || cs[1].Text != "the troops embarked at Vladivostok" || p.Provenance.Claim != first.Text {
+					t.Errorf("%s: provenance claims %+v (claim %q), want the release's two", f.ID, cs, p.Provenance.Claim)
+				}
+			case elsewhere.ID:
+				if len(p.Provenance.Claims) != 0 {
+					t.Errorf("a release without claims: %+v", p.Provenance.Claims)
+				}
+			}
+		}
+	}
+	t.Run("ok, one image in pixels", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+a.ID+"/annotations.geojson", nil)
+		wantStatus(t, rec, http.StatusOK)
+		var fc evidenceFeatures
+		decode(t, rec, &fc)
+		check(t, fc, 2)
+	})
+	t.Run("ok, one image on the earth", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+a.ID+"/annotations.geojson?crs=wgs84", nil)
+		wantStatus(t, rec, http.StatusOK)
+		var fc evidenceFeatures
+		decode(t, rec, &fc)
+		check(t, fc, 2)
+	})
+	t.Run("ok, the collection", func(t *testing.T) {
+		rec := ts.do(t, http.MethodGet, "/api/v1/export.geojson?crs=pixel", nil)
+		wantStatus(t, rec, http.StatusOK)
+		var fc evidenceFeatures
+		decode(t, rec, &fc)
+		check(t, fc, 3)
+	})
+}
