@@ -317,25 +317,20 @@ func TestExportGeoJSONCarriesClaimsAndEvidence(t *testing.T) {
 			}
 		}
 	}
-	t.Run("ok, one image in pixels", func(t *testing.T) {
-		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+a.ID+"/annotations.geojson", nil)
-		wantStatus(t, rec, http.StatusOK)
-		var fc evidenceFeatures
-		decode(t, rec, &fc)
-		check(t, fc, 2)
-	})
-	t.Run("ok, one image on the earth", func(t *testing.T) {
-		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+a.ID+"/annotations.geojson?crs=wgs84", nil)
-		wantStatus(t, rec, http.StatusOK)
-		var fc evidenceFeatures
-		decode(t, rec, &fc)
-		check(t, fc, 2)
-	})
-	t.Run("ok, the collection", func(t *testing.T) {
-		rec := ts.do(t, http.MethodGet, "/api/v1/export.geojson?crs=pixel", nil)
-		wantStatus(t, rec, http.StatusOK)
-		var fc evidenceFeatures
-		decode(t, rec, &fc)
-		check(t, fc, 3)
-	})
+	for _, tc := range []struct {
+		name, target string
+		features     int
+	}{
+		{"ok, one image in pixels", "/api/v1/images/" + a.ID + "/annotations.geojson", 2},
+		{"ok, one image on the earth", "/api/v1/images/" + a.ID + "/annotations.geojson?crs=wgs84", 2},
+		{"ok, the collection", "/api/v1/export.geojson?crs=pixel", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := ts.do(t, http.MethodGet, tc.target, nil)
+			wantStatus(t, rec, http.StatusOK)
+			var fc evidenceFeatures
+			decode(t, rec, &fc)
+			check(t, fc, tc.features)
+		})
+	}
 }
