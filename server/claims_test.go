@@ -212,6 +212,14 @@ func TestClaimsRefuseBadInput(t *testing.T) {
 			ts.wantUnchanged(t, before)
 		})
 	}
+	for _, target := range []string{"/claims/clm_aaaaaaaaaaaa", "/claims/not-an-id"} {
+		if rec := ts.do(t, http.MethodGet, target, nil, "Accept", "text/html"); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "not found") {
+			t.Errorf("the page %s: status %d, want a 404 page saying so; body %s", target, rec.Code, truncate(rec.Body.String(), 300))
+		}
+	}
+	if rec := ts.do(t, http.MethodGet, "/claims/"+c.ID, nil, "Accept", "text/html"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-claim-id="`+c.ID+`"`) {
+		t.Errorf("the claim's page: status %d", rec.Code)
+	}
 	got, err := ts.store.Claim(context.Background(), c.ID)
 	if err != nil {
 		t.Fatal(err)
