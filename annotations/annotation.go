@@ -49,6 +49,9 @@ type Annotation struct {
 	// Track is the object the annotation follows across images, when an export has
 	// filled it in from TrackRefs. It is not stored with the annotation.
 	Track *TrackRef
+	// Evidence lists the claims the annotation is evidence for, when an export has
+	// filled it in from EvidenceOf. It is not stored with the annotation.
+	Evidence []EvidenceRef
 }
 
 // Properties returns the annotation's properties as the API shows them: confidence,

@@ -23,9 +23,12 @@ type Source struct {
 	ReleasedAt string    `json:"released_at"` // YYYY-MM-DD, or RFC 3339 in UTC when a time was given
 	Credit     string    `json:"credit"`
 	License    string    `json:"license"`
-	Claim      string    `json:"claim"` // the claim in the publisher's words
+	Claim      string    `json:"claim"` // the claim in the publisher's words: its first claim
 	Notes      string    `json:"notes"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Claims are all the release's claims, when an export has filled them in from
+	// ClaimRefs. They are not stored with the release.
+	Claims []ClaimRef `json:"-"`
 }
 
 // Image is one original file, kept byte for byte under its SHA-256, with what the release
@@ -278,11 +281,15 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 			releaseTitle = *p.ReleaseTitle
 		}
 		sourceID = newID("src")
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sources (id, publisher, title, url, released_at, credit, license, claim, notes, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sources (id, publisher, title, url, released_at, credit, license, notes, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sourceID, str(p.Publisher), releaseTitle, str(p.SourceURL), str(p.ReleasedAt), str(p.Credit),
-			str(p.License), str(p.Claim), str(p.Notes), now); err != nil {
+			str(p.License), str(p.Notes), now); err != nil {
 			return Image{}, false, fmt.Errorf("insert source: %w", err)
+		}
+		// The claim given with the upload is the new release's first claim.
+		if err := s.setFirstClaim(ctx, tx, in.CreatedBy, sourceID, str(p.Claim)); err != nil {
+			return Image{}, false, fmt.Errorf("first claim: %w", err)
 		}
 	}
 	title := str(p.Title)
@@ -354,11 +361,15 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 
 const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_size, i.width, i.height, i.orientation,
 	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
-	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, s.claim, s.notes, s.created_at,
+	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, ` + firstClaim + `, s.notes, s.created_at,
 	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0),
 	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings,
 	(` + keptReviewCounts + `i.id),
 	i.file_metadata, i.captured_source, i.sidecars`
+
+// firstClaim selects the text of the first claim of the release s, "" when it has none:
+// Source.Claim.
+const firstClaim = `COALESCE((SELECT c.text FROM claims c WHERE c.source_id = s.id ORDER BY c.created_at, c.rowid LIMIT 1), '')`
 
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
@@ -476,7 +487,7 @@ func (s *Store) Images(ctx context.Context) ([]Image, error) {
 
 // Source returns one release, or ErrNotFound.
 func (s *Store) Source(ctx context.Context, id string) (Source, error) {
-	sources, err := s.sources(ctx, "WHERE id = ?", id)
+	sources, err := s.sources(ctx, "WHERE s.id = ?", id)
 	if err != nil {
 		return Source{}, err
 	}
@@ -489,12 +500,12 @@ func (s *Store) Source(ctx context.Context, id string) (Source, error) {
 // Sources returns every release, newest first.
 func (s *Store) Sources(ctx context.Context) ([]Source, error) {
 	// A release whose images are all in the trash waits there with them.
-	return s.sources(ctx, "WHERE EXISTS (SELECT 1 FROM images i WHERE i.source_id = sources.id AND i.deleted_at = '')")
+	return s.sources(ctx, "WHERE EXISTS (SELECT 1 FROM images i WHERE i.source_id = s.id AND i.deleted_at = '')")
 }
 
 func (s *Store) sources(ctx context.Context, where string, args ...any) ([]Source, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, publisher, title, url, released_at, credit, license, claim, notes, created_at
-		FROM sources `+where+` ORDER BY created_at DESC, id`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, `+firstClaim+`, s.notes, s.created_at
+		FROM sources s `+where+` ORDER BY s.created_at DESC, s.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -513,8 +524,10 @@ func (s *Store) sources(ctx context.Context, where string, args ...any) ([]Sourc
 	return sources, rows.Err()
 }
 
-// UpdateImage changes the provenance fields that are set in p and returns the image.
-func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image, error) {
+// UpdateImage changes the provenance fields that are set in p and returns the image. A
+// change of the claim is a change of the release's first claim (see setFirstClaim),
+// audited as by's and recorded in that claim's history.
+func (s *Store) UpdateImage(ctx context.Context, by Actor, id string, p Provenance) (Image, error) {
 	if err := p.Normalize(); err != nil {
 		return Image{}, err
 	}
@@ -539,7 +552,6 @@ func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image
 	set(&src.ReleasedAt, p.ReleasedAt)
 	set(&src.Credit, p.Credit)
 	set(&src.License, p.License)
-	set(&src.Claim, p.Claim)
 	set(&src.Notes, p.Notes)
 	set(&img.Title, p.Title)
 	set(&img.CapturedFrom, p.CapturedFrom)
@@ -555,9 +567,14 @@ func (s *Store) UpdateImage(ctx context.Context, id string, p Provenance) (Image
 		// The analyst's word on the window replaces the file's.
 		img.CapturedSource = capturedSource(&img.CapturedFrom, &img.CapturedTo)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sources SET title = ?, publisher = ?, url = ?, released_at = ?, credit = ?, license = ?, claim = ?, notes = ?
-		WHERE id = ?`, src.Title, src.Publisher, src.URL, src.ReleasedAt, src.Credit, src.License, src.Claim, src.Notes, src.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET title = ?, publisher = ?, url = ?, released_at = ?, credit = ?, license = ?, notes = ?
+		WHERE id = ?`, src.Title, src.Publisher, src.URL, src.ReleasedAt, src.Credit, src.License, src.Notes, src.ID); err != nil {
 		return Image{}, err
+	}
+	if p.Claim != nil {
+		if err := s.setFirstClaim(ctx, tx, by, src.ID, *p.Claim); err != nil {
+			return Image{}, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE images SET title = ?, captured_from = ?, captured_to = ?, captured_source = ?, location_name = ?,
 		publisher_markup = ?, updated_at = ? WHERE id = ?`,

@@ -224,7 +224,7 @@ func TestUpdateImage(t *testing.T) {
 	t.Run("ok, partial update leaves the other fields", func(t *testing.T) {
 		s := openStore(t)
 		before := addImage(t, s, "a", 10, 10, full)
-		got, err := s.UpdateImage(ctx, before.ID, Provenance{LocationName: ptr("Ussuriysk")})
+		got, err := s.UpdateImage(ctx, Actor{Name: "tester"}, before.ID, Provenance{LocationName: ptr("Ussuriysk")})
 		if err != nil {
 			t.Fatalf("update: %v", err)
 		}
@@ -248,7 +248,7 @@ func TestUpdateImage(t *testing.T) {
 		s := openStore(t)
 		a := addImage(t, s, "a", 10, 10, full)
 		b := addSourceImage(t, s, "b", a.Source.ID)
-		if _, err := s.UpdateImage(ctx, a.ID, Provenance{Publisher: ptr("National Intelligence Service"), ReleasedAt: ptr("2024-10-19T08:00:00+09:00")}); err != nil {
+		if _, err := s.UpdateImage(ctx, Actor{Name: "tester"}, a.ID, Provenance{Publisher: ptr("National Intelligence Service"), ReleasedAt: ptr("2024-10-19T08:00:00+09:00")}); err != nil {
 			t.Fatalf("update: %v", err)
 		}
 		got, err := s.Image(ctx, b.ID)
@@ -265,7 +265,7 @@ func TestUpdateImage(t *testing.T) {
 		s := openStore(t)
 		stepClock(t, s, time.Date(2024, 10, 18, 9, 0, 0, 0, time.UTC), time.Minute)
 		before := addImage(t, s, "a", 10, 10, full)
-		got, err := s.UpdateImage(ctx, before.ID, Provenance{PublisherMarkup: ptr(true)})
+		got, err := s.UpdateImage(ctx, Actor{Name: "tester"}, before.ID, Provenance{PublisherMarkup: ptr(true)})
 		if err != nil {
 			t.Fatalf("update: %v", err)
 		}
@@ -280,7 +280,7 @@ func TestUpdateImage(t *testing.T) {
 	t.Run("nok, new captured_to before the stored captured_from", func(t *testing.T) {
 		s := openStore(t)
 		img := addImage(t, s, "a", 10, 10, full)
-		_, err := s.UpdateImage(ctx, img.ID, Provenance{CapturedTo: ptr("2024-10-01")})
+		_, err := s.UpdateImage(ctx, Actor{Name: "tester"}, img.ID, Provenance{CapturedTo: ptr("2024-10-01")})
 		wantValidation(t, err, "captured_to")
 		got, _ := s.Image(ctx, img.ID)
 		if got.CapturedTo != "2024-10-13" {
@@ -291,13 +291,13 @@ func TestUpdateImage(t *testing.T) {
 	t.Run("nok, malformed date", func(t *testing.T) {
 		s := openStore(t)
 		img := addImage(t, s, "a", 10, 10, full)
-		_, err := s.UpdateImage(ctx, img.ID, Provenance{ReleasedAt: ptr("2024-02-30")})
+		_, err := s.UpdateImage(ctx, Actor{Name: "tester"}, img.ID, Provenance{ReleasedAt: ptr("2024-02-30")})
 		wantValidation(t, err, "released_at")
 	})
 
 	t.Run("nok, unknown image", func(t *testing.T) {
 		s := openStore(t)
-		if _, err := s.UpdateImage(ctx, "img_aaaaaaaaaaaa", Provenance{Title: ptr("x")}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.UpdateImage(ctx, Actor{Name: "tester"}, "img_aaaaaaaaaaaa", Provenance{Title: ptr("x")}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("got %v, want ErrNotFound", err)
 		}
 	})

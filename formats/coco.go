@@ -255,6 +255,6 @@ func provenanceOf(img annotations.Image) provenance {
 	return provenance{
 		Publisher: s.Publisher, Title: s.Title, SourceURL: s.URL, ReleasedAt: s.ReleasedAt, Credit: s.Credit,
 		License: s.License, CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo,
-		LocationName: img.LocationName, Claim: s.Claim, PublisherMarkup: img.PublisherMarkup,
+		LocationName: img.LocationName, Claim: s.Claim, PublisherMarkup: img.PublisherMarkup, Claims: s.Claims,
 	}
 }

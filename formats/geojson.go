@@ -56,6 +56,8 @@ type provenance struct {
 	LocationName    string `json:"location_name"`
 	Claim           string `json:"claim"`
 	PublisherMarkup bool   `json:"publisher_markup"`
+	// Claims are all the release's claims, where the export has them.
+	Claims []annotations.ClaimRef `json:"claims,omitempty"`
 }
 
 // classification is a QuPath PathClass: a label at the top of the taxonomy by its name, a
@@ -103,7 +105,8 @@ type featureProperties struct {
 	Attributes     map[string]json.RawMessage `json:"attributes"`
 	ReviewStatus   string                     `json:"review_status"`
 	Review         *reviewRef                 `json:"review,omitempty"`
-	Track          *annotations.TrackRef      `json:"track,omitempty"` // the object it follows across images
+	Track          *annotations.TrackRef      `json:"track,omitempty"`    // the object it follows across images
+	Evidence       []annotations.EvidenceRef  `json:"evidence,omitempty"` // the claims it is evidence for or against
 	Version        int                        `json:"version"`
 	CreatedBy      string                     `json:"created_by"`
 	CreatedAt      time.Time                  `json:"created_at"`
@@ -213,7 +216,7 @@ func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
 			Classification: classificationOf(a.Label),
 			Measurements:   measurements(a), Basis: a.Ground.Basis, Metadata: metadataOf(a, img),
 			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
-			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track,
+			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track, Evidence: a.Evidence,
 			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
 			Image:      refOf(img),
 			Provenance: provenanceOf(img),
@@ -250,6 +253,10 @@ func metadataOf(a annotations.Annotation, img annotations.Image) map[string]stri
 	}
 	if a.Track != nil {
 		md["track_id"], md["track_name"], md["track_confidence"] = a.Track.ID, a.Track.Name, string(a.Track.Confidence)
+	}
+	if len(a.Evidence) > 0 {
+		b, _ := json.Marshal(a.Evidence)
+		md["evidence"] = string(b)
 	}
 	for _, kv := range provenanceData(img) {
 		md[kv[0]] = kv[1]

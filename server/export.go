@@ -125,6 +125,11 @@ func (s *Server) labelIDs(ctx context.Context, refs []string) ([]string, error) 
 // annotation with its size on the ground.
 func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f annotations.AnnotationFilter, name string) error {
 	ctx := c.Request().Context()
+	// Before the choice of coordinates, which copies the images it keeps.
+	evidence, err := s.withClaims(ctx, images)
+	if err != nil {
+		return err
+	}
 	places := make(map[string]formats.Placement, len(images))
 	for _, img := range images {
 		p, err := s.placement(ctx, img)
@@ -159,6 +164,7 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 			if r, ok := tracks[a.ID]; ok {
 				a.Track = &r
 			}
+			a.Evidence = evidence[a.ID]
 			return emit(a)
 		}
 	}
@@ -221,6 +227,25 @@ func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement
 		}
 	}
 	return img, p, anns, nil
+}
+
+// withClaims gives each image its release's claims, for the export's provenance, and
+// returns the claims each annotation on them is evidence for.
+func (s *Server) withClaims(ctx context.Context, images []annotations.Image) (map[string][]annotations.EvidenceRef, error) {
+	claims := map[string][]annotations.ClaimRef{}
+	ids := make([]string, len(images))
+	for i := range images {
+		src := images[i].Source.ID
+		if _, ok := claims[src]; !ok {
+			refs, err := s.store.ClaimRefs(ctx, src)
+			if err != nil {
+				return nil, err
+			}
+			claims[src] = refs
+		}
+		images[i].Source.Claims, ids[i] = claims[src], images[i].ID
+	}
+	return s.store.EvidenceOf(ctx, ids)
 }
 
 // trackRefsOf loads the tracks the images' annotations follow, which exports name.

@@ -240,11 +240,15 @@ func (s *Server) updateImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	by, err := s.by(c)
+	if err != nil {
+		return err
+	}
 	var p annotations.Provenance
 	if err := decodeStrictJSON(c, &p); err != nil {
 		return err
 	}
-	img, err = s.store.UpdateImage(c.Request().Context(), img.ID, p)
+	img, err = s.store.UpdateImage(c.Request().Context(), by, img.ID, p)
 	if err != nil {
 		return err
 	}

@@ -178,3 +178,16 @@ func (s *Server) trashPage(c echo.Context) error {
 	}
 	return s.page(c, "trash.html", map[string]any{"Title": "Trash", "Trash": trash})
 }
+
+// claimPage shows a claim of a release, its evidence by stance and where it stands.
+func (s *Server) claimPage(c echo.Context) error {
+	id, err := idParam(c, "claim")
+	if err != nil {
+		return err
+	}
+	cl, err := s.store.Claim(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.page(c, "claim.html", map[string]any{"Title": "Claim · " + cl.Text, "ClaimID": cl.ID})
+}

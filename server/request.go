@@ -38,7 +38,8 @@ func decodeJSON(c echo.Context, v any) (nonFinite bool, err error) {
 	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return nonFinite, badRequest(ute.Field, "must be a %s", jsonTypeName(ute.Type.Kind().String()))
+			field := jsonFieldPath(ute.Field)
+			return nonFinite, badRequest(field, "must be a %s", jsonTypeName(ute.Type.Kind().String()))
 		}
 		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			field = strings.Trim(field, `"`)
@@ -59,6 +60,19 @@ func decodeStrictJSON(c echo.Context, v any) error {
 		err = badRequest("", "the body is not valid JSON: NaN and Infinity are not JSON numbers")
 	}
 	return err
+}
+
+// jsonFieldPath is the body's field a type error names. encoding/json puts the Go names
+// of embedded structs in the path ("EvidenceInput.confidence"); the API's own names are
+// all lower case, so the capitalised segments are left out.
+func jsonFieldPath(path string) string {
+	var keep []string
+	for _, seg := range strings.Split(path, ".") {
+		if seg != "" && strings.ToLower(seg[:1]) == seg[:1] {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, ".")
 }
 
 func jsonTypeName(kind string) string {

@@ -143,11 +143,23 @@ var routeRoles = map[string]string{
 	"GET /tiles/:id/:z/:x/:y":                           "viewer",
 	"GET /sites":                                        "viewer",
 	"GET /sites/:id":                                    "viewer",
+	"GET /claims/:id":                                   "viewer",
 	"GET /sites/:id/compare":                            "viewer",
 	"GET /api/v1/tles":                                  "viewer",
 	"POST /api/v1/tles":                                 "analyst",
 	"DELETE /api/v1/tles/:id":                           "analyst",
 	"GET /api/v1/images/:id/passes":                     "viewer",
+	"GET /api/v1/sources/:id/claims":                    "viewer",
+	"POST /api/v1/sources/:id/claims":                   "analyst",
+	"GET /api/v1/claims":                                "viewer",
+	"GET /api/v1/claims/:id":                            "viewer",
+	"PATCH /api/v1/claims/:id":                          "analyst",
+	"DELETE /api/v1/claims/:id":                         "analyst",
+	"GET /api/v1/claims/:id/history":                    "viewer",
+	"POST /api/v1/claims/:id/evidence":                  "analyst",
+	"GET /api/v1/evidence/:id":                          "viewer",
+	"PATCH /api/v1/evidence/:id":                        "analyst",
+	"DELETE /api/v1/evidence/:id":                       "analyst",
 	"GET /api/v1/tracks":                                "viewer",
 	"POST /api/v1/tracks":                               "analyst",
 	"GET /api/v1/tracks.geojson":                        "viewer",
@@ -263,6 +275,25 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 			}
 			return tr.ID
 		},
+		"sources": func(t *testing.T, _ annotations.User) string { return img.Source.ID },
+		"claims": func(t *testing.T, _ annotations.User) string {
+			c, err := ts.store.CreateClaim(ctx, annotations.Actor{Name: "tester"}, img.Source.ID, annotations.ClaimInput{Text: ptr("row claim")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		},
+		"evidence": func(t *testing.T, _ annotations.User) string {
+			c, err := ts.store.CreateClaim(ctx, annotations.Actor{Name: "tester"}, img.Source.ID, annotations.ClaimInput{Text: ptr("row claim")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := ts.store.LinkEvidence(ctx, annotations.Actor{Name: "tester"}, c.ID, annotations.EvidenceInput{AnnotationID: ann.ID, Stance: ptr(annotations.StanceSupports)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e.ID
+		},
 		"tles": func(t *testing.T, _ annotations.User) string {
 			n++
 			added, err := ts.store.AddTLEs(ctx, annotations.Actor{Name: "tester"}, []annotations.TLEInput{{
@@ -298,7 +329,15 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := map[string]string{"images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID, "tracks": sharedTrack.ID}
+	sharedClaim, err := ts.store.CreateClaim(ctx, annotations.Actor{Name: "tester"}, img.Source.ID, annotations.ClaimInput{Text: ptr("shared claim")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedEvidence, err := ts.store.LinkEvidence(ctx, annotations.Actor{Name: "tester"}, sharedClaim.ID, annotations.EvidenceInput{AnnotationID: ann.ID, Stance: ptr(annotations.StanceSupports)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := map[string]string{"sources": img.Source.ID, "claims": sharedClaim.ID, "evidence": sharedEvidence.ID, "images": img.ID, "annotations": ann.ID, "labels": label.ID, "users": vera.ID, "sites": site.ID, "tiles": img.ID, "tracks": sharedTrack.ID}
 	wildcards := map[string]string{"/iiif/3": img.ID + "/info.json", "/static": "app.css"}
 
 	// target fills a route's path with real ids: shared ones for reads, new ones for writes.

@@ -58,6 +58,7 @@ func (s *Server) routes() {
 	get("/sites", viewer, s.sitesPage)
 	get("/sites/:id", viewer, s.sitePage)
 	get("/sites/:id/compare", viewer, s.comparePage)
+	get("/claims/:id", viewer, s.claimPage)
 	get("/account", viewer, s.accountPage)
 	get("/users", admin, s.usersPage)
 	get("/audit", admin, s.auditPage)
@@ -160,6 +161,20 @@ func (s *Server) routes() {
 	del(api+"/tracks/:id", analyst, s.deleteTrack)
 	put(api+"/tracks/:id/annotations/:annotation", analyst, s.linkTrack)
 	del(api+"/tracks/:id/annotations/:annotation", analyst, s.unlinkTrack)
+
+	// Claims: what a release says, and the annotations on its images linked to a claim
+	// as evidence that supports it, contradicts it or gives context.
+	get(api+"/sources/:id/claims", viewer, s.listClaims)
+	post(api+"/sources/:id/claims", analyst, s.createClaim)
+	get(api+"/claims", viewer, s.listClaims)
+	get(api+"/claims/:id", viewer, s.getClaim)
+	patch(api+"/claims/:id", analyst, s.updateClaim)
+	del(api+"/claims/:id", analyst, s.deleteClaim)
+	get(api+"/claims/:id/history", viewer, s.claimHistory)
+	post(api+"/claims/:id/evidence", analyst, s.linkEvidence)
+	get(api+"/evidence/:id", viewer, s.getEvidence)
+	patch(api+"/evidence/:id", analyst, s.updateEvidence)
+	del(api+"/evidence/:id", analyst, s.unlinkEvidence)
 
 	// The label taxonomy.
 	get(api+"/labels", viewer, s.listLabels)

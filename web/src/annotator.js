@@ -29,6 +29,7 @@ import {isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
 import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
+import {claimPanel} from './claimpanel.js';
 import {passesPanel} from './passes.js';
 import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
@@ -49,6 +50,7 @@ import {STATUSES, describeChange, statusBadge, when} from './team.js';
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
 const tracks = trackPanel(imageId);
+const claimsPanel = claimPanel(imageId);
 passesPanel({imageId, editable: can('analyst')});
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
@@ -816,6 +818,7 @@ function renderEditor() {
   $('edit-measures').textContent = parts.join(' · ');
   renderReview(ann);
   tracks.render(ann);
+  claimsPanel.render(ann);
   renderNotice();
   renderConflict();
 }
