@@ -225,7 +225,7 @@ func (s *Store) RejectSuggestion(ctx context.Context, by Actor, id string) (Sugg
 // by's), audited (suggestion.reopen), all in one transaction. It returns the suggestion
 // and, for an accepted one, the annotation as it was before its deletion. ErrConflict
 // when the suggestion is pending, was decided by someone else, or its annotation was
-// changed or deleted since (an undo must not take back what others did after).
+// deleted or changed by anyone else since (an undo must not take back what others did).
 func (s *Store) ReopenSuggestion(ctx context.Context, by Actor, id string) (Suggestion, *Annotation, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -251,9 +251,17 @@ func (s *Store) ReopenSuggestion(ctx context.Context, by Actor, id string) (Sugg
 		if err != nil {
 			return sg, nil, err
 		}
-		if a.Version != 1 {
+		// Its accepter's own later changes go with it; anyone else's keep it.
+		var other string
+		var version int
+		err = tx.QueryRowContext(ctx, `SELECT actor, version FROM revisions WHERE annotation_id = ? AND actor != ? ORDER BY version DESC LIMIT 1`,
+			a.ID, by.Name).Scan(&other, &version)
+		if err == nil {
 			return sg, nil, fmt.Errorf("%s changed annotation %s (version %d) since suggestion %s became it: the acceptance can no longer be taken back: %w",
-				a.UpdatedBy, a.ID, a.Version, sg.ID, ErrConflict)
+				other, a.ID, version, sg.ID, ErrConflict)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return sg, nil, err
 		}
 		if err := s.deleteAuditedTx(ctx, tx, by, a); err != nil {
 			return sg, nil, err
