@@ -220,6 +220,70 @@ func (s *Store) RejectSuggestion(ctx context.Context, by Actor, id string) (Sugg
 	return sg, tx.Commit()
 }
 
+// ReopenSuggestion takes back by's own decision on a suggestion, for an undo: it is
+// pending again, and the annotation an accepted one became is deleted (in its history as
+// by's), audited (suggestion.reopen), all in one transaction. It returns the suggestion
+// and, for an accepted one, the annotation as it was before its deletion. ErrConflict
+// when the suggestion is pending, was decided by someone else, or its annotation was
+// deleted or changed by anyone else since (an undo must not take back what others did).
+func (s *Store) ReopenSuggestion(ctx context.Context, by Actor, id string) (Suggestion, *Annotation, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Suggestion{}, nil, err
+	}
+	defer tx.Rollback()
+	sg, err := s.suggestionTx(ctx, tx, id)
+	if err != nil {
+		return sg, nil, err
+	}
+	switch {
+	case sg.Status == SuggestionPending:
+		return sg, nil, fmt.Errorf("suggestion %s is pending: there is no decision to take back: %w", sg.ID, ErrConflict)
+	case sg.DecidedBy != by.Name:
+		return sg, nil, fmt.Errorf("suggestion %s was %s by %s: only whoever decided a suggestion takes the decision back: %w", sg.ID, sg.Status, sg.DecidedBy, ErrConflict)
+	}
+	var gone *Annotation
+	if sg.AnnotationID != "" {
+		a, err := s.annotationTx(ctx, tx, sg.AnnotationID)
+		if errors.Is(err, ErrNotFound) {
+			return sg, nil, fmt.Errorf("annotation %s, which suggestion %s became, was deleted since: %w", sg.AnnotationID, sg.ID, ErrConflict)
+		}
+		if err != nil {
+			return sg, nil, err
+		}
+		// Its accepter's own later changes go with it; anyone else's keep it.
+		var other string
+		var version int
+		err = tx.QueryRowContext(ctx, `SELECT actor, version FROM revisions WHERE annotation_id = ? AND actor != ? ORDER BY version DESC LIMIT 1`,
+			a.ID, by.Name).Scan(&other, &version)
+		if err == nil {
+			return sg, nil, fmt.Errorf("%s changed annotation %s (version %d) since suggestion %s became it: the acceptance can no longer be taken back: %w",
+				other, a.ID, version, sg.ID, ErrConflict)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return sg, nil, err
+		}
+		if err := s.deleteAuditedTx(ctx, tx, by, a); err != nil {
+			return sg, nil, err
+		}
+		gone = &a
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE suggestions SET status = 'pending', decided_by = '', decided_at = '', annotation_id = ''
+		WHERE id = ? AND status = ? AND decided_by = ?`, sg.ID, sg.Status, by.Name)
+	if err != nil {
+		return sg, nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return sg, nil, fmt.Errorf("suggestion %s was changed meanwhile: %w", sg.ID, ErrConflict)
+	}
+	detail := fmt.Sprintf("%s decision taken back: %s on image %s is pending again", sg.Status, strings.Join(sg.Label.Path, "/"), sg.ImageID)
+	if err := s.audit(ctx, tx, by, "suggestion.reopen", "suggestion", sg.ID, detail); err != nil {
+		return sg, nil, err
+	}
+	sg.Status, sg.DecidedBy, sg.DecidedAt, sg.AnnotationID = SuggestionPending, "", nil, ""
+	return sg, gone, tx.Commit()
+}
+
 // pendingSuggestionTx is the suggestion id if it is still pending; ErrConflict saying who
 // decided it when it is not.
 func (s *Store) pendingSuggestionTx(ctx context.Context, tx *sql.Tx, id string) (Suggestion, error) {

@@ -19,7 +19,7 @@ import (
 
 // Event is one change on an image, as sent to its listeners.
 type Event struct {
-	Type    string `json:"type"` // annotation.created, annotation.updated, annotation.deleted, comment.created, image.trashed
+	Type    string `json:"type"` // annotation.created, annotation.updated, annotation.deleted, comment.created, image.trashed, suggestion.created, suggestion.updated
 	ImageID string `json:"image_id"`
 	Actor   string `json:"actor"`
 	// ID and Version name the annotation and its version after the change (for a

@@ -37,6 +37,16 @@ func commentEvent(a annotations.Annotation, cm annotations.Comment) Event {
 	return Event{Type: "comment.created", ImageID: a.ImageID, ID: a.ID, Version: a.Version, Data: cm}
 }
 
+// suggestionsEvent is the suggestions one find-similar run added, from annotation source.
+func suggestionsEvent(source annotations.Annotation, found []annotations.Suggestion) Event {
+	return Event{Type: "suggestion.created", ImageID: source.ImageID, ID: source.ID, Data: found}
+}
+
+// suggestionEvent is a suggestion decided (accepted or rejected) or pending again.
+func suggestionEvent(sg annotations.Suggestion) Event {
+	return Event{Type: "suggestion.updated", ImageID: sg.ImageID, ID: sg.ID, Data: sg}
+}
+
 // trashEvent is an image moved to the trash.
 func trashEvent(img annotations.Image) Event {
 	return Event{Type: "image.trashed", ImageID: img.ID, ID: img.ID}

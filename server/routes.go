@@ -205,6 +205,7 @@ func (s *Server) routes() {
 	get(api+"/images/:id/suggestions", viewer, s.listSuggestions)
 	post(api+"/suggestions/:id/accept", analyst, s.decideSuggestion(true))
 	post(api+"/suggestions/:id/reject", analyst, s.decideSuggestion(false))
+	post(api+"/suggestions/:id/reopen", analyst, s.reopenSuggestion) // an undo: the decider's own, pending again
 
 	// Exports: GeoJSON in pixels or, for georeferenced images, RFC 7946 lon/lat
 	// (?crs=pixel|wgs84); KML and KMZ for Google Earth; ?status=accepted keeps only

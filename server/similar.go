@@ -137,6 +137,7 @@ func (s *Server) findSimilar(c echo.Context) error {
 	if view.Suggestions, err = s.store.AddSuggestions(ctx, by, src, found); err != nil {
 		return err
 	}
+	s.announce(c, suggestionsEvent(src, view.Suggestions))
 	return c.JSON(http.StatusOK, view)
 }
 
@@ -265,13 +266,9 @@ func (s *Server) listSuggestions(c echo.Context) error {
 // listeners see appear.
 func (s *Server) decideSuggestion(accept bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		by, err := s.by(c)
+		by, id, err := s.suggestionDecider(c)
 		if err != nil {
 			return err
-		}
-		id := c.Param("id")
-		if !annotations.ValidID(id) {
-			return notFound("suggestion")
 		}
 		ctx := c.Request().Context()
 		if !accept {
@@ -279,6 +276,7 @@ func (s *Server) decideSuggestion(accept bool) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
+			s.announce(c, suggestionEvent(sg))
 			return c.JSON(http.StatusOK, map[string]any{"suggestion": sg})
 		}
 		sg, a, err := s.store.AcceptSuggestion(ctx, by, id)
@@ -289,6 +287,43 @@ func (s *Server) decideSuggestion(accept bool) echo.HandlerFunc {
 			return err
 		}
 		s.announce(c, annotationEvent("annotation.created", a))
+		s.announce(c, suggestionEvent(sg))
 		return c.JSON(http.StatusOK, map[string]any{"suggestion": sg, "annotation": a})
 	}
+}
+
+// suggestionDecider is who decides on the suggestion the path names, and its id.
+func (s *Server) suggestionDecider(c echo.Context) (annotations.Actor, string, error) {
+	by, err := s.by(c)
+	if err != nil {
+		return by, "", err
+	}
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return by, "", notFound("suggestion")
+	}
+	return by, id, nil
+}
+
+// reopenSuggestion takes back the signed-in analyst's own decision on a suggestion (for
+// an undo): it is pending again, and the annotation an accepted one became is deleted;
+// 409 when it is pending, someone else decided it, or its annotation changed since.
+func (s *Server) reopenSuggestion(c echo.Context) error {
+	by, id, err := s.suggestionDecider(c)
+	if err != nil {
+		return err
+	}
+	sg, gone, err := s.store.ReopenSuggestion(c.Request().Context(), by, id)
+	if err != nil {
+		return err
+	}
+	if gone != nil {
+		s.announce(c, annotationEvent("annotation.deleted", *gone))
+	}
+	s.announce(c, suggestionEvent(sg))
+	answer := map[string]any{"suggestion": sg}
+	if gone != nil {
+		answer["deleted_annotation"] = gone.ID
+	}
+	return c.JSON(http.StatusOK, answer)
 }

@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
@@ -92,11 +95,24 @@ func TestFindSimilar(t *testing.T) {
 	frigate := ts.createAnnotation(t, img.ID, rotatedBoxBody("vessel/frigate", boxOf(fleet[5])))
 	point := ts.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "point", "geometry": {"type": "Point", "coordinates": [50, 60]}}`)
 	recorded := featureIDs(t, ts, "/api/v1/images/"+img.ID+"/annotations.geojson")
+	hs := httptest.NewServer(ts.srv)
+	t.Cleanup(hs.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stream := openEvents(ctx, t, hs.URL, img.ID, ts.userToken(t, "vera", annotations.RoleViewer))
+	if ev, err := stream.next(); err != nil || ev.name != "ready" {
+		t.Fatalf("first event %+v (%v), want ready", ev, err)
+	}
 
 	rec := ts.doJSON(t, http.MethodPost, "/api/v1/annotations/"+src.ID+"/similar", "", ts.as(t, "finder")...)
 	wantStatus(t, rec, http.StatusOK)
 	var got similarAnswer
 	decode(t, rec, &got)
+	// Those with the image open see them come.
+	var heard []suggestionJSON
+	if err := json.Unmarshal(stream.wantChange(t, "suggestion.created", img.ID, src.ID, 0, "finder").Data, &heard); err != nil || len(heard) != len(got.Suggestions) || len(heard) == 0 || heard[0].ID != got.Suggestions[0].ID {
+		t.Errorf("the listeners heard %+v (%v), want the %d suggestions found", heard, err, len(got.Suggestions))
+	}
 	t.Logf("search: %+v", got.Search)
 	want := map[int]bool{1: true, 2: true, 3: true, 5: true}
 	found := map[int]bool{}

@@ -1,5 +1,5 @@
 // The annotator's "Adjust" panel: brightness, contrast, saturation and gamma sliders and
-// an auto-stretch from the current view, applied live by the image view; Reset returns to
+// an auto-stretch from the whole image (the same at every zoom), applied live by the image view; Reset returns to
 // neutral, Save (analysts) stores them for everyone (PUT …/adjustments).
 
 import {autoLevels, neutral, same} from './adjustsettings.js';
@@ -47,13 +47,22 @@ export function adjustPanel({imageId, view, editable}) {
       showState();
     });
   }
-  stretchBox.addEventListener('change', () => {
+  // The stretch comes from the whole image, not the part in view: the same whatever the
+  // zoom, so the picture's brightness does not depend on where it was turned on.
+  stretchBox.addEventListener('change', async () => {
     let levels = null;
     if (stretchBox.checked) {
-      levels = autoLevels(view.viewSamples());
+      let why = 'the image is one flat value: nothing to stretch';
+      try {
+        levels = autoLevels(await view.imageSamples());
+      } catch (err) {
+        why = `could not read the image for the stretch: ${err.message || err}`;
+      }
+      if (!stretchBox.checked) return; // turned off meanwhile
       if (!levels) {
-        flash('This view shows too little of the image, or one flat value: nothing to stretch.', 'error');
+        flash(`No auto-stretch: ${why}.`, 'error');
         stretchBox.checked = false;
+        return;
       }
     }
     show({...current(), stretch: levels});

@@ -156,9 +156,13 @@ window.satmark = {
 };
 
 // Find similar (suggestions.js): an accepted suggestion is an annotation like any other.
-const suggestions = suggestionsPanel({map, imageId, editable, onAccepted: (ann) => {
-  if (!shapes.find(ann.id)) addAnnotations([ann]);
-}});
+// A decision is undone like any change of ours (undo.js).
+const suggestions = suggestionsPanel({map, imageId, editable,
+  onAccepted: (ann) => {
+    if (!shapes.find(ann.id)) addAnnotations([ann]);
+  },
+  onDecided: (sg) => undo.record([{id: sg.id, from: 'pending', to: sg.status, suggestion: {decision: sg.status === 'accepted' ? 'accept' : 'reject'}}]),
+});
 window.satmark.suggestions = suggestions.state;
 
 map.on('pointermove', (e) => {
@@ -276,6 +280,7 @@ const undo = undoBar({
       addAnnotations([ann]);
     }
   },
+  showSuggestion: (sg) => suggestions.put(sg),
   busy: () => state.pending > 0,
   byWhom: (id) => shapes.find(id)?.get('ann')?.updated_by,
 });
@@ -344,6 +349,10 @@ function handle(ev) {
     case 'image.trashed':
       flash(`${ev.actor} moved this image to the trash.`, 'error');
       break;
+    case 'suggestion.created':
+    case 'suggestion.updated':
+      suggestions.receive(ev);
+      break;
     default:
       chain.receive(ev);
   }
@@ -351,6 +360,7 @@ function handle(ev) {
 
 // catchUp merges what was missed while the stream was broken.
 async function catchUp() {
+  suggestions.reload();
   if (!(await chain.catchUp())) return;
   const sel = state.selected && state.selected.get('ann');
   if (sel) {
@@ -892,6 +902,7 @@ const help = keyHelp({
           ['N', 'suggestions (Find similar): the next one, zoomed to'],
           ['A', 'accept the suggestion shown: it becomes an annotation'],
           ['X', 'reject the suggestion shown'],
+          ['Ctrl+Z Ctrl+Shift+Z', 'undo and redo your last change (an acceptance or rejection of a suggestion too)'],
         ]
       : []),
     ['R', 'the ruler: measure without saving anything'],

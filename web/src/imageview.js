@@ -38,6 +38,8 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
   map.getView().fit(extent, {padding: [20, 20, 20, 20]});
   let options = null;
   let interpolate = true;
+  let format = 'jpg';
+  let wholeSamples = null; // a promise of imageSamples' answer, asked once per opening
 
   function setSource() {
     const source = new IIIF({...options, interpolate, zDirection: -1, projection});
@@ -104,8 +106,26 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
     // The tiles come in info.json's preferred format: png for an image with transparency
     // (nodata, alpha, a mask), so the view's background shows where the image has no data.
     options = new IIIFInfo(info).getTileSourceOptions();
+    format = (info.preferredFormats || [])[0] || 'jpg';
+    wholeSamples = null; // a rebuild may show other values
     setSource();
     return true;
+  }
+
+  async function readWhole() {
+    const size = `!${Math.min(512, width)},${Math.min(512, height)}`;
+    const img = new Image();
+    img.src = `/iiif/3/${encodeURIComponent(imageId)}/full/${size}/0/default.${format}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d', {willReadFrequently: true});
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4) out.push([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+    return out;
   }
 
   return {
@@ -126,18 +146,17 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
     setSaved(a) {
       saved = {...neutral, ...a};
     },
-    // viewSamples are the tiles' own [r, g, b, a] (before adjustments) on a grid of
-    // about n × n points over what the view shows, for the auto-stretch.
-    viewSamples(n = 48) {
-      const [w, h] = map.getSize();
-      const out = [];
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          const d = imageLayer.getData([((i + 0.5) * w) / n, ((j + 0.5) * h) / n]);
-          if (d && d.length >= 4) out.push([d[0], d[1], d[2], d[3]]);
-        }
+    // imageSamples are the [r, g, b, a] of the whole image at most 512 pixels a side (as
+    // the tiles hold them, before adjustments), for the auto-stretch: the same at every
+    // zoom level and over every part of the image shown. Read once per opening.
+    imageSamples() {
+      if (!wholeSamples) {
+        wholeSamples = readWhole().catch((err) => {
+          wholeSamples = null;
+          throw err;
+        });
       }
-      return out;
+      return wholeSamples;
     },
     insideImage(coordinate) {
       const [x, y] = toPixel(coordinate);

@@ -1,9 +1,10 @@
 // Live updates of one image over server-sent events: every annotation created, changed,
-// reviewed, commented on or deleted there, by anyone, as it is saved.
+// reviewed, commented on or deleted there, and every suggestion found or decided, by
+// anyone, as it is saved.
 
 import {api, flash} from './common.js';
 
-const TYPES = ['annotation.created', 'annotation.updated', 'annotation.deleted', 'comment.created', 'image.trashed'];
+const TYPES = ['annotation.created', 'annotation.updated', 'annotation.deleted', 'comment.created', 'image.trashed', 'suggestion.created', 'suggestion.updated'];
 
 // liveUpdates listens to an image's events, passing each to onEvent. onReady runs each
 // time the stream opens: after a reconnect, events may have been missed meanwhile.

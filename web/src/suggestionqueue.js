@@ -34,6 +34,12 @@ export function suggestionQueue() {
       current = items[i % items.length].id;
       return items[i % items.length];
     },
+    // show makes the suggestion id, when held, the one shown, and returns it (or null).
+    show(id) {
+      const sg = items.find((s) => s.id === id) || null;
+      if (sg) current = id;
+      return sg;
+    },
     current: () => items.find((s) => s.id === current) || null,
     get: (id) => items.find((s) => s.id === id) || null,
     size: () => items.length,

@@ -3,8 +3,10 @@
 // places found come back as suggestions: not annotations, drawn dashed in their own
 // colour on their own layer, and reviewed at speed in a strip above the map: N shows the
 // next and zooms to it, A accepts it (it becomes an annotation, the accepter's), X rejects
-// it. Until accepted a suggestion is in no export. Everyone sees the pending ones; only
-// analysts get the button and the strip.
+// it; Ctrl+Z takes the last decision back (undo.js), Ctrl+Shift+Z makes it again. Until
+// accepted a suggestion is in no export. Everyone sees the pending ones, live: what others
+// find, accept or reject arrives as they do (receive); only analysts get the button and
+// the strip.
 
 import Feature from 'ol/Feature.js';
 import VectorLayer from 'ol/layer/Vector.js';
@@ -22,9 +24,13 @@ const plain = new Style({stroke: new Stroke({color: COLOUR, width: 2, lineDash: 
 const halo = new Style({stroke: new Stroke({color: '#ffffff', width: 6, lineDash: [6, 5]})});
 
 // suggestionsPanel runs the suggestions of image imageId on map. onAccepted(annotation)
-// is told of each annotation an accepted suggestion became. It returns showFor(ann),
-// which shows "Find similar" for the selected annotation (or none), and state() for tests.
-export function suggestionsPanel({map, imageId, editable, onAccepted}) {
+// is told of each annotation an accepted suggestion became, onDecided(suggestion) of each
+// decision made here (to undo). It returns showFor(ann), which shows "Find similar" for
+// the selected annotation (or none); put(sg), which shows the server's word on a
+// suggestion (pending: back in the queue, shown; decided: out of it); receive(ev) for
+// the live events about suggestions, reload() after the stream was broken, and state()
+// for tests.
+export function suggestionsPanel({map, imageId, editable, onAccepted, onDecided = () => {}}) {
   const $ = (id) => document.getElementById(id);
   const queue = suggestionQueue();
   const source = new VectorSource();
@@ -105,6 +111,7 @@ export function suggestionsPanel({map, imageId, editable, onAccepted}) {
       const r = await api('POST', `/api/v1/suggestions/${encodeURIComponent(cur.id)}/${decision}`);
       if (decision === 'accept') onAccepted(r.annotation);
       drop(cur.id);
+      onDecided(r.suggestion);
     } catch (err) {
       flash(err.message, 'error');
       if (err.status === 409 || err.status === 404) drop(cur.id); // decided by someone else meanwhile
@@ -156,11 +163,38 @@ export function suggestionsPanel({map, imageId, editable, onAccepted}) {
     }, true);
   }
 
-  api('GET', `/api/v1/images/${encodeURIComponent(imageId)}/suggestions?status=pending`)
-    .then(add)
-    .catch((err) => flash(`Could not load the suggestions: ${err.message}`, 'error'));
+  // put shows sg as the server says it is now; a pending one comes back as the one shown
+  // when focus is set (an undone decision of ours).
+  function put(sg, focus) {
+    if (sg.status !== 'pending') {
+      drop(sg.id);
+      return;
+    }
+    add([sg]);
+    if (focus) zoomTo(queue.show(sg.id));
+    render();
+  }
+
+  // reload takes the pending suggestions again: those decided meanwhile go, new ones come.
+  async function reload() {
+    try {
+      const pending = await api('GET', `/api/v1/images/${encodeURIComponent(imageId)}/suggestions?status=pending`);
+      const ids = new Set(pending.map((sg) => sg.id));
+      for (const sg of queue.all()) if (!ids.has(sg.id)) drop(sg.id);
+      add(pending);
+    } catch (err) {
+      flash(`Could not load the suggestions: ${err.message}`, 'error');
+    }
+  }
+  reload();
 
   return {
+    put: (sg) => put(sg, true),
+    receive(ev) {
+      if (ev.type === 'suggestion.created') add(ev.data || []);
+      else if (ev.type === 'suggestion.updated' && ev.data) put(ev.data, false);
+    },
+    reload,
     showFor(ann) {
       selected = ann || null;
       if (button) button.hidden = !editable || !ann || !AREA_SHAPES.includes(ann.shape);

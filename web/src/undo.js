@@ -16,6 +16,12 @@
 // version. A decision can only be withdrawn while it is the annotation's latest version:
 // when the server refuses to withdraw it or to make it again (403, 409), the entry no
 // longer applies and is dropped.
+//
+// A decision on a suggestion (find similar) is a step too: {id: the suggestion's,
+// from: 'pending', to: 'accepted' or 'rejected', suggestion: {decision: 'accept' or
+// 'reject'}}. Undoing it reopens the suggestion (the annotation an acceptance became is
+// deleted); redoing decides it again (an acceptance makes a new annotation). The server
+// checks that nobody else changed it since (409: the entry is dropped).
 
 import {annotationURL} from './savechain.js';
 
@@ -35,8 +41,9 @@ export function savedStep({id, from, to, kind, change}) {
 //                   redone: c is {direction, stale: [{id, ours, theirs}]}; settle it with
 //                   keepTheirs() or applyAnyway()
 //   on.changed()  the stacks changed (canUndo and canRedo may have)
+//   showSuggestion(sg)  put the server's answer about a suggestion on the page
 //   limit  how many entries are kept
-export function undoHistory({api, versionOf, show, on, limit = 100}) {
+export function undoHistory({api, versionOf, show, showSuggestion = () => {}, on, limit = 100}) {
   const done = []; // entries that can be undone, the last on top
   const undone = []; // entries that can be redone, the last undone on top
   let conflict = null; // {entry, direction, stale}
@@ -64,6 +71,14 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
   // (undo) or decided again (redo) instead. It resolves to the live version after.
   async function goTo(s, direction, target, current) {
     const {id} = s;
+    if (s.suggestion) {
+      const path = `/api/v1/suggestions/${encodeURIComponent(id)}/${direction === 'undo' ? 'reopen' : s.suggestion.decision}`;
+      const r = await api('POST', path);
+      if (r.deleted_annotation) show(r.deleted_annotation, null);
+      if (r.annotation) show(r.annotation.id, r.annotation);
+      showSuggestion(r.suggestion);
+      return target;
+    }
     if (s.review) {
       const body = direction === 'undo' ? {decision: 'withdrawn', version: current} : {...s.review, version: current};
       if (!body.reason) delete body.reason;
@@ -94,6 +109,7 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
     const stale = [];
     for (const s of entry.steps) {
       if (s.doneWay === direction) continue; // sent already, before a refusal
+      if (s.suggestion) continue; // the server checks it
       if (theirs.has(s.id)) s[w.at] = theirs.get(s.id);
       else if (versionOf(s.id) !== s[w.at]) stale.push(staleStep(s, s[w.at], versionOf(s.id)));
     }
@@ -110,7 +126,7 @@ export function undoHistory({api, versionOf, show, on, limit = 100}) {
           if (err.current) show(s.id, err.current);
           return refuse(entry, direction, [staleStep(s, s[w.at], err.current ? err.current.version : versionOf(s.id))]);
         }
-        if (s.review && (err.status === 403 || err.status === 409)) {
+        if ((s.review || s.suggestion) && (err.status === 403 || err.status === 404 || err.status === 409)) {
           drop(w.stack, entry);
           throw err;
         }

@@ -11,11 +11,11 @@ const DECISION = {submitted: 'submission', accepted: 'acceptance', disputed: 'di
 
 const $ = (id) => document.getElementById(id);
 
-// undoBar runs undo and redo for the page: api, versionOf(id), show(id, ann) as
-// undoHistory takes them, busy() (saves are under way: wait for them), and byWhom(id),
-// who saved the version of annotation id the page shows. It returns record(steps) and
+// undoBar runs undo and redo for the page: api, versionOf(id), show(id, ann) and
+// showSuggestion(sg) as undoHistory takes them, busy() (saves are under way: wait for
+// them), and byWhom(id), who saved the version of annotation id the page shows. It returns record(steps) and
 // saved(s), which records a change the save chain reports as saved (on.saved).
-export function undoBar({api, versionOf, show, busy, byWhom = () => ''}) {
+export function undoBar({api, versionOf, show, showSuggestion, busy, byWhom = () => ''}) {
   const undoButton = $('undo');
   const redoButton = $('redo');
   const conflictEl = $('undo-conflict');
@@ -24,6 +24,7 @@ export function undoBar({api, versionOf, show, busy, byWhom = () => ''}) {
     api,
     versionOf,
     show,
+    showSuggestion,
     on: {
       changed: render,
       conflict: ({direction, stale}) => {

@@ -45,3 +45,13 @@ test('a second search adds only what is new, in score order', () => {
   q.add([s('b', 0.7), s('d', 0.8)]);
   assert.deepEqual(q.all().map((x) => x.id), ['a', 'd', 'b']);
 });
+
+test('show brings back a suggestion as the one shown (an undone decision); an unknown id changes nothing', () => {
+  const q = suggestionQueue();
+  q.add([s('a', 0.9), s('b', 0.7)]);
+  q.next();
+  assert.equal(q.show('b').id, 'b');
+  assert.equal(q.position(), 2);
+  assert.equal(q.show('zzz'), null);
+  assert.equal(q.current().id, 'b');
+});

@@ -13,12 +13,13 @@ import {CSRF, annotation, settled, stale, wire} from './harness.js';
 function undoPage(anns) {
   const w = wire();
   const shown = new Map(Object.entries(anns));
-  const p = {wire: w, shown, conflicts: [], changes: 0};
+  const p = {wire: w, shown, suggestions: new Map(), conflicts: [], changes: 0};
   const api = apiClient({fetch: w.fetch, csrfToken: () => CSRF, onFailure: () => {}});
   p.history = undoHistory({
     api,
     versionOf: (id) => (shown.has(id) ? shown.get(id) : null),
     show: (id, ann) => (ann ? shown.set(id, ann.version) : shown.delete(id)),
+    showSuggestion: (sg) => p.suggestions.set(sg.id, sg.status),
     on: {conflict: (c) => p.conflicts.push(c), changed: () => p.changes++},
   });
   return p;
@@ -179,6 +180,39 @@ describe('someone else changed it since', () => {
     assert.equal(await anyway, true);
     assert.equal(p.wire.sent.length, 3);
     assert.equal(p.history.canRedo(), true);
+  });
+});
+
+describe('decisions on suggestions', () => {
+  const sgURL = (id, rest) => `/api/v1/suggestions/${id}/${rest}`;
+
+  test('an acceptance is undone by reopening the suggestion (its annotation goes), and redone by accepting it again', async () => {
+    const p = undoPage({a1: 1});
+    p.history.record([{id: 's1', from: 'pending', to: 'accepted', suggestion: {decision: 'accept'}}]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', sgURL('s1', 'reopen'), undefined, 200, {suggestion: {id: 's1', status: 'pending'}, deleted_annotation: 'a1'});
+    assert.equal(await undo, true);
+    assert.equal(p.shown.has('a1'), false);
+    assert.equal(p.suggestions.get('s1'), 'pending');
+    const redo = p.history.redo();
+    await expect(p, 'POST', sgURL('s1', 'accept'), undefined, 200, {suggestion: {id: 's1', status: 'accepted'}, annotation: annotation('a2', 1)});
+    assert.equal(await redo, true);
+    assert.equal(p.shown.get('a2'), 1);
+    assert.equal(p.suggestions.get('s1'), 'accepted');
+    assert.equal(p.history.canUndo(), true);
+  });
+
+  test('a rejection undone and redone; a refusal (409) drops the entry and says why', async () => {
+    const p = undoPage({});
+    p.history.record([{id: 's1', from: 'pending', to: 'rejected', suggestion: {decision: 'reject'}}]);
+    const undo = p.history.undo();
+    await expect(p, 'POST', sgURL('s1', 'reopen'), undefined, 200, {suggestion: {id: 's1', status: 'pending'}});
+    assert.equal(await undo, true);
+    const redo = p.history.redo();
+    await expect(p, 'POST', sgURL('s1', 'reject'), undefined, 409, {error: {code: 'conflict', message: 'already accepted by bob'}});
+    await assert.rejects(redo, /already accepted by bob/);
+    assert.equal(p.history.canRedo(), false);
+    assert.equal(p.history.canUndo(), false);
   });
 });
 
