@@ -25,6 +25,7 @@ type Store struct {
 	db     *sql.DB
 	now    func() time.Time
 	labels labelCache
+	group  *groupWriter
 }
 
 // Open opens (creating if needed) the SQLite database at path, checks that write-ahead
@@ -59,6 +60,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	s.startGroupWriter()
 	return s, nil
 }
 
@@ -121,8 +123,12 @@ func (t *queuedTx) Rollback() error {
 	return t.Tx.Rollback()
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database, after the group of writes being committed, if any.
+// Writes given after Close fail.
+func (s *Store) Close() error {
+	s.stopGroupWriter()
+	return s.db.Close()
+}
 
 // DB exposes the database handle for tests and maintenance commands.
 func (s *Store) DB() *sql.DB { return s.db }
