@@ -34,6 +34,7 @@ type Config struct {
 	RenderCacheMB  int64      // SATMARK_RENDER_CACHE_MB: IIIF renders kept on disk
 	LogLevel       slog.Level // SATMARK_LOG_LEVEL: debug, info, warn or error
 	PasswordCost   int        // bcrypt cost for new passwords; 0 for the default (tests lower it)
+	PprofAddr      string     // SATMARK_PPROF: a loopback HOST:PORT serving net/http/pprof; "" (the default) for none
 }
 
 // DefaultConfig is the built-in defaults; bind reads the environment and flags over it.
@@ -93,6 +94,9 @@ func (c *Config) settings() []setting {
 			value: boolean(&c.PublicIIIF)},
 		{flag: "public-url", env: "SATMARK_PUBLIC_URL", serveOnly: true, usage: "scheme and host clients reach satmark at, a `URL` like https://satmark.example.org",
 			value: text(&c.PublicURL, "an absolute http or https URL of scheme and host, e.g. https://satmark.example.org", checkPublicURL)},
+		{flag: "pprof", env: "SATMARK_PPROF", serveOnly: true,
+			usage: "debugging: serve Go's profiles (net/http/pprof) on this loopback `HOST:PORT`; off when empty",
+			value: text(&c.PprofAddr, "a loopback HOST:PORT, e.g. 127.0.0.1:6060", checkLoopbackAddr)},
 		{flag: "builds", env: "SATMARK_BUILDS", serveOnly: true, usage: "`N` tile pyramids built at once",
 			value: whole(&c.Builds, 1, 1024, "a whole number of builds from 1 to 1024, e.g. 2")},
 		{env: "SATMARK_ADMIN_PASSWORD", serveOnly: true, secret: true,
@@ -242,6 +246,22 @@ func checkAddr(s string) error {
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
 		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// checkLoopbackAddr accepts empty or HOST:PORT whose host is a loopback IP address or
+// localhost: the profiles show what the server is doing and are nobody else's business.
+func checkLoopbackAddr(s string) error {
+	if s == "" {
+		return nil
+	}
+	if err := checkAddr(s); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(s)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("host %q is not a loopback address (127.0.0.1, ::1, localhost)", host)
 	}
 	return nil
 }

@@ -20,9 +20,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -47,6 +49,7 @@ type Main struct {
 	listener net.Listener
 	tls      bool
 	http     *http.Server
+	pprof    *http.Server // the --pprof debug listener, when asked for
 	stop     context.CancelFunc
 	building sync.WaitGroup
 }
@@ -122,12 +125,44 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if err := m.servePprof(); err != nil {
+		return err
+	}
 	buildCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.building.Add(1)
 	go func() {
 		defer m.building.Done()
 		m.Builder.Run(buildCtx)
+	}()
+	return nil
+}
+
+// servePprof serves Go's profiles on the --pprof loopback address, when one is given:
+// CPU (/debug/pprof/profile), heap, goroutines, and mutex and block profiles, which it
+// turns on (sampling 1 in 5 contended locks and blockings of 10 µs or more).
+func (m *Main) servePprof() error {
+	if m.Config.PprofAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("--pprof: listen on %s: %w", m.Config.PprofAddr, err)
+	}
+	runtime.SetMutexProfileFraction(5)
+	runtime.SetBlockProfileRate(int((10 * time.Microsecond).Nanoseconds()))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.Logger.Info("serving profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go func() {
+		if err := m.pprof.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("pprof server stopped", "err", err)
+		}
 	}()
 	return nil
 }
@@ -149,6 +184,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs = append(errs, m.http.Shutdown(ctx))
+	}
+	if m.pprof != nil {
+		errs = append(errs, m.pprof.Close())
 	}
 	if m.stop != nil {
 		m.stop()

@@ -296,11 +296,19 @@ func (s *Store) CreateAnnotation(ctx context.Context, actor, imageID string, in 
 // refusal refuses them all, its field prefixed with the input's place
 // ("annotations[2].geometry") when there are several.
 func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, ins []AnnotationInput) ([]Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var out []Annotation
+	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		out, err = s.createAnnotationsTx(ctx, tx, actor, imageID, ins)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	return out, nil
+}
+
+func (s *Store) createAnnotationsTx(ctx context.Context, tx *sql.Tx, actor, imageID string, ins []AnnotationInput) ([]Annotation, error) {
 	width, height, err := imageExtent(ctx, tx, imageID)
 	if err != nil {
 		return nil, err
@@ -322,7 +330,7 @@ func (s *Store) CreateAnnotations(ctx context.Context, actor, imageID string, in
 		}
 		out = append(out, a)
 	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // createAnnotationTx checks in against the image (its id and size) and the taxonomy
@@ -391,11 +399,19 @@ func (s *Store) newAnnotation(actor, imageID string, width, height int, label La
 // same transaction. A missing version is ErrVersionRequired, an old one a
 // *StaleVersionError. An update that changes nothing returns the annotation unchanged.
 func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in AnnotationInput) (Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var next Annotation
+	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		next, err = s.updateAnnotationTx(ctx, tx, actor, id, in)
+		return err
+	})
 	if err != nil {
 		return Annotation{}, err
 	}
-	defer tx.Rollback()
+	return next, nil
+}
+
+func (s *Store) updateAnnotationTx(ctx context.Context, tx *sql.Tx, actor, id string, in AnnotationInput) (Annotation, error) {
 	cur, err := s.annotationTx(ctx, tx, id)
 	if err != nil {
 		return Annotation{}, err
@@ -406,11 +422,7 @@ func (s *Store) UpdateAnnotation(ctx context.Context, actor, id string, in Annot
 	if *in.Version != cur.Version {
 		return Annotation{}, &StaleVersionError{ID: id, Given: *in.Version, Current: cur.Version}
 	}
-	next, err := s.updateTx(ctx, tx, actor, cur, in)
-	if err != nil || next.Version == cur.Version {
-		return next, err
-	}
-	return next, tx.Commit()
+	return s.updateTx(ctx, tx, actor, cur, in)
 }
 
 // updateTx applies in to cur (whose version the caller has checked) in tx, storing the
@@ -484,25 +496,19 @@ func (s *Store) updateTx(ctx context.Context, tx *sql.Tx, actor string, cur Anno
 // as by's. As with an update, a missing version is ErrVersionRequired and an old one a
 // *StaleVersionError.
 func (s *Store) DeleteAnnotation(ctx context.Context, by Actor, id string, version *int) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	cur, err := s.annotationTx(ctx, tx, id)
-	if err != nil {
-		return err
-	}
-	if version == nil {
-		return ErrVersionRequired
-	}
-	if *version != cur.Version {
-		return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
-	}
-	if err := s.deleteAuditedTx(ctx, tx, by, cur); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cur, err := s.annotationTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if version == nil {
+			return ErrVersionRequired
+		}
+		if *version != cur.Version {
+			return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
+		}
+		return s.deleteAuditedTx(ctx, tx, by, cur)
+	})
 }
 
 // deleteAuditedTx deletes cur in tx with its revision and its audit entry as by's.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -44,7 +46,41 @@ func (s *Store) Labels(ctx context.Context) ([]Label, error) {
 	return s.labelsTx(ctx, s.db)
 }
 
+// labelCache holds the taxonomy as last read, and the label_stamp it was read at.
+type labelCache struct {
+	mu     sync.Mutex
+	stamp  int64
+	labels []Label // nil until read
+}
+
+// labelsTx returns the taxonomy as q sees it: from memory while label_stamp (moved by
+// every change of the labels table, in any process) is what it was when they were read.
 func (s *Store) labelsTx(ctx context.Context, q querier) ([]Label, error) {
+	// The stamp first: labels read after it are at least as new as it says, so a change
+	// in between only makes the next call read them again.
+	var stamp int64
+	if err := q.QueryRowContext(ctx, `SELECT n FROM label_stamp`).Scan(&stamp); err != nil {
+		return nil, err
+	}
+	s.labels.mu.Lock()
+	cached := s.labels.labels
+	if cached != nil && s.labels.stamp == stamp {
+		s.labels.mu.Unlock()
+		return slices.Clone(cached), nil
+	}
+	s.labels.mu.Unlock()
+	labels, err := readLabels(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.labels.mu.Lock()
+	s.labels.stamp, s.labels.labels = stamp, labels
+	s.labels.mu.Unlock()
+	return slices.Clone(labels), nil
+}
+
+// readLabels reads the whole taxonomy, parents before children, siblings by name.
+func readLabels(ctx context.Context, q querier) ([]Label, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, name, COALESCE(parent_id, ''), color, hotkey FROM labels`)
 	if err != nil {
 		return nil, err

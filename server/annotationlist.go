@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/satmark/satmark/annotations"
-	"github.com/satmark/satmark/formats"
 )
 
 // Reading an image's annotations at scale: the whole list written as it is read, in
@@ -48,7 +47,7 @@ func (s *Server) listAnnotations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	place, err := s.placementOf(ctx, imageID)
+	place, err := s.placedOfID(ctx, imageID)
 	if err != nil {
 		return err
 	}
@@ -75,7 +74,7 @@ func (s *Server) listAnnotations(c echo.Context) error {
 // JSON array, and then, while more is given and the pages say another follows, the next
 // page's. An error after the answer has begun is logged and cuts the answer short (the
 // client sees a broken response, not a shorter list).
-func (s *Server) writeAnnotations(c echo.Context, place formats.Placement, page annotations.AnnotationPage,
+func (s *Server) writeAnnotations(c echo.Context, place placed, page annotations.AnnotationPage,
 	more func(after string) (annotations.AnnotationPage, error)) error {
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
@@ -87,7 +86,7 @@ func (s *Server) writeAnnotations(c echo.Context, place formats.Placement, page 
 	for {
 		for i := range page.Annotations {
 			a := &page.Annotations[i]
-			a.Ground = place.Measure(*a)
+			a.Ground = place.ground.measure(place.p, a)
 			b = b[:0]
 			if !first {
 				b = append(b, ',')
@@ -151,12 +150,12 @@ func (s *Server) annotationChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	place, err := s.placementOf(ctx, imageID)
+	place, err := s.placedOfID(ctx, imageID)
 	if err != nil {
 		return err
 	}
 	for i := range ch.Changed {
-		ch.Changed[i].Ground = place.Measure(ch.Changed[i])
+		ch.Changed[i].Ground = place.ground.measure(place.p, &ch.Changed[i])
 	}
 	c.Response().Header().Set(seqHeader, strconv.FormatInt(ch.Seq, 10))
 	return c.JSON(http.StatusOK, annotationChangesView{Seq: ch.Seq, Changed: ch.Changed, Deleted: ch.Deleted})

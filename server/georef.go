@@ -25,14 +25,54 @@ import (
 // for measuring without one, and measuring in metres.
 
 // placements caches each image's placement; it changes only through the routes below
-// (and image deletion), which drop the entry.
+// (and image deletion), which drop the entry, and with it the ground measures made under it.
 type placements struct {
 	mu sync.Mutex
-	m  map[string]formats.Placement
+	m  map[string]placed
+}
+
+// placed is an image's placement and the ground measures of its annotations under it.
+type placed struct {
+	p      formats.Placement
+	ground *groundMemo
+}
+
+// groundMemo remembers annotations' ground measures under one placement, by annotation
+// id and version (a version's geometry and shape never change): measuring on the
+// ellipsoid was a tenth of the server's time when every list measured every annotation
+// again. It forgets everything past maxGroundMemo annotations.
+type groundMemo struct {
+	mu sync.RWMutex
+	m  map[string]measured
+}
+
+type measured struct {
+	version int
+	ground  annotations.Ground
+}
+
+const maxGroundMemo = 1 << 17
+
+// measure returns a's ground measures under p, the placement the memo belongs to.
+func (g *groundMemo) measure(p formats.Placement, a *annotations.Annotation) annotations.Ground {
+	g.mu.RLock()
+	m, ok := g.m[a.ID]
+	g.mu.RUnlock()
+	if ok && m.version == a.Version {
+		return m.ground
+	}
+	ground := p.Measure(*a)
+	g.mu.Lock()
+	if g.m == nil || len(g.m) >= maxGroundMemo {
+		g.m = map[string]measured{}
+	}
+	g.m[a.ID] = measured{version: a.Version, ground: ground}
+	g.mu.Unlock()
+	return ground
 }
 
 // cachedPlacement is the placement of an image when it is cached.
-func (s *Server) cachedPlacement(imageID string) (formats.Placement, bool) {
+func (s *Server) cachedPlacement(imageID string) (placed, bool) {
 	s.places.mu.Lock()
 	defer s.places.mu.Unlock()
 	p, ok := s.places.m[imageID]
@@ -40,6 +80,12 @@ func (s *Server) cachedPlacement(imageID string) (formats.Placement, bool) {
 }
 
 func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.Placement, error) {
+	p, err := s.placedOf(ctx, img)
+	return p.p, err
+}
+
+// placedOf is the image's placement with its memo of ground measures.
+func (s *Server) placedOf(ctx context.Context, img annotations.Image) (placed, error) {
 	if p, ok := s.cachedPlacement(img.ID); ok {
 		return p, nil
 	}
@@ -47,30 +93,31 @@ func (s *Server) placement(ctx context.Context, img annotations.Image) (formats.
 	if g, err := s.store.Georeference(ctx, img.ID); err == nil {
 		gp = &g
 	} else if !errors.Is(err, annotations.ErrNotFound) {
-		return formats.Placement{}, err
+		return placed{}, err
 	}
 	p, err := formats.PlacementOf(img, gp)
 	if err != nil {
-		return p, err
+		return placed{p: p}, err
 	}
+	pl := placed{p: p, ground: &groundMemo{}}
 	s.places.mu.Lock()
 	if s.places.m == nil {
-		s.places.m = map[string]formats.Placement{}
+		s.places.m = map[string]placed{}
 	}
-	s.places.m[img.ID] = p
+	s.places.m[img.ID] = pl
 	s.places.mu.Unlock()
-	return p, nil
+	return pl, nil
 }
 
 // withGround fills in each annotation's size on the ground from its image's placement.
 // The image is read only when its placement is not cached yet.
 func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation) error {
 	for _, a := range anns {
-		p, err := s.placementOf(ctx, a.ImageID)
+		p, err := s.placedOfID(ctx, a.ImageID)
 		if err != nil {
 			return err
 		}
-		a.Ground = p.Measure(*a)
+		a.Ground = p.ground.measure(p.p, a)
 	}
 	return nil
 }
@@ -78,14 +125,21 @@ func (s *Server) withGround(ctx context.Context, anns ...*annotations.Annotation
 // placementOf is the placement of the image with that id; the image is read only when
 // its placement is not cached yet.
 func (s *Server) placementOf(ctx context.Context, imageID string) (formats.Placement, error) {
+	p, err := s.placedOfID(ctx, imageID)
+	return p.p, err
+}
+
+// placedOfID is placedOf the image with that id, read only when its placement is not
+// cached yet.
+func (s *Server) placedOfID(ctx context.Context, imageID string) (placed, error) {
 	if p, ok := s.cachedPlacement(imageID); ok {
 		return p, nil
 	}
 	img, err := s.store.Image(ctx, imageID)
 	if err != nil {
-		return formats.Placement{}, err
+		return placed{}, err
 	}
-	return s.placement(ctx, img)
+	return s.placedOf(ctx, img)
 }
 
 // georefView is the API representation of an image's georeference.

@@ -25,6 +25,7 @@ type Report struct {
 	LoadTime      time.Duration       // under load, the downtime after a kill left out
 	KilledAt      time.Duration       // when the server was killed, 0 for none
 	Downtime      time.Duration       // from the kill until the load resumed
+	ServerCPU     time.Duration       // CPU time (user and system) of satmark serve, every life of it
 	Verifications []*verification
 	ErrorLines    int      // level=ERROR lines in the server logs
 	Broken        int      // 2xx answers whose body was not what the API promises
@@ -118,6 +119,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 		g.down()
 		srv.kill()
+		rep.ServerCPU += srv.cpu
 		rep.KilledAt = time.Since(start)
 		down := time.Now()
 		transport.CloseIdleConnections()
@@ -156,6 +158,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err := srv.stop(); err != nil {
 		rep.problem("satmark serve did not stop cleanly after SIGTERM: %v", err)
 	}
+	rep.ServerCPU += srv.cpu
 	rep.Writes = j.all()
 	v, err := verify(ctx, dbPath, rep.Writes)
 	if err != nil {
@@ -272,6 +275,12 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "; %d requests cut by the SIGKILL (in doubt, not failures)", all.cut)
 	}
 	fmt.Fprintln(w)
+	// CPU per request shows a change in the server's cost even when the machine is shared
+	// and the wall-clock numbers wander with the other load on it.
+	if n := len(all.latencies); n > 0 {
+		fmt.Fprintf(w, "satmark serve CPU: %.1f s user+system, %.2f ms per request answered\n",
+			r.ServerCPU.Seconds(), r.ServerCPU.Seconds()*1000/float64(n))
+	}
 	for _, v := range r.Verifications {
 		fmt.Fprintf(w, "\nchecks %s:\n", v.When)
 		integrity := "ok"

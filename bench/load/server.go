@@ -85,6 +85,7 @@ type server struct {
 	log  *os.File
 	done chan struct{} // closed when the process has exited
 	err  error         // how it exited, once done is closed
+	cpu  time.Duration // the CPU time (user and system) it used, once done is closed
 }
 
 var servingLine = regexp.MustCompile(`^satmark is serving (\S+) \(data in `)
@@ -106,6 +107,9 @@ func startServer(ctx context.Context, bin, host, data, logPath string) (*server,
 	s := &server{cmd: cmd, log: logf, done: make(chan struct{})}
 	go func() {
 		s.err = cmd.Wait()
+		if ps := cmd.ProcessState; ps != nil {
+			s.cpu = ps.UserTime() + ps.SystemTime()
+		}
 		logf.Close()
 		close(s.done)
 	}()
