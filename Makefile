@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 
 .DEFAULT_GOAL := help
-.PHONY: help web gdal-dev ml-readers build run seed test test-web test-short lint clean
+.PHONY: help web gdal-dev ml-readers poppler build run seed test test-web test-short lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,15 @@ ml-readers: ## check Debian's Python libraries the dataset exports are read back
 	    echo "the dataset export tests read with Debian's Python libraries: sudo apt-get install -y python3-opencv python3-shapely python3-lxml python3-pil python3-yaml"; exit 1; \
 	  fi; }
 
+poppler: ## check poppler-utils is there (pdftotext, pdffonts: the figure tests read the PDFs back with them); install it when root
+	@command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    echo "installing poppler-utils (pdftotext and pdffonts, which read the figure PDFs back in server/figure_test.go)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null; \
+	  else \
+	    echo "the figure tests read PDFs with poppler: sudo apt-get install -y poppler-utils"; exit 1; \
+	  fi; }
+
 build: web gdal-dev ## build the front end and the binary bin/satmark
 	$(GO) build -o $(BIN) .
 
@@ -50,7 +59,7 @@ run: build ## build, seed sample data into an empty data folder, serve (DATA=./d
 seed: build ## add the synthetic sample data to the data folder (images already there are kept)
 	$(BIN) seed --data $(DATA)
 
-test: web test-web gdal-dev ml-readers ## run every test, including the headless Chromium browser test and the libvips oracle
+test: web test-web gdal-dev ml-readers poppler ## run every test, including the headless Chromium browser test and the libvips oracle
 	SATMARK_REQUIRE_BROWSER=1 SATMARK_REQUIRE_ORACLES=1 $(GO) test -count=1 -timeout 30m $(PKGS)
 
 test-web: web/node_modules/.installed ## run the front end's unit tests (node --test, web/test/)

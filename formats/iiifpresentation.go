@@ -208,7 +208,7 @@ func provenanceOfCanvas(c IIIFCanvas) provenanceFields {
 	add("Released", iiifText(s.ReleasedAt))
 	add("Source", iiifLinkText(s.URL))
 	add("Licence", iiifLinkText(s.License))
-	add("Captured", iiifText(captureWindow(img.CapturedFrom, img.CapturedTo)))
+	add("Captured", iiifText(CaptureWindow(img.CapturedFrom, img.CapturedTo)))
 	add("Location", iiifText(img.LocationName))
 	add("Claim", iiifText(s.Claim))
 	add("Release notes", iiifText(s.Notes))
@@ -228,8 +228,9 @@ func provenanceOfCanvas(c IIIFCanvas) provenanceFields {
 	return p
 }
 
-// captureWindow says when the image was captured: one date, a range, or an open end.
-func captureWindow(from, to string) string {
+// CaptureWindow says when the image was captured: one date, a range
+// ("2024-10-08 – 2024-10-13"), an open end ("from …", "until …"), or "" for none.
+func CaptureWindow(from, to string) string {
 	switch {
 	case from == "" && to == "":
 		return ""

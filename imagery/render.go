@@ -88,6 +88,29 @@ func renderKey(sha string, r IIIFRequest) string {
 }
 
 func (l *Library) render(p *pyramid, sha string, info Info, r IIIFRequest) ([]byte, error) {
+	img, err := l.pixels(p, sha, info, r)
+	if err != nil {
+		return nil, err
+	}
+	alpha := p.manifest.Format == TilePNG
+	if alpha && (r.Format == "jpg" || r.Format == "gif") {
+		// JPEG has no transparency and GIF only all or nothing: white, as on a page.
+		n := imaging.Clone(img)
+		overWhite(n)
+		img, alpha = n, false
+	}
+	switch r.Quality {
+	case "gray":
+		img = grayOf(img, false, alpha)
+	case "bitonal":
+		img = grayOf(img, true, alpha)
+	}
+	return encodeAs(img, r.Format)
+}
+
+// pixels reads the request's region from the nearest level of the pyramid, resampled to
+// its size, mirrored and turned; in colour, with alpha when the tiles have it.
+func (l *Library) pixels(p *pyramid, sha string, info Info, r IIIFRequest) (image.Image, error) {
 	m := &p.manifest
 	// The coarsest level that still has at least as many pixels as the output.
 	k := 0
@@ -149,20 +172,7 @@ func (l *Library) render(p *pyramid, sha string, info Info, r IIIFRequest) ([]by
 	case 270:
 		img = imaging.Rotate90(img)
 	}
-	alpha := m.Format == TilePNG
-	if alpha && (r.Format == "jpg" || r.Format == "gif") {
-		// JPEG has no transparency and GIF only all or nothing: white, as on a page.
-		n := imaging.Clone(img)
-		overWhite(n)
-		img, alpha = n, false
-	}
-	switch r.Quality {
-	case "gray":
-		img = grayOf(img, false, alpha)
-	case "bitonal":
-		img = grayOf(img, true, alpha)
-	}
-	return encodeAs(img, r.Format)
+	return img, nil
 }
 
 // copyPNGTile decodes a PNG tile into dst, the tile's pixel (x, y) at dst's (x-dx, y-dy),

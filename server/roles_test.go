@@ -130,6 +130,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.csv":       "viewer",
 	"GET /api/v1/images/:id/annotations.cvat.xml":  "viewer",
 	"GET /api/v1/images/:id/export":                "viewer",
+	"GET /api/v1/images/:id/figure":                "viewer",
+	"POST /api/v1/images/:id/figure":               "viewer",
 	"GET /api/v1/export":                           "viewer",
 	"GET /api/v1/dataset.zip":                      "viewer",
 

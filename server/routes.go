@@ -223,6 +223,10 @@ func (s *Server) routes() {
 	get(api+"/images/:id/annotations.csv", viewer, s.exportImageCSV)
 	get(api+"/images/:id/annotations.cvat.xml", viewer, s.exportImageCVAT)
 	get(api+"/images/:id/export", viewer, s.exportImageDataset)
+	// A figure to publish: a region with annotations, labels, scale bar, north arrow and
+	// a caption from the provenance, as PNG or PDF (query on GET, JSON body on POST).
+	get(api+"/images/:id/figure", viewer, s.figure)
+	post(api+"/images/:id/figure", viewer, s.figure)
 	get(api+"/export", viewer, s.exportDataset)
 	// IIIF Presentation 3.0 for Mirador and other viewers: a manifest of one image, or of
 	// several (?image=), each canvas painted by the image service and referring to the

@@ -44,6 +44,7 @@ import {LABELS_BELOW, annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
 import {labelPath, sameName, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
+import {figurePanel} from './figurepanel.js';
 import {undoBar} from './undobar.js';
 import {STATUSES, describeChange, statusBadge, when} from './team.js';
 
@@ -448,6 +449,12 @@ const bulk = bulkSelection({
   catchUp,
   refresh: () => syncPicked(),
 });
+
+// A figure to publish of the current view, with the selected annotations.
+figurePanel({imageId, width, height, map, selectedIds: () => {
+  const picked = bulk.size() > 1 ? bulk.features() : [state.selected].filter(Boolean);
+  return picked.map((f) => f.get('ann')?.id).filter(Boolean);
+}});
 
 const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
 

@@ -22,7 +22,7 @@ export function setCSRF(token) {
   if (csrfMeta) csrfMeta.content = token;
 }
 
-const csrfToken = () => (csrfMeta ? csrfMeta.content : '');
+export const csrfToken = () => (csrfMeta ? csrfMeta.content : '');
 
 // signedOut sends the browser to the sign-in page when the session has ended, coming
 // back here afterwards.
