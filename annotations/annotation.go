@@ -343,6 +343,14 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, image
 // insertAnnotationTx stores a, checked by newAnnotation, as version 1 with its revision:
 // createAnnotationTx's writes, after all its checks.
 func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
+	if err := s.insertAnnotationRowTx(ctx, tx, a); err != nil {
+		return err
+	}
+	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+}
+
+// insertAnnotationRowTx stores a's row, without its revision.
+func (s *Store) insertAnnotationRowTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
 	// MarshalJSON directly: json.Marshal would compact its output once more.
 	geom, _ := a.Geometry.MarshalJSON()
 	attrs, _ := json.Marshal(a.Attributes)
@@ -353,7 +361,7 @@ func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation
 		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
 		return fmt.Errorf("insert annotation: %w", err)
 	}
-	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+	return nil
 }
 
 // newAnnotation checks in's shape, geometry and properties against the image (its id
