@@ -181,11 +181,20 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 			return report, err
 		}
 	}
+	counts, err := setCountsAside(ctx, tx)
+	if err != nil {
+		return report, err
+	}
 	seen := map[string]int{}
 	refuse := func(f ImportFeature, index int, field, reason string) {
 		report.Refused = append(report.Refused, ImportRefusal{Index: index, ID: f.ID, Place: f.Place, Field: field, Reason: reason})
 	}
-	b := importBatch{s: s, ctx: ctx, tx: tx, created: opts.Created}
+	b := importBatch{s: s, ctx: ctx, tx: tx, created: func(a Annotation) {
+		counts.add(a)
+		if opts.Created != nil {
+			opts.Created(a)
+		}
+	}}
 	labels.beforeCreate = b.release // a label made for the file outlives any batch
 	// createAnnotationTx in its two halves: newAnnotation's checks of shape, geometry
 	// and properties as the file is read (check, in the reader's goroutine), then here
@@ -296,6 +305,9 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	if !report.Clean() {
 		return report, &ImportRefusedError{Report: report}
 	}
+	if err := counts.putBack(ctx, tx, img.ID); err != nil {
+		return report, err
+	}
 	detail := fmt.Sprintf("%d annotations from %q (%s) onto image %s", report.Create, opts.FileName, opts.Format, img.ID)
 	if len(labels.created) > 0 {
 		detail += fmt.Sprintf("; new labels %s", strings.Join(labels.created, ", "))
@@ -308,6 +320,55 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	}
 	report.Created = report.Create
 	return report, nil
+}
+
+// countTrigger is the trigger of migration 0015 that counts an image's annotations by
+// review status as each is inserted.
+const countTrigger = "annotations_count_insert"
+
+// importCounts counts an import's annotations by review status while countTrigger is set
+// aside for its transaction: the trigger's upsert, run once per row, was a third of the
+// time of each annotation's insert. Nothing outside the transaction sees it missing.
+type importCounts struct {
+	trigger string         // countTrigger's SQL; "" when there was none to set aside
+	added   map[string]int // the import's annotations kept so far, by review status
+}
+
+// setCountsAside drops countTrigger in tx, keeping its SQL for putBack.
+func setCountsAside(ctx context.Context, tx *sql.Tx) (*importCounts, error) {
+	c := &importCounts{added: map[string]int{}}
+	err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?`, countTrigger).Scan(&c.trigger)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, `DROP TRIGGER `+countTrigger)
+	return c, err
+}
+
+// add counts a, an annotation the import keeps.
+func (c *importCounts) add(a Annotation) {
+	if c.trigger != "" {
+		c.added[a.ReviewStatus]++
+	}
+}
+
+// putBack adds the import's annotations to the image's counts, as the trigger would
+// have one by one, and makes the trigger again as it was.
+func (c *importCounts) putBack(ctx context.Context, tx *sql.Tx, imageID string) error {
+	if c.trigger == "" {
+		return nil
+	}
+	for status, n := range c.added {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO image_review_counts (image_id, review_status, n) VALUES (?, ?, ?)
+			ON CONFLICT (image_id, review_status) DO UPDATE SET n = n + excluded.n`, imageID, status, n); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, c.trigger)
+	return err
 }
 
 // hasTriggers reports whether table has triggers.
