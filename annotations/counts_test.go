@@ -65,29 +65,37 @@ func wantCounts(t *testing.T, s *Store, step string, img Image, want map[string]
 	}
 }
 
+// countsChecker adds another image with one draft annotation to x's store, and returns
+// a check of x's image's counts against want and of the other image's, which stay, with
+// the other image.
+func countsChecker(t *testing.T, x annotated) (func(step string, want map[string]int), Image) {
+	t.Helper()
+	other := addImage(t, x.s, "other", 100, 100, Provenance{})
+	addAnnotation(t, x.s, "alice", other.ID, "vessel", ShapePoint, pointJSON, "")
+	return func(step string, want map[string]int) {
+		t.Helper()
+		for _, c := range []struct {
+			id, step string
+			want     map[string]int
+		}{{x.img.ID, step, want}, {other.ID, step + " (the other image)", map[string]int{ReviewDraft: 1}}} {
+			img, err := x.s.Image(context.Background(), c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCounts(t, x.s, c.step, img, c.want)
+		}
+	}, other
+}
+
 func TestReviewCountsKeptThroughEveryChange(t *testing.T) {
 	ctx := context.Background()
 	x := newAnnotated(t)
 	s := x.s
-	other := addImage(t, s, "other", 100, 100, Provenance{})
-	addAnnotation(t, s, "alice", other.ID, "vessel", ShapePoint, pointJSON, "")
-	image := func() Image {
-		t.Helper()
-		img, err := s.Image(ctx, x.img.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
+	checkCounts, other := countsChecker(t, x)
 	want := map[string]int{}
 	check := func(step string) {
 		t.Helper()
-		wantCounts(t, s, step, image(), want)
-		otherNow, err := s.Image(ctx, other.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCounts(t, s, step+" (the other image)", otherNow, map[string]int{ReviewDraft: 1})
+		checkCounts(step, want)
 	}
 	check("no annotations")
 
@@ -298,8 +306,7 @@ func TestReviewCountsAfterImports(t *testing.T) {
 	ctx := context.Background()
 	x := newAnnotated(t)
 	s := x.s
-	other := addImage(t, s, "other", 100, 100, Provenance{})
-	addAnnotation(t, s, "alice", other.ID, "vessel", ShapePoint, pointJSON, "")
+	checkCounts, _ := countsChecker(t, x)
 	addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
 	a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
 	if _, err := s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
@@ -312,16 +319,7 @@ func TestReviewCountsAfterImports(t *testing.T) {
 	want := map[string]int{ReviewDraft: 1, ReviewSubmitted: 1}
 	check := func(step string) {
 		t.Helper()
-		img, err := s.Image(ctx, x.img.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCounts(t, s, step, img, want)
-		otherNow, err := s.Image(ctx, other.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCounts(t, s, step+" (the other image)", otherNow, map[string]int{ReviewDraft: 1})
+		checkCounts(step, want)
 		var now string
 		if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'annotations_count_insert'`).Scan(&now); err != nil || now != trigger {
 			t.Errorf("%s: the counting trigger is %q (%v), want it as it was", step, now, err)
