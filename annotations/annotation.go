@@ -368,6 +368,12 @@ func (s *Store) insertAnnotationRowTx(ctx context.Context, tx *sql.Tx, a Annotat
 // and size) and returns the annotation they make with label, as version 1 by actor.
 // Nothing is stored.
 func (s *Store) newAnnotation(actor, imageID string, width, height int, label Label, in AnnotationInput) (Annotation, error) {
+	return s.newAnnotationWith(actor, imageID, width, height, label, in, nil)
+}
+
+// newAnnotationWith is newAnnotation with in's properties already parsed into props,
+// unless props is nil.
+func (s *Store) newAnnotationWith(actor, imageID string, width, height int, label Label, in AnnotationInput, props map[string]json.RawMessage) (Annotation, error) {
 	if in.Shape == nil {
 		return Annotation{}, invalid("shape", "is required (point, line, polygon, rectangle or rotated_rectangle)")
 	}
@@ -378,9 +384,10 @@ func (s *Store) newAnnotation(actor, imageID string, width, height int, label La
 	if err := g.Validate(*in.Shape, width, height); err != nil {
 		return Annotation{}, err
 	}
-	props, err := parseProperties(in.Properties)
-	if err != nil {
-		return Annotation{}, err
+	if props == nil {
+		if props, err = parseProperties(in.Properties); err != nil {
+			return Annotation{}, err
+		}
 	}
 	now := s.now()
 	a := Annotation{ID: newUUID(), ImageID: imageID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",

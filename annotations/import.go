@@ -3,6 +3,7 @@ package annotations
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -23,6 +24,10 @@ type ImportFeature struct {
 	// reference (a path such as "vessel/landing ship", or a name), looked up in the
 	// taxonomy after the import's label map.
 	Input AnnotationInput
+	// Properties, when not nil, are the feature's properties as the reader decoded them
+	// (each value JSON), taken in place of Input.Properties: they are not encoded to be
+	// read again.
+	Properties map[string]json.RawMessage
 	// Refusal says why the reader could make no annotation of the feature at all (a
 	// geometry satmark has no shape for, a position the image's transform cannot
 	// reach); the import records it and goes on checking the others.
@@ -202,7 +207,7 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	check := func(f ImportFeature) checkedFeature {
 		c := checkedFeature{f: f}
 		if f.Refusal == "" {
-			c.a, c.err = s.newAnnotation(by.Name, img.ID, img.Width, img.Height, Label{}, f.Input)
+			c.a, c.err = s.newAnnotationWith(by.Name, img.ID, img.Width, img.Height, Label{}, f.Input, f.Properties)
 		}
 		return c
 	}

@@ -347,6 +347,20 @@ func (p properties) asMap() map[string]any {
 	return m
 }
 
+// asJSON is asMap with every value as JSON.
+func (p properties) asJSON() map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, len(p.Attributes)+3)
+	for k, v := range p.Attributes {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"confidence": p.Confidence, "identification": p.Identification, "note": p.Note} {
+		if v != "" {
+			m[k], _ = json.Marshal(v)
+		}
+	}
+	return m
+}
+
 // attribute sets a free attribute read from a format that stores them as text, with
 // satmark's "property:" prefix (see attributeName) taken off: text that is JSON (a
 // number, true, an object) becomes that value, anything else a string.
