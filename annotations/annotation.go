@@ -354,6 +354,14 @@ func (s *Store) createAnnotationTx(ctx context.Context, tx *sql.Tx, actor, image
 // insertAnnotationTx stores a, checked by newAnnotation, as version 1 with its revision:
 // createAnnotationTx's writes, after all its checks.
 func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
+	if err := s.insertAnnotationRowTx(ctx, tx, a); err != nil {
+		return err
+	}
+	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+}
+
+// insertAnnotationRowTx stores a's row, without its revision.
+func (s *Store) insertAnnotationRowTx(ctx context.Context, tx *sql.Tx, a Annotation) error {
 	// MarshalJSON directly: json.Marshal would compact its output once more.
 	geom, _ := a.Geometry.MarshalJSON()
 	attrs, _ := json.Marshal(a.Attributes)
@@ -364,13 +372,19 @@ func (s *Store) insertAnnotationTx(ctx context.Context, tx *sql.Tx, a Annotation
 		a.CreatedBy, formatTime(a.CreatedAt), a.UpdatedBy, formatTime(a.UpdatedAt), a.Version); err != nil {
 		return fmt.Errorf("insert annotation: %w", err)
 	}
-	return s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+	return nil
 }
 
 // newAnnotation checks in's shape, geometry and properties against the image (its id
 // and size) and returns the annotation they make with label, as version 1 by actor.
 // Nothing is stored.
 func (s *Store) newAnnotation(actor, imageID string, width, height int, label Label, in AnnotationInput) (Annotation, error) {
+	return s.newAnnotationWith(actor, imageID, width, height, label, in, nil)
+}
+
+// newAnnotationWith is newAnnotation with in's properties already parsed into props,
+// unless props is nil.
+func (s *Store) newAnnotationWith(actor, imageID string, width, height int, label Label, in AnnotationInput, props map[string]json.RawMessage) (Annotation, error) {
 	if in.Shape == nil {
 		return Annotation{}, invalid("shape", "is required (point, line, polygon, rectangle or rotated_rectangle)")
 	}
@@ -381,9 +395,10 @@ func (s *Store) newAnnotation(actor, imageID string, width, height int, label La
 	if err := g.Validate(*in.Shape, width, height); err != nil {
 		return Annotation{}, err
 	}
-	props, err := parseProperties(in.Properties)
-	if err != nil {
-		return Annotation{}, err
+	if props == nil {
+		if props, err = parseProperties(in.Properties); err != nil {
+			return Annotation{}, err
+		}
 	}
 	now := s.now()
 	a := Annotation{ID: newUUID(), ImageID: imageID, Label: label, Shape: *in.Shape, Geometry: g, ReviewStatus: "draft",

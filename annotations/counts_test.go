@@ -3,6 +3,8 @@ package annotations
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -63,29 +65,37 @@ func wantCounts(t *testing.T, s *Store, step string, img Image, want map[string]
 	}
 }
 
+// countsChecker adds another image with one draft annotation to x's store, and returns
+// a check of x's image's counts against want and of the other image's, which stay, with
+// the other image.
+func countsChecker(t *testing.T, x annotated) (func(step string, want map[string]int), Image) {
+	t.Helper()
+	other := addImage(t, x.s, "other", 100, 100, Provenance{})
+	addAnnotation(t, x.s, "alice", other.ID, "vessel", ShapePoint, pointJSON, "")
+	return func(step string, want map[string]int) {
+		t.Helper()
+		for _, c := range []struct {
+			id, step string
+			want     map[string]int
+		}{{x.img.ID, step, want}, {other.ID, step + " (the other image)", map[string]int{ReviewDraft: 1}}} {
+			img, err := x.s.Image(context.Background(), c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCounts(t, x.s, c.step, img, c.want)
+		}
+	}, other
+}
+
 func TestReviewCountsKeptThroughEveryChange(t *testing.T) {
 	ctx := context.Background()
 	x := newAnnotated(t)
 	s := x.s
-	other := addImage(t, s, "other", 100, 100, Provenance{})
-	addAnnotation(t, s, "alice", other.ID, "vessel", ShapePoint, pointJSON, "")
-	image := func() Image {
-		t.Helper()
-		img, err := s.Image(ctx, x.img.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
+	checkCounts, other := countsChecker(t, x)
 	want := map[string]int{}
 	check := func(step string) {
 		t.Helper()
-		wantCounts(t, s, step, image(), want)
-		otherNow, err := s.Image(ctx, other.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCounts(t, s, step+" (the other image)", otherNow, map[string]int{ReviewDraft: 1})
+		checkCounts(step, want)
 	}
 	check("no annotations")
 
@@ -286,4 +296,54 @@ func TestReviewCountsBackfilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCounts(t, s, "a create and a delete after the migration", got, map[string]int{ReviewDraft: 4})
+}
+
+// TestReviewCountsAfterImports: an import counts its annotations once, at the end of its
+// transaction, with the counting trigger set aside meanwhile; the image answer after a
+// bulk import, a dry run and a refused import says what the annotations are, and the
+// trigger is back as it was for the writes that follow.
+func TestReviewCountsAfterImports(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	s := x.s
+	checkCounts, _ := countsChecker(t, x)
+	addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+	a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+	if _, err := s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
+		t.Fatal(err)
+	}
+	var trigger string
+	if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'annotations_count_insert'`).Scan(&trigger); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ReviewDraft: 1, ReviewSubmitted: 1}
+	check := func(step string) {
+		t.Helper()
+		checkCounts(step, want)
+		var now string
+		if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'annotations_count_insert'`).Scan(&now); err != nil || now != trigger {
+			t.Errorf("%s: the counting trigger is %q (%v), want it as it was", step, now, err)
+		}
+	}
+	var fs []ImportFeature
+	for i := range 700 { // more than two batches
+		fs = append(fs, feature(fmt.Sprint(i), "vessel", ShapePoint, pointJSON, `{"note":"n"}`))
+	}
+	if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{DryRun: true}); err != nil || rep.Create != 700 {
+		t.Fatalf("dry run: %+v %v", rep, err)
+	}
+	check("a dry run")
+	if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{}); err != nil || rep.Created != 700 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	want[ReviewDraft] += 700
+	check("700 imported")
+	refused := append(fs[:300:300], feature("bad", "vessel", ShapePoint, `{"type":"Point","coordinates":[-50,5]}`, ``))
+	if _, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(refused...), ImportOptions{}); !errors.As(err, new(*ImportRefusedError)) {
+		t.Fatalf("an import with a feature outside the image: %v, want refused", err)
+	}
+	check("a refused import")
+	addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+	want[ReviewDraft]++
+	check("one drawn after the imports")
 }

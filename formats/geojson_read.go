@@ -425,12 +425,10 @@ func (rd *geojsonReader) satmarkFeature(id string, geometry json.RawMessage, sp 
 // when lonlat, in longitude and latitude taken through the ground.
 func (rd *geojsonReader) made(id, label string, shape annotations.Shape, typ string, single json.RawMessage, lonlat bool, props properties) annotations.ImportFeature {
 	if !lonlat {
-		// The store reads and checks the geometry as it reads a drawing's.
-		pb, err := json.Marshal(props.asMap())
-		if err != nil {
-			return refusal(id, "", "its properties cannot be read: %v", err)
-		}
-		return annotations.ImportFeature{ID: id, Input: annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: single, Properties: pb}}
+		// The store reads and checks the geometry as it reads a drawing's, and takes the
+		// properties as they were decoded.
+		return annotations.ImportFeature{ID: id, Input: annotations.AnnotationInput{Label: &label, Shape: &shape, Geometry: single},
+			Properties: props.asJSON()}
 	}
 	var g annotations.Geometry
 	if err := g.UnmarshalJSON(single); err != nil {

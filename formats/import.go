@@ -99,10 +99,8 @@ func ImportReader(format string) (Reader, error) {
 		return ReadVOC, nil
 	case "csv":
 		return ReadCSV, nil
-	case "shapefile":
-		return ogrReader("ESRI Shapefile", ".shp"), nil
-	case "gpkg":
-		return ogrReader("GPKG", ".gpkg"), nil
+	case "shapefile", "gpkg":
+		return converted(converters[strings.ToLower(format)]), nil
 	}
 	return nil, &UnknownFormatError{Format: format}
 }
@@ -353,6 +351,20 @@ func (p properties) asMap() map[string]any {
 	return m
 }
 
+// asJSON is asMap with every value as JSON.
+func (p properties) asJSON() map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, len(p.Attributes)+3)
+	for k, v := range p.Attributes {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"confidence": p.Confidence, "identification": p.Identification, "note": p.Note} {
+		if v != "" {
+			m[k], _ = json.Marshal(v)
+		}
+	}
+	return m
+}
+
 // attribute sets a free attribute read from a format that stores them as text, with
 // satmark's "property:" prefix (see attributeName) taken off: text that is JSON (a
 // number, true, an object) becomes that value, anything else a string.
@@ -370,9 +382,38 @@ func (p *properties) attribute(name, text string) {
 	p.Attributes[name] = b
 }
 
+// converter turns src into files another reader reads, in dir, by running another
+// program (GDAL's), and returns that reader. Import runs it before the store's
+// transaction opens: the transaction holds the database's write lock, which every other
+// write waits for, and the program may take as long as the file is large.
+type converter func(src ImportSource, t ImportTarget, dir string) (Reader, error)
+
+// converters are the formats read through a converter.
+var converters = map[string]converter{
+	"shapefile": ogrConverter("ESRI Shapefile", ".shp"),
+	"gpkg":      ogrConverter("GPKG", ".gpkg"),
+}
+
+// converted is the reader that converts src in a temporary folder, then reads it.
+func converted(c converter) Reader {
+	return func(src ImportSource, t ImportTarget, emit func(annotations.ImportFeature) error) error {
+		dir, err := os.MkdirTemp("", "satmark-import-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		read, err := c(src, t, dir)
+		if err != nil {
+			return err
+		}
+		return read(src, t, emit)
+	}
+}
+
 // Import reads src in format onto t's image through store: read by the format's reader
-// and checked and stored by annotations.Store.ImportAnnotations with opts (whose Format
-// it fills in).
+// (converted first, before the store's transaction, when the format needs another
+// program) and checked and stored by annotations.Store.ImportAnnotations with opts (whose
+// Format it fills in).
 func Import(ctx context.Context, store *annotations.Store, by annotations.Actor, t ImportTarget, src ImportSource, format string,
 	opts annotations.ImportOptions) (annotations.ImportReport, error) {
 	read, err := ImportReader(format)
@@ -380,6 +421,16 @@ func Import(ctx context.Context, store *annotations.Store, by annotations.Actor,
 		return annotations.ImportReport{}, err
 	}
 	opts.Format = strings.ToLower(format)
+	if convert := converters[opts.Format]; convert != nil {
+		dir, err := os.MkdirTemp("", "satmark-import-")
+		if err != nil {
+			return annotations.ImportReport{}, err
+		}
+		defer os.RemoveAll(dir)
+		if read, err = convert(src, t, dir); err != nil {
+			return annotations.ImportReport{}, err
+		}
+	}
 	return store.ImportAnnotations(ctx, by, t.Image.ID, func(emit func(annotations.ImportFeature) error) error {
 		return read(src, t, emit)
 	}, opts)

@@ -74,7 +74,11 @@ func decoded(t *testing.T, f annotations.ImportFeature) read {
 	if err := r.geometry.UnmarshalJSON(f.Input.Geometry); err != nil {
 		t.Fatalf("geometry %s: %v", f.Input.Geometry, err)
 	}
-	json.Unmarshal(f.Input.Properties, &r.props)
+	props := []byte(f.Input.Properties)
+	if f.Properties != nil { // decoded by the reader, not encoded again
+		props, _ = json.Marshal(f.Properties)
+	}
+	json.Unmarshal(props, &r.props)
 	return r
 }
 

@@ -1,9 +1,9 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
-	"context"
-	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,9 +15,9 @@ import (
 )
 
 // Reading what GDAL/OGR reads (Shapefile, GeoPackage): GDAL's own ogr2ogr turns each
-// layer into GeoJSON in WGS 84 longitude/latitude on its standard output, streamed into
-// the GeoJSON reader, in a process of its own (a file GDAL chokes on cannot take the
-// server down with it).
+// layer into a GeoJSON file in WGS 84 longitude/latitude, in a process of its own (a file
+// GDAL chokes on cannot take the server down with it), before the import's transaction
+// opens (see converter); the GeoJSON reader then reads those.
 
 // OGRAvailable reports whether GDAL's ogr2ogr and ogrinfo are installed, without which
 // Shapefiles and GeoPackages cannot be imported.
@@ -32,38 +32,58 @@ func OGRAvailable() bool {
 var ogrEnv = []string{"GDAL_HTTP_TIMEOUT=1", "CPL_VSIL_CURL_ALLOWED_EXTENSIONS=.satmark-never", "PROJ_NETWORK=OFF",
 	"GDAL_PAM_ENABLED=NO", "OGR_GPKG_FOREIGN_KEY_CHECK=NO"}
 
-// ogrReader reads a Shapefile (its .shp with the .shx, .dbf and .prj beside it, zipped)
-// or a GeoPackage through ogr2ogr, every layer with geometry in turn.
-func ogrReader(driver, ext string) Reader {
-	return func(src ImportSource, t ImportTarget, emit func(annotations.ImportFeature) error) error {
+// ogrConverter reads a Shapefile (its .shp with the .shx, .dbf and .prj beside it,
+// zipped) or a GeoPackage: it runs ogrinfo and ogr2ogr on src's file, each layer with geometry into a
+// GeoJSON file of dir in lon/lat, and returns the reader of those files, layer by layer.
+func ogrConverter(driver, ext string) converter {
+	return func(src ImportSource, t ImportTarget, dir string) (Reader, error) {
 		if !OGRAvailable() {
-			return fileErrorf("importing a %s needs GDAL's ogr2ogr, which is not installed on the server (Debian: apt-get install gdal-bin)", driver)
+			return nil, fileErrorf("importing a %s needs GDAL's ogr2ogr, which is not installed on the server (Debian: apt-get install gdal-bin)", driver)
 		}
 		name, err := src.pick(driver+" file", nil, ext)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !t.Place.Georeferenced() {
-			return ErrNotGeoreferenced
+			return nil, ErrNotGeoreferenced
 		}
 		file := filepath.Join(src.Dir, filepath.FromSlash(name))
 		if err := sniffOGR(file, driver); err != nil {
-			return err
+			return nil, err
 		}
 		layers, err := ogrLayers(file)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(layers) == 0 {
-			return fileErrorf("the %s has no layer with geometry", driver)
+			return nil, fileErrorf("the %s has no layer with geometry", driver)
 		}
-		for _, layer := range layers {
-			if err := ogrLayer(file, layer, t, emit); err != nil {
-				return err
+		var out []string
+		for i, layer := range layers {
+			to := filepath.Join(dir, fmt.Sprintf("layer%d.geojson", i))
+			if err := ogrLayer(file, layer, to); err != nil {
+				return nil, err
 			}
+			out = append(out, to)
 		}
-		return nil
+		return func(_ ImportSource, t ImportTarget, emit func(annotations.ImportFeature) error) error {
+			for _, to := range out {
+				if err := readLayer(to, t, emit); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
 	}
+}
+
+func readLayer(file string, t ImportTarget, emit func(annotations.ImportFeature) error) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return readGeoJSON(bufio.NewReaderSize(f, 1<<16), "wgs84", t, emit)
 }
 
 // sniffOGR checks the file is what its ending says, by its first bytes: a Shapefile's
@@ -113,36 +133,16 @@ func ogrLayers(file string) ([]string, error) {
 	return layers, nil
 }
 
-// ogrLayer streams one layer through ogr2ogr into the GeoJSON reader, in lon/lat.
-func ogrLayer(file, layer string, t ImportTarget, emit func(annotations.ImportFeature) error) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "COORDINATE_PRECISION=15",
-		"/vsistdout/", file, layer)
+// ogrLayer writes one layer of file as GeoJSON in lon/lat to the file to.
+func ogrLayer(file, layer, to string) error {
+	cmd := exec.Command("ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "COORDINATE_PRECISION=15", to, file, layer)
 	cmd.Env = append(os.Environ(), ogrEnv...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
+	if err := cmd.Run(); err != nil {
+		return fileErrorf("GDAL cannot read layer %q of %s: %s", layer, filepath.Base(file), gdalSays(stderr.String(), err))
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	readErr := readGeoJSON(out, "wgs84", t, emit)
-	if readErr != nil {
-		cancel()
-		io.Copy(io.Discard, out)
-	}
-	waitErr := cmd.Wait()
-	var fe *FileError
-	switch {
-	case readErr != nil && !errors.As(readErr, &fe):
-		return readErr // the import's own (a refusal to go on), not the file's
-	case waitErr != nil:
-		return fileErrorf("GDAL cannot read layer %q of %s: %s", layer, filepath.Base(file), gdalSays(stderr.String(), waitErr))
-	}
-	return readErr
+	return nil
 }
 
 // gdalSays is the gist of what a GDAL tool printed when it failed.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -354,6 +355,23 @@ func boxOfRing(a annotations.Annotation) [5]float64 {
 	return [5]float64{cx, cy, length, width, math.Atan2(to[1]-from[1], to[0]-from[0]) * 180 / math.Pi}
 }
 
+// roundTripGeoPackage is roundTripSource's lon/lat export (the file lonlat) taken by
+// GDAL into a GeoPackage, both in dir.
+func roundTripGeoPackage(t *testing.T) (src *testServer, img annotations.Image, dir, lonlat, gpkg string) {
+	t.Helper()
+	src, img = roundTripSource(t)
+	dir = t.TempDir()
+	lonlat = filepath.Join(dir, "port.geojson")
+	if err := os.WriteFile(lonlat, src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=wgs84"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gpkg = filepath.Join(dir, "port.gpkg")
+	if out, err := exec.Command("ogr2ogr", "-f", "GPKG", gpkg, lonlat).CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v %s", err, out)
+	}
+	return src, img, dir, lonlat, gpkg
+}
+
 // TestImportFromGDAL takes satmark's lon/lat export through GDAL into a GeoPackage and a
 // Shapefile (as a GIS would hand them back) and imports those.
 func TestImportFromGDAL(t *testing.T) {
@@ -363,16 +381,7 @@ func TestImportFromGDAL(t *testing.T) {
 		}
 		t.Skip("ogr2ogr is not installed (gdal-bin)")
 	}
-	src, img := roundTripSource(t)
-	dir := t.TempDir()
-	lonlat := filepath.Join(dir, "port.geojson")
-	if err := os.WriteFile(lonlat, src.get(t, "/api/v1/images/"+img.ID+"/annotations.geojson?crs=wgs84"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gpkg := filepath.Join(dir, "port.gpkg")
-	if out, err := exec.Command("ogr2ogr", "-f", "GPKG", gpkg, lonlat).CombinedOutput(); err != nil {
-		t.Fatalf("ogr2ogr: %v %s", err, out)
-	}
+	src, img, dir, lonlat, gpkg := roundTripGeoPackage(t)
 	t.Run("gpkg", func(t *testing.T) {
 		file, _ := os.ReadFile(gpkg)
 		dst, target := freshCopy(t)
@@ -445,5 +454,49 @@ func TestCSVGuardsFormulas(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no line in the CSV")
+	}
+}
+
+// TestImportRunsGDALBeforeTheWriteLock: a GeoPackage's import runs ogr2ogr before the
+// import's transaction takes the database's write lock, so that other writes do not wait
+// for GDAL. The real ogr2ogr runs behind a script that first tries to take the write
+// lock itself, with SQLite's own shell, without waiting, and writes down whether it could.
+func TestImportRunsGDALBeforeTheWriteLock(t *testing.T) {
+	ogr2ogr, err := exec.LookPath("ogr2ogr")
+	if err != nil {
+		if os.Getenv("SATMARK_REQUIRE_ORACLES") == "1" {
+			t.Fatal("ogr2ogr is not installed (gdal-bin)")
+		}
+		t.Skip("ogr2ogr is not installed (gdal-bin)")
+	}
+	sqlite3, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("sqlite3 is not installed")
+	}
+	src, img, dir, _, gpkg := roundTripGeoPackage(t)
+	dst, target := freshCopy(t)
+	bin, log := filepath.Join(dir, "bin"), filepath.Join(dir, "lock.log")
+	os.Mkdir(bin, 0o755)
+	script := fmt.Sprintf("#!/bin/sh\nif %q %q 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null; then echo free >>%q; else echo locked >>%q; fi\nexec %q \"$@\"\n",
+		sqlite3, filepath.Join(dst.dir, "satmark.db"), log, log, ogr2ogr)
+	if err := os.WriteFile(filepath.Join(bin, "ogr2ogr"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	file, _ := os.ReadFile(gpkg)
+	for _, dry := range []string{"true", "false"} {
+		if _, code, body := dst.importFile(t, target.ID, query("format", "gpkg", "dry_run", dry), file); code/100 != 2 {
+			t.Fatalf("import (dry run %s): %d %s", dry, code, truncate(body, 800))
+		}
+	}
+	if n := len(dst.annotationsOf(t, target.ID)); n != len(src.annotationsOf(t, img.ID)) {
+		t.Errorf("%d annotations imported, want %d", n, len(src.annotationsOf(t, img.ID)))
+	}
+	got, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("the script before ogr2ogr did not run: %v", err)
+	}
+	if want := "free\nfree\n"; string(got) != want {
+		t.Errorf("the write lock as ogr2ogr started, once a run: %q, want %q", got, want)
 	}
 }
