@@ -121,6 +121,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/suggestions":   "viewer",
 	"POST /api/v1/suggestions/:id/accept":  "analyst",
 	"POST /api/v1/suggestions/:id/reject":  "analyst",
+	"POST /api/v1/suggestions/:id/reopen":  "analyst",
 
 	"GET /api/v1/images/:id/annotations.geojson":   "viewer",
 	"GET /api/v1/images/:id/annotations.kml":       "viewer",
@@ -131,6 +132,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/images/:id/annotations.cvat.xml":  "viewer",
 	"GET /api/v1/images/:id/export":                "viewer",
 	"GET /api/v1/images/:id/figure":                "viewer",
+	"GET /api/v1/images/:id/bundle.zip":            "viewer",
 	"POST /api/v1/images/:id/figure":               "viewer",
 	"GET /api/v1/export":                           "viewer",
 	"GET /api/v1/dataset.zip":                      "viewer",
