@@ -162,6 +162,7 @@ const suggestions = suggestionsPanel({map, imageId, editable,
   onAccepted: (ann) => {
     if (!shapes.find(ann.id)) addAnnotations([ann]);
   },
+  onDeciding: (sent) => undo.after(sent),
   onDecided: (sg) => undo.record([{id: sg.id, from: 'pending', to: sg.status, suggestion: {decision: sg.status === 'accepted' ? 'accept' : 'reject'}}]),
 });
 window.satmark.suggestions = suggestions.state;

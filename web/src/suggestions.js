@@ -24,13 +24,14 @@ const plain = new Style({stroke: new Stroke({color: COLOUR, width: 2, lineDash: 
 const halo = new Style({stroke: new Stroke({color: '#ffffff', width: 6, lineDash: [6, 5]})});
 
 // suggestionsPanel runs the suggestions of image imageId on map. onAccepted(annotation)
-// is told of each annotation an accepted suggestion became, onDecided(suggestion) of each
+// is told of each annotation an accepted suggestion became, onDeciding(promise) of each
+// decision sent (it settles once onDecided was told), onDecided(suggestion) of each
 // decision made here (to undo). It returns showFor(ann), which shows "Find similar" for
 // the selected annotation (or none); put(sg), which shows the server's word on a
 // suggestion (pending: back in the queue, shown; decided: out of it); receive(ev) for
 // the live events about suggestions, reload() after the stream was broken, and state()
 // for tests.
-export function suggestionsPanel({map, imageId, editable, onAccepted, onDecided = () => {}}) {
+export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding = () => {}, onDecided = () => {}}) {
   const $ = (id) => document.getElementById(id);
   const queue = suggestionQueue();
   const source = new VectorSource();
@@ -102,11 +103,17 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDecided 
     render();
   }
 
-  async function decide(decision) {
+  function decide(decision) {
     const cur = queue.current();
-    if (!cur || busy) return;
+    if (!cur || busy) return Promise.resolve();
     busy = true;
     render();
+    const sent = send(cur, decision);
+    onDeciding(sent);
+    return sent;
+  }
+
+  async function send(cur, decision) {
     try {
       const r = await api('POST', `/api/v1/suggestions/${encodeURIComponent(cur.id)}/${decision}`);
       if (decision === 'accept') onAccepted(r.annotation);

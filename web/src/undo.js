@@ -184,6 +184,12 @@ export function undoHistory({api, versionOf, show, showSuggestion = () => {}, on
 
   return {
     record,
+    // after(p): a change of ours is on its way and is recorded when p settles; an undo
+    // or redo asked for meanwhile waits for it, so Ctrl+Z straight after a decision
+    // undoes that decision and not the change before it.
+    after(p) {
+      running = running.then(() => p).catch(() => {});
+    },
     // undo undoes the last change; it resolves to whether it was undone (false when there
     // was none, or a conflict now waits for the user).
     undo: () => run('undo'),

@@ -14,7 +14,8 @@ const $ = (id) => document.getElementById(id);
 // undoBar runs undo and redo for the page: api, versionOf(id), show(id, ann) and
 // showSuggestion(sg) as undoHistory takes them, busy() (saves are under way: wait for
 // them), and byWhom(id), who saved the version of annotation id the page shows. It returns record(steps) and
-// saved(s), which records a change the save chain reports as saved (on.saved).
+// saved(s), which records a change the save chain reports as saved (on.saved), and
+// after(p), which holds undo and redo until a change on its way (p) is recorded.
 export function undoBar({api, versionOf, show, showSuggestion, busy, byWhom = () => ''}) {
   const undoButton = $('undo');
   const redoButton = $('redo');
@@ -102,5 +103,5 @@ export function undoBar({api, versionOf, show, showSuggestion, busy, byWhom = ()
     });
   }
   render();
-  return {record: history.record, saved: (s) => history.record([savedStep(s)])};
+  return {record: history.record, after: history.after, saved: (s) => history.record([savedStep(s)])};
 }

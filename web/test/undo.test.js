@@ -202,6 +202,22 @@ describe('decisions on suggestions', () => {
     assert.equal(p.history.canUndo(), true);
   });
 
+  test('Ctrl+Z while a decision is on its way undoes that decision, not the change before it', async () => {
+    const p = undoPage({});
+    p.history.record([{id: 's0', from: 'pending', to: 'accepted', suggestion: {decision: 'accept'}}]);
+    let answered;
+    const sent = new Promise((resolve) => { answered = resolve; });
+    p.history.after(sent);
+    const undo = p.history.undo(); // before the rejection of s1 is answered and recorded
+    await settled();
+    p.history.record([{id: 's1', from: 'pending', to: 'rejected', suggestion: {decision: 'reject'}}]);
+    answered();
+    await expect(p, 'POST', sgURL('s1', 'reopen'), undefined, 200, {suggestion: {id: 's1', status: 'pending'}});
+    assert.equal(await undo, true);
+    assert.equal(p.suggestions.get('s1'), 'pending');
+    assert.equal(p.history.canUndo(), true); // the acceptance of s0 is still there to undo
+  });
+
   test('a rejection undone and redone; a refusal (409) drops the entry and says why', async () => {
     const p = undoPage({});
     p.history.record([{id: 's1', from: 'pending', to: 'rejected', suggestion: {decision: 'reject'}}]);
