@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/satmark/satmark/annotations"
@@ -388,5 +389,34 @@ func TestAnnotationListStreamedAsBefore(t *testing.T) {
 	}
 	if !slices.Equal(paged, whole) {
 		t.Errorf("pages of 700 give %d annotations, the whole list %d, want the same in the same order", len(paged), len(whole))
+	}
+}
+
+// The changes answer, written by hand, is byte for byte what encoding/json writes for
+// {seq, changed, deleted} with the annotations as the list gives them.
+func TestAnnotationChangesBytesAreEncodingJSONs(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 1)
+	alice := ts.as(t, "alice")
+	ts.createAnnotation(t, img.ID, polygonBody, alice...)
+	b := ts.createAnnotation(t, img.ID, polygonBody, alice...)
+	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/annotations/"+b.ID, nil, append(alice, "If-Match", `"1"`)...), http.StatusNoContent)
+	rec := ts.do(t, http.MethodGet, listPath(img.ID)+"/changes?since=0", nil)
+	wantStatus(t, rec, http.StatusOK)
+	list := ts.do(t, http.MethodGet, listPath(img.ID), nil)
+	var anns []json.RawMessage
+	if err := json.Unmarshal(list.Body.Bytes(), &anns); err != nil || len(anns) != 1 {
+		t.Fatalf("the list is %s", list.Body)
+	}
+	want, err := json.Marshal(struct {
+		Seq     int64             `json:"seq"`
+		Changed []json.RawMessage `json:"changed"`
+		Deleted []string          `json:"deleted"`
+	}{seqOf(t, rec), anns, []string{b.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSuffix(rec.Body.String(), "\n"); got != string(want) {
+		t.Errorf("changes answer\n got %s\nwant %s", got, want)
 	}
 }

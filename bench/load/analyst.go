@@ -9,8 +9,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,9 +24,10 @@ const (
 	opDelete  = "delete"
 	opComment = "comment"
 	opList    = "list"
+	opChanges = "changes"
 )
 
-var operations = []string{opCreate, opEdit, opDelete, opComment, opList}
+var operations = []string{opCreate, opEdit, opDelete, opComment, opList, opChanges}
 
 // image is a shared image the analysts annotate.
 type image struct {
@@ -193,6 +196,7 @@ func newStats() map[string]*opStats {
 // known is what an analyst knows of one image's annotations: the ids in creation order
 // (as the list returns them) and the version last seen of each.
 type known struct {
+	seq     string // Satmark-Seq of the first page of the last full read, then of the last changes; "" before any
 	ids     []string
 	version map[string]int
 	shape   map[string]string
@@ -219,8 +223,9 @@ type analyst struct {
 	known       []known // by image
 	stats       map[string]*opStats
 	writes      int
-	broken      int      // 2xx answers whose body is not what the API promises
-	unexpected  []string // first few unexpected answers, for the report
+	header      http.Header // the headers of the last answer do got
+	broken      int         // 2xx answers whose body is not what the API promises
+	unexpected  []string    // first few unexpected answers, for the report
 }
 
 // hotSpot is how many of an image's newest annotations half of the edits go to, so that
@@ -437,26 +442,92 @@ func (a *analyst) comment(base string, epoch, img int) {
 	a.journal.add(w)
 }
 
-// list reads an image's annotations and takes them as what the analyst knows of it.
+// list does what the annotator page (web/src/feed.js, savechain.js) does to know an
+// image's annotations: the first time, or when the server cannot say what changed (410),
+// it reads them page by page (?limit=2000, then the Link header's next page with
+// ?limit=10000), keeping the first page's Satmark-Seq; after that it asks only for the
+// changes since (GET …/annotations/changes?since=), as the page does when its live
+// stream reconnects, and merges them.
 func (a *analyst) list(base string, epoch, img int) {
-	status, resp, err := a.do(opList, epoch, http.MethodGet, base+"/api/v1/images/"+a.images[img].ID+"/annotations", nil, nil)
-	if err != nil || status != http.StatusOK {
-		if err == nil {
-			a.unexpectedAnswer(opList, status, resp)
+	if a.known[img].seq != "" && a.changes(base, epoch, img) {
+		return
+	}
+	path := "/api/v1/images/" + a.images[img].ID + "/annotations?limit=2000"
+	k := known{version: map[string]int{}, shape: map[string]string{}}
+	for first := true; path != ""; first = false {
+		status, resp, err := a.do(opList, epoch, http.MethodGet, base+path, nil, nil)
+		if err != nil || status != http.StatusOK {
+			if err == nil {
+				a.unexpectedAnswer(opList, status, resp)
+			}
+			return
 		}
-		return
-	}
-	var anns []annotationJSON
-	if err := json.Unmarshal(resp, &anns); err != nil {
-		a.unexpectedAnswer(opList, status, resp)
-		return
-	}
-	k := known{ids: make([]string, 0, len(anns)), version: make(map[string]int, len(anns)), shape: make(map[string]string, len(anns))}
-	for _, an := range anns {
-		k.ids = append(k.ids, an.ID)
-		k.version[an.ID], k.shape[an.ID] = an.Version, an.Shape
+		var anns []annotationJSON
+		if err := json.Unmarshal(resp, &anns); err != nil {
+			a.unexpectedAnswer(opList, status, resp)
+			return
+		}
+		if first {
+			k.seq = a.header.Get("Satmark-Seq")
+		}
+		for _, an := range anns {
+			k.ids = append(k.ids, an.ID)
+			k.version[an.ID], k.shape[an.ID] = an.Version, an.Shape
+		}
+		path = nextPage(a.header.Get("Link"))
 	}
 	a.known[img] = k
+}
+
+// nextPage is the rel="next" address of a Link header asking for 10,000 (as feed.js
+// does), or "".
+func nextPage(link string) string {
+	start, end := strings.Index(link, "<"), strings.Index(link, ">")
+	if start < 0 || end < start || !strings.Contains(link[end:], `rel="next"`) {
+		return ""
+	}
+	u, err := url.Parse(link[start+1 : end])
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("limit", "10000")
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
+}
+
+// changes merges what changed on the image since the analyst's last read; false when the
+// server says only a full read can tell (410) or the answer is not usable.
+func (a *analyst) changes(base string, epoch, img int) bool {
+	k := &a.known[img]
+	status, resp, err := a.do(opChanges, epoch, http.MethodGet,
+		base+"/api/v1/images/"+a.images[img].ID+"/annotations/changes?since="+url.QueryEscape(k.seq), nil, nil)
+	if err != nil {
+		return true // the server went away: the next read asks again
+	}
+	if status == http.StatusGone {
+		return false
+	}
+	var delta struct {
+		Seq     json.Number      `json:"seq"`
+		Changed []annotationJSON `json:"changed"`
+		Deleted []string         `json:"deleted"`
+	}
+	if status != http.StatusOK || json.Unmarshal(resp, &delta) != nil || delta.Seq == "" {
+		a.unexpectedAnswer(opChanges, status, resp)
+		return true
+	}
+	for _, id := range delta.Deleted {
+		k.forget(id)
+	}
+	for _, an := range delta.Changed {
+		if _, ok := k.version[an.ID]; !ok {
+			k.ids = append(k.ids, an.ID)
+		}
+		k.version[an.ID], k.shape[an.ID] = an.Version, an.Shape
+	}
+	k.seq = string(delta.Seq)
+	return true
 }
 
 // do sends one request and records its latency and status. A request that gets no
@@ -485,6 +556,9 @@ func (a *analyst) do(op string, epoch int, method, url string, body []byte, head
 		resp.Body.Close()
 	}
 	took := time.Since(start)
+	if err == nil {
+		a.header = resp.Header
+	}
 	for _, s := range []*opStats{a.stats[op], a.stats["all"]} {
 		switch {
 		case err != nil && a.gate.current() != epoch:
