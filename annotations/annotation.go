@@ -638,6 +638,32 @@ func (s *Store) AnnotationLabels(ctx context.Context, f AnnotationFilter) ([]Lab
 	return out, nil
 }
 
+// AttributeNames returns the names of the free attributes of the annotations f selects,
+// sorted: what an export that declares them first (CVAT) needs before it streams the
+// annotations, found without reading them.
+func (s *Store) AttributeNames(ctx context.Context, f AnnotationFilter) ([]string, error) {
+	labels, err := s.labelsTx(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	where, args := annotationWhere(labels, f)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT j.key FROM annotations, json_each(annotations.attributes) AS j`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names, rows.Err()
+}
+
 // annotationWhere is the WHERE clause (with its leading space) and arguments that select
 // f's annotations, of images not in the trash.
 func annotationWhere(labels []Label, f AnnotationFilter) (string, []any) {
