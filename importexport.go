@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -384,8 +383,10 @@ func exportCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		if d.Labels, err = store.Labels(ctx); err != nil {
 			return err
 		}
-		if d.AttributeNames, err = attributeNames(ctx, store, ids); err != nil {
-			return err
+		if f == "cvat" && len(ids) > 0 {
+			if d.AttributeNames, err = store.AttributeNames(ctx, annotations.AnnotationFilter{ImageIDs: ids}); err != nil {
+				return err
+			}
 		}
 		werr = exportDataset(out, f, d, lib.TempFolder)
 	default:
@@ -431,29 +432,6 @@ func idsOf(images []annotations.Image) []string {
 		ids[i] = img.ID
 	}
 	return ids
-}
-
-// attributeNames are the free attributes the images' annotations have, which CVAT
-// declares up front.
-func attributeNames(ctx context.Context, store *annotations.Store, ids []string) ([]string, error) {
-	seen := map[string]bool{}
-	if len(ids) > 0 {
-		err := store.EachAnnotation(ctx, annotations.AnnotationFilter{ImageIDs: ids}, func(a annotations.Annotation) error {
-			for k := range a.Attributes {
-				seen[k] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for k := range seen {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names, nil
 }
 
 // exportDataset writes the dataset's zip to out, or unpacks it into the new folder out.

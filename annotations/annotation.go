@@ -609,6 +609,88 @@ func (s *Store) eachAnnotation(ctx context.Context, q querier, f AnnotationFilte
 	if err != nil {
 		return err
 	}
+	where, args := annotationWhere(labels, f)
+	query := `SELECT ` + annotationColumns + ` FROM annotations` + where
+	rows, err := q.QueryContext(ctx, query+" ORDER BY image_id, created_at, id", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	idx := labelIndex(labels)
+	for rows.Next() {
+		a, err := scanAnnotation(rows, idx)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// AnnotationLabels returns the labels of the annotations f selects, in the taxonomy's
+// order: what an export that styles by label needs before it streams them.
+func (s *Store) AnnotationLabels(ctx context.Context, f AnnotationFilter) ([]Label, error) {
+	labels, err := s.labelsTx(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	where, args := annotationWhere(labels, f)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT label_id FROM annotations`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	used := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		used[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := []Label{}
+	for _, l := range labels {
+		if used[l.ID] {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// AttributeNames returns the names of the free attributes of the annotations f selects,
+// sorted: what an export that declares them first (CVAT) needs before it streams the
+// annotations, found without reading them.
+func (s *Store) AttributeNames(ctx context.Context, f AnnotationFilter) ([]string, error) {
+	labels, err := s.labelsTx(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	where, args := annotationWhere(labels, f)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT j.key FROM annotations, json_each(annotations.attributes) AS j`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names, rows.Err()
+}
+
+// annotationWhere is the WHERE clause (with its leading space) and arguments that select
+// f's annotations, of images not in the trash.
+func annotationWhere(labels []Label, f AnnotationFilter) (string, []any) {
 	var where []string
 	var args []any
 	if len(f.ImageIDs) > 0 {
@@ -632,26 +714,7 @@ func (s *Store) eachAnnotation(ctx context.Context, q querier, f AnnotationFilte
 	}
 	// Annotations of images in the trash are out of sight with their image.
 	where = append(where, "image_id IN (SELECT id FROM images WHERE deleted_at = '')")
-	query := `SELECT ` + annotationColumns + ` FROM annotations`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := q.QueryContext(ctx, query+" ORDER BY image_id, created_at, id", args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	idx := labelIndex(labels)
-	for rows.Next() {
-		a, err := scanAnnotation(rows, idx)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return " WHERE " + strings.Join(where, " AND "), args
 }
 
 const annotationColumns = `id, image_id, label_id, shape, geometry, confidence, identification, note, attributes, review_status,

@@ -643,3 +643,62 @@ func TestConcurrentUpdatesFromTheSameVersion(t *testing.T) {
 		}
 	}
 }
+
+// AttributeNames finds in SQL the names an export would find walking every annotation
+// the filter selects: the walk is the oracle.
+func TestAttributeNamesAreThoseOfTheAnnotations(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	other := addImage(t, x.s, "other", 50, 50, Provenance{})
+	trashed := addImage(t, x.s, "trashed", 50, 50, Provenance{})
+	addAnnotation(t, x.s, "alice", x.img.ID, x.vessel.ID, ShapePoint, pointJSON, `{"hull":"BDK-61","count":3,"note":"kept apart"}`)
+	addAnnotation(t, x.s, "alice", x.img.ID, x.sub.ID, ShapePoint, pointJSON, `{"tags":["a"],"Zulu":null,"é\u00e9 \"q\"":1}`)
+	addAnnotation(t, x.s, "alice", x.img.ID, x.naval.ID, ShapePoint, pointJSON, "")
+	addAnnotation(t, x.s, "alice", other.ID, x.landing.ID, ShapePoint, pointJSON, `{"hull":"other","pier":{"n":3}}`)
+	addAnnotation(t, x.s, "alice", trashed.ID, x.naval.ID, ShapePoint, pointJSON, `{"only_in_trash":true}`)
+	if _, err := x.s.TrashImage(ctx, Actor{Name: "alice"}, trashed.ID); err != nil {
+		t.Fatalf("trash: %v", err)
+	}
+	walked := func(f AnnotationFilter) []string {
+		t.Helper()
+		seen := map[string]bool{}
+		if err := x.s.EachAnnotation(ctx, f, func(a Annotation) error {
+			for k := range a.Attributes {
+				seen[k] = true
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("each: %v", err)
+		}
+		names := []string{}
+		for k := range seen {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return names
+	}
+	tests := []struct {
+		name   string
+		filter AnnotationFilter
+	}{
+		{"ok, everything but the trash", AnnotationFilter{}},
+		{"ok, one image", AnnotationFilter{ImageIDs: []string{other.ID}}},
+		{"ok, both images", AnnotationFilter{ImageIDs: []string{x.img.ID, other.ID}}},
+		{"ok, label with its descendants", AnnotationFilter{LabelIDs: []string{x.landing.ID}}},
+		{"ok, a label without attributes", AnnotationFilter{LabelIDs: []string{x.naval.ID}}},
+		{"ok, a status no annotation has", AnnotationFilter{Statuses: []string{"approved"}}},
+		{"ok, the image in the trash", AnnotationFilter{ImageIDs: []string{trashed.ID}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := x.s.AttributeNames(ctx, tt.filter)
+			if err != nil {
+				t.Fatalf("attribute names: %v", err)
+			}
+			want := walked(tt.filter)
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -121,21 +121,47 @@ func (a Annotation) appendProperties(b []byte) ([]byte, error) {
 		case "note":
 			b = appendString(b, a.Note)
 		default:
-			v := a.Attributes[k]
-			if v == nil {
-				b = append(b, "null"...)
-				continue
+			var err error
+			if b, err = AppendRawJSON(b, a.Attributes[k]); err != nil {
+				return nil, err
 			}
-			var c bytes.Buffer
-			if err := json.Compact(&c, v); err != nil {
-				return nil, &json.MarshalerError{Type: nil, Err: err}
-			}
-			var e bytes.Buffer
-			json.HTMLEscape(&e, c.Bytes())
-			b = append(b, e.Bytes()...)
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// The exports (package formats) write their JSON by hand with these, for the same reason.
+
+// AppendJSONString appends s as encoding/json writes a string (see appendString).
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendJSONFloat appends a finite f as encoding/json writes a float64.
+func AppendJSONFloat(b []byte, f float64) []byte { return appendFloat(b, f) }
+
+// AppendJSON appends what MarshalJSON writes to b; coordinates that are not finite are an
+// error.
+func (g Geometry) AppendJSON(b []byte) ([]byte, error) { return g.appendJSON(b) }
+
+// AppendJSON appends m as encoding/json writes Measures; a value that is not finite is
+// an error.
+func (m Measures) AppendJSON(b []byte) ([]byte, error) { return appendMeasures(b, m) }
+
+// AppendRawJSON appends v as encoding/json writes a json.RawMessage: compacted, HTML
+// characters escaped, nil as null. Invalid JSON is an error.
+func AppendRawJSON(b []byte, v json.RawMessage) ([]byte, error) {
+	if v == nil {
+		return append(b, "null"...), nil
+	}
+	if unchangedByCompact(v) && json.Valid(v) {
+		return append(b, v...), nil // what compacting and escaping would give back
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, v); err != nil {
+		return nil, &json.MarshalerError{Type: nil, Err: err}
+	}
+	var e bytes.Buffer
+	json.HTMLEscape(&e, c.Bytes())
+	return append(b, e.Bytes()...), nil
 }
 
 func appendMeasures(b []byte, m Measures) ([]byte, error) {
@@ -265,4 +291,16 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// unchangedByCompact reports whether v has nothing json.Compact or json.HTMLEscape would change:
+// no white space, no <, > or &, and no byte that could start U+2028 or U+2029.
+func unchangedByCompact(v []byte) bool {
+	for _, c := range v {
+		switch c {
+		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xe2:
+			return false
+		}
+	}
+	return true
 }

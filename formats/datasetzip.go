@@ -2,6 +2,7 @@ package formats
 
 import (
 	"archive/zip"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -205,10 +206,7 @@ func WriteDataset(sink Sink, format string, d Dataset, original func(DatasetImag
 	if err != nil {
 		return nil, err
 	}
-	m := manifest{Format: format, Coordinates: PixelCoordinateNote, Annotations: written - len(left), Omitted: left}
-	if m.Omitted == nil {
-		m.Omitted = []Omission{}
-	}
+	m := manifest{Format: format, Coordinates: PixelCoordinateNote, Annotations: written - len(left)}
 	for _, img := range d.Images {
 		m.Images = append(m.Images, manifestImage{FileName: img.FileName, imageRef: refOf(img.Image), Provenance: provenanceOf(img.Image)})
 	}
@@ -216,9 +214,7 @@ func WriteDataset(sink Sink, format string, d Dataset, original func(DatasetImag
 	if err != nil {
 		return nil, err
 	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
+	if err := writeManifest(f, m, left); err != nil {
 		return nil, err
 	}
 	if original != nil {
@@ -229,6 +225,41 @@ func WriteDataset(sink Sink, format string, d Dataset, original func(DatasetImag
 		}
 	}
 	return left, nil
+}
+
+// writeManifest writes m with omitted as its Omitted, as a json.Encoder indenting by two
+// spaces writes it, but each omission straight to w: a format that leaves out many
+// annotations (YOLO has no points) would otherwise build the whole text in memory twice.
+func writeManifest(w io.Writer, m manifest, omitted []Omission) error {
+	m.Omitted = []Omission{}
+	head, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if len(omitted) == 0 {
+		_, err := w.Write(append(head, '\n'))
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len("]\n}")]) // through "omitted": [
+	var b []byte
+	for i, o := range omitted {
+		b = append(b[:0], "\n    {\n      \"annotation_id\": "...)
+		if i > 0 {
+			b = append(b[:0], ",\n    {\n      \"annotation_id\": "...)
+		}
+		b = annotations.AppendJSONString(b, o.AnnotationID)
+		b = append(b, ",\n      \"image_id\": "...)
+		b = annotations.AppendJSONString(b, o.ImageID)
+		b = append(b, ",\n      \"shape\": "...)
+		b = annotations.AppendJSONString(b, string(o.Shape))
+		b = append(b, ",\n      \"reason\": "...)
+		b = annotations.AppendJSONString(b, o.Reason)
+		b = append(b, "\n    }"...)
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
 }
 
 func copyOriginal(sink Sink, name string, img DatasetImage, original func(DatasetImage) (io.ReadCloser, error)) error {

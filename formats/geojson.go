@@ -90,32 +90,6 @@ func classificationOf(l annotations.Label) classification {
 	return c
 }
 
-type featureProperties struct {
-	ObjectType     string                     `json:"objectType"`
-	Name           string                     `json:"name"`
-	Classification classification             `json:"classification"`
-	Measurements   annotations.Measures       `json:"measurements"`
-	Basis          string                     `json:"measurement_basis,omitempty"`
-	Metadata       map[string]string          `json:"metadata"`
-	LabelPath      []string                   `json:"label_path"`
-	Shape          annotations.Shape          `json:"shape"`
-	Confidence     string                     `json:"confidence"`
-	Identification string                     `json:"identification"`
-	Note           string                     `json:"note"`
-	Attributes     map[string]json.RawMessage `json:"attributes"`
-	ReviewStatus   string                     `json:"review_status"`
-	Review         *reviewRef                 `json:"review,omitempty"`
-	Track          *annotations.TrackRef      `json:"track,omitempty"`    // the object it follows across images
-	Evidence       []annotations.EvidenceRef  `json:"evidence,omitempty"` // the claims it is evidence for or against
-	Version        int                        `json:"version"`
-	CreatedBy      string                     `json:"created_by"`
-	CreatedAt      time.Time                  `json:"created_at"`
-	UpdatedBy      string                     `json:"updated_by"`
-	UpdatedAt      time.Time                  `json:"updated_at"`
-	Image          imageRef                   `json:"image"`
-	Provenance     provenance                 `json:"provenance"`
-}
-
 // reviewRef is the decision behind a feature's review status: who submitted, accepted,
 // disputed or rejected it, on which version, when and why.
 type reviewRef struct {
@@ -135,13 +109,6 @@ func reviewOf(a annotations.Annotation) *reviewRef {
 	return &reviewRef{Decision: d.Decision, By: d.Reviewer, At: d.At, Version: d.Version, Reason: d.Reason}
 }
 
-type feature struct {
-	Type       string               `json:"type"`
-	ID         string               `json:"id"`
-	Geometry   annotations.Geometry `json:"geometry"`
-	Properties featureProperties    `json:"properties"`
-}
-
 // WritePixelGeoJSON writes a FeatureCollection in the image's pixel space, following
 // QuPath's GeoJSON convention so QuPath can import it: objectType, classification {name or
 // names, color}, measurements of numbers only, and satmark's own properties as QuPath's
@@ -151,10 +118,8 @@ type feature struct {
 // order; annotations whose image is not in images are an error.
 func WritePixelGeoJSON(w io.Writer, images []annotations.Image, each func(emit func(annotations.Annotation) error) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	byID := make(map[string]annotations.Image, len(images))
 	space := coordinateSpace{Type: "image-pixels", Units: "full-resolution pixels", Origin: "top-left", YAxis: "down", Note: PixelCoordinateNote}
 	for _, img := range images {
-		byID[img.ID] = img
 		space.Images = append(space.Images, refOf(img))
 	}
 	if len(images) == 1 {
@@ -165,13 +130,13 @@ func WritePixelGeoJSON(w io.Writer, images []annotations.Image, each func(emit f
 		return err
 	}
 	fmt.Fprintf(bw, `{"type":"FeatureCollection","coordinate_space":%s,"features":[`, head)
+	enc, err := newFeatureEncoder(images)
+	if err != nil {
+		return err
+	}
 	features := featureList{w: bw}
 	err = each(func(a annotations.Annotation) error {
-		img, ok := byID[a.ImageID]
-		if !ok {
-			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
-		}
-		return features.add(pixelFeature(a, img))
+		return features.finish(enc.appendPixelFeature(features.start(), a))
 	})
 	if err != nil {
 		return err
@@ -180,48 +145,32 @@ func WritePixelGeoJSON(w io.Writer, images []annotations.Image, each func(emit f
 	return bw.Flush()
 }
 
-// featureList writes the features of a collection one by one, separated by commas.
+// featureList writes the features of a collection one by one, separated by commas, each
+// appended to the buffer it reuses.
 type featureList struct {
-	w *bufio.Writer
-	n int
+	w   *bufio.Writer
+	n   int
+	buf []byte
 }
 
-func (l *featureList) add(f any) error {
-	b, err := json.Marshal(f)
+// start returns the buffer, emptied, with the separator before the next feature.
+func (l *featureList) start() []byte {
+	b := l.buf[:0]
+	if l.n > 0 {
+		b = append(b, ',')
+	}
+	l.n++
+	return append(b, '\n')
+}
+
+// finish writes the feature appended to start's buffer, or returns err.
+func (l *featureList) finish(b []byte, err error) error {
 	if err != nil {
 		return err
 	}
-	if l.n > 0 {
-		l.w.WriteByte(',')
-	}
-	l.w.WriteString("\n")
-	l.n++
+	l.buf = b
 	_, err = l.w.Write(b)
 	return err
-}
-
-func pixelFeature(a annotations.Annotation, img annotations.Image) feature {
-	name := a.Identification
-	if name == "" {
-		name = a.Label.Name
-	}
-	attrs := a.Attributes
-	if attrs == nil {
-		attrs = map[string]json.RawMessage{}
-	}
-	return feature{
-		Type: "Feature", ID: a.ID, Geometry: a.Geometry,
-		Properties: featureProperties{
-			ObjectType: "annotation", Name: name,
-			Classification: classificationOf(a.Label),
-			Measurements:   measurements(a), Basis: a.Ground.Basis, Metadata: metadataOf(a, img),
-			LabelPath: a.Label.Path, Shape: a.Shape, Confidence: string(a.Confidence),
-			Identification: a.Identification, Note: a.Note, Attributes: attrs, ReviewStatus: a.ReviewStatus, Review: reviewOf(a), Track: a.Track, Evidence: a.Evidence,
-			Version: a.Version, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedBy: a.UpdatedBy, UpdatedAt: a.UpdatedAt,
-			Image:      refOf(img),
-			Provenance: provenanceOf(img),
-		},
-	}
 }
 
 // measurements are the annotation's sizes in pixels and, when its caller filled them in,
@@ -232,41 +181,6 @@ func measurements(a annotations.Annotation) annotations.Measures {
 	m.Ground = a.Ground
 	m.Basis = ""
 	return m
-}
-
-// metadataOf is what QuPath keeps of an annotation's own properties and its image's
-// provenance: its metadata, strings by name. Empty values are left out.
-func metadataOf(a annotations.Annotation, img annotations.Image) map[string]string {
-	md := map[string]string{
-		"label": strings.Join(a.Label.Path, " › "), "shape": string(a.Shape), "confidence": string(a.Confidence),
-		"identification": a.Identification, "note": a.Note, "review_status": a.ReviewStatus,
-		"version": strconv.Itoa(a.Version), "measurement_basis": a.Ground.Basis,
-		"created_by": a.CreatedBy, "created_at": a.CreatedAt.UTC().Format(time.RFC3339Nano),
-		"updated_by": a.UpdatedBy, "updated_at": a.UpdatedAt.UTC().Format(time.RFC3339Nano),
-	}
-	if len(a.Attributes) > 0 {
-		b, _ := json.Marshal(a.Attributes)
-		md["attributes"] = string(b)
-	}
-	if r := reviewOf(a); r != nil {
-		md["review_by"], md["review_at"], md["review_reason"] = r.By, r.At.UTC().Format(time.RFC3339Nano), r.Reason
-	}
-	if a.Track != nil {
-		md["track_id"], md["track_name"], md["track_confidence"] = a.Track.ID, a.Track.Name, string(a.Track.Confidence)
-	}
-	if len(a.Evidence) > 0 {
-		b, _ := json.Marshal(a.Evidence)
-		md["evidence"] = string(b)
-	}
-	for _, kv := range provenanceData(img) {
-		md[kv[0]] = kv[1]
-	}
-	for k, v := range md {
-		if v == "" {
-			delete(md, k)
-		}
-	}
-	return md
 }
 
 // rgb turns "#rrggbb" into QuPath's [r, g, b].

@@ -62,19 +62,6 @@ type georeferencing struct {
 	Omitted []Omitted       `json:"omitted_images"`
 }
 
-type lonLatFeature struct {
-	Type       string              `json:"type"`
-	ID         string              `json:"id"`
-	BBox       []float64           `json:"bbox,omitempty"`
-	Geometry   lonLatGeometry      `json:"geometry"`
-	Properties lonLatFeatureFields `json:"properties"`
-}
-
-type lonLatFeatureFields struct {
-	featureProperties
-	PixelGeometry annotations.Geometry `json:"pixel_geometry"`
-}
-
 // WriteLonLatGeoJSON writes an RFC 7946 FeatureCollection: WGS 84 longitude and
 // latitude to 7 decimals, exterior rings counter-clockwise and holes clockwise, a bbox on
 // every feature and on the collection, edges densified where the transform bends them,
@@ -85,7 +72,6 @@ type lonLatFeatureFields struct {
 func WriteLonLatGeoJSON(w io.Writer, images []annotations.Image, placements map[string]Placement, omitted []Omitted,
 	each func(emit func(annotations.Annotation) error) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	byID := make(map[string]annotations.Image, len(images))
 	meta := georeferencing{CRS: "urn:ogc:def:crs:OGC::CRS84",
 		Note:    "RFC 7946 GeoJSON: WGS 84 longitude, latitude. Each feature's pixel_geometry is its shape in the image's full-resolution pixels (origin top-left, y down).",
 		Images:  []georefSummary{},
@@ -98,7 +84,6 @@ func WriteLonLatGeoJSON(w io.Writer, images []annotations.Image, placements map[
 		if !ok || !p.Georeferenced() {
 			return fmt.Errorf("image %s is not georeferenced", img.ID)
 		}
-		byID[img.ID] = img
 		sum := georefSummary{imageRef: refOf(img), Method: p.Method, Transform: p.Transform}
 		if p.Fit != nil {
 			sum.ControlPoints = len(p.Fit.Points)
@@ -112,20 +97,21 @@ func WriteLonLatGeoJSON(w io.Writer, images []annotations.Image, placements map[
 	}
 	fmt.Fprintf(bw, `{"type":"FeatureCollection","georeferencing":%s,"features":[`, head)
 	all := newBounds()
+	enc, err := newFeatureEncoder(images)
+	if err != nil {
+		return err
+	}
 	features := featureList{w: bw}
 	err = each(func(a annotations.Annotation) error {
-		img, ok := byID[a.ImageID]
-		if !ok {
-			return fmt.Errorf("annotation %s belongs to image %s, which is not in the export", a.ID, a.ImageID)
+		if _, err := enc.image(a); err != nil {
+			return err
 		}
 		geom, b, err := projectGeometry(placements[a.ImageID].Transformer, a.Geometry)
 		if err != nil {
 			return fmt.Errorf("annotation %s: %w", a.ID, err)
 		}
 		all.merge(b)
-		f := lonLatFeature{Type: "Feature", ID: a.ID, BBox: b.bbox(), Geometry: geom,
-			Properties: lonLatFeatureFields{featureProperties: pixelFeature(a, img).Properties, PixelGeometry: a.Geometry}}
-		return features.add(f)
+		return features.finish(enc.appendLonLatFeature(features.start(), a, geom, b.bbox()))
 	})
 	if err != nil {
 		return err

@@ -27,13 +27,16 @@ const KMZOverlayName = "overlay.jpg"
 // annotation with its properties and the image's provenance in ExtendedData, one style
 // per label colour, and the image itself as a GroundOverlay (a LatLonBox when the image
 // is north-up in lon/lat, a gx:LatLonQuad of its corners otherwise) whose icon is
-// overlayHref.
-func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotations.Annotation, overlayHref string) error {
+// overlayHref. labels are the labels of the annotations each emits (the styles come
+// before the placemarks); each is called once and must call emit for every annotation,
+// in order. A placemark whose label's colour has no style gets none.
+func WriteKML(w io.Writer, img annotations.Image, p Placement, labels []annotations.Label,
+	each func(emit func(annotations.Annotation) error) error, overlayHref string) error {
 	if !p.Georeferenced() {
 		return fmt.Errorf("image %s is not georeferenced", img.ID)
 	}
-	bw := bufio.NewWriter(w)
-	k := &kmlWriter{xmlWriter{w: bw}}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	k := &kmlWriter{xmlWriter: xmlWriter{w: bw}, styles: map[string]string{}}
 	k.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	k.raw(`<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">` + "\n<Document>\n")
 	k.text("name", img.Title)
@@ -41,13 +44,12 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 
 	// A style per label colour, then the image's provenance: KML 2.2 orders a feature's
 	// children name, description, styleUrl, styles, ExtendedData.
-	colors := map[string]bool{}
-	for _, a := range anns {
-		colors[a.Label.Color] = true
-	}
-	keys := make([]string, 0, len(colors))
-	for c := range colors {
-		keys = append(keys, c)
+	keys := make([]string, 0, len(labels))
+	for _, l := range labels {
+		if _, ok := k.styles[l.Color]; !ok {
+			k.styles[l.Color] = "<styleUrl>#" + styleID(l.Color) + "</styleUrl>\n"
+			keys = append(keys, l.Color)
+		}
 	}
 	sort.Strings(keys)
 	for _, c := range keys {
@@ -68,55 +70,72 @@ func WriteKML(w io.Writer, img annotations.Image, p Placement, anns []annotation
 
 	k.raw("<Folder>\n")
 	k.text("name", "Annotations")
-	for _, a := range anns {
+	err := each(func(a annotations.Annotation) error {
+		if a.ImageID != img.ID {
+			return fmt.Errorf("annotation %s belongs to image %s, not %s", a.ID, a.ImageID, img.ID)
+		}
 		geom, _, err := projectGeometry(p.Transformer, a.Geometry)
 		if err != nil {
 			return fmt.Errorf("annotation %s: %w", a.ID, err)
 		}
-		k.raw(`<Placemark id="` + kmlID("annotation-", a.ID) + `">` + "\n")
-		k.text("name", strings.Join(a.Label.Path, " › "))
-		desc := a.Identification
-		if a.Note != "" {
-			desc = strings.TrimSpace(desc + "\n" + a.Note)
-		}
-		k.text("description", desc)
-		k.raw("<styleUrl>#" + styleID(a.Label.Color) + "</styleUrl>\n<ExtendedData>\n")
-		k.data("annotation_id", a.ID)
-		k.data("label", strings.Join(a.Label.Path, " › "))
-		k.data("shape", string(a.Shape))
-		k.data("confidence", string(a.Confidence))
-		k.data("identification", a.Identification)
-		k.data("note", a.Note)
-		m := measurements(a)
-		for _, v := range []struct {
-			name string
-			v    *float64
-		}{{"length_m", m.LengthM}, {"width_m", m.WidthM}, {"area_m2", m.AreaM2}, {"perimeter_m", m.PerimeterM}, {"heading_deg", m.HeadingDeg}} {
-			if v.v != nil {
-				k.data(v.name, strconv.FormatFloat(*v.v, 'f', 2, 64))
-			}
-		}
-		k.data("review_status", a.ReviewStatus)
-		if r := reviewOf(a); r != nil {
-			k.data("review_by", r.By)
-			k.data("review_at", r.At.UTC().Format("2006-01-02T15:04:05Z"))
-			if r.Reason != "" {
-				k.data("review_reason", r.Reason)
-			}
-		}
-		k.data("created_by", a.CreatedBy)
-		k.data("updated_at", a.UpdatedAt.Format("2006-01-02T15:04:05Z"))
-		k.data("image_sha256", img.SHA256)
-		k.data("publisher", img.Source.Publisher)
-		k.raw("</ExtendedData>\n")
-		k.geometry(geom)
-		k.raw("</Placemark>\n")
+		k.placemark(a, img, geom)
+		return k.err
+	})
+	if err != nil {
+		return err
 	}
 	k.raw("</Folder>\n</Document>\n</kml>\n")
 	if k.err != nil {
 		return k.err
 	}
 	return bw.Flush()
+}
+
+func (k *kmlWriter) placemark(a annotations.Annotation, img annotations.Image, geom lonLatGeometry) {
+	label := strings.Join(a.Label.Path, " › ")
+	k.raw(`<Placemark id="`)
+	k.raw(kmlID("annotation-", a.ID))
+	k.raw("\">\n")
+	k.text("name", label)
+	desc := a.Identification
+	if a.Note != "" {
+		desc = strings.TrimSpace(desc + "\n" + a.Note)
+	}
+	k.text("description", desc)
+	k.raw(k.styles[a.Label.Color])
+	k.raw("<ExtendedData>\n")
+	k.data("annotation_id", a.ID)
+	k.data("label", label)
+	k.data("shape", string(a.Shape))
+	k.data("confidence", string(a.Confidence))
+	k.data("identification", a.Identification)
+	k.data("note", a.Note)
+	m := measurements(a)
+	for _, v := range [...]struct {
+		name string
+		v    *float64
+	}{{"length_m", m.LengthM}, {"width_m", m.WidthM}, {"area_m2", m.AreaM2}, {"perimeter_m", m.PerimeterM}, {"heading_deg", m.HeadingDeg}} {
+		if v.v != nil {
+			k.buf = strconv.AppendFloat(k.buf[:0], *v.v, 'f', 2, 64)
+			k.dataBytes(v.name, k.buf)
+		}
+	}
+	k.data("review_status", a.ReviewStatus)
+	if r := reviewOf(a); r != nil {
+		k.data("review_by", r.By)
+		k.data("review_at", r.At.UTC().Format("2006-01-02T15:04:05Z"))
+		if r.Reason != "" {
+			k.data("review_reason", r.Reason)
+		}
+	}
+	k.data("created_by", a.CreatedBy)
+	k.buf = a.UpdatedAt.AppendFormat(k.buf[:0], "2006-01-02T15:04:05Z")
+	k.dataBytes("updated_at", k.buf)
+	k.data("image_sha256", img.SHA256)
+	k.data("publisher", img.Source.Publisher)
+	k.raw("</ExtendedData>\n")
+	k.geometry(geom)
+	k.raw("</Placemark>\n")
 }
 
 // WriteKMZ writes a KMZ: doc.kml first, then the overlay image it refers to. Both entries
@@ -141,7 +160,7 @@ func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotation
 	if err != nil {
 		return err
 	}
-	if err := WriteKML(doc, img, p, anns, KMZOverlayName); err != nil {
+	if err := WriteKML(doc, img, p, labelsOf(anns), emitEach(anns), KMZOverlayName); err != nil {
 		return err
 	}
 	ov, err := z.CreateHeader(&zip.FileHeader{Name: KMZOverlayName, Method: zip.Store, Modified: modified})
@@ -152,6 +171,27 @@ func WriteKMZ(w io.Writer, img annotations.Image, p Placement, anns []annotation
 		return err
 	}
 	return z.Close()
+}
+
+// labelsOf are the labels of anns, for WriteKML.
+func labelsOf(anns []annotations.Annotation) []annotations.Label {
+	var out []annotations.Label
+	for _, a := range anns {
+		out = append(out, a.Label)
+	}
+	return out
+}
+
+// emitEach feeds anns to a streaming writer (WriteKML) in order.
+func emitEach(anns []annotations.Annotation) func(func(annotations.Annotation) error) error {
+	return func(emit func(annotations.Annotation) error) error {
+		for _, a := range anns {
+			if err := emit(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // xmlWriter writes XML text, keeping the first error.
@@ -166,7 +206,36 @@ func (x *xmlWriter) raw(s string) {
 	}
 }
 
-type kmlWriter struct{ xmlWriter }
+// escaped writes s escaped for an XML element or a double-quoted attribute, newlines
+// included (xmlEscape), without a copy when there is nothing to escape.
+func (x *xmlWriter) escaped(s string) {
+	if x.err != nil {
+		return
+	}
+	if !needsXMLEscape(s) {
+		_, x.err = x.w.WriteString(s)
+		return
+	}
+	x.err = xml.EscapeText(x.w, []byte(s))
+}
+
+// needsXMLEscape reports whether xml.EscapeText could change s: any byte but printable
+// ASCII other than the five it escapes.
+func needsXMLEscape[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\'', c == '&', c == '<', c == '>':
+			return true
+		}
+	}
+	return false
+}
+
+type kmlWriter struct {
+	xmlWriter
+	styles map[string]string // the styleUrl element of each label colour
+	buf    []byte
+}
 
 // xmlEscape escapes text for an XML element or a double-quoted attribute, newlines
 // included.
@@ -183,7 +252,9 @@ var htmlText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // text writes an element Google Earth shows as HTML (name, description): user text,
 // escaped for HTML, then for XML.
 func (k *kmlWriter) text(name, text string) {
-	k.raw("<" + name + ">" + xmlEscape(htmlText.Replace(text)) + "</" + name + ">\n")
+	k.raw("<" + name + ">")
+	k.escaped(htmlText.Replace(text))
+	k.raw("</" + name + ">\n")
 }
 
 // kmlID makes an xs:ID (an NCName) of prefix and s: prefix must start with a letter, and
@@ -197,37 +268,80 @@ func kmlID(prefix, s string) string {
 	}, s)
 }
 
+// data writes an ExtendedData value; name needs no escaping.
 func (k *kmlWriter) data(name, value string) {
-	k.raw(`<Data name="` + xmlEscape(name) + `"><value>` + xmlEscape(value) + "</value></Data>\n")
+	k.raw(`<Data name="`)
+	k.raw(name)
+	k.raw(`"><value>`)
+	k.escaped(value)
+	k.raw("</value></Data>\n")
 }
 
-func coordText(ps [][2]float64) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = strconv.FormatFloat(p[0], 'f', -1, 64) + "," + strconv.FormatFloat(p[1], 'f', -1, 64)
+// dataBytes writes a value that needs no escaping (numbers, times).
+func (k *kmlWriter) dataBytes(name string, value []byte) {
+	k.raw(`<Data name="`)
+	k.raw(name)
+	k.raw(`"><value>`)
+	if k.err == nil {
+		_, k.err = k.w.Write(value)
 	}
-	return strings.Join(parts, " ")
+	k.raw("</value></Data>\n")
+}
+
+// appendCoords appends KML coordinates: lon,lat pairs separated by spaces.
+func appendCoords(b []byte, ps [][2]float64) []byte {
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
+	}
+	return b
+}
+
+// coords writes the element <coordinates> of ps.
+func (k *kmlWriter) coords(ps [][2]float64) {
+	k.buf = append(k.buf[:0], "<coordinates>"...)
+	k.buf = append(appendCoords(k.buf, ps), "</coordinates>"...)
+	if k.err == nil {
+		_, k.err = k.w.Write(k.buf)
+	}
 }
 
 func (k *kmlWriter) polygon(rings [][][2]float64) {
-	k.raw("<Polygon><outerBoundaryIs><LinearRing><coordinates>" + coordText(rings[0]) + "</coordinates></LinearRing></outerBoundaryIs>")
+	k.raw("<Polygon><outerBoundaryIs><LinearRing>")
+	k.coords(rings[0])
+	k.raw("</LinearRing></outerBoundaryIs>")
 	for _, h := range rings[1:] {
-		k.raw("<innerBoundaryIs><LinearRing><coordinates>" + coordText(h) + "</coordinates></LinearRing></innerBoundaryIs>")
+		k.raw("<innerBoundaryIs><LinearRing>")
+		k.coords(h)
+		k.raw("</LinearRing></innerBoundaryIs>")
 	}
 	k.raw("</Polygon>\n")
+}
+
+func (k *kmlWriter) line(l [][2]float64) {
+	k.raw("<LineString><tessellate>1</tessellate>")
+	k.coords(l)
+	k.raw("</LineString>")
 }
 
 func (k *kmlWriter) geometry(g lonLatGeometry) {
 	switch c := g.Coordinates.(type) {
 	case [2]float64:
-		k.raw("<Point><coordinates>" + coordText([][2]float64{c}) + "</coordinates></Point>\n")
+		k.raw("<Point>")
+		k.coords([][2]float64{c})
+		k.raw("</Point>\n")
 	case [][2]float64:
-		k.raw("<LineString><tessellate>1</tessellate><coordinates>" + coordText(c) + "</coordinates></LineString>\n")
+		k.line(c)
+		k.raw("\n")
 	case [][][2]float64:
 		if g.Type == "MultiLineString" {
 			k.raw("<MultiGeometry>")
 			for _, l := range c {
-				k.raw("<LineString><tessellate>1</tessellate><coordinates>" + coordText(l) + "</coordinates></LineString>")
+				k.line(l)
 			}
 			k.raw("</MultiGeometry>\n")
 			return
@@ -269,7 +383,9 @@ func (k *kmlWriter) groundOverlay(img annotations.Image, p Placement, href strin
 		k.raw("<LatLonBox><north>" + f(ll[3][1]) + "</north><south>" + f(ll[0][1]) + "</south><east>" + f(ll[1][0]) +
 			"</east><west>" + f(ll[0][0]) + "</west><rotation>0</rotation></LatLonBox>\n")
 	} else {
-		k.raw("<gx:LatLonQuad><coordinates>" + coordText(ll[:]) + "</coordinates></gx:LatLonQuad>\n")
+		k.raw("<gx:LatLonQuad>")
+		k.coords(ll[:])
+		k.raw("</gx:LatLonQuad>\n")
 	}
 	k.raw("</GroundOverlay>\n")
 	return nil

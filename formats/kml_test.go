@@ -137,7 +137,7 @@ func TestWriteKMLAcrossTheAntimeridian(t *testing.T) {
 	img, anns := kmlFixture(8000, 6000)
 	var buf bytes.Buffer
 	p := Placement{Transformer: fit, Fit: fit, Method: "gcps", Transform: "affine"}
-	if err := WriteKML(&buf, img, p, anns, "overlay.jpg"); err != nil {
+	if err := WriteKML(&buf, img, p, labelsOf(anns), emitEach(anns), "overlay.jpg"); err != nil {
 		t.Fatal(err)
 	}
 	doc := readKML(t, buf.Bytes())
@@ -220,7 +220,7 @@ func TestWriteKMLNorthUpGridIsALatLonBox(t *testing.T) {
 	img, anns := kmlFixture(64, 48)
 	grid := geo.Grid{GeoTransform: geo.GeoTransform{131.85, 2.5e-5, 0, 43.14, 0, -2e-5}, CRS: geo.WGS84}
 	var buf bytes.Buffer
-	if err := WriteKML(&buf, img, Placement{Transformer: grid, Grid: &grid, Method: "grid"}, anns[:1], "https://example.org/full.jpg"); err != nil {
+	if err := WriteKML(&buf, img, Placement{Transformer: grid, Grid: &grid, Method: "grid"}, labelsOf(anns[:1]), emitEach(anns[:1]), "https://example.org/full.jpg"); err != nil {
 		t.Fatal(err)
 	}
 	d := readKML(t, buf.Bytes()).Document
@@ -236,7 +236,7 @@ func TestWriteKMLNorthUpGridIsALatLonBox(t *testing.T) {
 func TestWriteKMLRefusesAnImageWithoutGeoreference(t *testing.T) {
 	img, anns := kmlFixture(64, 48)
 	gsd := 0.5
-	if err := WriteKML(io.Discard, img, Placement{GSD: &gsd}, anns, "overlay.jpg"); err == nil {
+	if err := WriteKML(io.Discard, img, Placement{GSD: &gsd}, labelsOf(anns), emitEach(anns), "overlay.jpg"); err == nil {
 		t.Error("WriteKML of an image with only a ground sample distance succeeded, want an error")
 	}
 }

@@ -5,78 +5,11 @@ import (
 	"encoding/xml"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/satmark/satmark/annotations"
 )
-
-// VOC's XML is written with encoding/xml, which escapes every text.
-type vocAnnotation struct {
-	XMLName   xml.Name    `xml:"annotation"`
-	Folder    string      `xml:"folder"`
-	Filename  string      `xml:"filename"`
-	Source    vocSource   `xml:"source"`
-	Size      vocSize     `xml:"size"`
-	Segmented int         `xml:"segmented"`
-	Satmark   vocImage    `xml:"satmark"`
-	Objects   []vocObject `xml:"object"`
-}
-
-type vocSource struct {
-	Database   string `xml:"database"`
-	Annotation string `xml:"annotation"`
-	Image      string `xml:"image"`
-}
-
-type vocSize struct {
-	Width  int `xml:"width"`
-	Height int `xml:"height"`
-	Depth  int `xml:"depth"`
-}
-
-// vocImage is the image's provenance, in an element VOC readers pass over.
-type vocImage struct {
-	ID     string     `xml:"id"`
-	SHA256 string     `xml:"sha256"`
-	Title  string     `xml:"title"`
-	Fields []vocField `xml:"field"`
-}
-
-type vocField struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:",chardata"`
-}
-
-type vocObject struct {
-	Name      string    `xml:"name"`
-	Pose      string    `xml:"pose"`
-	Truncated int       `xml:"truncated"`
-	Difficult int       `xml:"difficult"`
-	BndBox    vocBox    `xml:"bndbox"`
-	Satmark   vocExtras `xml:"satmark"`
-}
-
-type vocBox struct {
-	XMin int `xml:"xmin"`
-	YMin int `xml:"ymin"`
-	XMax int `xml:"xmax"`
-	YMax int `xml:"ymax"`
-}
-
-// vocExtras are an object's satmark fields: everything the bndbox cannot say.
-type vocExtras struct {
-	ID             string     `xml:"id"`
-	LabelPath      string     `xml:"label_path"`
-	Shape          string     `xml:"shape"`
-	Confidence     string     `xml:"confidence"`
-	Identification string     `xml:"identification"`
-	Note           string     `xml:"note"`
-	ReviewStatus   string     `xml:"review_status"`
-	Rotation       string     `xml:"rotation,omitempty"`
-	Points         string     `xml:"points"`
-	Holes          []string   `xml:"hole"`
-	Attributes     []vocField `xml:"attribute"`
-}
 
 // WriteVOC writes one image's Pascal VOC XML: an object per rectangle, rotated
 // rectangle and polygon, named by its label's path, with VOC's bndbox: the 1-based
@@ -85,19 +18,32 @@ type vocExtras struct {
 // "possible" identification. Each object's <satmark> keeps what VOC cannot: the exact
 // outline ("x,y;x,y", continuous pixels), holes, rotation, confidence, identification,
 // note, review status, id and free attributes (as JSON); the image's in <satmark> beside <size>.
-// Points and lines are left out and returned.
+// Points and lines are left out and returned. The objects are written as each emits
+// them, in the bytes encoding/xml writes for the vocAnnotation of voc_test.go indented by
+// two spaces (TestVOCIsEncodingXMLs checks).
 func WriteVOC(w io.Writer, img DatasetImage, classes Classes, each func(emit func(annotations.Annotation) error) error) ([]Omission, error) {
-	doc := vocAnnotation{
-		Folder: "JPEGImages", Filename: img.FileName,
-		Source:  vocSource{Database: "satmark", Annotation: "satmark", Image: img.Source.Publisher},
-		Size:    vocSize{Width: img.Width, Height: img.Height, Depth: 3},
-		Satmark: vocImage{ID: img.ID, SHA256: img.SHA256, Title: img.Title},
-	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	x := &xmlWriter{w: bw}
+	x.raw(xml.Header + "<annotation>\n")
+	x.element("  ", "folder", "JPEGImages")
+	x.element("  ", "filename", img.FileName)
+	x.raw("  <source>\n")
+	x.element("    ", "database", "satmark")
+	x.element("    ", "annotation", "satmark")
+	x.element("    ", "image", img.Source.Publisher)
+	x.raw("  </source>\n  <size>\n")
+	x.element("    ", "width", strconv.Itoa(img.Width))
+	x.element("    ", "height", strconv.Itoa(img.Height))
+	x.raw("    <depth>3</depth>\n  </size>\n  <segmented>0</segmented>\n  <satmark>\n")
+	x.element("    ", "id", img.ID)
+	x.element("    ", "sha256", img.SHA256)
+	x.element("    ", "title", img.Title)
 	for _, kv := range provenanceData(img.Image) {
 		if kv[1] != "" {
-			doc.Satmark.Fields = append(doc.Satmark.Fields, vocField{Name: kv[0], Value: kv[1]})
+			x.named("    ", "field", kv[0], kv[1])
 		}
 	}
+	x.raw("  </satmark>\n")
 	var left []Omission
 	err := each(func(a annotations.Annotation) error {
 		class, err := classes.Of(a)
@@ -109,47 +55,66 @@ func WriteVOC(w io.Writer, img DatasetImage, classes Classes, each func(emit fun
 			return nil
 		}
 		x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
-		o := vocObject{
-			Name: class.Name, Pose: "Unspecified",
-			BndBox: vocBox{
-				XMin: max(1, int(math.Floor(x0))+1), YMin: max(1, int(math.Floor(y0))+1),
-				XMax: min(img.Width, max(1, int(math.Ceil(x1)))), YMax: min(img.Height, max(1, int(math.Ceil(y1)))),
-			},
-			Satmark: vocExtras{
-				ID: a.ID, LabelPath: a.Label.PathString(), Shape: string(a.Shape), Confidence: string(a.Confidence),
-				Identification: a.Identification, Note: a.Note, ReviewStatus: a.ReviewStatus,
-				Points: pointList(flatRing(a.Geometry.Coordinates[0])),
-			},
-		}
+		x.raw("  <object>\n")
+		x.element("    ", "name", class.Name)
+		x.raw("    <pose>Unspecified</pose>\n    <truncated>0</truncated>\n")
 		if a.Confidence == annotations.Possible {
-			o.Difficult = 1
+			x.raw("    <difficult>1</difficult>\n")
+		} else {
+			x.raw("    <difficult>0</difficult>\n")
 		}
-		for _, h := range a.Geometry.Coordinates[1:] {
-			o.Satmark.Holes = append(o.Satmark.Holes, pointList(flatRing(h)))
-		}
+		x.raw("    <bndbox>\n")
+		x.element("      ", "xmin", strconv.Itoa(max(1, int(math.Floor(x0))+1)))
+		x.element("      ", "ymin", strconv.Itoa(max(1, int(math.Floor(y0))+1)))
+		x.element("      ", "xmax", strconv.Itoa(min(img.Width, max(1, int(math.Ceil(x1))))))
+		x.element("      ", "ymax", strconv.Itoa(min(img.Height, max(1, int(math.Ceil(y1))))))
+		x.raw("    </bndbox>\n    <satmark>\n")
+		x.element("      ", "id", a.ID)
+		x.element("      ", "label_path", a.Label.PathString())
+		x.element("      ", "shape", string(a.Shape))
+		x.element("      ", "confidence", string(a.Confidence))
+		x.element("      ", "identification", a.Identification)
+		x.element("      ", "note", a.Note)
+		x.element("      ", "review_status", a.ReviewStatus)
 		if b, ok := boxOf(a); ok && b.Heading {
-			o.Satmark.Rotation = num(b.AngleDeg)
+			x.element("      ", "rotation", num(b.AngleDeg))
 		} else if a.Shape == annotations.ShapeRectangle {
-			o.Satmark.Rotation = "0"
+			x.raw("      <rotation>0</rotation>\n")
+		}
+		x.element("      ", "points", pointList(flatRing(a.Geometry.Coordinates[0])))
+		for _, h := range a.Geometry.Coordinates[1:] {
+			x.element("      ", "hole", pointList(flatRing(h)))
 		}
 		for _, k := range sortedKeys(a.Attributes) {
-			o.Satmark.Attributes = append(o.Satmark.Attributes, vocField{Name: k, Value: string(a.Attributes[k])})
+			x.named("      ", "attribute", k, string(a.Attributes[k]))
 		}
-		doc.Objects = append(doc.Objects, o)
-		return nil
+		x.raw("    </satmark>\n  </object>\n")
+		return x.err
 	})
 	if err != nil {
 		return nil, err
 	}
-	bw := bufio.NewWriter(w)
-	bw.WriteString(xml.Header)
-	enc := xml.NewEncoder(bw)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
+	x.raw("</annotation>\n")
+	if x.err != nil {
+		return nil, x.err
 	}
-	bw.WriteString("\n")
 	return left, bw.Flush()
+}
+
+// element writes indent<name>text</name> and a newline, text escaped.
+func (x *xmlWriter) element(indent, name, text string) {
+	x.raw(indent + "<" + name + ">")
+	x.escaped(text)
+	x.raw("</" + name + ">\n")
+}
+
+// named writes indent<tag name="name">text</tag> and a newline, name and text escaped.
+func (x *xmlWriter) named(indent, tag, name, text string) {
+	x.raw(indent + "<" + tag + ` name="`)
+	x.escaped(name)
+	x.raw(`">`)
+	x.escaped(text)
+	x.raw("</" + tag + ">\n")
 }
 
 // pointList is CVAT's way of writing a path: "x,y;x,y;…".

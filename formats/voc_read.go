@@ -151,3 +151,25 @@ func vocSatmarkFeature(s vocExtras, name, place string) annotations.ImportFeatur
 	}
 	return featureOf(s.ID, place, label, shapeOf(s.Shape, "Polygon"), annotations.PolygonGeometry(rings...), props.asMap())
 }
+
+// vocExtras are an object's <satmark> fields as the reader takes them: everything the
+// bndbox cannot say (WriteVOC writes them).
+type vocExtras struct {
+	ID             string     `xml:"id"`
+	LabelPath      string     `xml:"label_path"`
+	Shape          string     `xml:"shape"`
+	Confidence     string     `xml:"confidence"`
+	Identification string     `xml:"identification"`
+	Note           string     `xml:"note"`
+	ReviewStatus   string     `xml:"review_status"`
+	Rotation       string     `xml:"rotation,omitempty"`
+	Points         string     `xml:"points"`
+	Holes          []string   `xml:"hole"`
+	Attributes     []vocField `xml:"attribute"`
+}
+
+// vocField is one free attribute or provenance field: <field name="…">value</field>.
+type vocField struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:",chardata"`
+}

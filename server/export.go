@@ -193,40 +193,41 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 	return s.streamed(c, name, err)
 }
 
-// kmlInputs loads a georeferenced image's annotations with their ground measures.
-func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement, []annotations.Annotation, error) {
+// kmlInputs reads what a KML export of a georeferenced image covers: the image, its
+// placement and the filter of its annotations by ?status=.
+func (s *Server) kmlInputs(c echo.Context) (annotations.Image, formats.Placement, annotations.AnnotationFilter, error) {
 	img, err := s.imageParam(c)
 	if err != nil {
-		return img, formats.Placement{}, nil, err
+		return img, formats.Placement{}, annotations.AnnotationFilter{}, err
 	}
-	ctx := c.Request().Context()
-	p, err := s.placement(ctx, img)
+	p, err := s.placement(c.Request().Context(), img)
 	if err != nil {
-		return img, p, nil, err
+		return img, p, annotations.AnnotationFilter{}, err
 	}
 	if !p.Georeferenced() {
-		return img, p, nil, &apiError{Status: http.StatusConflict, Code: "not_georeferenced",
+		return img, p, annotations.AnnotationFilter{}, &apiError{Status: http.StatusConflict, Code: "not_georeferenced",
 			Message: "KML places annotations on the earth: georeference this image first"}
 	}
 	statuses, err := statusFilter(c)
-	if err != nil {
-		return img, p, nil, err
-	}
-	anns, err := s.store.Annotations(ctx, annotations.AnnotationFilter{ImageIDs: []string{img.ID}, Statuses: statuses})
-	if err != nil {
-		return img, p, nil, err
-	}
+	return img, p, annotations.AnnotationFilter{ImageIDs: []string{img.ID}, Statuses: statuses}, err
+}
+
+// eachKMLAnnotation walks the annotations f selects with their ground measures and the
+// decisions behind their review states.
+func (s *Server) eachKMLAnnotation(ctx context.Context, img annotations.Image, p formats.Placement, f annotations.AnnotationFilter) (func(emit func(annotations.Annotation) error) error, error) {
 	decisions, err := s.decisionsOf(ctx, []annotations.Image{img})
 	if err != nil {
-		return img, p, nil, err
+		return nil, err
 	}
-	for i := range anns {
-		anns[i].Ground = p.Measure(anns[i])
-		if d, ok := decisions[anns[i].ID]; ok {
-			anns[i].Decision = &d
-		}
-	}
-	return img, p, anns, nil
+	return func(emit func(annotations.Annotation) error) error {
+		return s.store.EachAnnotation(ctx, f, func(a annotations.Annotation) error {
+			a.Ground = p.Measure(a)
+			if d, ok := decisions[a.ID]; ok {
+				a.Decision = &d
+			}
+			return emit(a)
+		})
+	}, nil
 }
 
 // withClaims gives each image its release's claims, for the export's provenance, and
@@ -285,30 +286,49 @@ var overlayRequest = [4]string{"full", "!4096,4096", "0", "default.jpg"}
 // exportImageKML downloads KML for Google Earth whose ground overlay is the image served
 // by the IIIF service.
 func (s *Server) exportImageKML(c echo.Context) error {
-	img, p, anns, err := s.kmlInputs(c)
+	img, p, f, err := s.kmlInputs(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	labels, err := s.store.AnnotationLabels(ctx, f)
+	if err != nil {
+		return err
+	}
+	each, err := s.eachKMLAnnotation(ctx, img, p, f)
 	if err != nil {
 		return err
 	}
 	href := s.baseURL(c) + iiifPrefix + img.ID + "/" + strings.Join(overlayRequest[:], "/")
 	c.Response().Header().Set(echo.HeaderContentType, formats.KMLMediaType)
 	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": "satmark-" + img.ID + ".kml"}))
-	return formats.WriteKML(c.Response(), img, p, anns, href)
+	return s.streamed(c, "satmark-"+img.ID, formats.WriteKML(c.Response(), img, p, labels, each, href))
 }
 
 // exportImageKMZ downloads a KMZ holding the KML and the overlay image, for offline use.
+// Its entries are dated by the latest change, so the annotations are read first.
 func (s *Server) exportImageKMZ(c echo.Context) error {
-	img, p, anns, err := s.kmlInputs(c)
+	img, p, f, err := s.kmlInputs(c)
 	if err != nil {
 		return err
 	}
 	if !img.Pyramid.Ready() {
 		return notReady(img.Pyramid)
 	}
+	ctx := c.Request().Context()
+	each, err := s.eachKMLAnnotation(ctx, img, p, f)
+	if err != nil {
+		return err
+	}
+	var anns []annotations.Annotation
+	if err := each(func(a annotations.Annotation) error { anns = append(anns, a); return nil }); err != nil {
+		return err
+	}
 	r, err := imagery.ParseIIIF(overlayRequest[0], overlayRequest[1], overlayRequest[2], overlayRequest[3], img.Width, img.Height)
 	if err != nil {
 		return err
 	}
-	out, err := s.library.Render(c.Request().Context(), img.SHA256, infoOf(img), r)
+	out, err := s.library.Render(ctx, img.SHA256, infoOf(img), r)
 	if err != nil {
 		return err
 	}

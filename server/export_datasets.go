@@ -47,20 +47,13 @@ func (s *Server) datasetOf(c echo.Context, images []annotations.Image, f annotat
 			d.Places[img.ID] = p
 		}
 	case "cvat":
-		names := map[string]bool{}
-		err := d.Annotations(imageIDsOf(images), func(a annotations.Annotation) error {
-			for k := range a.Attributes {
-				names[k] = true
+		g := f
+		g.ImageIDs = imageIDsOf(images)
+		if len(g.ImageIDs) > 0 {
+			if d.AttributeNames, err = s.store.AttributeNames(ctx, g); err != nil {
+				return d, err
 			}
-			return nil
-		})
-		if err != nil {
-			return d, err
 		}
-		for k := range names {
-			d.AttributeNames = append(d.AttributeNames, k)
-		}
-		sort.Strings(d.AttributeNames)
 	}
 	return d, nil
 }
