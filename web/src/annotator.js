@@ -17,9 +17,10 @@ import Translate from 'ol/interaction/Translate.js';
 import Overlay from 'ol/Overlay.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
-import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
+import {Circle as CircleStyle, Stroke, Style} from 'ol/style.js';
 
-import {api, can, el, flash, hexToRgba, me} from './common.js';
+import {api, can, el, flash, me} from './common.js';
+import {annotationStyle} from './annotationstyle.js';
 import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
@@ -40,7 +41,7 @@ import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveUpdates} from './live.js';
 import {annotationFeed} from './feed.js';
-import {LABELS_BELOW, annotationShapes} from './shapes.js';
+import {annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
 import {labelPath, sameName, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
@@ -82,42 +83,7 @@ const state = {
 // shown: whether the find-your-work filter keeps an annotation (the selection always shows).
 const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
 
-// Styles are made once per look and shared: with many annotations, making new ones for
-// every feature in every frame was most of the drawing's time.
-const styleCache = new window.Map();
-
-function styleFor(feature, resolution, selected) {
-  const ann = feature.get('ann');
-  if (ann && !selected && !shown(ann)) return null;
-  const color = ann ? ann.label.color : '#ffffff';
-  const saving = !!feature.get('saving');
-  const text = ann && resolution < LABELS_BELOW ? ann.label.name : '';
-  const key = `${color}|${selected ? 1 : 0}|${saving ? 1 : 0}|${text}`;
-  let styles = styleCache.get(key);
-  if (styles) return styles;
-  const stroke = new Stroke({color, width: selected ? 3 : 2, lineDash: saving ? [6, 4] : undefined});
-  styles = [];
-  if (selected) styles.push(new Style({stroke: new Stroke({color: '#ffffff', width: 6}), image: new CircleStyle({radius: 9, fill: new Fill({color: '#ffffff'})})}));
-  styles.push(
-    new Style({
-      stroke,
-      fill: new Fill({color: hexToRgba(color, selected ? 0.25 : 0.12)}),
-      image: new CircleStyle({radius: 6, fill: new Fill({color}), stroke: new Stroke({color: '#000000', width: 1})}),
-      text: text
-        ? new Text({
-            text,
-            font: '12px system-ui, sans-serif',
-            fill: new Fill({color: '#ffffff'}),
-            stroke: new Stroke({color: '#000000', width: 3}),
-            overflow: true,
-            offsetY: -14,
-          })
-        : undefined,
-    }),
-  );
-  styleCache.set(key, styles);
-  return styles;
-}
+const styleFor = annotationStyle({shown});
 
 const isPicked = (f) => f === state.selected || bulk.has(f);
 // Lifted onto the canvas layer: what is being worked on, which then redraws alone.
