@@ -17,7 +17,7 @@ import Translate from 'ol/interaction/Translate.js';
 import Overlay from 'ol/Overlay.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
-import {Circle as CircleStyle, Stroke, Style} from 'ol/style.js';
+import {Stroke, Style} from 'ol/style.js';
 
 import {api, can, el, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
@@ -46,8 +46,9 @@ import {annotationList} from './annotationlist.js';
 import {labelPath, sameName, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
 import {figurePanel} from './figurepanel.js';
+import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
-import {STATUSES, describeChange, statusBadge, when} from './team.js';
+import {STATUSES, statusBadge} from './team.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -91,16 +92,14 @@ const isLifted = (f) => isPicked(f) || !f.get('ann') || !!f.get('saving');
 const shapes = annotationShapes({extent: [0, -height, width, 0], lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
 const isShapesLayer = (l) => l === shapes.tiledLayer || l === shapes.liftLayer;
 // During a conflict, the change of ours that was refused, dashed, beside their version.
-const ghostSource = new VectorSource();
-const ghostLayer = new VectorLayer({
-  source: ghostSource,
-  visible: false,
-  style: new Style({
-    stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [4, 4]}),
-    image: new CircleStyle({radius: 8, stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [3, 3]})}),
-  }),
+const conflicts = conflictBar({
+  conflict: () => chain.conflict(),
+  selected: () => state.selected,
+  labelsById: state.labelsById,
+  keepTheirs: () => chain.keepTheirs(),
+  reapplyMine: () => chain.reapplyMine(),
 });
-const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [...shapes.layers, ghostLayer]});
+const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [...shapes.layers, conflicts.layer]});
 const map = view.map;
 shapes.attach(map);
 // A handle for the browser console and the end-to-end tests: the map and the pixel
@@ -141,7 +140,6 @@ map.on('pointermove', (e) => {
 // ---- saving ----------------------------------------------------------------------------
 
 const saveState = $('save-state');
-const conflictEl = $('conflict');
 const notice = $('live-notice');
 
 function featureFor(ann) {
@@ -216,15 +214,9 @@ const chain = saveChain({
       if (state.selected !== f) select(f);
       state.dirty.clear();
       state.modifying = false;
-      ghostSource.clear();
-      for (const ch of chain.conflict().changes) {
-        if (ch.body && ch.body.geometry) ghostSource.addFeature(new Feature(mapGeometry(ch.body.geometry)));
-      }
+      conflicts.showMine(chain.conflict().changes);
     },
-    conflictChanged: () => {
-      if (!chain.conflict()) ghostSource.clear();
-      renderConflict();
-    },
+    conflictChanged: () => conflicts.changed(),
     held: (f) => {
       if (state.selected === f) renderNotice();
     },
@@ -257,31 +249,6 @@ async function createFromDrawing(feature, shape) {
   const geometry = pixelGeometry(feature.getGeometry(), width, height);
   if (await chain.create(feature, {label, shape, geometry, properties: {}})) select(feature);
 }
-
-// ---- conflicts -------------------------------------------------------------------------
-
-// renderConflict shows a save refused because someone else saved first: who saved which
-// version, and what ours would have done (their version is on the map and in the form).
-function renderConflict() {
-  const c = chain.conflict();
-  const show = !!c && c.item === state.selected;
-  conflictEl.hidden = !show;
-  ghostLayer.setVisible(show);
-  if (!show) return;
-  const t = c.theirs;
-  conflictEl.dataset.theirsVersion = t.version;
-  conflictEl.dataset.theirsBy = t.updated_by;
-  $('conflict-text').replaceChildren(
-    el('strong', {class: 'conflict-who', text: t.updated_by}),
-    ` saved version ${t.version} at `,
-    when(t.updated_at),
-    ', after the version your change was based on. Their version is shown.',
-  );
-  $('conflict-mine').textContent = `Your change, not saved: ${c.changes.map((ch) => describeChange(ch, state.labelsById)).join('; ')}.`;
-}
-
-$('conflict-keep-theirs').addEventListener('click', () => chain.keepTheirs());
-$('conflict-reapply').addEventListener('click', () => chain.reapplyMine());
 
 // ---- live updates ----------------------------------------------------------------------
 
@@ -756,7 +723,7 @@ function renderEditor() {
   suggestions.showFor(ann);
   if (!ann) {
     state.shown = null;
-    renderConflict();
+    conflicts.render();
     return;
   }
   if (editable) {
@@ -803,7 +770,7 @@ function renderEditor() {
   tracks.render(ann);
   claimsPanel.render(ann);
   renderNotice();
-  renderConflict();
+  conflicts.render();
 }
 
 if (editable) {
