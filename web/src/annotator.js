@@ -39,11 +39,11 @@ import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
-import {liveUpdates} from './live.js';
+import {liveEvents} from './liveevents.js';
 import {annotationFeed} from './feed.js';
 import {annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
-import {labelPath, sameName, saveChain} from './savechain.js';
+import {labelPath, saveChain} from './savechain.js';
 import {bulkSelection} from './bulk.js';
 import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
@@ -140,7 +140,6 @@ map.on('pointermove', (e) => {
 // ---- saving ----------------------------------------------------------------------------
 
 const saveState = $('save-state');
-const notice = $('live-notice');
 
 function featureFor(ann) {
   const f = new Feature({geometry: mapGeometry(ann.geometry), ann});
@@ -218,9 +217,9 @@ const chain = saveChain({
     },
     conflictChanged: () => conflicts.changed(),
     held: (f) => {
-      if (state.selected === f) renderNotice();
+      if (state.selected === f) live.renderNotice();
     },
-    changed: markChanged,
+    changed: (id) => live.markChanged(id),
     saved: (s) => undo.saved(s),
   },
 });
@@ -250,92 +249,21 @@ async function createFromDrawing(feature, shape) {
   if (await chain.create(feature, {label, shape, geometry, properties: {}})) select(feature);
 }
 
-// ---- live updates ----------------------------------------------------------------------
+// ---- live updates (liveevents.js) ------------------------------------------------------
 
-function markChanged(id) {
-  clearTimeout(state.recent.get(id));
-  state.recent.set(
-    id,
-    setTimeout(() => {
-      state.recent.delete(id);
-      listItem(id)?.classList.remove('changed');
-    }, 1500),
-  );
-  listItem(id)?.classList.add('changed');
-}
-
-function listItem(id) {
-  const f = shapes.find(id);
-  return f ? list.rowOf(f) : null;
-}
-
-function receiveComment(ev) {
-  const ann = state.selected && state.selected.get('ann');
-  if (ann && ann.id === ev.id && ev.data) addComment(ev.data);
-  if (!sameName(ev.actor, myName)) markChanged(ev.id);
-}
-
-function handle(ev) {
-  switch (ev.type) {
-    case 'comment.created':
-      receiveComment(ev);
-      break;
-    case 'image.trashed':
-      flash(`${ev.actor} moved this image to the trash.`, 'error');
-      break;
-    case 'suggestion.created':
-    case 'suggestion.updated':
-      suggestions.receive(ev);
-      break;
-    default:
-      chain.receive(ev);
-  }
-}
-
-// catchUp merges what was missed while the stream was broken.
-async function catchUp() {
-  suggestions.reload();
-  if (!(await chain.catchUp())) return;
-  const sel = state.selected && state.selected.get('ann');
-  if (sel) {
-    loadReviews(sel.id);
-    loadComments(sel.id);
-  }
-}
-
-function renderNotice() {
-  const f = state.selected;
-  const ev = f && chain.held(f);
-  notice.hidden = !ev || !isEditing(f);
-  if (notice.hidden) return;
-  notice.dataset.version = ev.version;
-  $('live-notice-text').replaceChildren(
-    el('strong', {text: ev.actor}),
-    ` changed this annotation (version ${ev.version}) while you were editing. Your edits are kept; saving them will ask which to keep.`,
-  );
-}
-
-$('live-load-theirs').addEventListener('click', () => {
-  const f = state.selected;
-  if (!f || !chain.held(f)) return;
-  state.dirty.clear();
-  chain.loadTheirs(f);
-});
-
-let resolveFirstReady;
-const firstReady = new Promise((resolve) => (resolveFirstReady = resolve));
-const liveState = $('live-state');
-liveUpdates(imageId, {
-  onEvent: (ev) => (state.loaded ? handle(ev) : state.queue.push(ev)),
-  onReady: () => {
-    resolveFirstReady();
-    if (state.loaded) catchUp();
-  },
-  onState: (live, stopped) => {
-    root.dataset.live = String(live);
-    liveState.textContent = live ? 'live' : stopped ? 'stopped' : 'reconnecting…';
-    liveState.className = live ? 'live-state on' : 'live-state off';
-  },
+const live = liveEvents({
+  imageId,
+  root,
+  myName,
+  state,
+  chain,
+  suggestions,
+  find: (id) => shapes.find(id),
+  rowOf: (f) => list.rowOf(f),
+  isEditing,
+  addComment: (c) => addComment(c),
+  loadReviews: (id) => loadReviews(id),
+  loadComments: (id) => loadComments(id),
 });
 
 // ---- interactions ----------------------------------------------------------------------
@@ -379,7 +307,7 @@ const bulk = bulkSelection({
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
-  catchUp,
+  catchUp: () => live.catchUp(),
   refresh: () => syncPicked(),
 });
 
@@ -769,7 +697,7 @@ function renderEditor() {
   renderReview(ann);
   tracks.render(ann);
   claimsPanel.render(ann);
-  renderNotice();
+  live.renderNotice();
   conflicts.render();
 }
 
@@ -885,7 +813,7 @@ function openWanted() {
 async function start() {
   // Listen first, then load: nothing saved in between is missed. The stream normally
   // opens at once; without it the page still works, and catches up when it opens.
-  await Promise.race([firstReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  await Promise.race([live.ready, new Promise((resolve) => setTimeout(resolve, 3000))]);
   const labels = api('GET', '/api/v1/labels');
   labels.catch(() => {}); // said below, with the first page
   let found = false;
@@ -900,7 +828,7 @@ async function start() {
       showLabels(await labels);
       chain.load(anns);
       state.loaded = true;
-      for (const ev of state.queue.splice(0)) handle(ev);
+      for (const ev of state.queue.splice(0)) live.handle(ev);
       found = !!wanted && openWanted();
       root.dataset.ready = 'true';
     });
