@@ -9,11 +9,7 @@
 // on), the list annotationlist.js's, and the loading page by page feed.js's.
 
 import Feature from 'ol/Feature.js';
-import {never, shiftKeyOnly, singleClick} from 'ol/events/condition.js';
 import Draw, {createBox} from 'ol/interaction/Draw.js';
-import Modify from 'ol/interaction/Modify.js';
-import Select from 'ol/interaction/Select.js';
-import Translate from 'ol/interaction/Translate.js';
 import Overlay from 'ol/Overlay.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
@@ -21,7 +17,7 @@ import {Stroke, Style} from 'ol/style.js';
 
 import {api, can, el, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
-import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
+import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, toPixel} from './geometry.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
@@ -44,7 +40,7 @@ import {annotationFeed} from './feed.js';
 import {annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
 import {labelPath, saveChain} from './savechain.js';
-import {bulkSelection} from './bulk.js';
+import {annotationSelection} from './selection.js';
 import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
@@ -86,11 +82,9 @@ const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFil
 
 const styleFor = annotationStyle({shown});
 
-const isPicked = (f) => f === state.selected || bulk.has(f);
 // Lifted onto the canvas layer: what is being worked on, which then redraws alone.
 const isLifted = (f) => isPicked(f) || !f.get('ann') || !!f.get('saving');
 const shapes = annotationShapes({extent: [0, -height, width, 0], lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
-const isShapesLayer = (l) => l === shapes.tiledLayer || l === shapes.liftLayer;
 // During a conflict, the change of ours that was refused, dashed, beside their version.
 const conflicts = conflictBar({
   conflict: () => chain.conflict(),
@@ -266,49 +260,24 @@ const live = liveEvents({
   loadComments: (id) => loadComments(id),
 });
 
-// ---- interactions ----------------------------------------------------------------------
+// ---- the selection, moving and reshaping it (selection.js) -------------------------------
 
-// A map click selects 250 ms later, once it is sure not to be a double click: one made
-// with a drawing tool must not select when the tool has changed to Select meanwhile.
-let toolChangedAt = 0;
-const selectInteraction = new Select({
-  layers: isShapesLayer,
-  style: null,
-  hitTolerance: 4,
-  // Shift-click adds to the selection (bulk.js); on nothing, it leaves the selection be.
-  condition: (e) =>
-    singleClick(e) &&
-    e.originalEvent.timeStamp >= toolChangedAt &&
-    !(shiftKeyOnly(e) && !map.hasFeatureAtPixel(e.pixel, {layerFilter: isShapesLayer, hitTolerance: 4})),
-  toggleCondition: never,
-});
-selectInteraction.on('select', (e) => {
-  // A click on one of many selected leaves it in the collection, not in e.selected.
-  const f = e.selected[0] || selectInteraction.getFeatures().item(0) || null;
-  if (editable && shiftKeyOnly(e.mapBrowserEvent)) {
-    bulk.toggle(f);
-    return;
-  }
-  bulk.clear();
-  select(f, {fromMap: true});
-});
-map.addInteraction(selectInteraction);
-
-// Many at once: shift-click, the Box tool and the bulk bar.
-const bulk = bulkSelection({
+const {select, bulk, isPicked, enable: enableSelecting, toolChanged} = annotationSelection({
+  map,
   api,
   imageId,
-  map,
+  width,
+  height,
+  editable,
+  state,
   shapes,
-  select: (f) => select(f),
-  selectedFeature: () => state.selected,
-  selectedFeatures: selectInteraction.getFeatures(),
-  isSaving: (f) => chain.isSaving(f),
+  chain,
+  mark: (f) => list.mark(f),
+  renderEditor: () => renderEditor(),
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
   catchUp: () => live.catchUp(),
-  refresh: () => syncPicked(),
 });
 
 // A figure to publish of the current view, with the selected annotations.
@@ -316,51 +285,6 @@ figurePanel({imageId, width, height, map, selectedIds: () => {
   const picked = bulk.size() > 1 ? bulk.features() : [state.selected].filter(Boolean);
   return picked.map((f) => f.get('ann')?.id).filter(Boolean);
 }});
-
-const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
-
-function sendGeometry(f, what) {
-  const ann = f.get('ann');
-  if (!ann) return;
-  const geometry = pixelGeometry(f.getGeometry(), width, height);
-  if (JSON.stringify(geometry) === JSON.stringify(ann.geometry)) return; // a click, not a move
-  chain.send(f, {kind: 'patch', body: {geometry}, what});
-}
-
-let translate = null;
-let modify = null;
-if (editable) {
-  translate = new Translate({features: selectInteraction.getFeatures(), hitTolerance: 4});
-  translate.on('translatestart', () => (state.modifying = true));
-  translate.on('translateend', (e) => {
-    state.modifying = false;
-    for (const f of e.features.getArray()) sendGeometry(f, 'the move');
-  });
-
-  modify = new Modify({
-    features: selectInteraction.getFeatures(),
-    insertVertexCondition: () => !isBox(state.selected),
-    pixelTolerance: 8,
-  });
-  let beforeModify = null;
-  modify.on('modifystart', (e) => {
-    state.modifying = true;
-    const f = e.features.item(0);
-    beforeModify = f && f.getGeometry().getType() === 'Polygon' ? f.getGeometry().getCoordinates()[0].map((c) => [...c]) : null;
-  });
-  modify.on('modifyend', (e) => {
-    state.modifying = false;
-    for (const f of e.features.getArray()) {
-      if (isBox(f) && beforeModify) {
-        const ring = squareUp(beforeModify, f.getGeometry().getCoordinates()[0]);
-        if (ring) f.getGeometry().setCoordinates([ring]);
-      }
-      sendGeometry(f, 'the new shape');
-    }
-  });
-  map.addInteraction(translate);
-  map.addInteraction(modify);
-}
 
 const insideImage = (e) => view.insideImage(e.coordinate);
 
@@ -424,14 +348,12 @@ async function outlineFromBox(feature) {
 
 function setTool(tool) {
   if (!editable && (drawOptions[tool] || tool === 'wand' || tool === 'box_outline')) return;
-  toolChangedAt = performance.now();
+  toolChanged();
   if (draw) map.removeInteraction(draw);
   draw = null;
   for (const b of document.querySelectorAll('[data-tool]')) b.classList.toggle('active', b.dataset.tool === tool);
   const drawing = tool !== 'select' && tool !== 'box';
-  selectInteraction.setActive(!drawing);
-  translate?.setActive(tool === 'select');
-  modify?.setActive(tool === 'select');
+  enableSelecting(!drawing, tool === 'select');
   // (the wand first: it gives DragPan back, which the Box tool then takes)
   wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
   bulk.setBoxTool(tool === 'box');
@@ -521,36 +443,6 @@ function removeSelected() {
 }
 
 // ---- sidebar: the list -----------------------------------------------------------------
-
-function select(feature, {fromMap = false, zoom = false} = {}) {
-  const prev = state.selected;
-  if (prev !== feature) {
-    state.dirty.clear();
-    state.modifying = false;
-  }
-  state.selected = feature;
-  const selected = selectInteraction.getFeatures();
-  if (!fromMap) {
-    selected.clear();
-    if (feature) selected.push(feature);
-  }
-  if (feature && zoom) map.getView().fit(feature.getGeometry().getExtent(), {padding: [80, 80, 80, 80], maxZoom: map.getView().getZoomForResolution(0.5), duration: 250});
-  syncPicked();
-  renderEditor();
-  if (prev && prev !== feature && shapes.has(prev)) chain.settle(prev);
-}
-
-// syncPicked shows what is selected (one, or many together): lifted on the map, marked
-// in the list; and what no longer is, back as it was.
-let pickedShown = new Set();
-function syncPicked() {
-  const now = new Set(bulk.features());
-  if (state.selected) now.add(state.selected);
-  for (const f of pickedShown) if (!now.has(f)) list.mark(f);
-  for (const f of now) if (!pickedShown.has(f)) list.mark(f);
-  shapes.restateLifted([...now, ...pickedShown]);
-  pickedShown = now;
-}
 
 function labelOptions(selectEl, selectedId) {
   selectEl.replaceChildren(
@@ -741,9 +633,7 @@ $('pixels').addEventListener('click', (e) => {
 // measuring a shadow).
 function pauseSelecting(on) {
   setTool('select');
-  selectInteraction.setActive(!on);
-  translate?.setActive(!on);
-  modify?.setActive(!on);
+  enableSelecting(!on, !on);
   if (on) select(null);
 }
 const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
