@@ -9,15 +9,11 @@
 // on), the list annotationlist.js's, and the loading page by page feed.js's.
 
 import Feature from 'ol/Feature.js';
-import Draw, {createBox} from 'ol/interaction/Draw.js';
-import Overlay from 'ol/Overlay.js';
-import VectorLayer from 'ol/layer/Vector.js';
-import VectorSource from 'ol/source/Vector.js';
-import {Stroke, Style} from 'ol/style.js';
 
 import {api, can, el, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
-import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, toPixel} from './geometry.js';
+import {mapGeometry, toPixel} from './geometry.js';
+import {measuresText} from './measurestext.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
@@ -31,7 +27,6 @@ import {passesPanel} from './passes.js';
 import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
 import {suggestionsPanel} from './suggestions.js';
-import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
@@ -41,6 +36,7 @@ import {annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
 import {labelPath, saveChain} from './savechain.js';
 import {annotationSelection} from './selection.js';
+import {drawTools} from './drawtools.js';
 import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
@@ -237,12 +233,6 @@ const undo = undoBar({
   byWhom: (id) => shapes.find(id)?.get('ann')?.updated_by,
 });
 
-async function createFromDrawing(feature, shape) {
-  const label = $('draw-label').value;
-  const geometry = pixelGeometry(feature.getGeometry(), width, height);
-  if (await chain.create(feature, {label, shape, geometry, properties: {}})) select(feature);
-}
-
 // ---- live updates (liveevents.js) ------------------------------------------------------
 
 const live = liveEvents({
@@ -286,118 +276,19 @@ figurePanel({imageId, width, height, map, selectedIds: () => {
   return picked.map((f) => f.get('ann')?.id).filter(Boolean);
 }});
 
-const insideImage = (e) => view.insideImage(e.coordinate);
+// ---- the tools (drawtools.js) -------------------------------------------------------------
 
-const drawOptions = {
-  point: {type: 'Point'},
-  line: {type: 'LineString'},
-  polygon: {type: 'Polygon'},
-  rectangle: {type: 'Circle', geometryFunction: createBox()},
-  rotated_rectangle: {type: 'LineString', maxPoints: 3, minPoints: 3, geometryFunction: rotatedBoxGeometry},
-};
-
-// The ruler measures a line without storing anything: in metres when the image is
-// georeferenced or has a ground sample distance, else in pixels.
-const rulerSource = new VectorSource();
-map.addLayer(new VectorLayer({source: rulerSource, style: new Style({stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [8, 6]})})}));
-const rulerLabel = el('div', {class: 'ruler-label', id: 'ruler-result'});
-const rulerOverlay = new Overlay({element: rulerLabel, offset: [8, -8], positioning: 'bottom-left'});
-map.addOverlay(rulerOverlay);
-
-async function measureRuler(feature) {
-  const geometry = pixelGeometry(feature.getGeometry(), width, height);
-  rulerOverlay.setPosition(feature.getGeometry().getLastCoordinate());
-  rulerLabel.textContent = 'measuring…';
-  try {
-    const m = await api('POST', `/api/v1/images/${imageId}/measure`, {shape: 'line', geometry});
-    const parts = [];
-    if (m.length_m !== undefined) parts.push(`${m.length_m.toFixed(2)} m`);
-    parts.push(`${m.length_px.toFixed(1)} px`);
-    if (m.length_m !== undefined && geometry.coordinates.length === 2 && m.basis === 'georeference') parts.push('geodesic');
-    rulerLabel.textContent = parts.join(' · ');
-  } catch (err) {
-    rulerLabel.textContent = `cannot measure: ${err.message}`;
-  }
-}
-
-let draw = null;
-// The wand: a click outlines the object under it; the outline is saved as a polygon of
-// the label chosen for drawing.
-const wand = editable ? wandTool({map, imageId, statusEl: $('wand-status'), onRegion: (geometry) => {
-  const f = new Feature(mapGeometry(geometry));
-  shapes.add([f]);
-  createFromDrawing(f, 'polygon');
-}}) : null;
-
-async function outlineFromBox(feature) {
-  const [x0, y0, x1, y1] = feature.getGeometry().getExtent();
-  const [ax, ay] = toPixel([x0, y1]);
-  const [bx, by] = toPixel([x1, y0]);
-  setTimeout(() => rulerSource.removeFeature(feature));
-  try {
-    const r = await api('POST', `/api/v1/images/${encodeURIComponent(imageId)}/outline`, {
-      box: [Math.max(0, ax), Math.max(0, ay), Math.min(width, bx), Math.min(height, by)], tolerance: wand.tolerance(), resolution: map.getView().getResolution(),
-    });
-    const f = new Feature(mapGeometry(r.geometry));
-    shapes.add([f]);
-    createFromDrawing(f, 'polygon');
-  } catch (err) {
-    flash(err.message, 'error');
-  }
-}
-
-function setTool(tool) {
-  if (!editable && (drawOptions[tool] || tool === 'wand' || tool === 'box_outline')) return;
-  toolChanged();
-  if (draw) map.removeInteraction(draw);
-  draw = null;
-  for (const b of document.querySelectorAll('[data-tool]')) b.classList.toggle('active', b.dataset.tool === tool);
-  const drawing = tool !== 'select' && tool !== 'box';
-  enableSelecting(!drawing, tool === 'select');
-  // (the wand first: it gives DragPan back, which the Box tool then takes)
-  wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
-  bulk.setBoxTool(tool === 'box');
-  root.dataset.tool = tool;
-  if (!drawing) return;
-  bulk.clear();
-  select(null);
-  if (tool === 'wand') return; // its clicks go to the server (wand.js)
-  if (tool === 'box_outline') {
-    // Box → outline: a loose box about an object; the server outlines what in it differs
-    // from its edges, and that outline is saved as a polygon.
-    draw = new Draw({source: rulerSource, type: 'Circle', geometryFunction: createBox(), condition: insideImage});
-    draw.on('drawend', (e) => outlineFromBox(e.feature));
-  } else if (tool === 'ruler') {
-    draw = new Draw({source: rulerSource, type: 'LineString', condition: insideImage});
-    draw.on('drawstart', () => {
-      rulerSource.clear();
-      rulerOverlay.setPosition(undefined);
-    });
-    draw.on('drawend', (e) => measureRuler(e.feature));
-  } else {
-    draw = new Draw({condition: insideImage, ...drawOptions[tool]});
-    draw.on('drawend', (e) => {
-      shapes.add([e.feature]);
-      createFromDrawing(e.feature, tool);
-    });
-  }
-  map.addInteraction(draw);
-}
-
-for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
+const tools = drawTools({map, view, root, api, imageId, width, height, editable, shapes, chain, select, bulk, enableSelecting, toolChanged});
 
 const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler', b: 'box'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
-    if (draw) draw.abortDrawing();
-    rulerSource.clear();
-    rulerOverlay.setPosition(undefined);
-    setTool('select');
+    tools.stop();
   } else if (e.key === '?') {
     return; // the keyboard help's (keyhelp.js)
   } else if (toolKeys[e.key]) {
-    setTool(toolKeys[e.key]);
+    tools.setTool(toolKeys[e.key]);
   } else if (e.key === 'p' || e.key === 'P') {
     $('pixels').click();
   } else if (!editable) {
@@ -574,18 +465,7 @@ function renderEditor() {
   for (const name of ['identification', 'note']) {
     if (!state.dirty.has(name)) fields[name].value = ann.properties[name] || '';
   }
-  const m = ann.measures || {};
-  const px = measures(ann.geometry);
-  const parts = [`${ann.shape.replace('_', ' ')}`, `version ${ann.version}`, `by ${ann.updated_by}`];
-  if (m.length_m !== undefined) parts.push(`length ${m.length_m.toFixed(1)} m`);
-  if (m.width_m !== undefined) parts.push(`beam ${m.width_m.toFixed(1)} m`);
-  if (m.heading_deg !== undefined) parts.push(`heading ${m.heading_deg.toFixed(1)}°`);
-  if (m.area_m2 !== undefined) parts.push(`area ${m.area_m2.toFixed(0)} m²`, `perimeter ${m.perimeter_m.toFixed(1)} m`);
-  if (m.basis === 'gsd') parts.push('(from the ground sample distance)');
-  if (m.length_m === undefined && px.length !== undefined) parts.push(`length ${px.length.toFixed(1)} px`);
-  if (m.area_m2 === undefined && px.area !== undefined) parts.push(`area ${px.area.toFixed(0)} px²`, `perimeter ${px.perimeter.toFixed(1)} px`);
-  if (m.length_m === undefined && m.width_px) parts.push(`${m.length_px.toFixed(1)} × ${m.width_px.toFixed(1)} px`);
-  $('edit-measures').textContent = parts.join(' · ');
+  $('edit-measures').textContent = measuresText(ann);
   renderReview(ann);
   tracks.render(ann);
   claimsPanel.render(ann);
@@ -629,16 +509,9 @@ $('pixels').addEventListener('click', (e) => {
 
 // ---- search coverage, the sun and shadows, and the keyboard help -------------------------
 
-// pauseSelecting stops map clicks selecting while a panel takes them (marking cells,
-// measuring a shadow).
-function pauseSelecting(on) {
-  setTool('select');
-  enableSelecting(!on, !on);
-  if (on) select(null);
-}
-const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
+const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => tools.idle(), onMarking: tools.pauseSelecting});
 window.satmark.coverage = coverage.state;
-sunPanel({map, imageId, width, height, onMeasuring: pauseSelecting});
+sunPanel({map, imageId, width, height, onMeasuring: tools.pauseSelecting});
 
 const help = keyHelp({
   keys: [
