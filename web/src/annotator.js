@@ -7,6 +7,9 @@
 // Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's. The
 // shapes on the map are shapes.js's (WebGL for the many, canvas for those being worked
 // on), the list annotationlist.js's, and the loading page by page feed.js's.
+// The selection, moving and reshaping are selection.js's, the tools drawtools.js's, the
+// lifted shapes' looks annotationstyle.js's, the conflict bar conflictbar.js's and the
+// live events liveevents.js's; this file wires them.
 
 import Feature from 'ol/Feature.js';
 
