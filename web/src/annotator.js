@@ -7,20 +7,16 @@
 // Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's. The
 // shapes on the map are shapes.js's (WebGL for the many, canvas for those being worked
 // on), the list annotationlist.js's, and the loading page by page feed.js's.
+// The selection, moving and reshaping are selection.js's, the tools drawtools.js's, the
+// lifted shapes' looks annotationstyle.js's, the conflict bar conflictbar.js's and the
+// live events liveevents.js's; this file wires them.
 
 import Feature from 'ol/Feature.js';
-import {never, shiftKeyOnly, singleClick} from 'ol/events/condition.js';
-import Draw, {createBox} from 'ol/interaction/Draw.js';
-import Modify from 'ol/interaction/Modify.js';
-import Select from 'ol/interaction/Select.js';
-import Translate from 'ol/interaction/Translate.js';
-import Overlay from 'ol/Overlay.js';
-import VectorLayer from 'ol/layer/Vector.js';
-import VectorSource from 'ol/source/Vector.js';
-import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
 
-import {api, can, el, flash, hexToRgba, me} from './common.js';
-import {mapGeometry, measures, pixelGeometry, rotatedBoxGeometry, squareUp, toPixel} from './geometry.js';
+import {api, can, el, flash, me} from './common.js';
+import {annotationStyle} from './annotationstyle.js';
+import {mapGeometry, toPixel} from './geometry.js';
+import {measuresText} from './measurestext.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
@@ -34,19 +30,20 @@ import {passesPanel} from './passes.js';
 import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
 import {suggestionsPanel} from './suggestions.js';
-import {wandTool} from './wand.js';
 import {clipboard} from './clipboard.js';
 import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
-import {liveUpdates} from './live.js';
+import {liveEvents} from './liveevents.js';
 import {annotationFeed} from './feed.js';
-import {LABELS_BELOW, annotationShapes} from './shapes.js';
+import {annotationShapes} from './shapes.js';
 import {annotationList} from './annotationlist.js';
-import {labelPath, sameName, saveChain} from './savechain.js';
-import {bulkSelection} from './bulk.js';
+import {labelPath, saveChain} from './savechain.js';
+import {annotationSelection} from './selection.js';
+import {drawTools} from './drawtools.js';
 import {figurePanel} from './figurepanel.js';
+import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
-import {STATUSES, describeChange, statusBadge, when} from './team.js';
+import {STATUSES, statusBadge} from './team.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -82,59 +79,20 @@ const state = {
 // shown: whether the find-your-work filter keeps an annotation (the selection always shows).
 const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
 
-// Styles are made once per look and shared: with many annotations, making new ones for
-// every feature in every frame was most of the drawing's time.
-const styleCache = new window.Map();
+const styleFor = annotationStyle({shown});
 
-function styleFor(feature, resolution, selected) {
-  const ann = feature.get('ann');
-  if (ann && !selected && !shown(ann)) return null;
-  const color = ann ? ann.label.color : '#ffffff';
-  const saving = !!feature.get('saving');
-  const text = ann && resolution < LABELS_BELOW ? ann.label.name : '';
-  const key = `${color}|${selected ? 1 : 0}|${saving ? 1 : 0}|${text}`;
-  let styles = styleCache.get(key);
-  if (styles) return styles;
-  const stroke = new Stroke({color, width: selected ? 3 : 2, lineDash: saving ? [6, 4] : undefined});
-  styles = [];
-  if (selected) styles.push(new Style({stroke: new Stroke({color: '#ffffff', width: 6}), image: new CircleStyle({radius: 9, fill: new Fill({color: '#ffffff'})})}));
-  styles.push(
-    new Style({
-      stroke,
-      fill: new Fill({color: hexToRgba(color, selected ? 0.25 : 0.12)}),
-      image: new CircleStyle({radius: 6, fill: new Fill({color}), stroke: new Stroke({color: '#000000', width: 1})}),
-      text: text
-        ? new Text({
-            text,
-            font: '12px system-ui, sans-serif',
-            fill: new Fill({color: '#ffffff'}),
-            stroke: new Stroke({color: '#000000', width: 3}),
-            overflow: true,
-            offsetY: -14,
-          })
-        : undefined,
-    }),
-  );
-  styleCache.set(key, styles);
-  return styles;
-}
-
-const isPicked = (f) => f === state.selected || bulk.has(f);
 // Lifted onto the canvas layer: what is being worked on, which then redraws alone.
 const isLifted = (f) => isPicked(f) || !f.get('ann') || !!f.get('saving');
 const shapes = annotationShapes({extent: [0, -height, width, 0], lifted: isLifted, visible: shown, style: (f, r) => styleFor(f, r, isPicked(f))});
-const isShapesLayer = (l) => l === shapes.tiledLayer || l === shapes.liftLayer;
 // During a conflict, the change of ours that was refused, dashed, beside their version.
-const ghostSource = new VectorSource();
-const ghostLayer = new VectorLayer({
-  source: ghostSource,
-  visible: false,
-  style: new Style({
-    stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [4, 4]}),
-    image: new CircleStyle({radius: 8, stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [3, 3]})}),
-  }),
+const conflicts = conflictBar({
+  conflict: () => chain.conflict(),
+  selected: () => state.selected,
+  labelsById: state.labelsById,
+  keepTheirs: () => chain.keepTheirs(),
+  reapplyMine: () => chain.reapplyMine(),
 });
-const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [...shapes.layers, ghostLayer]});
+const view = imageView({target: 'map', imageId, width, height, statusEl: $('image-status'), layers: [...shapes.layers, conflicts.layer]});
 const map = view.map;
 shapes.attach(map);
 // A handle for the browser console and the end-to-end tests: the map and the pixel
@@ -176,8 +134,6 @@ map.on('pointermove', (e) => {
 // ---- saving ----------------------------------------------------------------------------
 
 const saveState = $('save-state');
-const conflictEl = $('conflict');
-const notice = $('live-notice');
 
 function featureFor(ann) {
   const f = new Feature({geometry: mapGeometry(ann.geometry), ann});
@@ -251,19 +207,13 @@ const chain = saveChain({
       if (state.selected !== f) select(f);
       state.dirty.clear();
       state.modifying = false;
-      ghostSource.clear();
-      for (const ch of chain.conflict().changes) {
-        if (ch.body && ch.body.geometry) ghostSource.addFeature(new Feature(mapGeometry(ch.body.geometry)));
-      }
+      conflicts.showMine(chain.conflict().changes);
     },
-    conflictChanged: () => {
-      if (!chain.conflict()) ghostSource.clear();
-      renderConflict();
-    },
+    conflictChanged: () => conflicts.changed(),
     held: (f) => {
-      if (state.selected === f) renderNotice();
+      if (state.selected === f) live.renderNotice();
     },
-    changed: markChanged,
+    changed: (id) => live.markChanged(id),
     saved: (s) => undo.saved(s),
   },
 });
@@ -287,168 +237,41 @@ const undo = undoBar({
   byWhom: (id) => shapes.find(id)?.get('ann')?.updated_by,
 });
 
-async function createFromDrawing(feature, shape) {
-  const label = $('draw-label').value;
-  const geometry = pixelGeometry(feature.getGeometry(), width, height);
-  if (await chain.create(feature, {label, shape, geometry, properties: {}})) select(feature);
-}
+// ---- live updates (liveevents.js) ------------------------------------------------------
 
-// ---- conflicts -------------------------------------------------------------------------
-
-// renderConflict shows a save refused because someone else saved first: who saved which
-// version, and what ours would have done (their version is on the map and in the form).
-function renderConflict() {
-  const c = chain.conflict();
-  const show = !!c && c.item === state.selected;
-  conflictEl.hidden = !show;
-  ghostLayer.setVisible(show);
-  if (!show) return;
-  const t = c.theirs;
-  conflictEl.dataset.theirsVersion = t.version;
-  conflictEl.dataset.theirsBy = t.updated_by;
-  $('conflict-text').replaceChildren(
-    el('strong', {class: 'conflict-who', text: t.updated_by}),
-    ` saved version ${t.version} at `,
-    when(t.updated_at),
-    ', after the version your change was based on. Their version is shown.',
-  );
-  $('conflict-mine').textContent = `Your change, not saved: ${c.changes.map((ch) => describeChange(ch, state.labelsById)).join('; ')}.`;
-}
-
-$('conflict-keep-theirs').addEventListener('click', () => chain.keepTheirs());
-$('conflict-reapply').addEventListener('click', () => chain.reapplyMine());
-
-// ---- live updates ----------------------------------------------------------------------
-
-function markChanged(id) {
-  clearTimeout(state.recent.get(id));
-  state.recent.set(
-    id,
-    setTimeout(() => {
-      state.recent.delete(id);
-      listItem(id)?.classList.remove('changed');
-    }, 1500),
-  );
-  listItem(id)?.classList.add('changed');
-}
-
-function listItem(id) {
-  const f = shapes.find(id);
-  return f ? list.rowOf(f) : null;
-}
-
-function receiveComment(ev) {
-  const ann = state.selected && state.selected.get('ann');
-  if (ann && ann.id === ev.id && ev.data) addComment(ev.data);
-  if (!sameName(ev.actor, myName)) markChanged(ev.id);
-}
-
-function handle(ev) {
-  switch (ev.type) {
-    case 'comment.created':
-      receiveComment(ev);
-      break;
-    case 'image.trashed':
-      flash(`${ev.actor} moved this image to the trash.`, 'error');
-      break;
-    case 'suggestion.created':
-    case 'suggestion.updated':
-      suggestions.receive(ev);
-      break;
-    default:
-      chain.receive(ev);
-  }
-}
-
-// catchUp merges what was missed while the stream was broken.
-async function catchUp() {
-  suggestions.reload();
-  if (!(await chain.catchUp())) return;
-  const sel = state.selected && state.selected.get('ann');
-  if (sel) {
-    loadReviews(sel.id);
-    loadComments(sel.id);
-  }
-}
-
-function renderNotice() {
-  const f = state.selected;
-  const ev = f && chain.held(f);
-  notice.hidden = !ev || !isEditing(f);
-  if (notice.hidden) return;
-  notice.dataset.version = ev.version;
-  $('live-notice-text').replaceChildren(
-    el('strong', {text: ev.actor}),
-    ` changed this annotation (version ${ev.version}) while you were editing. Your edits are kept; saving them will ask which to keep.`,
-  );
-}
-
-$('live-load-theirs').addEventListener('click', () => {
-  const f = state.selected;
-  if (!f || !chain.held(f)) return;
-  state.dirty.clear();
-  chain.loadTheirs(f);
+const live = liveEvents({
+  imageId,
+  root,
+  myName,
+  state,
+  chain,
+  suggestions,
+  find: (id) => shapes.find(id),
+  rowOf: (f) => list.rowOf(f),
+  isEditing,
+  addComment: (c) => addComment(c),
+  loadReviews: (id) => loadReviews(id),
+  loadComments: (id) => loadComments(id),
 });
 
-let resolveFirstReady;
-const firstReady = new Promise((resolve) => (resolveFirstReady = resolve));
-const liveState = $('live-state');
-liveUpdates(imageId, {
-  onEvent: (ev) => (state.loaded ? handle(ev) : state.queue.push(ev)),
-  onReady: () => {
-    resolveFirstReady();
-    if (state.loaded) catchUp();
-  },
-  onState: (live, stopped) => {
-    root.dataset.live = String(live);
-    liveState.textContent = live ? 'live' : stopped ? 'stopped' : 'reconnecting…';
-    liveState.className = live ? 'live-state on' : 'live-state off';
-  },
-});
+// ---- the selection, moving and reshaping it (selection.js) -------------------------------
 
-// ---- interactions ----------------------------------------------------------------------
-
-// A map click selects 250 ms later, once it is sure not to be a double click: one made
-// with a drawing tool must not select when the tool has changed to Select meanwhile.
-let toolChangedAt = 0;
-const selectInteraction = new Select({
-  layers: isShapesLayer,
-  style: null,
-  hitTolerance: 4,
-  // Shift-click adds to the selection (bulk.js); on nothing, it leaves the selection be.
-  condition: (e) =>
-    singleClick(e) &&
-    e.originalEvent.timeStamp >= toolChangedAt &&
-    !(shiftKeyOnly(e) && !map.hasFeatureAtPixel(e.pixel, {layerFilter: isShapesLayer, hitTolerance: 4})),
-  toggleCondition: never,
-});
-selectInteraction.on('select', (e) => {
-  // A click on one of many selected leaves it in the collection, not in e.selected.
-  const f = e.selected[0] || selectInteraction.getFeatures().item(0) || null;
-  if (editable && shiftKeyOnly(e.mapBrowserEvent)) {
-    bulk.toggle(f);
-    return;
-  }
-  bulk.clear();
-  select(f, {fromMap: true});
-});
-map.addInteraction(selectInteraction);
-
-// Many at once: shift-click, the Box tool and the bulk bar.
-const bulk = bulkSelection({
+const {select, bulk, isPicked, enable: enableSelecting, toolChanged} = annotationSelection({
+  map,
   api,
   imageId,
-  map,
+  width,
+  height,
+  editable,
+  state,
   shapes,
-  select: (f) => select(f),
-  selectedFeature: () => state.selected,
-  selectedFeatures: selectInteraction.getFeatures(),
-  isSaving: (f) => chain.isSaving(f),
+  chain,
+  mark: (f) => list.mark(f),
+  renderEditor: () => renderEditor(),
   put: applySaved,
   remove: removeFeature,
   record: (steps) => undo.record(steps),
-  catchUp,
-  refresh: () => syncPicked(),
+  catchUp: () => live.catchUp(),
 });
 
 // A figure to publish of the current view, with the selected annotations.
@@ -457,165 +280,19 @@ figurePanel({imageId, width, height, map, selectedIds: () => {
   return picked.map((f) => f.get('ann')?.id).filter(Boolean);
 }});
 
-const isBox = (f) => f && ['rectangle', 'rotated_rectangle'].includes(f.get('ann')?.shape);
+// ---- the tools (drawtools.js) -------------------------------------------------------------
 
-function sendGeometry(f, what) {
-  const ann = f.get('ann');
-  if (!ann) return;
-  const geometry = pixelGeometry(f.getGeometry(), width, height);
-  if (JSON.stringify(geometry) === JSON.stringify(ann.geometry)) return; // a click, not a move
-  chain.send(f, {kind: 'patch', body: {geometry}, what});
-}
-
-let translate = null;
-let modify = null;
-if (editable) {
-  translate = new Translate({features: selectInteraction.getFeatures(), hitTolerance: 4});
-  translate.on('translatestart', () => (state.modifying = true));
-  translate.on('translateend', (e) => {
-    state.modifying = false;
-    for (const f of e.features.getArray()) sendGeometry(f, 'the move');
-  });
-
-  modify = new Modify({
-    features: selectInteraction.getFeatures(),
-    insertVertexCondition: () => !isBox(state.selected),
-    pixelTolerance: 8,
-  });
-  let beforeModify = null;
-  modify.on('modifystart', (e) => {
-    state.modifying = true;
-    const f = e.features.item(0);
-    beforeModify = f && f.getGeometry().getType() === 'Polygon' ? f.getGeometry().getCoordinates()[0].map((c) => [...c]) : null;
-  });
-  modify.on('modifyend', (e) => {
-    state.modifying = false;
-    for (const f of e.features.getArray()) {
-      if (isBox(f) && beforeModify) {
-        const ring = squareUp(beforeModify, f.getGeometry().getCoordinates()[0]);
-        if (ring) f.getGeometry().setCoordinates([ring]);
-      }
-      sendGeometry(f, 'the new shape');
-    }
-  });
-  map.addInteraction(translate);
-  map.addInteraction(modify);
-}
-
-const insideImage = (e) => view.insideImage(e.coordinate);
-
-const drawOptions = {
-  point: {type: 'Point'},
-  line: {type: 'LineString'},
-  polygon: {type: 'Polygon'},
-  rectangle: {type: 'Circle', geometryFunction: createBox()},
-  rotated_rectangle: {type: 'LineString', maxPoints: 3, minPoints: 3, geometryFunction: rotatedBoxGeometry},
-};
-
-// The ruler measures a line without storing anything: in metres when the image is
-// georeferenced or has a ground sample distance, else in pixels.
-const rulerSource = new VectorSource();
-map.addLayer(new VectorLayer({source: rulerSource, style: new Style({stroke: new Stroke({color: '#ffd60a', width: 2, lineDash: [8, 6]})})}));
-const rulerLabel = el('div', {class: 'ruler-label', id: 'ruler-result'});
-const rulerOverlay = new Overlay({element: rulerLabel, offset: [8, -8], positioning: 'bottom-left'});
-map.addOverlay(rulerOverlay);
-
-async function measureRuler(feature) {
-  const geometry = pixelGeometry(feature.getGeometry(), width, height);
-  rulerOverlay.setPosition(feature.getGeometry().getLastCoordinate());
-  rulerLabel.textContent = 'measuring…';
-  try {
-    const m = await api('POST', `/api/v1/images/${imageId}/measure`, {shape: 'line', geometry});
-    const parts = [];
-    if (m.length_m !== undefined) parts.push(`${m.length_m.toFixed(2)} m`);
-    parts.push(`${m.length_px.toFixed(1)} px`);
-    if (m.length_m !== undefined && geometry.coordinates.length === 2 && m.basis === 'georeference') parts.push('geodesic');
-    rulerLabel.textContent = parts.join(' · ');
-  } catch (err) {
-    rulerLabel.textContent = `cannot measure: ${err.message}`;
-  }
-}
-
-let draw = null;
-// The wand: a click outlines the object under it; the outline is saved as a polygon of
-// the label chosen for drawing.
-const wand = editable ? wandTool({map, imageId, statusEl: $('wand-status'), onRegion: (geometry) => {
-  const f = new Feature(mapGeometry(geometry));
-  shapes.add([f]);
-  createFromDrawing(f, 'polygon');
-}}) : null;
-
-async function outlineFromBox(feature) {
-  const [x0, y0, x1, y1] = feature.getGeometry().getExtent();
-  const [ax, ay] = toPixel([x0, y1]);
-  const [bx, by] = toPixel([x1, y0]);
-  setTimeout(() => rulerSource.removeFeature(feature));
-  try {
-    const r = await api('POST', `/api/v1/images/${encodeURIComponent(imageId)}/outline`, {
-      box: [Math.max(0, ax), Math.max(0, ay), Math.min(width, bx), Math.min(height, by)], tolerance: wand.tolerance(), resolution: map.getView().getResolution(),
-    });
-    const f = new Feature(mapGeometry(r.geometry));
-    shapes.add([f]);
-    createFromDrawing(f, 'polygon');
-  } catch (err) {
-    flash(err.message, 'error');
-  }
-}
-
-function setTool(tool) {
-  if (!editable && (drawOptions[tool] || tool === 'wand' || tool === 'box_outline')) return;
-  toolChangedAt = performance.now();
-  if (draw) map.removeInteraction(draw);
-  draw = null;
-  for (const b of document.querySelectorAll('[data-tool]')) b.classList.toggle('active', b.dataset.tool === tool);
-  const drawing = tool !== 'select' && tool !== 'box';
-  selectInteraction.setActive(!drawing);
-  translate?.setActive(tool === 'select');
-  modify?.setActive(tool === 'select');
-  // (the wand first: it gives DragPan back, which the Box tool then takes)
-  wand?.setActive(tool === 'wand' || tool === 'box_outline', tool === 'wand');
-  bulk.setBoxTool(tool === 'box');
-  root.dataset.tool = tool;
-  if (!drawing) return;
-  bulk.clear();
-  select(null);
-  if (tool === 'wand') return; // its clicks go to the server (wand.js)
-  if (tool === 'box_outline') {
-    // Box → outline: a loose box about an object; the server outlines what in it differs
-    // from its edges, and that outline is saved as a polygon.
-    draw = new Draw({source: rulerSource, type: 'Circle', geometryFunction: createBox(), condition: insideImage});
-    draw.on('drawend', (e) => outlineFromBox(e.feature));
-  } else if (tool === 'ruler') {
-    draw = new Draw({source: rulerSource, type: 'LineString', condition: insideImage});
-    draw.on('drawstart', () => {
-      rulerSource.clear();
-      rulerOverlay.setPosition(undefined);
-    });
-    draw.on('drawend', (e) => measureRuler(e.feature));
-  } else {
-    draw = new Draw({condition: insideImage, ...drawOptions[tool]});
-    draw.on('drawend', (e) => {
-      shapes.add([e.feature]);
-      createFromDrawing(e.feature, tool);
-    });
-  }
-  map.addInteraction(draw);
-}
-
-for (const b of document.querySelectorAll('[data-tool]')) b.addEventListener('click', () => setTool(b.dataset.tool));
+const tools = drawTools({map, view, root, api, imageId, width, height, editable, shapes, chain, select, bulk, enableSelecting, toolChanged});
 
 const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler', b: 'box'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
-    if (draw) draw.abortDrawing();
-    rulerSource.clear();
-    rulerOverlay.setPosition(undefined);
-    setTool('select');
+    tools.stop();
   } else if (e.key === '?') {
     return; // the keyboard help's (keyhelp.js)
   } else if (toolKeys[e.key]) {
-    setTool(toolKeys[e.key]);
+    tools.setTool(toolKeys[e.key]);
   } else if (e.key === 'p' || e.key === 'P') {
     $('pixels').click();
   } else if (!editable) {
@@ -661,36 +338,6 @@ function removeSelected() {
 }
 
 // ---- sidebar: the list -----------------------------------------------------------------
-
-function select(feature, {fromMap = false, zoom = false} = {}) {
-  const prev = state.selected;
-  if (prev !== feature) {
-    state.dirty.clear();
-    state.modifying = false;
-  }
-  state.selected = feature;
-  const selected = selectInteraction.getFeatures();
-  if (!fromMap) {
-    selected.clear();
-    if (feature) selected.push(feature);
-  }
-  if (feature && zoom) map.getView().fit(feature.getGeometry().getExtent(), {padding: [80, 80, 80, 80], maxZoom: map.getView().getZoomForResolution(0.5), duration: 250});
-  syncPicked();
-  renderEditor();
-  if (prev && prev !== feature && shapes.has(prev)) chain.settle(prev);
-}
-
-// syncPicked shows what is selected (one, or many together): lifted on the map, marked
-// in the list; and what no longer is, back as it was.
-let pickedShown = new Set();
-function syncPicked() {
-  const now = new Set(bulk.features());
-  if (state.selected) now.add(state.selected);
-  for (const f of pickedShown) if (!now.has(f)) list.mark(f);
-  for (const f of now) if (!pickedShown.has(f)) list.mark(f);
-  shapes.restateLifted([...now, ...pickedShown]);
-  pickedShown = now;
-}
 
 function labelOptions(selectEl, selectedId) {
   selectEl.replaceChildren(
@@ -791,7 +438,7 @@ function renderEditor() {
   suggestions.showFor(ann);
   if (!ann) {
     state.shown = null;
-    renderConflict();
+    conflicts.render();
     return;
   }
   if (editable) {
@@ -822,23 +469,12 @@ function renderEditor() {
   for (const name of ['identification', 'note']) {
     if (!state.dirty.has(name)) fields[name].value = ann.properties[name] || '';
   }
-  const m = ann.measures || {};
-  const px = measures(ann.geometry);
-  const parts = [`${ann.shape.replace('_', ' ')}`, `version ${ann.version}`, `by ${ann.updated_by}`];
-  if (m.length_m !== undefined) parts.push(`length ${m.length_m.toFixed(1)} m`);
-  if (m.width_m !== undefined) parts.push(`beam ${m.width_m.toFixed(1)} m`);
-  if (m.heading_deg !== undefined) parts.push(`heading ${m.heading_deg.toFixed(1)}°`);
-  if (m.area_m2 !== undefined) parts.push(`area ${m.area_m2.toFixed(0)} m²`, `perimeter ${m.perimeter_m.toFixed(1)} m`);
-  if (m.basis === 'gsd') parts.push('(from the ground sample distance)');
-  if (m.length_m === undefined && px.length !== undefined) parts.push(`length ${px.length.toFixed(1)} px`);
-  if (m.area_m2 === undefined && px.area !== undefined) parts.push(`area ${px.area.toFixed(0)} px²`, `perimeter ${px.perimeter.toFixed(1)} px`);
-  if (m.length_m === undefined && m.width_px) parts.push(`${m.length_px.toFixed(1)} × ${m.width_px.toFixed(1)} px`);
-  $('edit-measures').textContent = parts.join(' · ');
+  $('edit-measures').textContent = measuresText(ann);
   renderReview(ann);
   tracks.render(ann);
   claimsPanel.render(ann);
-  renderNotice();
-  renderConflict();
+  live.renderNotice();
+  conflicts.render();
 }
 
 if (editable) {
@@ -877,18 +513,9 @@ $('pixels').addEventListener('click', (e) => {
 
 // ---- search coverage, the sun and shadows, and the keyboard help -------------------------
 
-// pauseSelecting stops map clicks selecting while a panel takes them (marking cells,
-// measuring a shadow).
-function pauseSelecting(on) {
-  setTool('select');
-  selectInteraction.setActive(!on);
-  translate?.setActive(!on);
-  modify?.setActive(!on);
-  if (on) select(null);
-}
-const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => !draw, onMarking: pauseSelecting});
+const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => tools.idle(), onMarking: tools.pauseSelecting});
 window.satmark.coverage = coverage.state;
-sunPanel({map, imageId, width, height, onMeasuring: pauseSelecting});
+sunPanel({map, imageId, width, height, onMeasuring: tools.pauseSelecting});
 
 const help = keyHelp({
   keys: [
@@ -953,7 +580,7 @@ function openWanted() {
 async function start() {
   // Listen first, then load: nothing saved in between is missed. The stream normally
   // opens at once; without it the page still works, and catches up when it opens.
-  await Promise.race([firstReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  await Promise.race([live.ready, new Promise((resolve) => setTimeout(resolve, 3000))]);
   const labels = api('GET', '/api/v1/labels');
   labels.catch(() => {}); // said below, with the first page
   let found = false;
@@ -968,7 +595,7 @@ async function start() {
       showLabels(await labels);
       chain.load(anns);
       state.loaded = true;
-      for (const ev of state.queue.splice(0)) handle(ev);
+      for (const ev of state.queue.splice(0)) live.handle(ev);
       found = !!wanted && openWanted();
       root.dataset.ready = 'true';
     });
