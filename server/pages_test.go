@@ -253,3 +253,19 @@ func TestUserTextIsEscapedInPages(t *testing.T) {
 		})
 	}
 }
+
+// A page that names no icon makes the browser ask for /favicon.ico, which is not there:
+// one 404 logged in the console on every visit.
+func TestPagesNameTheirIcon(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.newImage(t, 300, field("title", "Landing ships"))
+	for _, target := range []string{"/", "/images/" + img.ID, "/labels"} {
+		if body := wantHTML(t, ts, target); !strings.Contains(body, `<link rel="icon" href="data:image/svg+xml,`) {
+			t.Errorf("%s names no icon of its own", target)
+		}
+	}
+	rec := ts.do(t, http.MethodGet, "/images/img_aaaaaaaaaaaa", nil, "Accept", "text/html")
+	if !strings.Contains(rec.Body.String(), `<link rel="icon" href="data:image/svg+xml,`) {
+		t.Errorf("the error page names no icon of its own")
+	}
+}
