@@ -38,22 +38,25 @@ export function annotationFeed({get, imageId, origin, firstPage = FIRST_PAGE, ne
   let seq = null; // the server's sequence number the annotations shown are up to, if it says
 
   // load reads every page, calling onPage(annotations, first) for each in order, and
-  // resolves once the last is read (rejects when one cannot be). The changes after it
-  // are those since the first page's sequence number: anything changed while the
-  // others were read is in them again.
+  // resolves once the last is read (rejects when one cannot be). The next page is asked
+  // for before onPage shows the one before, so that the server reads it meanwhile. The
+  // changes after it are those since the first page's sequence number: anything changed
+  // while the others were read is in them again.
   async function load(onPage) {
-    let url = `${base}?limit=${firstPage}`;
+    let asked = get(`${base}?limit=${firstPage}`);
     let first = true;
-    while (url) {
-      const {data, headers} = await get(url);
+    while (asked) {
+      const {data, headers} = await asked;
       if (first) {
         const s = headers.get('Satmark-Seq');
         seq = s === null || s === '' ? null : s;
       }
       const next = nextLink(headers.get('Link'));
+      asked = next ? get(withLimit(next, nextPage, origin)) : null;
+      // A page that fails while this one is shown is said by the await above, next turn.
+      asked?.catch(() => {});
       await onPage(Array.isArray(data) ? data : [], first);
       first = false;
-      url = next ? withLimit(next, nextPage, origin) : null;
     }
   }
 

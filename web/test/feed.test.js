@@ -49,6 +49,29 @@ describe('loading', () => {
     assert.deepEqual(p.changed, [], 'loading highlights nothing as changed by others');
   });
 
+  test('the next page is asked for while the page before is still being shown', async () => {
+    const p = page([]);
+    let showFirst;
+    const shown = [];
+    const loaded = p.feed.load((anns) => {
+      shown.push(anns.map((a) => a.id));
+      p.chain.load(anns);
+      if (shown.length === 1) return new Promise((resolve) => (showFirst = resolve));
+      return undefined;
+    });
+    const r1 = await p.wire.next();
+    r1.answer(200, [annotation('a1', 1), annotation('a2', 1)], {Link: '</api/v1/images/img1/annotations?limit=2&after=c2>; rel="next"', 'Satmark-Seq': '3'});
+    const r2 = await p.wire.next();
+    assert.equal(r2.url, '/api/v1/images/img1/annotations?limit=3&after=c2');
+    assert.equal(typeof showFirst, 'function', 'the first page is being shown');
+    r2.answer(200, [annotation('a3', 1)], {'Satmark-Seq': '3'});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(shown, [['a1', 'a2']], 'the second page waits until the first is shown');
+    showFirst();
+    await loaded;
+    assert.deepEqual(shown, [['a1', 'a2'], ['a3']]);
+  });
+
   test('what is deleted or changed while the pages load stays deleted or changed', async () => {
     const p = page([]);
     const loaded = p.feed.load((anns) => p.chain.load(anns));
