@@ -103,17 +103,25 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
     render();
   }
 
+  // A key pressed while a decision is still on its way (its live event can show the next
+  // suggestion before the answer comes) is not lost: it is sent after that one, for the
+  // suggestion shown when it was pressed, unless that one was decided meanwhile.
+  let deciding = Promise.resolve();
+  let waiting = 0; // decisions asked for and not yet answered
+
   function decide(decision) {
     const cur = queue.current();
-    if (!cur || busy) return Promise.resolve();
-    busy = true;
-    render();
-    const sent = send(cur, decision);
+    if (!cur || (busy && waiting === 0)) return Promise.resolve(); // none shown, or a search runs
+    waiting++;
+    const sent = deciding.then(() => (queue.get(cur.id) ? send(cur, decision) : undefined)).finally(() => waiting--);
+    deciding = sent.catch(() => {});
     onDeciding(sent);
     return sent;
   }
 
   async function send(cur, decision) {
+    busy = true;
+    render();
     try {
       const r = await api('POST', `/api/v1/suggestions/${encodeURIComponent(cur.id)}/${decision}`);
       if (decision === 'accept') onAccepted(r.annotation);
