@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"reflect"
 	"sort"
@@ -105,7 +106,8 @@ func rows(t *testing.T, db *sql.DB, query string, args ...any) []string {
 
 func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 	lite := openStore(t).DB()
-	pg := pgtest.DB(t)
+	dsn := pgtest.DSN(t)
+	pg := openPG(t, dsn)
 	applyPGMigrations(t, pg)
 
 	liteTables := rows(t, lite, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
@@ -236,6 +238,71 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 	t.Run("same statements, same effects", func(t *testing.T) {
 		sameEffects(t, lite, pg)
 	})
+
+	t.Run("names unique ignoring ASCII case only, under a Unicode locale", func(t *testing.T) {
+		// pgtest's databases are in the C locale, where lower() folds ASCII letters only
+		// anyway; a server set up with a Unicode locale folds É to é, which SQLite's
+		// NOCASE does not (the indexes fold under "C" to keep it so).
+		icu := openPG(t, icuDatabase(t, dsn))
+		if _, err := icu.Exec(`CREATE EXTENSION postgis`); err != nil {
+			t.Fatal(err)
+		}
+		applyPGMigrations(t, icu)
+		var folded string
+		if err := icu.QueryRow(`SELECT lower('É')`).Scan(&folded); err != nil || folded != "é" {
+			t.Fatalf("lower('É') = %q, %v: want é, else this database tells nothing", folded, err)
+		}
+		for _, table := range []string{"users", "labels", "sites"} {
+			insert := map[string]string{
+				"users":  `INSERT INTO users (id, name, role, password_hash, created_at, updated_at) VALUES ($1, $2, 'admin', 'h', 't', 't')`,
+				"labels": `INSERT INTO labels (id, name, color, created_at) VALUES ($1, $2, '#fff', 't')`,
+				"sites": `INSERT INTO sites (id, name, area, created_by, created_at, updated_by, updated_at)
+					VALUES ($1, $2, '{"type":"Polygon","coordinates":[[[30,40],[31,40],[31,41],[30,40]]]}', 'a', 't', 'a', 't')`,
+			}[table]
+			for i, name := range []string{"Émile", "émile"} {
+				if _, err := icu.Exec(insert, fmt.Sprint(table, i), name); err != nil {
+					t.Errorf("%s named %q: %v; SQLite takes it", table, name, err)
+				}
+			}
+			if _, err := icu.Exec(insert, table+"_3", "ÉMILE"); err == nil {
+				t.Errorf("%s named ÉMILE beside Émile: taken; SQLite refuses it", table)
+			}
+		}
+	})
+}
+
+func openPG(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// icuDatabase makes an empty database beside dsn's whose default collation is ICU's
+// en-US, dropped when the test ends, and returns its DSN.
+func icuDatabase(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_icu"
+	admin := *u
+	admin.Path = "/postgres"
+	db := openPG(t, admin.String())
+	if _, err := db.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
 }
 
 // sameEffects runs the same statements on both databases, in order: each must succeed or
