@@ -18,11 +18,13 @@ import (
 // The PostgreSQL schema in pgmigrations/ is the SQLite one that migrations/ makes: the
 // same tables, columns (names, order, types, NOT NULL, defaults, keys), indexes, foreign
 // keys and triggers, and the triggers and constraints do the same thing to the same
-// statements. Columns PostgreSQL has and SQLite has not are PostGIS views of columns
-// both have, listed here.
+// statements. The columns PostgreSQL has and SQLite has not (name|type|not null|default|
+// pk) are PostGIS views of columns both have, and the rowid SQLite gives every table,
+// which PostgreSQL has not, where the Go code reads it.
 var pgOnlyColumns = map[string][]string{
-	"sites":  {"area_geom"},
-	"claims": {"place"},
+	"sites":    {"area_geom|USER-DEFINED|0||0"},
+	"claims":   {"place|USER-DEFINED|0||0", "rowid|bigint|1||0"},
+	"evidence": {"rowid|bigint|1||0"},
 }
 
 // sqliteFlags are the INTEGER columns SQLite holds 0/1 in, kept INTEGER in PostgreSQL;
@@ -142,9 +144,7 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 				}
 				want = append(want, strings.Join(f, "|"))
 			}
-			for _, c := range pgOnlyColumns[table] {
-				want = append(want, c+"|USER-DEFINED|0||0")
-			}
+			want = append(want, pgOnlyColumns[table]...)
 			got := rows(t, pg, `SELECT c.column_name, c.data_type, CASE c.is_nullable WHEN 'NO' THEN 1 ELSE 0 END,
 				regexp_replace(COALESCE(c.column_default, ''), '::(text|bigint|integer|double precision)$', ''),
 				COALESCE(k.ordinal_position, 0)
@@ -360,6 +360,14 @@ func sameEffects(t *testing.T, lite, pg *sql.DB) {
 		{"a claim with a place and one without", `INSERT INTO claims (id, source_id, text, lon, lat, created_by, created_at, updated_by, updated_at)
 			VALUES ('clm_1', 'src_1', 'ships', 30.5, 40.25, 'a', 't', 'a', 't'), ('clm_2', 'src_1', 'tanks', NULL, NULL, 'a', 't', 'a', 't')`,
 			false, `SELECT id, lon, lat FROM claims ORDER BY id`},
+		{"claims of the same time are in the order made", `INSERT INTO claims (id, source_id, text, created_by, created_at, updated_by, updated_at)
+			VALUES ('clm_b', 'src_1', 'b', 'a', 't', 'a', 't')`, false, `SELECT id FROM claims ORDER BY created_at, rowid`},
+		{"claims of the same time are in the order made, whatever their ids", `INSERT INTO claims (id, source_id, text, created_by, created_at, updated_by, updated_at)
+			VALUES ('clm_a', 'src_1', 'a', 'a', 't', 'a', 't')`, false, `SELECT id FROM claims ORDER BY created_at, rowid`},
+		{"a claim changed keeps its place in the order", `UPDATE claims SET text = 'bb', version = 2 WHERE id = 'clm_b'`, false, `SELECT id FROM claims ORDER BY created_at, rowid`},
+		{"evidence of the same time is in the order made", `INSERT INTO evidence (id, claim_id, annotation_id, image_id, stance, confidence, created_by, created_at, updated_by, updated_at)
+			VALUES ('evi_b', 'clm_b', 'ann_2', 'img_2', 'supports', 0.5, 'a', 't', 'a', 't'), ('evi_a', 'clm_a', 'ann_2', 'img_2', 'context', 1, 'a', 't', 'a', 't')`,
+			false, `SELECT id, confidence FROM evidence ORDER BY created_at, rowid`},
 		{"a claim with half a place", `INSERT INTO claims (id, source_id, text, lon, created_by, created_at, updated_by, updated_at)
 			VALUES ('clm_3', 'src_1', 'jets', 30.5, 'a', 't', 'a', 't')`, true, `SELECT id FROM claims ORDER BY id`},
 
@@ -371,6 +379,7 @@ func sameEffects(t *testing.T, lite, pg *sql.DB) {
 		json(`{"a": 1`, true),
 		json(`{"a": 1} x`, true),
 		json(``, true),
+		json(`"\ud800"`, false),
 	}
 	for _, s := range steps {
 		_, liteErr := lite.Exec(s.stmt)
@@ -389,7 +398,7 @@ func sameEffects(t *testing.T, lite, pg *sql.DB) {
 	if want := []string{"sit_1|clm_1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sites meeting claims: got %q, want %q", got, want)
 	}
-	got = rows(t, pg, `SELECT id, COALESCE(ST_AsText(place), ''), COALESCE(ST_SRID(place), 0) FROM claims ORDER BY id`)
+	got = rows(t, pg, `SELECT id, COALESCE(ST_AsText(place), ''), COALESCE(ST_SRID(place), 0) FROM claims WHERE id IN ('clm_1', 'clm_2') ORDER BY id`)
 	if want := []string{"clm_1|POINT(30.5 40.25)|4326", "clm_2||0"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("claims' places: got %q, want %q", got, want)
 	}

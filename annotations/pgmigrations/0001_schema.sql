@@ -13,7 +13,7 @@
 -- COLLATE NOCASE is a unique index on lower(… COLLATE "C"): SQLite's NOCASE folds ASCII
 -- letters only, and so does lower() under the "C" collation, whatever the database's
 -- locale. The triggers are PL/pgSQL functions run FOR EACH ROW, as SQLite's are.
--- PostGIS columns are added where the schema holds places on the earth (a site's area, a
+-- A rowid column is added to the two tables whose rowid the Go code reads. PostGIS columns are added where the schema holds places on the earth (a site's area, a
 -- claim's point), generated from the columns the Go code reads and writes, and indexed.
 
 -- SQLite's json_valid: true when doc is well-formed JSON (RFC 8259). The json type's
@@ -384,6 +384,8 @@ CREATE TABLE tles (
 CREATE INDEX tles_norad ON tles (norad_id, epoch);
 
 -- 0019. place is the claimed place as PostGIS sees it (NULL when the claim names none).
+-- Claims and evidence of the same time are listed in the order they were made, by SQLite's
+-- rowid, which PostgreSQL has not: rowid is that number here, made by PostgreSQL alone.
 CREATE TABLE claims (
     id           TEXT PRIMARY KEY,
     source_id    TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
@@ -399,6 +401,7 @@ CREATE TABLE claims (
     updated_by   TEXT NOT NULL,
     updated_at   TEXT NOT NULL,
     place        geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+    rowid        BIGINT GENERATED ALWAYS AS IDENTITY,
     CHECK ((lon IS NULL) = (lat IS NULL))
 );
 CREATE INDEX claims_source ON claims (source_id, created_at);
@@ -417,6 +420,7 @@ CREATE TABLE evidence (
     created_at    TEXT NOT NULL,
     updated_by    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
+    rowid         BIGINT GENERATED ALWAYS AS IDENTITY,
     UNIQUE (claim_id, annotation_id)
 );
 CREATE INDEX evidence_annotation ON evidence (annotation_id);
