@@ -13,8 +13,10 @@
 -- COLLATE NOCASE is a unique index on lower(… COLLATE "C"): SQLite's NOCASE folds ASCII
 -- letters only, and so does lower() under the "C" collation, whatever the database's
 -- locale. The triggers are PL/pgSQL functions run FOR EACH ROW, as SQLite's are.
--- A rowid column is added to the two tables whose rowid the Go code reads. PostGIS columns are added where the schema holds places on the earth (a site's area, a
--- claim's point), generated from the columns the Go code reads and writes, and indexed.
+-- Added columns: rowid, on the two tables whose rowid the Go code orders by (claims,
+-- evidence); and PostGIS columns where the schema holds places on the earth (a site's
+-- area, a claim's point), generated from the columns the Go code reads and writes, and
+-- indexed.
 
 -- SQLite's json_valid: true when doc is well-formed JSON (RFC 8259). The json type's
 -- input function checks exactly that; its failures are all of class 22 (data exception).
