@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -227,11 +228,27 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 	})
 
 	t.Run("triggers", func(t *testing.T) {
-		want := rows(t, lite, `SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1`)
-		got := rows(t, pg, `SELECT DISTINCT trigger_name, event_object_table FROM information_schema.triggers
-			WHERE trigger_schema = 'public' ORDER BY 1`)
+		// SQLite's triggers are all FOR EACH ROW; what they do is tried below.
+		when := regexp.MustCompile(`(?i)\b(BEFORE|AFTER|INSTEAD OF)\s+(INSERT|UPDATE|DELETE)\b(\s+OF\s+[a-z_, ]+?\s+ON)?`)
+		var want []string
+		for _, r := range rows(t, lite, `SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1`) {
+			f := strings.SplitN(r, "|", 3)
+			m := when.FindStringSubmatch(f[2])
+			if m == nil {
+				t.Fatalf("trigger %s: no timing and event in %q", f[0], f[2])
+			}
+			cols := strings.Split(strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(m[3]), "OF "), " ON"), " ", ""), ",")
+			sort.Strings(cols)
+			want = append(want, strings.Join([]string{f[0], f[1], strings.ToUpper(m[1]), strings.ToUpper(m[2]), strings.Join(cols, ","), "ROW"}, "|"))
+		}
+		got := rows(t, pg, `SELECT t.trigger_name, t.event_object_table, t.action_timing, t.event_manipulation,
+				COALESCE((SELECT string_agg(c.event_object_column, ',' ORDER BY c.event_object_column)
+					FROM information_schema.triggered_update_columns c
+					WHERE c.trigger_schema = t.trigger_schema AND c.trigger_name = t.trigger_name), ''),
+				t.action_orientation
+			FROM information_schema.triggers t WHERE t.trigger_schema = 'public' ORDER BY 1`)
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("triggers (name|table):\n got  %q\n want %q", got, want)
+			t.Errorf("triggers (name|table|timing|event|columns|for each):\n got  %q\n want %q", got, want)
 		}
 	})
 
