@@ -35,6 +35,8 @@ var sqliteFlags = map[string]bool{
 	"images.publisher_markup": true, "site_images.member": true,
 }
 
+const twinHint = "A SQLite migration that changes the schema needs its PostgreSQL twin in pgmigrations/ (docs/postgres.md)."
+
 // applyPGMigrations applies pgmigrations/*.sql in order, each in its own transaction,
 // recorded in schema_migrations as the SQLite store records its own.
 func applyPGMigrations(t *testing.T, db *sql.DB) {
@@ -117,7 +119,7 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 	pgTables := rows(t, pg, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name != 'spatial_ref_sys' ORDER BY table_name`)
 	if !reflect.DeepEqual(liteTables, pgTables) {
-		t.Fatalf("tables:\n SQLite     %v\n PostgreSQL %v", liteTables, pgTables)
+		t.Fatalf("tables:\n SQLite     %v\n PostgreSQL %v\n%s", liteTables, pgTables, twinHint)
 	}
 
 	t.Run("columns", func(t *testing.T) {
@@ -251,6 +253,10 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 			t.Errorf("triggers (name|table|timing|event|columns|for each):\n got  %q\n want %q", got, want)
 		}
 	})
+
+	if t.Failed() {
+		t.Log(twinHint)
+	}
 
 	t.Run("same statements, same effects", func(t *testing.T) {
 		sameEffects(t, lite, pg)
