@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/satmark/satmark/pgtest"
 )
 
@@ -409,6 +411,12 @@ func sameEffects(t *testing.T, lite, pg *sql.DB) {
 		_, pgErr := pg.Exec(s.stmt)
 		if (liteErr != nil) != s.fails || (pgErr != nil) != s.fails {
 			t.Errorf("%s: want failing %v; SQLite: %v, PostgreSQL: %v", s.name, s.fails, liteErr, pgErr)
+		}
+		// A refusal is a constraint's on both (SQLSTATE class 23, integrity constraint
+		// violation), so the store can tell it from a failure of the database.
+		var pe *pgconn.PgError
+		if s.fails && (!isConstraintViolation(liteErr) || !errors.As(pgErr, &pe) || !strings.HasPrefix(pe.Code, "23")) {
+			t.Errorf("%s: want a constraint's refusal on both; SQLite: %v, PostgreSQL: %v", s.name, liteErr, pgErr)
 		}
 		if got, want := rows(t, pg, s.query), rows(t, lite, s.query); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %s\n PostgreSQL %q\n SQLite     %q", s.name, s.query, got, want)
