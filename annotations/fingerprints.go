@@ -8,15 +8,13 @@ import (
 	"time"
 )
 
-// Fingerprint is an image's perceptual hashes as stored (package reuse computes and
-// compares them; this package only keeps them): Whole of the whole image, Windows the
-// encoded hashes of its windows, Version the layout they follow. Error, when set, says
-// why the image has none (Whole and Windows are then empty).
+// Fingerprint is an image's perceptual hashes as stored (package reuse computes, encodes
+// and compares them; this package only keeps them), Version the layout they follow.
+// Error, when set, says why the image has none (Hashes is then empty).
 type Fingerprint struct {
 	ImageID    string
 	Version    int
-	Whole      uint64
-	Windows    []byte
+	Hashes     []byte
 	Error      string
 	ComputedAt time.Time
 }
@@ -24,11 +22,15 @@ type Fingerprint struct {
 // SetFingerprint stores f as its image's fingerprint, replacing any earlier one;
 // ErrNotFound when the image does not exist.
 func (s *Store) SetFingerprint(ctx context.Context, f Fingerprint) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO image_fingerprints (image_id, version, whole, windows, error, computed_at)
-		SELECT id, ?, ?, ?, ?, ? FROM images WHERE id = ?
-		ON CONFLICT (image_id) DO UPDATE SET version = excluded.version, whole = excluded.whole,
-			windows = excluded.windows, error = excluded.error, computed_at = excluded.computed_at`,
-		f.Version, int64(f.Whole), f.Windows, f.Error, formatTime(s.now()), f.ImageID)
+	hashes := f.Hashes
+	if hashes == nil {
+		hashes = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO image_fingerprints (image_id, version, hashes, error, computed_at)
+		SELECT id, ?, ?, ?, ? FROM images WHERE id = ?
+		ON CONFLICT (image_id) DO UPDATE SET version = excluded.version, hashes = excluded.hashes,
+			error = excluded.error, computed_at = excluded.computed_at`,
+		f.Version, hashes, f.Error, formatTime(s.now()), f.ImageID)
 	if err != nil {
 		return err
 	}
@@ -40,16 +42,15 @@ func (s *Store) SetFingerprint(ctx context.Context, f Fingerprint) error {
 	return nil
 }
 
-const fingerprintColumns = `f.image_id, f.version, f.whole, f.windows, f.error, f.computed_at`
+const fingerprintColumns = `f.image_id, f.version, f.hashes, f.error, f.computed_at`
 
 func scanFingerprint(row interface{ Scan(...any) error }) (Fingerprint, error) {
 	var f Fingerprint
-	var whole int64
 	var at string
-	if err := row.Scan(&f.ImageID, &f.Version, &whole, &f.Windows, &f.Error, &at); err != nil {
+	if err := row.Scan(&f.ImageID, &f.Version, &f.Hashes, &f.Error, &at); err != nil {
 		return Fingerprint{}, err
 	}
-	f.Whole, f.ComputedAt = uint64(whole), parseTime(at)
+	f.ComputedAt = parseTime(at)
 	return f, nil
 }
 

@@ -34,7 +34,7 @@ func Fingerprint(ctx context.Context, store *annotations.Store, lib *imagery.Lib
 	if err != nil {
 		f.Error = err.Error()
 	} else {
-		f.Whole, f.Windows = fp.Whole, fp.MarshalWindows()
+		f.Hashes = fp.Marshal()
 	}
 	return store.SetFingerprint(ctx, f)
 }
@@ -107,8 +107,11 @@ func Matches(ctx context.Context, store *annotations.Store, id string) ([]Match,
 		if err != nil {
 			return nil, err
 		}
-		m := reuse.Compare(mine, theirs)
-		if !m.Near() {
+		m, err := reuse.Compare(mine, theirs)
+		if err != nil {
+			return nil, err
+		}
+		if !m.Copy() {
 			continue
 		}
 		other, err := store.Image(ctx, f.ImageID)
@@ -130,11 +133,11 @@ func Matches(ctx context.Context, store *annotations.Store, id string) ([]Match,
 }
 
 func decodeFingerprint(f annotations.Fingerprint) (reuse.Fingerprint, error) {
-	w, err := reuse.UnmarshalWindows(f.Windows)
+	fp, err := reuse.Unmarshal(f.Hashes)
 	if err != nil {
 		return reuse.Fingerprint{}, fmt.Errorf("fingerprint of image %s: %w", f.ImageID, err)
 	}
-	return reuse.Fingerprint{Whole: f.Whole, Windows: w}, nil
+	return fp, nil
 }
 
 // BackfillFingerprints fingerprints every image that has no fingerprint of the current

@@ -1,10 +1,15 @@
 // Package reuse tells whether one image is a copy of another that was cropped, rescaled,
-// recompressed or made brighter or darker: the perceptual hash (pHash, the low
-// frequencies of a 64 × 64 grey version's cosine transform against their median, through
-// github.com/corona10/goimagehash) of the whole image and of a fixed set of windows over
-// it. A crop's whole hash is near the hash of the window of the original it covers;
-// rescaling, JPEG recompression and a change of brightness move a pHash only a few bits.
-// It imports nothing of satmark's.
+// recompressed or made brighter or darker, in two steps. First, the 64-bit perceptual
+// hash (pHash: the 8 × 8 lowest frequencies of the cosine transform of a 64 × 64 grey
+// copy, against their median, through github.com/corona10/goimagehash) of the whole image
+// is compared with the whole hash of the other and with the hashes of a fixed set of
+// windows over it: a crop's whole hash is near the hash of the window of the original it
+// covers, and rescaling, JPEG recompression and a change of brightness move a pHash only
+// a few bits. That step cannot tell a copy from another capture of the same place from
+// the same view (the sample port of 8 and of 13 October are 2 bits apart), so, second, a
+// candidate is checked with a 256-bit pHash (16 × 16 frequencies), for which those two
+// are far apart, on the window of the other image refined about the one found, from the
+// small grey copy each fingerprint keeps. It imports nothing of satmark's.
 package reuse
 
 import (
@@ -13,30 +18,42 @@ import (
 	"fmt"
 	"image"
 	"math/bits"
+	"sort"
 
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 )
 
-// Version names the hash and the window layout below: fingerprints of another version
-// are not comparable and are computed again.
+// Version names the hashes, the window layout and the encoding below: fingerprints of
+// another version are not comparable and are computed again.
 const Version = 1
 
 // MinSide is the least width and height, in pixels, of an image that can be hashed: below
 // it a 64 × 64 pHash says little about the picture.
 const MinSide = 64
 
+// workingSide is the long side of the grey copy the windows are hashed from and that a
+// fingerprint keeps: enough for the 64 × 64 resize of the smallest window.
 const workingSide = 256
 
-// Thresholds, in bits of 64, chosen from the distances measured on the sample scenes
-// (README, "Reuse and tampering hints"): at most Near is a copy.
-const Near = 14
+// Thresholds, in differing bits, chosen from the distances measured on the sample scenes
+// (README, "Reuse and tampering hints"): a candidate is at most Near of 64 apart in the
+// first step, and a copy at most Confirm of 256 apart in the second.
+const (
+	Near    = 16
+	Confirm = 40
+)
 
 // ErrTooSmall is returned for an image under MinSide pixels across.
 var ErrTooSmall = errors.New("too small to hash")
 
 // Window is a part of an image, as fractions of its width and height.
-type Window struct{ X, Y, W, H float64 }
+type Window struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
 
 // Windows are the parts of an image whose hashes a fingerprint keeps besides the whole
 // one: every window of 70 to 100 % of the width and of the height (in steps of 10 %)
@@ -62,91 +79,220 @@ func windows() []Window {
 }
 
 // Fingerprint is an image's perceptual hashes: of the whole image, and of each of
-// Windows in order.
+// Windows in order, with the grey copy (at most 256 pixels on its long side) they were
+// computed from.
 type Fingerprint struct {
 	Whole   uint64
 	Windows []uint64
+	Grey    *image.Gray
 }
 
-// Compute returns the fingerprint of img (of any size; a preview of about 512 pixels is
+// Compute returns the fingerprint of img (of any size; a preview of about 1024 pixels is
 // plenty), or ErrTooSmall.
 func Compute(img image.Image) (Fingerprint, error) {
 	b := img.Bounds()
 	if b.Dx() < MinSide || b.Dy() < MinSide {
 		return Fingerprint{}, fmt.Errorf("the image is %d × %d pixels; a perceptual hash needs at least %d × %d: %w", b.Dx(), b.Dy(), MinSide, MinSide, ErrTooSmall)
 	}
-	// The windows are hashed from a copy of about 4 × the hash's 64 pixels: enough for a
-	// 64 × 64 resize of the smallest window, and far faster than the original.
 	var work *image.NRGBA
 	if max(b.Dx(), b.Dy()) > workingSide {
 		work = imaging.Fit(img, workingSide, workingSide, imaging.Box)
 	} else {
 		work = imaging.Clone(img)
 	}
-	b = work.Bounds()
-	whole, err := goimagehash.PerceptionHash(work)
-	if err != nil {
+	grey := image.NewGray(work.Bounds())
+	for i := 0; i < len(grey.Pix); i++ {
+		p := work.Pix[4*i : 4*i+3]
+		// goimagehash's own weights (ITU-R 601), so hashing the grey copy is hashing the image.
+		grey.Pix[i] = uint8(0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2]) + 0.5)
+	}
+	f := Fingerprint{Grey: grey, Windows: make([]uint64, len(Windows))}
+	var err error
+	if f.Whole, err = phash(grey, grey.Rect); err != nil {
 		return Fingerprint{}, err
 	}
-	f := Fingerprint{Whole: whole.GetHash(), Windows: make([]uint64, len(Windows))}
 	for i, w := range Windows {
-		r := image.Rect(b.Min.X+int(w.X*float64(b.Dx())+0.5), b.Min.Y+int(w.Y*float64(b.Dy())+0.5),
-			b.Min.X+int((w.X+w.W)*float64(b.Dx())+0.5), b.Min.Y+int((w.Y+w.H)*float64(b.Dy())+0.5)).Intersect(b)
-		h, err := goimagehash.PerceptionHash(work.SubImage(r))
-		if err != nil {
+		if f.Windows[i], err = phash(grey, w.in(grey.Rect)); err != nil {
 			return Fingerprint{}, err
 		}
-		f.Windows[i] = h.GetHash()
 	}
 	return f, nil
 }
 
-// Match is how near two fingerprints are: the fewest differing bits of 64 between the
-// whole hashes, or between one's whole hash and a window of the other, and which.
-type Match struct {
-	Distance int
-	// How: "whole" (the two images alike), "crop" (the first is a crop of the second,
-	// Window the part of the second it covers), "contains" (the second a crop of the first).
-	How    string
-	Window Window
+// in is the window in pixels of an image of bounds b.
+func (w Window) in(b image.Rectangle) image.Rectangle {
+	dx, dy := float64(b.Dx()), float64(b.Dy())
+	return image.Rect(b.Min.X+int(w.X*dx+0.5), b.Min.Y+int(w.Y*dy+0.5), b.Min.X+int((w.X+w.W)*dx+0.5), b.Min.Y+int((w.Y+w.H)*dy+0.5)).Intersect(b)
 }
 
+func phash(g *image.Gray, r image.Rectangle) (uint64, error) {
+	h, err := goimagehash.PerceptionHash(g.SubImage(r))
+	if err != nil {
+		return 0, err
+	}
+	return h.GetHash(), nil
+}
+
+// hash256 is the 256-bit pHash of the part r of g.
+func hash256(g *image.Gray, r image.Rectangle) ([]uint64, error) {
+	h, err := goimagehash.ExtPerceptionHash(g.SubImage(r), 16, 16)
+	if err != nil {
+		return nil, err
+	}
+	return h.GetHash(), nil
+}
+
+func distance256(a, b []uint64) int {
+	n := 0
+	for i := range a {
+		n += bits.OnesCount64(a[i] ^ b[i])
+	}
+	return n
+}
+
+// Match is how near two fingerprints are.
+type Match struct {
+	// Distance is the fewest differing bits of 64 between the whole hashes, or between
+	// one's whole hash and a window of the other; How says which: "whole" (the two
+	// images alike), "crop" (the first is a crop of the second, Window the part of the
+	// second it covers), "contains" (the second a crop of the first).
+	Distance int
+	How      string
+	Window   Window
+	// Checked is the 256-bit pHash distance of the second step, on the refined window
+	// (Window is then that one); -1 when the first step found nothing near.
+	Checked int
+}
+
+// candidate is a window of one image near the whole of the other in the first step.
+type candidate struct {
+	d        int
+	how      string
+	w        Window
+	contains bool
+}
+
+// starts is how many of the first step's nearest windows the second refines from: the
+// nearest alone can lie in a valley away from the true crop.
+const starts = 3
+
 // Compare returns how near a is to b.
-func Compare(a, b Fingerprint) Match {
-	m := Match{Distance: bits.OnesCount64(a.Whole ^ b.Whole), How: "whole", Window: Window{0, 0, 1, 1}}
+func Compare(a, b Fingerprint) (Match, error) {
+	cands := []candidate{{bits.OnesCount64(a.Whole ^ b.Whole), "whole", Window{0, 0, 1, 1}, false}}
 	for i, h := range b.Windows {
-		if d := bits.OnesCount64(a.Whole ^ h); d < m.Distance && i < len(Windows) {
-			m = Match{Distance: d, How: "crop", Window: Windows[i]}
+		if i < len(Windows) {
+			cands = append(cands, candidate{bits.OnesCount64(a.Whole ^ h), "crop", Windows[i], false})
 		}
 	}
 	for i, h := range a.Windows {
-		if d := bits.OnesCount64(b.Whole ^ h); d < m.Distance && i < len(Windows) {
-			m = Match{Distance: d, How: "contains", Window: Windows[i]}
+		if i < len(Windows) {
+			cands = append(cands, candidate{bits.OnesCount64(b.Whole ^ h), "contains", Windows[i], true})
 		}
 	}
-	return m
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
+	m := Match{Distance: cands[0].d, How: cands[0].how, Window: cands[0].w, Checked: -1}
+	if m.Distance > Near || a.Grey == nil || b.Grey == nil {
+		return m, nil
+	}
+	for _, c := range cands[:starts] {
+		if c.d > Near {
+			break
+		}
+		part, whole := b.Grey, a.Grey // the image the window is of, and the one that covers it
+		if c.contains {
+			part, whole = a.Grey, b.Grey
+		}
+		want, err := hash256(whole, whole.Rect)
+		if err != nil {
+			return Match{}, err
+		}
+		r, d, err := refine(part, c.w.in(part.Rect), want)
+		if err != nil {
+			return Match{}, err
+		}
+		if m.Checked >= 0 && d >= m.Checked {
+			continue
+		}
+		pb := part.Rect
+		m = Match{Distance: c.d, How: c.how, Checked: d, Window: Window{float64(r.Min.X-pb.Min.X) / float64(pb.Dx()),
+			float64(r.Min.Y-pb.Min.Y) / float64(pb.Dy()), float64(r.Dx()) / float64(pb.Dx()), float64(r.Dy()) / float64(pb.Dy())}}
+	}
+	return m, nil
 }
 
-// Near reports whether m says the images are copies of one another.
-func (m Match) Near() bool { return m.Distance <= Near }
+// refine moves and resizes r over g, a few pixels at a time and then fewer, while the
+// 256-bit pHash of the part comes nearer to want; it returns the best part and its
+// distance.
+func refine(g *image.Gray, r image.Rectangle, want []uint64) (image.Rectangle, int, error) {
+	h, err := hash256(g, r)
+	if err != nil {
+		return r, 0, err
+	}
+	best := distance256(h, want)
+	for step := 8; step >= 1 && best > 0; step /= 2 {
+		for improved := true; improved; {
+			improved = false
+			for _, d := range [][4]int{{-1, 0, -1, 0}, {1, 0, 1, 0}, {0, -1, 0, -1}, {0, 1, 0, 1},
+				{-1, 0, 0, 0}, {1, 0, 0, 0}, {0, -1, 0, 0}, {0, 1, 0, 0}, {0, 0, -1, 0}, {0, 0, 1, 0}, {0, 0, 0, -1}, {0, 0, 0, 1}} {
+				c := image.Rect(r.Min.X+d[0]*step, r.Min.Y+d[1]*step, r.Max.X+d[2]*step, r.Max.Y+d[3]*step)
+				if !c.In(g.Rect) || c.Dx() < MinSide/2 || c.Dy() < MinSide/2 {
+					continue
+				}
+				h, err := hash256(g, c)
+				if err != nil {
+					return r, 0, err
+				}
+				if dist := distance256(h, want); dist < best {
+					r, best, improved = c, dist, true
+				}
+			}
+		}
+	}
+	return r, best, nil
+}
 
-// MarshalWindows encodes the window hashes for storage (8 bytes each, big-endian).
-func (f Fingerprint) MarshalWindows() []byte {
-	out := make([]byte, 8*len(f.Windows))
-	for i, h := range f.Windows {
-		binary.BigEndian.PutUint64(out[8*i:], h)
+// Copy reports whether m says the images are copies of one another: near in the first
+// step and confirmed in the second.
+func (m Match) Copy() bool { return m.Distance <= Near && m.Checked >= 0 && m.Checked <= Confirm }
+
+// Marshal encodes the fingerprint for storage: the number of window hashes, the whole
+// hash and each window's (8 bytes each), the grey copy's width and height and its
+// pixels, all big-endian.
+func (f Fingerprint) Marshal() []byte {
+	w, h := f.Grey.Rect.Dx(), f.Grey.Rect.Dy()
+	out := make([]byte, 0, 2+8*(1+len(f.Windows))+4+w*h)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(f.Windows)))
+	for _, v := range append([]uint64{f.Whole}, f.Windows...) {
+		out = binary.BigEndian.AppendUint64(out, v)
+	}
+	out = binary.BigEndian.AppendUint16(out, uint16(w))
+	out = binary.BigEndian.AppendUint16(out, uint16(h))
+	for y := 0; y < h; y++ {
+		out = append(out, f.Grey.Pix[y*f.Grey.Stride:y*f.Grey.Stride+w]...)
 	}
 	return out
 }
 
-// UnmarshalWindows decodes what MarshalWindows wrote.
-func UnmarshalWindows(p []byte) ([]uint64, error) {
-	if len(p)%8 != 0 {
-		return nil, fmt.Errorf("window hashes of %d bytes, not a multiple of 8", len(p))
+// Unmarshal decodes what Marshal wrote.
+func Unmarshal(p []byte) (Fingerprint, error) {
+	bad := fmt.Errorf("a fingerprint of %d bytes is not one Marshal wrote", len(p))
+	if len(p) < 2 {
+		return Fingerprint{}, bad
 	}
-	out := make([]uint64, len(p)/8)
-	for i := range out {
-		out[i] = binary.BigEndian.Uint64(p[8*i:])
+	n := int(binary.BigEndian.Uint16(p))
+	p = p[2:]
+	if len(p) < 8*(n+1)+4 {
+		return Fingerprint{}, bad
 	}
-	return out, nil
+	f := Fingerprint{Whole: binary.BigEndian.Uint64(p), Windows: make([]uint64, n)}
+	for i := range f.Windows {
+		f.Windows[i] = binary.BigEndian.Uint64(p[8*(i+1):])
+	}
+	p = p[8*(n+1):]
+	w, h := int(binary.BigEndian.Uint16(p)), int(binary.BigEndian.Uint16(p[2:]))
+	if len(p[4:]) != w*h {
+		return Fingerprint{}, bad
+	}
+	f.Grey = &image.Gray{Pix: p[4:], Stride: w, Rect: image.Rect(0, 0, w, h)}
+	return f, nil
 }
