@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
@@ -76,7 +78,8 @@ func (e *NotHashedError) Error() string { return "the image has no perceptual ha
 // Matches returns the images (not in the trash) that are near copies of image id, the
 // earlier ones first, then by distance. ErrNoFingerprint or a *NotHashedError when id has
 // no hashes to compare; annotations.ErrNotFound for no such image.
-func Matches(ctx context.Context, store *annotations.Store, id string) ([]Match, error) {
+// The second step of a comparison costs seconds of CPU; cache keeps its results (nil: none kept).
+func Matches(ctx context.Context, store *annotations.Store, cache *CompareCache, id string) ([]Match, error) {
 	img, err := store.Image(ctx, id)
 	if err != nil {
 		return nil, err
@@ -103,11 +106,7 @@ func Matches(ctx context.Context, store *annotations.Store, id string) ([]Match,
 		if f.ImageID == id {
 			continue
 		}
-		theirs, err := decodeFingerprint(f)
-		if err != nil {
-			return nil, err
-		}
-		m, err := reuse.Compare(mine, theirs)
+		m, err := cache.compare(mine, own.Hashes, f)
 		if err != nil {
 			return nil, err
 		}
@@ -130,6 +129,44 @@ func Matches(ctx context.Context, store *annotations.Store, id string) ([]Match,
 		return out[i].Match.Distance < out[j].Match.Distance
 	})
 	return out, nil
+}
+
+// CompareCache keeps what reuse.Compare said of pairs of stored fingerprints that reached
+// its second step, keyed by the SHA-256 of both encodings, so that a page view after the
+// upload that compared them is a lookup; a recomputed fingerprint is another key. Safe for
+// concurrent use; the zero value is not, use NewCompareCache.
+type CompareCache struct {
+	mu sync.Mutex
+	m  map[[2][sha256.Size]byte]reuse.Match
+}
+
+// NewCompareCache returns an empty cache.
+func NewCompareCache() *CompareCache {
+	return &CompareCache{m: map[[2][sha256.Size]byte]reuse.Match{}}
+}
+
+func (c *CompareCache) compare(mine reuse.Fingerprint, mineHashes []byte, other annotations.Fingerprint) (reuse.Match, error) {
+	key := [2][sha256.Size]byte{sha256.Sum256(mineHashes), sha256.Sum256(other.Hashes)}
+	if c != nil {
+		c.mu.Lock()
+		m, ok := c.m[key]
+		c.mu.Unlock()
+		if ok {
+			return m, nil
+		}
+	}
+	theirs, err := decodeFingerprint(other)
+	if err != nil {
+		return reuse.Match{}, err
+	}
+	m, err := reuse.Compare(mine, theirs)
+	if err != nil || c == nil || m.Checked < 0 {
+		return m, err
+	}
+	c.mu.Lock()
+	c.m[key] = m
+	c.mu.Unlock()
+	return m, nil
 }
 
 func decodeFingerprint(f annotations.Fingerprint) (reuse.Fingerprint, error) {

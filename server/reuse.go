@@ -66,7 +66,7 @@ func releasedAs(img annotations.Image, earlier bool) string {
 // imageReuse gathers what reuseJSON says of image id.
 func (s *Server) imageReuse(ctx context.Context, id string) (reuseJSON, error) {
 	out := reuseJSON{State: "hashed", ReleasedBefore: []matchJSON{}, Matches: []matchJSON{}}
-	matches, err := ingest.Matches(ctx, s.store, id)
+	matches, err := ingest.Matches(ctx, s.store, s.compared, id)
 	var nh *ingest.NotHashedError
 	switch {
 	case errors.Is(err, ingest.ErrNoFingerprint):

@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -110,6 +111,18 @@ func TestUploadOfARecompressedCropSaysReleasedBefore(t *testing.T) {
 	decode(t, rec, &got)
 	if len(got.Matches) != 1 || got.Matches[0].ImageID != crop.ID || got.Matches[0].Earlier || len(got.ReleasedBefore) != 0 || got.Matches[0].How != "contains" {
 		t.Errorf("the original's matches: got %+v, want the crop, later, as containing it", got)
+	}
+
+	// The upload compared the crop with the port; the views after it look that up and
+	// say the same as the upload did.
+	for view := 1; view <= 2; view++ {
+		var again reuseAnswer
+		rec := ts.do(t, http.MethodGet, "/api/v1/images/"+crop.ID+"/matches", nil, viewer...)
+		wantStatus(t, rec, http.StatusOK)
+		decode(t, rec, &again)
+		if !reflect.DeepEqual(again, crop.Reuse) {
+			t.Errorf("view %d of the crop's matches: got %+v, want the upload's %+v", view, again, crop.Reuse)
+		}
 	}
 
 	page := ts.do(t, http.MethodGet, "/images/"+crop.ID, nil, viewer...)
