@@ -25,8 +25,9 @@ import (
 )
 
 // Version names the hashes, the window layout and the encoding below: fingerprints of
-// another version are not comparable and are computed again.
-const Version = 1
+// another version are not comparable and are computed again (2: the preview under them
+// composites pixels without data over white, as the server's JPEGs do).
+const Version = 2
 
 // MinSide is the least width and height, in pixels, of an image that can be hashed: below
 // it a 64 × 64 pHash says little about the picture.
