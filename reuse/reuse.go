@@ -1,5 +1,5 @@
 // Package reuse tells whether one image is a copy of another that was cropped, rescaled,
-// recompressed or made brighter or darker, in two steps. First, the 64-bit perceptual
+// recompressed or made brighter or darker, in three steps. First, the 64-bit perceptual
 // hash (pHash: the 8 × 8 lowest frequencies of the cosine transform of a 64 × 64 grey
 // copy, against their median, through github.com/corona10/goimagehash) of the whole image
 // is compared with the whole hash of the other and with the hashes of a fixed set of
@@ -7,9 +7,12 @@
 // covers, and rescaling, JPEG recompression and a change of brightness move a pHash only
 // a few bits. That step cannot tell a copy from another capture of the same place from
 // the same view (the sample port of 8 and of 13 October are 2 bits apart), so, second, a
-// candidate is checked with a 256-bit pHash (16 × 16 frequencies), for which those two
-// are far apart, on the window of the other image refined about the one found, from the
-// small grey copy each fingerprint keeps. It imports nothing of satmark's.
+// candidate is checked with a 256-bit pHash (16 × 16 frequencies) on the window of the
+// other image refined about the one found, from the small grey copy each fingerprint
+// keeps; and, third, because that hash too sees mostly the layout two captures share,
+// the part is aligned to the pixel and the two grey copies compared block by block: a
+// copy agrees in every block, another capture not where ships, waves or haze differ.
+// It imports nothing of satmark's.
 package reuse
 
 import (
@@ -17,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"math/bits"
 	"sort"
 
@@ -44,6 +48,12 @@ const (
 	Near    = 16
 	Confirm = 40
 )
+
+// Agree is the least Agreement of a copy (the third step; README lists the measures):
+// on the sample scenes every copy reached 0.89 or more, and the port of 13 October and
+// its copies against the port of 8 October (another capture) at most 0.40, but for a copy
+// darkened until its water is clipped to black (0.93, which the second step rejects).
+const Agree = 0.65
 
 // ErrTooSmall is returned for an image under MinSide pixels across.
 var ErrTooSmall = errors.New("too small to hash")
@@ -160,9 +170,13 @@ type Match struct {
 	Distance int
 	How      string
 	Window   Window
-	// Checked is the 256-bit pHash distance of the second step, on the refined window
-	// (Window is then that one); -1 when the first step found nothing near.
+	// Checked is the 256-bit pHash distance of the second step, on the window refined
+	// about the first step's; -1 when the first step found nothing near.
 	Checked int
+	// Agreement is the third step's: the lower quartile, over 8 × 8 blocks, of the
+	// correlation of the two grey copies (the part aligned, Window then that part) at
+	// 128 × 128; 0 when the first step found nothing near.
+	Agreement float64
 }
 
 // candidate is a window of one image near the whole of the other in the first step.
@@ -195,6 +209,7 @@ func Compare(a, b Fingerprint) (Match, error) {
 	if m.Distance > Near || a.Grey == nil || b.Grey == nil {
 		return m, nil
 	}
+	first := true
 	for _, c := range cands[:starts] {
 		if c.d > Near {
 			break
@@ -211,40 +226,121 @@ func Compare(a, b Fingerprint) (Match, error) {
 		if err != nil {
 			return Match{}, err
 		}
-		if m.Checked >= 0 && d >= m.Checked {
+		// The third step aligns the part to the pixel on their detail, from the refined
+		// window and from the first step's, and compares the grey copies block by block:
+		// another capture of the same view differs in some blocks (ships, waves, haze),
+		// a copy in none.
+		wantDetail := detail(greyAt(whole, whole.Rect))
+		ra, sa := align(part, r, wantDetail)
+		if rb, sb := align(part, c.w.in(part.Rect), wantDetail); sb > sa {
+			ra = rb
+		}
+		agree := blockAgreement(greyAt(part, ra), greyAt(whole, whole.Rect))
+		if !first && (agree < m.Agreement || (agree == m.Agreement && d >= m.Checked)) {
 			continue
 		}
+		first = false
 		pb := part.Rect
-		m = Match{Distance: c.d, How: c.how, Checked: d, Window: Window{float64(r.Min.X-pb.Min.X) / float64(pb.Dx()),
-			float64(r.Min.Y-pb.Min.Y) / float64(pb.Dy()), float64(r.Dx()) / float64(pb.Dx()), float64(r.Dy()) / float64(pb.Dy())}}
+		m = Match{Distance: c.d, How: c.how, Checked: d, Agreement: agree, Window: Window{float64(ra.Min.X-pb.Min.X) / float64(pb.Dx()),
+			float64(ra.Min.Y-pb.Min.Y) / float64(pb.Dy()), float64(ra.Dx()) / float64(pb.Dx()), float64(ra.Dy()) / float64(pb.Dy())}}
 	}
 	return m, nil
 }
 
-// refine moves and resizes r over g, a few pixels at a time and then fewer, while the
-// 256-bit pHash of the part comes nearer to want; it returns the best part and its
-// distance.
-func refine(g *image.Gray, r image.Rectangle, want []uint64) (image.Rectangle, int, error) {
-	h, err := hash256(g, r)
+// alignSide is the side of the square both grey copies are resampled to for the third
+// step: under the pixels of the smallest window (70 % of 256 across, about 134 down).
+const alignSide = 128
+
+// greyAt is the part r of g resampled to alignSide × alignSide, as floats.
+func greyAt(g *image.Gray, r image.Rectangle) []float64 {
+	n := imaging.Resize(g.SubImage(r), alignSide, alignSide, imaging.Box)
+	out := make([]float64, alignSide*alignSide)
+	for i := range out {
+		out[i] = float64(n.Pix[4*i])
+	}
+	return out
+}
+
+// detail is v (alignSide square) less its mean over 5 × 5 neighbourhoods: what aligning
+// on ignores tone and haze by.
+func detail(v []float64) []float64 {
+	const s, rad = alignSide, 2
+	out := make([]float64, len(v))
+	for y := 0; y < s; y++ {
+		for x := 0; x < s; x++ {
+			sum, n := 0.0, 0
+			for yy := max(0, y-rad); yy <= min(s-1, y+rad); yy++ {
+				for xx := max(0, x-rad); xx <= min(s-1, x+rad); xx++ {
+					sum += v[yy*s+xx]
+					n++
+				}
+			}
+			out[y*s+x] = v[y*s+x] - sum/float64(n)
+		}
+	}
+	return out
+}
+
+// correlation is the Pearson correlation of a and b; ok is false when both are flat, and
+// it is 0 when only one is.
+func correlation(a, b []float64) (c float64, ok bool) {
+	var ma, mb float64
+	for i := range a {
+		ma += a[i]
+		mb += b[i]
+	}
+	ma, mb = ma/float64(len(a)), mb/float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	// Under about 2 grey levels of spread a part has no detail: two such parts say
+	// nothing (flat, or clipped to black or white as a darkened copy of dark water is),
+	// one against detail disagrees.
+	flat := 4 * float64(len(a))
+	switch {
+	case saa < flat && sbb < flat:
+		return 0, false
+	case saa < flat || sbb < flat:
+		return 0, true
+	}
+	return sab / math.Sqrt(saa*sbb), true
+}
+
+// align moves and resizes r over g while the detail of the part correlates better with
+// want; it returns the best part and its correlation.
+func align(g *image.Gray, r image.Rectangle, want []float64) (image.Rectangle, float64) {
+	r, best, _ := climb(g, r, 4, 1, func(c image.Rectangle) (float64, error) {
+		v, _ := correlation(detail(greyAt(g, c)), want)
+		return v, nil
+	})
+	return r, best
+}
+
+// climb moves and resizes r over g (by moves, step pixels at a time and then fewer) while
+// score rises, until it reaches perfect; it returns the best part and its score, or
+// score's first error.
+func climb(g *image.Gray, r image.Rectangle, step int, perfect float64, score func(image.Rectangle) (float64, error)) (image.Rectangle, float64, error) {
+	best, err := score(r)
 	if err != nil {
 		return r, 0, err
 	}
-	best := distance256(h, want)
-	for step := 8; step >= 1 && best > 0; step /= 2 {
+	for ; step >= 1 && best < perfect; step /= 2 {
 		for improved := true; improved; {
 			improved = false
-			for _, d := range [][4]int{{-1, 0, -1, 0}, {1, 0, 1, 0}, {0, -1, 0, -1}, {0, 1, 0, 1},
-				{-1, 0, 0, 0}, {1, 0, 0, 0}, {0, -1, 0, 0}, {0, 1, 0, 0}, {0, 0, -1, 0}, {0, 0, 1, 0}, {0, 0, 0, -1}, {0, 0, 0, 1}} {
+			for _, d := range moves {
 				c := image.Rect(r.Min.X+d[0]*step, r.Min.Y+d[1]*step, r.Max.X+d[2]*step, r.Max.Y+d[3]*step)
 				if !c.In(g.Rect) || c.Dx() < MinSide/2 || c.Dy() < MinSide/2 {
 					continue
 				}
-				h, err := hash256(g, c)
+				v, err := score(c)
 				if err != nil {
 					return r, 0, err
 				}
-				if dist := distance256(h, want); dist < best {
-					r, best, improved = c, dist, true
+				if v > best {
+					r, best, improved = c, v, true
 				}
 			}
 		}
@@ -252,9 +348,52 @@ func refine(g *image.Gray, r image.Rectangle, want []uint64) (image.Rectangle, i
 	return r, best, nil
 }
 
+// blockAgreement is the lower quartile of the correlations of a and b (alignSide
+// squares) over 8 × 8 blocks, leaving out blocks flat in both.
+func blockAgreement(a, b []float64) float64 {
+	const s, nb = alignSide, 8
+	const bs = s / nb
+	var cs []float64
+	pa, pb := make([]float64, 0, bs*bs), make([]float64, 0, bs*bs)
+	for by := 0; by < nb; by++ {
+		for bx := 0; bx < nb; bx++ {
+			pa, pb = pa[:0], pb[:0]
+			for y := by * bs; y < (by+1)*bs; y++ {
+				pa = append(pa, a[y*s+bx*bs:y*s+(bx+1)*bs]...)
+				pb = append(pb, b[y*s+bx*bs:y*s+(bx+1)*bs]...)
+			}
+			if c, ok := correlation(pa, pb); ok {
+				cs = append(cs, c)
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return 0
+	}
+	sort.Float64s(cs)
+	return cs[len(cs)/4]
+}
+
+// moves are the ways refine and align change a rectangle by one step: shift it, or move
+// one of its sides.
+var moves = [][4]int{{-1, 0, -1, 0}, {1, 0, 1, 0}, {0, -1, 0, -1}, {0, 1, 0, 1},
+	{-1, 0, 0, 0}, {1, 0, 0, 0}, {0, -1, 0, 0}, {0, 1, 0, 0}, {0, 0, -1, 0}, {0, 0, 1, 0}, {0, 0, 0, -1}, {0, 0, 0, 1}}
+
+// refine moves and resizes r over g while the 256-bit pHash of the part comes nearer to
+// want; it returns the best part and its distance.
+func refine(g *image.Gray, r image.Rectangle, want []uint64) (image.Rectangle, int, error) {
+	r, best, err := climb(g, r, 8, 0, func(c image.Rectangle) (float64, error) {
+		h, err := hash256(g, c)
+		return -float64(distance256(h, want)), err
+	})
+	return r, int(-best), err
+}
+
 // Copy reports whether m says the images are copies of one another: near in the first
-// step and confirmed in the second.
-func (m Match) Copy() bool { return m.Distance <= Near && m.Checked >= 0 && m.Checked <= Confirm }
+// step, confirmed in the second and agreeing in the third.
+func (m Match) Copy() bool {
+	return m.Distance <= Near && m.Checked >= 0 && m.Checked <= Confirm && m.Agreement >= Agree
+}
 
 // Marshal encodes the fingerprint for storage: the number of window hashes, the whole
 // hash and each window's (8 bytes each), the grey copy's width and height and its

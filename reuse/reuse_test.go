@@ -66,12 +66,12 @@ func copies(t *testing.T) []transformed {
 }
 
 // cell is how a table shows a match: the first step's distance of 64 (and how), the
-// second's of 256 when it ran.
+// second's of 256 and the third's agreement when they ran.
 func cell(m reuse.Match) string {
 	if m.Checked < 0 {
 		return fmt.Sprintf("%d (%s)", m.Distance, m.How)
 	}
-	return fmt.Sprintf("%d (%s), %d", m.Distance, m.How, m.Checked)
+	return fmt.Sprintf("%d (%s), %d, %.2f", m.Distance, m.How, m.Checked, m.Agreement)
 }
 
 func decodedScenes(t *testing.T) []sampledata.Scene {

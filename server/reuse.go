@@ -36,6 +36,8 @@ type matchJSON struct {
 	Threshold  int          `json:"threshold"`
 	Checked    int          `json:"checked"`
 	Confirm    int          `json:"confirm_threshold"`
+	Agreement  float64      `json:"agreement"`
+	Agree      float64      `json:"agreement_threshold"`
 	How        string       `json:"how"`
 	Window     reuse.Window `json:"window"`
 	Message    string       `json:"message"`
@@ -80,7 +82,8 @@ func (s *Server) imageReuse(ctx context.Context, id string) (reuseJSON, error) {
 	}
 	for _, m := range matches {
 		j := matchJSON{ImageID: m.Image.ID, Title: m.Image.Title, Publisher: m.Image.Source.Publisher, ReleasedAt: m.Image.Source.ReleasedAt,
-			URL: "/images/" + m.Image.ID, Earlier: m.Earlier, Distance: m.Match.Distance, Threshold: reuse.Near, Checked: m.Match.Checked, Confirm: reuse.Confirm, How: m.Match.How,
+			URL: "/images/" + m.Image.ID, Earlier: m.Earlier, Distance: m.Match.Distance, Threshold: reuse.Near, Checked: m.Match.Checked, Confirm: reuse.Confirm,
+			Agreement: m.Match.Agreement, Agree: reuse.Agree, How: m.Match.How,
 			Window: m.Match.Window, Message: releasedAs(m.Image, m.Earlier)}
 		out.Matches = append(out.Matches, j)
 		if m.Earlier {
