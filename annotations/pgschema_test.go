@@ -146,12 +146,17 @@ func TestPGSchemaIsTheSQLiteSchema(t *testing.T) {
 					f[1] = "double precision"
 				case "TEXT":
 					f[1] = "text"
+				case "BLOB":
+					f[1] = "bytea"
+					if f[3] == "x''" { // the empty blob
+						f[3] = `'\x'`
+					}
 				}
 				want = append(want, strings.Join(f, "|"))
 			}
 			want = append(want, pgOnlyColumns[table]...)
 			got := rows(t, pg, `SELECT c.column_name, c.data_type, CASE c.is_nullable WHEN 'NO' THEN 1 ELSE 0 END,
-				regexp_replace(COALESCE(c.column_default, ''), '::(text|bigint|integer|double precision)$', ''),
+				regexp_replace(COALESCE(c.column_default, ''), '::(text|bigint|integer|double precision|bytea)$', ''),
 				COALESCE(k.ordinal_position, 0)
 				FROM information_schema.columns c
 				LEFT JOIN information_schema.table_constraints p ON p.table_schema = c.table_schema

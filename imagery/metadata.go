@@ -93,11 +93,21 @@ func readMetadata(path string, siblings []string) FileMetadata {
 		return FileMetadata{Raw: []MetadataItem{}}
 	}
 	defer d.Close()
-	return d.fileMetadata()
+	m := MetadataFrom(append(d.rawMetadata(), iptcItems(path)...))
+	m.RPC = len(d.metadata("RPC")) > 0
+	return m
 }
 
 // fileMetadata reads the open dataset's metadata; see FileMetadata.
 func (d *gdalDataset) fileMetadata() FileMetadata {
+	m := MetadataFrom(d.rawMetadata())
+	m.RPC = len(d.metadata("RPC")) > 0
+	return m
+}
+
+// rawMetadata is every item of the open dataset's metadata domains, its NITF TREs and
+// its XMP packet, unbounded and uncleaned.
+func (d *gdalDataset) rawMetadata() []MetadataItem {
 	var raw []MetadataItem
 	// IMD last: a delivery's metadata may run to thousands of items, and what it says of
 	// the capture is in IMAGERY already but for the sun and the view angles.
@@ -110,9 +120,10 @@ func (d *gdalDataset) fileMetadata() FileMetadata {
 	if x := d.metadata("xml:TRE"); len(x) > 0 {
 		raw = append(raw, treItems(x[0])...)
 	}
-	m := MetadataFrom(raw)
-	m.RPC = len(d.metadata("RPC")) > 0
-	return m
+	if x := d.metadata("xml:XMP"); len(x) > 0 {
+		raw = append(raw, xmpItems(x[0])...)
+	}
+	return raw
 }
 
 // metadata returns the "KEY=VALUE" items of a domain (or the one XML document of an

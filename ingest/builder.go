@@ -12,6 +12,7 @@ import (
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/reuse"
 )
 
 // Builder builds the tile pyramids of stored images, a bounded number at a time, from the
@@ -62,6 +63,15 @@ func (b *Builder) Run(ctx context.Context) {
 	}
 	b.RequeueOutdated(ctx)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if n, err := BackfillFingerprints(ctx, b.store, b.lib, b.log); err != nil && ctx.Err() == nil {
+			b.log.Error("backfill perceptual hashes", "err", err)
+		} else if n > 0 {
+			b.log.Info("perceptual hashes backfilled", "count", n)
+		}
+	}()
 	for i := 0; i < b.concurrency; i++ {
 		wg.Add(1)
 		go func() {
@@ -209,6 +219,12 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 		if f := b.built.Load(); f != nil {
 			(*f)(img.ID)
 		}
+		// A large upload is fingerprinted only now (see SyncFingerprintPixels).
+		if f, err := b.store.ImageFingerprint(bg, img.ID); errors.Is(err, annotations.ErrNotFound) || (err == nil && f.Version != reuse.Version) {
+			if err := Fingerprint(ctx, b.store, b.lib, img); err != nil && ctx.Err() == nil {
+				b.log.Error("perceptual hash", "image", img.ID, "err", err)
+			}
+		}
 	}
 }
 
@@ -216,10 +232,14 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 // yet gets its defaults chosen and stored first, so that what the tiles show is what the
 // store says. Formats shown as stored have none (nil).
 func (b *Builder) display(ctx context.Context, img annotations.Image) (*imagery.Display, error) {
+	return storedDisplay(ctx, b.store, b.lib, img)
+}
+
+func storedDisplay(ctx context.Context, store *annotations.Store, lib *imagery.Library, img annotations.Image) (*imagery.Display, error) {
 	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
-	raw, err := b.store.Display(ctx, img.ID)
+	raw, err := store.Display(ctx, img.ID)
 	if errors.Is(err, annotations.ErrNotFound) {
-		d, err := b.lib.DefaultDisplay(img.SHA256, info)
+		d, err := lib.DefaultDisplay(img.SHA256, info)
 		if err != nil || d == nil {
 			return nil, err
 		}
@@ -227,7 +247,7 @@ func (b *Builder) display(ctx context.Context, img annotations.Image) (*imagery.
 		if err != nil {
 			return nil, err
 		}
-		if raw, err = b.store.SetDefaultDisplay(ctx, img.ID, j); err != nil {
+		if raw, err = store.SetDefaultDisplay(ctx, img.ID, j); err != nil {
 			return nil, err
 		}
 	} else if err != nil {

@@ -109,8 +109,18 @@ func (s *Server) createImage(c echo.Context) error {
 	}
 	s.wakeBuilder()
 	s.log.Info("image stored", "id", img.ID, "sha256", img.SHA256, "bytes", img.ByteSize, "width", img.Width, "height", img.Height, "actor", actor)
+	// The image is stored whatever the hash says; a failure to store the hash is logged
+	// and the backfill computes it again.
+	r, err := s.fingerprintUpload(req.Context(), img)
+	if err != nil {
+		s.log.Error("perceptual hash of an upload", "image", img.ID, "err", err)
+		r = reuseJSON{State: "pending", ReleasedBefore: []matchJSON{}, Matches: []matchJSON{}}
+	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/images/"+img.ID)
-	return c.JSON(http.StatusCreated, img)
+	return c.JSON(http.StatusCreated, struct {
+		annotations.Image
+		Reuse reuseJSON `json:"reuse"`
+	}{img, r})
 }
 
 // sentFilename is the file name a part was sent with, as sent: not cut to its base name

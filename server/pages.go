@@ -74,7 +74,11 @@ func (s *Server) annotatorPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, "annotator.html", map[string]any{"Title": img.Title, "Image": img})
+	r, err := s.imageReuse(c.Request().Context(), img.ID)
+	if err != nil {
+		return err
+	}
+	return s.page(c, "annotator.html", map[string]any{"Title": img.Title, "Image": img, "Reuse": r})
 }
 
 func (s *Server) georeferencePage(c echo.Context) error {

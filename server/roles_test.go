@@ -65,6 +65,7 @@ var routeRoles = map[string]string{
 	"DELETE /api/v1/images/:id":          "admin",
 	"GET /api/v1/images/:id/original":    "viewer",
 	"GET /api/v1/images/:id/thumbnail":   "viewer",
+	"GET /api/v1/images/:id/matches":     "viewer",
 	"POST /api/v1/images/:id/pyramid":    "analyst",
 	"GET /api/v1/images/:id/display":     "viewer",
 	"PUT /api/v1/images/:id/display":     "analyst",

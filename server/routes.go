@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	del(api+"/images/:id", admin, s.deleteImage)
 	get(api+"/images/:id/original", viewer, s.getOriginal)
 	get(api+"/images/:id/thumbnail", viewer, s.getThumbnail)
+	get(api+"/images/:id/matches", viewer, s.imageMatches)
 	post(api+"/images/:id/pyramid", analyst, s.rebuildPyramid)
 	get(api+"/images/:id/display", viewer, s.getDisplay)
 	put(api+"/images/:id/display", analyst, s.putDisplay)

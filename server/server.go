@@ -72,7 +72,8 @@ type Server struct {
 	hot        hotTiles
 	places     placements
 	maps       *mapTiles
-	matching   chan struct{} // one slot per control-point match or find-similar search running
+	compared   *ingest.CompareCache // the second step of reuse comparisons already made
+	matching   chan struct{}        // one slot per control-point match or find-similar search running
 	principals principals
 	throttle   throttle
 	events     broker
@@ -121,7 +122,7 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 		opts.HotTileBytes = 128 << 20
 	}
 	s := &Server{store: store, library: library, assets: assets, templates: tmpl, opts: opts, log: opts.Logger,
-		maps: newMapTiles(runtime.GOMAXPROCS(0)), matching: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
+		maps: newMapTiles(runtime.GOMAXPROCS(0)), compared: ingest.NewCompareCache(), matching: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	s.hot.max = opts.HotTileBytes
 	if opts.Builder != nil {
 		// A new pyramid is in place: nothing of the old one may be served from memory.

@@ -3,7 +3,8 @@
 -- database has no rows to carry over, so the data steps of 0002, 0009 and 0019 have
 -- nothing to do). Every SQLite migration after 0023 needs a PostgreSQL twin here, in a
 -- file of its own; pgschema_test.go compares the two schemas table by table and column by
--- column.
+-- column. 0020_image_fingerprints.sql came after this file was written: its twin is
+-- 0002_image_fingerprints.sql.
 --
 -- Translation: TEXT stays TEXT (times are RFC 3339 text, geometry GeoJSON text, as in
 -- SQLite, so the Go code scans them the same way); INTEGER is BIGINT, except the flags

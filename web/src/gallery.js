@@ -208,6 +208,10 @@ function setUpUpload() {
           code === 201 ? 'stored. ' : 'already in the library (same SHA-256); nothing new stored. ',
           el('a', {href: `/images/${encodeURIComponent(img.id)}`, class: 'open-image', text: `Open “${img.title}”`}),
         );
+        // A near copy of an earlier image (cropped, rescaled, recompressed) says so.
+        for (const m of img.reuse?.released_before ?? []) {
+          status.append(' · ', el('a', {href: m.url, class: 'released-before', text: m.message}));
+        }
         item.className = code === 201 ? 'ok' : 'existing';
         card(img);
         stored++;
