@@ -425,3 +425,38 @@ func TestIIIFPointRadius(t *testing.T) {
 		}
 	}
 }
+
+// The hand-written web annotations are marshalJSON's bytes (the writer they replace):
+// encoderCases (every shape, HTML, control characters and U+2028 in text and attributes,
+// decisions, an empty label), a rectangle (its fragment selector), a user name that needs
+// escaping, and a source with and without its manifest.
+func TestWebAnnotationsAreMarshalJSONs(t *testing.T) {
+	img, anns := encoderCases()
+	rect := anns[0]
+	rect.ID, rect.Shape = "ann_rect", annotations.ShapeRectangle
+	rect.Geometry = annotations.PolygonGeometry([]annotations.Position{{10.5, 20}, {300, 20}, {300, 90.25}, {10.5, 90.25}, {10.5, 20}})
+	rect.CreatedBy = "d\"<x>&\u2028\x7f\xff"
+	anns = append(anns, rect)
+	sources := []iiifRef{
+		{ID: iiifBase + "/canvas?a=<1>&b=2", Type: "Canvas", PartOf: []iiifRef{{ID: iiifBase + "/manifest.json", Type: "Manifest"}}},
+		{ID: iiifBase + "/canvas", Type: "Canvas"},
+	}
+	for _, source := range sources {
+		src, err := marshalJSON(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = bytes.TrimRight(src, "\n")
+		for _, a := range anns {
+			w := webAnnotation(a, img, source, iiifBase+"/api/v1/annotations/")
+			want, err := marshalJSON(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := appendWebAnnotation([]byte("x"), w, src)
+			if string(got[1:]) != strings.TrimSuffix(string(want), "\n") {
+				t.Errorf("annotation %s:\n got %s\nwant %s", a.ID, got[1:], want)
+			}
+		}
+	}
+}
