@@ -135,6 +135,12 @@ func (a Annotation) appendProperties(b []byte) ([]byte, error) {
 // AppendJSONString appends s as encoding/json writes a string (see appendString).
 func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
 
+// AppendJSONStringUnescapedHTML appends s as an encoding/json Encoder with
+// SetEscapeHTML(false) writes a string: <, > and & as they are.
+func AppendJSONStringUnescapedHTML(b []byte, s string) []byte {
+	return appendStringEscaping(b, s, false)
+}
+
 // AppendJSONFloat appends a finite f as encoding/json writes a float64.
 func AppendJSONFloat(b []byte, f float64) []byte { return appendFloat(b, f) }
 
@@ -242,12 +248,16 @@ const hexDigits = "0123456789abcdef"
 // appendString writes s as encoding/json writes a string, HTML characters escaped:
 // control characters, quotes, backslashes, <, > and & as \u escapes (\n, \r, \t, \b, \f
 // by name), invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return appendStringEscaping(b, s, true) }
+
+// appendStringEscaping is appendString, with <, > and & escaped only when escapeHTML is
+// set (encoding/json's Encoder.SetEscapeHTML).
+func appendStringEscaping(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}

@@ -51,6 +51,7 @@ func newFeatureEncoder(images []annotations.Image) (*featureEncoder, error) {
 				ei.provenance = append(ei.provenance, keyValue{kv[0], kv[1]})
 			}
 		}
+		slices.SortFunc(ei.provenance, func(x, y keyValue) int { return strings.Compare(x.key, y.key) })
 		e.images[img.ID] = ei
 	}
 	return e, nil
@@ -238,41 +239,48 @@ func (e *featureEncoder) appendMetadata(b []byte, a annotations.Annotation, ei *
 			md = append(md, keyValue{k, v})
 		}
 	}
-	add("label", strings.Join(a.Label.Path, " › "))
-	add("shape", string(a.Shape))
-	add("confidence", string(a.Confidence))
-	add("identification", a.Identification)
-	add("note", a.Note)
-	add("review_status", a.ReviewStatus)
-	add("version", strconv.Itoa(a.Version))
-	add("measurement_basis", a.Ground.Basis)
-	add("created_by", a.CreatedBy)
-	add("created_at", a.CreatedAt.UTC().Format(time.RFC3339Nano))
-	add("updated_by", a.UpdatedBy)
-	add("updated_at", a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	// The keys in order (QuPath's metadata is a map, which encoding/json writes by key),
+	// to be merged with the image's, which newFeatureEncoder sorted.
 	if len(a.Attributes) > 0 {
 		add("attributes", string(e.attrs))
 	}
-	if review != nil {
-		add("review_by", review.By)
-		add("review_at", review.At.UTC().Format(time.RFC3339Nano))
-		add("review_reason", review.Reason)
-	}
-	if t := a.Track; t != nil {
-		add("track_id", t.ID)
-		add("track_name", t.Name)
-		add("track_confidence", string(t.Confidence))
-	}
+	add("confidence", string(a.Confidence))
+	add("created_at", a.CreatedAt.UTC().Format(time.RFC3339Nano))
+	add("created_by", a.CreatedBy)
 	if len(a.Evidence) > 0 {
 		ev, _ := json.Marshal(a.Evidence)
 		add("evidence", string(ev))
 	}
-	md = append(md, ei.provenance...)
-	slices.SortFunc(md, func(x, y keyValue) int { return strings.Compare(x.key, y.key) })
+	add("identification", a.Identification)
+	add("label", strings.Join(a.Label.Path, " › "))
+	add("measurement_basis", a.Ground.Basis)
+	add("note", a.Note)
+	if review != nil {
+		add("review_at", review.At.UTC().Format(time.RFC3339Nano))
+		add("review_by", review.By)
+		add("review_reason", review.Reason)
+	}
+	add("review_status", a.ReviewStatus)
+	add("shape", string(a.Shape))
+	if t := a.Track; t != nil {
+		add("track_confidence", string(t.Confidence))
+		add("track_id", t.ID)
+		add("track_name", t.Name)
+	}
+	add("updated_at", a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	add("updated_by", a.UpdatedBy)
+	add("version", strconv.Itoa(a.Version))
 	e.metadata = md
+	prov := ei.provenance
 	b = append(b, '{')
-	for i, kv := range md {
-		if i > 0 {
+	for i, j := 0, 0; i < len(md) || j < len(prov); {
+		var kv keyValue
+		if j == len(prov) || i < len(md) && md[i].key < prov[j].key {
+			kv, i = md[i], i+1
+		} else {
+			kv, j = prov[j], j+1
+		}
+		if i+j > 1 {
 			b = append(b, ',')
 		}
 		b = annotations.AppendJSONString(b, kv.key)

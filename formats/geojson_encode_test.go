@@ -184,6 +184,12 @@ func encoderCases() (annotations.Image, []annotations.Annotation) {
 
 func TestFeaturesAreEncodingJSONs(t *testing.T) {
 	img, anns := encoderCases()
+	// And one with every key of the metadata, which appendMetadata adds in key order.
+	every := anns[2]
+	every.ID, every.Label, every.Identification, every.Note = "ann_every", anns[0].Label, "Ropucha", "wake"
+	every.Attributes = map[string]json.RawMessage{"hull": json.RawMessage(`"BDK 61"`)}
+	every.Decision = &annotations.Review{Decision: "accepted", Reviewer: "carol", At: every.CreatedAt, Version: 2, Reason: "seen"}
+	anns = append(anns, every)
 	enc, err := newFeatureEncoder([]annotations.Image{img})
 	if err != nil {
 		t.Fatal(err)

@@ -356,21 +356,24 @@ func WriteIIIFAnnotationPage(w io.Writer, page IIIFPage, each func(emit func(ann
 	if page.Manifest != "" {
 		source.PartOf = []iiifRef{{ID: page.Manifest, Type: "Manifest"}}
 	}
+	src, err := marshalJSON(source)
+	if err != nil {
+		return err
+	}
+	src = bytes.TrimRight(src, "\n")
+	var buf []byte
 	n := 0
 	err = each(func(a annotations.Annotation) error {
 		if a.ImageID != img.ID {
 			return fmt.Errorf("annotation %s belongs to image %s, not to the page's image %s", a.ID, a.ImageID, img.ID)
 		}
-		b, err := marshalJSON(webAnnotation(a, img, source, page.AnnotationBase))
-		if err != nil {
-			return err
-		}
+		buf = appendWebAnnotation(buf[:0], webAnnotation(a, img, source, page.AnnotationBase), src, a, img)
 		if n > 0 {
 			bw.WriteByte(',')
 		}
 		n++
 		bw.WriteByte('\n')
-		_, err = bw.Write(bytes.TrimRight(b, "\n"))
+		_, err := bw.Write(buf)
 		return err
 	})
 	if err != nil {
@@ -380,6 +383,8 @@ func WriteIIIFAnnotationPage(w io.Writer, page IIIFPage, each func(emit func(ann
 	return bw.Flush()
 }
 
+// webAnnotation is a's web annotation but for its target's selectors, which
+// appendWebAnnotation writes from a itself.
 func webAnnotation(a annotations.Annotation, img annotations.Image, source iiifRef, base string) wadmAnnotation {
 	bodies := []textualBody{{Type: "TextualBody", Value: a.Label.PathString(), Format: "text/plain", Purpose: "tagging"}}
 	describe := func(purpose, text string) {
@@ -412,8 +417,58 @@ func webAnnotation(a annotations.Annotation, img annotations.Image, source iiifR
 		Created: a.CreatedAt.UTC().Format(time.RFC3339), Modified: a.UpdatedAt.UTC().Format(time.RFC3339),
 		Creator: wadmAgent{Type: "Person", Nickname: a.CreatedBy},
 		Body:    bodies,
-		Target:  wadmTarget{Type: "SpecificResource", Source: source, Selector: selectorsOf(a, img)},
+		Target:  wadmTarget{Type: "SpecificResource", Source: source}, // its selectors: appendSelectors
 	}
+}
+
+// appendWebAnnotation appends w as marshalJSON writes it, without the newline, by hand
+// (encoding/json's reflection cost most of a page of 100,000's time): source is w's
+// target's source as marshalJSON writes it, and the target's selectors are a's
+// (appendSelectors). TestWebAnnotationsAreMarshalJSONs checks.
+func appendWebAnnotation(b []byte, w wadmAnnotation, source []byte, a annotations.Annotation, img annotations.Image) []byte {
+	str := annotations.AppendJSONStringUnescapedHTML
+	b = append(b, `{"id":`...)
+	b = str(b, w.ID)
+	b = append(b, `,"type":`...)
+	b = str(b, w.Type)
+	b = append(b, `,"motivation":`...)
+	b = str(b, w.Motivation)
+	b = append(b, `,"created":`...)
+	b = str(b, w.Created)
+	b = append(b, `,"modified":`...)
+	b = str(b, w.Modified)
+	b = append(b, `,"creator":{"type":`...)
+	b = str(b, w.Creator.Type)
+	b = append(b, `,"nickname":`...)
+	b = str(b, w.Creator.Nickname)
+	b = append(b, `},"body":`...)
+	if w.Body == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, t := range w.Body {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = str(b, t.Type)
+			b = append(b, `,"value":`...)
+			b = str(b, t.Value)
+			b = append(b, `,"format":`...)
+			b = str(b, t.Format)
+			b = append(b, `,"purpose":`...)
+			b = str(b, t.Purpose)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"target":{"type":`...)
+	b = str(b, w.Target.Type)
+	b = append(b, `,"source":`...)
+	b = append(b, source...)
+	b = append(b, `,"selector":`...)
+	b = appendSelectors(b, a, img)
+	return append(b, "}}"...)
 }
 
 // attributeLines is the free attributes, one "name: value" a line, in name order; a
@@ -436,39 +491,66 @@ func attributeLines(attrs map[string]json.RawMessage) string {
 	return strings.Join(lines, "\n")
 }
 
-// selectorsOf is where on the canvas an annotation lies (see WriteIIIFAnnotationPage).
-func selectorsOf(a annotations.Annotation, img annotations.Image) []wadmSelector {
-	svg := svgSelector(a, img)
-	if a.Shape != annotations.ShapeRectangle || len(a.Geometry.Coordinates) == 0 {
-		return []wadmSelector{svg}
+// appendSelectors appends where on the canvas an annotation lies (see
+// WriteIIIFAnnotationPage) as the JSON array of its selectors. The SVG is written straight
+// into its JSON string: its only character JSON escapes is the quote.
+func appendSelectors(b []byte, a annotations.Annotation, img annotations.Image) []byte {
+	b = append(b, '[')
+	if a.Shape == annotations.ShapeRectangle && len(a.Geometry.Coordinates) > 0 {
+		x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
+		fx0, fy0 := math.Max(0, math.Floor(x0)), math.Max(0, math.Floor(y0))
+		fx1, fy1 := math.Min(float64(img.Width), math.Ceil(x1)), math.Min(float64(img.Height), math.Ceil(y1))
+		b = append(b, `{"type":"FragmentSelector","conformsTo":"`+mediaFragments+`","value":"xywh=`...)
+		for i, v := range [4]float64{fx0, fy0, fx1 - fx0, fy1 - fy0} {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(int(v)), 10)
+		}
+		b = append(b, `"},`...)
 	}
-	x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
-	fx0, fy0 := math.Max(0, math.Floor(x0)), math.Max(0, math.Floor(y0))
-	fx1, fy1 := math.Min(float64(img.Width), math.Ceil(x1)), math.Min(float64(img.Height), math.Ceil(y1))
-	xywh := fmt.Sprintf("xywh=%d,%d,%d,%d", int(fx0), int(fy0), int(fx1-fx0), int(fy1-fy0))
-	return []wadmSelector{{Type: "FragmentSelector", ConformsTo: mediaFragments, Value: xywh}, svg}
+	return append(appendSVGSelector(b, a, img), ']')
 }
 
-// svgSelector draws the annotation as one SVG path in the label's colour: Mirador draws a
-// selector's <path> elements (stroke, fill and their opacities; stroke-width in screen
-// pixels), and hit-tests clicks inside them.
-func svgSelector(a annotations.Annotation, img annotations.Image) wadmSelector {
+// appendSVGSelector appends the annotation drawn as one SVG path in the label's colour:
+// Mirador draws a selector's <path> elements (stroke, fill and their opacities;
+// stroke-width in screen pixels), and hit-tests clicks inside them.
+func appendSVGSelector(b []byte, a annotations.Annotation, img annotations.Image) []byte {
 	color := a.Label.Color
 	if !isHexColor(color) {
 		color = "#00bfff"
 	}
-	var d strings.Builder
-	style := `fill="` + color + `" fill-opacity="0.15"`
+	b = append(b, `{"type":"SvgSelector","value":"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"`...)
+	b = strconv.AppendInt(b, int64(img.Width), 10)
+	b = append(b, `\" height=\"`...)
+	b = strconv.AppendInt(b, int64(img.Height), 10)
+	b = append(b, `\"><path d=\"`...)
+	fill := `\" fill-opacity=\"0.15\"`
 	switch a.Geometry.Type {
 	case "Point":
 		p := a.Geometry.Coordinates[0][0]
 		r := pointRadius(img)
-		x0, x1, y, rs := svgNum(p[0]-r), svgNum(p[0]+r), svgNum(p[1]), svgNum(r)
-		d.WriteString("M" + x0 + "," + y + " A" + rs + "," + rs + " 0 1,0 " + x1 + "," + y + " A" + rs + "," + rs + " 0 1,0 " + x0 + "," + y + " Z")
-		style = `fill="` + color + `" fill-opacity="0.5"`
+		arc := func(b []byte, x float64) []byte {
+			b = append(b, " A"...)
+			b = appendSVGNum(b, r)
+			b = append(b, ',')
+			b = appendSVGNum(b, r)
+			b = append(b, " 0 1,0 "...)
+			b = appendSVGNum(b, x)
+			b = append(b, ',')
+			return appendSVGNum(b, p[1])
+		}
+		b = append(b, 'M')
+		b = appendSVGNum(b, p[0]-r)
+		b = append(b, ',')
+		b = appendSVGNum(b, p[1])
+		b = arc(b, p[0]+r)
+		b = arc(b, p[0]-r)
+		b = append(b, " Z"...)
+		fill = `\" fill-opacity=\"0.5\"`
 	case "LineString":
-		svgRun(&d, a.Geometry.Coordinates[0], false)
-		style = `fill="none"`
+		b = appendSVGRun(b, a.Geometry.Coordinates[0], false)
+		fill = ""
 	default:
 		rings := a.Geometry.Coordinates
 		exteriorCW := clockwiseRing(rings[0])
@@ -478,15 +560,22 @@ func svgSelector(a annotations.Annotation, img annotations.Image) wadmSelector {
 				r = reversed(r)
 			}
 			if i > 0 {
-				d.WriteByte(' ')
+				b = append(b, ' ')
 			}
-			svgRun(&d, r, true)
+			b = appendSVGRun(b, r, true)
 		}
-		style += ` fill-rule="evenodd"`
+		fill += ` fill-rule=\"evenodd\"`
 	}
-	value := `<svg xmlns="http://www.w3.org/2000/svg" width="` + strconv.Itoa(img.Width) + `" height="` + strconv.Itoa(img.Height) +
-		`"><path d="` + d.String() + `" stroke="` + color + `" stroke-width="2" ` + style + `/></svg>`
-	return wadmSelector{Type: "SvgSelector", Value: value}
+	b = append(b, `\" stroke=\"`...)
+	b = append(b, color...)
+	b = append(b, `\" stroke-width=\"2\" fill=\"`...)
+	if fill == "" {
+		b = append(b, `none\"`...)
+	} else {
+		b = append(b, color...)
+		b = append(b, fill...)
+	}
+	return append(b, `/></svg>"}`...)
 }
 
 // pointRadius is the radius in pixels of the circle a point is drawn as: 1/200 of the
@@ -495,23 +584,28 @@ func pointRadius(img annotations.Image) float64 {
 	return math.Max(2, float64(max(img.Width, img.Height))/200)
 }
 
-func svgRun(d *strings.Builder, ps []annotations.Position, closed bool) {
+func appendSVGRun(b []byte, ps []annotations.Position, closed bool) []byte {
 	for i, p := range ps {
 		if i == 0 {
-			d.WriteString("M")
+			b = append(b, 'M')
 		} else {
-			d.WriteString(" L")
+			b = append(b, " L"...)
 		}
-		d.WriteString(svgNum(p[0]) + "," + svgNum(p[1]))
+		b = appendSVGNum(b, p[0])
+		b = append(b, ',')
+		b = appendSVGNum(b, p[1])
 	}
 	if closed {
-		d.WriteString(" Z")
+		b = append(b, " Z"...)
 	}
+	return b
 }
 
 // svgNum writes a coordinate in full: the shortest decimal that reads back as the same
 // float64.
 func svgNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func appendSVGNum(b []byte, v float64) []byte { return strconv.AppendFloat(b, v, 'f', -1, 64) }
 
 func isHexColor(s string) bool {
 	if len(s) != 7 || s[0] != '#' {

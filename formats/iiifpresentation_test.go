@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -423,5 +424,113 @@ func TestIIIFPointRadius(t *testing.T) {
 		if got := pointRadius(annotations.Image{Width: tc.w, Height: tc.h}); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("pointRadius(%d×%d) = %g, want %g", tc.w, tc.h, got, tc.want)
 		}
+	}
+}
+
+// The hand-written web annotations are marshalJSON's bytes of the structs they replace,
+// selectors included (selectorsOf, below, is how they were built):
+// encoderCases (every shape, HTML, control characters and U+2028 in text and attributes,
+// decisions, an empty label), a rectangle (its fragment selector), a user name that needs
+// escaping, and a source with and without its manifest.
+func TestWebAnnotationsAreMarshalJSONs(t *testing.T) {
+	img, anns := encoderCases()
+	rect := anns[0]
+	rect.ID, rect.Shape = "ann_rect", annotations.ShapeRectangle
+	rect.Geometry = annotations.PolygonGeometry([]annotations.Position{{10.5, 20}, {300, 20}, {300, 90.25}, {10.5, 90.25}, {10.5, 20}})
+	rect.CreatedBy = "d\"<x>&\u2028\x7f\xff"
+	anns = append(anns, rect)
+	sources := []iiifRef{
+		{ID: iiifBase + "/canvas?a=<1>&b=2", Type: "Canvas", PartOf: []iiifRef{{ID: iiifBase + "/manifest.json", Type: "Manifest"}}},
+		{ID: iiifBase + "/canvas", Type: "Canvas"},
+	}
+	for _, source := range sources {
+		src, err := marshalJSON(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = bytes.TrimRight(src, "\n")
+		for _, a := range anns {
+			w := webAnnotation(a, img, source, iiifBase+"/api/v1/annotations/")
+			got := appendWebAnnotation([]byte("x"), w, src, a, img)
+			w.Target.Selector = selectorsOf(a, img)
+			want, err := marshalJSON(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got[1:]) != strings.TrimSuffix(string(want), "\n") {
+				t.Errorf("annotation %s:\n got %s\nwant %s", a.ID, got[1:], want)
+			}
+		}
+	}
+}
+
+// The selectors as they were built before appendSelectors wrote them straight into the
+// page: the oracle of TestWebAnnotationsAreMarshalJSONs, and what
+// TestIIIFAnnotationSelectors reads back.
+
+// selectorsOf is where on the canvas an annotation lies (see WriteIIIFAnnotationPage).
+func selectorsOf(a annotations.Annotation, img annotations.Image) []wadmSelector {
+	svg := svgSelector(a, img)
+	if a.Shape != annotations.ShapeRectangle || len(a.Geometry.Coordinates) == 0 {
+		return []wadmSelector{svg}
+	}
+	x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
+	fx0, fy0 := math.Max(0, math.Floor(x0)), math.Max(0, math.Floor(y0))
+	fx1, fy1 := math.Min(float64(img.Width), math.Ceil(x1)), math.Min(float64(img.Height), math.Ceil(y1))
+	xywh := fmt.Sprintf("xywh=%d,%d,%d,%d", int(fx0), int(fy0), int(fx1-fx0), int(fy1-fy0))
+	return []wadmSelector{{Type: "FragmentSelector", ConformsTo: mediaFragments, Value: xywh}, svg}
+}
+
+// svgSelector draws the annotation as one SVG path in the label's colour: Mirador draws a
+// selector's <path> elements (stroke, fill and their opacities; stroke-width in screen
+// pixels), and hit-tests clicks inside them.
+func svgSelector(a annotations.Annotation, img annotations.Image) wadmSelector {
+	color := a.Label.Color
+	if !isHexColor(color) {
+		color = "#00bfff"
+	}
+	var d strings.Builder
+	style := `fill="` + color + `" fill-opacity="0.15"`
+	switch a.Geometry.Type {
+	case "Point":
+		p := a.Geometry.Coordinates[0][0]
+		r := pointRadius(img)
+		x0, x1, y, rs := svgNum(p[0]-r), svgNum(p[0]+r), svgNum(p[1]), svgNum(r)
+		d.WriteString("M" + x0 + "," + y + " A" + rs + "," + rs + " 0 1,0 " + x1 + "," + y + " A" + rs + "," + rs + " 0 1,0 " + x0 + "," + y + " Z")
+		style = `fill="` + color + `" fill-opacity="0.5"`
+	case "LineString":
+		svgRun(&d, a.Geometry.Coordinates[0], false)
+		style = `fill="none"`
+	default:
+		rings := a.Geometry.Coordinates
+		exteriorCW := clockwiseRing(rings[0])
+		for i, ring := range rings {
+			r := flatRing(ring)
+			if i > 0 && clockwiseRing(ring) == exteriorCW {
+				r = reversed(r)
+			}
+			if i > 0 {
+				d.WriteByte(' ')
+			}
+			svgRun(&d, r, true)
+		}
+		style += ` fill-rule="evenodd"`
+	}
+	value := `<svg xmlns="http://www.w3.org/2000/svg" width="` + strconv.Itoa(img.Width) + `" height="` + strconv.Itoa(img.Height) +
+		`"><path d="` + d.String() + `" stroke="` + color + `" stroke-width="2" ` + style + `/></svg>`
+	return wadmSelector{Type: "SvgSelector", Value: value}
+}
+
+func svgRun(d *strings.Builder, ps []annotations.Position, closed bool) {
+	for i, p := range ps {
+		if i == 0 {
+			d.WriteString("M")
+		} else {
+			d.WriteString(" L")
+		}
+		d.WriteString(svgNum(p[0]) + "," + svgNum(p[1]))
+	}
+	if closed {
+		d.WriteString(" Z")
 	}
 }
