@@ -24,6 +24,7 @@ type featureEncoder struct {
 	labels   map[string][]byte // classification by label id
 	metadata []keyValue
 	attrs    []byte
+	evidence []byte // the feature's evidence links (encoding/json's), or none
 }
 
 type encodedImage struct {
@@ -125,6 +126,13 @@ func (e *featureEncoder) appendProperties(b []byte, a annotations.Annotation, ei
 	if err != nil {
 		return nil, err
 	}
+	// The evidence too (rare: encoding/json's own).
+	e.evidence = nil
+	if len(a.Evidence) > 0 {
+		if e.evidence, err = json.Marshal(a.Evidence); err != nil {
+			return nil, err
+		}
+	}
 	review := reviewOf(a)
 	b = append(b, `{"objectType":"annotation","name":`...)
 	b = annotations.AppendJSONString(b, name)
@@ -180,13 +188,9 @@ func (e *featureEncoder) appendProperties(b []byte, a annotations.Annotation, ei
 		b = annotations.AppendJSONString(b, string(t.Confidence))
 		b = append(b, '}')
 	}
-	if len(a.Evidence) > 0 { // rare: encoding/json's own
-		ev, err := json.Marshal(a.Evidence)
-		if err != nil {
-			return nil, err
-		}
+	if e.evidence != nil {
 		b = append(b, `,"evidence":`...)
-		b = append(b, ev...)
+		b = append(b, e.evidence...)
 	}
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(a.Version), 10)
@@ -247,10 +251,7 @@ func (e *featureEncoder) appendMetadata(b []byte, a annotations.Annotation, ei *
 	add("confidence", string(a.Confidence))
 	add("created_at", a.CreatedAt.UTC().Format(time.RFC3339Nano))
 	add("created_by", a.CreatedBy)
-	if len(a.Evidence) > 0 {
-		ev, _ := json.Marshal(a.Evidence)
-		add("evidence", string(ev))
-	}
+	add("evidence", string(e.evidence))
 	add("identification", a.Identification)
 	add("label", strings.Join(a.Label.Path, " › "))
 	add("measurement_basis", a.Ground.Basis)

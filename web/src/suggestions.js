@@ -52,7 +52,8 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
 
   const strip = $('suggestion-strip');
   const button = $('find-similar');
-  let busy = false;
+  let searching = false; // a Find similar runs
+  let sending = false; // a decision is on its way
   let selected = null;
 
   function render() {
@@ -67,8 +68,8 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
     $('suggestion-current').textContent = cur
       ? `${queue.position()} of ${n}: ${cur.label.path.join(' › ')}, score ${cur.score.toFixed(2)}`
       : 'N to start';
-    $('suggestion-accept').disabled = !cur || busy;
-    $('suggestion-reject').disabled = !cur || busy;
+    $('suggestion-accept').disabled = !cur || searching || sending;
+    $('suggestion-reject').disabled = !cur || searching || sending;
     $('suggestion-next').disabled = n === 0;
   }
 
@@ -107,20 +108,18 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
   // suggestion before the answer comes) is not lost: it is sent after that one, for the
   // suggestion shown when it was pressed, unless that one was decided meanwhile.
   let deciding = Promise.resolve();
-  let waiting = 0; // decisions asked for and not yet answered
 
   function decide(decision) {
     const cur = queue.current();
-    if (!cur || (busy && waiting === 0)) return Promise.resolve(); // none shown, or a search runs
-    waiting++;
-    const sent = deciding.then(() => (queue.get(cur.id) ? send(cur, decision) : undefined)).finally(() => waiting--);
+    if (!cur || searching) return Promise.resolve();
+    const sent = deciding.then(() => (queue.get(cur.id) ? send(cur, decision) : undefined));
     deciding = sent.catch(() => {});
     onDeciding(sent);
     return sent;
   }
 
   async function send(cur, decision) {
-    busy = true;
+    sending = true;
     render();
     try {
       const r = await api('POST', `/api/v1/suggestions/${encodeURIComponent(cur.id)}/${decision}`);
@@ -131,15 +130,15 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
       flash(err.message, 'error');
       if (err.status === 409 || err.status === 404) drop(cur.id); // decided by someone else meanwhile
     } finally {
-      busy = false;
+      sending = false;
       render();
     }
   }
 
   async function find() {
     const ann = selected;
-    if (!ann || busy) return;
-    busy = true;
+    if (!ann || searching || sending) return;
+    searching = true;
     button.disabled = true;
     button.textContent = 'Searching…';
     try {
@@ -153,7 +152,7 @@ export function suggestionsPanel({map, imageId, editable, onAccepted, onDeciding
     } catch (err) {
       flash(`Find similar: ${err.message}`, 'error');
     } finally {
-      busy = false;
+      searching = false;
       button.disabled = false;
       button.textContent = 'Find similar';
       render();
