@@ -225,7 +225,7 @@ const undo = undoBar({
   show: (id, ann) => {
     const f = shapes.find(id);
     if (!ann) {
-      if (f) removeFeature(f);
+      if (f) chain.remove(f);
     } else if (f) {
       applySaved(f, ann);
     } else {
@@ -269,7 +269,7 @@ const {select, bulk, isPicked, enable: enableSelecting, toolChanged} = annotatio
   mark: (f) => list.mark(f),
   renderEditor: () => renderEditor(),
   put: applySaved,
-  remove: removeFeature,
+  remove: (f) => chain.remove(f),
   record: (steps) => undo.record(steps),
   catchUp: () => live.catchUp(),
 });

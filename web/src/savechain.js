@@ -86,9 +86,14 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
   let error = null;
   let creating = 0; // drawings being saved
   const deferredCreates = []; // our own creations announced before their save returned
-  // Annotations deleted while the page was open: a page of them read before the deletion
-  // and answered after it must not bring them back.
-  const gone = new Set();
+  // Annotations deleted while the page was open, each with the last version known of it
+  // (0 when none is): a page of them read before the deletion and answered after it must
+  // not bring them back, nor a live event of a version before the deletion (it can arrive
+  // after it); a later version (a restore) does.
+  const gone = new Map();
+  const forget = (id, version = 0) => gone.set(id, Math.max(version, gone.get(id) ?? 0));
+  // outdated: ev is of a version from before the annotation was deleted here.
+  const outdated = (ev) => gone.has(ev.id) && ev.version <= gone.get(ev.id);
 
   const status = () => on.status({pending, error});
 
@@ -120,7 +125,7 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
   function drop(item) {
     if (conflict && conflict.item === item) closeConflict();
     const ann = annotations.get(item);
-    if (ann) gone.add(ann.id);
+    if (ann) forget(ann.id, ann.version);
     annotations.remove(item);
   }
 
@@ -236,6 +241,7 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
   // ---- live updates --------------------------------------------------------------------
 
   function receiveCreate(ev) {
+    if (outdated(ev)) return;
     if (ev.data) gone.delete(ev.id);
     if (annotations.find(ev.id)) {
       receiveUpdate(ev);
@@ -251,6 +257,7 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
   }
 
   function receiveUpdate(ev) {
+    if (outdated(ev)) return;
     if (ev.data) gone.delete(ev.id);
     const item = annotations.find(ev.id);
     if (!item) {
@@ -278,7 +285,7 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
   }
 
   function receiveDelete(ev) {
-    gone.add(ev.id);
+    forget(ev.id, ev.version);
     const item = annotations.find(ev.id);
     if (!item) return;
     const ours = sameName(ev.actor, myName);
@@ -354,7 +361,7 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
         for (const id of delta.deleted) {
           const item = annotations.find(id);
           if (item && !isSaving(item)) drop(item);
-          else gone.add(id);
+          else forget(id);
         }
         return true;
       }
@@ -379,6 +386,9 @@ export function saveChain({api, feed, imageId, myName, annotations, selected, ed
     create,
     send,
     receive,
+    // remove takes item off the page, deleted by a change of ours made apart from the
+    // chain (a bulk deletion, an undo): live events from before it do not bring it back.
+    remove: drop,
     load,
     settle,
     loadTheirs,

@@ -431,6 +431,28 @@ describe('live updates', () => {
     assert.equal(p.item('b1').ann.version, 3);
   });
 
+  test('an event from before a deletion of ours made apart from the chain does not bring it back; a restore does', () => {
+    // A bulk deletion (or an undo) takes a1 away at version 2; the live event of our
+    // relabel to version 2 arrives after it.
+    const p = page([annotation('a1', 2)]);
+    p.chain.remove(p.item('a1'));
+    p.chain.receive(updated(annotation('a1', 2)));
+    p.chain.receive({type: 'annotation.created', id: 'a1', version: 1, actor: 'Ada Analyst', data: annotation('a1', 1)});
+    assert.equal(p.item('a1'), undefined, 'a late event brought the deleted annotation back');
+    p.chain.receive({type: 'annotation.deleted', id: 'a1', version: 3, actor: 'Ada Analyst'});
+    p.chain.receive(updated(annotation('a1', 3)));
+    assert.equal(p.item('a1'), undefined, 'an event of the deletion version brought it back');
+    p.chain.receive(updated(annotation('a1', 4))); // the restore: a version after the deletion
+    assert.equal(p.item('a1').ann.version, 4);
+  });
+
+  test('an event from before a deletion by someone else does not bring it back', () => {
+    const p = page([annotation('a1', 2)]);
+    p.chain.receive({type: 'annotation.deleted', id: 'a1', version: 3, actor: 'Ben Analyst'});
+    p.chain.receive(updated(annotation('a1', 2, {by: 'Ben Analyst'})));
+    assert.equal(p.item('a1'), undefined);
+  });
+
   test('catching up after the stream broke drops the deleted, merges the newer, keeps what is being saved', async () => {
     const p = page([annotation('a1', 1), annotation('a2', 1), annotation('a3', 1)]);
     const a3 = p.item('a3');
