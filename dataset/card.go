@@ -60,6 +60,29 @@ type CardImage struct {
 	CapturedTo   string             `json:"captured_to,omitempty"`
 	Location     string             `json:"location,omitempty"`
 	Source       annotations.Source `json:"source"`
+	// Claims are the release's claims, each with the annotations of this dataset linked
+	// to it as evidence.
+	Claims []CardClaim `json:"claims"`
+}
+
+// CardClaim is one claim of a release and where it stands (on all its evidence), with
+// the evidence among the dataset's annotations.
+type CardClaim struct {
+	ID          string                 `json:"id"`
+	Text        string                 `json:"text"`
+	State       annotations.ClaimState `json:"state"`
+	ClaimedFrom string                 `json:"claimed_from,omitempty"`
+	ClaimedTo   string                 `json:"claimed_to,omitempty"`
+	PlaceName   string                 `json:"place_name,omitempty"`
+	Evidence    []CardEvidence         `json:"evidence"`
+}
+
+// CardEvidence is an annotation of the dataset linked to a claim.
+type CardEvidence struct {
+	AnnotationID string             `json:"annotation_id"`
+	Stance       annotations.Stance `json:"stance"`
+	Confidence   float64            `json:"confidence"`
+	Assessment   string             `json:"assessment,omitempty"`
 }
 
 // ClassName is a label's name in a dataset: its path joined with "/".
@@ -78,6 +101,7 @@ func NewCard(p Plan, name, format, reviewed, build string, omitted int, now time
 	images := map[string]*CardImage{}
 	var order []string
 	seenImage := map[string]map[string]bool{}
+	evidenceSeen := map[string]map[string]bool{} // annotations whose links are counted, by image
 	for _, ch := range p.Chips {
 		sc := c.Splits[ch.Split]
 		sc.Chips++
@@ -97,12 +121,15 @@ func NewCard(p Plan, name, format, reviewed, build string, omitted int, now time
 		ci, ok := images[img.ID]
 		if !ok {
 			ci = &CardImage{ID: img.ID, Title: img.Title, SHA256: img.SHA256, Split: ch.Split, Width: img.Width, Height: img.Height,
-				CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo, Location: img.LocationName, Source: img.Source}
+				CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo, Location: img.LocationName, Source: img.Source,
+				Claims: cardClaims(img.Source.Claims)}
 			images[img.ID] = ci
 			order = append(order, img.ID)
+			evidenceSeen[img.ID] = map[string]bool{}
 		}
 		ci.Chips++
 		for _, pc := range ch.Pieces {
+			addEvidence(ci.Claims, pc.Annotation, evidenceSeen[img.ID])
 			n := ClassName(pc.Annotation.Label)
 			cc, ok := classes[n]
 			if !ok {
@@ -135,6 +162,51 @@ func NewCard(p Plan, name, format, reviewed, build string, omitted int, now time
 		c.Classes = []ClassCount{}
 	}
 	return c
+}
+
+// cardClaims are a release's claims, without evidence yet.
+func cardClaims(refs []annotations.ClaimRef) []CardClaim {
+	claims := make([]CardClaim, len(refs))
+	for i, r := range refs {
+		claims[i] = CardClaim{ID: r.ID, Text: r.Text, State: r.State, ClaimedFrom: r.ClaimedFrom, ClaimedTo: r.ClaimedTo,
+			PlaceName: r.PlaceName, Evidence: []CardEvidence{}}
+	}
+	return claims
+}
+
+// addEvidence adds annotation a's links to the claims, once per annotation (a piece of it
+// may show in several chips).
+func addEvidence(claims []CardClaim, a annotations.Annotation, seen map[string]bool) {
+	if len(a.Evidence) == 0 || seen[a.ID] {
+		return
+	}
+	seen[a.ID] = true
+	for _, e := range a.Evidence {
+		for i := range claims {
+			if claims[i].ID == e.ClaimID {
+				claims[i].Evidence = append(claims[i].Evidence, CardEvidence{AnnotationID: a.ID, Stance: e.Stance, Confidence: e.Confidence, Assessment: e.Assessment})
+			}
+		}
+	}
+}
+
+// evidenceCounts says how many of a claim's links in the dataset take each stance.
+func evidenceCounts(evidence []CardEvidence) string {
+	n := map[annotations.Stance]int{}
+	for _, e := range evidence {
+		n[e.Stance]++
+	}
+	words := map[annotations.Stance]string{annotations.StanceSupports: "supporting", annotations.StanceContradicts: "contradicting", annotations.StanceContext: "giving context"}
+	var parts []string
+	for _, st := range annotations.Stances {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], words[st]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no annotation of this dataset is evidence for it"
+	}
+	return "evidence in this dataset: " + strings.Join(parts, ", ")
 }
 
 func creditLine(s annotations.Source) string {
@@ -202,7 +274,10 @@ func (c Card) Markdown() string {
 			fmt.Fprintf(&b, "  - location: %s\n", img.Location)
 		}
 		fmt.Fprintf(&b, "  - credit: %s; licence: %s\n", orDash(s.Credit), orDash(s.License))
-		if s.Claim != "" {
+		for _, cl := range img.Claims {
+			fmt.Fprintf(&b, "  - the release claims: “%s” (%s; %s)\n", cl.Text, cl.State, evidenceCounts(cl.Evidence))
+		}
+		if len(img.Claims) == 0 && s.Claim != "" {
 			fmt.Fprintf(&b, "  - the release claims: %s\n", s.Claim)
 		}
 	}

@@ -111,13 +111,17 @@ func datasetOptions(c echo.Context) (dataset.Options, error) {
 	return o, nil
 }
 
-// datasetSources gathers the images of a selection with their annotations (by the
-// selection's filter) and, when the split is by site, the sites each belongs to. An
+// datasetSources gathers the images of a selection with their release's claims, their
+// annotations (by the selection's filter) with the claims they are evidence for, and, when the split is by site, the sites each belongs to. An
 // image whose tiles are not built yet cannot be cut: that is a conflict, said before
 // anything is written.
 func (s *Server) datasetSources(ctx context.Context, images []annotations.Image, f annotations.AnnotationFilter, o dataset.Options) ([]dataset.Source, error) {
 	images = append([]annotations.Image(nil), images...)
 	sort.Slice(images, func(i, j int) bool { return images[i].ID < images[j].ID })
+	evidence, err := s.withClaims(ctx, images) // for the card
+	if err != nil {
+		return nil, err
+	}
 	sitesOf := map[string][]string{}
 	if o.By == dataset.BySite {
 		sites, err := s.store.Sites(ctx)
@@ -150,6 +154,9 @@ func (s *Server) datasetSources(ctx context.Context, images []annotations.Image,
 		anns, err := s.store.Annotations(ctx, g)
 		if err != nil {
 			return nil, err
+		}
+		for i := range anns {
+			anns[i].Evidence = evidence[anns[i].ID]
 		}
 		sources = append(sources, dataset.Source{Image: img, Sites: sitesOf[img.ID], Annotations: anns})
 	}

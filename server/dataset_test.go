@@ -207,6 +207,81 @@ func listFiles(t *testing.T, root string) []string {
 	return out
 }
 
+// TestDatasetCardCarriesClaims: the card names each release's claims with where they
+// stand and which of the dataset's annotations are evidence for them, each once however
+// many chips show it.
+func TestDatasetCardCarriesClaims(t *testing.T) {
+	ts := newTestServer(t, imagery.DefaultLimits)
+	img := ts.mustUpload(t, field("publisher", "Ministry 1"), field("claim", "landing ships transported troops 8–13 October"),
+		filePart("scene.png", scenePNG(t, 600, 400, 1)))
+	ts.buildPyramids(t)
+	// One across the edge of the chips at x 0 and x 224 (it shows in both), one inside one.
+	across := ts.createAnnotation(t, img.ID, fmt.Sprintf(`{"label": "vessel/landing ship", "shape": "rotated_rectangle", "geometry": {"type": "Polygon", "coordinates": [%s]}}`,
+		rotatedRing(240, 100, 60, 14, 0)))
+	inside := ts.createAnnotation(t, img.ID, fmt.Sprintf(`{"label": "vessel/landing ship", "shape": "rotated_rectangle", "geometry": {"type": "Polygon", "coordinates": [%s]}}`,
+		rotatedRing(400, 300, 50, 16, 120)))
+	rec := ts.do(t, http.MethodGet, "/api/v1/sources/"+img.Source.ID+"/claims", nil)
+	wantStatus(t, rec, http.StatusOK)
+	var claims []claimAnswer
+	decode(t, rec, &claims)
+	if len(claims) != 1 {
+		t.Fatalf("the release's claims: %+v", claims)
+	}
+	link := func(claimID, annID, stance string) {
+		wantStatus(t, ts.doJSON(t, http.MethodPost, "/api/v1/claims/"+claimID+"/evidence",
+			fmt.Sprintf(`{"annotation_id": %q, "stance": %q, "confidence": 0.8, "assessment": "seen at the pier"}`, annID, stance)), http.StatusCreated)
+	}
+	link(claims[0].ID, across.ID, "supports")
+	link(claims[0].ID, inside.ID, "contradicts")
+	rec = ts.doJSON(t, http.MethodPost, "/api/v1/sources/"+img.Source.ID+"/claims", `{"text": "the troops embarked at Vladivostok"}`)
+	wantStatus(t, rec, http.StatusCreated)
+
+	rec = ts.do(t, http.MethodGet, "/api/v1/dataset.zip?image="+img.ID+"&chip=256&overlap=32&min_visible=0.3&empty_ratio=-1&format=coco", nil)
+	wantStatus(t, rec, http.StatusOK)
+	root := unzipTo(t, rec.Body.Bytes())
+	var card struct {
+		Images []struct {
+			Claims []struct {
+				Text, State string
+				Evidence    []struct {
+					AnnotationID string `json:"annotation_id"`
+					Stance       string
+					Confidence   float64
+					Assessment   string
+				}
+			}
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "dataset.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &card); err != nil {
+		t.Fatal(err)
+	}
+	if len(card.Images) != 1 || len(card.Images[0].Claims) != 2 {
+		t.Fatalf("the card's images and their claims: %s", raw)
+	}
+	first, second := card.Images[0].Claims[0], card.Images[0].Claims[1]
+	if first.Text != "landing ships transported troops 8–13 October" || first.State != "contested" || len(first.Evidence) != 2 ||
+		first.Evidence[0].AnnotationID != across.ID || first.Evidence[0].Stance != "supports" || first.Evidence[0].Confidence != 0.8 ||
+		first.Evidence[0].Assessment != "seen at the pier" || first.Evidence[1].AnnotationID != inside.ID || first.Evidence[1].Stance != "contradicts" {
+		t.Errorf("the first claim on the card: %+v; want contested, with the two annotations once each", first)
+	}
+	if second.Text != "the troops embarked at Vladivostok" || second.State != "unassessed" || second.Evidence == nil || len(second.Evidence) != 0 {
+		t.Errorf("the second claim on the card: %+v; want unassessed, with no evidence", second)
+	}
+	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
+	for _, want := range []string{
+		"the release claims: “landing ships transported troops 8–13 October” (contested; evidence in this dataset: 1 supporting, 1 contradicting)",
+		"the release claims: “the troops embarked at Vladivostok” (unassessed; no annotation of this dataset is evidence for it)",
+	} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md lacks %q:\n%s", want, readme)
+		}
+	}
+}
+
 func TestDatasetBuilderRefusals(t *testing.T) {
 	ts := newTestServer(t, imagery.DefaultLimits)
 	img := ts.newImage(t, 1)
