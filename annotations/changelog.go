@@ -146,10 +146,12 @@ func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string
 	}
 	out := AnnotationChanges{Seq: seq, Changed: []Annotation{}, Deleted: []string{}}
 	start, _ := slices.BinarySearchFunc(l.entries, since+1, func(e logEntry, s int64) int { return cmp.Compare(e.seq, s) })
-	latest := map[string]*Annotation{}
-	for _, e := range l.entries[start:] {
-		if e.imageID == imageID {
-			latest[e.id] = e.after
+	// Each annotation's latest revision (by its place in the log) and, once sorted, the
+	// annotations to copy out: sorting pointers, not annotations, which are large.
+	latest := map[string]int{}
+	for i := start; i < len(l.entries); i++ {
+		if l.entries[i].imageID == imageID {
+			latest[l.entries[i].id] = i
 		}
 	}
 	if len(latest) > MaxChanges {
@@ -162,21 +164,25 @@ func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string
 	if err != nil {
 		return AnnotationChanges{}, true, err
 	}
-	for id, a := range latest {
-		if a == nil {
+	changed := make([]*Annotation, 0, len(latest))
+	for id, i := range latest {
+		if a := l.entries[i].after; a != nil {
+			changed = append(changed, a)
+		} else {
 			out.Deleted = append(out.Deleted, id)
-			continue
 		}
-		c := *a
-		c.Label = idx[a.Label.ID]
-		out.Changed = append(out.Changed, c)
 	}
 	slices.Sort(out.Deleted)
-	slices.SortFunc(out.Changed, func(a, b Annotation) int {
+	slices.SortFunc(changed, func(a, b *Annotation) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	out.Changed = make([]Annotation, len(changed))
+	for i, a := range changed {
+		out.Changed[i] = *a
+		out.Changed[i].Label = idx[a.Label.ID]
+	}
 	return out, true, nil
 }
