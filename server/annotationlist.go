@@ -154,7 +154,7 @@ func (s *Server) annotationChanges(c echo.Context) error {
 	// Written by hand, the bytes encoding/json gave for {seq, changed, deleted}: c.JSON's
 	// reflection and its second pass over each annotation's MarshalJSON were a third of
 	// the server's CPU under the load test (bench/load), which asks for this as the page does.
-	b := append(make([]byte, 0, 512*len(ch.Changed)+64), `{"seq":`...)
+	b := append(make([]byte, 0, 1536*len(ch.Changed)+64), `{"seq":`...)
 	b = strconv.AppendInt(b, ch.Seq, 10)
 	b = append(b, `,"changed":[`...)
 	for i := range ch.Changed {
