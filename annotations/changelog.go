@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +27,10 @@ import (
 
 // changeLogSize bounds the revisions the log holds: how far back it answers.
 const changeLogSize = 16384
+
+// errUnreadRevision is a revision whose annotation the log cannot read back: the log
+// stops there, and the changes since are answered from SQL.
+var errUnreadRevision = errors.New("the annotation of a revision cannot be read")
 
 // logEntry is one revision: its position, and the annotation after it (nil: deleted).
 type logEntry struct {
@@ -94,7 +100,7 @@ func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
 		if after.Valid {
 			e.after = new(Annotation)
 			if err := e.after.UnmarshalJSON([]byte(after.String)); err != nil {
-				return err
+				return fmt.Errorf("revision %d: %w: %w", e.seq, errUnreadRevision, err)
 			}
 		}
 		fresh = append(fresh, e)
@@ -125,7 +131,9 @@ func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
 // changesSince answers AnnotationChangesSince from the log; ok is false when the log
 // does not reach back to since. labels is the taxonomy to give the annotations.
 func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string, since int64, labels func() (map[string]Label, error)) (AnnotationChanges, bool, error) {
-	if err := l.catchUp(ctx, db); err != nil {
+	if err := l.catchUp(ctx, db); errors.Is(err, errUnreadRevision) {
+		return AnnotationChanges{}, false, nil // SQL reads the annotation from its row
+	} else if err != nil {
 		return AnnotationChanges{}, false, err
 	}
 	defer l.mu.Unlock()

@@ -194,3 +194,32 @@ func TestChangeLogSeesEveryWriter(t *testing.T) {
 		t.Errorf("the restarted log holds positions from %d, want from its start", restarted.changes.from)
 	}
 }
+
+func TestChangeLogLeavesAnUnreadableRevisionToSQL(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+	seq, err := x.s.AnnotationSeq(ctx, x.img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.s.AnnotationChangesSince(ctx, x.img.ID, seq); err != nil {
+		t.Fatal(err)
+	}
+	// A revision written by hand, whose annotation is not one (the row stays as it was).
+	if _, err := x.s.DB().Exec(`INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES (?, ?, 2, 'update', 'bob', '2024-10-08T09:00:00.000000000Z', '{}', '{"geometry": 7}')`, a.ID, x.img.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := x.s.AnnotationChangesSince(ctx, x.img.ID, seq)
+	if err != nil {
+		t.Fatalf("since %d, after an unreadable revision: %v, want the answer from SQL", seq, err)
+	}
+	want, err := x.s.annotationChangesSQL(ctx, x.img.ID, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := answerBytes(t, got), answerBytes(t, want); g != w || len(got.Changed) != 1 {
+		t.Errorf("after an unreadable revision:\n got %s\nwant (SQL, the row) %s", g, w)
+	}
+}
