@@ -144,11 +144,26 @@ func (s *Store) AnnotationPage(ctx context.Context, imageID, after string, limit
 // AnnotationChangesSince returns what changed among the image's annotations after
 // position since, up to the image's position now. A negative since is a malformed
 // *ValidationError; a since beyond the image's position, or one after which more than
-// MaxChanges annotations changed, is a *ChangesGoneError.
+// MaxChanges annotations changed, is a *ChangesGoneError. Recent positions are answered
+// from memory (changelog.go), older ones from SQL, the same answer either way; the
+// annotations of Changed may share their attributes and geometry with later answers and
+// must not be modified.
 func (s *Store) AnnotationChangesSince(ctx context.Context, imageID string, since int64) (AnnotationChanges, error) {
 	if since < 0 {
 		return AnnotationChanges{}, malformed("since", "%d is not a position: positions are 0 or more", since)
 	}
+	out, ok, err := s.changes.changesSince(ctx, s.db, imageID, since, func() (map[string]Label, error) {
+		labels, err := s.labelsTx(ctx, s.db)
+		return labelIndex(labels), err
+	})
+	if ok || err != nil {
+		return out, err
+	}
+	return s.annotationChangesSQL(ctx, imageID, since)
+}
+
+// annotationChangesSQL is AnnotationChangesSince read from the database alone.
+func (s *Store) annotationChangesSQL(ctx context.Context, imageID string, since int64) (AnnotationChanges, error) {
 	seq, err := s.AnnotationSeq(ctx, imageID)
 	if err != nil {
 		return AnnotationChanges{}, err

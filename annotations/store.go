@@ -26,6 +26,8 @@ type Store struct {
 	now    func() time.Time
 	labels labelCache
 	group  *groupWriter
+	// changes answers AnnotationChangesSince for recent positions (changelog.go).
+	changes changeLog
 }
 
 // Open opens (creating if needed) the SQLite database at path, checks that write-ahead

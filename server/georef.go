@@ -33,8 +33,9 @@ type placements struct {
 
 // placed is an image's placement and the ground measures of its annotations under it.
 type placed struct {
-	p      formats.Placement
-	ground *groundMemo
+	p       formats.Placement
+	ground  *groundMemo
+	encoded *encodedMemo // the changes answers' annotations as JSON (annotationlist.go)
 }
 
 // groundMemo remembers annotations' ground measures under one placement, by annotation
@@ -99,7 +100,7 @@ func (s *Server) placedOf(ctx context.Context, img annotations.Image) (placed, e
 	if err != nil {
 		return placed{p: p}, err
 	}
-	pl := placed{p: p, ground: &groundMemo{}}
+	pl := placed{p: p, ground: &groundMemo{}, encoded: &encodedMemo{}}
 	s.places.mu.Lock()
 	if s.places.m == nil {
 		s.places.m = map[string]placed{}

@@ -1,0 +1,196 @@
+package annotations
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// The change log: what AnnotationChangesSince answers from memory. Every change of an
+// annotation writes a revision holding the annotation as it is after the change (nil for
+// a deletion) in the change's transaction, and revisions are never deleted, so the
+// annotations changed on an image after position S, and what each now is, are the
+// latest revisions after S of each of them. The log reads the revisions committed since
+// it last looked (whoever wrote them: this server, the CLI, an import) before it answers,
+// keeps the newest changeLogSize of them, and answers any position since its oldest;
+// an older position (or one from before this process started) is answered from SQL.
+//
+// The annotations answered are the revisions' "after", with their label as the
+// taxonomy has it now (a label's name or colour changes without a revision), in the
+// order and with the deletions the SQL answer gives.
+
+// changeLogSize bounds the revisions the log holds: how far back it answers.
+const changeLogSize = 16384
+
+// errUnreadRevision is a revision whose annotation the log cannot read back: the log
+// stops there, and the changes since are answered from SQL.
+var errUnreadRevision = errors.New("the annotation of a revision cannot be read")
+
+// logEntry is one revision: its position, and the annotation after it (nil: deleted).
+type logEntry struct {
+	seq     int64
+	imageID string
+	id      string
+	after   *Annotation
+}
+
+type changeLog struct {
+	mu sync.Mutex
+	// ready: from and last were read; from: every revision after it is in entries (in
+	// position order); last: the newest revision read.
+	ready      bool
+	from, last int64
+	entries    []logEntry
+	// seqs holds the position of images whose position is known: their newest revision.
+	seqs map[string]int64
+	// started counts the reads of new revisions begun; done is the number of the last
+	// one finished. A request waits for one begun after it came (see catchUp).
+	started atomic.Uint64
+	done    uint64
+}
+
+// catchUp reads the revisions committed since the log last looked, so that the log
+// holds every revision committed before catchUp was called. Requests arriving together
+// share a read: one that finds, once it holds the lock, that a read begun after it came
+// has finished, needs no other. It returns with l.mu held.
+func (l *changeLog) catchUp(ctx context.Context, db *sql.DB) error {
+	came := l.started.Load()
+	l.mu.Lock()
+	if l.ready && l.done > came {
+		return nil
+	}
+	n := l.started.Add(1)
+	if !l.ready {
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&l.last); err != nil {
+			l.mu.Unlock()
+			return err
+		}
+		l.from, l.ready, l.seqs = l.last, true, map[string]int64{}
+	}
+	if err := l.read(ctx, db); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	l.done = n
+	return nil
+}
+
+// read appends the revisions after l.last. More than the log holds at once (a large
+// import) empties it: it then answers from the newest of them on.
+func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT id, image_id, annotation_id, after FROM revisions WHERE id > ? ORDER BY id LIMIT ?`,
+		l.last, changeLogSize+1)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var fresh []logEntry
+	for rows.Next() {
+		var e logEntry
+		var after sql.NullString
+		if err := rows.Scan(&e.seq, &e.imageID, &e.id, &after); err != nil {
+			return err
+		}
+		if after.Valid {
+			e.after = new(Annotation)
+			if err := e.after.UnmarshalJSON([]byte(after.String)); err != nil {
+				return fmt.Errorf("revision %d: %w: %w", e.seq, errUnreadRevision, err)
+			}
+		}
+		fresh = append(fresh, e)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(fresh) > changeLogSize {
+		// The positions of images seen before are no longer known to be the newest.
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&l.last); err != nil {
+			return err
+		}
+		l.from, l.entries, l.seqs = l.last, nil, map[string]int64{}
+		return nil
+	}
+	for _, e := range fresh {
+		l.seqs[e.imageID] = e.seq
+		l.last = e.seq
+	}
+	l.entries = append(l.entries, fresh...)
+	if over := len(l.entries) - changeLogSize; over > 0 {
+		l.from = l.entries[over-1].seq
+		l.entries = slices.Delete(l.entries, 0, over)
+	}
+	return nil
+}
+
+// changesSince answers AnnotationChangesSince from the log; ok is false when the log
+// does not reach back to since. labels is the taxonomy to give the annotations.
+func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string, since int64, labels func() (map[string]Label, error)) (AnnotationChanges, bool, error) {
+	if err := l.catchUp(ctx, db); errors.Is(err, errUnreadRevision) {
+		return AnnotationChanges{}, false, nil // SQL reads the annotation from its row
+	} else if err != nil {
+		return AnnotationChanges{}, false, err
+	}
+	defer l.mu.Unlock()
+	if since < l.from {
+		return AnnotationChanges{}, false, nil
+	}
+	seq, known := l.seqs[imageID]
+	if !known {
+		// Its newest revision is not after l.from (it would be in the log): read once.
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions WHERE image_id = ? AND id <= ?`,
+			imageID, l.last).Scan(&seq); err != nil {
+			return AnnotationChanges{}, false, err
+		}
+		l.seqs[imageID] = seq
+	}
+	if since > seq {
+		return AnnotationChanges{}, true, &ChangesGoneError{Since: since, Seq: seq}
+	}
+	out := AnnotationChanges{Seq: seq, Changed: []Annotation{}, Deleted: []string{}}
+	start, _ := slices.BinarySearchFunc(l.entries, since+1, func(e logEntry, s int64) int { return cmp.Compare(e.seq, s) })
+	// Each annotation's latest revision (by its place in the log) and, once sorted, the
+	// annotations to copy out: sorting pointers, not annotations, which are large.
+	latest := map[string]int{}
+	for i := start; i < len(l.entries); i++ {
+		if l.entries[i].imageID == imageID {
+			latest[l.entries[i].id] = i
+		}
+	}
+	if len(latest) > MaxChanges {
+		return AnnotationChanges{}, true, &ChangesGoneError{Since: since, Seq: seq, Changed: MaxChanges + 1}
+	}
+	if len(latest) == 0 {
+		return out, true, nil
+	}
+	idx, err := labels()
+	if err != nil {
+		return AnnotationChanges{}, true, err
+	}
+	changed := make([]*Annotation, 0, len(latest))
+	for id, i := range latest {
+		if a := l.entries[i].after; a != nil {
+			changed = append(changed, a)
+		} else {
+			out.Deleted = append(out.Deleted, id)
+		}
+	}
+	slices.Sort(out.Deleted)
+	slices.SortFunc(changed, func(a, b *Annotation) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out.Changed = make([]Annotation, len(changed))
+	for i, a := range changed {
+		out.Changed[i] = *a
+		out.Changed[i].Label = idx[a.Label.ID]
+	}
+	return out, true, nil
+}
