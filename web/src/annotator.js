@@ -44,6 +44,7 @@ import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
 import {STATUSES, statusBadge} from './team.js';
+import {showSaveState} from './savestate.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -189,18 +190,9 @@ const chain = saveChain({
   editing: isEditing,
   flash,
   on: {
-    status: ({pending, error}) => {
-      state.pending = pending;
-      if (error) {
-        saveState.textContent = `Not saved: ${error}`;
-        saveState.className = 'save-state error';
-      } else if (pending > 0) {
-        saveState.textContent = 'Saving…';
-        saveState.className = 'save-state';
-      } else {
-        saveState.textContent = 'All changes saved';
-        saveState.className = 'save-state ok';
-      }
+    status: (status) => {
+      state.pending = status.pending;
+      showSaveState(saveState, status);
     },
     saving: (f, saving) => shapes.put(f, {saving}),
     conflict: (f) => {
