@@ -31,7 +31,6 @@ import {sunPanel} from './sunpanel.js';
 import {discussionPanel} from './discussion.js';
 import {suggestionsPanel} from './suggestions.js';
 import {clipboard} from './clipboard.js';
-import {shipBox, swapEnds} from './shipbox.js';
 import {imageView, shownColours} from './imageview.js';
 import {liveEvents} from './liveevents.js';
 import {annotationFeed} from './feed.js';
@@ -45,6 +44,7 @@ import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
 import {STATUSES, statusBadge} from './team.js';
 import {showSaveState} from './savestate.js';
+import {editActions} from './editactions.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -276,6 +276,9 @@ figurePanel({imageId, width, height, map, selectedIds: () => {
 
 const tools = drawTools({map, view, root, api, imageId, width, height, editable, shapes, chain, select, bulk, enableSelecting, toolChanged});
 
+// What the editor's buttons and the keys do to the selected one (editactions.js).
+const actions = editActions({editable, state, chain, flash});
+
 const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler', b: 'box'};
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -290,12 +293,12 @@ document.addEventListener('keydown', (e) => {
   } else if (!editable) {
     return;
   } else if (e.shiftKey && (e.key === 'B' || e.key === 'V') && state.selected) {
-    if (e.key === 'B') toShipBox();
-    else swapShipEnds();
+    if (e.key === 'B') actions.toShipBox();
+    else actions.swapShipEnds();
   } else if ((e.key === 'Delete' || e.key === 'Backspace') && (state.selected || bulk.size() > 1)) {
     e.preventDefault();
     if (bulk.size() > 1) $('bulk-delete').click();
-    else removeSelected();
+    else actions.removeSelected();
   } else {
     const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
     if (!label) return;
@@ -304,30 +307,6 @@ document.addEventListener('keydown', (e) => {
     else if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
   }
 });
-
-// Outline → ship box: a polygon becomes the smallest rotated rectangle around it, its
-// first side along the ship from stern to bow (the bow is the narrower end), so length,
-// beam and heading show at once; Shift+V turns it round when the bow is the other end.
-function toShipBox() {
-  const ann = editable && state.selected && state.selected.get('ann');
-  if (!ann || ann.shape !== 'polygon') return;
-  const ring = shipBox(ann.geometry.coordinates[0]);
-  if (!ring) {
-    flash('This outline encloses no area: there is no box to make of it.', 'error');
-    return;
-  }
-  chain.send(state.selected, {kind: 'patch', body: {shape: 'rotated_rectangle', geometry: {type: 'Polygon', coordinates: [ring]}}, what: 'the ship box'});
-}
-
-function swapShipEnds() {
-  const ann = editable && state.selected && state.selected.get('ann');
-  if (!ann || ann.shape !== 'rotated_rectangle') return;
-  chain.send(state.selected, {kind: 'patch', body: {geometry: {type: 'Polygon', coordinates: [swapEnds(ann.geometry.coordinates[0])]}}, what: 'bow and stern'});
-}
-
-function removeSelected() {
-  if (editable && state.selected) chain.send(state.selected, {kind: 'delete', what: 'the deletion'});
-}
 
 // ---- sidebar: the list -----------------------------------------------------------------
 
@@ -485,9 +464,9 @@ if (editable) {
       chain.send(state.selected, {kind: 'patch', body: {properties: {[name]: fields[name].value}}, what: `the ${name}`});
     });
   }
-  $('delete-annotation').addEventListener('click', removeSelected);
-  $('ship-box').addEventListener('click', toShipBox);
-  $('swap-ends').addEventListener('click', swapShipEnds);
+  $('delete-annotation').addEventListener('click', actions.removeSelected);
+  $('ship-box').addEventListener('click', actions.toShipBox);
+  $('swap-ends').addEventListener('click', actions.swapShipEnds);
 }
 
 // ---- sidebar: review, comments, history (discussion.js) --------------------------------
