@@ -23,7 +23,6 @@ import {coveragePanel} from './coverage.js';
 import {displayPanel} from './displaypanel.js';
 import {isFiltering, matchesFilter} from './findwork.js';
 import {findWorkPanel} from './findworkpanel.js';
-import {keyHelp} from './keyhelp.js';
 import {trackPanel} from './trackpanel.js';
 import {claimPanel} from './claimpanel.js';
 import {passesPanel} from './passes.js';
@@ -45,6 +44,7 @@ import {undoBar} from './undobar.js';
 import {STATUSES, statusBadge} from './team.js';
 import {showSaveState} from './savestate.js';
 import {editActions} from './editactions.js';
+import {annotatorKeys} from './annotatorkeys.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -276,37 +276,11 @@ figurePanel({imageId, width, height, map, selectedIds: () => {
 
 const tools = drawTools({map, view, root, api, imageId, width, height, editable, shapes, chain, select, bulk, enableSelecting, toolChanged});
 
+// ---- the keys and the `?` help (annotatorkeys.js, keymap.js) ----------------------------
+
 // What the editor's buttons and the keys do to the selected one (editactions.js).
 const actions = editActions({editable, state, chain, flash});
-
-const toolKeys = {1: 'point', 2: 'line', 3: 'polygon', 4: 'rectangle', 5: 'rotated_rectangle', 6: 'wand', 7: 'box_outline', r: 'ruler', R: 'ruler', b: 'box'};
-document.addEventListener('keydown', (e) => {
-  if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === 'Escape') {
-    tools.stop();
-  } else if (e.key === '?') {
-    return; // the keyboard help's (keyhelp.js)
-  } else if (toolKeys[e.key]) {
-    tools.setTool(toolKeys[e.key]);
-  } else if (e.key === 'p' || e.key === 'P') {
-    $('pixels').click();
-  } else if (!editable) {
-    return;
-  } else if (e.shiftKey && (e.key === 'B' || e.key === 'V') && state.selected) {
-    if (e.key === 'B') actions.toShipBox();
-    else actions.swapShipEnds();
-  } else if ((e.key === 'Delete' || e.key === 'Backspace') && (state.selected || bulk.size() > 1)) {
-    e.preventDefault();
-    if (bulk.size() > 1) $('bulk-delete').click();
-    else actions.removeSelected();
-  } else {
-    const label = state.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === e.key.toLowerCase());
-    if (!label) return;
-    $('draw-label').value = label.id;
-    if (bulk.size() > 1) bulk.relabel(label.id);
-    else if (state.selected) chain.send(state.selected, {kind: 'patch', body: {label: label.id}, what: 'the label'});
-  }
-});
+annotatorKeys({editable, state, tools, bulk, chain, actions});
 
 // ---- sidebar: the list -----------------------------------------------------------------
 
@@ -482,43 +456,11 @@ $('pixels').addEventListener('click', (e) => {
   view.setInterpolate(!e.currentTarget.classList.toggle('active'));
 });
 
-// ---- search coverage, the sun and shadows, and the keyboard help -------------------------
+// ---- search coverage, the sun and shadows ----------------------------------------------
 
 const coverage = coveragePanel({map, imageId, width, height, editable, idle: () => tools.idle(), onMarking: tools.pauseSelecting});
 window.satmark.coverage = coverage.state;
 sunPanel({map, imageId, width, height, onMeasuring: tools.pauseSelecting});
-
-const help = keyHelp({
-  keys: [
-    ['Esc', 'stop drawing or measuring; back to Select'],
-    ...(editable
-      ? [
-          ['1', 'draw a point'],
-          ['2', 'draw a line'],
-          ['3', 'draw a polygon'],
-          ['4', 'draw a rectangle'],
-          ['5', 'draw a rotated rectangle (two corners along one side, then the width)'],
-          ['6', 'the wand: click an object, or drag over its parts, to outline it by its colour'],
-          ['7', 'box → outline: draw a loose box about an object to outline it'],
-          ['[ ]', 'with the wand or box → outline: less or more sensitive (Shift + wheel too)'],
-          ['Shift+B', 'the selected outline becomes a ship box (length, beam, heading)'],
-          ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
-          ['Delete Backspace', 'delete the selected annotation'],
-          ['Ctrl+C Ctrl+V', 'copy the selected annotations; paste them here or on another placed image'],
-          ['N', 'suggestions (Find similar): the next one, zoomed to'],
-          ['A', 'accept the suggestion shown: it becomes an annotation'],
-          ['X', 'reject the suggestion shown'],
-          ['Ctrl+Z Ctrl+Shift+Z', 'undo and redo your last change (an acceptance or rejection of a suggestion too)'],
-        ]
-      : []),
-    ['R', 'the ruler: measure without saving anything'],
-    ['P', 'show image pixels as crisp squares'],
-    ['Enter', 'in the list: select the annotation and zoom to it'],
-    ['?', 'show or hide this help'],
-  ],
-  extra: () => (editable ? state.labels.filter((l) => l.hotkey).map((l) => [l.hotkey, `label ${l.path.join(' › ')} (the selection's, and the next drawing's)`]) : []),
-});
-$('key-help-button').addEventListener('click', () => help.open());
 
 // ---- start -----------------------------------------------------------------------------
 
