@@ -45,6 +45,7 @@ import {STATUSES, statusBadge} from './team.js';
 import {showSaveState} from './savestate.js';
 import {editActions} from './editactions.js';
 import {annotatorKeys} from './annotatorkeys.js';
+import {labelOptions, showLabelChoices} from './labelchoices.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -54,8 +55,6 @@ passesPanel({imageId, editable: can('analyst')});
 const width = Number(root.dataset.width);
 const height = Number(root.dataset.height);
 const $ = (id) => document.getElementById(id);
-
-const DRAW_LABEL_KEY = 'satmark.drawLabel';
 
 // editable: analysts and administrators draw, edit, review and comment; viewers read.
 const editable = can('analyst');
@@ -284,17 +283,6 @@ annotatorKeys({editable, state, tools, bulk, chain, actions});
 
 // ---- sidebar: the list -----------------------------------------------------------------
 
-function labelOptions(selectEl, selectedId) {
-  selectEl.replaceChildren(
-    ...state.labels.map((l) => {
-      const o = el('option', {value: l.id, text: `${'  '.repeat(l.path.length - 1)}${l.path.join(' › ')}${l.hotkey ? ` (${l.hotkey})` : ''}`});
-      o.style.color = l.color;
-      if (l.id === selectedId) o.selected = true;
-      return o;
-    }),
-  );
-}
-
 function swatch(color) {
   const s = el('span', {class: 'swatch'});
   s.style.background = color;
@@ -409,7 +397,7 @@ function renderEditor() {
     loadReviews(ann.id);
     if (!historyEl.hidden) loadHistory(ann.id);
   }
-  labelOptions(fields.label, ann.label.id);
+  labelOptions(fields.label, state.labels, ann.label.id);
   fields.confidence.value = ann.properties.confidence || '';
   for (const name of ['identification', 'note']) {
     if (!state.dirty.has(name)) fields[name].value = ann.properties[name] || '';
@@ -468,17 +456,7 @@ function showLabels(labels) {
   state.labels = labels;
   for (const l of labels) state.labelsById.set(l.id, l);
   findWork.setLabels(labels);
-  const drawLabel = $('draw-label');
-  if (drawLabel) {
-    const remembered = localStorage.getItem(DRAW_LABEL_KEY);
-    labelOptions(drawLabel, state.labelsById.has(remembered) ? remembered : labels.find((l) => l.path.length > 1)?.id);
-    drawLabel.addEventListener('change', () => localStorage.setItem(DRAW_LABEL_KEY, drawLabel.value));
-  }
-  const bulkLabel = $('bulk-label');
-  if (bulkLabel) {
-    labelOptions(bulkLabel, null);
-    bulkLabel.prepend(new Option('Relabel…', '', true, true));
-  }
+  showLabelChoices(labels, state.labelsById);
 }
 
 // openWanted selects the annotation a link names (?annotation=<id>, from the compare page
