@@ -13,7 +13,7 @@
 
 import Feature from 'ol/Feature.js';
 
-import {api, can, el, flash, me} from './common.js';
+import {api, can, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
 import {mapGeometry, toPixel} from './geometry.js';
 import {measuresText} from './measurestext.js';
@@ -21,8 +21,7 @@ import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
 import {displayPanel} from './displaypanel.js';
-import {isFiltering, matchesFilter} from './findwork.js';
-import {findWorkPanel} from './findworkpanel.js';
+import {keeps} from './findwork.js';
 import {trackPanel} from './trackpanel.js';
 import {claimPanel} from './claimpanel.js';
 import {passesPanel} from './passes.js';
@@ -34,14 +33,13 @@ import {imageView, shownColours} from './imageview.js';
 import {liveEvents} from './liveevents.js';
 import {annotationFeed} from './feed.js';
 import {annotationShapes} from './shapes.js';
-import {annotationList} from './annotationlist.js';
-import {labelPath, saveChain} from './savechain.js';
+import {listPanel} from './listpanel.js';
+import {saveChain} from './savechain.js';
 import {annotationSelection} from './selection.js';
 import {drawTools} from './drawtools.js';
 import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
-import {STATUSES, statusBadge} from './team.js';
 import {showSaveState} from './savestate.js';
 import {editActions} from './editactions.js';
 import {annotatorKeys} from './annotatorkeys.js';
@@ -77,7 +75,7 @@ const state = {
 // ---- map -------------------------------------------------------------------------------
 
 // shown: whether the find-your-work filter keeps an annotation (the selection always shows).
-const shown = (ann) => !state.filter || !isFiltering(state.filter) || matchesFilter(ann, state.filter, state.labelsById);
+const shown = (ann) => keeps(ann, state.filter, state.labelsById);
 
 const styleFor = annotationStyle({shown});
 
@@ -281,77 +279,9 @@ const tools = drawTools({map, view, root, api, imageId, width, height, editable,
 const actions = editActions({editable, state, chain, flash});
 annotatorKeys({editable, state, tools, bulk, chain, actions});
 
-// ---- sidebar: the list -----------------------------------------------------------------
+// ---- sidebar: the list, its filter and counts (listpanel.js) ----------------------------
 
-function swatch(color) {
-  const s = el('span', {class: 'swatch'});
-  s.style.background = color;
-  return s;
-}
-
-const statusFilter = $('status-filter');
-const findWork = findWorkPanel({
-  onChange: (filter) => {
-    state.filter = filter;
-    shapes.refilter();
-    list.refilter();
-  },
-});
-
-// renderCounts shows how many annotations are in each review state (counts, a Map), and
-// how many the filter keeps.
-function renderCounts(counts, kept, all) {
-  for (const s of STATUSES) {
-    const n = counts.get(s) || 0;
-    const badge = document.querySelector(`#review-counts [data-status="${s}"]`);
-    if (badge.dataset.count === String(n)) continue;
-    badge.dataset.count = n;
-    badge.textContent = `${n} ${s}`;
-    statusFilter.querySelector(`option[value="${s}"]`).textContent = `${s} (${n})`;
-  }
-  const count = $('annotation-count');
-  count.textContent = kept < all ? `(${kept} of ${all})` : `(${all})`;
-  count.dataset.shown = String(kept);
-}
-
-// The list shows its first rows and adds the next as it is scrolled to the end; a change
-// touches its annotation's row only (annotationlist.js).
-const list = annotationList({
-  list: $('annotation-list'),
-  row: listRow,
-  keeps: shown,
-  counted: renderCounts,
-  authors: (names) => findWork.setAuthors(names),
-});
-
-function listRow(f) {
-  const ann = f.get('ann');
-  const classes = [isPicked(f) ? 'selected' : '', state.recent.has(ann.id) ? 'changed' : ''].filter(Boolean).join(' ');
-  const li = el(
-    'li',
-    {class: classes, dataset: {annotationId: ann.id, status: ann.review_status}, tabindex: '0'},
-    swatch(ann.label.color),
-    el('span', {class: 'ann-label', text: labelPath(ann)}),
-    el('span', {class: 'ann-shape muted', text: ann.shape.replace('_', ' ')}),
-    ann.properties.confidence ? el('span', {class: `badge ${ann.properties.confidence}`, text: ann.properties.confidence}) : null,
-    statusBadge(ann.review_status),
-    ann.properties.identification ? el('span', {class: 'ann-ident', text: ann.properties.identification}) : null,
-  );
-  // With Shift, it joins the selection of many (bulk.js), or leaves it.
-  const open = (e) => {
-    if (editable && e.shiftKey) return bulk.toggle(f);
-    bulk.clear();
-    select(f, {zoom: true});
-  };
-  li.addEventListener('click', open);
-  li.addEventListener('keydown', (e) => e.key === 'Enter' && open(e));
-  return li;
-}
-
-$('annotation-list').addEventListener('scroll', (e) => {
-  const ul = e.currentTarget;
-  if (ul.scrollTop + ul.clientHeight >= ul.scrollHeight - 100) list.more();
-});
+const {list, setLabels: setFilterLabels} = listPanel({editable, state, keeps: shown, shapes, isPicked, select, bulk});
 
 // ---- sidebar: the editor ---------------------------------------------------------------
 
@@ -455,7 +385,7 @@ sunPanel({map, imageId, width, height, onMeasuring: tools.pauseSelecting});
 function showLabels(labels) {
   state.labels = labels;
   for (const l of labels) state.labelsById.set(l.id, l);
-  findWork.setLabels(labels);
+  setFilterLabels(labels);
   showLabelChoices(labels, state.labelsById);
 }
 
