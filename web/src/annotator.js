@@ -16,7 +16,6 @@ import Feature from 'ol/Feature.js';
 import {api, can, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
 import {mapGeometry, toPixel} from './geometry.js';
-import {measuresText} from './measurestext.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
@@ -40,10 +39,11 @@ import {drawTools} from './drawtools.js';
 import {figurePanel} from './figurepanel.js';
 import {conflictBar} from './conflictbar.js';
 import {undoBar} from './undobar.js';
+import {annotationEditor} from './annotationeditor.js';
 import {showSaveState} from './savestate.js';
 import {editActions} from './editactions.js';
 import {annotatorKeys} from './annotatorkeys.js';
-import {labelOptions, showLabelChoices} from './labelchoices.js';
+import {showLabelChoices} from './labelchoices.js';
 
 const root = document.getElementById('annotator');
 const imageId = root.dataset.imageId;
@@ -151,7 +151,7 @@ function applySaved(feature, ann) {
   if (feature.getId() !== ann.id) feature.setId(ann.id);
   shapes.put(feature, {ann, saving: chain.isSaving(feature)}, mapGeometry(ann.geometry));
   list.update(feature);
-  if (state.selected === feature) renderEditor();
+  if (state.selected === feature) editor.render();
 }
 
 function removeFeature(f) {
@@ -238,9 +238,9 @@ const live = liveEvents({
   find: (id) => shapes.find(id),
   rowOf: (f) => list.rowOf(f),
   isEditing,
-  addComment: (c) => addComment(c),
-  loadReviews: (id) => loadReviews(id),
-  loadComments: (id) => loadComments(id),
+  addComment: (c) => discussion.addComment(c),
+  loadReviews: (id) => discussion.loadReviews(id),
+  loadComments: (id) => discussion.loadComments(id),
 });
 
 // ---- the selection, moving and reshaping it (selection.js) -------------------------------
@@ -256,7 +256,7 @@ const {select, bulk, isPicked, enable: enableSelecting, toolChanged} = annotatio
   shapes,
   chain,
   mark: (f) => list.mark(f),
-  renderEditor: () => renderEditor(),
+  renderEditor: () => editor.render(),
   put: applySaved,
   remove: (f) => chain.remove(f),
   record: (steps) => undo.record(steps),
@@ -283,89 +283,16 @@ annotatorKeys({editable, state, tools, bulk, chain, actions});
 
 const {list, setLabels: setFilterLabels} = listPanel({editable, state, keeps: shown, shapes, isPicked, select, bulk});
 
-// ---- sidebar: the editor ---------------------------------------------------------------
-
-const editor = $('editor');
-const historyEl = $('history');
-const fields = {
-  label: $('edit-label'),
-  confidence: $('edit-confidence'),
-  identification: $('edit-identification'),
-  note: $('edit-note'),
-};
-
-function renderEditor() {
-  const f = state.selected;
-  const ann = f && f.get('ann');
-  editor.hidden = !ann;
-  suggestions.showFor(ann);
-  if (!ann) {
-    state.shown = null;
-    conflicts.render();
-    return;
-  }
-  if (editable) {
-    $('ship-box').hidden = ann.shape !== 'polygon';
-    $('swap-ends').hidden = ann.shape !== 'rotated_rectangle';
-  }
-  const fresh = !state.shown || state.shown.id !== ann.id;
-  const newVersion = fresh || state.shown.version !== ann.version;
-  state.shown = {id: ann.id, version: ann.version};
-  if (fresh) {
-    historyEl.hidden = true;
-    historyEl.replaceChildren();
-    $('reviews').replaceChildren();
-    $('comment-list').replaceChildren();
-    $('comment-count').textContent = '';
-    if (editable) {
-      $('review-reason').value = '';
-      $('review-error').hidden = true;
-    }
-    loadComments(ann.id);
-  }
-  if (newVersion) {
-    loadReviews(ann.id);
-    if (!historyEl.hidden) loadHistory(ann.id);
-  }
-  labelOptions(fields.label, state.labels, ann.label.id);
-  fields.confidence.value = ann.properties.confidence || '';
-  for (const name of ['identification', 'note']) {
-    if (!state.dirty.has(name)) fields[name].value = ann.properties[name] || '';
-  }
-  $('edit-measures').textContent = measuresText(ann);
-  renderReview(ann);
-  tracks.render(ann);
-  claimsPanel.render(ann);
-  live.renderNotice();
-  conflicts.render();
-}
-
-if (editable) {
-  fields.label.addEventListener('change', () => state.selected && chain.send(state.selected, {kind: 'patch', body: {label: fields.label.value}, what: 'the label'}));
-  for (const name of ['confidence', 'identification', 'note']) {
-    fields[name].addEventListener('input', () => {
-      const ann = state.selected && state.selected.get('ann');
-      if (!ann || name === 'confidence') return;
-      if (fields[name].value === (ann.properties[name] || '')) state.dirty.delete(name);
-      else state.dirty.add(name);
-      chain.settle(state.selected);
-    });
-    fields[name].addEventListener('change', () => {
-      if (!state.selected) return;
-      state.dirty.delete(name);
-      chain.send(state.selected, {kind: 'patch', body: {properties: {[name]: fields[name].value}}, what: `the ${name}`});
-    });
-  }
-  $('delete-annotation').addEventListener('click', actions.removeSelected);
-  $('ship-box').addEventListener('click', actions.toShipBox);
-  $('swap-ends').addEventListener('click', actions.swapShipEnds);
-}
-
 // ---- sidebar: review, comments, history (discussion.js) --------------------------------
 
-const {renderReview, loadReviews, loadComments, addComment, loadHistory} = discussionPanel({
+const historyEl = $('history');
+const discussion = discussionPanel({
   selected: () => state.selected, send: (f, change) => chain.send(f, change), editable, myName, historyEl,
 });
+
+// ---- sidebar: the editor (annotationeditor.js) -------------------------------------------
+
+const editor = annotationEditor({editable, state, chain, actions, suggestions, conflicts, live, tracks, claims: claimsPanel, discussion, historyEl});
 
 // ---- image ---------------------------------------------------------------------------
 
