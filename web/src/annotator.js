@@ -6,10 +6,14 @@
 // the conflicts and the merging of live updates are savechain.js's; this is the page.
 // Selecting and changing many at once is bulk.js's; undo and redo, undobar.js's. The
 // shapes on the map are shapes.js's (WebGL for the many, canvas for those being worked
-// on), the list annotationlist.js's, and the loading page by page feed.js's.
+// on), the list's rows annotationlist.js's, and the loading page by page feed.js's.
 // The selection, moving and reshaping are selection.js's, the tools drawtools.js's, the
-// lifted shapes' looks annotationstyle.js's, the conflict bar conflictbar.js's and the
-// live events liveevents.js's; this file wires them.
+// lifted shapes' looks annotationstyle.js's, the conflict bar conflictbar.js's, the
+// live events liveevents.js's, the sidebar list with its filter and counts listpanel.js's,
+// the editor of the selected annotation annotationeditor.js's (its buttons' changes
+// editactions.js's, the label choosers labelchoices.js's), the keys and the `?` help
+// annotatorkeys.js's (keymap.js says what each key does) and the save state line
+// savestate.js's; this file wires them.
 
 import Feature from 'ol/Feature.js';
 
