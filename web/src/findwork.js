@@ -43,3 +43,10 @@ export function authorsOf(anns) {
   for (const a of anns) for (const n of [a.created_by, a.updated_by]) if (n && !seen.has(n.toLowerCase())) seen.set(n.toLowerCase(), n);
   return [...seen.values()].sort((a, b) => a.localeCompare(b));
 }
+
+// keeps reports whether filter f (null before the form is read) keeps ann: everything
+// when it leaves nothing out, else matchesFilter's answer.
+export const keeps = (ann, f, labelsById) => !f || !isFiltering(f) || matchesFilter(ann, f, labelsById);
+
+// keptText is the list's count: all of them, or how many of them the filter keeps.
+export const keptText = (kept, all) => (kept < all ? `(${kept} of ${all})` : `(${all})`);

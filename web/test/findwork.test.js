@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {authorsOf, emptyFilter, isFiltering, matchesFilter} from '../src/findwork.js';
+import {authorsOf, emptyFilter, isFiltering, keeps as filterKeeps, keptText, matchesFilter} from '../src/findwork.js';
 
 const labels = new Map([
   ['v', {id: 'v', path: ['vessel']}],
@@ -59,4 +59,19 @@ test('status, author (drew or changed last) and days, both ends included', () =>
 
 test('authors are listed once each, whatever their case, sorted', () => {
   assert.deepEqual(authorsOf([ann({updated_by: 'bob'}), ann({created_by: 'Bob', updated_by: 'carl'})]), ['ana', 'bob', 'carl']);
+});
+
+test('the list and the map keep everything before the form is read and with nothing filled in, else what the filter keeps', () => {
+  assert.ok(filterKeeps(ann(), null, labels));
+  assert.ok(filterKeeps(ann({review_status: 'rejected'}), emptyFilter(), labels));
+  assert.ok(filterKeeps(ann(), {...emptyFilter(), label: 'v'}, labels), 'the frigate is a vessel');
+  assert.equal(filterKeeps(ann(), {...emptyFilter(), label: 'a'}, labels), false);
+  assert.equal(filterKeeps(ann(), {...emptyFilter(), status: 'accepted'}, labels), false);
+});
+
+test('the count says how many the filter keeps of all, or all when it keeps them all', () => {
+  assert.equal(keptText(3, 10), '(3 of 10)');
+  assert.equal(keptText(0, 4), '(0 of 4)');
+  assert.equal(keptText(10, 10), '(10)');
+  assert.equal(keptText(0, 0), '(0)');
 });
