@@ -67,17 +67,26 @@ func (l *changeLog) catchUp(ctx context.Context, db *sql.DB) error {
 	}
 	n := l.started.Add(1)
 	if !l.ready {
-		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&l.last); err != nil {
+		if err := l.restart(ctx, db); err != nil {
 			l.mu.Unlock()
 			return err
 		}
-		l.from, l.ready, l.seqs = l.last, true, map[string]int64{}
+		l.ready = true
 	}
 	if err := l.read(ctx, db); err != nil {
 		l.mu.Unlock()
 		return err
 	}
 	l.done = n
+	return nil
+}
+
+// restart empties the log: it answers from the newest revision committed on.
+func (l *changeLog) restart(ctx context.Context, db *sql.DB) error {
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&l.last); err != nil {
+		return err
+	}
+	l.from, l.entries, l.seqs = l.last, nil, map[string]int64{}
 	return nil
 }
 
@@ -110,11 +119,7 @@ func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
 	}
 	if len(fresh) > changeLogSize {
 		// The positions of images seen before are no longer known to be the newest.
-		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&l.last); err != nil {
-			return err
-		}
-		l.from, l.entries, l.seqs = l.last, nil, map[string]int64{}
-		return nil
+		return l.restart(ctx, db)
 	}
 	for _, e := range fresh {
 		l.seqs[e.imageID] = e.seq
@@ -129,28 +134,48 @@ func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
 }
 
 // changesSince answers AnnotationChangesSince from the log; ok is false when the log
-// does not reach back to since. labels is the taxonomy to give the annotations.
+// does not reach back to since. labels is the taxonomy to give the annotations, read
+// once the log has let go of its lock (the annotations it holds are never changed).
 func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string, since int64, labels func() (map[string]Label, error)) (AnnotationChanges, bool, error) {
+	out, changed, ok, err := l.collect(ctx, db, imageID, since)
+	if !ok || err != nil || len(changed) == 0 {
+		return out, ok, err
+	}
+	idx, err := labels()
+	if err != nil {
+		return AnnotationChanges{}, true, err
+	}
+	out.Changed = make([]Annotation, len(changed))
+	for i, a := range changed {
+		out.Changed[i] = *a
+		out.Changed[i].Label = idx[a.Label.ID]
+	}
+	return out, true, nil
+}
+
+// collect is changesSince under the log's lock: the answer but for its changed
+// annotations, which it gives as the log holds them, in the answer's order.
+func (l *changeLog) collect(ctx context.Context, db *sql.DB, imageID string, since int64) (AnnotationChanges, []*Annotation, bool, error) {
 	if err := l.catchUp(ctx, db); errors.Is(err, errUnreadRevision) {
-		return AnnotationChanges{}, false, nil // SQL reads the annotation from its row
+		return AnnotationChanges{}, nil, false, nil // SQL reads the annotation from its row
 	} else if err != nil {
-		return AnnotationChanges{}, false, err
+		return AnnotationChanges{}, nil, false, err
 	}
 	defer l.mu.Unlock()
 	if since < l.from {
-		return AnnotationChanges{}, false, nil
+		return AnnotationChanges{}, nil, false, nil
 	}
 	seq, known := l.seqs[imageID]
 	if !known {
 		// Its newest revision is not after l.from (it would be in the log): read once.
 		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions WHERE image_id = ? AND id <= ?`,
 			imageID, l.last).Scan(&seq); err != nil {
-			return AnnotationChanges{}, false, err
+			return AnnotationChanges{}, nil, false, err
 		}
 		l.seqs[imageID] = seq
 	}
 	if since > seq {
-		return AnnotationChanges{}, true, &ChangesGoneError{Since: since, Seq: seq}
+		return AnnotationChanges{}, nil, true, &ChangesGoneError{Since: since, Seq: seq}
 	}
 	out := AnnotationChanges{Seq: seq, Changed: []Annotation{}, Deleted: []string{}}
 	start, _ := slices.BinarySearchFunc(l.entries, since+1, func(e logEntry, s int64) int { return cmp.Compare(e.seq, s) })
@@ -163,14 +188,7 @@ func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string
 		}
 	}
 	if len(latest) > MaxChanges {
-		return AnnotationChanges{}, true, &ChangesGoneError{Since: since, Seq: seq, Changed: MaxChanges + 1}
-	}
-	if len(latest) == 0 {
-		return out, true, nil
-	}
-	idx, err := labels()
-	if err != nil {
-		return AnnotationChanges{}, true, err
+		return AnnotationChanges{}, nil, true, &ChangesGoneError{Since: since, Seq: seq, Changed: MaxChanges + 1}
 	}
 	changed := make([]*Annotation, 0, len(latest))
 	for id, i := range latest {
@@ -187,10 +205,5 @@ func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	out.Changed = make([]Annotation, len(changed))
-	for i, a := range changed {
-		out.Changed[i] = *a
-		out.Changed[i].Label = idx[a.Label.ID]
-	}
-	return out, true, nil
+	return out, changed, true, nil
 }

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -198,7 +198,7 @@ func (e *encodedMemo) appendJSON(b []byte, place placed, a *annotations.Annotati
 	e.mu.RLock()
 	m, ok := e.m[a.ID]
 	e.mu.RUnlock()
-	if ok && m.version == a.Version && reflect.DeepEqual(m.label, a.Label) {
+	if ok && m.version == a.Version && sameLabel(m.label, a.Label) {
 		return append(b, m.json...), nil
 	}
 	a.Ground = place.ground.measure(place.p, a)
@@ -214,4 +214,9 @@ func (e *encodedMemo) appendJSON(b []byte, place placed, a *annotations.Annotati
 	e.m[a.ID] = encoded{version: a.Version, label: a.Label, json: bytes.Clone(b[start:])}
 	e.mu.Unlock()
 	return b, nil
+}
+
+// sameLabel: a and b are the label as the taxonomy had it at one time.
+func sameLabel(a, b annotations.Label) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.ParentID == b.ParentID && a.Color == b.Color && a.Hotkey == b.Hotkey && slices.Equal(a.Path, b.Path)
 }
