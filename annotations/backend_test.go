@@ -1,6 +1,8 @@
 package annotations
 
 import (
+	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -48,4 +50,25 @@ func backendOf(t *testing.T) string {
 		}
 		name = name[:i]
 	}
+}
+
+// onBackend returns lite on a SQLite store and pg on a PostgreSQL one: for the few
+// statements a test writes straight into the database that the two spell differently.
+func onBackend(s *Store, lite, pg string) string {
+	if s.Backend() == "postgres" {
+		return pg
+	}
+	return lite
+}
+
+// triggerSQL returns the definition of the trigger called name ("" when there is none).
+func triggerSQL(t *testing.T, s *Store, name string) string {
+	t.Helper()
+	var def string
+	err := s.DB().QueryRow(onBackend(s, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
+		`SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = ?`), name).Scan(&def)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatalf("trigger %s: %v", name, err)
+	}
+	return def
 }
