@@ -1,8 +1,12 @@
 package annotations
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -71,4 +75,84 @@ func triggerSQL(t *testing.T, s *Store, name string) string {
 		t.Fatalf("trigger %s: %v", name, err)
 	}
 	return def
+}
+
+// On PostgreSQL Open applies pgmigrations/ once (recorded in schema_migrations, as on
+// SQLite), and what is stored is there after reopening; the SQLite-only maintenance
+// refuses with ErrSQLiteOnly instead of running a PRAGMA PostgreSQL has not.
+func TestOpenPostgresAppliesMigrationsOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	files, err := fs.Glob(migrations, "pgmigrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("got pgmigrations %v (%v), want at least one", files, err)
+	}
+	ctx := context.Background()
+	for i := range 2 {
+		s, err := Open(dsn)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		if got := s.Backend(); got != "postgres" {
+			t.Errorf("open #%d: got backend %q, want postgres", i+1, got)
+		}
+		if i == 0 {
+			addImage(t, s, "kept", 10, 10, Provenance{Title: ptr("kept across reopen")})
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM schema_migrations WHERE name LIKE ?`, "pgmigrations/%"); got != len(files) {
+			t.Errorf("open #%d: got %d applied migrations, want %d", i+1, got, len(files))
+		}
+		if images, err := s.Images(ctx); err != nil || len(images) != 1 {
+			t.Errorf("open #%d: got %d images (%v), want 1", i+1, len(images), err)
+		}
+		if _, err := s.IntegrityCheck(ctx); !errors.Is(err, ErrSQLiteOnly) {
+			t.Errorf("integrity check: got %v, want ErrSQLiteOnly", err)
+		}
+		if _, err := s.Check(ctx); !errors.Is(err, ErrSQLiteOnly) {
+			t.Errorf("check: got %v, want ErrSQLiteOnly", err)
+		}
+		backup := filepath.Join(t.TempDir(), "copy.db")
+		if err := s.Backup(ctx, backup); !errors.Is(err, ErrSQLiteOnly) || !strings.Contains(err.Error(), "pg_dump") {
+			t.Errorf("backup: got %v, want ErrSQLiteOnly naming pg_dump", err)
+		}
+		if _, err := os.Stat(backup); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("backup: got a file at %s (%v), want none", backup, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("close #%d: %v", i+1, err)
+		}
+	}
+}
+
+func TestOpenPostgresRefusesWithoutLeakingThePassword(t *testing.T) {
+	_, err := Open("postgres://alice:s3cret@127.0.0.1:1/satmark?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		t.Fatal("open a server that is not there: got no error")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("got %q, want an error without the password", err)
+	}
+	_, err = Open("postgres://alice:s3cret@127.0.0.1:notaport/satmark")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("open an unreadable URL: got %v, want an error without the password", err)
+	}
+}
+
+func TestNumberPlaceholders(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"ok, in order", `SELECT a FROM t WHERE b = ? AND c IN (?, ?)`, `SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)`},
+		{"ok, none", `SELECT 1`, `SELECT 1`},
+		{"ok, a ? in a string stays", `SELECT '?', 'it''s ?' FROM t WHERE a = ?`, `SELECT '?', 'it''s ?' FROM t WHERE a = $1`},
+		{"ok, a ? in a quoted name stays", `SELECT "a?" FROM t WHERE a = ?`, `SELECT "a?" FROM t WHERE a = $1`},
+		{"ok, comments stay", "SELECT a -- b = ?\nFROM t /* ? */ WHERE a = ?", "SELECT a -- b = ?\nFROM t /* ? */ WHERE a = $1"},
+		{"ok, an unclosed string is left as it is", `SELECT ? || 'abc`, `SELECT $1 || 'abc`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := numberPlaceholders(tc.in); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if got := numberPlaceholders(tc.in); got != tc.want {
+				t.Errorf("cached: got %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
