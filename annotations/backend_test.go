@@ -156,3 +156,15 @@ func TestNumberPlaceholders(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenPostgresWithoutPostGISSaysSo(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	db := openPG(t, dsn)
+	if _, err := db.Exec(`DROP EXTENSION postgis`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(dsn); err == nil || !strings.Contains(err.Error(), "CREATE EXTENSION postgis") {
+		t.Errorf("got %v, want an error saying to create the PostGIS extension", err)
+	}
+}

@@ -63,6 +63,16 @@ func openPostgres(dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
+	// The schema's geometry columns need PostGIS, which only an owner or superuser can add.
+	var postgis int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pg_extension WHERE extname = 'postgis'`).Scan(&postgis); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	if postgis == 0 {
+		db.Close()
+		return nil, fmt.Errorf("open %s: the database has no PostGIS; run CREATE EXTENSION postgis in it (as its owner or a superuser) first", where)
+	}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", where, err)
