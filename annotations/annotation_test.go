@@ -481,12 +481,7 @@ func TestRevisionIsWrittenInTheSameTransaction(t *testing.T) {
 		ctx := context.Background()
 		x := newAnnotated(t)
 		a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, `{"note":"kept"}`)
-		if _, err := x.s.DB().Exec(onBackend(x.s,
-			`CREATE TRIGGER refuse_revisions BEFORE INSERT ON revisions BEGIN SELECT RAISE(ABORT, 'revisions refused'); END`,
-			`CREATE FUNCTION refuse_revisions() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'revisions refused'; END $$;
-			CREATE TRIGGER refuse_revisions BEFORE INSERT ON revisions FOR EACH ROW EXECUTE FUNCTION refuse_revisions()`)); err != nil {
-			t.Fatalf("create trigger: %v", err)
-		}
+		refuseInserts(t, x.s, "refuse_revisions", "revisions", "", "revisions refused")
 
 		if _, err := x.s.CreateAnnotation(ctx, "alice", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)}); err == nil {
 			t.Errorf("create: got no error, want the revision failure")

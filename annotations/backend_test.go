@@ -168,3 +168,27 @@ func TestOpenPostgresWithoutPostGISSaysSo(t *testing.T) {
 		t.Errorf("got %v, want an error saying to create the PostGIS extension", err)
 	}
 }
+
+// refuseInserts makes the trigger name refuse, with message, every row inserted into
+// table (those for which when, an SQL condition on NEW, holds; all when it is ""): a
+// stand-in for any failure of the database in the middle of a write. As SQLite's
+// RAISE(ABORT) is a constraint error, so is PostgreSQL's (SQLSTATE 23000).
+func refuseInserts(t *testing.T, s *Store, name, table, when, message string) {
+	t.Helper()
+	query := `CREATE TRIGGER ` + name + ` BEFORE INSERT ON ` + table
+	if when != "" {
+		query += ` WHEN ` + when
+	}
+	query += ` BEGIN SELECT RAISE(ABORT, '` + message + `'); END`
+	if s.Backend() == "postgres" {
+		query = `CREATE FUNCTION ` + name + `() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = '` + message + `', ERRCODE = '23000'; END $$;
+			CREATE TRIGGER ` + name + ` BEFORE INSERT ON ` + table + ` FOR EACH ROW`
+		if when != "" {
+			query += ` WHEN (` + when + `)`
+		}
+		query += ` EXECUTE FUNCTION ` + name + `()`
+	}
+	if _, err := s.DB().Exec(query); err != nil {
+		t.Fatalf("create trigger %s: %v", name, err)
+	}
+}
