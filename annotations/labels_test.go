@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/satmark/satmark/pgtest"
 )
 
 func TestCreateLabel(t *testing.T) {
@@ -406,54 +408,59 @@ func TestLabelsOrderParentsBeforeChildren(t *testing.T) {
 // renamed, added or deleted through another opening of the same file (satmark's CLI
 // while the server runs, or plain SQL) is seen at the next read.
 func TestLabelsChangedByAnotherProcess(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "satmark.db")
-	server, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close() })
-	vessel, err := server.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("vessel")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := func() string {
-		t.Helper()
-		labels, err := server.Labels(ctx)
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "satmark.db")
+		if backendOf(t) == "postgres" {
+			path = pgtest.DSN(t)
+		}
+		server, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, l := range labels {
-			got = append(got, strings.Join(l.Path, "/"))
+		t.Cleanup(func() { server.Close() })
+		vessel, err := server.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("vessel")})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return strings.Join(got, ", ")
-	}
-	if got := names(); got != "vessel" {
-		t.Fatalf("labels: got %q, want vessel", got)
-	}
+		names := func() string {
+			t.Helper()
+			labels, err := server.Labels(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range labels {
+				got = append(got, strings.Join(l.Path, "/"))
+			}
+			return strings.Join(got, ", ")
+		}
+		if got := names(); got != "vessel" {
+			t.Fatalf("labels: got %q, want vessel", got)
+		}
 
-	cli, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	if _, err := cli.UpdateLabel(ctx, Actor{Name: "root"}, vessel.ID, LabelInput{Name: ptr("ship")}); err != nil {
-		t.Fatal(err)
-	}
-	if got := names(); got != "ship" {
-		t.Errorf("after a rename by another opening: got %q, want ship", got)
-	}
-	if _, err := cli.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("frigate"), ParentID: &vessel.ID}); err != nil {
-		t.Fatal(err)
-	}
-	if got := names(); got != "ship, ship/frigate" {
-		t.Errorf("after an addition by another opening: got %q, want ship, ship/frigate", got)
-	}
-	if _, err := cli.DB().ExecContext(ctx, `UPDATE labels SET color = '#123456' WHERE id = ?`, vessel.ID); err != nil {
-		t.Fatal(err)
-	}
-	if l, err := server.ResolveLabel(ctx, vessel.ID); err != nil || l.Color != "#123456" {
-		t.Errorf("after a colour changed in SQL: got %+v, %v; want colour #123456", l, err)
-	}
+		cli, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cli.Close() })
+		if _, err := cli.UpdateLabel(ctx, Actor{Name: "root"}, vessel.ID, LabelInput{Name: ptr("ship")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(); got != "ship" {
+			t.Errorf("after a rename by another opening: got %q, want ship", got)
+		}
+		if _, err := cli.CreateLabel(ctx, Actor{Name: "root"}, LabelInput{Name: ptr("frigate"), ParentID: &vessel.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(); got != "ship, ship/frigate" {
+			t.Errorf("after an addition by another opening: got %q, want ship, ship/frigate", got)
+		}
+		if _, err := cli.DB().ExecContext(ctx, `UPDATE labels SET color = '#123456' WHERE id = ?`, vessel.ID); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := server.ResolveLabel(ctx, vessel.ID); err != nil || l.Color != "#123456" {
+			t.Errorf("after a colour changed in SQL: got %+v, %v; want colour #123456", l, err)
+		}
+	})
 }
