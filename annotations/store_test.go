@@ -29,7 +29,15 @@ func openStoreOn(t *testing.T, backend string) *Store {
 	t.Helper()
 	database := filepath.Join(t.TempDir(), "satmark.db")
 	if backend == "postgres" {
-		database = pgtest.DSN(t)
+		// The schema is made once, in a template each test's database is copied from.
+		pgtest.Template(t, "satmark_migrated", func(dsn string) error {
+			s, err := Open(dsn)
+			if err != nil {
+				return err
+			}
+			return s.Close()
+		})
+		database = pgtest.DSNFrom(t, "satmark_migrated")
 	}
 	s, err := Open(database)
 	if err != nil {
