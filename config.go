@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Addr           string     // SATMARK_ADDR
 	DataDir        string     // SATMARK_DATA
+	Database       string     // SATMARK_DATABASE: a postgres:// URL; "" for the SQLite file in DataDir
 	MaxUploadBytes int64      // SATMARK_MAX_UPLOAD_BYTES
 	MaxPixels      int64      // SATMARK_MAX_PIXELS
 	PublicURL      string     // SATMARK_PUBLIC_URL: scheme and host clients use, for IIIF ids
@@ -97,11 +98,23 @@ func (c *Config) settings() []setting {
 		{flag: "pprof", env: "SATMARK_PPROF", serveOnly: true,
 			usage: "debugging: serve Go's profiles (net/http/pprof) on this loopback `HOST:PORT`; off when empty",
 			value: text(&c.PprofAddr, "a loopback HOST:PORT, e.g. 127.0.0.1:6060", checkLoopbackAddr)},
+		{flag: "database", env: "SATMARK_DATABASE", serveOnly: true,
+			usage: "keep the annotations in this PostgreSQL (with PostGIS) database, a `URL` postgres://user@host:port/name; unset for the SQLite file in the data folder",
+			value: text(&c.Database, "a postgres:// or postgresql:// URL, e.g. postgres://satmark@db.example.org:5432/satmark", checkDatabaseURL)},
 		{flag: "builds", env: "SATMARK_BUILDS", serveOnly: true, usage: "`N` tile pyramids built at once",
 			value: whole(&c.Builds, 1, 1024, "a whole number of builds from 1 to 1024, e.g. 2")},
 		{env: "SATMARK_ADMIN_PASSWORD", serveOnly: true, secret: true,
 			value: text(&c.AdminPassword, fmt.Sprintf("a password of at least %d characters and at most %d bytes", annotations.MinPasswordLength, annotations.MaxPasswordBytes), checkAdminPassword)},
 	}
+}
+
+// checkDatabaseURL accepts a PostgreSQL URL (its password, if any, is not checked here:
+// the server is asked when the store opens).
+func checkDatabaseURL(s string) error {
+	if !annotations.IsPostgres(s) {
+		return errMalformed
+	}
+	return nil
 }
 
 // checkAdminPassword applies the password rule, saying only what is wrong: the

@@ -82,6 +82,8 @@ func TestMalformedConfigurationStopsTheStart(t *testing.T) {
 		{"", []string{"serve", "--log-level", "trace"}, []string{"-log-level", "want debug, info, warn or error"}},
 		{"SATMARK_ADDR=localhost", []string{"serve"}, []string{`SATMARK_ADDR="localhost"`, "want HOST:PORT"}},
 		{"", []string{"serve", "--addr", "127.0.0.1:99999"}, []string{"-addr", `port "99999" is not a number from 0 to 65535`, "want HOST:PORT"}},
+		{"SATMARK_DATABASE=/srv/satmark.db", []string{"serve"}, []string{`SATMARK_DATABASE="/srv/satmark.db"`, "want a postgres:// or postgresql:// URL"}},
+		{"", []string{"serve", "--database", "mysql://db/satmark"}, []string{"-database", "want a postgres:// or postgresql:// URL"}},
 		{"SATMARK_ADMIN_PASSWORD=short", []string{"serve"}, []string{"SATMARK_ADMIN_PASSWORD: a password needs at least 10 characters"}},
 		{"SATMARK_MAX_PIXELS=1e9", []string{"seed"}, []string{`SATMARK_MAX_PIXELS="1e9"`, "want a whole number of pixels"}},
 		{"", []string{"seed", "--render-cache-mb", "big"}, []string{"-render-cache-mb", "want a whole number of MiB"}},

@@ -62,7 +62,11 @@ func (m *Main) Open() error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	store, err := annotations.Open(filepath.Join(m.Config.DataDir, "satmark.db"))
+	database := filepath.Join(m.Config.DataDir, "satmark.db")
+	if m.Config.Database != "" {
+		database = m.Config.Database
+	}
+	store, err := annotations.Open(database)
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func (s *Store) User(ctx context.Context, id string) (User, error) {
 
 // UserByName returns an account by name (ignoring case), or ErrNotFound.
 func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
-	u, err := s.userWhere(ctx, "name = ? COLLATE NOCASE", name)
+	u, err := s.userWhere(ctx, s.d.nocase("name")+" = "+s.d.nocase("CAST(? AS TEXT)"), name)
 	if !errors.Is(err, ErrNotFound) {
 		return u, err
 	}
@@ -172,7 +172,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 
 // Users returns every account by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name COLLATE NOCASE`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY `+s.d.nocase("name"))
 	if err != nil {
 		return nil, err
 	}

@@ -671,7 +671,7 @@ func (s *Store) AttributeNames(ctx context.Context, f AnnotationFilter) ([]strin
 		return nil, err
 	}
 	where, args := annotationWhere(labels, f)
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT j.key FROM annotations, json_each(annotations.attributes) AS j`+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT j.key FROM annotations, `+s.d.jsonEach("annotations.attributes")+` AS j`+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,9 @@ import (
 // copy is the database as of one moment while writers carry on (write-ahead logging
 // lets them). The copy is a complete database file of its own.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if err := s.requireSQLite("the online backup", "back it up with pg_dump"); err != nil {
+		return err
+	}
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)
 	}
@@ -57,6 +60,9 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 // Check runs SQLite's integrity and foreign-key checks over the whole database and
 // returns each problem they report; none means the file is sound.
 func (s *Store) Check(ctx context.Context) ([]string, error) {
+	if err := s.requireSQLite("the integrity and foreign-key check", "PostgreSQL enforces foreign keys as it writes; use amcheck for its pages"); err != nil {
+		return nil, err
+	}
 	var problems []string
 	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {

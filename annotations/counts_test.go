@@ -88,161 +88,163 @@ func countsChecker(t *testing.T, x annotated) (func(step string, want map[string
 }
 
 func TestReviewCountsKeptThroughEveryChange(t *testing.T) {
-	ctx := context.Background()
-	x := newAnnotated(t)
-	s := x.s
-	checkCounts, other := countsChecker(t, x)
-	want := map[string]int{}
-	check := func(step string) {
-		t.Helper()
-		checkCounts(step, want)
-	}
-	check("no annotations")
-
-	label, shape := "vessel", ShapeRectangle
-	in := AnnotationInput{Label: &label, Shape: &shape, Geometry: json.RawMessage(boxJSON)}
-	created, err := s.CreateAnnotations(ctx, "alice", x.img.ID, []AnnotationInput{in, in, in, in, in})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-	want[ReviewDraft] = 6
-	check("six created, five at once")
-
-	bad := in
-	bad.Geometry = json.RawMessage(`{"type":"Polygon","coordinates":[[[10,10],[60,10],[10,10]]]}`)
-	if _, err := s.CreateAnnotations(ctx, "alice", x.img.ID, []AnnotationInput{in, bad}); err == nil {
-		t.Fatal("a paste with a broken ring was stored")
-	}
-	check("a refused paste")
-
-	if a, err = s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewDraft], want[ReviewSubmitted] = 5, 1
-	check("one submitted")
-	if a, err = s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, ""); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
-	check("accepted")
-	if a, err = s.WithdrawReview(ctx, Actor{Name: "bob"}, a.ID, a.Version); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewAccepted] = 1, 0
-	check("the acceptance withdrawn (submitted again)")
-	if a, err = s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, ""); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
-	check("accepted again")
-	if a, err = s.UpdateAnnotation(ctx, "alice", a.ID, AnnotationInput{Properties: json.RawMessage(`{"note":"bow"}`), Version: &a.Version}); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewAccepted], want[ReviewDraft] = 0, 6
-	check("an accepted annotation edited (a draft again)")
-
-	if a, err = s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err = s.RestoreAnnotation(ctx, Actor{Name: "carol"}, a.ID, 1, &a.Version); err != nil {
-		t.Fatal(err)
-	}
-	check("a submitted annotation restored to its first version (a draft)")
-
-	gone := created[0]
-	if err := s.DeleteAnnotation(ctx, Actor{Name: "alice"}, gone.ID, &gone.Version); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewDraft] = 5
-	check("one deleted")
-	if _, err := s.RestoreAnnotation(ctx, Actor{Name: "alice"}, gone.ID, 1, nil); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewDraft] = 6
-	check("the deleted one restored")
-
-	refs := func(as ...Annotation) []BulkRef {
-		out := make([]BulkRef, len(as))
-		for i, a := range as {
-			out[i] = BulkRef{ID: a.ID, Version: &a.Version}
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		x := newAnnotated(t)
+		s := x.s
+		checkCounts, other := countsChecker(t, x)
+		want := map[string]int{}
+		check := func(step string) {
+			t.Helper()
+			checkCounts(step, want)
 		}
-		return out
-	}
-	by := Actor{Name: "alice"}
-	subs, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewSubmitted,
-		Annotations: refs(created[1], created[2], created[3])})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewDraft], want[ReviewSubmitted] = 3, 3
-	check("three submitted at once")
-	if _, err := s.BulkChangeAnnotations(ctx, Actor{Name: "bob"}, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewRejected,
-		Reason: "a tug", Annotations: refs(subs[0], created[4])}); err == nil {
-		t.Fatal("a bulk rejection naming a draft was applied")
-	}
-	check("a refused bulk rejection (one of them is a draft)")
-	if _, err := s.BulkChangeAnnotations(ctx, Actor{Name: "bob"}, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewDisputed,
-		Reason: "a tug", Annotations: refs(subs[0])}); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewDisputed] = 2, 1
-	check("one disputed")
-	frigate := "vessel/landing ship"
-	relabelled, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkUpdate, Patch: &AnnotationInput{Label: &frigate},
-		Annotations: refs(subs[1])})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewDraft] = 1, 4
-	check("a submitted one relabelled at once (a draft again)")
-	if _, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkDelete, Annotations: refs(relabelled[0], subs[2])}); err != nil {
-		t.Fatal(err)
-	}
-	want[ReviewSubmitted], want[ReviewDraft] = 0, 3
-	check("two deleted at once")
+		check("no annotations")
 
-	if _, err := s.TrashImage(ctx, by, x.img.ID); err != nil {
-		t.Fatal(err)
-	}
-	trash, err := s.Trash(ctx)
-	if err != nil || len(trash) != 1 {
-		t.Fatalf("trash = %v (%v), want the image", trash, err)
-	}
-	wantCounts(t, s, "in the trash", trash[0].Image, want)
-	restored, err := s.RestoreImage(ctx, Actor{Name: "admin"}, x.img.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCounts(t, s, "restored from the trash (as RestoreImage answers)", restored, want)
-	check("restored from the trash")
-	images, err := s.Images(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, img := range images {
-		if img.ID == x.img.ID {
-			wantCounts(t, s, "in the list of images", img, want)
+		label, shape := "vessel", ShapeRectangle
+		in := AnnotationInput{Label: &label, Shape: &shape, Geometry: json.RawMessage(boxJSON)}
+		created, err := s.CreateAnnotations(ctx, "alice", x.img.ID, []AnnotationInput{in, in, in, in, in})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		want[ReviewDraft] = 6
+		check("six created, five at once")
 
-	if _, err := s.TrashImage(ctx, by, x.img.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.PurgeImage(ctx, Actor{Name: "admin"}, x.img.ID); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(t, s, `SELECT COUNT(*) FROM image_review_counts WHERE image_id = ?`, x.img.ID); n != 0 {
-		t.Errorf("after the purge, %d counts of the image are kept, want none", n)
-	}
-	if _, err := s.ReviewCounts(ctx, x.img.ID); err != nil {
-		t.Errorf("ReviewCounts of a purged image: %v", err)
-	}
-	otherNow, err := s.Image(ctx, other.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCounts(t, s, "the other image, after the purge", otherNow, map[string]int{ReviewDraft: 1})
+		bad := in
+		bad.Geometry = json.RawMessage(`{"type":"Polygon","coordinates":[[[10,10],[60,10],[10,10]]]}`)
+		if _, err := s.CreateAnnotations(ctx, "alice", x.img.ID, []AnnotationInput{in, bad}); err == nil {
+			t.Fatal("a paste with a broken ring was stored")
+		}
+		check("a refused paste")
+
+		if a, err = s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewDraft], want[ReviewSubmitted] = 5, 1
+		check("one submitted")
+		if a, err = s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, ""); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
+		check("accepted")
+		if a, err = s.WithdrawReview(ctx, Actor{Name: "bob"}, a.ID, a.Version); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewAccepted] = 1, 0
+		check("the acceptance withdrawn (submitted again)")
+		if a, err = s.ReviewAnnotation(ctx, "bob", a.ID, a.Version, ReviewAccepted, ""); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewAccepted] = 0, 1
+		check("accepted again")
+		if a, err = s.UpdateAnnotation(ctx, "alice", a.ID, AnnotationInput{Properties: json.RawMessage(`{"note":"bow"}`), Version: &a.Version}); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewAccepted], want[ReviewDraft] = 0, 6
+		check("an accepted annotation edited (a draft again)")
+
+		if a, err = s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = s.RestoreAnnotation(ctx, Actor{Name: "carol"}, a.ID, 1, &a.Version); err != nil {
+			t.Fatal(err)
+		}
+		check("a submitted annotation restored to its first version (a draft)")
+
+		gone := created[0]
+		if err := s.DeleteAnnotation(ctx, Actor{Name: "alice"}, gone.ID, &gone.Version); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewDraft] = 5
+		check("one deleted")
+		if _, err := s.RestoreAnnotation(ctx, Actor{Name: "alice"}, gone.ID, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewDraft] = 6
+		check("the deleted one restored")
+
+		refs := func(as ...Annotation) []BulkRef {
+			out := make([]BulkRef, len(as))
+			for i, a := range as {
+				out[i] = BulkRef{ID: a.ID, Version: &a.Version}
+			}
+			return out
+		}
+		by := Actor{Name: "alice"}
+		subs, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewSubmitted,
+			Annotations: refs(created[1], created[2], created[3])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewDraft], want[ReviewSubmitted] = 3, 3
+		check("three submitted at once")
+		if _, err := s.BulkChangeAnnotations(ctx, Actor{Name: "bob"}, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewRejected,
+			Reason: "a tug", Annotations: refs(subs[0], created[4])}); err == nil {
+			t.Fatal("a bulk rejection naming a draft was applied")
+		}
+		check("a refused bulk rejection (one of them is a draft)")
+		if _, err := s.BulkChangeAnnotations(ctx, Actor{Name: "bob"}, x.img.ID, BulkChange{Action: BulkReview, Decision: ReviewDisputed,
+			Reason: "a tug", Annotations: refs(subs[0])}); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewDisputed] = 2, 1
+		check("one disputed")
+		frigate := "vessel/landing ship"
+		relabelled, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkUpdate, Patch: &AnnotationInput{Label: &frigate},
+			Annotations: refs(subs[1])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewDraft] = 1, 4
+		check("a submitted one relabelled at once (a draft again)")
+		if _, err := s.BulkChangeAnnotations(ctx, by, x.img.ID, BulkChange{Action: BulkDelete, Annotations: refs(relabelled[0], subs[2])}); err != nil {
+			t.Fatal(err)
+		}
+		want[ReviewSubmitted], want[ReviewDraft] = 0, 3
+		check("two deleted at once")
+
+		if _, err := s.TrashImage(ctx, by, x.img.ID); err != nil {
+			t.Fatal(err)
+		}
+		trash, err := s.Trash(ctx)
+		if err != nil || len(trash) != 1 {
+			t.Fatalf("trash = %v (%v), want the image", trash, err)
+		}
+		wantCounts(t, s, "in the trash", trash[0].Image, want)
+		restored, err := s.RestoreImage(ctx, Actor{Name: "admin"}, x.img.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, s, "restored from the trash (as RestoreImage answers)", restored, want)
+		check("restored from the trash")
+		images, err := s.Images(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range images {
+			if img.ID == x.img.ID {
+				wantCounts(t, s, "in the list of images", img, want)
+			}
+		}
+
+		if _, err := s.TrashImage(ctx, by, x.img.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PurgeImage(ctx, Actor{Name: "admin"}, x.img.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM image_review_counts WHERE image_id = ?`, x.img.ID); n != 0 {
+			t.Errorf("after the purge, %d counts of the image are kept, want none", n)
+		}
+		if _, err := s.ReviewCounts(ctx, x.img.ID); err != nil {
+			t.Errorf("ReviewCounts of a purged image: %v", err)
+		}
+		otherNow, err := s.Image(ctx, other.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, s, "the other image, after the purge", otherNow, map[string]int{ReviewDraft: 1})
+	})
 }
 
 // TestReviewCountsBackfilled opens a database whose annotations were written before the
@@ -303,47 +305,48 @@ func TestReviewCountsBackfilled(t *testing.T) {
 // bulk import, a dry run and a refused import says what the annotations are, and the
 // trigger is back as it was for the writes that follow.
 func TestReviewCountsAfterImports(t *testing.T) {
-	ctx := context.Background()
-	x := newAnnotated(t)
-	s := x.s
-	checkCounts, _ := countsChecker(t, x)
-	addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-	a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-	if _, err := s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
-		t.Fatal(err)
-	}
-	var trigger string
-	if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'annotations_count_insert'`).Scan(&trigger); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{ReviewDraft: 1, ReviewSubmitted: 1}
-	check := func(step string) {
-		t.Helper()
-		checkCounts(step, want)
-		var now string
-		if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'annotations_count_insert'`).Scan(&now); err != nil || now != trigger {
-			t.Errorf("%s: the counting trigger is %q (%v), want it as it was", step, now, err)
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		x := newAnnotated(t)
+		s := x.s
+		checkCounts, _ := countsChecker(t, x)
+		addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		a := addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		if _, err := s.ReviewAnnotation(ctx, "alice", a.ID, a.Version, ReviewSubmitted, ""); err != nil {
+			t.Fatal(err)
 		}
-	}
-	var fs []ImportFeature
-	for i := range 700 { // more than two batches
-		fs = append(fs, feature(fmt.Sprint(i), "vessel", ShapePoint, pointJSON, `{"note":"n"}`))
-	}
-	if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{DryRun: true}); err != nil || rep.Create != 700 {
-		t.Fatalf("dry run: %+v %v", rep, err)
-	}
-	check("a dry run")
-	if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{}); err != nil || rep.Created != 700 {
-		t.Fatalf("import: %+v %v", rep, err)
-	}
-	want[ReviewDraft] += 700
-	check("700 imported")
-	refused := append(fs[:300:300], feature("bad", "vessel", ShapePoint, `{"type":"Point","coordinates":[-50,5]}`, ``))
-	if _, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(refused...), ImportOptions{}); !errors.As(err, new(*ImportRefusedError)) {
-		t.Fatalf("an import with a feature outside the image: %v, want refused", err)
-	}
-	check("a refused import")
-	addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
-	want[ReviewDraft]++
-	check("one drawn after the imports")
+		trigger := triggerSQL(t, s, "annotations_count_insert")
+		if trigger == "" {
+			t.Fatal("no counting trigger")
+		}
+		want := map[string]int{ReviewDraft: 1, ReviewSubmitted: 1}
+		check := func(step string) {
+			t.Helper()
+			checkCounts(step, want)
+			if now := triggerSQL(t, s, "annotations_count_insert"); now != trigger {
+				t.Errorf("%s: the counting trigger is %q, want it as it was", step, now)
+			}
+		}
+		var fs []ImportFeature
+		for i := range 700 { // more than two batches
+			fs = append(fs, feature(fmt.Sprint(i), "vessel", ShapePoint, pointJSON, `{"note":"n"}`))
+		}
+		if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{DryRun: true}); err != nil || rep.Create != 700 {
+			t.Fatalf("dry run: %+v %v", rep, err)
+		}
+		check("a dry run")
+		if rep, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(fs...), ImportOptions{}); err != nil || rep.Created != 700 {
+			t.Fatalf("import: %+v %v", rep, err)
+		}
+		want[ReviewDraft] += 700
+		check("700 imported")
+		refused := append(fs[:300:300], feature("bad", "vessel", ShapePoint, `{"type":"Point","coordinates":[-50,5]}`, ``))
+		if _, err := s.ImportAnnotations(ctx, Actor{Name: "kim"}, x.img.ID, emitting(refused...), ImportOptions{}); !errors.As(err, new(*ImportRefusedError)) {
+			t.Fatalf("an import with a feature outside the image: %v, want refused", err)
+		}
+		check("a refused import")
+		addAnnotation(t, s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		want[ReviewDraft]++
+		check("one drawn after the imports")
+	})
 }

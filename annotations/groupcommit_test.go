@@ -15,88 +15,90 @@ import (
 // commits; of many edits of one version exactly one is taken; every create answered is
 // stored with its revision.
 func TestGroupCommit(t *testing.T) {
-	ctx := context.Background()
-	x := newAnnotated(t)
-	target, err := x.s.CreateAnnotation(ctx, "alice", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const writers = 40
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	created := map[string]bool{}
-	edits, stale := 0, 0
-	var unexpected []error
-	for i := range writers {
-		wg.Go(func() {
-			note := fmt.Sprintf(`{"note":"w%d"}`, i)
-			var err error
-			switch i % 3 {
-			case 0: // refused as a whole by its second annotation
-				_, err = x.s.CreateAnnotations(ctx, "bob", x.img.ID, []AnnotationInput{
-					{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(`{"note":"refused paste"}`)},
-					{Label: ptr("no such label"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)},
-				})
-				if !errors.Is(err, ErrNotFound) && !isValidation(err) {
-					err = fmt.Errorf("refused paste: got %v, want a refusal of the label", err)
-				} else {
-					err = nil
-				}
-			case 1:
-				var a Annotation
-				a, err = x.s.CreateAnnotation(ctx, "carol", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint),
-					Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(note)})
-				if err == nil {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		x := newAnnotated(t)
+		target, err := x.s.CreateAnnotation(ctx, "alice", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const writers = 40
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created := map[string]bool{}
+		edits, stale := 0, 0
+		var unexpected []error
+		for i := range writers {
+			wg.Go(func() {
+				note := fmt.Sprintf(`{"note":"w%d"}`, i)
+				var err error
+				switch i % 3 {
+				case 0: // refused as a whole by its second annotation
+					_, err = x.s.CreateAnnotations(ctx, "bob", x.img.ID, []AnnotationInput{
+						{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(`{"note":"refused paste"}`)},
+						{Label: ptr("no such label"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)},
+					})
+					if !errors.Is(err, ErrNotFound) && !isValidation(err) {
+						err = fmt.Errorf("refused paste: got %v, want a refusal of the label", err)
+					} else {
+						err = nil
+					}
+				case 1:
+					var a Annotation
+					a, err = x.s.CreateAnnotation(ctx, "carol", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint),
+						Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(note)})
+					if err == nil {
+						mu.Lock()
+						created[a.ID] = true
+						mu.Unlock()
+					}
+				case 2:
+					_, err = x.s.UpdateAnnotation(ctx, "dave", target.ID, AnnotationInput{Version: ptr(1), Properties: json.RawMessage(note)})
+					var se *StaleVersionError
 					mu.Lock()
-					created[a.ID] = true
+					if err == nil {
+						edits++
+					} else if errors.As(err, &se) {
+						stale++
+						err = nil
+					}
 					mu.Unlock()
 				}
-			case 2:
-				_, err = x.s.UpdateAnnotation(ctx, "dave", target.ID, AnnotationInput{Version: ptr(1), Properties: json.RawMessage(note)})
-				var se *StaleVersionError
-				mu.Lock()
-				if err == nil {
-					edits++
-				} else if errors.As(err, &se) {
-					stale++
-					err = nil
+				if err != nil {
+					mu.Lock()
+					unexpected = append(unexpected, err)
+					mu.Unlock()
 				}
-				mu.Unlock()
-			}
-			if err != nil {
-				mu.Lock()
-				unexpected = append(unexpected, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range unexpected {
-		t.Errorf("unexpected: %v", err)
-	}
-	if edits != 1 {
-		t.Errorf("edits of version 1: %d taken, %d stale; want exactly 1 taken", edits, stale)
-	}
-	var refused int
-	if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE note = 'refused paste'`).Scan(&refused); err != nil {
-		t.Fatal(err)
-	}
-	if refused != 0 {
-		t.Errorf("got %d annotations of refused pastes stored; want none", refused)
-	}
-	for id := range created {
-		h, err := x.s.History(ctx, id)
-		if err != nil || len(h) != 1 || h[0].Action != "create" {
-			t.Errorf("created %s: history %v, %v; want its one create", id, h, err)
+			})
 		}
-	}
-	var revs int
-	if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM revisions`).Scan(&revs); err != nil {
-		t.Fatal(err)
-	}
-	if want := 1 + len(created) + 1; revs != want {
-		t.Errorf("got %d revisions; want %d (the target's create and edit, and each create)", revs, want)
-	}
+		wg.Wait()
+		for _, err := range unexpected {
+			t.Errorf("unexpected: %v", err)
+		}
+		if edits != 1 {
+			t.Errorf("edits of version 1: %d taken, %d stale; want exactly 1 taken", edits, stale)
+		}
+		var refused int
+		if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE note = 'refused paste'`).Scan(&refused); err != nil {
+			t.Fatal(err)
+		}
+		if refused != 0 {
+			t.Errorf("got %d annotations of refused pastes stored; want none", refused)
+		}
+		for id := range created {
+			h, err := x.s.History(ctx, id)
+			if err != nil || len(h) != 1 || h[0].Action != "create" {
+				t.Errorf("created %s: history %v, %v; want its one create", id, h, err)
+			}
+		}
+		var revs int
+		if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM revisions`).Scan(&revs); err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 + len(created) + 1; revs != want {
+			t.Errorf("got %d revisions; want %d (the target's create and edit, and each create)", revs, want)
+		}
+	})
 }
 
 func isValidation(err error) bool {

@@ -359,18 +359,6 @@ func (s *Store) CreateImage(ctx context.Context, in NewImage, place func() (undo
 	return img, true, err
 }
 
-const imageColumns = `i.id, i.sha256, i.title, i.filename, i.media_type, i.byte_size, i.width, i.height, i.orientation,
-	i.captured_from, i.captured_to, i.location_name, i.publisher_markup, i.gsd_m, i.created_by, i.created_at, i.updated_at,
-	s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, ` + firstClaim + `, s.notes, s.created_at,
-	COALESCE(j.state, ''), COALESCE(j.progress, 0), COALESCE(j.error, ''), COALESCE(j.attempts, 0),
-	EXISTS (SELECT 1 FROM georeferences g WHERE g.image_id = i.id), i.import_warnings,
-	(` + keptReviewCounts + `i.id),
-	i.file_metadata, i.captured_source, i.sidecars`
-
-// firstClaim selects the text of the first claim of the release s, "" when it has none:
-// Source.Claim.
-const firstClaim = `COALESCE((SELECT c.text FROM claims c WHERE c.source_id = s.id ORDER BY c.created_at, c.rowid LIMIT 1), '')`
-
 // imageFrom joins an image with its release and its pyramid job.
 const imageFrom = ` FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.image_id = i.id AND j.kind = 'pyramid'`
 
@@ -402,10 +390,6 @@ func scanImage(row scanner) (Image, error) {
 	img.CreatedAt, img.UpdatedAt, img.Source.CreatedAt = parseTime(created), parseTime(updated), parseTime(srcCreated)
 	return img, nil
 }
-
-// keptReviewCounts, followed by an image id, selects that image's counts by review state
-// as "status=n,…" (see parseReviewCounts).
-const keptReviewCounts = `SELECT COALESCE(group_concat(c.review_status || '=' || c.n), '') FROM image_review_counts c WHERE c.image_id = `
 
 // parseReviewCounts reads what keptReviewCounts selects: the count of every state (zero or not) and their total.
 func parseReviewCounts(s string) (map[string]int, int) {
@@ -443,7 +427,7 @@ func (s *Store) CheckImage(ctx context.Context, id string) error {
 
 // imageWhere finds an image that is not in the trash.
 func (s *Store) imageWhere(ctx context.Context, q querier, where string, arg any) (Image, error) {
-	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at = '' AND `+where, arg))
+	img, err := scanImage(q.QueryRowContext(ctx, `SELECT `+s.d.imageColumns+imageFrom+` WHERE i.deleted_at = '' AND `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("image: %w", ErrNotFound)
 	}
@@ -469,7 +453,7 @@ func (s *Store) ImageBySHA256(ctx context.Context, sha string) (Image, error) {
 
 // Images returns every image, newest first, with its annotation count.
 func (s *Store) Images(ctx context.Context) ([]Image, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at = '' ORDER BY i.created_at DESC, i.id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.d.imageColumns+imageFrom+` WHERE i.deleted_at = '' ORDER BY i.created_at DESC, i.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +488,7 @@ func (s *Store) Sources(ctx context.Context) ([]Source, error) {
 }
 
 func (s *Store) sources(ctx context.Context, where string, args ...any) ([]Source, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, `+firstClaim+`, s.notes, s.created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.publisher, s.title, s.url, s.released_at, s.credit, s.license, `+s.d.firstClaim+`, s.notes, s.created_at
 		FROM sources s `+where+` ORDER BY s.created_at DESC, s.id`, args...)
 	if err != nil {
 		return nil, err
@@ -633,7 +617,7 @@ type TrashedImage struct {
 
 // Trash lists the images in the trash, most recently deleted first.
 func (s *Store) Trash(ctx context.Context) ([]TrashedImage, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+`, i.deleted_by, i.deleted_at`+imageFrom+` WHERE i.deleted_at != '' ORDER BY i.deleted_at DESC, i.id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.d.imageColumns+`, i.deleted_by, i.deleted_at`+imageFrom+` WHERE i.deleted_at != '' ORDER BY i.deleted_at DESC, i.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -690,7 +674,7 @@ func (s *Store) PurgeImage(ctx context.Context, by Actor, id string) (Image, err
 		return Image{}, err
 	}
 	defer tx.Rollback()
-	img, err := scanImage(tx.QueryRowContext(ctx, `SELECT `+imageColumns+imageFrom+` WHERE i.deleted_at != '' AND i.id = ?`, id))
+	img, err := scanImage(tx.QueryRowContext(ctx, `SELECT `+s.d.imageColumns+imageFrom+` WHERE i.deleted_at != '' AND i.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("image %s in the trash: %w", id, ErrNotFound)
 	}

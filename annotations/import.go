@@ -156,10 +156,12 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		return report, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY`); err != nil {
-		return report, err
+	if !s.d.postgres {
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY`); err != nil {
+			return report, err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT`)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT`)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return report, err
@@ -182,11 +184,11 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	// so that the dry run still reports every feature the real run refuses.
 	history := !opts.DryRun
 	if !history {
-		if history, err = hasTriggers(ctx, tx, "revisions"); err != nil {
+		if history, err = s.hasTriggers(ctx, tx, "revisions"); err != nil {
 			return report, err
 		}
 	}
-	counts, err := setCountsAside(ctx, tx)
+	counts, err := s.setCountsAside(ctx, tx)
 	if err != nil {
 		return report, err
 	}
@@ -339,9 +341,14 @@ type importCounts struct {
 	added   map[string]int // the import's annotations kept so far, by review status
 }
 
-// setCountsAside drops countTrigger in tx, keeping its SQL for putBack.
-func setCountsAside(ctx context.Context, tx *sql.Tx) (*importCounts, error) {
+// setCountsAside drops countTrigger in tx, keeping its SQL for putBack. On PostgreSQL
+// the trigger stays: dropping it would lock the table against every other writer until
+// the import commits.
+func (s *Store) setCountsAside(ctx context.Context, tx *sql.Tx) (*importCounts, error) {
 	c := &importCounts{added: map[string]int{}}
+	if s.d.postgres {
+		return c, nil
+	}
 	err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?`, countTrigger).Scan(&c.trigger)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
@@ -377,9 +384,13 @@ func (c *importCounts) putBack(ctx context.Context, tx *sql.Tx, imageID string) 
 }
 
 // hasTriggers reports whether table has triggers.
-func hasTriggers(ctx context.Context, q querier, table string) (bool, error) {
+func (s *Store) hasTriggers(ctx context.Context, q querier, table string) (bool, error) {
+	query := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?`
+	if s.d.postgres {
+		query = `SELECT COUNT(*) FROM information_schema.triggers WHERE event_object_schema = current_schema() AND event_object_table = ?`
+	}
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?`, table).Scan(&n)
+	err := q.QueryRowContext(ctx, query, table).Scan(&n)
 	return n > 0, err
 }
 

@@ -175,7 +175,7 @@ func (s *Store) annotationChangesSQL(ctx context.Context, imageID string, since 
 	// changedIDs selects the annotations with a revision after since, up to seq.
 	const changedIDs = `SELECT DISTINCT annotation_id FROM revisions WHERE image_id = ? AND id > ? AND id <= ?`
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+changedIDs+` LIMIT ?)`, imageID, since, seq, MaxChanges+1).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+changedIDs+` LIMIT ?) AS changed`, imageID, since, seq, MaxChanges+1).Scan(&n); err != nil {
 		return AnnotationChanges{}, err
 	}
 	if n > MaxChanges {

@@ -125,7 +125,7 @@ func (s *Store) checkIndependent(ctx context.Context, tx *sql.Tx, actor string, 
 	if strings.EqualFold(actor, cur.CreatedBy) {
 		return fmt.Errorf("%s drew this annotation; another analyst must decide on it: %w", cur.CreatedBy, ErrForbidden)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT v.version, v.actor, COALESCE(json_extract(v.after, '$.review_status'), ''),
+	rows, err := tx.QueryContext(ctx, `SELECT v.version, v.actor, COALESCE(`+s.d.jsonText("v.after", "review_status")+`, ''),
 			EXISTS (SELECT 1 FROM reviews r WHERE r.annotation_id = v.annotation_id AND r.withdrawn_version = v.version)
 		FROM revisions v WHERE v.annotation_id = ? ORDER BY v.version`, cur.ID)
 	if err != nil {
@@ -206,7 +206,7 @@ var decisionNouns = map[string]string{ReviewSubmitted: "submission", ReviewAccep
 func (s *Store) withdrawTx(ctx context.Context, tx *sql.Tx, by Actor, cur Annotation) (Annotation, error) {
 	var reviewID int64
 	var reviewer, decision, was string
-	err := tx.QueryRowContext(ctx, `SELECT r.id, r.reviewer, r.decision, COALESCE(json_extract(v.before, '$.review_status'), '')
+	err := tx.QueryRowContext(ctx, `SELECT r.id, r.reviewer, r.decision, COALESCE(`+s.d.jsonText("v.before", "review_status")+`, '')
 		FROM reviews r JOIN revisions v ON v.annotation_id = r.annotation_id AND v.version = r.version + 1
 		WHERE r.annotation_id = ? AND r.version = ? AND r.withdrawn_at = ''`, cur.ID, cur.Version-1).Scan(&reviewID, &reviewer, &decision, &was)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -304,7 +304,7 @@ func (s *Store) LatestDecisions(ctx context.Context, imageIDs []string) (map[str
 // or not).
 func (s *Store) ReviewCounts(ctx context.Context, imageID string) (map[string]int, error) {
 	var kept string
-	err := s.db.QueryRowContext(ctx, keptReviewCounts+`?`, imageID).Scan(&kept)
+	err := s.db.QueryRowContext(ctx, s.d.keptReviewCounts+`?`, imageID).Scan(&kept)
 	counts, _ := parseReviewCounts(kept)
 	return counts, err
 }

@@ -233,7 +233,7 @@ func (s *Store) sites(ctx context.Context, q querier, id string) ([]Site, error)
 	if id != "" {
 		where, args = " WHERE id = ?", append(args, id)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+siteColumns+` FROM sites`+where+` ORDER BY name COLLATE NOCASE, id`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT `+siteColumns+` FROM sites`+where+` ORDER BY `+s.d.nocase("name")+`, id`, args...)
 	if err != nil {
 		return nil, err
 	}

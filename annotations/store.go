@@ -14,15 +14,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql pgmigrations/*.sql
 var migrations embed.FS
 
-// Store keeps everything satmark knows in one SQLite file.
+// Store keeps everything satmark knows in one SQLite file, or in a PostgreSQL database.
 type Store struct {
 	db     *sql.DB
+	d      *dialect
 	now    func() time.Time
 	labels labelCache
 	group  *groupWriter
@@ -30,9 +33,57 @@ type Store struct {
 	changes changeLog
 }
 
-// Open opens (creating if needed) the SQLite database at path, checks that write-ahead
-// logging is on, and applies any migrations not yet applied.
-func Open(path string) (*Store, error) {
+// Open opens the store named by database: a postgres:// or postgresql:// URL is a
+// PostgreSQL database (with PostGIS, created beforehand); anything else is the path of a
+// SQLite file, created if needed, whose write-ahead logging is checked. Migrations not
+// yet applied are applied (pgmigrations/ on PostgreSQL, migrations/ on SQLite), each
+// recorded in schema_migrations.
+func Open(database string) (*Store, error) {
+	if IsPostgres(database) {
+		return openPostgres(database)
+	}
+	return openSQLite(database)
+}
+
+// IsPostgres reports whether database names a PostgreSQL database rather than a file.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+func openPostgres(dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("open PostgreSQL: the database URL cannot be read (postgres://user:password@host:port/database?sslmode=…)")
+	}
+	where := fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	s := &Store{db: db, d: postgresDialect, now: func() time.Time { return time.Now().UTC() }}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	// The schema's geometry columns need PostGIS, which only an owner or superuser can add.
+	var postgis int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pg_extension WHERE extname = 'postgis'`).Scan(&postgis); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	if postgis == 0 {
+		db.Close()
+		return nil, fmt.Errorf("open %s: the database has no PostGIS; run CREATE EXTENSION postgis in it (as its owner or a superuser) first", where)
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", where, err)
+	}
+	s.startGroupWriter()
+	return s, nil
+}
+
+func openSQLite(path string) (*Store, error) {
 	// Pragmas go in the DSN so that every pooled connection gets them.
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -48,7 +99,7 @@ func Open(path string) (*Store, error) {
 	// and under dozens of requests at once it opened and closed a connection (running
 	// the DSN's pragmas each time) for most queries, a seventh of the server's time.
 	db.SetMaxIdleConns(64)
-	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, d: sqliteDialect, now: func() time.Time { return time.Now().UTC() }}
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
@@ -139,7 +190,11 @@ func (s *Store) migrate() error {
 	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return err
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	dir := "migrations"
+	if s.d.postgres {
+		dir = "pgmigrations"
+	}
+	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -158,6 +213,13 @@ func (s *Store) applyMigration(name string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if s.d.postgres {
+		// Two servers starting at once on one database take turns (SQLite's immediate
+		// transactions do this by themselves).
+		if _, err := tx.Exec(`SELECT pg_advisory_xact_lock(7271530015)`); err != nil {
+			return err
+		}
+	}
 	var n int
 	if err := tx.QueryRow(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
 		return err
@@ -181,6 +243,9 @@ func (s *Store) applyMigration(name string) error {
 // IntegrityCheck runs SQLite's own consistency check and returns its verdict ("ok" when
 // all is well).
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	if err := s.requireSQLite("the integrity check", "PostgreSQL checks its pages itself; use amcheck"); err != nil {
+		return "", err
+	}
 	var res string
 	err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
 	return res, err
@@ -195,25 +260,6 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
-}
-
-// isUniqueViolation reports whether err is SQLite refusing a duplicate.
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
-}
-
-// isConstraintViolation reports whether err is SQLite refusing a write by a constraint
-// (unique, foreign key, check, trigger).
-func isConstraintViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
-}
-
-// isForeignKeyViolation reports whether err is SQLite refusing a dangling reference.
-func isForeignKeyViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
 
 // placeholders returns "?, ?, ?" for n values.

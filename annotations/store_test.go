@@ -11,12 +11,35 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/satmark/satmark/pgtest"
 )
 
-// openStore opens a store on a fresh SQLite file and closes it when the test ends.
+// openStore opens a store on a fresh database and closes it when the test ends: a
+// SQLite file, or a PostgreSQL database in a test forEachBackend runs on PostgreSQL.
 func openStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "satmark.db"))
+	return openStoreOn(t, backendOf(t))
+}
+
+// openStoreOn opens a store on a fresh database of backend ("sqlite" or "postgres") and
+// closes it when the test ends. PostgreSQL is skipped without pgtest's binaries (failed
+// with SATMARK_REQUIRE_ORACLES=1).
+func openStoreOn(t *testing.T, backend string) *Store {
+	t.Helper()
+	database := filepath.Join(t.TempDir(), "satmark.db")
+	if backend == "postgres" {
+		// The schema is made once, in a template each test's database is copied from.
+		pgtest.Template(t, "satmark_migrated", func(dsn string) error {
+			s, err := Open(dsn)
+			if err != nil {
+				return err
+			}
+			return s.Close()
+		})
+		database = pgtest.DSNFrom(t, "satmark_migrated")
+	}
+	s, err := Open(database)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

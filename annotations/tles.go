@@ -116,7 +116,7 @@ func scanTLE(row scanner) (TLE, error) {
 
 // TLEs returns every stored element set by name, catalogue number and epoch.
 func (s *Store) TLEs(ctx context.Context) ([]TLE, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tleColumns+` FROM tles ORDER BY name COLLATE NOCASE, norad_id, epoch, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tleColumns+` FROM tles ORDER BY `+s.d.nocase("name")+`, norad_id, epoch, id`)
 	if err != nil {
 		return nil, err
 	}

@@ -17,61 +17,65 @@ var vanguard = TLEInput{
 }
 
 func TestTLEsAddedOnceListedAndDeleted(t *testing.T) {
-	s := openStore(t)
-	ctx := context.Background()
-	by := Actor{Name: "ana"}
-	added, err := s.AddTLEs(ctx, by, []TLEInput{vanguard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(added) != 1 || added[0].Existing || added[0].CreatedBy != "ana" || !added[0].Epoch.Equal(vanguard.Epoch) || added[0].NoradID != 5 {
-		t.Fatalf("added %+v", added)
-	}
-	again, err := s.AddTLEs(ctx, Actor{Name: "bo"}, []TLEInput{vanguard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(again) != 1 || !again[0].Existing || again[0].ID != added[0].ID || again[0].CreatedBy != "ana" {
-		t.Errorf("the same lines again gave %+v, want the stored set", again)
-	}
-	list, err := s.TLEs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 1 || list[0].Line1 != vanguard.Line1 || list[0].Name != "VANGUARD 1" {
-		t.Errorf("listed %+v", list)
-	}
-	if err := s.DeleteTLE(ctx, by, added[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteTLE(ctx, by, added[0].ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleting it twice: %v, want ErrNotFound", err)
-	}
-	if list, _ := s.TLEs(ctx); len(list) != 0 {
-		t.Errorf("after the delete: %+v", list)
-	}
-	entries, err := s.AuditLog(ctx, AuditFilter{Action: "tle"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 2 || entries[0].Action != "tle.delete" || entries[1].Action != "tle.add" || !strings.Contains(entries[1].Detail, "VANGUARD 1 (5)") {
-		t.Errorf("audit %+v", entries)
-	}
+	forEachBackend(t, func(t *testing.T) {
+		s := openStore(t)
+		ctx := context.Background()
+		by := Actor{Name: "ana"}
+		added, err := s.AddTLEs(ctx, by, []TLEInput{vanguard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(added) != 1 || added[0].Existing || added[0].CreatedBy != "ana" || !added[0].Epoch.Equal(vanguard.Epoch) || added[0].NoradID != 5 {
+			t.Fatalf("added %+v", added)
+		}
+		again, err := s.AddTLEs(ctx, Actor{Name: "bo"}, []TLEInput{vanguard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) != 1 || !again[0].Existing || again[0].ID != added[0].ID || again[0].CreatedBy != "ana" {
+			t.Errorf("the same lines again gave %+v, want the stored set", again)
+		}
+		list, err := s.TLEs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Line1 != vanguard.Line1 || list[0].Name != "VANGUARD 1" {
+			t.Errorf("listed %+v", list)
+		}
+		if err := s.DeleteTLE(ctx, by, added[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteTLE(ctx, by, added[0].ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleting it twice: %v, want ErrNotFound", err)
+		}
+		if list, _ := s.TLEs(ctx); len(list) != 0 {
+			t.Errorf("after the delete: %+v", list)
+		}
+		entries, err := s.AuditLog(ctx, AuditFilter{Action: "tle"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 2 || entries[0].Action != "tle.delete" || entries[1].Action != "tle.add" || !strings.Contains(entries[1].Detail, "VANGUARD 1 (5)") {
+			t.Errorf("audit %+v", entries)
+		}
+	})
 }
 
 func TestTLEsAllOrNothing(t *testing.T) {
-	s := openStore(t)
-	ctx := context.Background()
-	bad := vanguard
-	bad.Line2 = bad.Line2[:60]
-	other := vanguard
-	other.Line1 = strings.Replace(other.Line1, "4753", "4754", 1)
-	if _, err := s.AddTLEs(ctx, Actor{Name: "ana"}, []TLEInput{other, bad}); err == nil || !strings.Contains(err.Error(), "tles[1]") {
-		t.Fatalf("got %v, want the second set refused", err)
-	}
-	if list, _ := s.TLEs(ctx); len(list) != 0 {
-		t.Errorf("stored %+v after a refusal", list)
-	}
+	forEachBackend(t, func(t *testing.T) {
+		s := openStore(t)
+		ctx := context.Background()
+		bad := vanguard
+		bad.Line2 = bad.Line2[:60]
+		other := vanguard
+		other.Line1 = strings.Replace(other.Line1, "4753", "4754", 1)
+		if _, err := s.AddTLEs(ctx, Actor{Name: "ana"}, []TLEInput{other, bad}); err == nil || !strings.Contains(err.Error(), "tles[1]") {
+			t.Fatalf("got %v, want the second set refused", err)
+		}
+		if list, _ := s.TLEs(ctx); len(list) != 0 {
+			t.Errorf("stored %+v after a refusal", list)
+		}
+	})
 }
 
 func TestCaptureWindow(t *testing.T) {

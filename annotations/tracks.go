@@ -98,7 +98,7 @@ func (s *Store) tracks(ctx context.Context, q querier, id string) ([]Track, erro
 		where, args = " WHERE id = ?", []any{id}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, name, notes, version, created_by, created_at, updated_by, updated_at FROM tracks`+where+
-		` ORDER BY name COLLATE NOCASE, id`, args...)
+		` ORDER BY `+s.d.nocase("name")+`, id`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,9 @@ type Cluster struct {
 	proc   *exec.Cmd
 	exited chan struct{} // closed when the server process has ended
 	dbs    atomic.Int64
+
+	mu        sync.Mutex
+	templates map[string]error // made by Template: nil, or why it could not be
 }
 
 var shared struct {
@@ -85,7 +88,73 @@ func Main(m *testing.M) {
 // is not installed (failed instead with SATMARK_REQUIRE_ORACLES=1).
 func DSN(tb testing.TB) string {
 	tb.Helper()
+	return copyOf(tb, cluster(tb), template)
+}
+
+// Template makes the database name once per cluster, a copy of the PostGIS one that
+// setup is given the DSN of (setup must close its connections before it returns), for
+// DSNFrom to copy: a schema made once instead of for every test. A failed setup fails
+// every test that asks for name.
+func Template(tb testing.TB, name string, setup func(dsn string) error) {
+	tb.Helper()
 	c := cluster(tb)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.templates == nil {
+		c.templates = map[string]error{}
+	}
+	err, made := c.templates[name]
+	if !made {
+		err = c.makeCopy(name, template)
+		if err == nil {
+			err = setup(c.dsn(name))
+		}
+		c.templates[name] = err
+	}
+	if err != nil {
+		tb.Fatalf("pgtest: template %s: %v", name, err)
+	}
+}
+
+// DSNFrom is DSN over a copy of the database a Template call made.
+func DSNFrom(tb testing.TB, name string) string {
+	tb.Helper()
+	c := cluster(tb)
+	c.mu.Lock()
+	err, made := c.templates[name]
+	c.mu.Unlock()
+	if !made || err != nil {
+		tb.Fatalf("pgtest: no template %s (%v): call Template first", name, err)
+	}
+	return copyOf(tb, c, name)
+}
+
+func (c *Cluster) makeCopy(name, from string) error {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, c.dsn("postgres"))
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+from); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
+}
+
+// copyStrategy makes PostgreSQL 15 and later copy a template's files, as before 15,
+// instead of writing each of its pages to the write-ahead log (15's default, slower for
+// a template as large as PostGIS's).
+func (c *Cluster) copyStrategy() string {
+	if v, _ := strconv.Atoi(c.Version); v >= 15 {
+		return ` STRATEGY FILE_COPY`
+	}
+	return ""
+}
+
+// copyOf makes a new database from the template from, dropped when the test ends.
+func copyOf(tb testing.TB, c *Cluster, from string) string {
+	tb.Helper()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), c.dbs.Add(1))
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, c.dsn("postgres"))
@@ -93,7 +162,7 @@ func DSN(tb testing.TB) string {
 		tb.Fatalf("pgtest: connect: %v", err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+from+c.copyStrategy()); err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
