@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/satmark/satmark/annotations"
@@ -136,8 +137,21 @@ type Omission struct {
 }
 
 func omitted(a annotations.Annotation, format string) Omission {
-	return Omission{AnnotationID: a.ID, ImageID: a.ImageID, Shape: a.Shape,
-		Reason: format + " has no " + string(a.Shape) + "s: use GeoJSON, CSV or CVAT XML for them"}
+	k := omissionKind{format, a.Shape}
+	reason, ok := omissionReasons.Load(k)
+	if !ok {
+		reason, _ = omissionReasons.LoadOrStore(k, format+" has no "+string(a.Shape)+"s: use GeoJSON, CSV or CVAT XML for them")
+	}
+	return Omission{AnnotationID: a.ID, ImageID: a.ImageID, Shape: a.Shape, Reason: reason.(string)}
+}
+
+// omissionReasons holds each omissionKind's reason, made once: an export that leaves
+// out tens of thousands of points holds one string for them, not one each.
+var omissionReasons sync.Map
+
+type omissionKind struct {
+	format string
+	shape  annotations.Shape
 }
 
 // Dataset is what a dataset export is made of.
