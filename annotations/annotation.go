@@ -742,7 +742,7 @@ func scanAnnotation(row scanner, labels map[string]Label) (Annotation, error) {
 	}
 	if attrs == "{}" {
 		a.Attributes = map[string]json.RawMessage{} // as json.Unmarshal makes it, without its cost
-	} else if err := json.Unmarshal([]byte(attrs), &a.Attributes); err != nil {
+	} else if a.Attributes, err = storedAttributes([]byte(attrs)); err != nil {
 		return Annotation{}, fmt.Errorf("annotation %s: stored attributes: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)

@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 )
@@ -129,7 +130,20 @@ func (r *compactReader) position() (Position, bool) {
 // number reads a JSON number (as the grammar has it: no leading zeros, no lone dot)
 // that is finite as a float64.
 func (r *compactReader) number() (float64, bool) {
-	b := r.b
+	n := numberLen(r.b)
+	if n == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(r.b[:n]), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, false
+	}
+	r.b = r.b[n:]
+	return v, true
+}
+
+// numberLen is the length of the JSON number at the front of b, or 0 if there is none.
+func numberLen(b []byte) int {
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++
@@ -143,12 +157,12 @@ func (r *compactReader) number() (float64, bool) {
 	}
 	switch n := digits(); {
 	case n == 0, n > 1 && b[i-n] == '0':
-		return 0, false
+		return 0
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if digits() == 0 {
-			return 0, false
+			return 0
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -157,13 +171,111 @@ func (r *compactReader) number() (float64, bool) {
 			i++
 		}
 		if digits() == 0 {
-			return 0, false
+			return 0
 		}
 	}
-	v, err := strconv.ParseFloat(string(b[:i]), 64)
-	if err != nil || math.IsInf(v, 0) {
-		return 0, false
+	return i
+}
+
+// storedAttributes parses stored attributes: compactAttributes' way when it can, else
+// through encoding/json.
+func storedAttributes(b []byte) (map[string]json.RawMessage, error) {
+	if m, ok := compactAttributes(b); ok {
+		return m, nil
 	}
-	r.b = b[i:]
-	return v, true
+	var m map[string]json.RawMessage
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// compactAttributes parses a JSON object as json.Marshal writes a map of raw values
+// (no spaces) whose keys are printable ASCII without escapes and whose values are
+// strings, numbers, true, false or null, and reports whether b was one. It gives what
+// json.Unmarshal gives, except that each value is a slice of b (its capacity cut to its
+// length, so an append copies it). Objects, arrays and anything else it declines.
+func compactAttributes(b []byte) (map[string]json.RawMessage, bool) {
+	if len(b) < 2 || b[0] != '{' {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, min(bytes.Count(b, []byte{','})+1, 16))
+	i := 1
+	if b[i] == '}' {
+		return m, len(b) == 2
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		for j < len(b) && b[j] >= 0x20 && b[j] < 0x7f && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		if j+1 >= len(b) || b[j] != '"' || b[j+1] != ':' {
+			return nil, false
+		}
+		key := string(b[i+1 : j])
+		start := j + 2
+		n := valueLen(b[start:])
+		if n == 0 {
+			return nil, false
+		}
+		end := start + n
+		m[key] = json.RawMessage(b[start:end:end])
+		switch {
+		case end < len(b) && b[end] == ',':
+			i = end + 1
+		case end == len(b)-1 && b[end] == '}':
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// valueLen is the length of the JSON string, number, true, false or null at the front
+// of b, or 0 if there is none.
+func valueLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	switch b[0] {
+	case '"':
+		for i := 1; i < len(b); i++ {
+			switch c := b[i]; {
+			case c == '"':
+				return i + 1
+			case c < 0x20:
+				return 0
+			case c == '\\':
+				i++
+				if i >= len(b) {
+					return 0
+				}
+				switch b[i] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				case 'u':
+					if i+4 >= len(b) {
+						return 0
+					}
+					for _, h := range b[i+1 : i+5] {
+						if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+							return 0
+						}
+					}
+					i += 4
+				default:
+					return 0
+				}
+			}
+		}
+		return 0
+	case 't', 'f', 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(b, []byte(lit)) {
+				return len(lit)
+			}
+		}
+		return 0
+	}
+	return numberLen(b)
 }

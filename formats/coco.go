@@ -161,14 +161,32 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 	if err != nil {
 		return nil, err
 	}
-	bw.WriteString("\n],\"satmark\":")
+	// {"coordinates": …, "omitted": left} as encoding/json writes it, but each omission
+	// straight to bw: when most annotations are points, marshalling them all at once
+	// held tens of megabytes.
+	buf = append(buf[:0], "\n],\"satmark\":{\"coordinates\":"...)
+	buf = annotations.AppendJSONString(buf, PixelCoordinateNote)
+	buf = append(buf, `,"omitted":[`...)
+	bw.Write(buf)
+	for i, o := range left {
+		buf = buf[:0]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `{"annotation_id":`...)
+		buf = annotations.AppendJSONString(buf, o.AnnotationID)
+		buf = append(buf, `,"image_id":`...)
+		buf = annotations.AppendJSONString(buf, o.ImageID)
+		buf = append(buf, `,"shape":`...)
+		buf = annotations.AppendJSONString(buf, string(o.Shape))
+		buf = append(buf, `,"reason":`...)
+		buf = annotations.AppendJSONString(buf, o.Reason)
+		bw.Write(append(buf, '}'))
+	}
+	bw.WriteString("]}}\n")
 	if left == nil {
 		left = []Omission{}
 	}
-	if err := enc(map[string]any{"coordinates": PixelCoordinateNote, "omitted": left}); err != nil {
-		return nil, err
-	}
-	bw.WriteString("}\n")
 	return left, bw.Flush()
 }
 

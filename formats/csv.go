@@ -2,9 +2,9 @@ package formats
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/satmark/satmark/annotations"
@@ -34,6 +34,7 @@ func WriteCSV(w io.Writer, d Dataset) error {
 	for _, img := range d.Images {
 		byID[img.ID] = img
 	}
+	var buf []byte
 	err := d.Annotations(d.imageIDs(), func(a annotations.Annotation) error {
 		img, ok := byID[a.ImageID]
 		if !ok {
@@ -47,26 +48,26 @@ func WriteCSV(w io.Writer, d Dataset) error {
 		if b, ok := boxOf(a); ok && b.Heading {
 			rotation = num(b.AngleDeg)
 		}
-		attrs := a.Attributes
-		if attrs == nil {
-			attrs = map[string]json.RawMessage{}
-		}
-		ab, err := json.Marshal(attrs)
-		if err != nil {
+		// The attributes and both geometries are appended into buf, then cut into cells.
+		var err error
+		if buf, err = appendAttributes(buf[:0], a.Attributes); err != nil {
 			return err
 		}
-		lonlat := ""
+		attrsEnd := len(buf)
+		buf = appendPixelWKT(buf, a.Geometry)
+		pixelEnd := len(buf)
 		if p := d.Places[a.ImageID]; p.Georeferenced() {
 			g, _, err := projectGeometry(p.Transformer, a.Geometry)
 			if err != nil {
 				return fmt.Errorf("annotation %s: %w", a.ID, err)
 			}
-			lonlat = lonLatWKT(g)
+			buf = appendLonLatWKT(buf, g)
 		}
+		cells := string(buf)
 		return cw.Write([]string{
 			a.ID, a.ImageID, escapeCell(img.FileName), escapeCell(a.Label.Name), escapeCell(strings.Join(a.Label.Path, "/")), string(a.Shape), string(a.Confidence),
-			escapeCell(a.Identification), a.ReviewStatus, escapeCell(a.Note), rotation, optionalNum(m.AreaPx2), optionalNum(m.LengthPx), string(ab),
-			pixelWKT(a.Geometry), lonlat,
+			escapeCell(a.Identification), a.ReviewStatus, escapeCell(a.Note), rotation, optionalNum(m.AreaPx2), optionalNum(m.LengthPx), cells[:attrsEnd],
+			cells[attrsEnd:pixelEnd], cells[pixelEnd:],
 		})
 	})
 	if err != nil {
@@ -83,60 +84,74 @@ func optionalNum(v float64) string {
 	return num(v)
 }
 
-// pixelWKT is a pixel geometry as WKT.
-func pixelWKT(g annotations.Geometry) string {
-	paths := make([][][2]float64, len(g.Coordinates))
-	for i, r := range g.Coordinates {
-		paths[i] = make([][2]float64, len(r))
-		for j, p := range r {
-			paths[i][j] = [2]float64(p)
-		}
-	}
+// appendPixelWKT appends a pixel geometry as WKT.
+func appendPixelWKT(b []byte, g annotations.Geometry) []byte {
 	switch g.Type {
 	case "Point":
-		return "POINT (" + wktPosition(paths[0][0]) + ")"
+		return append(appendWKTPosition(append(b, "POINT ("...), [2]float64(g.Coordinates[0][0])), ')')
 	case "LineString":
-		return "LINESTRING " + wktPath(paths[0])
+		return appendWKTPath(append(b, "LINESTRING "...), g.Coordinates[0])
 	}
-	return "POLYGON " + wktRings(paths)
+	b = append(b, "POLYGON ("...)
+	for i, r := range g.Coordinates {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendWKTPath(b, r)
+	}
+	return append(b, ')')
 }
 
-// lonLatWKT is an RFC 7946 geometry as WKT.
-func lonLatWKT(g lonLatGeometry) string {
+// appendLonLatWKT appends an RFC 7946 geometry as WKT.
+func appendLonLatWKT(b []byte, g lonLatGeometry) []byte {
 	switch c := g.Coordinates.(type) {
 	case [2]float64:
-		return "POINT (" + wktPosition(c) + ")"
+		return append(appendWKTPosition(append(b, "POINT ("...), c), ')')
 	case [][2]float64:
-		return "LINESTRING " + wktPath(c)
+		return appendWKTPath(append(b, "LINESTRING "...), c)
 	case [][][2]float64:
 		if g.Type == "MultiLineString" {
-			return "MULTILINESTRING " + wktRings(c)
+			return appendWKTRings(append(b, "MULTILINESTRING "...), c)
 		}
-		return "POLYGON " + wktRings(c)
+		return appendWKTRings(append(b, "POLYGON "...), c)
 	case [][][][2]float64:
-		parts := make([]string, len(c))
+		b = append(b, "MULTIPOLYGON ("...)
 		for i, p := range c {
-			parts[i] = wktRings(p)
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendWKTRings(b, p)
 		}
-		return "MULTIPOLYGON (" + strings.Join(parts, ", ") + ")"
+		return append(b, ')')
 	}
-	return ""
+	return b
 }
 
-func wktPosition(p [2]float64) string { return num(p[0]) + " " + num(p[1]) }
+// appendWKTPosition appends "x y", each number as num writes it.
+func appendWKTPosition(b []byte, p [2]float64) []byte {
+	b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+	return strconv.AppendFloat(append(b, ' '), p[1], 'f', -1, 64)
+}
 
-func wktPath(ps [][2]float64) string {
-	parts := make([]string, len(ps))
+// appendWKTPath appends "(x y, x y, …)".
+func appendWKTPath[P ~[2]float64](b []byte, ps []P) []byte {
+	b = append(b, '(')
 	for i, p := range ps {
-		parts[i] = wktPosition(p)
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendWKTPosition(b, [2]float64(p))
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return append(b, ')')
 }
 
-func wktRings(rs [][][2]float64) string {
-	parts := make([]string, len(rs))
+func appendWKTRings(b []byte, rs [][][2]float64) []byte {
+	b = append(b, '(')
 	for i, r := range rs {
-		parts[i] = wktPath(r)
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendWKTPath(b, r)
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return append(b, ')')
 }

@@ -68,35 +68,49 @@ func WriteCVAT(w io.Writer, d Dataset) error {
 
 type cvatWriter struct{ xmlWriter }
 
+// shape writes an annotation's shape element piece by piece into the buffered writer,
+// numbers appended in its free space: an export writes a great many of them.
 func (x *cvatWriter) shape(a annotations.Annotation, class Class) {
-	common := `label="` + xmlEscape(class.Name) + `" source="manual" occluded="0"`
+	open := func(tag string) {
+		x.raw("    <" + tag + ` label="`)
+		x.escaped(class.Name)
+		x.raw(`" source="manual" occluded="0"`)
+	}
 	var tag string
 	switch {
-	case a.Shape == annotations.ShapePoint:
+	case a.Shape == annotations.ShapePoint, a.Shape == annotations.ShapeLine:
 		tag = "points"
-		x.raw(`    <points ` + common + ` points="` + pointList(a.Geometry.Coordinates[0]) + `" z_order="0">` + "\n")
-	case a.Shape == annotations.ShapeLine:
-		tag = "polyline"
-		x.raw(`    <polyline ` + common + ` points="` + pointList(a.Geometry.Coordinates[0]) + `" z_order="0">` + "\n")
+		if a.Shape == annotations.ShapeLine {
+			tag = "polyline"
+		}
+		open(tag)
+		x.points(a.Geometry.Coordinates[0])
 	case a.Shape == annotations.ShapeRectangle:
 		tag = "box"
+		open(tag)
 		x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])
-		x.raw(`    <box ` + common + ` xtl="` + num(x0) + `" ytl="` + num(y0) + `" xbr="` + num(x1) + `" ybr="` + num(y1) + `" z_order="0">` + "\n")
+		x.numAttrs(x0, y0, x1, y1)
 	case a.Shape == annotations.ShapeRotatedRectangle:
 		if b, ok := boxOf(a); ok {
 			tag = "box"
+			open(tag)
 			c := b.Center
-			x.raw(`    <box ` + common + ` xtl="` + num(c[0]-b.Length/2) + `" ytl="` + num(c[1]-b.Width/2) + `" xbr="` + num(c[0]+b.Length/2) +
-				`" ybr="` + num(c[1]+b.Width/2) + `" rotation="` + num(b.AngleDeg) + `" z_order="0">` + "\n")
+			x.numAttrs(c[0]-b.Length/2, c[1]-b.Width/2, c[0]+b.Length/2, c[1]+b.Width/2, b.AngleDeg)
 			break
 		}
 		fallthrough
 	default:
 		tag = "polygon"
-		x.raw(`    <polygon ` + common + ` points="` + pointList(keyhole(a.Geometry.Coordinates)) + `" z_order="0">` + "\n")
+		open(tag)
+		x.points(keyhole(a.Geometry.Coordinates))
 	}
+	x.raw(` z_order="0">` + "\n")
 	attr := func(name, value string) {
-		x.raw(`      <attribute name="` + xmlEscape(name) + `">` + xmlEscape(value) + "</attribute>\n")
+		x.raw(`      <attribute name="`)
+		x.escaped(name)
+		x.raw(`">`)
+		x.escaped(value)
+		x.raw("</attribute>\n")
 	}
 	attr("satmark_id", a.ID)
 	attr("confidence", string(a.Confidence))
@@ -107,4 +121,31 @@ func (x *cvatWriter) shape(a annotations.Annotation, class Class) {
 		attr(attributeName(k), attributeText(a.Attributes[k]))
 	}
 	x.raw("    </" + tag + ">\n")
+}
+
+// points writes ` points="x,y;x,y;…"` (pointList's list).
+func (x *cvatWriter) points(ps []annotations.Position) {
+	x.raw(` points="`)
+	for i, p := range ps {
+		b := x.w.AvailableBuffer()
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+		b = strconv.AppendFloat(append(b, ','), p[1], 'f', -1, 64)
+		x.write(b)
+	}
+	x.raw(`"`)
+}
+
+// cvatBoxAttrs are the attributes of a box, in order, and its rotation.
+var cvatBoxAttrs = []string{` xtl="`, `" ytl="`, `" xbr="`, `" ybr="`, `" rotation="`}
+
+// numAttrs writes a box's xtl, ytl, xbr, ybr and (when given) rotation.
+func (x *cvatWriter) numAttrs(v ...float64) {
+	for i, f := range v {
+		b := append(x.w.AvailableBuffer(), cvatBoxAttrs[i]...)
+		x.write(strconv.AppendFloat(b, f, 'f', -1, 64))
+	}
+	x.raw(`"`)
 }

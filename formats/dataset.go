@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/satmark/satmark/annotations"
 )
@@ -136,8 +138,21 @@ type Omission struct {
 }
 
 func omitted(a annotations.Annotation, format string) Omission {
-	return Omission{AnnotationID: a.ID, ImageID: a.ImageID, Shape: a.Shape,
-		Reason: format + " has no " + string(a.Shape) + "s: use GeoJSON, CSV or CVAT XML for them"}
+	k := omissionKind{format, a.Shape}
+	reason, ok := omissionReasons.Load(k)
+	if !ok {
+		reason, _ = omissionReasons.LoadOrStore(k, format+" has no "+string(a.Shape)+"s: use GeoJSON, CSV or CVAT XML for them")
+	}
+	return Omission{AnnotationID: a.ID, ImageID: a.ImageID, Shape: a.Shape, Reason: reason.(string)}
+}
+
+// omissionReasons holds each omissionKind's reason, made once: an export that leaves
+// out tens of thousands of points holds one string for them, not one each.
+var omissionReasons sync.Map
+
+type omissionKind struct {
+	format string
+	shape  annotations.Shape
 }
 
 // Dataset is what a dataset export is made of.
@@ -165,11 +180,25 @@ func (d Dataset) imageIDs() []string {
 // attributeText is a free attribute's value as text: a string as it is, anything else
 // as its JSON.
 func attributeText(v json.RawMessage) string {
+	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' && plainJSONString(v[1:n-1]) {
+		return string(v[1 : n-1]) // what json.Unmarshal gives, without its reflection
+	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s
 	}
 	return string(v)
+}
+
+// plainJSONString reports whether b, between a JSON string's quotes, is its value as it
+// is: valid UTF-8 without escapes, quotes or control characters.
+func plainJSONString(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // sortedKeys returns a map's keys in order.

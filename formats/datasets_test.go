@@ -230,6 +230,62 @@ func TestCOCOInstances(t *testing.T) {
 	}
 }
 
+// TestCOCOOmissionsAreEncodingJSONs: the "satmark" object that ends a COCO file, whose
+// omissions are written one by one, has the bytes encoding/json gave the whole object.
+func TestCOCOOmissionsAreEncodingJSONs(t *testing.T) {
+	tests := []struct {
+		name   string
+		rename func(id string) string // of the annotations COCO leaves out
+	}{
+		{"ok, a line and a point left out", func(id string) string { return id }},
+		{"ok, ids that encoding/json escapes", func(id string) string { return id + `<&>"\` + "\u2028\x01" }},
+		{"ok, nothing left out", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, anns := dataset(t)
+			kept := anns[:0:0]
+			for i := range anns {
+				if anns[i].Geometry.Type != "Polygon" {
+					if tc.rename == nil {
+						continue
+					}
+					anns[i].ID = tc.rename(anns[i].ID)
+				}
+				kept = append(kept, anns[i])
+			}
+			anns = kept
+			d.Annotations = func(ids []string, emit func(annotations.Annotation) error) error {
+				for _, a := range anns {
+					if err := emit(a); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			var b bytes.Buffer
+			left, err := formats.WriteCOCO(&b, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (tc.rename == nil) != (len(left) == 0) {
+				t.Fatalf("%d omissions", len(left))
+			}
+			want, err := json.Marshal(map[string]any{"coordinates": formats.PixelCoordinateNote, "omitted": left})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, got, ok := bytes.Cut(b.Bytes(), []byte("\n],\"satmark\":"))
+			if !ok {
+				t.Fatalf("no satmark object in\n%s", b.String())
+			}
+			if string(got) != string(want)+"}\n" {
+				t.Errorf("satmark object:\n got %s\nwant %s}", got, want)
+			}
+		})
+	}
+}
+
 // TestVOCAndCVATXML are well-formed XML whatever the analyst typed, with VOC's enclosing
 // pixels and CVAT's rotated box.
 func TestVOCAndCVATXML(t *testing.T) {

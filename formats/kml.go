@@ -206,6 +206,13 @@ func (x *xmlWriter) raw(s string) {
 	}
 }
 
+// write writes b, which may be the writer's AvailableBuffer.
+func (x *xmlWriter) write(b []byte) {
+	if x.err == nil {
+		_, x.err = x.w.Write(b)
+	}
+}
+
 // escaped writes s escaped for an XML element or a double-quoted attribute, newlines
 // included (xmlEscape), without a copy when there is nothing to escape.
 func (x *xmlWriter) escaped(s string) {

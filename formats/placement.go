@@ -111,13 +111,26 @@ func (p Placement) Measure(a annotations.Annotation) annotations.Ground {
 			g.LengthM = ptr(l)
 		}
 	case "Polygon":
-		if area, perim, err := geo.PolygonArea(t, rings); err == nil {
+		box := (a.Shape == annotations.ShapeRectangle || a.Shape == annotations.ShapeRotatedRectangle) && len(rings[0]) == 5
+		var sides []float64
+		if box {
+			// A box's first two sides measured with its area, as LineLength measures them.
+			if area, perim, s, err := geo.PolygonAreaSides(t, rings); err == nil {
+				g.AreaM2, g.PerimeterM, sides = ptr(area), ptr(perim), s
+			}
+		} else if area, perim, err := geo.PolygonArea(t, rings); err == nil {
 			g.AreaM2, g.PerimeterM = ptr(area), ptr(perim)
 		}
-		if (a.Shape == annotations.ShapeRectangle || a.Shape == annotations.ShapeRotatedRectangle) && len(rings[0]) == 5 {
+		if box {
 			r := rings[0]
-			s1, err1 := geo.LineLength(t, [][2]float64{r[0], r[1]})
-			s2, err2 := geo.LineLength(t, [][2]float64{r[1], r[2]})
+			var s1, s2 float64
+			var err1, err2 error
+			if len(sides) >= 2 {
+				s1, s2 = sides[0], sides[1]
+			} else {
+				s1, err1 = geo.LineLength(t, [][2]float64{r[0], r[1]})
+				s2, err2 = geo.LineLength(t, [][2]float64{r[1], r[2]})
+			}
 			if err1 == nil && err2 == nil {
 				g.LengthM, g.WidthM = ptr(math.Max(s1, s2)), ptr(math.Min(s1, s2))
 			}

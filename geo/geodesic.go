@@ -106,7 +106,11 @@ func Direct(lon, lat, azimuth, metres float64) (lon2, lat2 float64) {
 // than three positions has area 0. Of the two regions a ring bounds, the area is
 // that of the smaller one (less than half the earth), as Planimeter reports it.
 // Edges cross the antimeridian wherever the shorter geodesic does.
-func Area(ring [][2]float64) (m2, perimeter float64) {
+func Area(ring [][2]float64) (m2, perimeter float64) { return area(ring, nil) }
+
+// area is Area; when segments is not nil, it sets segments[i] to the length of the
+// geodesic from ring[i] to the next position (segments has one less than ring).
+func area(ring [][2]float64, segments []float64) (m2, perimeter float64) {
 	n := len(ring)
 	if n > 1 && ring[0] == ring[n-1] {
 		n--
@@ -120,6 +124,9 @@ func Area(ring [][2]float64) (m2, perimeter float64) {
 	for i := 1; i <= n; i++ {
 		p, q := ring[i-1], ring[i%n]
 		s12, _, _, _, _, s := g.inverse(p[1], p[0], q[1], q[0], true)
+		if i-1 < len(segments) {
+			segments[i-1] = s12
+		}
 		per.add(s12)
 		area.add(s)
 		crossings += geodTransit(p[0], q[0])

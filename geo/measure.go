@@ -44,8 +44,21 @@ func LineLength(t Transformer, pts [][2]float64) (float64, error) {
 // pixel position that is not a number; the transform's errors (ErrOutOfRange)
 // for points it cannot map.
 func PolygonArea(t Transformer, rings [][][2]float64) (m2, perimeter float64, err error) {
+	m2, perimeter, _, err = polygonArea(t, rings, false)
+	return m2, perimeter, err
+}
+
+// PolygonAreaSides is PolygonArea with the length (m) of each side of the exterior ring
+// as well, side i from its point i to the next (the last back to the first): what
+// LineLength gives for the side's two points, found in the same pass (a rectangle's
+// length and width with its area, without mapping and measuring two of its sides again).
+func PolygonAreaSides(t Transformer, rings [][][2]float64) (m2, perimeter float64, sides []float64, err error) {
+	return polygonArea(t, rings, true)
+}
+
+func polygonArea(t Transformer, rings [][][2]float64, wantSides bool) (m2, perimeter float64, sides []float64, err error) {
 	if len(rings) == 0 {
-		return 0, 0, errorf(ErrInvalid, "", "a polygon needs at least one ring")
+		return 0, 0, nil, errorf(ErrInvalid, "", "a polygon needs at least one ring")
 	}
 	for i, ring := range rings {
 		n := len(ring)
@@ -53,14 +66,34 @@ func PolygonArea(t Transformer, rings [][][2]float64) (m2, perimeter float64, er
 			n--
 		}
 		if n < 3 {
-			return 0, 0, errorf(ErrInvalid, "", "ring %d of the polygon has %d distinct points; a ring needs at least 3", i+1, n)
+			return 0, 0, nil, errorf(ErrInvalid, "", "ring %d of the polygon has %d distinct points; a ring needs at least 3", i+1, n)
 		}
 		closed := append(append(make([][2]float64, 0, n+1), ring[:n]...), ring[0])
-		lonlat, err := densifiedLonLat(t, closed)
-		if err != nil {
-			return 0, 0, err
+		var vertices *[]int
+		if i == 0 && wantSides {
+			vertices = new([]int)
 		}
-		a, p := Area(lonlat)
+		lonlat, err := densifiedLonLatAt(t, closed, vertices)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		var segments []float64
+		if vertices != nil {
+			segments = make([]float64, len(lonlat)-1)
+		}
+		a, p := area(lonlat, segments)
+		if vertices != nil {
+			// Each side's geodesics in order from zero, as LineLength adds them.
+			v := *vertices
+			sides = make([]float64, len(v)-1)
+			for k := range sides {
+				var length geodAccumulator
+				for _, s := range segments[v[k]:v[k+1]] {
+					length.add(s)
+				}
+				sides[k] = length[0]
+			}
+		}
 		if i == 0 {
 			m2 = a
 		} else {
@@ -68,7 +101,7 @@ func PolygonArea(t Transformer, rings [][][2]float64) (m2, perimeter float64, er
 		}
 		perimeter += p
 	}
-	return m2, perimeter, nil
+	return m2, perimeter, sides, nil
 }
 
 // Azimuth returns the geodesic azimuth (degrees from true north, [0, 360)) from pixel a to pixel b.
@@ -108,6 +141,12 @@ func Azimuth(t Transformer, a, b [2]float64) (float64, error) {
 // pixel. Errors: ErrInvalid for tolPx not a positive number or a pixel
 // position that is not a number; the transform's errors (ErrOutOfRange).
 func Densify(t Transformer, pts [][2]float64, tolPx float64) ([][2]float64, error) {
+	return densify(t, pts, tolPx, nil)
+}
+
+// densify is Densify; when vertices is not nil it is set to the index in the path
+// returned of each of pts.
+func densify(t Transformer, pts [][2]float64, tolPx float64, vertices *[]int) ([][2]float64, error) {
 	if !(tolPx > 0) || math.IsInf(tolPx, 0) {
 		return nil, errorf(ErrInvalid, "", "the densifying tolerance must be a positive number of pixels, not %g", tolPx)
 	}
@@ -116,9 +155,18 @@ func Densify(t Transformer, pts [][2]float64, tolPx float64) ([][2]float64, erro
 	}
 	out := append([][2]float64(nil), pts...)
 	if t.Linear() || len(pts) < 2 {
+		if vertices != nil {
+			*vertices = make([]int, len(pts))
+			for i := range pts {
+				(*vertices)[i] = i
+			}
+		}
 		return out, nil
 	}
 	d := densifier{t: t, tol: tolPx, out: [][2]float64{pts[0]}}
+	if vertices != nil {
+		*vertices = append(make([]int, 0, len(pts)), 0)
+	}
 	la, err := d.forward(pts[0])
 	if err != nil {
 		return nil, err
@@ -132,6 +180,9 @@ func Densify(t Transformer, pts [][2]float64, tolPx float64) ([][2]float64, erro
 			return nil, err
 		}
 		d.out = append(d.out, b)
+		if vertices != nil {
+			*vertices = append(*vertices, len(d.out)-1)
+		}
 		la = lb
 	}
 	return d.out, nil
@@ -196,7 +247,12 @@ func (d *densifier) edge(a, la, b, lb [2]float64, depth int) error {
 // densifiedLonLat densifies the pixel path to measureTolerancePx and maps it
 // to lon/lat.
 func densifiedLonLat(t Transformer, pts [][2]float64) ([][2]float64, error) {
-	path, err := Densify(t, pts, measureTolerancePx)
+	return densifiedLonLatAt(t, pts, nil)
+}
+
+// densifiedLonLatAt is densifiedLonLat, setting vertices as densify does.
+func densifiedLonLatAt(t Transformer, pts [][2]float64, vertices *[]int) ([][2]float64, error) {
+	path, err := densify(t, pts, measureTolerancePx, vertices)
 	if err != nil {
 		return nil, err
 	}
