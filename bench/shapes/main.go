@@ -57,7 +57,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to pan and zoom")
 	loads := flag.Int("loads", 3, "timed page loads per count (after one that warms the cache)")
 	keep := flag.Bool("keep", false, "keep the data folders (printed)")
-	flag.StringVar(&profileFile, "profile", "", "write a V8 CPU profile of the last timed load to this file (.cpuprofile) and print a summary")
+	flag.StringVar(&profileFile, "profile", "", "write a V8 CPU profile of the last timed load to this file (.cpuprofile), and one of the pans and zooms beside it (-pan.cpuprofile), and print summaries")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*counts, ",") {
@@ -289,6 +289,11 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 		fmt.Fprintf(os.Stderr, "n=%d: load %d: first shapes drawn %.0f ms after the navigation began, all %d at %.0f ms; Chromium CPU %s; %s\n", n, i, shown, count, all, cpu, steps)
 	}
 
+	if profileFile != "" {
+		if err := startProfile(ctx); err != nil {
+			return r, fmt.Errorf("start the profiler: %w", err)
+		}
+	}
 	cpu0 := chromiumCPU(ctx)
 	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(panZoom, duration.Milliseconds()), chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -298,6 +303,12 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 		return r, errors.New("no animation frames were recorded")
 	}
 	r.panCPU = chromiumCPU(ctx) - cpu0
+	if profileFile != "" {
+		fmt.Fprintln(os.Stderr, "the pans and zooms:")
+		if err := stopProfile(ctx, strings.TrimSuffix(profileFile, ".cpuprofile")+"-pan.cpuprofile"); err != nil {
+			return r, fmt.Errorf("the profile: %w", err)
+		}
+	}
 	slices.Sort(frames)
 	r.frames = len(frames)
 	r.p50, r.p95, r.max = percentile(frames, 0.50), percentile(frames, 0.95), frames[len(frames)-1]
