@@ -57,6 +57,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to pan and zoom")
 	loads := flag.Int("loads", 3, "timed page loads per count (after one that warms the cache)")
 	keep := flag.Bool("keep", false, "keep the data folders (printed)")
+	flag.StringVar(&profileFile, "profile", "", "write a V8 CPU profile of the last timed load to this file (.cpuprofile), and one of the pans and zooms beside it (-pan.cpuprofile), and print summaries")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*counts, ",") {
@@ -82,9 +83,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "n=%d done\n", n)
 	}
 	fmt.Printf("%-8s %-9s %-24s %-24s %-7s %-9s %-9s %-9s %-9s %-14s %s\n", "shapes", "seed", "first (median; each)", "all (median; each)", "frames", "p50", "p95", "max", "edit", "load average", "goal")
+	defer fmt.Println("CPU: Chromium's CPU time (all its processes, user + system) for each timed load, to all shapes drawn, and for the pans and zooms")
 	for _, r := range rows {
-		fmt.Printf("%-8d %-9s %-24s %-24s %-7d %-9s %-9s %-9s %-9s %-14s first ≤ 2 s, p95 ≤ 33 ms\n", r.n, r.seed.Round(100*time.Millisecond),
-			loadTimes(r.loads), loadTimes(r.all), r.frames, ms(r.p50), ms(r.p95), ms(r.max), ms(r.edit), r.load)
+		fmt.Printf("%-8d %-9s %-24s %-24s %-7d %-9s %-9s %-9s %-9s %-14s first ≤ 2 s, p95 ≤ 33 ms; CPU %s, pan %s\n", r.n, r.seed.Round(100*time.Millisecond),
+			loadTimes(r.loads), loadTimes(r.all), r.frames, ms(r.p50), ms(r.p95), ms(r.max), ms(r.edit), r.load, cpuTimes(r.cpu), r.panCPU.Round(10*time.Millisecond))
 	}
 }
 
@@ -92,6 +94,8 @@ type result struct {
 	n             int
 	seed          time.Duration
 	loads, all    []time.Duration // to the first shapes drawn, to all of them
+	cpu           []time.Duration // Chromium's CPU time (every process) for each timed load
+	panCPU        time.Duration   // and for the pans and zooms
 	frames        int
 	p50, p95, max float64 // milliseconds
 	edit          float64 // milliseconds
@@ -104,6 +108,14 @@ func loadTimes(ds []time.Duration) string {
 		each = append(each, fmt.Sprintf("%.1f", l.Seconds()))
 	}
 	return fmt.Sprintf("%.2f s; %s", median(ds).Seconds(), strings.Join(each, " "))
+}
+
+func cpuTimes(ds []time.Duration) string {
+	var each []string
+	for _, d := range ds {
+		each = append(each, fmt.Sprintf("%.2f", d.Seconds()))
+	}
+	return strings.Join(each, " ") + " s"
 }
 
 // loadAverage is the machine's load average over the last minute, or "?".
@@ -126,6 +138,8 @@ const (
 	benchUser     = "bench"
 	benchPassword = "bench password"
 )
+
+var profileFile string
 
 func run(bin, chromium string, n int, duration time.Duration, loads int, keep bool) (result, error) {
 	r := result{n: n}
@@ -229,7 +243,14 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 		return r, fmt.Errorf("sign in: %w", err)
 	}
 	for i := 0; i <= loads; i++ {
+		profiling := profileFile != "" && i == loads && i > 0
+		cpu0 := chromiumCPU(ctx)
 		if i > 0 {
+			if profiling {
+				if err := startProfile(ctx); err != nil {
+					return r, fmt.Errorf("start the profiler: %w", err)
+				}
+			}
 			if err := chromedp.Do(ctx, chromedp.Navigate(base+path)); err != nil {
 				return r, fmt.Errorf("open %s: %w", path, err)
 			}
@@ -243,6 +264,12 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 			diag, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({path: location.pathname, bench: window.__bench, ready: document.getElementById('annotator')?.dataset.ready, flash: document.getElementById('flash')?.textContent})`))
 			return r, fmt.Errorf("wait for the shapes: %w (page: %s)", err, diag)
 		}
+		cpu := chromiumCPU(ctx) - cpu0
+		if profiling {
+			if err := stopProfile(ctx, profileFile); err != nil {
+				return r, fmt.Errorf("the profile: %w", err)
+			}
+		}
 		count, err := chromedp.Run(ctx, chromedp.Evaluate[int](`satmark.annotations().length`))
 		if err != nil {
 			return r, err
@@ -253,20 +280,34 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 		if i > 0 {
 			r.loads = append(r.loads, time.Duration(shown*float64(time.Millisecond)))
 			r.all = append(r.all, time.Duration(all*float64(time.Millisecond)))
+			r.cpu = append(r.cpu, cpu)
 		}
 		steps, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
   const pages = performance.getEntriesByType('resource').filter((e) => /\/api\/v1\/images\/[^/]+\/annotations(\?|$)/.test(e.name));
   return pages.map((f, i) => 'page ' + (i + 1) + ' asked for at ' + Math.round(f.startTime) + ' ms, answer began ' + Math.round(f.responseStart) + ', ended ' + Math.round(f.responseEnd)).join('; ') + '; data-ready ' + Math.round(window.__bench.ready) + ' ms';
 })()`))
-		fmt.Fprintf(os.Stderr, "n=%d: load %d: first shapes drawn %.0f ms after the navigation began, all %d at %.0f ms; %s\n", n, i, shown, count, all, steps)
+		fmt.Fprintf(os.Stderr, "n=%d: load %d: first shapes drawn %.0f ms after the navigation began, all %d at %.0f ms; Chromium CPU %s; %s\n", n, i, shown, count, all, cpu, steps)
 	}
 
+	if profileFile != "" {
+		if err := startProfile(ctx); err != nil {
+			return r, fmt.Errorf("start the profiler: %w", err)
+		}
+	}
+	cpu0 := chromiumCPU(ctx)
 	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(panZoom, duration.Milliseconds()), chromedp.EvalAwaitPromise))
 	if err != nil {
 		return r, fmt.Errorf("pan and zoom: %w", err)
 	}
 	if len(frames) == 0 {
 		return r, errors.New("no animation frames were recorded")
+	}
+	r.panCPU = chromiumCPU(ctx) - cpu0
+	if profileFile != "" {
+		fmt.Fprintln(os.Stderr, "the pans and zooms:")
+		if err := stopProfile(ctx, strings.TrimSuffix(profileFile, ".cpuprofile")+"-pan.cpuprofile"); err != nil {
+			return r, fmt.Errorf("the profile: %w", err)
+		}
 	}
 	slices.Sort(frames)
 	r.frames = len(frames)

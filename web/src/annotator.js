@@ -171,7 +171,7 @@ const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.
 
 // The save chain (savechain.js) sends the changes and merges what others save; the page
 // shows what it reports.
-const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), imageId, origin: location.origin});
+const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => fetch(path, {headers: {Accept: 'application/json'}}), imageId, origin: location.origin});
 const chain = saveChain({
   api,
   feed,

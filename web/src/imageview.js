@@ -2,7 +2,10 @@
 // service once the image's pyramid is built (with its progress shown until then), a
 // crisp-pixels switch, and counts of loaded and failed tiles. The tiles are drawn by a
 // WebGL tile layer with the image's saved adjustments (brightness, contrast, saturation,
-// gamma, stretch) applied live. The annotator, the georeference editor and the compare
+// gamma, stretch) applied live; while they are neutral (most images, most of the time) a
+// canvas tile layer shows the same tiles instead: headless Chromium without a GPU runs
+// WebGL on the CPU, where the WebGL layer took over 100 ms a frame to pan and zoom (the
+// most of each frame, with 100,000 annotations on the image too). The annotator, the georeference editor and the compare
 // page's pixel views all show images this way.
 
 import Map from 'ol/Map.js';
@@ -10,6 +13,7 @@ import View from 'ol/View.js';
 import {getCenter} from 'ol/extent.js';
 import IIIFInfo from 'ol/format/IIIFInfo.js';
 import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
+import TileLayer from 'ol/layer/Tile.js';
 import WebGLTileLayer from 'ol/layer/WebGLTile.js';
 import Projection from 'ol/proj/Projection.js';
 import IIIF from 'ol/source/IIIF.js';
@@ -28,10 +32,11 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
   const projection = new Projection({code: 'satmark-image-pixels', units: 'pixels', extent});
   let adjustments = {...neutral};
   const imageLayer = new WebGLTileLayer({style: style(adjustments)});
+  const plainLayer = new TileLayer(); // the same tiles, unadjusted
   const tileStats = {loaded: 0, failed: 0};
   const map = new Map({
     target,
-    layers: [imageLayer, ...layers],
+    layers: [plainLayer, ...layers], // the first is the image's layer: one of the two
     interactions: defaultInteractions({doubleClickZoom: false}),
     view: new View({projection, center: getCenter(extent), extent, constrainOnlyCenter: true, minResolution: 1 / 16, maxResolution: Math.max(width, height) / 128}),
   });
@@ -49,6 +54,7 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
       flash(`${tileStats.failed} image tile${tileStats.failed === 1 ? '' : 's'} failed to load; zoom or pan to retry.`, 'error');
     });
     imageLayer.setSource(source);
+    plainLayer.setSource(source);
   }
 
   function retryButton(onRetry) {
@@ -68,6 +74,8 @@ export function imageView({target, imageId, width, height, statusEl, layers = []
   function setAdjustments(a) {
     adjustments = {...neutral, ...a};
     imageLayer.updateStyleVariables(variables(adjustments));
+    const shown = Object.keys(neutral).every((k) => adjustments[k] === neutral[k]) ? plainLayer : imageLayer;
+    if (map.getLayers().item(0) !== shown) map.getLayers().setAt(0, shown);
   }
 
   // open waits for the pyramid, showing its progress, then shows the tiles.

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {nextLink} from '../src/feed.js';
+import {annotationFeed, arrayParts, nextLink} from '../src/feed.js';
 import {ORIGIN, annotation, page} from './harness.js';
 
 const updated = (a) => ({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
@@ -96,6 +96,76 @@ describe('loading', () => {
     assert.deepEqual(ids(p), [['a1', 1], ['a2', 1], ['a3', 1]]);
     assert.equal(p.wire.sent.length, 1);
     assert.equal(p.feed.seq(), null);
+  });
+});
+
+// bytes is a fetch body giving text in pieces of size bytes (cut inside strings and
+// escapes alike).
+function bytes(text, size) {
+  const all = new TextEncoder().encode(text);
+  return new ReadableStream({
+    start(c) {
+      for (let i = 0; i < all.length; i += size) c.enqueue(all.slice(i, i + size));
+      c.close();
+    },
+  });
+}
+
+describe('the rest streamed in one answer', () => {
+  test('after the first page, the whole list is asked for once and shown in parts, without what the first page gave', async () => {
+    const asked = [];
+    const a = (id, version, note = '') => ({...annotation(id, version), properties: {note}});
+    const feed = annotationFeed({
+      get: async (path) => {
+        asked.push(path);
+        return {data: [a('a1', 1), a('a2', 1)], headers: new Headers({Link: '</api/v1/images/img1/annotations?limit=2&after=c2>; rel="next"', 'Satmark-Seq': '17'})};
+      },
+      stream: async (path) => {
+        asked.push(path);
+        // a2 changed since the first page; a note that looks like JSON's punctuation.
+        const all = [a('a1', 1), a('a2', 2), a('a3', 1, 'a "quote", {brace} [bracket] \\ and ü'), a('a4', 1), a('a5', 1)];
+        return new Response(bytes(JSON.stringify(all) + '\n', 7), {headers: {'Satmark-Seq': '18'}});
+      },
+      imageId: 'img1',
+      origin: ORIGIN,
+      firstPage: 2,
+      streamPart: 2,
+    });
+    const pages = [];
+    await feed.load((anns, first) => pages.push([first, anns.map((x) => [x.id, x.version])]));
+    assert.deepEqual(asked, ['/api/v1/images/img1/annotations?limit=2', '/api/v1/images/img1/annotations']);
+    assert.deepEqual(pages, [
+      [true, [['a1', 1], ['a2', 1]]],
+      [false, [['a2', 2]]],
+      [false, [['a3', 1], ['a4', 1]]],
+      [false, [['a5', 1]]],
+    ]);
+    assert.equal(feed.seq(), '17', 'the changes to ask for later are those since the first page');
+  });
+
+  test('an answer cut short or not a list is an error, not a shorter list', async () => {
+    const read = async (text) => {
+      const got = [];
+      for await (const part of arrayParts(bytes(text, 3), 1)) got.push(...part);
+      return got;
+    };
+    assert.deepEqual(await read('[{"id":"a"},{"id":"b"}]'), [{id: 'a'}, {id: 'b'}]);
+    assert.deepEqual(await read(' []\n'), []);
+    await assert.rejects(read('[{"id":"a"},{"id":"b"'), /cut short/);
+    await assert.rejects(read('[{"id":"a"},{"id":"b'), /cut short/);
+    await assert.rejects(read('{"error":{}}'), /begin with \[/);
+    await assert.rejects(read('[1,2]'), /not an object/);
+  });
+
+  test('a failing answer is said', async () => {
+    const feed = annotationFeed({
+      get: async () => ({data: [annotation('a1', 1)], headers: new Headers({Link: '</x?after=c1>; rel="next"'})}),
+      stream: async () => new Response('{"error":{"message":"no"}}', {status: 500}),
+      imageId: 'img1',
+      origin: ORIGIN,
+      firstPage: 1,
+    });
+    await assert.rejects(feed.load(() => {}), (err) => err.status === 500);
   });
 });
 
