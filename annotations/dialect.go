@@ -25,6 +25,10 @@ type dialect struct {
 
 	// Queries built once per dialect from the fragments below.
 	imageColumns, firstClaim, keptReviewCounts string
+	// skipLocked ends a SELECT whose rows the transaction will update and another may be
+	// claiming at once: FOR UPDATE SKIP LOCKED on PostgreSQL; nothing on SQLite, whose
+	// writing transactions hold the one write lock from their start.
+	skipLocked string
 }
 
 var (
@@ -34,6 +38,9 @@ var (
 
 func newDialect(postgres bool) *dialect {
 	d := &dialect{postgres: postgres}
+	if postgres {
+		d.skipLocked = ` FOR UPDATE SKIP LOCKED`
+	}
 	// firstClaim selects the text of the first claim of the release s, "" when it has
 	// none: Source.Claim. (PostgreSQL's claims have a rowid column for this order.)
 	d.firstClaim = `COALESCE((SELECT c.text FROM claims c WHERE c.source_id = s.id ORDER BY c.created_at, c.rowid LIMIT 1), '')`

@@ -2,9 +2,12 @@ package annotations
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -63,44 +66,107 @@ func (s *Store) Job(ctx context.Context, imageID, kind string) (Job, error) {
 	return j, err
 }
 
-// ClaimJob marks the oldest queued job of a kind as running and returns it, or
-// ErrNotFound when none is waiting.
+// DefaultJobLease is how long a claimed job stays its process's without a renewal
+// (SetJobProgress, RenewJob): after it, another process may claim the job.
+const DefaultJobLease = time.Minute
+
+// ErrJobLost is returned (wrapped) by the owner-only job calls when the job is no longer
+// this process's: its lease ran out and another process claimed it, or it was queued
+// again. The caller should stop and leave the job to whoever has it now.
+var ErrJobLost = fmt.Errorf("the job is no longer this process's: %w", ErrConflict)
+
+// newProcessID makes the id a Store claims jobs under: host, process id and a random
+// part, so that two Stores in one process are two owners too.
+func newProcessID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Process is the id this Store claims jobs under.
+func (s *Store) Process() string { return s.process }
+
+// JobLease is how long a claim lasts without a renewal; an owner renews well within it.
+func (s *Store) JobLease() time.Duration { return s.jobLease }
+
+// ClaimJob marks the oldest job of a kind that is queued, or running under a lease that
+// has run out (its owner stopped), as running for this process under a fresh lease, and
+// returns it; ErrNotFound when there is none. Two processes never claim one job: on
+// PostgreSQL the row is locked FOR UPDATE SKIP LOCKED (a job another claim holds is
+// passed over), on SQLite the claim's transaction holds the database's one write lock.
 func (s *Store) ClaimJob(ctx context.Context, kind string) (Job, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Job{}, err
 	}
 	defer tx.Rollback()
-	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id LIMIT 1`, kind))
+	now := s.now()
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE kind = ? AND (state = 'queued' OR (state = 'running' AND lease_until < ?)) ORDER BY id LIMIT 1`+s.d.skipLocked,
+		kind, formatTime(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, fmt.Errorf("queued %s job: %w", kind, ErrNotFound)
 	}
 	if err != nil {
 		return Job{}, err
 	}
-	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'running', progress = 0, error = '', attempts = attempts + 1,
-		started_at = ?, finished_at = '', updated_at = ? WHERE id = ?`, formatTime(now), formatTime(now), j.ID); err != nil {
+		started_at = ?, finished_at = '', updated_at = ?, owner = ?, lease_until = ? WHERE id = ?`,
+		formatTime(now), formatTime(now), s.process, formatTime(now.Add(s.jobLease)), j.ID); err != nil {
 		return Job{}, err
 	}
 	j.State, j.Progress, j.Error, j.Attempts, j.StartedAt = JobRunning, 0, "", j.Attempts+1, now
 	return j, tx.Commit()
 }
 
-// SetJobProgress records how far a running job has come (0 to 1).
+// SetJobProgress records how far a job this process runs has come (0 to 1), and renews
+// its lease. ErrJobLost: it is no longer this process's; ErrNotFound: it is gone.
 func (s *Store) SetJobProgress(ctx context.Context, id int64, progress float64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
-		progress, formatTime(s.now()), id)
-	return err
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET progress = ?, updated_at = ?, lease_until = ?
+		WHERE id = ? AND state = 'running' AND owner = ?`,
+		progress, formatTime(now), formatTime(now.Add(s.jobLease)), id, s.process)
+	return s.ownedJob(ctx, res, err, id)
 }
 
-// FinishJob marks a running job done. ErrNotFound means the job (and so its image) is
-// gone, and the caller should throw its work away.
+// RenewJob extends the lease of a job this process runs, as SetJobProgress does without
+// changing its progress: the heartbeat of a long step. Errors as SetJobProgress's.
+func (s *Store) RenewJob(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND owner = ?`,
+		formatTime(s.now().Add(s.jobLease)), id, s.process)
+	return s.ownedJob(ctx, res, err, id)
+}
+
+// ownedJob turns the result of an owner-only update of job id into nil (it was this
+// process's), ErrJobLost (it is someone else's, or no longer running) or ErrNotFound.
+func (s *Store) ownedJob(ctx context.Context, res sql.Result, err error, id int64) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM jobs WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("job %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("job %d: %w", id, ErrJobLost)
+}
+
+// FinishJob marks a job this process runs done. ErrNotFound means the job (and so its
+// image) is gone, and the caller should throw its work away; ErrJobLost that another
+// process has it now (the caller leaves the work to it).
 func (s *Store) FinishJob(ctx context.Context, id int64) error {
 	return s.endJob(ctx, id, JobDone, "")
 }
 
-// FailJob marks a running job failed with its cause, to be shown to the user.
+// FailJob marks a job this process runs failed with its cause, to be shown to the user.
+// Errors as FinishJob's.
 func (s *Store) FailJob(ctx context.Context, id int64, cause string) error {
 	return s.endJob(ctx, id, JobFailed, cause)
 }
@@ -112,21 +178,25 @@ func (s *Store) endJob(ctx context.Context, id int64, state, cause string) error
 		progress = 1
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 1 THEN 1 ELSE progress END,
-		finished_at = ?, updated_at = ? WHERE id = ?`, state, cause, progress, now, now, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("job %d: %w", id, ErrNotFound)
-	}
-	return nil
+		finished_at = ?, updated_at = ?, owner = '', lease_until = '' WHERE id = ? AND state = 'running' AND owner = ?`,
+		state, cause, progress, now, now, id, s.process)
+	return s.ownedJob(ctx, res, err, id)
 }
 
-// RequeueJob puts a job back in the queue: to retry a failure, to build again, or
-// because the process is stopping mid-way. It returns the job as queued.
+// ReleaseJob queues again a job this process runs, because the process is stopping
+// mid-way: another process (or this one, started again) takes it up. Errors as
+// FinishJob's.
+func (s *Store) ReleaseJob(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?,
+		owner = '', lease_until = '' WHERE id = ? AND state = 'running' AND owner = ?`, formatTime(s.now()), id, s.process)
+	return s.ownedJob(ctx, res, err, id)
+}
+
+// RequeueJob puts a job back in the queue, whoever runs it: to build again a pyramid
+// gone from the disk. It returns the job as queued.
 func (s *Store) RequeueJob(ctx context.Context, imageID, kind string) (Job, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?
-		WHERE image_id = ? AND kind = ?`, formatTime(s.now()), imageID, kind)
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?,
+		owner = '', lease_until = '' WHERE image_id = ? AND kind = ?`, formatTime(s.now()), imageID, kind)
 	if err != nil {
 		return Job{}, err
 	}
@@ -155,10 +225,13 @@ func (s *Store) RetryJob(ctx context.Context, imageID, kind string) (Job, error)
 }
 
 // RequeueInterrupted queues again every job left running by a process that stopped
-// before finishing it, and returns how many there were.
+// before finishing it: those whose lease has run out, and this process's own. A job
+// another live process runs (its lease renewed) is left alone. It returns how many it
+// queued.
 func (s *Store) RequeueInterrupted(ctx context.Context) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, updated_at = ? WHERE state = 'running'`,
-		formatTime(s.now()))
+	now := formatTime(s.now())
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, updated_at = ?, owner = '', lease_until = ''
+		WHERE state = 'running' AND (lease_until < ? OR owner = ?)`, now, now, s.process)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,10 @@ package annotations
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestPyramidJobLifecycle(t *testing.T) {
@@ -104,6 +107,129 @@ func TestDeletingAnImageDeletesItsJob(t *testing.T) {
 		// A build that finishes after the deletion learns its work is unwanted.
 		if err := s.FinishJob(ctx, j.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("finish after delete: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// Two satmark processes on one database (two Stores) claiming at once never get the
+// same job, and between them claim every one.
+func TestTwoProcessesNeverClaimOneJob(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		database := freshDatabase(t, backendOf(t))
+		a, b := openStoreAt(t, database), openStoreAt(t, database)
+		const n = 40
+		for i := range n {
+			addImage(t, a, fmt.Sprintf("img%d", i), 10, 10, Provenance{})
+		}
+		claimed := make([][]int64, 2)
+		var wg sync.WaitGroup
+		for p, s := range []*Store{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					j, err := s.ClaimJob(ctx, JobPyramid)
+					if errors.Is(err, ErrNotFound) {
+						return
+					}
+					if err != nil {
+						t.Errorf("process %d: claim: %v", p, err)
+						return
+					}
+					claimed[p] = append(claimed[p], j.ID)
+				}
+			}()
+		}
+		wg.Wait()
+		owner := map[int64]int{}
+		for p, ids := range claimed {
+			for _, id := range ids {
+				if q, ok := owner[id]; ok {
+					t.Errorf("job %d claimed by process %d and by process %d", id, q, p)
+				}
+				owner[id] = p
+			}
+		}
+		// A claim that lost a race may have found nothing while jobs were left: drain them.
+		for {
+			j, err := a.ClaimJob(ctx, JobPyramid)
+			if err != nil {
+				break
+			}
+			owner[j.ID] = 0
+		}
+		if len(owner) != n {
+			t.Errorf("got %d jobs claimed, want %d", len(owner), n)
+		}
+		if got := count(t, a, `SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner IN (?, ?)`, a.Process(), b.Process()); got != n {
+			t.Errorf("got %d jobs running under the two processes, want %d", got, n)
+		}
+		t.Logf("claims: %d by one process, %d by the other", len(claimed[0]), len(claimed[1]))
+	})
+}
+
+// A job whose owner stopped renewing its lease is claimed by another process once the
+// lease has run out, not before; from then on the old owner can neither finish, fail,
+// release nor report progress on it, and a process starting up leaves a live job alone.
+func TestAnExpiredLeaseIsClaimedByAnotherProcess(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		database := freshDatabase(t, backendOf(t))
+		a, b := openStoreAt(t, database), openStoreAt(t, database)
+		var mu sync.Mutex
+		clock := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+		now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+		a.now, b.now = now, now
+		img := addImage(t, a, "img", 10, 10, Provenance{})
+
+		j, err := a.ClaimJob(ctx, JobPyramid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.ClaimJob(ctx, JobPyramid); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim while the owner holds the lease: got %v, want ErrNotFound", err)
+		}
+		// The other process starting up does not take a live process's job.
+		if n, err := b.RequeueInterrupted(ctx); err != nil || n != 0 {
+			t.Errorf("requeue interrupted by another process: %d, %v; want 0", n, err)
+		}
+		advance(a.JobLease() * 2 / 3)
+		if err := a.SetJobProgress(ctx, j.ID, 0.4); err != nil {
+			t.Fatalf("progress by the owner: %v", err)
+		}
+		advance(a.JobLease() * 2 / 3) // past the first lease, inside the renewed one
+		if _, err := b.ClaimJob(ctx, JobPyramid); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim inside the renewed lease: got %v, want ErrNotFound", err)
+		}
+		if err := a.RenewJob(ctx, j.ID); err != nil {
+			t.Fatalf("renew by the owner: %v", err)
+		}
+		advance(a.JobLease() + time.Second) // a stopped renewing
+		j2, err := b.ClaimJob(ctx, JobPyramid)
+		if err != nil || j2.ID != j.ID || j2.Attempts != 2 || j2.Progress != 0 {
+			t.Fatalf("claim after the lease: %+v, %v; want job %d again at attempt 2 from 0", j2, err, j.ID)
+		}
+		for name, call := range map[string]func() error{
+			"finish":   func() error { return a.FinishJob(ctx, j.ID) },
+			"fail":     func() error { return a.FailJob(ctx, j.ID, "too late") },
+			"progress": func() error { return a.SetJobProgress(ctx, j.ID, 0.9) },
+			"renew":    func() error { return a.RenewJob(ctx, j.ID) },
+			"release":  func() error { return a.ReleaseJob(ctx, j.ID) },
+		} {
+			if err := call(); !errors.Is(err, ErrJobLost) || !errors.Is(err, ErrConflict) {
+				t.Errorf("%s by the stale owner: got %v, want ErrJobLost", name, err)
+			}
+		}
+		if got, _ := b.Job(ctx, img.ID, JobPyramid); got.State != JobRunning || got.Progress != 0 || got.Error != "" {
+			t.Errorf("job after the stale owner's calls: %+v, want running at 0 without an error", got)
+		}
+		if err := b.FinishJob(ctx, j.ID); err != nil {
+			t.Fatalf("finish by the new owner: %v", err)
+		}
+		if got, _ := a.Image(ctx, img.ID); !got.Pyramid.Ready() {
+			t.Errorf("after the new owner finished: %+v, want done", got.Pyramid)
 		}
 	})
 }

@@ -31,6 +31,15 @@ type Store struct {
 	group  *groupWriter
 	// changes answers AnnotationChangesSince for recent positions (changelog.go).
 	changes changeLog
+	// process names this Store as the owner of the jobs it claims (jobs.go): made at
+	// open, so two Stores on one database are two processes.
+	process  string
+	jobLease time.Duration
+}
+
+// newStore is a Store over db with a fresh process id.
+func newStore(db *sql.DB, d *dialect) *Store {
+	return &Store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }, process: newProcessID(), jobLease: DefaultJobLease}
 }
 
 // Open opens the store named by database: a postgres:// or postgresql:// URL is a
@@ -60,7 +69,7 @@ func openPostgres(dsn string) (*Store, error) {
 	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
-	s := &Store{db: db, d: postgresDialect, now: func() time.Time { return time.Now().UTC() }}
+	s := newStore(db, postgresDialect)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
@@ -99,7 +108,7 @@ func openSQLite(path string) (*Store, error) {
 	// and under dozens of requests at once it opened and closed a connection (running
 	// the DSN's pragmas each time) for most queries, a seventh of the server's time.
 	db.SetMaxIdleConns(64)
-	s := &Store{db: db, d: sqliteDialect, now: func() time.Time { return time.Now().UTC() }}
+	s := newStore(db, sqliteDialect)
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()

@@ -27,6 +27,13 @@ func openStore(t *testing.T) *Store {
 // with SATMARK_REQUIRE_ORACLES=1).
 func openStoreOn(t *testing.T, backend string) *Store {
 	t.Helper()
+	return openStoreAt(t, freshDatabase(t, backend))
+}
+
+// freshDatabase names a new, empty database of backend: a SQLite path or a PostgreSQL DSN
+// (with the schema already made).
+func freshDatabase(t *testing.T, backend string) string {
+	t.Helper()
 	database := filepath.Join(t.TempDir(), "satmark.db")
 	if backend == "postgres" {
 		// The schema is made once, in a template each test's database is copied from.
@@ -39,6 +46,13 @@ func openStoreOn(t *testing.T, backend string) *Store {
 		})
 		database = pgtest.DSNFrom(t, "satmark_migrated")
 	}
+	return database
+}
+
+// openStoreAt opens the store on database and closes it when the test ends: a second
+// one on the same database is a second satmark process.
+func openStoreAt(t *testing.T, database string) *Store {
+	t.Helper()
 	s, err := Open(database)
 	if err != nil {
 		t.Fatalf("open store: %v", err)

@@ -17,7 +17,8 @@ import (
 
 // Builder builds the tile pyramids of stored images, a bounded number at a time, from the
 // persisted job queue: progress is recorded as it goes, failures with their cause (and
-// can be retried), and builds interrupted by a stop are queued again at the next start.
+// can be retried), and builds interrupted by a stop are queued again at the next start
+// or, when their process died, taken up by another once their lease runs out.
 type Builder struct {
 	store       *annotations.Store
 	lib         *imagery.Library
@@ -53,8 +54,9 @@ func (b *Builder) Wake() {
 	}
 }
 
-// Run queues again the jobs a previous process left running, then builds until ctx ends.
-// A build stopped by ctx is queued again, not failed.
+// Run queues again the jobs a stopped process left running (their lease run out; a live
+// process's are left to it), then builds until ctx ends, renewing the lease of each job
+// it builds. A build stopped by ctx is queued again, not failed.
 func (b *Builder) Run(ctx context.Context) {
 	if n, err := b.store.RequeueInterrupted(ctx); err != nil {
 		b.log.Error("requeue interrupted pyramid builds", "err", err)
@@ -173,6 +175,12 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 	if err != nil {
 		return // deleted meanwhile: its job went with it
 	}
+	// Renew the job's lease while it builds, so that no other process takes it up; a
+	// build whose lease was lost anyway (this process stalled past it) stops.
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	stopRenewing := b.renew(ctx, job, lost)
+	defer stopRenewing()
 	info := imagery.Info{MediaType: img.MediaType, Width: img.Width, Height: img.Height, Orientation: img.Orientation}
 	start := time.Now()
 	if info.Display, err = b.display(ctx, img); err != nil {
@@ -196,20 +204,26 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 		}
 	}
 	err = b.lib.BuildPyramid(ctx, img.SHA256, info, progress)
+	stopRenewing()
 	bg := context.WithoutCancel(ctx)
 	switch {
+	case errors.Is(context.Cause(ctx), annotations.ErrJobLost):
+		b.log.Warn("pyramid build given up: another process has its job now", "image", img.ID)
 	case ctx.Err() != nil:
-		if _, err := b.store.RequeueJob(bg, img.ID, annotations.JobPyramid); err != nil {
+		if err := b.store.ReleaseJob(bg, job.ID); err != nil && !errors.Is(err, annotations.ErrNotFound) {
 			b.log.Error("requeue stopped pyramid build", "image", img.ID, "err", err)
 		}
 	case err != nil:
 		b.log.Warn("pyramid build failed", "image", img.ID, "err", err)
-		if err := b.store.FailJob(bg, job.ID, err.Error()); err != nil && !errors.Is(err, annotations.ErrNotFound) {
+		if err := b.store.FailJob(bg, job.ID, err.Error()); err != nil && !errors.Is(err, annotations.ErrNotFound) && !errors.Is(err, annotations.ErrJobLost) {
 			b.log.Error("record pyramid failure", "image", img.ID, "err", err)
 		}
 	default:
 		if err := b.store.FinishJob(bg, job.ID); errors.Is(err, annotations.ErrNotFound) {
 			b.lib.RemovePyramid(img.SHA256) // the image was deleted while we built
+			return
+		} else if errors.Is(err, annotations.ErrJobLost) {
+			b.log.Warn("pyramid built, but another process has its job now", "image", img.ID)
 			return
 		} else if err != nil {
 			b.log.Error("record pyramid done", "image", img.ID, "err", err)
@@ -225,6 +239,40 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 				b.log.Error("perceptual hash", "image", img.ID, "err", err)
 			}
 		}
+	}
+}
+
+// renew renews job's lease every third of it until the returned stop is called (which
+// waits for the renewing to end); when the lease is found lost, it cancels the build
+// with ErrJobLost.
+func (b *Builder) renew(ctx context.Context, job annotations.Job, lost context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(b.store.JobLease() / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := b.store.RenewJob(ctx, job.ID); errors.Is(err, annotations.ErrJobLost) || errors.Is(err, annotations.ErrNotFound) {
+					lost(err)
+					return
+				} else if err != nil && ctx.Err() == nil {
+					b.log.Warn("renew pyramid job lease", "image", job.ImageID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
 	}
 }
 
