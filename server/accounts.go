@@ -133,11 +133,18 @@ func (s *Server) getMe(c echo.Context) error { return c.JSON(http.StatusOK, meOf
 func (s *Server) checkPassword(c echo.Context, u annotations.User, password string) error {
 	key := "account:" + strings.ToLower(u.Name)
 	ip := s.clientIP(c)
-	if wait := s.throttle.blocked(s.now(), key, "ip:"+ip); wait > 0 {
+	ctx := c.Request().Context()
+	wait, err := s.throttle.blocked(ctx, s.now(), key, "ip:"+ip)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return throttled("too many wrong passwords", wait)
 	}
 	if !annotations.PasswordMatches(u.PasswordHash, password) {
-		s.throttle.fail(s.now(), key, "ip:"+ip)
+		if err := s.throttle.fail(ctx, s.now(), key, "ip:"+ip); err != nil {
+			return err
+		}
 		s.audit(c.Request().Context(), annotations.AuditEntry{Actor: u.Name, Action: "password.failed", TargetType: "user", TargetID: u.ID,
 			Detail: "wrong current password", IP: ip})
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "wrong_password", Field: "current_password", Message: "the current password is wrong"}

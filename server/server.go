@@ -132,7 +132,7 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 	if opts.PublicIIIF {
 		s.hot.cacheControl = hdrPublicImmutable
 	}
-	s.throttle = throttle{window: opts.FailureWindow, perAccount: opts.FailuresPerAccount, perAddress: opts.FailuresPerAddress}
+	s.throttle = throttle{store: store, window: opts.FailureWindow, perAccount: opts.FailuresPerAccount, perAddress: opts.FailuresPerAddress}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -75,6 +75,13 @@ func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS, 
 			t.Errorf("closing the store: %v", err)
 		}
 	})
+	return newTestServerOver(t, store, dir, opts, assets, tweaks...)
+}
+
+// newTestServerOver builds the server over store and the data folder dir: a second one
+// over the same database and folder is a second satmark process.
+func newTestServerOver(t *testing.T, store *annotations.Store, dir string, opts imagery.Options, assets fs.FS, tweaks ...func(*server.Options)) *testServer {
+	t.Helper()
 	lib, err := imagery.OpenWith(dir, opts)
 	if err != nil {
 		t.Fatalf("imagery.OpenWith: %v", err)

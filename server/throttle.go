@@ -1,12 +1,12 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,7 +41,11 @@ func (s *Server) signIn(c echo.Context, name, password string) (*principal, erro
 	name = strings.TrimSpace(name)
 	shownName := truncateRunes(name, 64)
 	accountKey := "account:" + strings.ToLower(shownName)
-	if wait := s.throttle.blocked(s.now(), accountKey, "ip:"+ip); wait > 0 {
+	wait, err := s.throttle.blocked(ctx, s.now(), accountKey, "ip:"+ip)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
 		s.audit(ctx, annotations.AuditEntry{Actor: shownName, Action: "signin.throttled", TargetType: "user", Detail: "refused without checking the password", IP: ip})
 		return nil, throttled("too many failed sign-ins for this account or address", wait)
 	}
@@ -65,14 +69,18 @@ func (s *Server) signIn(c echo.Context, name, password string) (*principal, erro
 		case u.Disabled && match:
 			why = "account disabled"
 		}
-		s.throttle.fail(s.now(), accountKey, "ip:"+ip)
+		if err := s.throttle.fail(ctx, s.now(), accountKey, "ip:"+ip); err != nil {
+			return nil, err
+		}
 		s.audit(ctx, annotations.AuditEntry{Actor: shownName, Action: "signin.failed", TargetType: "user", TargetID: u.ID, Detail: why, IP: ip})
 		if why == "account disabled" {
 			return nil, &apiError{Status: http.StatusUnauthorized, Code: "account_disabled", Message: "this account is disabled; ask an administrator"}
 		}
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: "wrong_credentials", Message: "wrong user name or password"}
 	}
-	s.throttle.succeed(accountKey)
+	if err := s.throttle.succeed(ctx, accountKey); err != nil {
+		return nil, err
+	}
 	p, err := s.startSession(c, u)
 	if err != nil {
 		return nil, err
@@ -88,13 +96,13 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// throttle counts failed sign-ins per account and per address over a sliding window.
+// throttle counts failed sign-ins per account and per address over a sliding window. The
+// counts are in the store, so every process on one database sees the same ones.
 type throttle struct {
-	mu         sync.Mutex
+	store      *annotations.Store
 	window     time.Duration
 	perAccount int
 	perAddress int
-	failures   map[string][]time.Time
 }
 
 func (t *throttle) limit(key string) int {
@@ -104,63 +112,36 @@ func (t *throttle) limit(key string) int {
 	return t.perAccount
 }
 
-// blocked says how long until the keys may try again (0: now).
-func (t *throttle) blocked(now time.Time, keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// blocked says how long until the keys may try again (0: now): a key is held until the
+// oldest of its last limit failures leaves the window.
+func (t *throttle) blocked(ctx context.Context, now time.Time, keys ...string) (time.Duration, error) {
 	var wait time.Duration
 	for _, k := range keys {
-		fs := t.recent(k, now)
+		fs, err := t.store.SignInFailures(ctx, k, now.Add(-t.window), t.limit(k))
+		if err != nil {
+			return 0, err
+		}
 		if len(fs) >= t.limit(k) {
-			if w := fs[len(fs)-t.limit(k)].Add(t.window).Sub(now); w > wait {
+			if w := fs[len(fs)-1].Add(t.window).Sub(now); w > wait {
 				wait = w
 			}
 		}
 	}
-	return wait
+	return wait, nil
 }
 
-// recent prunes and returns a key's failures inside the window. t.mu is held.
-func (t *throttle) recent(key string, now time.Time) []time.Time {
-	fs := t.failures[key]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= t.window {
-		i++
-	}
-	if i > 0 {
-		fs = fs[i:]
-		if len(fs) == 0 {
-			delete(t.failures, key)
-		} else {
-			t.failures[key] = fs
-		}
-	}
-	return fs
-}
-
-func (t *throttle) fail(now time.Time, keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.failures == nil {
-		t.failures = map[string][]time.Time{}
-	}
-	if len(t.failures) > 100000 {
-		// Under a flood of distinct names, forget the oldest state rather than grow.
-		for k := range t.failures {
-			t.recent(k, now)
-		}
-	}
+// fail records a failure of each key.
+func (t *throttle) fail(ctx context.Context, now time.Time, keys ...string) error {
 	for _, k := range keys {
-		fs := append(t.recent(k, now), now)
-		if len(fs) > 2*t.limit(k) {
-			fs = fs[len(fs)-2*t.limit(k):]
+		// Keep twice the limit of each key, as many as blocked could ever need.
+		if err := t.store.RecordSignInFailure(ctx, now, 2*t.limit(k), now.Add(-t.window), k); err != nil {
+			return err
 		}
-		t.failures[k] = fs
 	}
+	return nil
 }
 
-func (t *throttle) succeed(key string) {
-	t.mu.Lock()
-	delete(t.failures, key)
-	t.mu.Unlock()
+// succeed forgets key's failures.
+func (t *throttle) succeed(ctx context.Context, key string) error {
+	return t.store.ClearSignInFailures(ctx, key)
 }
