@@ -227,6 +227,7 @@ Usage:
   satmark import --image ID FILE [--format F] [--dry-run] [--as USER] [--map FROM=TO] [--create-labels] [--crs pixel|wgs84]
                                                   import an annotation file (GeoJSON, QuPath, KML, COCO, YOLO, DOTA, CVAT, Shapefile, GeoPackage; or a zip)
   satmark export [--image ID] --format F OUT      write annotations as GeoJSON, or a dataset (coco, yolo, yolo-obb, dota, voc, cvat, csv) as OUT.zip or folder OUT
+  satmark migrate-to postgres://… [--data DIR]    copy the data folder's SQLite database into an empty PostgreSQL one, then check counts and hashes
   satmark help                                    this text
 
 Run "satmark COMMAND -h" for a command's flags.
@@ -283,6 +284,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return importCommand(cfg, args[1:], stdout, stderr)
 	case "export":
 		return exportCommand(cfg, args[1:], stdout, stderr)
+	case "migrate-to":
+		return migrateToCommand(cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
