@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/imagery"
 	"github.com/satmark/satmark/pgtest"
 )
 
@@ -230,5 +232,40 @@ func TestMigrateToRefusesBadInput(t *testing.T) {
 				t.Errorf("got %q, want it without %q", out, tc.not)
 			}
 		})
+	}
+}
+
+// An original in the data folder that no longer matches the sha256 its image row holds
+// makes the verification fail: the report names the image, and the command exits
+// non-zero.
+func TestMigrateToReportsAChangedOriginal(t *testing.T) {
+	data := seededData(t)
+	src, err := annotations.Open(filepath.Join(data, "satmark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := src.StoredImages(context.Background())
+	src.Close()
+	if err != nil || len(images) == 0 {
+		t.Fatalf("seeded images: %d, %v", len(images), err)
+	}
+	img := images[0]
+	path := imagery.At(data).OriginalPath(img.SHA256)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("X"), 100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, err := satmark(t, "migrate-to", pgtest.DSN(t), "--data", data)
+	if err == nil {
+		t.Fatalf("migrate-to with a changed original: got success\n%s", out)
+	}
+	for _, want := range []string{"image " + img.ID, fmt.Sprintf("Originals: %d of %d match", len(images)-1, len(images)), "0 tables, 1 originals"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
 	}
 }
