@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -225,16 +228,62 @@ func (s *Store) RetryJob(ctx context.Context, imageID, kind string) (Job, error)
 }
 
 // RequeueInterrupted queues again every job left running by a process that stopped
-// before finishing it: those whose lease has run out, and this process's own. A job
-// another live process runs (its lease renewed) is left alone. It returns how many it
-// queued.
+// before finishing it: those whose lease has run out, this process's own, and those of a
+// process on this host that is no longer running (a satmark killed and started again
+// takes its builds up at once, not a lease later). A job another live process runs is
+// left alone. It returns how many it queued.
 func (s *Store) RequeueInterrupted(ctx context.Context) (int, error) {
 	now := formatTime(s.now())
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, updated_at = ?, owner = '', lease_until = ''
-		WHERE state = 'running' AND (lease_until < ? OR owner = ?)`, now, now, s.process)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, owner, lease_until FROM jobs WHERE state = 'running'`)
 	if err != nil {
 		return 0, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	type running struct {
+		id           int64
+		owner, lease string
+	}
+	var found []running
+	for rows.Next() {
+		var r running
+		if err := rows.Scan(&r.id, &r.owner, &r.lease); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		found = append(found, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range found {
+		if r.lease >= now && r.owner != s.process && !processGone(r.owner) {
+			continue
+		}
+		// Only if it is still what was read: a job claimed meanwhile stays its claimer's.
+		res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, updated_at = ?, owner = '', lease_until = ''
+			WHERE id = ? AND state = 'running' AND owner = ? AND lease_until = ?`, now, r.id, r.owner, r.lease)
+		if err != nil {
+			return n, err
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// processGone reports whether owner (a process id as newProcessID makes) names a process
+// on this host that is not running. Another host's processes are never known gone.
+func processGone(owner string) bool {
+	parts := strings.Split(owner, "/")
+	if len(parts) != 3 {
+		return false
+	}
+	host, _ := os.Hostname()
+	pid, err := strconv.Atoi(parts[1])
+	if parts[0] != host || err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -230,6 +232,42 @@ func TestAnExpiredLeaseIsClaimedByAnotherProcess(t *testing.T) {
 		}
 		if got, _ := a.Image(ctx, img.ID); !got.Pyramid.Ready() {
 			t.Errorf("after the new owner finished: %+v, want done", got.Pyramid)
+		}
+	})
+}
+
+// A satmark on this host that was killed and started again takes its builds up at once:
+// a job whose owner is a process of this host that has ended is queued again at start,
+// its lease not yet run out; one whose owner still runs (here: this test) is left alone.
+func TestRequeueTakesUpTheJobsOfAnEndedProcessOnThisHost(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		database := freshDatabase(t, backendOf(t))
+		s := openStoreAt(t, database)
+		dead, live := addImage(t, s, "dead", 10, 10, Provenance{}), addImage(t, s, "live", 10, 10, Provenance{})
+		ended := exec.Command("true")
+		if err := ended.Run(); err != nil {
+			t.Fatal(err)
+		}
+		host, _ := os.Hostname()
+		lease := formatTime(s.now().Add(time.Hour))
+		for img, owner := range map[string]string{
+			dead.ID: fmt.Sprintf("%s/%d/aaaaaaaaaaaa", host, ended.Process.Pid),
+			live.ID: openStoreAt(t, database).Process(),
+		} {
+			if _, err := s.DB().Exec(`UPDATE jobs SET state = 'running', owner = ?, lease_until = ? WHERE image_id = ?`, owner, lease, img); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.RequeueInterrupted(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("requeue interrupted: %d, %v; want 1 (the ended process's job)", n, err)
+		}
+		if got, _ := s.Job(ctx, dead.ID, JobPyramid); got.State != JobQueued {
+			t.Errorf("the ended process's job: %+v, want queued", got)
+		}
+		if got, _ := s.Job(ctx, live.ID, JobPyramid); got.State != JobRunning {
+			t.Errorf("the live process's job: %+v, want still running", got)
 		}
 	})
 }
