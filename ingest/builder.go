@@ -209,6 +209,8 @@ func (b *Builder) build(ctx context.Context, job annotations.Job) {
 	switch {
 	case errors.Is(context.Cause(ctx), annotations.ErrJobLost):
 		b.log.Warn("pyramid build given up: another process has its job now", "image", img.ID)
+	case errors.Is(context.Cause(ctx), annotations.ErrNotFound):
+		b.lib.RemovePyramid(img.SHA256) // the image was deleted while we built
 	case ctx.Err() != nil:
 		if err := b.store.ReleaseJob(bg, job.ID); err != nil && !errors.Is(err, annotations.ErrNotFound) {
 			b.log.Error("requeue stopped pyramid build", "image", img.ID, "err", err)
