@@ -55,7 +55,7 @@ type Config struct {
 	Host      string        // loopback address the server listens on
 	Seed      uint64        // seeds the analysts' choices
 	Database  string        // a PostgreSQL DSN for satmark's --database; "" for the SQLite file in Data
-	Processes int           // satmark serve processes on the one store and data folder; above 1, behind a proxy
+	Processes int           // satmark serve processes on the one store and data folder (0 is 1); above 1, behind a proxy
 }
 
 // label names the store and the number of processes, as the comparison's rows do.

@@ -47,6 +47,9 @@ func (r *Report) Passed() bool { return len(r.Problems) == 0 }
 // Problems say what failed.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	say := func(format string, args ...any) { fmt.Fprintf(progress, "load: "+format+"\n", args...) }
+	if cfg.Processes == 0 {
+		cfg.Processes = 1
+	}
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
