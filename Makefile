@@ -74,7 +74,7 @@ lint: web/node_modules/.installed gdal-dev ## gofmt, go vet, staticcheck, and es
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd web && npm run --silent lint
 
-.PHONY: bench bench-load bench-annotations bench-import bench-export
+.PHONY: bench bench-load bench-load-compare bench-annotations bench-import bench-export
 bench: build ## satmark vs vips, nginx: pyramid build, tile serving, renders (bench/run.sh), then bench-annotations, bench-load and bench-import
 	GO=$(GO) bash bench/run.sh
 	$(MAKE) --no-print-directory bench-annotations
@@ -96,6 +96,10 @@ bench-annotations: gdal-dev ## creates/s on an empty image vs one with 100,000 a
 
 bench-load: build ## 50 analysts annotating for 60 s, then the same killed with SIGKILL at 30 s (bench/load.sh)
 	GO=$(GO) bash bench/load.sh
+
+bench-load-compare: build ## 100 analysts, 60 s, a SIGKILL at 30 s: SQLite 1 process vs PostgreSQL 1 and 2 behind a proxy (bench/load -compare)
+	@mkdir -p bench/out
+	$(GO) run ./bench/load -compare -satmark $(BIN) -analysts 100 -duration 60s -kill-after 30s | tee bench/out/load-compare-results.txt
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.map web/node_modules

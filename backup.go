@@ -66,14 +66,17 @@ func dataCommand(cfg *Config, name, argName string, want int, args []string, std
 	return pos, nil
 }
 
-// openExisting opens the database and the image library of a data folder that must
-// already hold them, without changing anything a running server may be using.
-func openExisting(dataDir string) (*annotations.Store, *imagery.Library, error) {
-	db := filepath.Join(dataDir, "satmark.db")
-	if _, err := os.Stat(db); err != nil {
-		return nil, nil, fmt.Errorf("%s holds no satmark database (%s): %w", dataDir, db, err)
+// openExisting opens the database (the data folder's SQLite file, which must exist, or
+// cfg's PostgreSQL database) and the image library of a data folder that must already
+// hold them, without changing anything a running server may be using.
+func openExisting(cfg Config) (*annotations.Store, *imagery.Library, error) {
+	db := cfg.database()
+	if !cfg.onPostgres() {
+		if _, err := os.Stat(db); err != nil {
+			return nil, nil, fmt.Errorf("%s holds no satmark database (%s): %w", cfg.DataDir, db, err)
+		}
 	}
-	lib, err := imagery.OpenExisting(dataDir)
+	lib, err := imagery.OpenExisting(cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,10 +98,15 @@ func backupCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := pos[0]
+	if cfg.onPostgres() {
+		return errors.New("satmark backup copies a SQLite data folder, and this store is PostgreSQL (--database / SATMARK_DATABASE): " +
+			"back the database up with pg_dump (pg_dump -Fc -f satmark.dump URL) and copy the data folder's originals/ " +
+			"(tiles and renders are rebuilt from them); nothing was written")
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty; back up into a new or empty folder (nothing was written)", dir)
 	}
-	live, lib, err := openExisting(cfg.DataDir)
+	live, lib, err := openExisting(cfg)
 	if err != nil {
 		return err
 	}
@@ -235,6 +243,11 @@ func restoreCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := pos[0]
+	if cfg.onPostgres() {
+		return errors.New("satmark restore brings a SQLite backup back, and this store is PostgreSQL (--database / SATMARK_DATABASE): " +
+			"restore the database with pg_restore (pg_restore -d URL satmark.dump) and copy the originals/ folder back " +
+			"into the data folder; the server rebuilds tiles it does not find; nothing was changed")
+	}
 	var m backupManifest
 	raw, err := os.ReadFile(filepath.Join(dir, "backup.json"))
 	if err != nil {
@@ -335,12 +348,13 @@ func checkEmptyDataDir(dir string) error {
 // verifyCommand is `satmark verify`: SQLite's integrity and foreign-key checks; every
 // image row's original and sidecars against their SHA-256 and size; every built
 // pyramid's tiles against their CRC-32; and originals on disk that no row names. It
-// prints a report and fails (exit status 1) when it finds a problem.
+// prints a report and fails (exit status 1) when it finds a problem. On PostgreSQL it
+// checks the files alone and says what checks the database.
 func verifyCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	if _, err := dataCommand(&cfg, "verify", "", 0, args, stderr, nil); err != nil {
 		return err
 	}
-	store, lib, err := openExisting(cfg.DataDir)
+	store, lib, err := openExisting(cfg)
 	if err != nil {
 		return err
 	}
@@ -349,7 +363,14 @@ func verifyCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var problems []string
 	report := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	checked := "the database"
 	dbProblems, err := store.Check(ctx)
+	if errors.Is(err, annotations.ErrSQLiteOnly) {
+		checked = "not the database (PostgreSQL)"
+		fmt.Fprintln(stdout, "note: the database is PostgreSQL: verify checks the files only; check the database with "+
+			"PostgreSQL's own tools (pg_amcheck URL, and a pg_dump that completes reads every row)")
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
@@ -423,8 +444,8 @@ func verifyCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	for _, p := range problems {
 		fmt.Fprintln(stdout, "PROBLEM:", p)
 	}
-	fmt.Fprintf(stdout, "Checked %s in %s: the database, %d originals (%s), %d pyramids (%d tiles); %d problems, %d unnamed files.\n",
-		cfg.DataDir, time.Since(start).Round(time.Millisecond), len(images), byteCount(bytes), pyramids, tiles, len(problems), orphans)
+	fmt.Fprintf(stdout, "Checked %s in %s: %s, %d originals (%s), %d pyramids (%d tiles); %d problems, %d unnamed files.\n",
+		cfg.DataDir, time.Since(start).Round(time.Millisecond), checked, len(images), byteCount(bytes), pyramids, tiles, len(problems), orphans)
 	if len(problems) > 0 {
 		return fmt.Errorf("verify found %d problems in %s", len(problems), cfg.DataDir)
 	}

@@ -27,7 +27,7 @@ func bundleCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	if *imageID == "" {
 		return fmt.Errorf("satmark bundle needs --image ID")
 	}
-	store, lib, err := openExisting(cfg.DataDir)
+	store, lib, err := openExisting(cfg)
 	if err != nil {
 		return err
 	}

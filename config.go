@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (c *Config) settings() []setting {
 		{flag: "pprof", env: "SATMARK_PPROF", serveOnly: true,
 			usage: "debugging: serve Go's profiles (net/http/pprof) on this loopback `HOST:PORT`; off when empty",
 			value: text(&c.PprofAddr, "a loopback HOST:PORT, e.g. 127.0.0.1:6060", checkLoopbackAddr)},
-		{flag: "database", env: "SATMARK_DATABASE", serveOnly: true,
+		{flag: "database", env: "SATMARK_DATABASE",
 			usage: "keep the annotations in this PostgreSQL (with PostGIS) database, a `URL` postgres://user@host:port/name; unset for the SQLite file in the data folder",
 			value: text(&c.Database, "a postgres:// or postgresql:// URL, e.g. postgres://satmark@db.example.org:5432/satmark", checkDatabaseURL)},
 		{flag: "builds", env: "SATMARK_BUILDS", serveOnly: true, usage: "`N` tile pyramids built at once",
@@ -107,6 +108,18 @@ func (c *Config) settings() []setting {
 			value: text(&c.AdminPassword, fmt.Sprintf("a password of at least %d characters and at most %d bytes", annotations.MinPasswordLength, annotations.MaxPasswordBytes), checkAdminPassword)},
 	}
 }
+
+// database is what annotations.Open is given: the PostgreSQL URL, or the SQLite file in
+// the data folder.
+func (c Config) database() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "satmark.db")
+}
+
+// onPostgres says whether the store is PostgreSQL rather than the data folder's SQLite file.
+func (c Config) onPostgres() bool { return c.Database != "" }
 
 // checkDatabaseURL accepts a PostgreSQL URL (its password, if any, is not checked here:
 // the server is asked when the store opens).

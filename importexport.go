@@ -65,7 +65,7 @@ func importCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 	if _, err := formats.ImportReader(*format); err != nil {
 		return err
 	}
-	store, lib, err := openExisting(cfg.DataDir)
+	store, lib, err := openExisting(cfg)
 	if err != nil {
 		return err
 	}
@@ -320,7 +320,7 @@ func exportCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	out := pos[0]
-	store, lib, err := openExisting(cfg.DataDir)
+	store, lib, err := openExisting(cfg)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -62,11 +61,7 @@ func (m *Main) Open() error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	database := filepath.Join(m.Config.DataDir, "satmark.db")
-	if m.Config.Database != "" {
-		database = m.Config.Database
-	}
-	store, err := annotations.Open(database)
+	store, err := annotations.Open(m.Config.database())
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/pgtest"
 )
 
 // TestMain lets a test run the real satmark command: the test binary re-executes itself
@@ -27,9 +28,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	code := m.Run()
-	if seeded.dir != "" {
-		os.RemoveAll(seeded.dir)
+	code := pgtest.Run(m)
+	for _, dir := range []string{seeded.dir, pgSeededDir.dir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -102,7 +101,7 @@ func openStore(cfg Config) (*annotations.Store, error) {
 	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 	}
-	return annotations.Open(filepath.Join(cfg.DataDir, "satmark.db"))
+	return annotations.Open(cfg.database())
 }
 
 // readPassword takes a password from the first line of stdin, or generates one.

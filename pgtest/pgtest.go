@@ -8,7 +8,8 @@
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
 // and each test takes a fresh database (PostGIS installed) with DSN or DB. Without Main,
-// DSN starts a cluster for the one test and stops it at the test's end.
+// DSN starts a cluster for the one test and stops it at the test's end. A program outside
+// tests (bench/load) starts one with Find and Start and makes databases with NewDatabase.
 //
 // When no PostgreSQL with PostGIS is installed the tests are skipped, unless
 // SATMARK_REQUIRE_ORACLES=1, when they fail.
@@ -68,7 +69,11 @@ var shared struct {
 
 // Main runs the package's tests with one cluster shared by all of them, started on the
 // first DSN call, and stops it before exiting.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that has more to do after the tests: it returns their exit
+// code instead of exiting, the shared cluster stopped.
+func Run(m *testing.M) int {
 	shared.Lock()
 	shared.inMain = true
 	shared.Unlock()
@@ -78,9 +83,10 @@ func Main(m *testing.M) {
 		if err := shared.cluster.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
+		shared.cluster = nil
 	}
 	shared.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // DSN returns a postgres:// connection string for a new, empty database with PostGIS
@@ -196,7 +202,7 @@ func DB(tb testing.TB) *sql.DB {
 // cluster returns the shared cluster under Main, or a cluster for this test alone.
 func cluster(tb testing.TB) *Cluster {
 	tb.Helper()
-	bindir, version, err := findBinaries()
+	bindir, version, err := Find()
 	if err != nil {
 		if os.Getenv("SATMARK_REQUIRE_ORACLES") == "1" {
 			tb.Fatalf("pgtest: %v, and SATMARK_REQUIRE_ORACLES=1", err)
@@ -229,9 +235,9 @@ func cluster(tb testing.TB) *Cluster {
 	return shared.cluster
 }
 
-// findBinaries returns the newest /usr/lib/postgresql/<version>/bin that has initdb and
-// postgres and whose share folder has PostGIS.
-func findBinaries() (bindir, version string, err error) {
+// Find returns the newest /usr/lib/postgresql/<version>/bin that has initdb and postgres
+// and whose share folder has PostGIS, or an error saying what to install.
+func Find() (bindir, version string, err error) {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return majorOf(dirs[i]) > majorOf(dirs[j]) })
 	var without []string
@@ -427,6 +433,21 @@ func freePort() (int, error) {
 
 func (c *Cluster) dsn(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, db)
+}
+
+// NewDatabase makes the database name, with PostGIS installed, for a program outside
+// tests (a benchmark) that started the cluster with Start, and returns its DSN.
+func (c *Cluster) NewDatabase(name string) (string, error) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, c.dsn("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("connect: %w", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template+c.copyStrategy()); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return c.dsn(name), nil
 }
 
 // Stop shuts the server down (fast shutdown: open sessions are ended) and removes its

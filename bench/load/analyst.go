@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -530,6 +531,10 @@ func (a *analyst) changes(base string, epoch, img int) bool {
 	return true
 }
 
+// errCutByKill is the error of a request the proxy answered 502 because the process it
+// was in flight on was killed.
+var errCutByKill = errors.New("in flight on the killed process (502 from the proxy)")
+
 // do sends one request and records its latency and status. A request that gets no
 // answer counts as cut by the kill when the server went down meanwhile.
 func (a *analyst) do(op string, epoch int, method, url string, body []byte, header map[string]string) (int, []byte, error) {
@@ -556,12 +561,17 @@ func (a *analyst) do(op string, epoch int, method, url string, body []byte, head
 		resp.Body.Close()
 	}
 	took := time.Since(start)
+	// The proxy's 502 for a request in flight on the process the test killed.
+	cutByProxy := err == nil && resp.StatusCode == http.StatusBadGateway && resp.Header.Get(cutHeader) != ""
+	if cutByProxy {
+		err = errCutByKill
+	}
 	if err == nil {
 		a.header = resp.Header
 	}
 	for _, s := range []*opStats{a.stats[op], a.stats["all"]} {
 		switch {
-		case err != nil && a.gate.current() != epoch:
+		case cutByProxy || (err != nil && a.gate.current() != epoch):
 			s.cut++
 		case err != nil:
 			s.noAnswer++
@@ -571,7 +581,7 @@ func (a *analyst) do(op string, epoch int, method, url string, body []byte, head
 		}
 	}
 	if err != nil {
-		if a.gate.current() == epoch {
+		if !cutByProxy && a.gate.current() == epoch {
 			a.note(fmt.Sprintf("%s %s: no answer while the server was up: %v", method, url, err))
 		}
 		return 0, nil, err

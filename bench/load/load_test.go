@@ -115,7 +115,7 @@ func TestLoad(t *testing.T) {
 					t.Fatalf("%s: %v", stmt, err)
 				}
 			}
-			v, err := verify(context.Background(), damaged, steady.Writes)
+			v, err := verify(context.Background(), database{path: damaged}, steady.Writes)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,18 @@
 //	go run ./bench/load -satmark bin/satmark -analysts 50 -duration 60s
 //	go run ./bench/load -satmark bin/satmark -analysts 50 -duration 60s -kill-after 30s
 //
+// With -store postgres it starts a throwaway PostgreSQL + PostGIS cluster from
+// /usr/lib/postgresql/*/bin (pgtest's code) and runs satmark on a fresh database there;
+// with -processes 2 as well, two satmark serve processes share that database and the data
+// folder behind a round-robin reverse proxy on loopback (proxy.go), and -kill-after
+// SIGKILLs one of them while the other carries the load on: the proxy's 502s for the
+// requests in flight on the killed one are counted apart (in doubt, checked), any other
+// 5xx fails the run. -compare runs SQLite with one process, PostgreSQL with one and with
+// two, one after the other with the same flags, and prints requests/s and latencies side
+// by side:
+//
+//	go run ./bench/load -compare -satmark bin/satmark -analysts 100 -duration 60s -kill-after 30s
+//
 // It exits 1 when a check fails, a request got a 5xx or an unexpected 4xx, or a request
 // got no answer while the server was supposed to be up.
 package main
@@ -27,6 +39,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/satmark/satmark/pgtest"
 )
 
 // Config is one load run.
@@ -40,6 +54,17 @@ type Config struct {
 	Data      string        // the data folder: created, must not hold anything yet
 	Host      string        // loopback address the server listens on
 	Seed      uint64        // seeds the analysts' choices
+	Database  string        // a PostgreSQL DSN for satmark's --database; "" for the SQLite file in Data
+	Processes int           // satmark serve processes on the one store and data folder (0 is 1); above 1, behind a proxy
+}
+
+// label names the store and the number of processes, as the comparison's rows do.
+func (c Config) label() string {
+	store := "SQLite"
+	if c.Database != "" {
+		store = "PostgreSQL"
+	}
+	return fmt.Sprintf("%s, %d process", store, c.Processes) + map[bool]string{true: "es"}[c.Processes > 1]
 }
 
 func (c Config) check() error {
@@ -56,6 +81,10 @@ func (c Config) check() error {
 		return fmt.Errorf("-kill-after %s: must fall inside -duration %s", c.KillAfter, c.Duration)
 	case c.Data == "":
 		return errors.New("-data: say where the data folder goes")
+	case c.Processes < 1 || c.Processes > 16:
+		return errors.New("-processes: from 1 to 16")
+	case c.Processes > 1 && c.Database == "":
+		return errors.New("-processes above 1 needs -store postgres: SQLite is one process's")
 	}
 	return checkLoopback(c.Host)
 }
@@ -66,43 +95,122 @@ func main() {
 	flag.IntVar(&cfg.Analysts, "analysts", 50, "simulated analysts working at once")
 	flag.DurationVar(&cfg.Duration, "duration", 60*time.Second, "time under load")
 	flag.IntVar(&cfg.Images, "images", 2, "shared images to annotate (satmark seed adds 3)")
-	flag.DurationVar(&cfg.KillAfter, "kill-after", 0, "SIGKILL the server this far into the run, restart it and check (0: no kill)")
+	flag.DurationVar(&cfg.KillAfter, "kill-after", 0, "SIGKILL the server (with -processes 2, one of them) this far into the run, and check (0: no kill)")
 	flag.DurationVar(&cfg.Think, "think", 0, "each analyst pauses a random time up to this between requests (0: none)")
-	flag.StringVar(&cfg.Data, "data", "", "data folder to create (default: a temporary folder, removed after a passing run)")
+	flag.StringVar(&cfg.Data, "data", "", "data folder to create (default: a temporary folder, removed after a passing run); with -compare, one folder per run inside it")
 	flag.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback address to serve on (anything else is refused)")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the analysts' random choices")
+	flag.IntVar(&cfg.Processes, "processes", 1, "satmark serve processes behind a loopback round-robin proxy (above 1 needs -store postgres)")
+	storeName := flag.String("store", "sqlite", "sqlite, or postgres: a throwaway PostgreSQL + PostGIS cluster the test starts from /usr/lib/postgresql/*/bin")
+	compare := flag.Bool("compare", false, "run SQLite with 1 process, PostgreSQL with 1 and with 2 (-store and -processes are ignored), and compare them")
 	keep := flag.Bool("keep", false, "keep the temporary data folder after a passing run")
 	flag.Parse()
 
+	var runs []Config
+	switch {
+	case *compare:
+		for _, r := range []struct {
+			pg    bool
+			procs int
+		}{{false, 1}, {true, 1}, {true, 2}} {
+			c := cfg
+			c.Processes = r.procs
+			if r.pg {
+				c.Database = "postgres" // made real once the cluster is up
+			}
+			runs = append(runs, c)
+		}
+	case *storeName == "postgres":
+		cfg.Database = "postgres"
+		runs = []Config{cfg}
+	case *storeName == "sqlite":
+		runs = []Config{cfg}
+	default:
+		fatal(fmt.Errorf("-store %q: sqlite or postgres", *storeName))
+	}
+
 	temp := cfg.Data == ""
+	root := cfg.Data
 	if temp {
 		dir, err := os.MkdirTemp("", "satmark-load-")
 		if err != nil {
 			fatal(err)
 		}
-		cfg.Data = filepath.Join(dir, "data")
+		root = filepath.Join(dir, "data")
 	}
-	if err := cfg.check(); err != nil {
-		fatal(err)
+	for i := range runs {
+		runs[i].Data = root
+		if len(runs) > 1 {
+			runs[i].Data = filepath.Join(root, fmt.Sprintf("%d-%s-%d", i+1, map[bool]string{false: "sqlite", true: "pg"}[runs[i].Database != ""], runs[i].Processes))
+		}
+		if err := runs[i].check(); err != nil {
+			fatal(err)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := Run(ctx, cfg, os.Stderr)
-	if rep != nil {
-		rep.Print(os.Stdout)
+	var cluster *pgtest.Cluster
+	for i := range runs {
+		if runs[i].Database == "" {
+			continue
+		}
+		if cluster == nil {
+			bindir, version, err := pgtest.Find()
+			if err != nil {
+				fatal(err)
+			}
+			fmt.Fprintf(os.Stderr, "load: starting PostgreSQL %s from %s\n", version, bindir)
+			if cluster, err = pgtest.Start(bindir, version); err != nil {
+				fatal(err)
+			}
+			defer cluster.Stop()
+		}
+		dsn, err := cluster.NewDatabase(fmt.Sprintf("satmark_load_%d", i+1))
+		if err != nil {
+			cluster.Stop()
+			fatal(err)
+		}
+		runs[i].Database = dsn
+	}
+
+	failed := false
+	var reps []*Report
+	for _, c := range runs {
+		if len(runs) > 1 {
+			fmt.Fprintf(os.Stderr, "\n== %s\n", c.label())
+		}
+		rep, err := Run(ctx, c, os.Stderr)
+		if rep != nil {
+			rep.Print(os.Stdout)
+			reps = append(reps, rep)
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(os.Stderr, "load: %s: %v (data folder kept: %s)\n", c.label(), err, c.Data)
+			failed = true
+		case !rep.Passed():
+			fmt.Fprintf(os.Stderr, "load: %s: data folder kept for inspection: %s\n", c.label(), c.Data)
+			failed = true
+		}
+		if err != nil && ctx.Err() != nil {
+			break
+		}
+		fmt.Println()
+	}
+	if len(runs) > 1 {
+		printComparison(os.Stdout, reps)
 	}
 	switch {
-	case err != nil:
-		fmt.Fprintf(os.Stderr, "load: %v (data folder kept: %s)\n", err, cfg.Data)
-		os.Exit(1)
-	case !rep.Passed():
-		fmt.Fprintf(os.Stderr, "load: data folder kept for inspection: %s\n", cfg.Data)
+	case failed:
+		if cluster != nil {
+			cluster.Stop()
+		}
 		os.Exit(1)
 	case temp && !*keep:
-		os.RemoveAll(filepath.Dir(cfg.Data))
+		os.RemoveAll(filepath.Dir(root))
 	default:
-		fmt.Fprintf(os.Stderr, "load: data folder: %s\n", cfg.Data)
+		fmt.Fprintf(os.Stderr, "load: data folder: %s\n", root)
 	}
 }
 

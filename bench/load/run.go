@@ -30,6 +30,7 @@ type Report struct {
 	ErrorLines    int      // level=ERROR lines in the server logs
 	Broken        int      // 2xx answers whose body was not what the API promises
 	Unexpected    []string // the first unexpected answers, for the report
+	ProxyErrors   int      // 502s the proxy answered (in front of several processes)
 	Writes        []write  // the journal
 	Problems      []string // why the run fails; none when it passes
 }
@@ -46,6 +47,9 @@ func (r *Report) Passed() bool { return len(r.Problems) == 0 }
 // Problems say what failed.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	say := func(format string, args ...any) { fmt.Fprintf(progress, "load: "+format+"\n", args...) }
+	if cfg.Processes == 0 {
+		cfg.Processes = 1
+	}
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -59,14 +63,19 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	dbPath := filepath.Join(cfg.Data, "satmark.db")
+	store := database{path: filepath.Join(cfg.Data, "satmark.db")}
+	var storeFlags []string
+	if cfg.Database != "" {
+		store = database{dsn: cfg.Database}
+		storeFlags = []string{"--database", cfg.Database}
+	}
 
-	say("seeding %s", cfg.Data)
-	if _, err := satmark(ctx, bin, "", "seed", "--data", cfg.Data); err != nil {
+	say("seeding %s (%s)", cfg.Data, cfg.label())
+	if _, err := satmark(ctx, bin, "", append([]string{"seed", "--data", cfg.Data}, storeFlags...)...); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	accounts, err := createAccounts(ctx, bin, cfg.Data, cfg.Analysts)
+	accounts, err := createAccounts(ctx, bin, cfg.Data, storeFlags, cfg.Analysts)
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +87,31 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	defer jf.Close()
 	j := &journal{f: jf}
 
-	logs := []string{filepath.Join(cfg.Data, "load-serve-1.log")}
-	srv, err := startServer(ctx, bin, cfg.Host, cfg.Data, logs[0])
-	if err != nil {
-		return nil, err
+	var logs []string
+	procs := make([]*server, cfg.Processes)
+	for i := range procs {
+		logs = append(logs, filepath.Join(cfg.Data, fmt.Sprintf("load-serve-%d.log", i+1)))
+		if procs[i], err = startServer(ctx, bin, cfg.Host, cfg.Data, storeFlags, logs[i]); err != nil {
+			return nil, err
+		}
+		defer func() { procs[i].kill() }() // a no-op once it has stopped
+		say("satmark serve process %d serves %s", i+1, procs[i].base)
 	}
-	defer func() { srv.kill() }() // a no-op once it has stopped
-	say("satmark serves %s", srv.base)
+	srv := procs[0]
+	base := srv.base
+	var px *proxy
+	if cfg.Processes > 1 {
+		bases := make([]string, len(procs))
+		for i, p := range procs {
+			bases[i] = p.base
+		}
+		if px, err = startProxy(cfg.Host, bases); err != nil {
+			return nil, err
+		}
+		defer px.close()
+		base = px.base
+		say("the round-robin proxy serves %s", base)
+	}
 
 	transport := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -92,13 +119,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	images, labels, err := fetchWorld(ctx, client, srv.base, accounts[0].token, cfg.Images)
+	images, labels, err := fetchWorld(ctx, client, base, accounts[0].token, cfg.Images)
 	if err != nil {
 		return nil, err
 	}
 
 	rep := &Report{Config: cfg, Stats: newStats()}
-	g := newGate(srv.base, cfg.Analysts)
+	g := newGate(base, cfg.Analysts)
 	analysts := make([]*analyst, cfg.Analysts)
 	for i, acc := range accounts {
 		analysts[i] = &analyst{name: acc.name, token: acc.token, client: client, images: images, labels: labels,
@@ -113,9 +140,26 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	say("%d analysts at work for %s", cfg.Analysts, cfg.Duration)
 
-	if cfg.KillAfter > 0 {
-		if !underLoad(ctx, srv, cfg.KillAfter) {
-			return abort(stopLoad, &wg, srv)
+	live := procs
+	switch {
+	case cfg.KillAfter > 0 && cfg.Processes > 1:
+		// One process dies under the load; the proxy sends everything to the others, and
+		// the analysts never stop.
+		if !underLoad(ctx, live, cfg.KillAfter) {
+			return abort(stopLoad, &wg, live)
+		}
+		px.killed(0)
+		procs[0].kill()
+		rep.ServerCPU += procs[0].cpu
+		rep.KilledAt = time.Since(start)
+		live = procs[1:]
+		say("killed satmark serve process 1 with SIGKILL %.1f s into the run; the proxy carries on with the other", rep.KilledAt.Seconds())
+		if !underLoad(ctx, live, cfg.Duration-cfg.KillAfter) {
+			return abort(stopLoad, &wg, live)
+		}
+	case cfg.KillAfter > 0:
+		if !underLoad(ctx, live, cfg.KillAfter) {
+			return abort(stopLoad, &wg, live)
 		}
 		g.down()
 		srv.kill()
@@ -126,46 +170,68 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		g.waitHeld()
 		say("killed satmark serve with SIGKILL %.1f s into the run; restarting it on the same data", rep.KilledAt.Seconds())
 		logs = append(logs, filepath.Join(cfg.Data, "load-serve-2.log"))
-		restarted, err := startServer(ctx, bin, cfg.Host, cfg.Data, logs[1])
+		restarted, err := startServer(ctx, bin, cfg.Host, cfg.Data, storeFlags, logs[len(logs)-1])
 		if err != nil {
 			return nil, fmt.Errorf("restart after SIGKILL: %w", err)
 		}
 		srv = restarted
+		defer srv.kill()
+		live = []*server{srv}
 		say("satmark serves %s again; checking the database and the API", srv.base)
-		v, err := verify(ctx, dbPath, j.all())
+		v, err := verify(ctx, store, j.all())
 		if err != nil {
 			return nil, fmt.Errorf("checking after the restart: %w", err)
 		}
 		v.When = "after the SIGKILL and restart (server up, load held)"
-		if err := compareAPI(ctx, v, client, srv.base, accounts[0].token, dbPath, images); err != nil {
+		if err := compareAPI(ctx, v, client, srv.base, accounts[0].token, store, images); err != nil {
 			return nil, err
 		}
 		rep.Verifications = append(rep.Verifications, v)
 		g.open(srv.base)
 		rep.Downtime = time.Since(down)
 		say("load resumes for %s", cfg.Duration-cfg.KillAfter)
-		if !underLoad(ctx, srv, cfg.Duration-cfg.KillAfter) {
-			return abort(stopLoad, &wg, srv)
+		if !underLoad(ctx, live, cfg.Duration-cfg.KillAfter) {
+			return abort(stopLoad, &wg, live)
 		}
-	} else if !underLoad(ctx, srv, cfg.Duration) {
-		return abort(stopLoad, &wg, srv)
+	default:
+		if !underLoad(ctx, live, cfg.Duration) {
+			return abort(stopLoad, &wg, live)
+		}
 	}
 	stopLoad()
 	wg.Wait()
 	rep.LoadTime = time.Since(start) - rep.Downtime
-
-	say("stopping satmark serve (SIGTERM) and checking the database")
-	if err := srv.stop(); err != nil {
-		rep.problem("satmark serve did not stop cleanly after SIGTERM: %v", err)
-	}
-	rep.ServerCPU += srv.cpu
 	rep.Writes = j.all()
-	v, err := verify(ctx, dbPath, rep.Writes)
+
+	// Behind the proxy, the processes still up must list what the database holds,
+	// including what the killed one wrote: asked before they stop.
+	var api *verification
+	if cfg.Processes > 1 {
+		api = &verification{}
+		if err := compareAPI(ctx, api, client, base, accounts[0].token, store, images); err != nil {
+			return nil, err
+		}
+	}
+	say("stopping satmark serve (SIGTERM) and checking the database")
+	for _, p := range live {
+		if err := p.stop(); err != nil {
+			rep.problem("satmark serve did not stop cleanly after SIGTERM: %v", err)
+		}
+		rep.ServerCPU += p.cpu
+	}
+	v, err := verify(ctx, store, rep.Writes)
 	if err != nil {
 		return nil, fmt.Errorf("checking after the load: %w", err)
 	}
 	v.When = "after the load and a graceful stop (SIGTERM)"
+	if api != nil {
+		v.APIImages, v.APIRows = api.APIImages, api.APIRows
+		v.Problems = append(v.Problems, api.Problems...)
+	}
 	rep.Verifications = append(rep.Verifications, v)
+	if px != nil {
+		rep.ProxyErrors = int(px.errors.Load())
+	}
 
 	for _, a := range analysts {
 		for op, s := range a.stats {
@@ -248,9 +314,13 @@ func percentile(sorted []time.Duration, p float64) float64 {
 // Print writes the report as a table.
 func (r *Report) Print(w io.Writer) {
 	c := r.Config
-	fmt.Fprintf(w, "satmark load test: %d analysts for %s on %d shared images, seed %d, %d CPUs, %s\n",
-		c.Analysts, c.Duration, c.Images, c.Seed, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	if r.KilledAt > 0 {
+	fmt.Fprintf(w, "satmark load test (%s): %d analysts for %s on %d shared images, seed %d, %d CPUs, %s\n",
+		c.label(), c.Analysts, c.Duration, c.Images, c.Seed, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	switch {
+	case r.KilledAt > 0 && c.Processes > 1:
+		fmt.Fprintf(w, "crash run: process 1 of %d SIGKILLed %.1f s into the load; the proxy sent the rest to the others, the load never paused\n",
+			c.Processes, r.KilledAt.Seconds())
+	case r.KilledAt > 0:
 		fmt.Fprintf(w, "crash run: SIGKILL %.1f s into the load, restart on the same data, checks, load resumed after %.1f s\n",
 			r.KilledAt.Seconds(), r.Downtime.Seconds())
 	}
@@ -271,10 +341,16 @@ func (r *Report) Print(w io.Writer) {
 	}
 	all := r.Stats["all"]
 	fmt.Fprintf(w, "\nthroughput: %.0f requests/s over %.1f s under load", float64(len(all.latencies))/r.LoadTime.Seconds(), r.LoadTime.Seconds())
-	if all.cut > 0 {
+	switch {
+	case all.cut > 0 && c.Processes > 1:
+		fmt.Fprintf(w, "; %d requests in flight on the killed process got the proxy's 502 (in doubt and checked, not counted as 5xx)", all.cut)
+	case all.cut > 0:
 		fmt.Fprintf(w, "; %d requests cut by the SIGKILL (in doubt, not failures)", all.cut)
 	}
 	fmt.Fprintln(w)
+	if c.Processes > 1 {
+		fmt.Fprintf(w, "proxy: %d answers 502 in all, %d of them for requests in flight on the killed process\n", r.ProxyErrors, all.cut)
+	}
 	// CPU per request shows a change in the server's cost even when the machine is shared
 	// and the wall-clock numbers wander with the other load on it.
 	if n := len(all.latencies); n > 0 {
@@ -287,7 +363,11 @@ func (r *Report) Print(w io.Writer) {
 		if len(v.Integrity) != 1 || v.Integrity[0] != "ok" {
 			integrity = fmt.Sprint(v.Integrity)
 		}
-		fmt.Fprintf(w, "  PRAGMA integrity_check: %s; foreign_key_check: %d rows\n", integrity, v.ForeignKeys)
+		if c.Database == "" {
+			fmt.Fprintf(w, "  PRAGMA integrity_check: %s; foreign_key_check: %d rows\n", integrity, v.ForeignKeys)
+		} else {
+			fmt.Fprintln(w, "  PostgreSQL: foreign keys and constraints checked by the server at every write (no integrity_check)")
+		}
 		fmt.Fprintf(w, "  acknowledged writes checked: %d (%d creates, %d edits, %d deletes, %d comments)\n",
 			v.Acked[opCreate]+v.Acked[opEdit]+v.Acked[opDelete]+v.Acked[opComment],
 			v.Acked[opCreate], v.Acked[opEdit], v.Acked[opDelete], v.Acked[opComment])
@@ -295,7 +375,10 @@ func (r *Report) Print(w io.Writer) {
 			v.Present+v.Absent, v.Present, v.Absent, v.Refused)
 		fmt.Fprintf(w, "  %d annotation rows, %d revisions of %d annotations: histories without gaps, rows equal to their last revision\n",
 			v.Rows, v.Revisions, v.Histories)
-		if v.APIImages > 0 {
+		switch {
+		case v.APIImages > 0 && c.Processes > 1:
+			fmt.Fprintf(w, "  the processes still up, asked through the proxy, list the same %d annotations as the database on %d images\n", v.APIRows, v.APIImages)
+		case v.APIImages > 0:
 			fmt.Fprintf(w, "  the restarted server lists the same %d annotations as the database on %d images\n", v.APIRows, v.APIImages)
 		}
 		if len(v.Problems) == 0 {
@@ -356,9 +439,21 @@ func fetchWorld(ctx context.Context, client *http.Client, base, token string, n 
 	return images[:n], ids, nil
 }
 
-// underLoad waits d while the analysts work. It returns false when ctx ends or the
-// server exits by itself meanwhile.
-func underLoad(ctx context.Context, srv *server, d time.Duration) bool {
+// underLoad waits d while the analysts work. It returns false when ctx ends or one of
+// the servers exits by itself meanwhile.
+func underLoad(ctx context.Context, servers []*server, d time.Duration) bool {
+	exited := make(chan struct{}, len(servers))
+	stop := make(chan struct{})
+	defer close(stop)
+	for _, s := range servers {
+		go func() {
+			select {
+			case <-s.done:
+				exited <- struct{}{}
+			case <-stop:
+			}
+		}()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -366,19 +461,54 @@ func underLoad(ctx context.Context, srv *server, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
-	case <-srv.done:
+	case <-exited:
 		return false
 	}
 }
 
-// abort stops the analysts after the run was interrupted or the server exited.
-func abort(stopLoad context.CancelFunc, wg *sync.WaitGroup, srv *server) (*Report, error) {
+// abort stops the analysts after the run was interrupted or a server exited.
+func abort(stopLoad context.CancelFunc, wg *sync.WaitGroup, servers []*server) (*Report, error) {
 	stopLoad()
 	wg.Wait()
-	select {
-	case <-srv.done:
-		return nil, fmt.Errorf("satmark serve exited during the load (%v); see its log in the data folder", srv.err)
-	default:
-		return nil, errors.New("interrupted")
+	for _, s := range servers {
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("satmark serve exited during the load (%v); see its log in the data folder", s.err)
+		default:
+		}
+	}
+	return nil, errors.New("interrupted")
+}
+
+// printComparison is the runs side by side: throughput and latency of every request
+// answered, and satmark's CPU time per request.
+func printComparison(w io.Writer, reps []*Report) {
+	if len(reps) == 0 {
+		return
+	}
+	c := reps[0].Config
+	fmt.Fprintf(w, "comparison: %d analysts for %s each", c.Analysts, c.Duration)
+	if c.KillAfter > 0 {
+		fmt.Fprintf(w, ", a SIGKILL %s in", c.KillAfter)
+	}
+	fmt.Fprintf(w, ", %d CPUs, %s\n", runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	row := "%-26s %10s %8s %8s %10s %6s %6s\n"
+	fmt.Fprintf(w, row, "store", "requests/s", "p50 ms", "p99 ms", "CPU ms/req", "cut", "result")
+	for _, r := range reps {
+		all := r.Stats["all"]
+		n := len(all.latencies)
+		rps, cpu := "-", "-"
+		if r.LoadTime > 0 {
+			rps = fmt.Sprintf("%.0f", float64(n)/r.LoadTime.Seconds())
+		}
+		if n > 0 {
+			cpu = fmt.Sprintf("%.2f", r.ServerCPU.Seconds()*1000/float64(n))
+		}
+		result := "PASS"
+		if !r.Passed() {
+			result = "FAIL"
+		}
+		fmt.Fprintf(w, row, r.Config.label(), rps, fmt.Sprintf("%.1f", percentile(all.latencies, 0.50)),
+			fmt.Sprintf("%.1f", percentile(all.latencies, 0.99)), cpu, fmt.Sprint(all.cut), result)
 	}
 }

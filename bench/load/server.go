@@ -49,7 +49,8 @@ type account struct {
 
 // createAccounts adds n analysts and an API token for each through the CLI, a few at a
 // time (each password is hashed with bcrypt at satmark's cost, about 0.25 s of CPU).
-func createAccounts(ctx context.Context, bin, data string, n int) ([]account, error) {
+// store is the CLI's flags that say where the database is (none for SQLite).
+func createAccounts(ctx context.Context, bin, data string, store []string, n int) ([]account, error) {
 	accounts := make([]account, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, max(2, runtime.NumCPU()))
@@ -61,12 +62,12 @@ func createAccounts(ctx context.Context, bin, data string, n int) ([]account, er
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			name := fmt.Sprintf("a%02d", i+1)
-			if _, err := satmark(ctx, bin, "load-test-password-"+name+"\n",
-				"user", "add", name, "--role", "analyst", "--password-stdin", "--data", data); err != nil {
+			if _, err := satmark(ctx, bin, "load-test-password-"+name+"\n", append([]string{
+				"user", "add", name, "--role", "analyst", "--password-stdin", "--data", data}, store...)...); err != nil {
 				errs[i] = err
 				return
 			}
-			out, err := satmark(ctx, bin, "", "token", "create", name, "--label", "load test", "--data", data)
+			out, err := satmark(ctx, bin, "", append([]string{"token", "create", name, "--label", "load test", "--data", data}, store...)...)
 			token := strings.TrimSpace(out)
 			if err == nil && !strings.HasPrefix(token, "smk_") {
 				err = fmt.Errorf("satmark token create %s printed %q, not a token", name, token)
@@ -91,14 +92,15 @@ type server struct {
 var servingLine = regexp.MustCompile(`^satmark is serving (\S+) \(data in `)
 
 // startServer starts satmark serve on a free loopback port (port 0: the server picks it
-// and prints its URL first) and waits until it answers. Its output goes to logPath.
-func startServer(ctx context.Context, bin, host, data, logPath string) (*server, error) {
+// and prints its URL first) and waits until it answers. Its output goes to logPath;
+// store is the flags that say where the database is (none for SQLite).
+func startServer(ctx context.Context, bin, host, data string, store []string, logPath string) (*server, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	first := &firstLine{w: logf, line: make(chan string, 1)}
-	cmd := exec.Command(bin, "serve", "--addr", net.JoinHostPort(host, "0"), "--data", data)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", net.JoinHostPort(host, "0"), "--data", data}, store...)...)
 	cmd.Stdout, cmd.Stderr = first, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -10,8 +10,26 @@ import (
 	"sort"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "github.com/mattn/go-sqlite3"
 )
+
+// database is where satmark keeps the annotations: its SQLite file, or a PostgreSQL DSN.
+type database struct {
+	path string // the SQLite file; "" on PostgreSQL
+	dsn  string // postgres://…; "" on SQLite
+}
+
+func (d database) postgres() bool { return d.dsn != "" }
+
+// open opens it for reading: SQLite read-only (with write-ahead logging that works beside
+// a running server), PostgreSQL through pgx.
+func (d database) open() (*sql.DB, error) {
+	if d.postgres() {
+		return sql.Open("pgx", d.dsn)
+	}
+	return openReadOnly(d.path)
+}
 
 // verification is what the checks of the database found at one point of a run.
 type verification struct {
@@ -195,7 +213,8 @@ func loadRevisions(ctx context.Context, db querier) (map[string][]revision, int,
 
 // verify checks satmark's database against the journal of writes:
 //
-//   - PRAGMA integrity_check says ok and foreign_key_check finds nothing;
+//   - on SQLite, PRAGMA integrity_check says ok and foreign_key_check finds nothing
+//     (PostgreSQL checks its foreign keys at every write);
 //   - every annotation's revisions are versions 1…n with no gap: a create, updates, and
 //     at most one delete, last; each revision's before is the previous one's after;
 //   - an annotation row exists exactly when its last revision is not a delete, at that
@@ -206,29 +225,45 @@ func loadRevisions(ctx context.Context, db querier) (map[string][]revision, int,
 //     gone;
 //   - every write in doubt is there in full (its revision, at the version it was based
 //     on plus one) or not at all; every refused write is not there.
-func verify(ctx context.Context, dbPath string, writes []write) (*verification, error) {
+func verify(ctx context.Context, store database, writes []write) (*verification, error) {
 	v := &verification{Acked: map[string]int{}}
-	db, err := openReadOnly(dbPath)
+	db, err := store.open()
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	// One read transaction: every query below sees the same snapshot.
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if store.postgres() {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	if !store.postgres() {
+		if err := sqliteChecks(ctx, v, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkContent(ctx, v, tx, writes); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
+// sqliteChecks runs PRAGMA integrity_check and foreign_key_check.
+func sqliteChecks(ctx context.Context, v *verification, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
-		return nil, fmt.Errorf("integrity_check: %w", err)
+		return fmt.Errorf("integrity_check: %w", err)
 	}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		v.Integrity = append(v.Integrity, s)
 	}
@@ -238,7 +273,7 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 	}
 	rows, err = tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
 	if err != nil {
-		return nil, fmt.Errorf("foreign_key_check: %w", err)
+		return fmt.Errorf("foreign_key_check: %w", err)
 	}
 	for rows.Next() {
 		v.ForeignKeys++
@@ -248,13 +283,19 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 		v.problem("PRAGMA foreign_key_check: %d rows refer to nothing", v.ForeignKeys)
 	}
 
+	return nil
+}
+
+// checkContent checks the annotations, their revisions and the comments against the
+// journal, in one read transaction.
+func checkContent(ctx context.Context, v *verification, tx *sql.Tx, writes []write) error {
 	current, err := loadRows(ctx, tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	history, n, err := loadRevisions(ctx, tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	v.Rows, v.Revisions, v.Histories = len(current), n, len(history)
 
@@ -308,19 +349,19 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 	comments := map[string][]string{}
 	crows, err := tx.QueryContext(ctx, `SELECT body, annotation_id || ' by ' || author FROM comments`)
 	if err != nil {
-		return nil, fmt.Errorf("reading comments: %w", err)
+		return fmt.Errorf("reading comments: %w", err)
 	}
 	for crows.Next() {
 		var body, on string
 		if err := crows.Scan(&body, &on); err != nil {
 			crows.Close()
-			return nil, err
+			return err
 		}
 		comments[body] = append(comments[body], on)
 	}
 	crows.Close()
 	if err := crows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 
 	for _, w := range writes {
@@ -378,7 +419,7 @@ func verify(ctx context.Context, dbPath string, writes []write) (*verification, 
 			v.unacknowledged(w, mine, fmt.Sprintf("delete of %s at version %d", w.ID, w.Version))
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // checkComment checks a comment write against the stored comments with its text.
@@ -454,8 +495,8 @@ func checkHistory(v *verification, id string, revs []revision, row *snapshot) {
 
 // compareAPI checks that a running server lists, for each image, exactly the
 // annotations (id, version, note) the database holds.
-func compareAPI(ctx context.Context, v *verification, client *http.Client, base, token, dbPath string, images []image) error {
-	db, err := openReadOnly(dbPath)
+func compareAPI(ctx context.Context, v *verification, client *http.Client, base, token string, store database, images []image) error {
+	db, err := store.open()
 	if err != nil {
 		return err
 	}
