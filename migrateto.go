@@ -31,7 +31,10 @@ func migrateToCommand(cfg Config, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("migrate-to wants a postgres:// or postgresql:// URL, got %q", target)
 	}
 	dbPath := filepath.Join(cfg.DataDir, "satmark.db")
-	src, lib, err := openExisting(cfg.DataDir)
+	// The source is always the data folder's SQLite file, whatever --database says.
+	source := cfg
+	source.Database = ""
+	src, lib, err := openExisting(source)
 	if err != nil {
 		return err
 	}
