@@ -511,7 +511,15 @@ func (s *Store) updateTx(ctx context.Context, tx *sql.Tx, actor string, cur Anno
 // as by's. As with an update, a missing version is ErrVersionRequired and an old one a
 // *StaleVersionError.
 func (s *Store) DeleteAnnotation(ctx context.Context, by Actor, id string, version *int) error {
-	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	_, err := s.DeleteAnnotationReturning(ctx, by, id, version)
+	return err
+}
+
+// DeleteAnnotationReturning is DeleteAnnotation, returning the annotation as it was
+// when deleted.
+func (s *Store) DeleteAnnotationReturning(ctx context.Context, by Actor, id string, version *int) (Annotation, error) {
+	var gone Annotation
+	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := s.annotationTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -522,8 +530,13 @@ func (s *Store) DeleteAnnotation(ctx context.Context, by Actor, id string, versi
 		if *version != cur.Version {
 			return &StaleVersionError{ID: id, Given: *version, Current: cur.Version}
 		}
+		gone = cur
 		return s.deleteAuditedTx(ctx, tx, by, cur)
 	})
+	if err != nil {
+		return Annotation{}, err
+	}
+	return gone, nil
 }
 
 // deleteAuditedTx deletes cur in tx with its revision and its audit entry as by's.

@@ -34,21 +34,38 @@ type groupWriter struct {
 	quit   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+	// conn, on SQLite, is the one connection the groups are written on. Each SQLite
+	// connection has its own page cache, emptied when another connection has written
+	// since its last transaction: on a connection of the pool (a different one nearly
+	// every time) each group read the pages it changes back from the file.
+	conn *sql.Conn
 }
 
-func (s *Store) startGroupWriter() {
-	s.group = &groupWriter{writes: make(chan *groupWrite), quit: make(chan struct{})}
-	s.group.wg.Add(1)
+func (s *Store) startGroupWriter() error {
+	g := &groupWriter{writes: make(chan *groupWrite), quit: make(chan struct{})}
+	if !s.d.postgres {
+		conn, err := s.db.Conn(context.Background())
+		if err != nil {
+			return err
+		}
+		g.conn = conn
+	}
+	s.group = g
+	g.wg.Add(1)
 	go func() {
-		defer s.group.wg.Done()
+		defer g.wg.Done()
 		s.runGroups()
 	}()
+	return nil
 }
 
 // stopGroupWriter ends the writer after the group it may be running.
 func (s *Store) stopGroupWriter() {
 	s.group.once.Do(func() { close(s.group.quit) })
 	s.group.wg.Wait()
+	if s.group.conn != nil {
+		s.group.conn.Close()
+	}
 }
 
 // grouped runs fn in a transaction it may share with other writes, and returns once
@@ -103,7 +120,13 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 			w.done <- errs[i]
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if s.group.conn != nil {
+		tx, err = s.group.conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = s.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		finish(err)
 		return

@@ -29,6 +29,7 @@ type Store struct {
 	now    func() time.Time
 	labels labelCache
 	group  *groupWriter
+	ckpt   *checkpointer // SQLite only
 	// changes answers AnnotationChangesSince for recent positions (changelog.go).
 	changes changeLog
 	// process names this Store as the owner of the jobs it claims (jobs.go): made at
@@ -88,7 +89,10 @@ func openPostgres(dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", where, err)
 	}
-	s.startGroupWriter()
+	if err := s.startGroupWriter(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
 	return s, nil
 }
 
@@ -103,12 +107,14 @@ func openSQLite(path string) (*Store, error) {
 	q.Set("_stmt_cache_size", "32")
 	// The path is escaped so that a '?', '#' or '%' in a folder name stays part of the
 	// file name instead of starting SQLite's URI query or fragment.
-	db := sql.OpenDB(&connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode(), turn: make(chan struct{}, 1)})
+	ckpt := newCheckpointer()
+	db := sql.OpenDB(&connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode(), turn: make(chan struct{}, 1), ckpt: ckpt})
 	// Keep the connections a busy server uses open: database/sql keeps 2 idle by default,
 	// and under dozens of requests at once it opened and closed a connection (running
 	// the DSN's pragmas each time) for most queries, a seventh of the server's time.
 	db.SetMaxIdleConns(64)
 	s := newStore(db, sqliteDialect)
+	s.ckpt = ckpt
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
@@ -122,7 +128,15 @@ func openSQLite(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	s.startGroupWriter()
+	if err := s.startGroupWriter(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.startCheckpointer(); err != nil {
+		s.stopGroupWriter()
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -130,9 +144,13 @@ func openSQLite(path string) (*Store, error) {
 // here writes (_txlock=immediate), and SQLite's busy handler lets a waiting writer only
 // poll on a timer: with dozens writing at once, some lose every poll for busy_timeout and
 // fail with "database is locked" (a 500). Waiting for the turn in Go serves them in order.
+//
+// Its connections leave checkpoints to the store's checkpointer (checkpoint.go), which
+// their writes wake.
 type connector struct {
 	dsn  string
 	turn chan struct{} // holds a token while a transaction is open
+	ckpt *checkpointer
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) {
@@ -140,7 +158,12 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &queuedConn{SQLiteConn: conn.(*sqlite3.SQLiteConn), turn: c.turn}, nil
+	sc := conn.(*sqlite3.SQLiteConn)
+	if _, err := sc.Exec(`PRAGMA wal_autocheckpoint = 0`, nil); err != nil {
+		sc.Close()
+		return nil, err
+	}
+	return &queuedConn{SQLiteConn: sc, turn: c.turn, ckpt: c.ckpt}, nil
 }
 
 func (c *connector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
@@ -149,6 +172,14 @@ func (c *connector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
 type queuedConn struct {
 	*sqlite3.SQLiteConn
 	turn chan struct{}
+	ckpt *checkpointer
+}
+
+// ExecContext runs a statement; a write outside a transaction has then committed.
+func (c *queuedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	res, err := c.SQLiteConn.ExecContext(ctx, query, args)
+	c.ckpt.committed()
+	return res, err
 }
 
 func (c *queuedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -162,7 +193,7 @@ func (c *queuedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		<-c.turn
 		return nil, err
 	}
-	return &queuedTx{Tx: tx, done: sync.OnceFunc(func() { <-c.turn })}, nil
+	return &queuedTx{Tx: tx, done: sync.OnceFunc(func() { <-c.turn }), ckpt: c.ckpt}, nil
 }
 
 func (c *queuedConn) Begin() (driver.Tx, error) {
@@ -173,11 +204,14 @@ func (c *queuedConn) Begin() (driver.Tx, error) {
 type queuedTx struct {
 	driver.Tx
 	done func()
+	ckpt *checkpointer
 }
 
 func (t *queuedTx) Commit() error {
 	defer t.done()
-	return t.Tx.Commit()
+	err := t.Tx.Commit()
+	t.ckpt.committed()
+	return err
 }
 
 func (t *queuedTx) Rollback() error {
@@ -189,6 +223,9 @@ func (t *queuedTx) Rollback() error {
 // Writes given after Close fail.
 func (s *Store) Close() error {
 	s.stopGroupWriter()
+	if s.ckpt != nil {
+		s.ckpt.stop()
+	}
 	return s.db.Close()
 }
 

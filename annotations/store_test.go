@@ -3,8 +3,10 @@ package annotations
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -161,7 +163,8 @@ func TestOpenSetsPragmas(t *testing.T) {
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
-		{"synchronous", "1"}, // NORMAL
+		{"synchronous", "1"},        // NORMAL
+		{"wal_autocheckpoint", "0"}, // the checkpointer's (TestCheckpointsBesideTheWrites)
 	}
 	for _, tt := range tests {
 		t.Run(tt.pragma, func(t *testing.T) {
@@ -237,5 +240,59 @@ func TestOpenKeepsTheFileWhereThePathSays(t *testing.T) {
 				t.Errorf("got %v, want the database file at %s", err, path)
 			}
 		})
+	}
+}
+
+// TestCheckpointsBesideTheWrites: no commit copies the write-ahead log back into the
+// database file (every connection has wal_autocheckpoint 0, see TestOpenSetsPragmas);
+// the store's checkpointer does, after the writes, the whole log.
+func TestCheckpointsBesideTheWrites(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	ran := make(chan checkpointResult, 64)
+	x.s.ckpt.ran.Store(&ran)
+	for i := range 20 {
+		if _, err := x.s.CreateAnnotation(ctx, "alice", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint),
+			Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(fmt.Sprintf(`{"note":"n%d"}`, i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, err := x.s.CreateAnnotation(ctx, "alice", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoints the writes woke, until one copied a log holding the last write.
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case r := <-ran:
+			if r.err != nil {
+				t.Fatalf("checkpoint: %v", r.err)
+			}
+			if r.log == 0 || r.checkpointed < r.log {
+				continue
+			}
+			// The database file alone, without its log, holds the last write.
+			var seq int
+			var name, file string
+			if err := x.s.DB().QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+				t.Fatal(err)
+			}
+			ro, err := sql.Open("sqlite3", "file:"+file+"?mode=ro&immutable=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			err = ro.QueryRow(`SELECT COUNT(*) FROM annotations WHERE id = ?`, last.ID).Scan(&n)
+			ro.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no checkpoint copied the write-ahead log into the database file within 30 s of the writes")
+		}
 	}
 }

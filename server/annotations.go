@@ -71,34 +71,55 @@ func versionETag(v int) string { return `"` + strconv.Itoa(v) + `"` }
 
 // updateAnnotation changes an annotation. The version it was based on comes in the body
 // or in If-Match; a stale one answers 412 with the current annotation beside the error.
+// The store reads the annotation in the write's transaction: no read of it before.
 func (s *Server) updateAnnotation(c echo.Context) error {
 	actor, err := s.actor(c)
 	if err != nil {
 		return err
 	}
-	cur, err := s.annotationParam(c)
+	id, err := annotationIDParam(c)
 	if err != nil {
 		return err
 	}
 	in, err := decodeAnnotationInput(c)
 	if err != nil {
-		return err
+		return s.unlessMissing(c, id, err)
 	}
 	if in.Version, err = basedOn(c, "version", in.Version); err != nil {
-		return err
+		return s.unlessMissing(c, id, err)
 	}
-	a, err := s.store.UpdateAnnotation(c.Request().Context(), actor, cur.ID, in)
+	a, err := s.store.UpdateAnnotation(c.Request().Context(), actor, id, in)
 	if err != nil {
-		return s.withCurrent(c, cur.ID, err)
+		return s.withCurrent(c, id, err)
 	}
 	if err := s.withGround(c.Request().Context(), &a); err != nil {
 		return err
 	}
-	if a.Version != cur.Version {
+	if a.Version != *in.Version { // else nothing changed: the store answered the version given
 		s.announce(c, annotationEvent("annotation.updated", a))
 	}
 	c.Response().Header().Set("ETag", versionETag(a.Version))
 	return c.JSON(http.StatusOK, a)
+}
+
+// annotationIDParam is the path's annotation id; one of a shape the store never hands
+// out is a 404 at once.
+func annotationIDParam(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !annotations.ValidID(id) {
+		return "", notFound("annotation")
+	}
+	return id, nil
+}
+
+// unlessMissing answers a request refused before the store was asked (err, e.g. a bad
+// body) with a 404 instead when the annotation does not exist, as when its check came
+// first.
+func (s *Server) unlessMissing(c echo.Context, id string, err error) error {
+	if _, lookupErr := s.store.Annotation(c.Request().Context(), id); errors.Is(lookupErr, annotations.ErrNotFound) {
+		return lookupErr
+	}
+	return err
 }
 
 // withCurrent attaches the annotation as it now is to a stale-version error, so the
@@ -122,22 +143,23 @@ func (s *Server) deleteAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur, err := s.annotationParam(c)
+	id, err := annotationIDParam(c)
 	if err != nil {
 		return err
 	}
 	query, err := queryVersion(c)
 	if err != nil {
-		return err
+		return s.unlessMissing(c, id, err)
 	}
 	version, err := basedOn(c, "version", query)
 	if err != nil {
-		return err
+		return s.unlessMissing(c, id, err)
 	}
-	if err := s.store.DeleteAnnotation(c.Request().Context(), by, cur.ID, version); err != nil {
-		return s.withCurrent(c, cur.ID, err)
+	gone, err := s.store.DeleteAnnotationReturning(c.Request().Context(), by, id, version)
+	if err != nil {
+		return s.withCurrent(c, id, err)
 	}
-	s.announce(c, annotationEvent("annotation.deleted", cur))
+	s.announce(c, annotationEvent("annotation.deleted", gone))
 	return c.NoContent(http.StatusNoContent)
 }
 
