@@ -15,7 +15,7 @@ import (
 //
 // whose properties and measures are what AppendJSON writes for them, so that a reader
 // that puts the coordinates back and the label by its id has the annotation AppendJSON
-// gives, value for value, in a third of the bytes and without reading numbers from text.
+// gives, value for value, in about half the bytes and without reading numbers from text.
 // The image id is the list's; Ground is written in the measures, as by AppendJSON.
 func (a Annotation) AppendShapeRow(b []byte, coords []float64) ([]byte, []float64, error) {
 	b = append(b, '[')

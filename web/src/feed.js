@@ -16,7 +16,7 @@
 // reads it, and shows it in parts as it arrives (arrayParts below), without the
 // annotations the first page had already given. Given labelOf(id) → the label, the whole
 // list is the compact one (GET …/annotations/shapes, shaperows.js): the same
-// annotations, value for value, in a third of the bytes and without the coordinates as
+// annotations, value for value, in about half the bytes and without the coordinates as
 // text, which was most of what was left of the load.
 
 import {shapeParts} from './shaperows.js';

@@ -1,7 +1,7 @@
 // The annotator's compact list of an image's annotations (GET …/annotations/shapes,
 // server/annotationshapes.go): the list's annotations in frames of JSON rows without
 // their coordinates, and the coordinates as float64. With a hundred thousand annotations
-// it is a third of the JSON list's bytes, and the coordinates are not read from text.
+// it is about half the JSON list's bytes (43.9 of 83.3 MB), and the coordinates are not read from text.
 //
 // A frame: uint32 n, uint32 k (little-endian), n bytes of JSON (an array of rows), zero
 // bytes to a multiple of 8 from the frame's start, k float64 (little-endian). A frame
