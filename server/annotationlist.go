@@ -32,52 +32,65 @@ const streamBatch = 1000
 // time, then id): all of them, or with ?limit=N (1 to 10000) a page of N, with a Link
 // header to the next page while more remain (?after=, an opaque cursor).
 func (s *Server) listAnnotations(c echo.Context) error {
+	l, err := s.readList(c, "annotations")
+	if err != nil {
+		return err
+	}
+	return s.writeAnnotations(c, l.place, l.page, l.more)
+}
+
+// listRead is the first page of an image's annotations a list answer starts with, and how
+// to read the rest (nil when the answer is that one page).
+type listRead struct {
+	place placed
+	page  annotations.AnnotationPage
+	more  func(after string) (annotations.AnnotationPage, error)
+}
+
+// readList reads the query of a list route (limit, after) and the first page, and sets
+// the headers every list answer carries: Satmark-Seq, and Link to the next page of the
+// same route (the image's path, then route) when paged and more remain.
+func (s *Server) readList(c echo.Context, route string) (listRead, error) {
 	ctx := c.Request().Context()
 	imageID, err := s.imageIDParam(c)
 	if err != nil {
-		return err
+		return listRead{}, err
 	}
 	limit, paged := 0, c.QueryParams().Has("limit")
 	if paged {
 		if limit, err = strconv.Atoi(c.QueryParam("limit")); err != nil {
-			return badRequest("limit", "limit is a number of annotations, 1 to %d, not %q", annotations.MaxPage, c.QueryParam("limit"))
+			return listRead{}, badRequest("limit", "limit is a number of annotations, 1 to %d, not %q", annotations.MaxPage, c.QueryParam("limit"))
 		}
 	}
 	after := c.QueryParam("after")
 	if after != "" && !paged {
-		return badRequest("after", "after goes with limit: follow the Link header of the page before")
+		return listRead{}, badRequest("after", "after goes with limit: follow the Link header of the page before")
 	}
 	seq, err := s.store.AnnotationSeq(ctx, imageID)
 	if err != nil {
-		return err
+		return listRead{}, err
 	}
-	place, err := s.placedOfID(ctx, imageID)
-	if err != nil {
-		return err
+	l := listRead{}
+	if l.place, err = s.placedOfID(ctx, imageID); err != nil {
+		return listRead{}, err
 	}
-	var more func(after string) (annotations.AnnotationPage, error)
 	if !paged {
 		limit = streamBatch
-		more = func(after string) (annotations.AnnotationPage, error) {
+		l.more = func(after string) (annotations.AnnotationPage, error) {
 			return s.store.AnnotationPage(ctx, imageID, after, streamBatch)
 		}
 	}
-	page, err := s.store.AnnotationPage(ctx, imageID, after, limit)
-	if err != nil {
-		return err
+	if l.page, err = s.store.AnnotationPage(ctx, imageID, after, limit); err != nil {
+		return listRead{}, err
 	}
 	h := c.Response().Header()
 	h.Set(seqHeader, strconv.FormatInt(seq, 10))
-	if paged && page.Next != "" {
-		h.Set("Link", fmt.Sprintf(`</api/v1/images/%s/annotations?limit=%d&after=%s>; rel="next"`, imageID, limit, page.Next))
+	if paged && l.page.Next != "" {
+		h.Set("Link", fmt.Sprintf(`</api/v1/images/%s/%s?limit=%d&after=%s>; rel="next"`, imageID, route, limit, l.page.Next))
 	}
-	return s.writeAnnotations(c, place, page, more)
+	return l, nil
 }
 
-// writeAnnotations writes the page's annotations, with their ground measures, as one
-// JSON array, and then, while more is given and the pages say another follows, the next
-// page's. An error after the answer has begun is logged and cuts the answer short (the
-// client sees a broken response, not a shorter list).
 func (s *Server) writeAnnotations(c echo.Context, place placed, page annotations.AnnotationPage,
 	more func(after string) (annotations.AnnotationPage, error)) error {
 	w := c.Response()

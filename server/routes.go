@@ -186,6 +186,7 @@ func (s *Server) routes() {
 	// Annotations, their history, review and discussion.
 	get(api+"/images/:id/annotations", viewer, s.listAnnotations)
 	get(api+"/images/:id/annotations/changes", viewer, s.annotationChanges)
+	get(api+"/images/:id/annotations/shapes", viewer, s.listShapes)
 	post(api+"/images/:id/annotations", analyst, s.createAnnotation)
 	post(api+"/images/:id/annotations/copy", analyst, s.copyAnnotations)
 	post(api+"/images/:id/annotations/bulk", analyst, s.bulkAnnotations)

@@ -138,7 +138,10 @@ map.on('pointermove', (e) => {
 const saveState = $('save-state');
 
 function featureFor(ann) {
-  const f = new Feature({geometry: mapGeometry(ann.geometry), ann});
+  // Silently: nothing listens to a feature not shown yet, and telling was a tenth of a
+  // hundred thousand annotations' load.
+  const f = new Feature(mapGeometry(ann.geometry));
+  f.set('ann', ann, true);
   f.setId(ann.id);
   return f;
 }
@@ -171,7 +174,11 @@ const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.
 
 // The save chain (savechain.js) sends the changes and merges what others save; the page
 // shows what it reports.
-const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => fetch(path, {headers: {Accept: 'application/json'}}), imageId, origin: location.origin});
+// The whole list comes compact (shaperows.js), its labels by id: a label made since the
+// labels were read is read again once the list is in (labelsLater).
+const unknownLabels = new Set();
+const labelOf = (id) => state.labelsById.get(id) || (unknownLabels.add(id), {id, name: '', path: [], color: '#ffffff'});
+const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => fetch(path, {headers: {Accept: 'application/vnd.satmark.shapes, application/json'}}), imageId, origin: location.origin, labelOf});
 const chain = saveChain({
   api,
   feed,
@@ -320,6 +327,17 @@ function showLabels(labels) {
   showLabelChoices(labels, state.labelsById);
 }
 
+// labelsLater reads the labels again and puts them on the annotations listed with a
+// label the page did not know yet.
+async function labelsLater() {
+  showLabels(await api('GET', '/api/v1/labels'));
+  for (const f of shapes.all()) {
+    const ann = f.get('ann');
+    if (ann && unknownLabels.has(ann.label.id) && state.labelsById.has(ann.label.id)) applySaved(f, {...ann, label: state.labelsById.get(ann.label.id)});
+  }
+  unknownLabels.clear();
+}
+
 // openWanted selects the annotation a link names (?annotation=<id>, from the compare page
 // or a shared link), once it is loaded; it says whether it was found.
 const wanted = new URLSearchParams(location.search).get('annotation');
@@ -352,6 +370,7 @@ async function start() {
       root.dataset.ready = 'true';
     });
     root.dataset.loaded = 'true';
+    if (unknownLabels.size) await labelsLater();
     if (wanted && !found) flash('The annotation in the link is not on this image (it may have been deleted).', 'error');
   } catch (err) {
     flash(`Could not load the annotations: ${err.message}`, 'error');

@@ -40,6 +40,7 @@ export const helpKeys = (editable) => [
         ['6', 'the wand: click an object, or drag over its parts, to outline it by its colour'],
         ['7', 'box → outline: draw a loose box about an object to outline it'],
         ['[ ]', 'with the wand or box → outline: less or more sensitive (Shift + wheel too)'],
+        ['B', 'box select: drag over annotations to select them (Shift+click adds one or takes it out)'],
         ['Shift+B', 'the selected outline becomes a ship box (length, beam, heading)'],
         ['Shift+V', 'turn the selected ship box round (bow and stern swap)'],
         ['Delete Backspace', 'delete the selected annotation'],

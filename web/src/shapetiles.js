@@ -207,6 +207,7 @@ export function shapeTiles({source, extent, onDrawn}) {
   let frame = 0;
   let layer = null;
   let shownLevel = null; // the level the last frame showed
+  const drawCost = new Map(); // level → how long its last tile took to draw (ms)
 
   // margin is how far past a tile's edge a shape may reach into it, in map units.
   const margin = (level) => (POINT_RADIUS + STROKE + 1) * pixelRatio * resolutionOf(level);
@@ -280,6 +281,16 @@ export function shapeTiles({source, extent, onDrawn}) {
     ctx.drawImage(t.canvas, 0, 0);
   }
 
+  // covered says whether tile t shows something while it waits: what it drew before, or
+  // another level's tiles (those standIn copies).
+  function covered(t, level) {
+    if (t.canvas) return true;
+    for (const o of cache.values()) {
+      if (o.canvas && o.level !== level && o.level >= level - 1 && o.level <= level + 4 && intersects(o.extent, t.extent)) return true;
+    }
+    return false;
+  }
+
   // stand-in draws, clipped to the place of a missing tile, what another level has drawn
   // there (a coarser level first).
   function standIn(ctx, toDevice, missing, level) {
@@ -335,9 +346,17 @@ export function shapeTiles({source, extent, onDrawn}) {
     const moving = frameState.viewHints[0] || frameState.viewHints[1];
     const start = performance.now();
     let drew = false;
+    const budget = moving ? BUDGET_MOVING : BUDGET_STILL;
     for (const t of todo) {
-      if (drew && performance.now() - start > (moving ? BUDGET_MOVING : BUDGET_STILL)) break;
+      const spent = performance.now() - start;
+      if (drew && spent > budget) break;
+      // While the view moves, a tile that something already stands in for waits when it
+      // would not fit the frame: with a hundred thousand annotations one tile of the
+      // whole image took longer than a frame.
+      if (moving && spent + (drawCost.get(level) || 0) > budget && covered(t, level)) continue;
+      const t0 = performance.now();
       draw(t);
+      drawCost.set(level, performance.now() - t0);
       drew = true;
     }
     for (const t of wanted) {
