@@ -103,7 +103,9 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 			w.done <- errs[i]
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	// The group's writes are annotations' and write revisions: the turn is taken before
+	// any of them (processes.go).
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		finish(err)
 		return

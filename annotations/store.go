@@ -31,6 +31,9 @@ type Store struct {
 	group  *groupWriter
 	// changes answers AnnotationChangesSince for recent positions (changelog.go).
 	changes changeLog
+	// database is the PostgreSQL URL the store was opened with ("" on SQLite), for
+	// Listen's connection; origin names the store in the notices it sends (processes.go).
+	database, origin string
 }
 
 // Open opens the store named by database: a postgres:// or postgresql:// URL is a
@@ -60,7 +63,7 @@ func openPostgres(dsn string) (*Store, error) {
 	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
-	s := &Store{db: db, d: postgresDialect, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, d: postgresDialect, now: func() time.Time { return time.Now().UTC() }, database: dsn, origin: newOrigin()}
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
