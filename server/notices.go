@@ -111,7 +111,7 @@ func (s *Server) hear(ctx context.Context, text string) {
 	}
 	switch n.Type {
 	case noticeImageChanged:
-		s.forgetImage(n.ImageID)
+		s.forgetChangedElsewhere(ctx, n.ImageID)
 		return
 	case noticeImageReset:
 		s.events.reset(n.ImageID)
@@ -134,6 +134,23 @@ func (s *Server) hear(ctx context.Context, text string) {
 		return
 	}
 	s.events.publish(ev)
+}
+
+// forgetChangedElsewhere is forgetImage for an image another process changed, which
+// may have built its pyramid again in the shared data folder: what the library holds of
+// the pyramid is forgotten too (in this process the builder does that itself). An image
+// in the trash or purged keeps the library's: its pyramid cannot change meanwhile.
+func (s *Server) forgetChangedElsewhere(ctx context.Context, id string) {
+	sha := ""
+	if img := s.iiifCache.get(id); img != nil {
+		sha = img.sha
+	} else if img, err := s.store.Image(ctx, id); err == nil {
+		sha = img.SHA256
+	}
+	s.forgetImage(id)
+	if sha != "" {
+		s.library.ForgetPyramid(sha)
+	}
 }
 
 // eventOf is the event a notice tells of, its data read from the store.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/imagery"
+	"github.com/satmark/satmark/imagery/rastertest"
 	"github.com/satmark/satmark/pgtest"
 )
 
@@ -153,23 +154,58 @@ func TestCachesForgetOtherProcessesChanges(t *testing.T) {
 
 	wantStatus(t, a.doJSON(t, http.MethodPatch, "/api/v1/images/"+img.ID, `{"license": "https://creativecommons.org/publicdomain/zero/1.0/"}`), http.StatusOK)
 	wantStatus(t, a.doJSON(t, http.MethodPut, "/api/v1/images/"+img.ID+"/georeference", `{"gsd_m": 2}`), http.StatusOK)
-	// The notices travel apart from the requests: B has heard them once a notice A sends
-	// after them reaches a listener of B.
-	hs := httptest.NewServer(b.srv)
-	t.Cleanup(hs.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	stream := openEvents(ctx, t, hs.URL, img.ID, a.token)
-	if ev, err := stream.next(); err != nil || ev.name != "ready" {
-		t.Fatalf("B's first event %+v (%v), want ready", ev, err)
-	}
-	marker := a.createAnnotation(t, img.ID, boxBody)
-	stream.wantChange(t, "annotation.created", img.ID, marker.ID, 1, "tester")
-
+	waitHeard(t, a, b, img.ID)
 	if got, want := rights(), "https://creativecommons.org/publicdomain/zero/1.0/"; got != want {
 		t.Errorf("B: rights after A's PATCH = %q, want %q", got, want)
 	}
 	if got := length(); got != 20.0 {
 		t.Errorf("B: length after A's georeference = %v, want 20 (10 px at 2 m)", got)
+	}
+}
+
+// waitHeard returns once b has heard every notice a sent before it was called: notices
+// travel apart from the requests that cause them, in the order sent, so b has heard the
+// earlier ones once its listener hears of an annotation a creates now.
+func waitHeard(t *testing.T, a, b *testServer, imageID string) {
+	t.Helper()
+	hs := httptest.NewServer(b.srv)
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream := openEvents(ctx, t, hs.URL, imageID, a.token)
+	defer stream.resp.Body.Close()
+	if ev, err := stream.next(); err != nil || ev.name != "ready" {
+		t.Fatalf("B's first event %+v (%v), want ready", ev, err)
+	}
+	marker := a.createAnnotation(t, imageID, boxBody)
+	stream.wantChange(t, "annotation.created", imageID, marker.ID, 1, "tester")
+}
+
+// TestPyramidBuiltElsewhereIsServed: A chooses another display for an image and builds
+// its pyramid again in the shared data folder; B, which had served the old pyramid,
+// serves the new one.
+func TestPyramidBuiltElsewhereIsServed(t *testing.T) {
+	rastertest.Require(t)
+	a, b := twoProcesses(t)
+	spec := rastertest.Spec{Width: 300, Height: 200, Bands: 1, Type: "UInt16",
+		Value: func(b, x, y int) float64 { return float64(100 + 13*x + 7*y) }}
+	data, err := os.ReadFile(rastertest.Make(t, t.TempDir(), "depth.png", spec, "-of", "PNG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := a.mustUpload(t, filePart("depth.png", data))
+	a.buildPyramids(t)
+	const full = "/full/max/0/default.jpg"
+	before, _ := b.tileImage(t, "/iiif/3/"+img.ID+full)
+	wantStatus(t, a.doJSON(t, http.MethodPut, "/api/v1/images/"+img.ID+"/display", `{"ramp": "viridis"}`), http.StatusAccepted)
+	a.buildPyramids(t)
+	waitHeard(t, a, b, img.ID)
+	want, _ := a.tileImage(t, "/iiif/3/"+img.ID+full)
+	got, _ := b.tileImage(t, "/iiif/3/"+img.ID+full)
+	if d := rastertest.MeanAbsDiff(before, want, 300, 200); d < 10 {
+		t.Fatalf("A: through the viridis ramp the image differs from grey by only %.2f on average", d)
+	}
+	if d := rastertest.MeanAbsDiff(got, want, 300, 200); d > 1 {
+		t.Errorf("B serves an image %.2f away on average from A's after A built the viridis pyramid, want the same", d)
 	}
 }
