@@ -136,6 +136,19 @@ func (c apiClient) do(t *testing.T, method, path string, body any, want int, out
 	}
 }
 
+// drawVehiclePoint draws a vehicle point at (1200.5, 1400.5) on the sample port's page,
+// waits until it is saved, and returns it as stored; before is the image's annotations
+// until then.
+func (b *browserSession) drawVehiclePoint(t *testing.T, a *app, imageID string, before []annotations.Annotation) annotations.Annotation {
+	t.Helper()
+	b.do(t, chromedp.Evaluate[chromedp.Void](`satmark.map.getView().fit([1000, -2700, 3000, -1300])`))
+	b.setField(t, "#draw-label", a.label(t, "vehicle").ID)
+	b.do(t, chromedp.Click(chromedp.CSS(`[data-tool=point]`)))
+	b.clickImage(t, 1200.5, 1400.5)
+	b.waitFor(t, "the saved point", fmt.Sprintf(`document.querySelectorAll('#annotation-list li').length === %d && document.getElementById('save-state').textContent === 'All changes saved'`, len(before)+1))
+	return newest(t, before, a.annotationsOf(t, imageID))
+}
+
 func TestBrowserTwoAnalystsLive(t *testing.T) {
 	a := startApp(t)
 	ctx := context.Background()
@@ -148,12 +161,7 @@ func TestBrowserTwoAnalystsLive(t *testing.T) {
 
 	// Ada draws a point: it appears in Ben's list, flashing, without a reload.
 	before := a.annotationsOf(t, port.ID)
-	ada.do(t, chromedp.Evaluate[chromedp.Void](`satmark.map.getView().fit([1000, -2700, 3000, -1300])`))
-	ada.setField(t, "#draw-label", a.label(t, "vehicle").ID)
-	ada.do(t, chromedp.Click(chromedp.CSS(`[data-tool=point]`)))
-	ada.clickImage(t, 1200.5, 1400.5)
-	ada.waitFor(t, "the saved point", fmt.Sprintf(`document.querySelectorAll('#annotation-list li').length === %d && document.getElementById('save-state').textContent === 'All changes saved'`, len(before)+1))
-	point := newest(t, before, a.annotationsOf(t, port.ID))
+	point := ada.drawVehiclePoint(t, a, port.ID, before)
 	ben.waitLive(t, "Ada's point in Ben's list", fmt.Sprintf(`!!document.querySelector('#annotation-list li[data-annotation-id=%q]')`, point.ID))
 	if !evalJS[bool](t, ben, fmt.Sprintf(`document.querySelector('#annotation-list li[data-annotation-id=%q]').classList.contains('changed')`, point.ID)) {
 		t.Error("a change by someone else does not flash in the list")

@@ -134,6 +134,30 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.building.Done()
 		m.Builder.Run(buildCtx)
 	}()
+	return m.follow(buildCtx, handler)
+}
+
+// follow hears, on PostgreSQL, what the other processes on the database change (live
+// events, stale caches) until ctx ends, and returns once it listens (or after 10 s of
+// trying: it goes on trying meanwhile). On SQLite there is nothing to hear.
+func (m *Main) follow(ctx context.Context, handler *server.Server) error {
+	if !m.Store.SharesDatabase() {
+		return nil
+	}
+	listening := make(chan struct{})
+	var once sync.Once
+	m.building.Add(1)
+	go func() {
+		defer m.building.Done()
+		if err := handler.Follow(ctx, func() { once.Do(func() { close(listening) }) }); err != nil {
+			m.Logger.Error("hearing the other processes stopped", "err", err)
+		}
+	}()
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		m.Logger.Warn("not yet listening to the other processes on the database; still trying")
+	}
 	return nil
 }
 

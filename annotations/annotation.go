@@ -567,6 +567,11 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor str
 		afterJSON, _ = after.MarshalJSON()
 		version, annID, imageID = after.Version, after.ID, after.ImageID
 	}
+	// The transaction took its turn when it began; taking it again here keeps positions
+	// in commit order should a caller not have (processes.go).
+	if err := s.revisionTurn(ctx, tx); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, annID, imageID, version, action, actor, formatTime(s.now()), nullJSON(beforeJSON), nullJSON(afterJSON))
 	return err

@@ -25,7 +25,13 @@ type annotated struct {
 
 func newAnnotated(t *testing.T) annotated {
 	t.Helper()
-	s := openStore(t)
+	return newAnnotatedOn(t, backendOf(t))
+}
+
+// newAnnotatedOn is newAnnotated on a store of backend.
+func newAnnotatedOn(t *testing.T, backend string) annotated {
+	t.Helper()
+	s := openStoreOn(t, backend)
 	return annotated{
 		s:       s,
 		img:     addImage(t, s, "scene", 200, 100, Provenance{}),

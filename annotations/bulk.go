@@ -71,7 +71,7 @@ func (s *Store) BulkChangeAnnotations(ctx context.Context, by Actor, imageID str
 			return nil, ErrVersionRequired
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return nil, err
 	}

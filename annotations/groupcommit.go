@@ -127,6 +127,13 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 	} else {
 		tx, err = s.db.BeginTx(ctx, nil)
 	}
+	if err == nil {
+		// The group's writes are annotations' and write revisions: the turn is taken
+		// before any of them (processes.go).
+		if err = s.revisionTurn(ctx, tx); err != nil {
+			tx.Rollback()
+		}
+	}
 	if err != nil {
 		finish(err)
 		return

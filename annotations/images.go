@@ -669,7 +669,7 @@ func (s *Store) RestoreImage(ctx context.Context, by Actor, id string) (Image, e
 // release when no other image belongs to it. It returns the image so the caller can
 // remove its files.
 func (s *Store) PurgeImage(ctx context.Context, by Actor, id string) (Image, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Image{}, err
 	}

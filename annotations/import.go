@@ -167,6 +167,9 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		return report, err
 	}
 	defer tx.Rollback()
+	if err := s.revisionTurn(ctx, tx); err != nil {
+		return report, err
+	}
 	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
 	if err != nil {
 		return report, err

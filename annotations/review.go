@@ -58,7 +58,7 @@ func (s *Store) ReviewAnnotation(ctx context.Context, actor, id string, version 
 	if !utf8.ValidString(reason) || len(reason) > maxReasonBytes {
 		return Annotation{}, invalid("reason", "a reason is at most %d bytes of text", maxReasonBytes)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Annotation{}, err
 	}
@@ -179,7 +179,7 @@ func (s *Store) checkIndependent(ctx context.Context, tx *sql.Tx, actor string, 
 // has nothing to withdraw (ErrConflict). The decision stays among the reviews, marked
 // withdrawn; the withdrawal is in the history and in the audit log as by's.
 func (s *Store) WithdrawReview(ctx context.Context, by Actor, id string, version int) (Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Annotation{}, err
 	}
@@ -379,7 +379,7 @@ func (s *Store) Comments(ctx context.Context, annotationID string) ([]Comment, e
 // restore is recorded in the history and the audit log as by's.
 func (s *Store) RestoreAnnotation(ctx context.Context, by Actor, id string, version int, current *int) (Annotation, error) {
 	actor := by.Name
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Annotation{}, err
 	}

@@ -36,11 +36,14 @@ type Store struct {
 	// open, so two Stores on one database are two processes.
 	process  string
 	jobLease time.Duration
+	// database is the PostgreSQL URL the store was opened with ("" on SQLite), for
+	// Listen's connection; origin names the store in the notices it sends (processes.go).
+	database, origin string
 }
 
 // newStore is a Store over db with a fresh process id.
 func newStore(db *sql.DB, d *dialect) *Store {
-	return &Store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }, process: newProcessID(), jobLease: DefaultJobLease}
+	return &Store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }, process: newProcessID(), jobLease: DefaultJobLease, origin: newOrigin()}
 }
 
 // Open opens the store named by database: a postgres:// or postgresql:// URL is a
@@ -71,6 +74,7 @@ func openPostgres(dsn string) (*Store, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	s := newStore(db, postgresDialect)
+	s.database = dsn
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)

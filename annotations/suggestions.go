@@ -165,7 +165,7 @@ func (s *Store) suggestionTx(ctx context.Context, q querier, id string) (Suggest
 // says so (suggestion.accept), all in one transaction. A suggestion already decided is
 // ErrConflict, saying by whom and when.
 func (s *Store) AcceptSuggestion(ctx context.Context, by Actor, id string) (Suggestion, Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Suggestion{}, Annotation{}, err
 	}
@@ -227,7 +227,7 @@ func (s *Store) RejectSuggestion(ctx context.Context, by Actor, id string) (Sugg
 // when the suggestion is pending, was decided by someone else, or its annotation was
 // deleted or changed by anyone else since (an undo must not take back what others did).
 func (s *Store) ReopenSuggestion(ctx context.Context, by Actor, id string) (Suggestion, *Annotation, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginRevisions(ctx)
 	if err != nil {
 		return Suggestion{}, nil, err
 	}

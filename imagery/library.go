@@ -333,6 +333,11 @@ func (l *Library) Remove(sha string) error {
 	return errors.Join(err, os.RemoveAll(l.SidecarDir(sha)), os.RemoveAll(l.derivedDir(sha)))
 }
 
+// ForgetPyramid drops what the library holds in memory about an image's pyramid (its
+// manifest, checksums and tiles), for when another process on the same data folder has
+// built it again: the next tile is read from what is on disk now.
+func (l *Library) ForgetPyramid(sha string) { l.forgetPyramid(sha) }
+
 // forgetPyramid drops what is held in memory about an image's pyramid.
 func (l *Library) forgetPyramid(sha string) {
 	l.pyramidsMu.Lock()

@@ -74,7 +74,7 @@ func (s *Server) logoutForm(c echo.Context) error {
 		if err := s.store.SignOut(c.Request().Context(), s.actorOf(c, p), p.sessionHash); err != nil {
 			return err
 		}
-		s.principals.forget()
+		s.accountsChanged()
 	}
 	s.clearSessionCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/login?signed-out=1")
@@ -122,7 +122,7 @@ func (s *Server) deleteSession(c echo.Context) error {
 	if err := s.store.SignOut(c.Request().Context(), s.actorOf(c, p), p.sessionHash); err != nil {
 		return err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	s.clearSessionCookie(c)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -181,7 +181,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	out := me{User: u, Via: "token"}
 	if p.viaCookie() {
 		np, err := s.startSession(c, u)
@@ -201,7 +201,7 @@ func (s *Server) signOutEverywhere(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	if p.viaCookie() {
 		s.clearSessionCookie(c)
 	}
@@ -247,7 +247,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err := s.store.RevokeToken(c.Request().Context(), s.actorOf(c, p), p.user.ID, id); err != nil {
 		return err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -340,7 +340,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	out := createdUser{User: u}
 	if ch.MustChangePassword {
 		out.Password = password

@@ -110,6 +110,26 @@ func (b *broker) reset(imageID string) {
 	delete(b.subs, imageID)
 }
 
+// listened reports whether the image has listeners.
+func (b *broker) listened(imageID string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs[imageID]) > 0
+}
+
+// resetAll is reset for every image: after events may have been missed (another
+// process's, while the connection that hears them was lost).
+func (b *broker) resetAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, subs := range b.subs {
+		for ch := range subs {
+			close(ch)
+		}
+	}
+	b.subs = nil
+}
+
 // close ends every stream, for shutdown.
 func (b *broker) close() {
 	b.mu.Lock()

@@ -304,7 +304,7 @@ func (s *Server) startSession(c echo.Context, u annotations.User) (*principal, e
 	if err := s.store.CreateSession(ctx, se); err != nil {
 		return nil, err
 	}
-	s.principals.forget()
+	s.accountsChanged()
 	s.sweepSessions(ctx, now)
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,

@@ -174,16 +174,58 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
 // imageChanged forgets everything the server keeps in memory about an image: its IIIF
-// description (size, licence), its hot tiles and its placement on the earth. Every
-// handler that changes an image (its provenance, georeference, pyramid, trash, restore or
-// purge) calls it, so no answer after a change comes from before it.
+// description (size, licence), its hot tiles and its placement on the earth, here and
+// in the other processes on the database (notices.go). Every handler that changes an
+// image (its provenance, georeference, pyramid, trash, restore or purge) calls it, and so
+// does the pyramid builder, so no answer after a change comes from before it.
 func (s *Server) imageChanged(id string) {
+	s.forgetImage(id)
+	s.tell(notice{Type: noticeImageChanged, ImageID: id})
+}
+
+// forgetImage is imageChanged in this process alone.
+func (s *Server) forgetImage(id string) {
 	s.iiifCache.forget(id)
 	s.hot.forget(id)
 	s.maps.forget(id)
 	s.places.mu.Lock()
 	delete(s.places.m, id)
 	s.places.mu.Unlock()
+}
+
+// forgetAllImages is forgetImage for every image something is kept of.
+func (s *Server) forgetAllImages() {
+	ids := map[string]bool{}
+	s.iiifCache.mu.RLock()
+	for id := range s.iiifCache.m {
+		ids[id] = true
+	}
+	s.iiifCache.mu.RUnlock()
+	s.places.mu.Lock()
+	for id := range s.places.m {
+		ids[id] = true
+	}
+	s.places.mu.Unlock()
+	s.hot.m.Range(func(_, v any) bool {
+		ids[v.(*hotTile).imageID] = true
+		return true
+	})
+	s.maps.mu.Lock()
+	for _, e := range s.maps.m {
+		ids[e.Value.(*mapTile).imageID] = true
+	}
+	s.maps.mu.Unlock()
+	for id := range ids {
+		s.forgetImage(id)
+	}
+}
+
+// accountsChanged forgets the cached sessions and tokens, here and in the other
+// processes on the database: after a sign-in or sign-out, or a change of an account or
+// token.
+func (s *Server) accountsChanged() {
+	s.principals.forget()
+	s.tell(notice{Type: noticeAccountsChanged})
 }
 
 // Close ends the server's live event streams, so that an HTTP shutdown does not wait on

@@ -66,7 +66,15 @@ func newTestServerWithAssets(t *testing.T, limits imagery.Limits, assets fs.FS) 
 func newTestServerWithOptions(t *testing.T, opts imagery.Options, assets fs.FS, tweaks ...func(*server.Options)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := annotations.Open(filepath.Join(dir, "satmark.db"))
+	return newTestServerAt(t, dir, filepath.Join(dir, "satmark.db"), opts, assets, tweaks...)
+}
+
+// newTestServerAt is newTestServerWithOptions over the data folder dir and the database
+// named by database (a SQLite file or a PostgreSQL URL), which another test server may
+// share; the taxonomy is seeded when the database has none.
+func newTestServerAt(t *testing.T, dir, database string, opts imagery.Options, assets fs.FS, tweaks ...func(*server.Options)) *testServer {
+	t.Helper()
+	store, err := annotations.Open(database)
 	if err != nil {
 		t.Fatalf("annotations.Open: %v", err)
 	}
@@ -86,7 +94,7 @@ func newTestServerOver(t *testing.T, store *annotations.Store, dir string, opts 
 	if err != nil {
 		t.Fatalf("imagery.OpenWith: %v", err)
 	}
-	if err := sampledata.SeedTaxonomy(context.Background(), store); err != nil {
+	if err := sampledata.SeedTaxonomyIfEmpty(context.Background(), store); err != nil {
 		t.Fatalf("SeedTaxonomy: %v", err)
 	}
 	// Errors the server logs are part of what a test may want to see when it fails.
