@@ -549,8 +549,14 @@ func (s *Store) deleteAuditedTx(ctx context.Context, tx *sql.Tx, by Actor, cur A
 }
 
 func (s *Store) deleteAnnotationTx(ctx context.Context, tx *sql.Tx, actor string, cur Annotation) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM annotations WHERE id = ?`, cur.ID); err != nil {
+	// The version read is the one deleted: a write that got in between (another
+	// process's, were the revision turn ever skipped) makes this a stale version.
+	res, err := tx.ExecContext(ctx, `DELETE FROM annotations WHERE id = ? AND version = ?`, cur.ID, cur.Version)
+	if err != nil {
 		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return &StaleVersionError{ID: cur.ID, Given: cur.Version, Current: cur.Version + 1}
 	}
 	return s.writeRevision(ctx, tx, "delete", actor, &cur, nil)
 }

@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -476,6 +477,33 @@ func TestDeleteAnnotation(t *testing.T) {
 		}
 		if n := count(t, x.s, `SELECT COUNT(*) FROM revisions WHERE annotation_id = ? AND action = 'delete'`, a.ID); n != 1 {
 			t.Errorf("got %d delete revisions, want 1", n)
+		}
+	})
+}
+
+// A delete removes the version it read and no other: had another writer changed the
+// annotation after the read (another process on PostgreSQL), the delete is stale and
+// the newer version stays, with no clashing revision.
+func TestDeleteRemovesOnlyTheVersionRead(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		x := newAnnotated(t)
+		read := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		if _, err := x.s.UpdateAnnotation(ctx, "carol", read.ID, AnnotationInput{Version: ptr(1), Properties: json.RawMessage(`{"note":"newer"}`)}); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+		err := x.s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return x.s.deleteAnnotationTx(ctx, tx, "bob", read)
+		})
+		var stale *StaleVersionError
+		if !errors.As(err, &stale) {
+			t.Fatalf("deleting version 1 after version 2 was written: got %v, want a *StaleVersionError", err)
+		}
+		if a, err := x.s.Annotation(ctx, read.ID); err != nil || a.Version != 2 || a.Note != "newer" {
+			t.Errorf("after the stale delete: got %+v, %v; want version 2 kept", a, err)
+		}
+		if n := count(t, x.s, `SELECT COUNT(*) FROM revisions WHERE annotation_id = ?`, read.ID); n != 2 {
+			t.Errorf("got %d revisions, want 2 (create, update)", n)
 		}
 	})
 }
