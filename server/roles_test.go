@@ -104,6 +104,7 @@ var routeRoles = map[string]string{
 
 	"GET /api/v1/images/:id/annotations":         "viewer",
 	"GET /api/v1/images/:id/annotations/changes": "viewer",
+	"GET /api/v1/images/:id/annotations/shapes":  "viewer",
 	"POST /api/v1/images/:id/annotations":        "analyst",
 	"POST /api/v1/images/:id/annotations/copy":   "analyst",
 	"POST /api/v1/images/:id/annotations/bulk":   "analyst",
