@@ -162,12 +162,12 @@ func (s *Server) siteViews(ctx context.Context, sites []annotations.Site) ([]sit
 	var ids []string
 	for i, st := range sites {
 		v := siteView{Site: st, Images: []siteImage{}, LeftOut: []siteImage{}}
-		ids, err := s.store.FootprintsMeeting(ctx, st.Area, func(fp [][2]float64) bool { return footprintMeets(fp, st.Area) })
+		meets, err := s.store.FootprintsMeeting(ctx, st.Area, func(fp [][2]float64) bool { return footprintMeets(fp, st.Area) })
 		if err != nil {
 			return nil, err
 		}
 		meeting := map[string]bool{}
-		for _, id := range ids {
+		for _, id := range meets {
 			meeting[id] = true
 		}
 		for _, img := range images {
