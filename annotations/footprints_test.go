@@ -42,9 +42,11 @@ func TestFootprintsMeeting(t *testing.T) {
 			"dateline":  box(179.5, -17, 180.5, -16), // unwrapped: past +180°
 			"reykjavik": box(-22, 64, -21.5, 64.5),
 			"unfilled":  nil, // placed before footprints were stored
+			// A fit that folds the image over itself: a ring that crosses itself.
+			"folded": {{50, 0}, {51, 1}, {51, 0}, {50, 1}, {50, 0}},
 		}
 		ids := map[string]string{} // image id → name
-		for _, name := range []string{"tokyo", "dateline", "reykjavik", "unfilled"} {
+		for _, name := range []string{"tokyo", "dateline", "reykjavik", "unfilled", "folded"} {
 			img := addImage(t, s, name, 100, 100, Provenance{})
 			ids[img.ID] = name
 			gt := [6]float64{0, 1, 0, 0, 0, -1}
@@ -59,8 +61,8 @@ func TestFootprintsMeeting(t *testing.T) {
 			}
 		}
 		stored, err := s.FootprintsStored(ctx)
-		if err != nil || len(stored) != 4 {
-			t.Fatalf("stored: got %v (%v), want 4 images", stored, err)
+		if err != nil || len(stored) != 5 {
+			t.Fatalf("stored: got %v (%v), want 5 images", stored, err)
 		}
 		for id, name := range ids {
 			if stored[id] != (footprints[name] != nil) {
@@ -97,9 +99,12 @@ func TestFootprintsMeeting(t *testing.T) {
 			{"west of +180°", box(179.8, -16.8, 179.9, -16.2), []string{"dateline"}},
 			{"east of -180°, the footprint a turn west", box(-179.8, -16.8, -179.6, -16.2), []string{"dateline"}},
 			{"past -180°, but south of it", box(-179.8, -20, -179.6, -18), []string{}},
+			{"inside a folded footprint", box(50.05, 0.4, 50.1, 0.6), []string{"folded"}},
+			{"in a folded footprint's notch", box(50.4, 0.8, 50.6, 0.9), []string{}},
+			{"across a folded footprint", box(49, 0.45, 52, 0.55), []string{"folded"}},
 		} {
 			want := []string{}
-			for _, name := range []string{"dateline", "reykjavik", "tokyo"} {
+			for _, name := range []string{"dateline", "folded", "reykjavik", "tokyo"} {
 				if geo.RingsMeetTurned(footprints[name], tc.area) {
 					want = append(want, name)
 				}
