@@ -77,7 +77,7 @@ func (s *Store) insertGeoreference(ctx context.Context, q querier, actor string,
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (image_id) DO UPDATE SET method = excluded.method, transform = excluded.transform, gcps = excluded.gcps,
 			geotransform = excluded.geotransform, crs = excluded.crs, crs_wkt = excluded.crs_wkt, origin = excluded.origin,
-			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at, footprint = NULL`,
 		g.ImageID, g.Method, g.Transform, string(gcps), gt, g.CRS, g.CRSWKT, g.Origin, actor, formatTime(s.now()))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("image %q: %w", g.ImageID, ErrNotFound)

@@ -66,3 +66,18 @@ func segmentsMeet(a, b, c, d [2]float64) bool {
 	}
 	return (d1 == 0 && within(c, d, a)) || (d2 == 0 && within(c, d, b)) || (d3 == 0 && within(a, b, c)) || (d4 == 0 && within(a, b, d))
 }
+
+// RingsMeetTurned reports whether ring a, as it is or moved a turn (360°) east or west,
+// meets ring b: for lon/lat rings unwrapped so that they may lie past ±180°.
+func RingsMeetTurned(a, b [][2]float64) bool {
+	for _, shift := range []float64{0, -360, 360} {
+		moved := make([][2]float64, len(a))
+		for i, p := range a {
+			moved[i] = [2]float64{p[0] + shift, p[1]}
+		}
+		if RingsMeet(moved, b) {
+			return true
+		}
+	}
+	return false
+}

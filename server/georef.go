@@ -333,6 +333,7 @@ func (s *Server) putGeoreference(c echo.Context) error {
 			Transform: string(fit.Kind), ControlPoints: formats.StoredControlPoints(in.GCPs), Origin: "editor"}); err != nil {
 			return err
 		}
+		s.footprintNow(ctx, img)
 	}
 	s.imageChanged(img.ID)
 	if img, err = s.store.Image(ctx, img.ID); err != nil {
@@ -442,6 +443,7 @@ func (s *Server) postWorldFile(c echo.Context) error {
 	if _, err := s.store.SetGeoreference(ctx, by, g); err != nil {
 		return err
 	}
+	s.footprintNow(ctx, img)
 	s.imageChanged(img.ID)
 	v, err := s.georefView(ctx, img)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/satmark/satmark/annotations"
+	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/geo"
 )
 
@@ -97,6 +98,27 @@ func footprintRing(t geo.Transformer, width, height int) ([][2]float64, error) {
 	return append(ring, ring[0]), nil
 }
 
+// storeFootprint works out the image's footprint from its georeference as stored now
+// and stores it (the store drops it if the georeference has changed meanwhile).
+func (s *Server) storeFootprint(ctx context.Context, img annotations.Image) error {
+	g, err := s.store.Georeference(ctx, img.ID)
+	if err != nil {
+		return err
+	}
+	p, err := formats.PlacementOf(img, &g)
+	if err != nil {
+		return err
+	}
+	if !p.Georeferenced() {
+		return errors.New("the georeference places nothing")
+	}
+	r, err := footprintRing(p.Transformer, img.Width, img.Height)
+	if err != nil {
+		return err
+	}
+	return s.store.SetFootprint(ctx, img.ID, g.UpdatedAt, r)
+}
+
 // footprintMeets reports whether a footprint ring meets a site's area, trying the
 // footprint a turn east and west too (an unwrapped ring may lie past ±180°).
 func footprintMeets(fp [][2]float64, area annotations.Geometry) bool {
@@ -104,16 +126,7 @@ func footprintMeets(fp [][2]float64, area annotations.Geometry) bool {
 	for i, p := range area.Coordinates[0] {
 		a[i] = [2]float64(p)
 	}
-	for _, shift := range []float64{0, -360, 360} {
-		moved := make([][2]float64, len(fp))
-		for i, p := range fp {
-			moved[i] = [2]float64{p[0] + shift, p[1]}
-		}
-		if geo.RingsMeet(moved, a) {
-			return true
-		}
-	}
-	return false
+	return geo.RingsMeetTurned(fp, a)
 }
 
 // siteViews works out which images belong to each of the sites.
@@ -130,29 +143,37 @@ func (s *Server) siteViews(ctx context.Context, sites []annotations.Site) ([]sit
 	for _, l := range labels {
 		labelByID[l.ID] = l
 	}
-	// Each image's footprint once, for all the sites.
-	rings := map[string][][2]float64{}
+	// The footprints are stored with the georeferences; one placed before they were (or
+	// whose storing failed) is worked out and stored now.
+	placed, err := s.store.FootprintsStored(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, img := range images {
-		if !img.Georeferenced {
-			continue
-		}
-		p, err := s.placement(ctx, img)
-		if err != nil || !p.Georeferenced() {
-			s.log.Warn("site footprint", "image", img.ID, "err", err)
-			continue
-		}
-		if r, err := footprintRing(p.Transformer, img.Width, img.Height); err == nil {
-			rings[img.ID] = r
+		if stored, ok := placed[img.ID]; ok && !stored {
+			if err := s.storeFootprint(ctx, img); err != nil {
+				s.log.Warn("site footprint", "image", img.ID, "err", err)
+				continue
+			}
+			placed[img.ID] = true
 		}
 	}
 	views := make([]siteView, len(sites))
 	var ids []string
 	for i, st := range sites {
 		v := siteView{Site: st, Images: []siteImage{}, LeftOut: []siteImage{}}
+		meets, err := s.store.FootprintsMeeting(ctx, st.Area, func(fp [][2]float64) bool { return footprintMeets(fp, st.Area) })
+		if err != nil {
+			return nil, err
+		}
+		meeting := map[string]bool{}
+		for _, id := range meets {
+			meeting[id] = true
+		}
 		for _, img := range images {
 			member, said := st.Member(img.ID)
-			meets := rings[img.ID] != nil && footprintMeets(rings[img.ID], st.Area)
-			si := siteImage{ID: img.ID, Title: img.Title, Georeferenced: rings[img.ID] != nil,
+			meets := meeting[img.ID]
+			si := siteImage{ID: img.ID, Title: img.Title, Georeferenced: placed[img.ID],
 				CapturedFrom: img.CapturedFrom, CapturedTo: img.CapturedTo, CapturedSource: img.CapturedSource,
 				ReleasedAt: img.Source.ReleasedAt, Publisher: img.Source.Publisher,
 				Thumbnail: "/api/v1/images/" + img.ID + "/thumbnail", Annotations: img.AnnotationCount, Labels: []siteLabelCount{}}
@@ -442,4 +463,12 @@ func (s *Server) siteGeoJSON(c echo.Context) error {
 		"type": "Feature", "id": st.ID, "geometry": st.Area,
 		"properties": map[string]any{"name": st.Name, "notes": st.Notes, "version": st.Version},
 	})
+}
+
+// footprintNow stores the footprint of the georeference just saved for img; one that
+// cannot be stored now is worked out when a site next needs it.
+func (s *Server) footprintNow(ctx context.Context, img annotations.Image) {
+	if err := s.storeFootprint(ctx, img); err != nil {
+		s.log.Warn("footprint", "image", img.ID, "err", err)
+	}
 }
