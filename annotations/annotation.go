@@ -695,21 +695,9 @@ func (s *Store) AttributeNames(ctx context.Context, f AnnotationFilter) ([]strin
 		return nil, err
 	}
 	where, args := annotationWhere(labels, f)
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT j.key FROM annotations, `+s.d.jsonEach("annotations.attributes")+` AS j`+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		names = append(names, k)
-	}
+	names, err := queryStrings(ctx, s.db, `SELECT DISTINCT j.key FROM annotations, `+s.d.jsonEach("annotations.attributes")+` AS j`+where, args...)
 	sort.Strings(names)
-	return names, rows.Err()
+	return names, err
 }
 
 // annotationWhere is the WHERE clause (with its leading space) and arguments that select

@@ -90,20 +90,7 @@ func (s *Store) Fingerprints(ctx context.Context, version int) ([]Fingerprint, e
 // fingerprint of the given version (nor a recorded reason for none at it), oldest first:
 // what a backfill has left to do.
 func (s *Store) ImagesWithoutFingerprint(ctx context.Context, version int) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT i.id FROM images i
+	return queryStrings(ctx, s.db, `SELECT i.id FROM images i
 		WHERE i.deleted_at = '' AND NOT EXISTS (SELECT 1 FROM image_fingerprints f WHERE f.image_id = i.id AND f.version = ?)
 		ORDER BY i.created_at, i.id`, version)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }

@@ -68,31 +68,19 @@ func (s *Store) FootprintsMeeting(ctx context.Context, area Geometry, meets func
 	if area.Type != "Polygon" || len(area.Coordinates) == 0 {
 		return nil, invalid("area", "an area is a Polygon")
 	}
-	ids := []string{}
-	if s.Backend() == "postgres" {
+	if s.d.postgres {
 		b, err := PolygonGeometry(area.Coordinates[0]).MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
 		// The area is moved rather than the footprint, so that the index serves each test.
-		rows, err := s.db.QueryContext(ctx, `WITH a AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(?), 4326) AS g)
+		return queryStrings(ctx, s.db, `WITH a AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(?), 4326) AS g)
 			SELECT r.image_id FROM georeferences r, a
 			WHERE ST_Intersects(r.footprint_geom, a.g) OR ST_Intersects(r.footprint_geom, ST_Translate(a.g, 360, 0))
 				OR ST_Intersects(r.footprint_geom, ST_Translate(a.g, -360, 0))
 			ORDER BY r.image_id`, string(b))
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
 	}
+	var ids []string
 	rows, err := s.db.QueryContext(ctx, `SELECT image_id, footprint FROM georeferences WHERE footprint IS NOT NULL ORDER BY image_id`)
 	if err != nil {
 		return nil, err

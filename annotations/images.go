@@ -440,6 +440,24 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// queryStrings runs a query of one text column and returns its values in order.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Image returns the image with the given id, or ErrNotFound.
 func (s *Store) Image(ctx context.Context, id string) (Image, error) {
 	return s.imageWhere(ctx, s.db, "i.id = ?", id)

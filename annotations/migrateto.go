@@ -190,20 +190,7 @@ func (s *Store) tableNames(ctx context.Context) ([]string, error) {
 		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
 			AND table_name NOT IN ('schema_migrations', 'spatial_ref_sys') ORDER BY table_name`
 	}
-	rows, err := s.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return queryStrings(ctx, s.db, q)
 }
 
 // copyBatch is how many rows one INSERT carries (PostgreSQL takes at most 65535
