@@ -24,8 +24,7 @@ const cutHeader = "Satmark-Load-Cut"
 // satmark serve processes, as a load balancer would be. A backend that refuses a
 // connection is taken out of the rotation and the request goes to the next one (it was
 // never sent, so even a POST is safe to retry); an error after the request was sent is a
-// 502, marked with cutHeader when that backend was killed by the test after the request
-// arrived.
+// 502, marked with cutHeader when that backend is one the test killed.
 type proxy struct {
 	backends []*backend
 	next     atomic.Uint64
@@ -35,14 +34,13 @@ type proxy struct {
 }
 
 type backend struct {
-	url      *url.URL
-	down     atomic.Bool  // refused a connection: out of the rotation
-	killedAt atomic.Int64 // Unix nanoseconds of the test's SIGKILL, 0 while alive
+	url          *url.URL
+	down         atomic.Bool // refused a connection: out of the rotation
+	killedByTest atomic.Bool // the test SIGKILLed it (or is about to)
 }
 
 // attempt is where a request went, kept in its context for the error handler.
 type attempt struct {
-	arrived int64 // Unix nanoseconds
 	backend atomic.Pointer[backend]
 }
 
@@ -77,7 +75,7 @@ func startProxy(host string, bases []string) (*proxy, error) {
 	}
 	p.base = "http://" + ln.Addr().String()
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := &attempt{arrived: time.Now().UnixNano()}
+		a := &attempt{}
 		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), attemptKey{}, a)))
 	})
 	p.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
@@ -86,7 +84,7 @@ func startProxy(host string, bases []string) (*proxy, error) {
 }
 
 // killed tells the proxy the test is about to SIGKILL backend i.
-func (p *proxy) killed(i int) { p.backends[i].killedAt.Store(time.Now().UnixNano()) }
+func (p *proxy) killed(i int) { p.backends[i].killedByTest.Store(true) }
 
 func (p *proxy) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -98,7 +96,9 @@ func (p *proxy) close() error {
 func (p *proxy) failed(w http.ResponseWriter, r *http.Request, err error) {
 	if a, ok := r.Context().Value(attemptKey{}).(*attempt); ok {
 		if b := a.backend.Load(); b != nil {
-			if at := b.killedAt.Load(); at != 0 && a.arrived < at {
+			// Sent to a backend the test killed, before the kill or after it but before
+			// the proxy saw it gone (a pooled connection reset): the kill's doing.
+			if b.killedByTest.Load() {
 				w.Header().Set(cutHeader, b.url.Host)
 			}
 		}

@@ -11,8 +11,8 @@ import (
 
 // The proxy in front of two backends: requests alternate; a backend that refuses
 // connections is skipped and the request (a POST, body and all) answered by the other;
-// a request in flight on a backend the test killed gets a 502 marked as cut, and one on a
-// backend that failed by itself a 502 without the mark.
+// a request in flight on a backend the test killed (sent before or after the kill) gets a
+// 502 marked as cut, and one on a backend that failed by itself a 502 without the mark.
 func TestProxy(t *testing.T) {
 	var hits [2]atomic.Int64
 	hang := make(chan struct{})
@@ -21,6 +21,11 @@ func TestProxy(t *testing.T) {
 	for i := range backends {
 		backends[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hits[i].Add(1)
+			if r.URL.Path == "/reset" { // dies in the middle of the request
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.Close()
+				return
+			}
 			if r.URL.Path == "/hang" {
 				arrived <- struct{}{}
 				<-hang
@@ -87,6 +92,23 @@ func TestProxy(t *testing.T) {
 		t.Errorf("the request in flight on the killed backend: %s, %s=%q; want 502 marked as cut", resp.Status, cutHeader, resp.Header.Get(cutHeader))
 	}
 	close(hang)
+
+	// A request that arrives after the kill but reaches the killed backend before the
+	// proxy knows it is gone (a pooled connection, reset) is cut too; the same failure on
+	// the survivor is not.
+	for range 2 {
+		before := [2]int64{hits[0].Load(), hits[1].Load()}
+		resp := post("/reset", "x")
+		resp.Body.Close()
+		on := 0
+		if hits[1].Load() > before[1] {
+			on = 1
+		}
+		marked := resp.Header.Get(cutHeader) != ""
+		if resp.StatusCode != http.StatusBadGateway || marked != (on == victim) {
+			t.Errorf("a reset after the kill on backend %d (killed: %d): %s, marked as cut %v; want 502, marked only on the killed one", on, victim, resp.Status, marked)
+		}
+	}
 
 	// Gone for good: its connections are refused, and every POST goes to the survivor.
 	backends[victim].Close()
