@@ -3,7 +3,6 @@ package annotations
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -56,7 +55,9 @@ func sameAsSQL(t *testing.T, s *Store, name, imageID string, since int64) {
 	}
 }
 
-func TestChangeLogAnswersAsSQLDoes(t *testing.T) {
+func TestChangeLogAnswersAsSQLDoes(t *testing.T) { forEachBackend(t, testChangeLogAnswersAsSQLDoes) }
+
+func testChangeLogAnswersAsSQLDoes(t *testing.T) {
 	ctx := context.Background()
 	x := newAnnotated(t)
 	s := x.s
@@ -123,12 +124,14 @@ func TestChangeLogAnswersAsSQLDoes(t *testing.T) {
 	sameAsSQL(t, s, "the other image", other.ID, start)
 }
 
-func TestChangeLogSeesEveryWriter(t *testing.T) {
+func TestChangeLogSeesEveryWriter(t *testing.T) { forEachBackend(t, testChangeLogSeesEveryWriter) }
+
+func testChangeLogSeesEveryWriter(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
+	database := freshDatabase(t, backendOf(t))
 	open := func() *Store {
 		t.Helper()
-		s, err := Open(filepath.Join(dir, "satmark.db"))
+		s, err := Open(database)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,6 +199,10 @@ func TestChangeLogSeesEveryWriter(t *testing.T) {
 }
 
 func TestChangeLogLeavesAnUnreadableRevisionToSQL(t *testing.T) {
+	forEachBackend(t, testChangeLogLeavesAnUnreadableRevisionToSQL)
+}
+
+func testChangeLogLeavesAnUnreadableRevisionToSQL(t *testing.T) {
 	ctx := context.Background()
 	x := newAnnotated(t)
 	a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
@@ -207,8 +214,10 @@ func TestChangeLogLeavesAnUnreadableRevisionToSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A revision written by hand, whose annotation is not one (the row stays as it was).
-	if _, err := x.s.DB().Exec(`INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
-		VALUES (?, ?, 2, 'update', 'bob', '2024-10-08T09:00:00.000000000Z', '{}', '{"geometry": 7}')`, a.ID, x.img.ID); err != nil {
+	if _, err := x.s.DB().Exec(onBackend(x.s, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES (?, ?, 2, 'update', 'bob', '2024-10-08T09:00:00.000000000Z', '{}', '{"geometry": 7}')`,
+		`INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES ($1, $2, 2, 'update', 'bob', '2024-10-08T09:00:00.000000000Z', '{}', '{"geometry": 7}')`), a.ID, x.img.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, err := x.s.AnnotationChangesSince(ctx, x.img.ID, seq)
