@@ -338,6 +338,15 @@ func (l *Library) Remove(sha string) error {
 // built it again: the next tile is read from what is on disk now.
 func (l *Library) ForgetPyramid(sha string) { l.forgetPyramid(sha) }
 
+// ForgetPyramids is ForgetPyramid for every image: for when another process may have
+// built pyramids again unheard of (this one lost the connection that hears of them).
+func (l *Library) ForgetPyramids() {
+	l.pyramidsMu.Lock()
+	clear(l.pyramids)
+	l.pyramidsMu.Unlock()
+	l.tiles.forgetAll()
+}
+
 // forgetPyramid drops what is held in memory about an image's pyramid.
 func (l *Library) forgetPyramid(sha string) {
 	l.pyramidsMu.Lock()

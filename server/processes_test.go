@@ -27,9 +27,18 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func twoProcesses(t *testing.T) (a, b *testServer) {
 	t.Helper()
 	dsn := pgtest.DSN(t)
+	a, b, _ = twoProcessesOn(t, dsn, dsn)
+	return a, b
+}
+
+// twoProcessesOn is twoProcesses with A connecting to the database by dsnA and B by
+// dsnB (one database, as two roles, say). bListening receives each time B listens again
+// after it started.
+func twoProcessesOn(t *testing.T, dsnA, dsnB string) (a, b *testServer, bListening <-chan struct{}) {
+	t.Helper()
 	dir := t.TempDir()
-	a = newTestServerAt(t, dir, dsn, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
-	b = newTestServerAt(t, dir, dsn, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
+	a = newTestServerAt(t, dir, dsnA, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
+	b = newTestServerAt(t, dir, dsnB, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
 	b.token = a.token // one database: the same accounts and tokens
 	for _, ts := range []*testServer{a, b} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -56,8 +65,9 @@ func twoProcesses(t *testing.T) (a, b *testServer) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("Follow did not listen within 20 s")
 		}
+		bListening = listening // B's, the last
 	}
-	return a, b
+	return a, b, bListening
 }
 
 func TestEventsReachEveryProcess(t *testing.T) {
