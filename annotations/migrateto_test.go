@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -52,5 +53,32 @@ func TestCopyWritesDerivedRowsOnce(t *testing.T) {
 	var n int
 	if err := dst.db.QueryRowContext(ctx, `SELECT n FROM image_review_counts WHERE image_id = ? AND review_status = 'draft'`, img.ID).Scan(&n); err != nil || n != 3001 {
 		t.Errorf("draft count after one more annotation = %d (%v), want 3001", n, err)
+	}
+}
+
+// TestRowSumIsTheRowsWhateverTheirOrder: the table hash adds the rows' hashes: the same
+// rows in another order give the same sum, a row changed or counted twice another.
+func TestRowSumIsTheRowsWhateverTheirOrder(t *testing.T) {
+	sumOf := func(rows ...string) rowSum {
+		var s rowSum
+		for _, r := range rows {
+			s.add(sha256.Sum256([]byte(r)))
+		}
+		return s
+	}
+	if sumOf("a", "b", "c") != sumOf("c", "a", "b") {
+		t.Error("the same rows in another order sum differently")
+	}
+	if sumOf("a", "b", "c") == sumOf("a", "b", "d") {
+		t.Error("a changed row sums the same")
+	}
+	if sumOf("a", "b") == sumOf("a", "b", "b") {
+		t.Error("a row twice sums as once")
+	}
+	var carried rowSum
+	carried.add([32]byte{24: 0xff, 25: 0xff, 26: 0xff, 27: 0xff, 28: 0xff, 29: 0xff, 30: 0xff, 31: 0xff})
+	carried.add([32]byte{31: 0x01})
+	if carried != (rowSum{0, 0, 1, 0}) {
+		t.Errorf("2⁶⁴-1 + 1 = %x, want the carry into the next word", carried)
 	}
 }
