@@ -578,8 +578,20 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor str
 	if err := s.revisionTurn(ctx, tx); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, annID, imageID, version, action, actor, formatTime(s.now()), nullJSON(beforeJSON), nullJSON(afterJSON))
+	q := `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	args := []any{annID, imageID, version, action, actor, formatTime(s.now()), nullJSON(beforeJSON), nullJSON(afterJSON)}
+	if s.d.postgres {
+		// The other processes are told in the same statement, delivered on commit
+		// (notices.go).
+		text, err := revisionNotice(actor, before, after).Text()
+		if err != nil {
+			return err
+		}
+		q = `WITH r AS (` + q + ` RETURNING 1) SELECT pg_notify('` + noticeChannel + `', ?) FROM r`
+		args = append(args, s.origin+" "+text)
+	}
+	_, err := tx.ExecContext(ctx, q, args...)
 	return err
 }
 

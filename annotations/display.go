@@ -77,6 +77,9 @@ func (s *Store) SetDisplay(ctx context.Context, by Actor, imageID string, settin
 	if err := s.audit(ctx, tx, by, "image.display", "image", imageID, summary); err != nil {
 		return Job{}, err
 	}
+	if err := s.imageChangedTx(ctx, tx, imageID); err != nil {
+		return Job{}, err
+	}
 	j.State, j.Progress, j.Error = JobQueued, 0, ""
 	return j, tx.Commit()
 }

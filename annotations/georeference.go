@@ -110,6 +110,9 @@ func (s *Store) SetGeoreference(ctx context.Context, by Actor, g Georeference) (
 	if err := s.audit(ctx, tx, by, "georeference.set", "image", g.ImageID, summary); err != nil {
 		return Georeference{}, err
 	}
+	if err := s.imageChangedTx(ctx, tx, g.ImageID); err != nil {
+		return Georeference{}, err
+	}
 	return stored, tx.Commit()
 }
 
@@ -212,6 +215,9 @@ func (s *Store) DeleteGeoreference(ctx context.Context, by Actor, imageID string
 	if err := s.audit(ctx, tx, by, "georeference.delete", "image", imageID, ""); err != nil {
 		return err
 	}
+	if err := s.imageChangedTx(ctx, tx, imageID); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -242,6 +248,9 @@ func (s *Store) SetGroundSampleDistance(ctx context.Context, by Actor, imageID s
 	}
 	img, err := s.imageWhere(ctx, tx, "i.id = ?", imageID)
 	if err != nil {
+		return Image{}, err
+	}
+	if err := s.imageChangedTx(ctx, tx, imageID); err != nil {
 		return Image{}, err
 	}
 	return img, tx.Commit()

@@ -583,6 +583,9 @@ func (s *Store) UpdateImage(ctx context.Context, by Actor, id string, p Provenan
 		img.Title, img.CapturedFrom, img.CapturedTo, img.CapturedSource, img.LocationName, img.PublisherMarkup, formatTime(s.now()), id); err != nil {
 		return Image{}, err
 	}
+	if err := s.imageChangedTx(ctx, tx, id); err != nil {
+		return Image{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return Image{}, err
 	}
@@ -621,6 +624,12 @@ func (s *Store) TrashImage(ctx context.Context, by Actor, id string) (Image, err
 		return Image{}, err
 	}
 	if err := s.audit(ctx, tx, by, "image.trash", "image", img.ID, img.Title); err != nil {
+		return Image{}, err
+	}
+	if err := s.imageChangedTx(ctx, tx, id); err != nil {
+		return Image{}, err
+	}
+	if err := s.tellTx(ctx, tx, Notice{Type: "image.trashed", ImageID: id, Actor: by.Name, ID: id}); err != nil {
 		return Image{}, err
 	}
 	return img, tx.Commit()
@@ -679,6 +688,9 @@ func (s *Store) RestoreImage(ctx context.Context, by Actor, id string) (Image, e
 	if err := s.audit(ctx, tx, by, "image.restore", "image", img.ID, img.Title); err != nil {
 		return Image{}, err
 	}
+	if err := s.imageChangedTx(ctx, tx, id); err != nil {
+		return Image{}, err
+	}
 	return img, tx.Commit()
 }
 
@@ -730,6 +742,9 @@ func (s *Store) PurgeImage(ctx context.Context, by Actor, id string) (Image, err
 		return Image{}, err
 	}
 	if err := s.audit(ctx, tx, by, "image.purge", "image", img.ID, img.Title+" ("+img.SHA256+")"); err != nil {
+		return Image{}, err
+	}
+	if err := s.imageChangedTx(ctx, tx, id); err != nil {
 		return Image{}, err
 	}
 	return img, tx.Commit()

@@ -180,10 +180,38 @@ func (s *Store) endJob(ctx context.Context, id int64, state, cause string) error
 	if state == JobDone {
 		progress = 1
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 1 THEN 1 ELSE progress END,
+	res, err := s.updateJobTelling(ctx, "", id,
+		`UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 1 THEN 1 ELSE progress END,
 		finished_at = ?, updated_at = ?, owner = '', lease_until = '' WHERE id = ? AND state = 'running' AND owner = ?`,
 		state, cause, progress, now, now, id, s.process)
 	return s.ownedJob(ctx, res, err, id)
+}
+
+// updateJobTelling runs the update of jobs q and, when it changed a row, tells the other
+// processes in the same transaction that the job's image (imageID, or when "" that of
+// job jobID) changed: its pyramid is queued again, built or failed, and what they keep
+// of it stale.
+func (s *Store) updateJobTelling(ctx context.Context, imageID string, jobID int64, q string, args ...any) (sql.Result, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 && s.d.postgres {
+		if imageID == "" {
+			if err := tx.QueryRowContext(ctx, `SELECT image_id FROM jobs WHERE id = ?`, jobID).Scan(&imageID); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.imageChangedTx(ctx, tx, imageID); err != nil {
+			return nil, err
+		}
+	}
+	return res, tx.Commit()
 }
 
 // ReleaseJob queues again a job this process runs, because the process is stopping
@@ -198,7 +226,7 @@ func (s *Store) ReleaseJob(ctx context.Context, id int64) error {
 // RequeueJob puts a job back in the queue, whoever runs it: to build again a pyramid
 // gone from the disk. It returns the job as queued.
 func (s *Store) RequeueJob(ctx context.Context, imageID, kind string) (Job, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?,
+	res, err := s.updateJobTelling(ctx, imageID, 0, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?,
 		owner = '', lease_until = '' WHERE image_id = ? AND kind = ?`, formatTime(s.now()), imageID, kind)
 	if err != nil {
 		return Job{}, err
@@ -212,7 +240,7 @@ func (s *Store) RequeueJob(ctx context.Context, imageID, kind string) (Job, erro
 // RetryJob queues a finished or failed job again; one still queued or running is
 // ErrConflict. It is how a user asks for a build again.
 func (s *Store) RetryJob(ctx context.Context, imageID, kind string) (Job, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?
+	res, err := s.updateJobTelling(ctx, imageID, 0, `UPDATE jobs SET state = 'queued', progress = 0, error = '', updated_at = ?
 		WHERE image_id = ? AND kind = ? AND state IN ('done', 'failed')`, formatTime(s.now()), imageID, kind)
 	if err != nil {
 		return Job{}, err

@@ -76,8 +76,9 @@ func newOrigin() string {
 func (s *Store) SharesDatabase() bool { return s.d.postgres }
 
 // Notify sends text (at most MaxNotice bytes) to the other processes listening on the
-// database (see Listen), once the calling transaction, if any, has committed: call it
-// after the change it tells of is committed. On SQLite it does nothing.
+// database (see Listen), on its own, apart from any transaction: for changes the store
+// does not tell of itself in the transaction that commits them (notices.go). On SQLite
+// it does nothing.
 func (s *Store) Notify(ctx context.Context, text string) error {
 	if !s.d.postgres {
 		return nil
@@ -85,7 +86,7 @@ func (s *Store) Notify(ctx context.Context, text string) error {
 	if len(text) > MaxNotice {
 		return errors.New("a notice of more than 7900 bytes")
 	}
-	_, err := s.db.ExecContext(ctx, `SELECT pg_notify('`+noticeChannel+`', ?)`, s.origin+" "+text)
+	_, err := s.db.ExecContext(ctx, notifySQL, s.origin+" "+text)
 	return err
 }
 
@@ -112,6 +113,7 @@ func (s *Store) Listen(ctx context.Context, l Listener) error {
 	if err != nil {
 		return errors.New("listen: the database URL cannot be read")
 	}
+	cfg.RuntimeParams["application_name"] = s.ListenerName()
 	pause := 100 * time.Millisecond
 	for resumed := false; ; resumed = true {
 		err := s.listenOnce(ctx, cfg, l.Notice, func() {
@@ -132,6 +134,10 @@ func (s *Store) Listen(ctx context.Context, l Listener) error {
 		pause = min(2*pause, 5*time.Second)
 	}
 }
+
+// ListenerName is the application_name of the connection Listen hears on, as
+// pg_stat_activity shows it: "satmark listener" and this store's origin.
+func (s *Store) ListenerName() string { return "satmark listener " + s.origin }
 
 // listenOnce connects, listens and passes notices on until the connection fails or ctx
 // ends.

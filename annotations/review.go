@@ -334,8 +334,9 @@ func (s *Store) AddComment(ctx context.Context, actor, annotationID, body string
 	var c Comment
 	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var imageID string
-		err := tx.QueryRowContext(ctx, `SELECT image_id FROM annotations
-			WHERE id = ? AND image_id IN (SELECT id FROM images WHERE deleted_at = '')`, annotationID).Scan(&imageID)
+		var version int
+		err := tx.QueryRowContext(ctx, `SELECT image_id, version FROM annotations
+			WHERE id = ? AND image_id IN (SELECT id FROM images WHERE deleted_at = '')`, annotationID).Scan(&imageID, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("annotation: %w", ErrNotFound)
 		}
@@ -345,7 +346,10 @@ func (s *Store) AddComment(ctx context.Context, actor, annotationID, body string
 		c = Comment{ID: newID("cmt"), AnnotationID: annotationID, ImageID: imageID, Author: actor, Body: body, CreatedAt: s.now()}
 		_, err = tx.ExecContext(ctx, `INSERT INTO comments (id, annotation_id, image_id, author, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			c.ID, c.AnnotationID, c.ImageID, c.Author, c.Body, formatTime(c.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.tellTx(ctx, tx, Notice{Type: "comment.created", ImageID: imageID, Actor: actor, ID: annotationID, Version: version, Items: []string{c.ID}})
 	})
 	if err != nil {
 		return Comment{}, err

@@ -98,6 +98,13 @@ func (s *Store) AddSuggestions(ctx context.Context, by Actor, source Annotation,
 	if err := s.audit(ctx, tx, by, "suggestion.search", "annotation", source.ID, detail); err != nil {
 		return nil, err
 	}
+	n := Notice{Type: "suggestion.created", ImageID: source.ImageID, Actor: by.Name, ID: source.ID}
+	for _, sg := range out {
+		n.Items = append(n.Items, sg.ID)
+	}
+	if err := s.tellTx(ctx, tx, n); err != nil {
+		return nil, err
+	}
 	return out, tx.Commit()
 }
 
@@ -281,6 +288,9 @@ func (s *Store) ReopenSuggestion(ctx context.Context, by Actor, id string) (Sugg
 		return sg, nil, err
 	}
 	sg.Status, sg.DecidedBy, sg.DecidedAt, sg.AnnotationID = SuggestionPending, "", nil, ""
+	if err := s.tellTx(ctx, tx, suggestionNotice(by, sg)); err != nil {
+		return sg, nil, err
+	}
 	return sg, gone, tx.Commit()
 }
 
@@ -314,7 +324,12 @@ func (s *Store) decideTx(ctx context.Context, tx *sql.Tx, by Actor, sg Suggestio
 		return sg, fmt.Errorf("suggestion %s was decided meanwhile: %w", sg.ID, ErrConflict)
 	}
 	sg.Status, sg.DecidedBy, sg.DecidedAt, sg.AnnotationID = status, by.Name, &now, annotationID
-	return sg, nil
+	return sg, s.tellTx(ctx, tx, suggestionNotice(by, sg))
+}
+
+// suggestionNotice is the notice of a suggestion decided or pending again.
+func suggestionNotice(by Actor, sg Suggestion) Notice {
+	return Notice{Type: "suggestion.updated", ImageID: sg.ImageID, Actor: by.Name, ID: sg.ID}
 }
 
 // roundScore keeps a score's first three decimals, as an attribute shows it.

@@ -18,8 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
@@ -705,23 +707,52 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+// TestOpenClearsLeftoverUploads: opening a data folder removes the uploads and pyramid
+// builds a process that ended left there, untouched for LeftoverAge, and keeps those
+// written since, which another process sharing the folder may be writing now.
 func TestOpenClearsLeftoverUploads(t *testing.T) {
 	root := t.TempDir()
 	if _, err := imagery.Open(root, imagery.DefaultLimits); err != nil {
 		t.Fatal(err)
 	}
 	tmp := filepath.Join(root, "tmp")
-	for _, name := range []string{"upload-123", "upload-abc"} {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte("half an upload"), 0o644); err != nil {
+	old := time.Now().Add(-imagery.LeftoverAge - time.Minute)
+	building := filepath.Join(root, "derived", "ab", "abcd", "pyramid.building")
+	live := filepath.Join(root, "derived", "cd", "cdef", "pyramid.building")
+	for _, d := range []string{filepath.Join(tmp, "upload-live"), filepath.Join(building, "0"), filepath.Join(live, "0")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	files := map[string]bool{ // path → written long ago
+		filepath.Join(tmp, "upload-123"):          true,
+		filepath.Join(tmp, "upload-abc"):          true,
+		filepath.Join(tmp, "upload-live", "part"): false,
+		filepath.Join(building, "0", "0_0.jpg"):   true,
+		filepath.Join(live, "0", "0_0.jpg"):       false,
+	}
+	for path, stale := range files {
+		if err := os.WriteFile(path, []byte("half of something"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if stale {
+			os.Chtimes(path, old, old)
+			os.Chtimes(filepath.Dir(path), old, old)
+		}
+	}
+	os.Chtimes(building, old, old)
 	lib, err := imagery.Open(root, imagery.DefaultLimits)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	if left := entries(t, tmp); len(left) != 0 {
-		t.Errorf("got %v in tmp after reopening, want nothing", left)
+	if left := entries(t, tmp); !slices.Equal(left, []string{"upload-live"}) {
+		t.Errorf("got %v in tmp after reopening, want the live upload alone", left)
+	}
+	if _, err := os.Stat(building); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale build: %v, want it gone", err)
+	}
+	if _, err := os.Stat(filepath.Join(live, "0", "0_0.jpg")); err != nil {
+		t.Errorf("the build in progress: %v, want it kept", err)
 	}
 	for _, d := range []string{"originals", "derived", "tmp"} {
 		if st, err := os.Stat(filepath.Join(root, d)); err != nil || !st.IsDir() {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/disintegration/imaging"
 )
@@ -84,10 +86,15 @@ func OpenWith(root string, opts Options) (*Library, error) {
 			return nil, err
 		}
 	}
+	// What a process ended mid-way left: uploads and builds untouched for a while, since
+	// others sharing the data folder may have theirs in flight.
 	leftovers, _ := filepath.Glob(filepath.Join(root, "tmp", "upload-*"))
 	half, _ := filepath.Glob(filepath.Join(root, "derived", "*", "*", "pyramid.building"))
+	cutoff := time.Now().Add(-LeftoverAge)
 	for _, p := range append(leftovers, half...) {
-		os.RemoveAll(p)
+		if untouchedSince(p, cutoff) {
+			os.RemoveAll(p)
+		}
 	}
 	if opts.TileCacheBytes == 0 {
 		opts.TileCacheBytes = 256 << 20
@@ -333,10 +340,40 @@ func (l *Library) Remove(sha string) error {
 	return errors.Join(err, os.RemoveAll(l.SidecarDir(sha)), os.RemoveAll(l.derivedDir(sha)))
 }
 
+// LeftoverAge is how long an upload or a pyramid build in the data folder must have gone
+// untouched (no file in it written) before a library opening the folder removes it as
+// left by a process that ended: a live one, another process's on a shared folder, writes
+// all the time.
+const LeftoverAge = time.Hour
+
+// untouchedSince reports whether nothing under path was modified after cutoff.
+func untouchedSince(path string, cutoff time.Time) bool {
+	fresh := errors.New("fresh")
+	err := filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.ModTime().After(cutoff) {
+			return fresh
+		}
+		return nil
+	})
+	return !errors.Is(err, fresh)
+}
+
 // ForgetPyramid drops what the library holds in memory about an image's pyramid (its
 // manifest, checksums and tiles), for when another process on the same data folder has
 // built it again: the next tile is read from what is on disk now.
 func (l *Library) ForgetPyramid(sha string) { l.forgetPyramid(sha) }
+
+// ForgetPyramids is ForgetPyramid for every image: for when another process may have
+// built pyramids again unheard of (this one lost the connection that hears of them).
+func (l *Library) ForgetPyramids() {
+	l.pyramidsMu.Lock()
+	clear(l.pyramids)
+	l.pyramidsMu.Unlock()
+	l.tiles.forgetAll()
+}
 
 // forgetPyramid drops what is held in memory about an image's pyramid.
 func (l *Library) forgetPyramid(sha string) {

@@ -393,6 +393,15 @@ func (c *tileCache) put(k tileKey, data []byte) {
 	}
 }
 
+// forgetAll empties the cache.
+func (c *tileCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ll.Init()
+	clear(c.items)
+	c.size = 0
+}
+
 // forget drops every cached tile of one image.
 func (c *tileCache) forget(sha string) {
 	c.mu.Lock()

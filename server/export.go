@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"github.com/satmark/satmark/annotations"
 	"github.com/satmark/satmark/formats"
 	"github.com/satmark/satmark/imagery"
-	"github.com/satmark/satmark/webtiles"
 )
 
 // exportImageGeoJSON downloads one image's annotations as GeoJSON: RFC 7946 lon/lat when
@@ -358,44 +356,6 @@ type featureCollection struct {
 
 func newFeatureCollection() featureCollection {
 	return featureCollection{Type: "FeatureCollection", Features: []geoFeature{}}
-}
-
-// footprints answers every georeferenced image's outline as RFC 7946 GeoJSON, for the map.
-func (s *Server) footprints(c echo.Context) error {
-	ctx := c.Request().Context()
-	images, err := s.store.Images(ctx)
-	if err != nil {
-		return err
-	}
-	fc := newFeatureCollection()
-	for _, img := range images {
-		if !img.Georeferenced {
-			continue
-		}
-		p, err := s.placement(ctx, img)
-		if err != nil {
-			s.log.Warn("footprint", "image", img.ID, "err", err)
-			continue
-		}
-		g, _, err := formats.Footprint(p.Transformer, img.Width, img.Height)
-		if err != nil {
-			continue
-		}
-		props := map[string]any{
-			"title": img.Title, "publisher": img.Source.Publisher, "released_at": img.Source.ReleasedAt,
-			"annotation_count": img.AnnotationCount, "transform": p.Transform,
-			"captured_from": img.CapturedFrom, "captured_to": img.CapturedTo,
-		}
-		// Its map tiles: /tiles/{id}/{z}/{x}/{y}.png down to max_zoom.
-		if mpp, lat, err := metresPerPixel(p.Transformer, img.Width, img.Height); err == nil {
-			props["tiles"] = "/tiles/" + img.ID + "/{z}/{x}/{y}.png"
-			props["max_zoom"] = webtiles.MaxZoom(mpp, lat)
-			props["metres_per_pixel"] = mpp
-		}
-		fc.Features = append(fc.Features, geoFeature{Type: "Feature", ID: img.ID, Geometry: g, Properties: props})
-	}
-	c.Response().Header().Set(echo.HeaderContentType, formats.LonLatGeoJSONMediaType)
-	return json.NewEncoder(c.Response()).Encode(fc)
 }
 
 // queryList returns the values of a repeatable query parameter, also split at commas.

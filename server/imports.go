@@ -118,7 +118,6 @@ func (s *Server) importAnnotations(c echo.Context) error {
 	// there are more than a listener holds, by being told to load them again.
 	if many > listenerBuffer {
 		s.events.reset(img.ID)
-		s.tell(notice{Type: noticeImageReset, ImageID: img.ID})
 	} else {
 		for i := range made {
 			if err := s.withGround(ctx, &made[i]); err != nil {

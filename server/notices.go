@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -11,67 +10,29 @@ import (
 
 // Several processes on one database (PostgreSQL): each change a process makes that the
 // others must hear of — an event for an image's listeners, an image whose cached facts
-// are stale, accounts changed — is also sent to them as a short notice
-// (annotations.Store.Notify, LISTEN/NOTIFY), after it is committed. A notice names what
-// changed, never carries it (PostgreSQL bounds a notice to 8000 bytes): the process that
-// hears it reads the annotation, comment or suggestion from the store and publishes the
-// event to its own listeners, exactly as the process that made the change did to its
-// own. A process never hears its own notices. On SQLite (one process) nothing is sent.
+// are stale — is sent to them as a short notice (annotations.Notice) by the store, in the
+// transaction that commits the change (annotations/notices.go), so that none is lost to
+// a process dying between its commit and its telling. A notice names what changed,
+// never carries it (PostgreSQL bounds a notice to 8000 bytes): the process that hears
+// it reads the annotation, comment or suggestion from the store and publishes the event
+// to its own listeners, exactly as the process that made the change did to its own. A
+// process never hears its own notices. Account changes alone are told by the server,
+// after their commit (tell); a lost one is made up for by the accounts' stamp within a
+// second (identity.go). On SQLite (one process) nothing is sent.
 
-// notice is one change, as sent to the other processes.
-type notice struct {
-	// Type is an Event's type, or noticeImageChanged, noticeImageReset or
-	// noticeAccountsChanged.
-	Type    string `json:"t"`
-	ImageID string `json:"i,omitempty"`
-	Actor   string `json:"u,omitempty"`
-	ID      string `json:"a,omitempty"`
-	Version int    `json:"v,omitempty"`
-	// Items names what the event's data is: the comment (comment.created) or the
-	// suggestions (suggestion.created).
-	Items []string `json:"x,omitempty"`
-}
-
-const (
-	// noticeImageChanged: forget what is kept in memory about the image (imageChanged).
-	noticeImageChanged = "image.changed"
-	// noticeImageReset: the image's listeners must load its annotations again.
-	noticeImageReset = "image.reset"
-	// noticeAccountsChanged: forget the cached sessions and tokens.
-	noticeAccountsChanged = "accounts.changed"
-)
-
-// noticeOf is the notice of an event.
-func noticeOf(ev Event) notice {
-	n := notice{Type: ev.Type, ImageID: ev.ImageID, Actor: ev.Actor, ID: ev.ID, Version: ev.Version}
-	switch d := ev.Data.(type) {
-	case annotations.Comment:
-		n.Items = []string{d.ID}
-	case []annotations.Suggestion:
-		for _, sg := range d {
-			n.Items = append(n.Items, sg.ID)
-		}
-	}
-	return n
-}
-
-// tell sends n to the other processes on the database, if any may be there. A notice
-// too large (a find-similar run of hundreds of suggestions) tells them to reload the
-// image instead. A failure is logged: the change itself is committed.
-func (s *Server) tell(n notice) {
+// tell sends n to the other processes on the database, if any may be there, apart from
+// any transaction. A failure is logged: the change itself is committed.
+func (s *Server) tell(n annotations.Notice) {
 	if !s.store.SharesDatabase() {
 		return
 	}
-	text, err := json.Marshal(n)
-	if err == nil && len(text) > annotations.MaxNotice {
-		text, err = json.Marshal(notice{Type: noticeImageReset, ImageID: n.ImageID})
-	}
+	text, err := n.Text()
 	if err != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := s.store.Notify(ctx, string(text)); err != nil {
+	if err := s.store.Notify(ctx, text); err != nil {
 		s.log.Warn("telling the other processes of a change", "type", n.Type, "image", n.ImageID, "err", err)
 	}
 }
@@ -89,6 +50,7 @@ func (s *Server) Follow(ctx context.Context, listening func()) error {
 			if resumed {
 				s.log.Info("listening to the other processes again: forgetting every cache, live listeners reload")
 				s.forgetAllImages()
+				s.library.ForgetPyramids()
 				s.principals.forget()
 				s.events.resetAll()
 			}
@@ -104,19 +66,19 @@ func (s *Server) Follow(ctx context.Context, listening func()) error {
 
 // hear acts on one notice of another process.
 func (s *Server) hear(ctx context.Context, text string) {
-	var n notice
-	if err := json.Unmarshal([]byte(text), &n); err != nil {
+	n, err := annotations.ParseNotice(text)
+	if err != nil {
 		s.log.Warn("a notice that cannot be read", "err", err)
 		return
 	}
 	switch n.Type {
-	case noticeImageChanged:
+	case annotations.NoticeImageChanged:
 		s.forgetChangedElsewhere(ctx, n.ImageID)
 		return
-	case noticeImageReset:
+	case annotations.NoticeImageReset:
 		s.events.reset(n.ImageID)
 		return
-	case noticeAccountsChanged:
+	case annotations.NoticeAccountsChanged:
 		s.principals.forget()
 		return
 	}
@@ -154,7 +116,7 @@ func (s *Server) forgetChangedElsewhere(ctx context.Context, id string) {
 }
 
 // eventOf is the event a notice tells of, its data read from the store.
-func (s *Server) eventOf(ctx context.Context, n notice) (Event, error) {
+func (s *Server) eventOf(ctx context.Context, n annotations.Notice) (Event, error) {
 	ev := Event{Type: n.Type, ImageID: n.ImageID, Actor: n.Actor, ID: n.ID, Version: n.Version}
 	switch n.Type {
 	case "annotation.created", "annotation.updated":

@@ -27,9 +27,18 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func twoProcesses(t *testing.T) (a, b *testServer) {
 	t.Helper()
 	dsn := pgtest.DSN(t)
+	a, b, _ = twoProcessesOn(t, dsn, dsn)
+	return a, b
+}
+
+// twoProcessesOn is twoProcesses with A connecting to the database by dsnA and B by
+// dsnB (one database, as two roles, say). bListening receives each time B listens again
+// after it started.
+func twoProcessesOn(t *testing.T, dsnA, dsnB string) (a, b *testServer, bListening <-chan struct{}) {
+	t.Helper()
 	dir := t.TempDir()
-	a = newTestServerAt(t, dir, dsn, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
-	b = newTestServerAt(t, dir, dsn, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
+	a = newTestServerAt(t, dir, dsnA, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
+	b = newTestServerAt(t, dir, dsnB, imagery.Options{Limits: smallLimits}, os.DirFS("../web"))
 	b.token = a.token // one database: the same accounts and tokens
 	for _, ts := range []*testServer{a, b} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -56,8 +65,9 @@ func twoProcesses(t *testing.T) (a, b *testServer) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("Follow did not listen within 20 s")
 		}
+		bListening = listening // B's, the last
 	}
-	return a, b
+	return a, b, bListening
 }
 
 func TestEventsReachEveryProcess(t *testing.T) {
@@ -124,43 +134,112 @@ func TestEventsReachEveryProcess(t *testing.T) {
 // description, its placement on the earth) is forgotten when A changes the image.
 func TestCachesForgetOtherProcessesChanges(t *testing.T) {
 	a, b := twoProcesses(t)
-	img := a.mustUpload(t, filePart("scene.png", pngBytes(t, 64, 48, 1)), field("license", "https://creativecommons.org/licenses/by/4.0/"))
-	a.buildPyramids(t)
-	rights := func() string {
-		t.Helper()
-		var doc struct {
-			Rights string `json:"rights"`
-		}
-		rec := b.do(t, http.MethodGet, "/iiif/3/"+img.ID+"/info.json", nil)
-		wantStatus(t, rec, http.StatusOK)
-		decode(t, rec, &doc)
-		return doc.Rights
-	}
-	if got := rights(); got != "https://creativecommons.org/licenses/by/4.0/" {
-		t.Fatalf("B: rights before = %q, want the CC BY licence", got)
-	}
-	ann := a.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[0, 0], [10, 0]]}}`)
-	length := func() any {
-		t.Helper()
-		var got struct {
-			Measures map[string]any `json:"measures"`
-		}
-		decode(t, b.do(t, http.MethodGet, "/api/v1/annotations/"+ann.ID, nil), &got)
-		return got.Measures["length_m"]
-	}
-	if got := length(); got != nil {
-		t.Fatalf("B: length before any georeference = %v, want none", got)
-	}
-
-	wantStatus(t, a.doJSON(t, http.MethodPatch, "/api/v1/images/"+img.ID, `{"license": "https://creativecommons.org/publicdomain/zero/1.0/"}`), http.StatusOK)
+	img, ann := cachedOnB(t, a, b)
+	wantStatus(t, a.doJSON(t, http.MethodPatch, "/api/v1/images/"+img.ID, `{"license": "`+cc0+`"}`), http.StatusOK)
 	wantStatus(t, a.doJSON(t, http.MethodPut, "/api/v1/images/"+img.ID+"/georeference", `{"gsd_m": 2}`), http.StatusOK)
 	waitHeard(t, a, b, img.ID)
-	if got, want := rights(), "https://creativecommons.org/publicdomain/zero/1.0/"; got != want {
-		t.Errorf("B: rights after A's PATCH = %q, want %q", got, want)
+	wantChangesSeen(t, b, img.ID, ann.ID)
+}
+
+// TestChangesOfAProcessThatDiesAfterCommitAreHeard: A commits changes and does nothing
+// after (a process killed, or cut from the database, right after its commit: the
+// changes are made through A's store alone, so nothing of A's request handling runs
+// after the commit); B still forgets what it kept and its listeners hear the new
+// annotation, since the notices went out with the commits.
+func TestChangesOfAProcessThatDiesAfterCommitAreHeard(t *testing.T) {
+	a, b := twoProcesses(t)
+	img, ann := cachedOnB(t, a, b)
+	hs := httptest.NewServer(b.srv)
+	t.Cleanup(hs.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream := openEvents(ctx, t, hs.URL, img.ID, a.token)
+	defer stream.resp.Body.Close()
+	if ev, err := stream.next(); err != nil || ev.name != "ready" {
+		t.Fatalf("B's first event %+v (%v), want ready", ev, err)
 	}
-	if got := length(); got != 20.0 {
+	by := annotations.Actor{Name: "tester"}
+	if _, err := a.store.UpdateImage(ctx, by, img.ID, annotations.Provenance{License: ptr(cc0)}); err != nil {
+		t.Fatal(err)
+	}
+	gsd := 2.0
+	if _, err := a.store.SetGroundSampleDistance(ctx, by, img.ID, &gsd); err != nil {
+		t.Fatal(err)
+	}
+	made, err := a.store.CreateAnnotation(ctx, "tester", img.ID, annotations.AnnotationInput{Label: ptr("vessel"), Shape: ptr(annotations.ShapePoint),
+		Geometry: json.RawMessage(`{"type": "Point", "coordinates": [5, 5]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Notices arrive in the order committed: once B's listener hears of the annotation,
+	// B has heard of the image's changes.
+	for {
+		ev, err := stream.next()
+		if err != nil {
+			t.Fatalf("B's listener did not hear of annotation %s, which A's store committed: %v", made.ID, err)
+		}
+		var c change
+		if json.Unmarshal([]byte(ev.data), &c) == nil && ev.name == "annotation.created" && c.ID == made.ID {
+			break
+		}
+	}
+	wantChangesSeen(t, b, img.ID, ann.ID)
+}
+
+const (
+	ccBy = "https://creativecommons.org/licenses/by/4.0/"
+	cc0  = "https://creativecommons.org/publicdomain/zero/1.0/"
+)
+
+// cachedOnB uploads through A an image under the CC BY licence, without a georeference,
+// with a line 10 px long on it, and has B answer its licence and the line's length
+// (none), so that B keeps the image's description and placement in memory.
+func cachedOnB(t *testing.T, a, b *testServer) (annotations.Image, annotations.Annotation) {
+	t.Helper()
+	img := a.mustUpload(t, filePart("scene.png", pngBytes(t, 64, 48, 1)), field("license", ccBy))
+	a.buildPyramids(t)
+	ann := a.createAnnotation(t, img.ID, `{"label": "vessel", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[0, 0], [10, 0]]}}`)
+	if got := rightsOn(t, b, img.ID); got != ccBy {
+		t.Fatalf("B: rights before = %q, want the CC BY licence", got)
+	}
+	if got := lengthOn(t, b, ann.ID); got != nil {
+		t.Fatalf("B: length before any georeference = %v, want none", got)
+	}
+	return img, ann
+}
+
+// wantChangesSeen checks that ts answers the image's CC0 licence, and the line's length
+// at 2 m a pixel.
+func wantChangesSeen(t *testing.T, ts *testServer, imageID, annID string) {
+	t.Helper()
+	if got := rightsOn(t, ts, imageID); got != cc0 {
+		t.Errorf("B: rights after A's change = %q, want %q", got, cc0)
+	}
+	if got := lengthOn(t, ts, annID); got != 20.0 {
 		t.Errorf("B: length after A's georeference = %v, want 20 (10 px at 2 m)", got)
 	}
+}
+
+// rightsOn is the licence ts's IIIF description of the image gives.
+func rightsOn(t *testing.T, ts *testServer, imageID string) string {
+	t.Helper()
+	var doc struct {
+		Rights string `json:"rights"`
+	}
+	rec := ts.do(t, http.MethodGet, "/iiif/3/"+imageID+"/info.json", nil)
+	wantStatus(t, rec, http.StatusOK)
+	decode(t, rec, &doc)
+	return doc.Rights
+}
+
+// lengthOn is the annotation's length on the ground as ts measures it (nil: none).
+func lengthOn(t *testing.T, ts *testServer, annID string) any {
+	t.Helper()
+	var got struct {
+		Measures map[string]any `json:"measures"`
+	}
+	decode(t, ts.do(t, http.MethodGet, "/api/v1/annotations/"+annID, nil), &got)
+	return got.Measures["length_m"]
 }
 
 // waitHeard returns once b has heard every notice a sent before it was called: notices

@@ -13,15 +13,14 @@ import (
 // sent live to the image's listeners.
 
 // announce is the one way events go out: it tells the image's listeners about a change
-// the request made, as its signed-in user's, here and in the other processes on the
-// database (notices.go). Handlers build the event with one of the functions below, never
-// by hand.
+// the request made, as its signed-in user's (the other processes on the database were
+// told by the store as the change committed: notices.go). Handlers build the event with
+// one of the functions below, never by hand.
 func (s *Server) announce(c echo.Context, ev Event) {
 	if p := principalOf(c); p != nil {
 		ev.Actor = p.user.Name
 	}
 	s.events.publish(ev)
-	s.tell(noticeOf(ev))
 }
 
 // annotationEvent is a saved annotation (typ annotation.created or annotation.updated)

@@ -174,16 +174,14 @@ func New(store *annotations.Store, library *imagery.Library, assets fs.FS, opts 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
 // imageChanged forgets everything the server keeps in memory about an image: its IIIF
-// description (size, licence), its hot tiles and its placement on the earth, here and
-// in the other processes on the database (notices.go). Every handler that changes an
-// image (its provenance, georeference, pyramid, trash, restore or purge) calls it, and so
-// does the pyramid builder, so no answer after a change comes from before it.
-func (s *Server) imageChanged(id string) {
-	s.forgetImage(id)
-	s.tell(notice{Type: noticeImageChanged, ImageID: id})
-}
+// description (size, licence), its hot tiles and its placement on the earth. Every
+// handler that changes an image (its provenance, georeference, pyramid, trash, restore
+// or purge) calls it, and so does the pyramid builder, so no answer after a change comes
+// from before it. The other processes on the database forget theirs when the store's
+// notice of the change reaches them (notices.go).
+func (s *Server) imageChanged(id string) { s.forgetImage(id) }
 
-// forgetImage is imageChanged in this process alone.
+// forgetImage forgets what this process keeps of an image.
 func (s *Server) forgetImage(id string) {
 	s.iiifCache.forget(id)
 	s.hot.forget(id)
@@ -225,7 +223,7 @@ func (s *Server) forgetAllImages() {
 // token.
 func (s *Server) accountsChanged() {
 	s.principals.forget()
-	s.tell(notice{Type: noticeAccountsChanged})
+	s.tell(annotations.Notice{Type: annotations.NoticeAccountsChanged})
 }
 
 // Close ends the server's live event streams, so that an HTTP shutdown does not wait on

@@ -145,18 +145,9 @@ func (s *Server) siteViews(ctx context.Context, sites []annotations.Site) ([]sit
 	}
 	// The footprints are stored with the georeferences; one placed before they were (or
 	// whose storing failed) is worked out and stored now.
-	placed, err := s.store.FootprintsStored(ctx)
+	placed, err := s.fillFootprints(ctx, images)
 	if err != nil {
 		return nil, err
-	}
-	for _, img := range images {
-		if stored, ok := placed[img.ID]; ok && !stored {
-			if err := s.storeFootprint(ctx, img); err != nil {
-				s.log.Warn("site footprint", "image", img.ID, "err", err)
-				continue
-			}
-			placed[img.ID] = true
-		}
 	}
 	views := make([]siteView, len(sites))
 	var ids []string
