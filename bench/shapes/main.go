@@ -91,15 +91,15 @@ func main() {
 }
 
 type result struct {
-	n             int
-	seed          time.Duration
-	loads, all    []time.Duration // to the first shapes drawn, to all of them
-	cpu           []time.Duration // Chromium's CPU time (every process) for each timed load
-	panCPU        time.Duration   // and for the pans and zooms
-	frames        int
+	n                  int
+	seed               time.Duration
+	loads, all         []time.Duration // to the first shapes drawn, to all of them
+	cpu                []time.Duration // Chromium's CPU time (every process) for each timed load
+	panCPU             time.Duration   // and for the pans and zooms
+	frames             int
 	p50, p95, p99, max float64 // milliseconds
-	edit          float64 // milliseconds
-	load          string  // the load average (1 min) before and after
+	edit               float64 // milliseconds
+	load               string  // the load average (1 min) before and after
 }
 
 func loadTimes(ds []time.Duration) string {
