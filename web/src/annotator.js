@@ -368,15 +368,11 @@ async function start() {
       for (const ev of state.queue.splice(0)) live.handle(ev);
       found = !!wanted && openWanted();
       root.dataset.ready = 'true';
-      // The rest shows once it is all in (or every few seconds while it comes).
-      shapes.holdTiles(true);
     });
-    shapes.holdTiles(false);
     root.dataset.loaded = 'true';
     if (unknownLabels.size) await labelsLater();
     if (wanted && !found) flash('The annotation in the link is not on this image (it may have been deleted).', 'error');
   } catch (err) {
-    shapes.holdTiles(false);
     flash(`Could not load the annotations: ${err.message}`, 'error');
   }
 }

@@ -194,8 +194,6 @@ export function annotationShapes({extent, lifted, visible, style}) {
       liftLayer.changed();
       refreshLabels();
     },
-    // holdTiles(on): shapetiles.js's hold.
-    holdTiles: (on) => tiles.hold(on),
     // restyle redraws the lifted layer (the selection's look changed).
     restyle: () => liftLayer.changed(),
     // stats say how many features each layer holds, for the tests and the benchmark.

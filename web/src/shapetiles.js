@@ -26,8 +26,6 @@ const STROKE = 2;
 // A frame draws tiles for at most this long (ms): at least one, when any is missing.
 const BUDGET_MOVING = 6;
 const BUDGET_STILL = 40;
-// While held (hold), tiles already drawn are drawn again at most this often (ms).
-const HOLD_MAX = 2000;
 
 // levelFor is the level whose tile pixels are at most the size of a device pixel of the
 // view, resolution being the view's (image pixels per device pixel).
@@ -222,8 +220,7 @@ class ShapeTilesRenderer extends LayerRenderer {
       this.context_.clearRect(0, 0, width, height);
     }
     this.container_.style.opacity = String(frameState.layerStatesArray[frameState.layerIndex].opacity);
-    // Ready (for the map's rendercomplete) once the tiles in view show the shapes as they
-    // are, but for those held back on purpose.
+    // Ready (for the map's rendercomplete) once the tiles in view show the shapes as they are.
     this.ready = this.tiles_.render(this.context_, frameState);
     return this.container_;
   }
@@ -271,8 +268,6 @@ export function shapeTiles({source, extent, onDrawn}) {
   let layer = null;
   let shownLevel = null; // the level the last frame showed
   const drawCost = new Map(); // level → how long its last tile took to draw (ms)
-  let held = false; // hold's
-  let heldAt = 0; // when the tiles were last all drawn while held
 
   // margin is how far past a tile's edge a shape may reach into it, in map units.
   const margin = (level) => (POINT_RADIUS + STROKE + 1) * pixelRatio * resolutionOf(level);
@@ -311,13 +306,50 @@ export function shapeTiles({source, extent, onDrawn}) {
     if (e) drawnAt.set(f, e);
     else drawnAt.delete(f);
   }
-  source.on('addfeature', (e) => track(e.feature));
+  // Features added since the last frame are drawn over the tiles in view that are drawn
+  // already (drawAdded), instead of those being drawn again whole: the rest of the list
+  // comes in parts of many thousands, and drawing every tile in view again for each
+  // part was most of the main thread's time while it came, and slowed reading it.
+  let added = [];
+  source.on('addfeature', (e) => {
+    const f = e.feature;
+    const g = f.getGeometry();
+    if (!g) return;
+    drawnAt.set(f, g.getExtent().slice());
+    if (!added.length && !dirty.length) layer?.changed();
+    added.push(f);
+  });
   source.on('changefeature', (e) => track(e.feature));
   source.on('removefeature', (e) => {
     invalidate(drawnAt.get(e.feature));
     drawnAt.delete(e.feature);
   });
   source.on('clear', invalidateAll);
+
+  // drawAdded draws the features added since the last frame over the tiles in view (those
+  // with used === frame) that are drawn and not stale; others go stale. It says whether
+  // it drew any.
+  function drawAdded() {
+    const adds = added.filter((f) => f.get('shown') === 1 && source.hasFeature(f));
+    added = [];
+    let drew = false;
+    for (const t of cache.values()) {
+      if (t.stale) continue;
+      if (t.used !== frame || !t.canvas) {
+        t.stale = true;
+        continue;
+      }
+      const [x0, y0, x1, y1] = buffer(t.extent, margin(t.level));
+      const on = adds.filter((f) => {
+        const e = drawnAt.get(f);
+        return e[0] <= x1 && e[2] >= x0 && e[1] <= y1 && e[3] >= y0;
+      });
+      if (!on.length) continue;
+      drawShapes(t.canvas.getContext('2d'), on, t.extent, resolutionOf(t.level), pixelRatio);
+      drew = true;
+    }
+    return drew;
+  }
 
   function draw(t) {
     if (!t.canvas) {
@@ -378,8 +410,7 @@ export function shapeTiles({source, extent, onDrawn}) {
 
   // render shows the view on ctx (the layer's canvas, device pixels) and draws missing
   // and stale tiles within the frame's budget; while some remain it asks for a frame.
-  // While held, a stale tile that shows what it drew before waits (for HOLD_MAX at most).
-  // It says whether the tiles in view show the shapes as they are (but for those waiting).
+  // It says whether the tiles in view show the shapes as they are.
   function render(ctx, frameState) {
     frame++;
     markDirty();
@@ -409,9 +440,8 @@ export function shapeTiles({source, extent, onDrawn}) {
     }
     const mid = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2];
     const far = (t) => Math.hypot((t.extent[0] + t.extent[2]) / 2 - mid[0], (t.extent[1] + t.extent[3]) / 2 - mid[1]);
-    const waiting = held && performance.now() - heldAt < HOLD_MAX;
-    const due = (t) => t.stale && !(waiting && t.canvas);
-    const todo = wanted.filter(due).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
+    const drewAdded = added.length > 0 && drawAdded();
+    const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
     const moving = frameState.viewHints[0] || frameState.viewHints[1];
     const start = performance.now();
     let drew = false;
@@ -434,10 +464,9 @@ export function shapeTiles({source, extent, onDrawn}) {
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     evict();
-    const more = wanted.some(due);
+    const more = wanted.some((t) => t.stale);
     if (more) layer?.changed();
-    else if (held && !waiting && !wanted.some((t) => t.stale)) heldAt = performance.now();
-    if (drew) onDrawn();
+    if (drew || drewAdded) onDrawn();
     return !more;
   }
 
@@ -445,19 +474,10 @@ export function shapeTiles({source, extent, onDrawn}) {
     source,
     render,
     invalidateAll,
-    // hold(true) keeps the tiles drawn as they are while many changes come (the rest of
-    // the list streaming in: drawing them again for each part was much of the main
-    // thread's time while the list came, and slowed reading it), but every HOLD_MAX;
-    // hold(false) draws them as they are now.
-    hold(on) {
-      held = on;
-      heldAt = performance.now();
-      if (!on) layer?.changed();
-    },
     // freshAt says whether every tile the view shows over map extent e is drawn as the
     // source is now.
     freshAt(e) {
-      if (shownLevel === null || dirty.length) return false;
+      if (shownLevel === null || dirty.length || added.length) return false;
       for (const t of cache.values()) {
         if (t.level === shownLevel && t.used === frame && intersects(buffer(e, margin(t.level)), t.extent) && (t.stale || !t.canvas)) return false;
       }
