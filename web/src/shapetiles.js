@@ -40,13 +40,13 @@ function tileExtent(level, x, y) {
 
 // A shape whose extent on a tile is at most this many tile pixels across is drawn as a
 // square of its colour as wide as its stroke would make it: at the levels that show the
-// whole image most shapes are that small, where tracing, filling and stroking each was
-// most of the time the tiles took, and the stroke alone covered them.
+// whole image many shapes are that small, their stroke covers them all but a pixel or
+// two, and tracing, filling and stroking each was what drawing the tiles spent its time on.
 const SPECK = 3;
 
 // pointSprite is a point's circle as POINT_RADIUS draws it, in colour, at pixelRatio,
-// drawn once and copied for each point (arcs filled and stroked one by one were a third
-// of a tile's time); its middle is at (half, half).
+// drawn once and copied for each point (to the nearest pixel) instead of an arc traced,
+// filled and stroked for each; its middle is at (half, half).
 const sprites = new Map();
 function pointSprite(color, pixelRatio) {
   const key = `${color}/${pixelRatio}`;
