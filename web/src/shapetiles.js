@@ -326,24 +326,30 @@ export function shapeTiles({source, extent, onDrawn}) {
   });
   source.on('clear', invalidateAll);
 
-  // drawAdded draws the features added since the last frame over the tiles in view (those
-  // with used === frame) that are drawn and not stale; others go stale. It says whether
+  // drawAdded draws the features added since the last frame over the tiles in view (of
+  // level, those with used === frame) that are drawn and not stale; others go stale. Each
+  // feature goes to the tiles its extent reaches, found from the extent. It says whether
   // it drew any.
-  function drawAdded() {
+  function drawAdded(level) {
     const adds = added.filter((f) => f.get('shown') === 1 && source.hasFeature(f));
     added = [];
-    let drew = false;
+    const shown = new Map(); // x, y → {tile, features}
     for (const t of cache.values()) {
       if (t.stale) continue;
-      if (t.used !== frame || !t.canvas) {
-        t.stale = true;
-        continue;
+      if (t.used !== frame || !t.canvas) t.stale = true;
+      else shown.set(`${t.x}/${t.y}`, {t, on: []});
+    }
+    if (!shown.size) return false;
+    const span = TILE * resolutionOf(level);
+    const m = margin(level);
+    for (const f of adds) {
+      const [x0, y0, x1, y1] = drawnAt.get(f);
+      for (let y = Math.floor((-y1 - m) / span); y <= Math.floor((-y0 + m) / span); y++) {
+        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(`${x}/${y}`)?.on.push(f);
       }
-      const [x0, y0, x1, y1] = buffer(t.extent, margin(t.level));
-      const on = adds.filter((f) => {
-        const e = drawnAt.get(f);
-        return e[0] <= x1 && e[2] >= x0 && e[1] <= y1 && e[3] >= y0;
-      });
+    }
+    let drew = false;
+    for (const {t, on} of shown.values()) {
       if (!on.length) continue;
       drawShapes(t.canvas.getContext('2d'), on, t.extent, resolutionOf(t.level), pixelRatio);
       drew = true;
@@ -440,7 +446,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     }
     const mid = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2];
     const far = (t) => Math.hypot((t.extent[0] + t.extent[2]) / 2 - mid[0], (t.extent[1] + t.extent[3]) / 2 - mid[1]);
-    const drewAdded = added.length > 0 && drawAdded();
+    const drewAdded = added.length > 0 && drawAdded(level);
     const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
     const moving = frameState.viewHints[0] || frameState.viewHints[1];
     const start = performance.now();
