@@ -27,6 +27,22 @@ func storedGeometry(b []byte) (Geometry, error) {
 // compactGeometry parses {"type":"Point","coordinates":[x,y]} and its LineString and
 // Polygon kin exactly as Geometry.MarshalJSON writes them, and reports whether b was one.
 func compactGeometry(b []byte) (Geometry, bool) {
+	var buf geometryBuffer
+	return buf.compact(b)
+}
+
+// geometryBuffer holds the positions of one geometry read by compact; reading the next
+// into the same buffer reuses its memory, so a reader of many that uses each only until
+// the next (the shapes route's rows, shapepage.go) allocates nothing once it has grown.
+type geometryBuffer struct {
+	positions []Position
+	ends      []int // where each ring ends in positions
+	rings     [][]Position
+}
+
+// compact is compactGeometry into the buffer: the geometry it gives shares the buffer's
+// memory (each ring's capacity cut to its length), until the buffer reads another.
+func (buf *geometryBuffer) compact(b []byte) (Geometry, bool) {
 	rest, ok := bytes.CutPrefix(b, []byte(`{"type":"`))
 	if !ok {
 		return Geometry{}, false
@@ -39,31 +55,27 @@ func compactGeometry(b []byte) (Geometry, bool) {
 		}
 	}
 	p := compactReader{b: rest}
-	var g Geometry
+	buf.positions, buf.ends = buf.positions[:0], buf.ends[:0]
 	switch typ {
 	case "Point":
 		pos, ok := p.position()
 		if !ok {
 			return Geometry{}, false
 		}
-		g = PointGeometry(pos)
+		buf.positions = append(buf.positions, pos)
+		buf.ends = append(buf.ends, 1)
 	case "LineString":
-		ring, ok := p.ring()
-		if !ok {
+		if !buf.ring(&p) {
 			return Geometry{}, false
 		}
-		g = LineGeometry(ring)
 	case "Polygon":
 		if !p.take('[') {
 			return Geometry{}, false
 		}
-		var rings [][]Position
 		for {
-			ring, ok := p.ring()
-			if !ok {
+			if !buf.ring(&p) {
 				return Geometry{}, false
 			}
-			rings = append(rings, ring)
 			if p.take(']') {
 				break
 			}
@@ -71,14 +83,40 @@ func compactGeometry(b []byte) (Geometry, bool) {
 				return Geometry{}, false
 			}
 		}
-		g = PolygonGeometry(rings...)
 	default:
 		return Geometry{}, false
 	}
 	if string(p.b) != "}" {
 		return Geometry{}, false
 	}
-	return g, true
+	buf.rings = buf.rings[:0]
+	start := 0
+	for _, end := range buf.ends {
+		buf.rings = append(buf.rings, buf.positions[start:end:end])
+		start = end
+	}
+	return Geometry{Type: typ, Coordinates: buf.rings[:len(buf.rings):len(buf.rings)]}, true
+}
+
+// ring reads [[x,y],…] with at least one position from p into the buffer.
+func (buf *geometryBuffer) ring(p *compactReader) bool {
+	if !p.take('[') {
+		return false
+	}
+	for {
+		pos, ok := p.position()
+		if !ok {
+			return false
+		}
+		buf.positions = append(buf.positions, pos)
+		if p.take(']') {
+			buf.ends = append(buf.ends, len(buf.positions))
+			return true
+		}
+		if !p.take(',') {
+			return false
+		}
+	}
 }
 
 // compactReader reads JSON without spaces from the front of b.
@@ -90,27 +128,6 @@ func (r *compactReader) take(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// ring reads [[x,y],…] with at least one position.
-func (r *compactReader) ring() ([]Position, bool) {
-	if !r.take('[') {
-		return nil, false
-	}
-	ring := make([]Position, 0, 8)
-	for {
-		p, ok := r.position()
-		if !ok {
-			return nil, false
-		}
-		ring = append(ring, p)
-		if r.take(']') {
-			return ring, true
-		}
-		if !r.take(',') {
-			return nil, false
-		}
-	}
 }
 
 // position reads [x,y] of finite numbers.

@@ -94,20 +94,26 @@ func parseCursor(c string) (pageKey, error) {
 	return pageKey{CreatedAt: parts[0], ID: parts[1]}, nil
 }
 
+// pageStart is where the page after the cursor after starts (the first page's for ""),
+// when limit is a page size.
+func pageStart(after string, limit int) (pageKey, error) {
+	if limit < 1 || limit > MaxPage {
+		return pageKey{}, malformed("limit", "%d is not a page size: give 1 to %d", limit, MaxPage)
+	}
+	if after == "" {
+		return pageKey{}, nil
+	}
+	return parseCursor(after)
+}
+
 // AnnotationPage returns up to limit (1 to MaxPage) annotations of the image in list
 // order, after the cursor after ("" for the first page). A cursor that is not one it
 // handed out is a malformed *ValidationError on "after"; a limit out of range one on
 // "limit". An image in the trash has none.
 func (s *Store) AnnotationPage(ctx context.Context, imageID, after string, limit int) (AnnotationPage, error) {
-	if limit < 1 || limit > MaxPage {
-		return AnnotationPage{}, malformed("limit", "%d is not a page size: give 1 to %d", limit, MaxPage)
-	}
-	var key pageKey
-	if after != "" {
-		var err error
-		if key, err = parseCursor(after); err != nil {
-			return AnnotationPage{}, err
-		}
+	key, err := pageStart(after, limit)
+	if err != nil {
+		return AnnotationPage{}, err
 	}
 	labels, err := s.labelsTx(ctx, s.db)
 	if err != nil {

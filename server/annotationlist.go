@@ -52,43 +52,68 @@ type listRead struct {
 // same route (the image's path, then route) when paged and more remain.
 func (s *Server) readList(c echo.Context, route string) (listRead, error) {
 	ctx := c.Request().Context()
+	q, err := s.readListQuery(c)
+	if err != nil {
+		return listRead{}, err
+	}
+	l := listRead{place: q.place}
+	if !q.paged {
+		l.more = func(after string) (annotations.AnnotationPage, error) {
+			return s.store.AnnotationPage(ctx, q.imageID, after, streamBatch)
+		}
+	}
+	if l.page, err = s.store.AnnotationPage(ctx, q.imageID, q.after, q.limit); err != nil {
+		return listRead{}, err
+	}
+	q.setHeaders(c, route, l.page.Next)
+	return l, nil
+}
+
+// listQuery is what a list route's query asks for, and the image's position and
+// placement, read before its first page.
+type listQuery struct {
+	imageID string
+	limit   int  // the first page's size: streamBatch when not paged
+	paged   bool // ?limit: one page, with a Link to the next
+	after   string
+	seq     int64
+	place   placed
+}
+
+// readListQuery reads the image and the query of a list route (limit, after), and the
+// image's position and placement.
+func (s *Server) readListQuery(c echo.Context) (listQuery, error) {
+	ctx := c.Request().Context()
 	imageID, err := s.imageIDParam(c)
 	if err != nil {
-		return listRead{}, err
+		return listQuery{}, err
 	}
-	limit, paged := 0, c.QueryParams().Has("limit")
-	if paged {
-		if limit, err = strconv.Atoi(c.QueryParam("limit")); err != nil {
-			return listRead{}, badRequest("limit", "limit is a number of annotations, 1 to %d, not %q", annotations.MaxPage, c.QueryParam("limit"))
+	q := listQuery{imageID: imageID, limit: streamBatch, paged: c.QueryParams().Has("limit"), after: c.QueryParam("after")}
+	if q.paged {
+		if q.limit, err = strconv.Atoi(c.QueryParam("limit")); err != nil {
+			return listQuery{}, badRequest("limit", "limit is a number of annotations, 1 to %d, not %q", annotations.MaxPage, c.QueryParam("limit"))
 		}
 	}
-	after := c.QueryParam("after")
-	if after != "" && !paged {
-		return listRead{}, badRequest("after", "after goes with limit: follow the Link header of the page before")
+	if q.after != "" && !q.paged {
+		return listQuery{}, badRequest("after", "after goes with limit: follow the Link header of the page before")
 	}
-	seq, err := s.store.AnnotationSeq(ctx, imageID)
-	if err != nil {
-		return listRead{}, err
+	if q.seq, err = s.store.AnnotationSeq(ctx, imageID); err != nil {
+		return listQuery{}, err
 	}
-	l := listRead{}
-	if l.place, err = s.placedOfID(ctx, imageID); err != nil {
-		return listRead{}, err
+	if q.place, err = s.placedOfID(ctx, imageID); err != nil {
+		return listQuery{}, err
 	}
-	if !paged {
-		limit = streamBatch
-		l.more = func(after string) (annotations.AnnotationPage, error) {
-			return s.store.AnnotationPage(ctx, imageID, after, streamBatch)
-		}
-	}
-	if l.page, err = s.store.AnnotationPage(ctx, imageID, after, limit); err != nil {
-		return listRead{}, err
-	}
+	return q, nil
+}
+
+// setHeaders sets the headers of the list answer whose first page ends at the cursor
+// next: Satmark-Seq, and Link to the next page of the same route when paged.
+func (q listQuery) setHeaders(c echo.Context, route, next string) {
 	h := c.Response().Header()
-	h.Set(seqHeader, strconv.FormatInt(seq, 10))
-	if paged && l.page.Next != "" {
-		h.Set("Link", fmt.Sprintf(`</api/v1/images/%s/%s?limit=%d&after=%s>; rel="next"`, imageID, route, limit, l.page.Next))
+	h.Set(seqHeader, strconv.FormatInt(q.seq, 10))
+	if q.paged && next != "" {
+		h.Set("Link", fmt.Sprintf(`</api/v1/images/%s/%s?limit=%d&after=%s>; rel="next"`, q.imageID, route, q.limit, next))
 	}
-	return l, nil
 }
 
 func (s *Server) writeAnnotations(c echo.Context, place placed, page annotations.AnnotationPage,

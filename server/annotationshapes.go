@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/satmark/satmark/annotations"
 )
 
 // The annotator's compact list. With a hundred thousand annotations the JSON list is
@@ -26,49 +28,45 @@ import (
 const shapesMediaType = "application/vnd.satmark.shapes"
 
 // listShapes answers an image's annotations as the list route does (?limit, ?after,
-// Satmark-Seq, Link to the next page of shapes) in the compact frames above.
+// Satmark-Seq, Link to the next page of shapes) in the compact frames above, each frame's
+// rows read straight from the stored columns (Store.AppendShapePage).
 func (s *Server) listShapes(c echo.Context) error {
-	l, err := s.readList(c, "annotations/shapes")
+	ctx := c.Request().Context()
+	q, err := s.readListQuery(c)
 	if err != nil {
 		return err
 	}
+	ground := func(a *annotations.Annotation) annotations.Ground { return q.place.ground.measure(q.place.p, a) }
+	page, err := s.store.AppendShapePage(ctx, q.imageID, q.after, q.limit, ground, []byte{'['}, nil)
+	if err != nil {
+		return err
+	}
+	q.setHeaders(c, "annotations/shapes", page.Next)
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, shapesMediaType)
 	w.WriteHeader(http.StatusOK)
 	out := bufio.NewWriterSize(w, 64<<10)
-	var rows, head []byte
+	var head []byte
 	pad := make([]byte, 8)
-	var coords []float64
 	var num [8]byte
-	for page := l.page; ; {
-		rows, coords = append(rows[:0], '['), coords[:0]
-		for i := range page.Annotations {
-			a := &page.Annotations[i]
-			a.Ground = l.place.ground.measure(l.place.p, a)
-			if i > 0 {
-				rows = append(rows, ',')
-			}
-			if rows, coords, err = a.AppendShapeRow(rows, coords); err != nil {
-				s.abortAnswer(c, err)
-			}
-		}
-		rows = append(rows, ']')
-		if len(page.Annotations) > 0 {
-			head = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(head[:0], uint32(len(rows))), uint32(len(coords)))
+	for {
+		rows := append(page.Rows, ']')
+		if page.N > 0 {
+			head = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(head[:0], uint32(len(rows))), uint32(len(page.Coords)))
 			out.Write(head)
 			out.Write(rows)
 			out.Write(pad[:(8-(len(head)+len(rows))%8)%8])
-			for _, f := range coords {
+			for _, f := range page.Coords {
 				binary.LittleEndian.PutUint64(num[:], math.Float64bits(f))
 				if _, err := out.Write(num[:]); err != nil {
 					return err // the client went away
 				}
 			}
 		}
-		if l.more == nil || page.Next == "" {
+		if q.paged || page.Next == "" {
 			break
 		}
-		if page, err = l.more(page.Next); err != nil {
+		if page, err = s.store.AppendShapePage(ctx, q.imageID, page.Next, streamBatch, ground, append(rows[:0], '['), page.Coords[:0]); err != nil {
 			s.abortAnswer(c, err)
 		}
 	}

@@ -242,3 +242,51 @@ func TestAnnotationShapesRefuse(t *testing.T) {
 	wantStatus(t, ts.do(t, http.MethodDelete, "/api/v1/images/"+img.ID, nil), http.StatusNoContent)
 	wantError(t, ts.do(t, http.MethodGet, shapes, nil), http.StatusNotFound, "not_found", "")
 }
+
+// The shapes' ground measures follow the image's georeference: none without one, then
+// those of a ground sample distance, of another, of control points, and none again once
+// it is removed, each time the list's own, measured once the shapes were read under the
+// georeference before.
+func TestAnnotationShapesFollowTheGeoreference(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.uploadScene(t, 4000, 3000, 7)
+	ts.createAnnotation(t, img.ID, polygonBody)
+	ts.createAnnotation(t, img.ID, `{"label": "vessel/frigate", "shape": "rotated_rectangle", "geometry": {"type": "Polygon", "coordinates": [[[1000, 2000], [3000, 1000], [3500, 2000], [1500, 3000], [1000, 2000]]]}}`)
+	ts.createAnnotation(t, img.ID, `{"label": "vessel/frigate", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[100, 200], [400, 600]]}}`)
+	georef := "/api/v1/images/" + img.ID + "/georeference"
+	steps := []struct {
+		name   string
+		change func()
+		basis  any
+	}{
+		{"none", func() {}, nil},
+		{"a ground sample distance", func() { wantStatus(t, ts.doJSON(t, http.MethodPut, georef, `{"gsd_m": 0.5}`), http.StatusOK) }, "gsd"},
+		{"another", func() { wantStatus(t, ts.doJSON(t, http.MethodPut, georef, `{"gsd_m": 2}`), http.StatusOK) }, "gsd"},
+		{"control points", func() { ts.putGeoref(t, img.ID, "affine", vladivostok6) }, "georeference"},
+		{"removed", func() { wantStatus(t, ts.do(t, http.MethodDelete, georef, nil), http.StatusNoContent) }, nil},
+	}
+	var before []map[string]any
+	for _, step := range steps {
+		step.change()
+		shapes := ts.do(t, http.MethodGet, listPath(img.ID)+"/shapes", nil)
+		wantStatus(t, shapes, http.StatusOK)
+		got, _ := shapeRows(t, shapes.Body.Bytes(), img.ID)
+		rec := ts.do(t, http.MethodGet, listPath(img.ID), nil)
+		wantStatus(t, rec, http.StatusOK)
+		want := listed(t, rec.Body.Bytes())
+		if !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			t.Fatalf("%s: the shapes\n%s\nwant the list's\n%s", step.name, g, w)
+		}
+		for _, a := range got {
+			if basis := a["measures"].(map[string]any)["basis"]; basis != step.basis {
+				t.Errorf("%s: %s measured on %v, want %v", step.name, a["id"], basis, step.basis)
+			}
+		}
+		if before != nil && step.basis != nil && reflect.DeepEqual(got[1]["measures"], before[1]["measures"]) {
+			t.Errorf("%s: the rotated box's measures %v are those under the georeference before", step.name, got[1]["measures"])
+		}
+		before = got
+	}
+}

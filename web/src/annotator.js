@@ -178,7 +178,7 @@ const isEditing = (f) => f === state.selected && (state.dirty.size > 0 || state.
 // labels were read is read again once the list is in (labelsLater).
 const unknownLabels = new Set();
 const labelOf = (id) => state.labelsById.get(id) || (unknownLabels.add(id), {id, name: '', path: [], color: '#ffffff'});
-const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => fetch(path, {headers: {Accept: 'application/vnd.satmark.shapes, application/json'}}), imageId, origin: location.origin, labelOf});
+const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => api.stream(path, {Accept: 'application/vnd.satmark.shapes, application/json'}), imageId, origin: location.origin, labelOf});
 const chain = saveChain({
   api,
   feed,

@@ -29,7 +29,8 @@ export function requestHeaders(csrfToken, extra) {
 // fetchFn with the token csrfToken() returns, and resolves to the decoded body (null for
 // 204). Failures reject with ApiError, network failures with status 0; onFailure(status)
 // runs first for every error answer. api.withHeaders(method, path, body, extraHeaders) is
-// the same call resolving to {data, headers} (the answer's Headers), for paged answers.
+// the same call resolving to {data, headers} (the answer's Headers), for paged answers;
+// api.stream(path, extraHeaders) a GET resolving to the Response itself, for streamed ones.
 export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
   async function withHeaders(method, path, body, extraHeaders) {
     const init = {method, headers: requestHeaders(csrfToken(), extraHeaders)};
@@ -56,7 +57,30 @@ export function apiClient({fetch: fetchFn, csrfToken, onFailure}) {
     }
     return {data, headers: res.headers};
   }
+  // stream asks for path (GET) and resolves to the fetch Response, its body unread, for
+  // an answer read as it arrives; an error answer rejects as withHeaders does, after
+  // onFailure(status), so that an ended session sends the page to sign in here too.
+  async function stream(path, extraHeaders) {
+    let res;
+    try {
+      res = await fetchFn(path, {method: 'GET', headers: requestHeaders(csrfToken(), extraHeaders)});
+    } catch (err) {
+      throw new ApiError(0, {error: {message: `the server cannot be reached (${err.message})`}});
+    }
+    if (!res.ok) {
+      let data = null;
+      try {
+        data = await res.json();
+      } catch {
+        // Not JSON: the status says it.
+      }
+      onFailure(res.status);
+      throw new ApiError(res.status, data);
+    }
+    return res;
+  }
   const api = async (method, path, body, extraHeaders) => (await withHeaders(method, path, body, extraHeaders)).data;
   api.withHeaders = withHeaders;
+  api.stream = stream;
   return api;
 }

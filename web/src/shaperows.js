@@ -17,15 +17,22 @@ const bad = (why) => new Error(`the list of shapes is not what the server writes
 // frame's numbers from at, label the label object of the row's label id.
 function annotationOf(row, coords, at, imageId, label) {
   const [id, version, , shape, type, rings, properties, measures, reviewStatus, createdBy, createdAt, updatedBy, updatedAt] = row;
-  const nested = [];
-  for (const count of rings) {
-    const ring = new Array(count);
-    for (let i = 0; i < count; i++, at += 2) ring[i] = [coords[at], coords[at + 1]];
-    nested.push(ring);
+  let coordinates;
+  if (type === 'Point' && rings.length === 1 && rings[0] === 1) {
+    // Without the rings around it: two arrays fewer for each point.
+    coordinates = [coords[at], coords[at + 1]];
+    at += 2;
+  } else {
+    const nested = [];
+    for (const count of rings) {
+      const ring = new Array(count);
+      for (let i = 0; i < count; i++, at += 2) ring[i] = [coords[at], coords[at + 1]];
+      nested.push(ring);
+    }
+    coordinates = nested;
+    if (type === 'Point') coordinates = nested[0][0];
+    else if (type === 'LineString') coordinates = nested[0];
   }
-  let coordinates = nested;
-  if (type === 'Point') coordinates = nested[0][0];
-  else if (type === 'LineString') coordinates = nested[0];
   return {
     ann: {id, image_id: imageId, label, shape, geometry: {type, coordinates}, properties, measures,
       review_status: reviewStatus, created_by: createdBy, created_at: createdAt, updated_by: updatedBy, updated_at: updatedAt, version},

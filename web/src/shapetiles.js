@@ -38,58 +38,117 @@ function tileExtent(level, x, y) {
   return [x * span, -(y + 1) * span, (x + 1) * span, -y * span];
 }
 
-// drawShapes draws features onto a tile's context: the tile's map extent is [x0, y0, x1,
-// y1] at resolution r (map units per tile pixel), pixelRatio the device's. Features of
-// one colour go in one path each for the fills, the strokes and the points.
-function drawShapes(ctx, features, [x0, , , y1], r, pixelRatio) {
-  const byColour = new Map();
-  for (const f of features) {
-    let g = byColour.get(f.get('color'));
-    if (!g) byColour.set(f.get('color'), (g = {fill: f.get('fill'), areas: [], lines: [], points: []}));
-    const geom = f.getGeometry();
-    const type = geom.getType();
-    if (type === 'Point') g.points.push(geom.getCoordinates());
-    else if (type === 'LineString') g.lines.push(geom.getCoordinates());
-    else if (type === 'Polygon') g.areas.push(geom.getCoordinates());
-  }
-  const u = (x) => (x - x0) / r;
-  const v = (y) => (y1 - y) / r;
-  const trace = (ring, close) => {
-    ctx.moveTo(u(ring[0][0]), v(ring[0][1]));
-    for (let i = 1; i < ring.length; i++) ctx.lineTo(u(ring[i][0]), v(ring[i][1]));
-    if (close) ctx.closePath();
-  };
-  ctx.lineJoin = 'round';
-  ctx.lineCap = 'round';
-  for (const [color, g] of byColour) {
-    if (g.areas.length) {
-      ctx.beginPath();
-      for (const rings of g.areas) for (const ring of rings) trace(ring, true);
-      ctx.fillStyle = g.fill;
-      ctx.fill('evenodd');
-    }
-    if (g.areas.length || g.lines.length) {
-      ctx.beginPath();
-      for (const rings of g.areas) for (const ring of rings) trace(ring, true);
-      for (const line of g.lines) trace(line, false);
-      ctx.strokeStyle = color;
-      ctx.lineWidth = STROKE * pixelRatio;
-      ctx.stroke();
-    }
-  }
-  const radius = POINT_RADIUS * pixelRatio;
-  for (const [color, g] of byColour) {
-    if (!g.points.length) continue;
+// A shape whose extent on a tile is at most this many tile pixels across is drawn as a
+// square of its colour as wide as its stroke would make it: at the levels that show the
+// whole image many shapes are that small, their stroke covers them all but a pixel or
+// two, and tracing, filling and stroking each was what drawing the tiles spent its time on.
+const SPECK = 3;
+
+// pointSprite is a point's circle as POINT_RADIUS draws it, in colour, at pixelRatio,
+// drawn once and copied for each point (to the nearest pixel) instead of an arc traced,
+// filled and stroked for each; its middle is at (half, half).
+const sprites = new Map();
+function pointSprite(color, pixelRatio) {
+  const key = `${color}/${pixelRatio}`;
+  let s = sprites.get(key);
+  if (!s) {
+    const radius = POINT_RADIUS * pixelRatio;
+    const half = Math.ceil(radius + pixelRatio);
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 2 * half;
+    const ctx = canvas.getContext('2d');
     ctx.beginPath();
-    for (const [x, y] of g.points) {
-      ctx.moveTo(u(x) + radius, v(y));
-      ctx.arc(u(x), v(y), radius, 0, 2 * Math.PI);
-    }
+    ctx.arc(half, half, radius, 0, 2 * Math.PI);
     ctx.fillStyle = color;
     ctx.fill();
     ctx.strokeStyle = '#000000';
     ctx.lineWidth = pixelRatio;
     ctx.stroke();
+    sprites.set(key, (s = {canvas, half}));
+  }
+  return s;
+}
+
+// drawShapes draws features onto a tile's context: the tile's map extent is [x0, y0, x1,
+// y1] at resolution r (map units per tile pixel), pixelRatio the device's. Features of
+// one colour go in one path each for the fills and the strokes, traced from the
+// geometries' flat coordinates (getCoordinates() would make arrays of each position for
+// every tile drawn), the areas once for both their fill and their stroke; specks (SPECK)
+// in one path of squares; points are copies of their sprite.
+function drawShapes(ctx, features, [x0, , , y1], r, pixelRatio) {
+  const byColour = new Map();
+  const speck = SPECK * r;
+  for (const f of features) {
+    const color = f.get('color');
+    let g = byColour.get(color);
+    if (!g) byColour.set(color, (g = {fill: f.get('fill'), areas: [], lines: [], points: [], specks: []}));
+    const geom = f.getGeometry();
+    const type = geom.getType();
+    if (type === 'Point') {
+      g.points.push(geom);
+      continue;
+    }
+    const e = geom.getExtent();
+    if (e[2] - e[0] <= speck && e[3] - e[1] <= speck) g.specks.push(e);
+    else if (type === 'LineString') g.lines.push(geom);
+    else if (type === 'Polygon') g.areas.push(geom);
+  }
+  // trace adds the positions of flat from start to end (x, y pairs) to path.
+  const trace = (path, flat, start, end, close) => {
+    path.moveTo((flat[start] - x0) / r, (y1 - flat[start + 1]) / r);
+    for (let i = start + 2; i < end; i += 2) path.lineTo((flat[i] - x0) / r, (y1 - flat[i + 1]) / r);
+    if (close) path.closePath();
+  };
+  ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
+  const reach = (STROKE / 2) * pixelRatio;
+  for (const [color, g] of byColour) {
+    let areas = null;
+    if (g.areas.length) {
+      areas = new Path2D();
+      for (const geom of g.areas) {
+        const flat = geom.getFlatCoordinates();
+        let start = 0;
+        for (const end of geom.getEnds()) {
+          trace(areas, flat, start, end, true);
+          start = end;
+        }
+      }
+      ctx.fillStyle = g.fill;
+      ctx.fill(areas, 'evenodd');
+    }
+    if (areas || g.lines.length) {
+      let strokes = areas;
+      if (g.lines.length) {
+        strokes = new Path2D();
+        if (areas) strokes.addPath(areas);
+        for (const geom of g.lines) {
+          const flat = geom.getFlatCoordinates();
+          trace(strokes, flat, 0, flat.length, false);
+        }
+      }
+      ctx.strokeStyle = color;
+      ctx.lineWidth = STROKE * pixelRatio;
+      ctx.stroke(strokes);
+    }
+    if (g.specks.length) {
+      ctx.beginPath();
+      for (const [ex0, ey0, ex1, ey1] of g.specks) {
+        const u = (ex0 - x0) / r - reach;
+        const v = (y1 - ey1) / r - reach;
+        ctx.rect(u, v, (ex1 - ex0) / r + 2 * reach, (ey1 - ey0) / r + 2 * reach);
+      }
+      ctx.fillStyle = color;
+      ctx.fill();
+    }
+  }
+  for (const [color, g] of byColour) {
+    if (!g.points.length) continue;
+    const {canvas, half} = pointSprite(color, pixelRatio);
+    for (const geom of g.points) {
+      const flat = geom.getFlatCoordinates();
+      ctx.drawImage(canvas, Math.round((flat[0] - x0) / r) - half, Math.round((y1 - flat[1]) / r) - half);
+    }
   }
 }
 
@@ -161,7 +220,8 @@ class ShapeTilesRenderer extends LayerRenderer {
       this.context_.clearRect(0, 0, width, height);
     }
     this.container_.style.opacity = String(frameState.layerStatesArray[frameState.layerIndex].opacity);
-    this.tiles_.render(this.context_, frameState);
+    // Ready (for the map's rendercomplete) once the tiles in view show the shapes as they are.
+    this.ready = this.tiles_.render(this.context_, frameState);
     return this.container_;
   }
 
@@ -246,13 +306,56 @@ export function shapeTiles({source, extent, onDrawn}) {
     if (e) drawnAt.set(f, e);
     else drawnAt.delete(f);
   }
-  source.on('addfeature', (e) => track(e.feature));
+  // Features added since the last frame are drawn over the tiles in view that are drawn
+  // already (drawAdded), instead of those being drawn again whole: the rest of the list
+  // comes in parts of many thousands, and drawing every tile in view again for each
+  // part was most of the main thread's time while it came, and slowed reading it.
+  let added = [];
+  source.on('addfeature', (e) => {
+    const f = e.feature;
+    const g = f.getGeometry();
+    if (!g) return;
+    drawnAt.set(f, g.getExtent().slice());
+    if (!added.length && !dirty.length) layer?.changed();
+    added.push(f);
+  });
   source.on('changefeature', (e) => track(e.feature));
   source.on('removefeature', (e) => {
     invalidate(drawnAt.get(e.feature));
     drawnAt.delete(e.feature);
   });
   source.on('clear', invalidateAll);
+
+  // drawAdded draws the features added since the last frame over the tiles in view (of
+  // level, those with used === frame) that are drawn and not stale; others go stale. Each
+  // feature goes to the tiles its extent reaches, found from the extent. It says whether
+  // it drew any.
+  function drawAdded(level) {
+    const adds = added.filter((f) => f.get('shown') === 1 && source.hasFeature(f));
+    added = [];
+    const shown = new Map(); // x, y → {tile, features}
+    for (const t of cache.values()) {
+      if (t.stale) continue;
+      if (t.used !== frame || !t.canvas) t.stale = true;
+      else shown.set(`${t.x}/${t.y}`, {t, on: []});
+    }
+    if (!shown.size) return false;
+    const span = TILE * resolutionOf(level);
+    const m = margin(level);
+    for (const f of adds) {
+      const [x0, y0, x1, y1] = drawnAt.get(f);
+      for (let y = Math.floor((-y1 - m) / span); y <= Math.floor((-y0 + m) / span); y++) {
+        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(`${x}/${y}`)?.on.push(f);
+      }
+    }
+    let drew = false;
+    for (const {t, on} of shown.values()) {
+      if (!on.length) continue;
+      drawShapes(t.canvas.getContext('2d'), on, t.extent, resolutionOf(t.level), pixelRatio);
+      drew = true;
+    }
+    return drew;
+  }
 
   function draw(t) {
     if (!t.canvas) {
@@ -313,6 +416,7 @@ export function shapeTiles({source, extent, onDrawn}) {
 
   // render shows the view on ctx (the layer's canvas, device pixels) and draws missing
   // and stale tiles within the frame's budget; while some remain it asks for a frame.
+  // It says whether the tiles in view show the shapes as they are.
   function render(ctx, frameState) {
     frame++;
     markDirty();
@@ -342,6 +446,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     }
     const mid = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2];
     const far = (t) => Math.hypot((t.extent[0] + t.extent[2]) / 2 - mid[0], (t.extent[1] + t.extent[3]) / 2 - mid[1]);
+    const drewAdded = added.length > 0 && drawAdded(level);
     const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
     const moving = frameState.viewHints[0] || frameState.viewHints[1];
     const start = performance.now();
@@ -365,8 +470,10 @@ export function shapeTiles({source, extent, onDrawn}) {
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     evict();
-    if (wanted.some((t) => t.stale)) layer?.changed();
-    if (drew) onDrawn();
+    const more = wanted.some((t) => t.stale);
+    if (more) layer?.changed();
+    if (drew || drewAdded) onDrawn();
+    return !more;
   }
 
   const tiles = {
@@ -376,7 +483,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     // freshAt says whether every tile the view shows over map extent e is drawn as the
     // source is now.
     freshAt(e) {
-      if (shownLevel === null || dirty.length) return false;
+      if (shownLevel === null || dirty.length || added.length) return false;
       for (const t of cache.values()) {
         if (t.level === shownLevel && t.used === frame && intersects(buffer(e, margin(t.level)), t.extent) && (t.stale || !t.canvas)) return false;
       }

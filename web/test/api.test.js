@@ -66,3 +66,27 @@ test('a network failure rejects with status 0', async () => {
   await assert.rejects(got, {status: 0, message: 'the server cannot be reached (Failed to fetch)'});
   assert.deepEqual(failures, []);
 });
+
+test('a streamed answer resolves to the Response, its body unread, asked for with the headers given', async () => {
+  const {w, api, failures} = client();
+  const got = api.stream('/api/v1/images/img1/annotations/shapes', {Accept: 'application/vnd.satmark.shapes, application/json'});
+  const r = await w.next();
+  assert.equal(r.method, 'GET');
+  assert.deepEqual(r.headers, {Accept: 'application/vnd.satmark.shapes, application/json', 'X-CSRF-Token': CSRF});
+  r.answer(200, [1, 2]);
+  const res = await got;
+  assert.equal(res.bodyUsed, false);
+  assert.deepEqual(await res.json(), [1, 2]);
+  assert.deepEqual(failures, []);
+});
+
+test('a streamed answer of 401 (the session ended) is heard by onFailure and rejects with the server\'s error', async () => {
+  const {w, api, failures} = client();
+  const got = api.stream('/api/v1/images/img1/annotations/shapes');
+  (await w.next()).answer(401, {error: {code: 'unauthenticated', message: 'sign in first'}});
+  await assert.rejects(got, (err) => err instanceof ApiError && err.status === 401 && err.code === 'unauthenticated' && err.message === 'sign in first');
+  assert.deepEqual(failures, [401], 'the page is sent to sign in, as for any other request');
+  const offline = api.stream('/x');
+  (await w.next()).fail('offline');
+  await assert.rejects(offline, {status: 0});
+});

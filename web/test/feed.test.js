@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
 import {annotationFeed, arrayParts, nextLink} from '../src/feed.js';
-import {ORIGIN, annotation, page} from './harness.js';
+import {apiClient} from '../src/api.js';
+import {ORIGIN, annotation, page, wire} from './harness.js';
 
 const updated = (a) => ({type: 'annotation.updated', id: a.id, version: a.version, actor: a.updated_by, data: a});
 const ids = (p) => p.items.map((it) => [it.ann.id, it.ann.version]);
@@ -223,4 +224,20 @@ describe('catching up', () => {
     assert.equal(await caught, false);
     assert.deepEqual(ids(p), [['a1', 1]]);
   });
+});
+
+test('the whole list asked for through the API client: a 401 for it (the session ended meanwhile) is heard as for any other request', async () => {
+  const w = wire();
+  const failures = [];
+  const api = apiClient({fetch: w.fetch, csrfToken: () => '', onFailure: (status) => failures.push(status)});
+  const feed = annotationFeed({get: (path) => api.withHeaders('GET', path), stream: (path) => api.stream(path), imageId: 'img1', origin: ORIGIN, firstPage: 1, labelOf: (id) => ({id})});
+  const shown = [];
+  const loaded = feed.load((anns) => shown.push(...anns.map((a) => a.id)));
+  (await w.next()).answer(200, [annotation('a1', 1)], {Link: '</api/v1/images/img1/annotations?limit=1&after=c1>; rel="next"'});
+  const rest = await w.next();
+  assert.equal(rest.url, '/api/v1/images/img1/annotations/shapes');
+  rest.answer(401, {error: {code: 'unauthenticated', message: 'your session has ended'}});
+  await assert.rejects(loaded, {status: 401});
+  assert.deepEqual(failures, [401]);
+  assert.deepEqual(shown, ['a1']);
 });
