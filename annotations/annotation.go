@@ -313,11 +313,11 @@ func (s *Store) createAnnotationsTx(ctx context.Context, tx *sql.Tx, actor, imag
 	if err != nil {
 		return nil, err
 	}
-	labels, err := s.labelsTx(ctx, tx)
+	labels, index, err := s.sharedLabels(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	resolve := func(ref string) (Label, error) { return resolveLabelIn(labels, ref) }
+	resolve := func(ref string) (Label, error) { return resolveLabelIndexed(labels, index, ref) }
 	out := make([]Annotation, 0, len(ins))
 	for i, in := range ins {
 		a, err := s.createAnnotationTx(ctx, tx, actor, imageID, width, height, resolve, in)
@@ -608,12 +608,12 @@ func (s *Store) Annotation(ctx context.Context, id string) (Annotation, error) {
 }
 
 func (s *Store) annotationTx(ctx context.Context, q querier, id string) (Annotation, error) {
-	labels, err := s.labelsTx(ctx, q)
+	labels, err := s.labelIndexTx(ctx, q)
 	if err != nil {
 		return Annotation{}, err
 	}
 	a, err := scanAnnotation(q.QueryRowContext(ctx, `SELECT `+annotationColumns+` FROM annotations
-		WHERE id = ? AND image_id IN (SELECT id FROM images WHERE deleted_at = '')`, id), labelIndex(labels))
+		WHERE id = ? AND image_id IN (SELECT id FROM images WHERE deleted_at = '')`, id), labels)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Annotation{}, fmt.Errorf("annotation: %w", ErrNotFound)
 	}

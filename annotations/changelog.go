@@ -49,6 +49,9 @@ type changeLog struct {
 	entries    []logEntry
 	// seqs holds the position of images whose position is known: their newest revision.
 	seqs map[string]int64
+	// latest is collect's, kept from one call to the next (under mu): a map made for
+	// each answer of changes was a tenth of what the server allocated under bench/load.
+	latest map[string]int
 	// started counts the reads of new revisions begun; done is the number of the last
 	// one finished. A request waits for one begun after it came (see catchUp).
 	started atomic.Uint64
@@ -133,24 +136,61 @@ func (l *changeLog) read(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// changesSince answers AnnotationChangesSince from the log; ok is false when the log
-// does not reach back to since. labels is the taxonomy to give the annotations, read
-// once the log has let go of its lock (the annotations it holds are never changed).
-func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string, since int64, labels func() (map[string]Label, error)) (AnnotationChanges, bool, error) {
-	out, changed, ok, err := l.collect(ctx, db, imageID, since)
-	if !ok || err != nil || len(changed) == 0 {
-		return out, ok, err
+// SharedChanges is AnnotationChanges with the changed annotations as the store holds
+// them (the change log's, shared by every answer and never changed: read them, never
+// write to them), each with its label as at its revision: Label gives the one it has now.
+// Copying them out for each answer was most of what the changes answers allocated.
+type SharedChanges struct {
+	Seq     int64
+	Changed []*Annotation // in list order
+	Deleted []string      // sorted
+	labels  map[string]Label
+}
+
+// Label is the label a of c.Changed has now (a label's name or colour changes without a
+// revision of the annotations it is on).
+func (c SharedChanges) Label(a *Annotation) Label {
+	if c.labels == nil {
+		return a.Label
 	}
-	idx, err := labels()
-	if err != nil {
-		return AnnotationChanges{}, true, err
-	}
-	out.Changed = make([]Annotation, len(changed))
-	for i, a := range changed {
+	return c.labels[a.Label.ID]
+}
+
+// copied is c with each changed annotation copied out, with its label now.
+func (c SharedChanges) copied() AnnotationChanges {
+	out := AnnotationChanges{Seq: c.Seq, Changed: make([]Annotation, len(c.Changed)), Deleted: c.Deleted}
+	for i, a := range c.Changed {
 		out.Changed[i] = *a
-		out.Changed[i].Label = idx[a.Label.ID]
+		out.Changed[i].Label = c.Label(a)
 	}
-	return out, true, nil
+	return out
+}
+
+// sharing is out as SharedChanges, its annotations already with their label now.
+func sharing(out AnnotationChanges) SharedChanges {
+	sh := SharedChanges{Seq: out.Seq, Changed: make([]*Annotation, len(out.Changed)), Deleted: out.Deleted}
+	for i := range out.Changed {
+		sh.Changed[i] = &out.Changed[i]
+	}
+	return sh
+}
+
+// changesSince answers SharedChangesSince from the log; ok is false when the log does
+// not reach back to since. labels is the taxonomy the annotations' labels are looked up
+// in, read once the log has let go of its lock (the annotations it holds are never
+// changed).
+func (l *changeLog) changesSince(ctx context.Context, db *sql.DB, imageID string, since int64, labels func() (map[string]Label, error)) (SharedChanges, bool, error) {
+	out, changed, ok, err := l.collect(ctx, db, imageID, since)
+	if !ok || err != nil {
+		return SharedChanges{}, ok, err
+	}
+	sh := SharedChanges{Seq: out.Seq, Changed: changed, Deleted: out.Deleted}
+	if len(changed) > 0 {
+		if sh.labels, err = labels(); err != nil {
+			return SharedChanges{}, true, err
+		}
+	}
+	return sh, true, nil
 }
 
 // collect is changesSince under the log's lock: the answer but for its changed
@@ -180,8 +220,12 @@ func (l *changeLog) collect(ctx context.Context, db *sql.DB, imageID string, sin
 	out := AnnotationChanges{Seq: seq, Changed: []Annotation{}, Deleted: []string{}}
 	start, _ := slices.BinarySearchFunc(l.entries, since+1, func(e logEntry, s int64) int { return cmp.Compare(e.seq, s) })
 	// Each annotation's latest revision (by its place in the log) and, once sorted, the
-	// annotations to copy out: sorting pointers, not annotations, which are large.
-	latest := map[string]int{}
+	// annotations to answer: sorting pointers, not annotations, which are large.
+	if l.latest == nil {
+		l.latest = map[string]int{}
+	}
+	latest := l.latest
+	defer clear(latest)
 	for i := start; i < len(l.entries); i++ {
 		if l.entries[i].imageID == imageID {
 			latest[l.entries[i].id] = i

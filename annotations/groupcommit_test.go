@@ -105,3 +105,39 @@ func isValidation(err error) bool {
 	var ve *ValidationError
 	return errors.As(err, &ve)
 }
+
+// TestWriteAloneInItsGroup: a write alone in its group (no savepoint) that is refused
+// after writing part of itself (a paste whose second annotation has an unknown label)
+// leaves nothing, and the writes after it are taken.
+func TestWriteAloneInItsGroup(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		x := newAnnotated(t)
+		for range 3 {
+			_, err := x.s.CreateAnnotations(ctx, "bob", x.img.ID, []AnnotationInput{
+				{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON), Properties: json.RawMessage(`{"note":"refused paste"}`)},
+				{Label: ptr("no such label"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)},
+			})
+			if !isValidation(err) {
+				t.Fatalf("refused paste: got %v, want a refusal of the label", err)
+			}
+			a, err := x.s.CreateAnnotation(ctx, "carol", x.img.ID, AnnotationInput{Label: ptr("vessel"), Shape: ptr(ShapePoint), Geometry: json.RawMessage(pointJSON)})
+			if err != nil {
+				t.Fatalf("the create after a refused paste: %v", err)
+			}
+			if h, err := x.s.History(ctx, a.ID); err != nil || len(h) != 1 {
+				t.Errorf("created %s: history %v, %v; want its one create", a.ID, h, err)
+			}
+		}
+		var refused, revs int
+		if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE note = 'refused paste'`).Scan(&refused); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM revisions`).Scan(&revs); err != nil {
+			t.Fatal(err)
+		}
+		if refused != 0 || revs != 3 {
+			t.Errorf("after 3 refused pastes and 3 creates: %d annotations of the pastes, %d revisions; want 0 and 3", refused, revs)
+		}
+	})
+}

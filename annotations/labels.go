@@ -46,37 +46,54 @@ func (s *Store) Labels(ctx context.Context) ([]Label, error) {
 	return s.labelsTx(ctx, s.db)
 }
 
-// labelCache holds the taxonomy as last read, and the label_stamp it was read at.
+// labelCache holds the taxonomy as last read, its index by id, and the label_stamp it
+// was read at.
 type labelCache struct {
 	mu     sync.Mutex
 	stamp  int64
 	labels []Label // nil until read
+	index  map[string]Label
 }
 
 // labelsTx returns the taxonomy as q sees it: from memory while label_stamp (moved by
 // every change of the labels table, in any process) is what it was when they were read.
 func (s *Store) labelsTx(ctx context.Context, q querier) ([]Label, error) {
+	labels, _, err := s.sharedLabels(ctx, q)
+	return slices.Clone(labels), err
+}
+
+// labelIndexTx is labelsTx's labels by id. The map is shared: read it, never write to it.
+func (s *Store) labelIndexTx(ctx context.Context, q querier) (map[string]Label, error) {
+	_, index, err := s.sharedLabels(ctx, q)
+	return index, err
+}
+
+// sharedLabels returns the taxonomy as q sees it and its index by id, both as the cache
+// holds them: callers must not change either. Every write took a copy of the labels and
+// built their index, a map of its own, once or twice a request.
+func (s *Store) sharedLabels(ctx context.Context, q querier) ([]Label, map[string]Label, error) {
 	// The stamp first: labels read after it are at least as new as it says, so a change
 	// in between only makes the next call read them again.
 	var stamp int64
 	if err := q.QueryRowContext(ctx, `SELECT n FROM label_stamp`).Scan(&stamp); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.labels.mu.Lock()
-	cached := s.labels.labels
+	cached, index := s.labels.labels, s.labels.index
 	if cached != nil && s.labels.stamp == stamp {
 		s.labels.mu.Unlock()
-		return slices.Clone(cached), nil
+		return cached, index, nil
 	}
 	s.labels.mu.Unlock()
 	labels, err := readLabels(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	index = labelIndex(labels)
 	s.labels.mu.Lock()
-	s.labels.stamp, s.labels.labels = stamp, labels
+	s.labels.stamp, s.labels.labels, s.labels.index = stamp, labels, index
 	s.labels.mu.Unlock()
-	return slices.Clone(labels), nil
+	return labels, index, nil
 }
 
 // readLabels reads the whole taxonomy, parents before children, siblings by name.
@@ -160,6 +177,15 @@ func resolveLabelIn(labels []Label, ref string) (Label, error) {
 		return Label{}, invalid("label", "unknown label %q", strings.TrimSpace(ref))
 	}
 	return l, err
+}
+
+// resolveLabelIndexed is resolveLabelIn with labels' index by id (labelIndex), which
+// finds a reference by id, as most are, without reading the reference as a path.
+func resolveLabelIndexed(labels []Label, index map[string]Label, ref string) (Label, error) {
+	if l, ok := index[strings.TrimSpace(ref)]; ok {
+		return l, nil
+	}
+	return resolveLabelIn(labels, ref)
 }
 
 // lookupLabel finds ref in labels as ResolveLabel does; a reference no label has is

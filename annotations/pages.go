@@ -115,7 +115,7 @@ func (s *Store) AnnotationPage(ctx context.Context, imageID, after string, limit
 	if err != nil {
 		return AnnotationPage{}, err
 	}
-	labels, err := s.labelsTx(ctx, s.db)
+	idx, err := s.labelIndexTx(ctx, s.db)
 	if err != nil {
 		return AnnotationPage{}, err
 	}
@@ -128,7 +128,6 @@ func (s *Store) AnnotationPage(ctx context.Context, imageID, after string, limit
 		return AnnotationPage{}, err
 	}
 	defer rows.Close()
-	idx := labelIndex(labels)
 	page := AnnotationPage{Annotations: make([]Annotation, 0, min(limit, 1024))}
 	var last pageKey
 	for rows.Next() {
@@ -155,17 +154,30 @@ func (s *Store) AnnotationPage(ctx context.Context, imageID, after string, limit
 // annotations of Changed may share their attributes and geometry with later answers and
 // must not be modified.
 func (s *Store) AnnotationChangesSince(ctx context.Context, imageID string, since int64) (AnnotationChanges, error) {
+	sh, err := s.SharedChangesSince(ctx, imageID, since)
+	if err != nil {
+		return AnnotationChanges{}, err
+	}
+	return sh.copied(), nil
+}
+
+// SharedChangesSince is AnnotationChangesSince without copying the annotations out (see
+// SharedChanges), for an answer that only writes them out.
+func (s *Store) SharedChangesSince(ctx context.Context, imageID string, since int64) (SharedChanges, error) {
 	if since < 0 {
-		return AnnotationChanges{}, malformed("since", "%d is not a position: positions are 0 or more", since)
+		return SharedChanges{}, malformed("since", "%d is not a position: positions are 0 or more", since)
 	}
 	out, ok, err := s.changes.changesSince(ctx, s.db, imageID, since, func() (map[string]Label, error) {
-		labels, err := s.labelsTx(ctx, s.db)
-		return labelIndex(labels), err
+		return s.labelIndexTx(ctx, s.db)
 	})
 	if ok || err != nil {
 		return out, err
 	}
-	return s.annotationChangesSQL(ctx, imageID, since)
+	ch, err := s.annotationChangesSQL(ctx, imageID, since)
+	if err != nil {
+		return SharedChanges{}, err
+	}
+	return sharing(ch), nil
 }
 
 // annotationChangesSQL is AnnotationChangesSince read from the database alone.
