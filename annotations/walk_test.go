@@ -147,3 +147,54 @@ func TestEachAnnotationEndsItsReadingWhenItReturns(t *testing.T) {
 		}
 	})
 }
+
+// On SQLite the walk reads the short text columns packed in a JSON array: text that
+// SQLite escapes there (quotes, backslashes, controls, NUL) or that is not UTF-8 comes
+// out byte for byte as Annotation reads it from its own columns.
+func TestEachAnnotationReadsAnyTextAsAnnotationDoes(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotatedOn(t, "sqlite")
+	texts := []string{`plain`, `a "quoted" \ backslash`, "tab\tnew\nline\rret\bback\fform", "\x00 nul \x01\x1f\x7f", "bad \xff\xfe utf8 \xc3",
+		"é 北京 🚢 \u2028\u2029", `\u0041 not an escape`, `"`, `\`, ``}
+	var want []Annotation
+	for i, s := range texts {
+		a := addAnnotation(t, x.s, "alice", x.img.ID, "vessel", ShapePoint, pointJSON, "")
+		if _, err := x.s.DB().ExecContext(ctx, `UPDATE annotations SET created_by = ?, updated_by = ?, created_at = ? WHERE id = ?`,
+			s, texts[(i+1)%len(texts)], fmt.Sprintf("2024-10-08T09:00:%02d.5Z", i), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		one, err := x.s.Annotation(ctx, a.ID)
+		if err != nil || one.CreatedBy != s {
+			t.Fatalf("annotation %d: created_by %q, %v; want %q", i, one.CreatedBy, err, s)
+		}
+		want = append(want, one)
+	}
+	var got []Annotation
+	if err := x.s.EachAnnotation(ctx, AnnotationFilter{}, func(a Annotation) error { got = append(got, a); return nil }); err != nil {
+		t.Fatalf("EachAnnotation: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for i := range min(len(got), len(want)) {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("annotation %d:\n got %q, %q\nwant %q, %q", i, got[i].CreatedBy, got[i].UpdatedBy, want[i].CreatedBy, want[i].UpdatedBy)
+			}
+		}
+		t.Fatalf("got %d annotations, want %d", len(got), len(want))
+	}
+}
+
+// unpack refuses what is not the array the walk selects.
+func TestUnpackRefusesOtherArrays(t *testing.T) {
+	parts := make([]string, 2)
+	for _, s := range []string{``, `[]`, `["a"]`, `["a","b","c"]`, `["a",1]`, `["a","b"`, `["a","b\"]`, `["a","\x"]`, `["a","\ud83d"]`, `["a","\u12"]`, `["a" ,"b"]`} {
+		if err := unpack(s, parts); err == nil {
+			t.Errorf("unpack(%s) = %q, want an error", s, parts)
+		}
+	}
+	if err := unpack(`["a\"\\\/","\u00e9\t"]`, parts); err == nil {
+		t.Errorf(`unpack of \/ (which SQLite never writes) = %q, want an error`, parts)
+	}
+	if err := unpack(`["a\"\\","\u00e9\t"]`, parts); err != nil || parts[0] != `a"\` || parts[1] != "é\t" {
+		t.Errorf("unpack = %q, %v", parts, err)
+	}
+}
