@@ -634,37 +634,6 @@ func (s *Store) annotationsTx(ctx context.Context, q querier, f AnnotationFilter
 	return out, err
 }
 
-// EachAnnotation calls fn for every annotation f selects, in the order of Annotations,
-// without holding them all in memory. An error from fn stops the walk and is returned.
-func (s *Store) EachAnnotation(ctx context.Context, f AnnotationFilter, fn func(Annotation) error) error {
-	return s.eachAnnotation(ctx, s.db, f, fn)
-}
-
-func (s *Store) eachAnnotation(ctx context.Context, q querier, f AnnotationFilter, fn func(Annotation) error) error {
-	labels, err := s.labelsTx(ctx, q)
-	if err != nil {
-		return err
-	}
-	where, args := annotationWhere(labels, f)
-	query := `SELECT ` + annotationColumns + ` FROM annotations` + where
-	rows, err := q.QueryContext(ctx, query+" ORDER BY image_id, created_at, id", args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	idx := labelIndex(labels)
-	for rows.Next() {
-		a, err := scanAnnotation(rows, idx)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // AnnotationLabels returns the labels of the annotations f selects, in the taxonomy's
 // order: what an export that styles by label needs before it streams them.
 func (s *Store) AnnotationLabels(ctx context.Context, f AnnotationFilter) ([]Label, error) {

@@ -76,3 +76,28 @@ func TestPlainJSONIsWhatAMergeWouldWrite(t *testing.T) {
 		}
 	}
 }
+
+// The escaping tables against encoding/json: every byte, alone and between others, with
+// and without HTML escaping.
+func TestEveryByteIsEscapedAsEncodingJSONDoes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "é", string([]byte{byte(c), 0x80, byte(c)})} {
+			want, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendJSONString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("AppendJSONString(%q) = %s, want %s", s, got, want)
+			}
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(s); err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendJSONStringUnescapedHTML(nil, s); !bytes.Equal(got, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) {
+				t.Errorf("AppendJSONStringUnescapedHTML(%q) = %s, want %s", s, got, buf.Bytes())
+			}
+		}
+	}
+}

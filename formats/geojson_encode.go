@@ -20,23 +20,37 @@ import (
 // featureEncoder appends features to one buffer it reuses, with what belongs to an image
 // (its reference and provenance) encoded once.
 type featureEncoder struct {
-	images   map[string]*encodedImage
-	labels   map[string][]byte // classification by label id
-	metadata []keyValue
-	attrs    []byte
-	evidence []byte // the feature's evidence links (encoding/json's), or none
+	images     map[string]*encodedImage
+	labels     map[string][]byte // classification by label id
+	labelPaths map[string][]byte // the metadata's label (its path as a JSON string) by label id
+	metadata   []metadataItem
+	values     []byte // the metadata's values, encoded one after the other
+	attrs      []byte
+	evidence   []byte // the feature's evidence links (encoding/json's), or none
 }
 
 type encodedImage struct {
 	img        annotations.Image
 	ref, prov  []byte
-	provenance []keyValue // provenanceData without the empty values
+	provenance []keyValue // provenanceData without the empty values, each encoded
 }
 
-type keyValue struct{ key, value string }
+// keyValue is a metadata entry: its key, and the entry encoded ("key":"value").
+type keyValue struct {
+	key     string
+	encoded []byte
+}
+
+// metadataItem is a feature's own metadata entry: its key, which needs no escaping, and
+// where its encoded value ends in featureEncoder.values (it starts where the one before
+// ends).
+type metadataItem struct {
+	key string
+	end int
+}
 
 func newFeatureEncoder(images []annotations.Image) (*featureEncoder, error) {
-	e := &featureEncoder{images: make(map[string]*encodedImage, len(images)), labels: map[string][]byte{}}
+	e := &featureEncoder{images: make(map[string]*encodedImage, len(images)), labels: map[string][]byte{}, labelPaths: map[string][]byte{}}
 	for _, img := range images {
 		ref, err := json.Marshal(refOf(img))
 		if err != nil {
@@ -49,7 +63,8 @@ func newFeatureEncoder(images []annotations.Image) (*featureEncoder, error) {
 		ei := &encodedImage{img: img, ref: ref, prov: prov}
 		for _, kv := range provenanceData(img) {
 			if kv[1] != "" {
-				ei.provenance = append(ei.provenance, keyValue{kv[0], kv[1]})
+				enc := append(annotations.AppendJSONString(nil, kv[0]), ':')
+				ei.provenance = append(ei.provenance, keyValue{kv[0], annotations.AppendJSONString(enc, kv[1])})
 			}
 		}
 		slices.SortFunc(ei.provenance, func(x, y keyValue) int { return strings.Compare(x.key, y.key) })
@@ -237,11 +252,17 @@ func (e *featureEncoder) classification(l annotations.Label) []byte {
 
 // appendMetadata appends metadataOf(a, img): the non-empty values by key, in key order.
 func (e *featureEncoder) appendMetadata(b []byte, a annotations.Annotation, ei *encodedImage, review *reviewRef) []byte {
-	md := e.metadata[:0]
-	add := func(k, v string) {
-		if v != "" {
-			md = append(md, keyValue{k, v})
+	md, v := e.metadata[:0], e.values[:0]
+	add := func(k, s string) {
+		if s != "" {
+			v = annotations.AppendJSONString(v, s)
+			md = append(md, metadataItem{k, len(v)})
 		}
+	}
+	// A time as RFC 3339 text, which needs no escaping (never empty).
+	addTime := func(k string, t time.Time) {
+		v = append(t.UTC().AppendFormat(append(v, '"'), time.RFC3339Nano), '"')
+		md = append(md, metadataItem{k, len(v)})
 	}
 	// The keys in order (QuPath's metadata is a map, which encoding/json writes by key),
 	// to be merged with the image's, which newFeatureEncoder sorted.
@@ -249,15 +270,20 @@ func (e *featureEncoder) appendMetadata(b []byte, a annotations.Annotation, ei *
 		add("attributes", string(e.attrs))
 	}
 	add("confidence", string(a.Confidence))
-	add("created_at", a.CreatedAt.UTC().Format(time.RFC3339Nano))
+	addTime("created_at", a.CreatedAt)
 	add("created_by", a.CreatedBy)
-	add("evidence", string(e.evidence))
+	if e.evidence != nil {
+		add("evidence", string(e.evidence))
+	}
 	add("identification", a.Identification)
-	add("label", strings.Join(a.Label.Path, " › "))
+	if path := e.labelPath(a.Label); path != nil {
+		v = append(v, path...)
+		md = append(md, metadataItem{"label", len(v)})
+	}
 	add("measurement_basis", a.Ground.Basis)
 	add("note", a.Note)
 	if review != nil {
-		add("review_at", review.At.UTC().Format(time.RFC3339Nano))
+		addTime("review_at", review.At)
 		add("review_by", review.By)
 		add("review_reason", review.Reason)
 	}
@@ -268,27 +294,43 @@ func (e *featureEncoder) appendMetadata(b []byte, a annotations.Annotation, ei *
 		add("track_id", t.ID)
 		add("track_name", t.Name)
 	}
-	add("updated_at", a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	addTime("updated_at", a.UpdatedAt)
 	add("updated_by", a.UpdatedBy)
-	add("version", strconv.Itoa(a.Version))
-	e.metadata = md
+	v = append(strconv.AppendInt(append(v, '"'), int64(a.Version), 10), '"')
+	md = append(md, metadataItem{"version", len(v)})
+	e.metadata, e.values = md, v
 	prov := ei.provenance
 	b = append(b, '{')
+	start := 0
 	for i, j := 0, 0; i < len(md) || j < len(prov); {
-		var kv keyValue
-		if j == len(prov) || i < len(md) && md[i].key < prov[j].key {
-			kv, i = md[i], i+1
-		} else {
-			kv, j = prov[j], j+1
-		}
-		if i+j > 1 {
+		if i+j > 0 {
 			b = append(b, ',')
 		}
-		b = annotations.AppendJSONString(b, kv.key)
-		b = append(b, ':')
-		b = annotations.AppendJSONString(b, kv.value)
+		if j == len(prov) || i < len(md) && md[i].key < prov[j].key {
+			b = append(append(append(b, '"'), md[i].key...), '"', ':')
+			b = append(b, v[start:md[i].end]...)
+			start = md[i].end
+			i++
+		} else {
+			b = append(b, prov[j].encoded...)
+			j++
+		}
 	}
 	return append(b, '}')
+}
+
+// labelPath is the metadata's label, its path joined by " › " as a JSON string, encoded
+// once per label; nil for a label without a path.
+func (e *featureEncoder) labelPath(l annotations.Label) []byte {
+	if j, ok := e.labelPaths[l.ID]; ok {
+		return j
+	}
+	var j []byte
+	if path := strings.Join(l.Path, " › "); path != "" {
+		j = annotations.AppendJSONString(nil, path)
+	}
+	e.labelPaths[l.ID] = j
+	return j
 }
 
 // appendAttributes appends attrs as encoding/json writes a map of json.RawMessage (nil
@@ -329,9 +371,18 @@ func appendStrings(b []byte, s []string) []byte {
 	return append(b, ']')
 }
 
+// appendTime appends t as encoding/json writes a time.Time (Time.MarshalJSON does the same
+// formatting), without allocating; a time MarshalJSON refuses (a year outside 0–9999, a
+// zone of 24 hours or more) is its error.
 func appendTime(b []byte, t time.Time) ([]byte, error) {
+	n := len(b)
+	b = append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+	if s := b[n+1 : len(b)-1]; len(s) > 4 && s[4] == '-' && (s[len(s)-1] == 'Z' || len(s) > 6 && (s[len(s)-6] == '+' || s[len(s)-6] == '-') &&
+		(s[len(s)-5]-'0')*10+(s[len(s)-4]-'0') < 24) {
+		return b, nil
+	}
 	j, err := t.MarshalJSON()
-	return append(b, j...), err
+	return append(b[:n], j...), err
 }
 
 // appendFloats appends numbers as encoding/json does; one that is not finite is an error,

@@ -243,3 +243,25 @@ func TestFeaturesAreEncodingJSONs(t *testing.T) {
 		}
 	}
 }
+
+// appendTime is Time.MarshalJSON without its allocation: the same text, and its error
+// where it refuses a time.
+func TestAppendTimeIsMarshalJSONs(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("KST", 9*3600), time.FixedZone("odd", -(3*3600 + 30*60 + 17)),
+		time.FixedZone("edge", 23*3600+59*60), time.FixedZone("beyond", 24*3600), time.FixedZone("beyond west", -25*3600)}
+	for _, year := range []int{-1, 0, 1, 2024, 9999, 10000} {
+		for _, z := range zones {
+			for _, ns := range []int{0, 1, 60_000_000, 999_999_999} {
+				when := time.Date(year, 10, 8, 9, 4, 5, ns, z)
+				want, werr := when.MarshalJSON()
+				got, gerr := appendTime([]byte("x"), when)
+				if (werr == nil) != (gerr == nil) || werr == nil && string(got) != "x"+string(want) {
+					t.Errorf("appendTime(%v) = %s, %v; want x%s, %v", when, got, gerr, want, werr)
+				}
+			}
+		}
+	}
+	if got, err := appendTime(nil, time.Time{}); err != nil || string(got) != `"0001-01-01T00:00:00Z"` {
+		t.Errorf("the zero time: %s, %v", got, err)
+	}
+}

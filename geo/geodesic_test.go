@@ -259,3 +259,23 @@ func TestInverseAzimuthRange(t *testing.T) {
 		})
 	}
 }
+
+// remainder skips math.Remainder where x is already reduced; it must give its answers
+// bit for bit, at the edges of the range too (±y/2 and the next numbers out, ±0).
+func TestRemainderIsMathRemainders(t *testing.T) {
+	for _, y := range []float64{geodQuarter, geodTurn, 4 * math.Pi * geodWGS84.c2} {
+		xs := []float64{0, math.Copysign(0, -1), 1e-300, 1, 44.999, 45, 89.5, 90, 135, 179.99999999999997, 180, 181, 270, 359, 360,
+			361, 540, 720, 1e6, 1e300, math.Inf(1), math.NaN(), y / 2, y, 1.5 * y, 3 * y / 2}
+		for _, x := range append([]float64(nil), xs...) {
+			xs = append(xs, math.Nextafter(x, math.Inf(1)), math.Nextafter(x, math.Inf(-1)), math.Nextafter(y/2, 0), math.Nextafter(y/2, y))
+		}
+		for _, x := range xs {
+			for _, x := range []float64{x, -x} {
+				got, want := remainder(x, y), math.Remainder(x, y)
+				if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+					t.Errorf("remainder(%v, %v) = %v, want math.Remainder's %v", x, y, got, want)
+				}
+			}
+		}
+	}
+}

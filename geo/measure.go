@@ -215,7 +215,7 @@ func (d *densifier) edge(a, la, b, lb [2]float64, depth int) error {
 	if err != nil {
 		return err
 	}
-	dLon := math.Remainder(lb[0]-la[0], 360)
+	dLon := remainder(lb[0]-la[0], 360)
 	// The chord's direction in pixels.
 	cx, cy, ok := j.pixelOffset(dLon, lb[1]-la[1])
 	chord := math.Hypot(cx, cy)
@@ -231,7 +231,7 @@ func (d *densifier) edge(a, la, b, lb [2]float64, depth int) error {
 			}
 		}
 		// Offset of the curve from the chord, in pixels, across the chord.
-		ox, oy, ok := j.pixelOffset(math.Remainder(ls[0]-(la[0]+s*dLon), 360), ls[1]-(la[1]+s*(lb[1]-la[1])))
+		ox, oy, ok := j.pixelOffset(remainder(ls[0]-(la[0]+s*dLon), 360), ls[1]-(la[1]+s*(lb[1]-la[1])))
 		split = !ok || math.Abs(ox*cy-oy*cx)/chord > d.tol
 	}
 	if !split {
@@ -292,8 +292,8 @@ func lonLatJacobian(t Transformer, x, y, h float64) (jacobian, error) {
 		ll[i] = [2]float64{lon, lat}
 	}
 	return jacobian{
-		math.Remainder(ll[0][0]-ll[1][0], 360) / (2 * h),
-		math.Remainder(ll[2][0]-ll[3][0], 360) / (2 * h),
+		remainder(ll[0][0]-ll[1][0], 360) / (2 * h),
+		remainder(ll[2][0]-ll[3][0], 360) / (2 * h),
 		(ll[0][1] - ll[1][1]) / (2 * h),
 		(ll[2][1] - ll[3][1]) / (2 * h),
 	}, nil

@@ -153,18 +153,12 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 	if err != nil {
 		return err
 	}
-	emitting := func(emit func(annotations.Annotation) error) func(annotations.Annotation) error {
-		return func(a annotations.Annotation) error {
-			a.Ground = places[a.ImageID].Measure(a)
-			if d, ok := decisions[a.ID]; ok {
-				a.Decision = &d
-			}
-			if r, ok := tracks[a.ID]; ok {
-				a.Track = &r
-			}
-			a.Evidence = evidence[a.ID]
-			return emit(a)
-		}
+	// On the goroutine that reads the annotations, beside the encoding.
+	prepare := func(a *annotations.Annotation) {
+		a.Ground = places[a.ImageID].Measure(*a)
+		a.Decision = found(decisions, a.ID)
+		a.Track = found(tracks, a.ID)
+		a.Evidence = evidence[a.ID]
 	}
 	h := c.Response().Header()
 	if crs == "wgs84" {
@@ -179,16 +173,28 @@ func (s *Server) writeGeoJSON(c echo.Context, images []annotations.Image, f anno
 			if len(lf.ImageIDs) == 0 {
 				return nil
 			}
-			return s.store.EachAnnotation(ctx, lf, emitting(emit))
+			return s.store.EachPreparedAnnotation(ctx, lf, prepare, emit)
 		})
 	} else {
 		h.Set(echo.HeaderContentType, formats.PixelGeoJSONMediaType)
 		h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name + "-pixel-coordinates.geojson"}))
 		err = formats.WritePixelGeoJSON(c.Response(), images, func(emit func(annotations.Annotation) error) error {
-			return s.store.EachAnnotation(ctx, f, emitting(emit))
+			return s.store.EachPreparedAnnotation(ctx, f, prepare, emit)
 		})
 	}
 	return s.streamed(c, name, err)
+}
+
+// found is a copy of m's value for key, or nil when it has none: allocated only when
+// found (an export asks for each of its 100,000 annotations, and most have none).
+func found[T any](m map[string]T, key string) *T {
+	v, ok := m[key]
+	if !ok {
+		return nil
+	}
+	p := new(T)
+	*p = v
+	return p
 }
 
 // kmlInputs reads what a KML export of a georeferenced image covers: the image, its
@@ -218,13 +224,10 @@ func (s *Server) eachKMLAnnotation(ctx context.Context, img annotations.Image, p
 		return nil, err
 	}
 	return func(emit func(annotations.Annotation) error) error {
-		return s.store.EachAnnotation(ctx, f, func(a annotations.Annotation) error {
-			a.Ground = p.Measure(a)
-			if d, ok := decisions[a.ID]; ok {
-				a.Decision = &d
-			}
-			return emit(a)
-		})
+		return s.store.EachPreparedAnnotation(ctx, f, func(a *annotations.Annotation) {
+			a.Ground = p.Measure(*a)
+			a.Decision = found(decisions, a.ID)
+		}, emit)
 	}, nil
 }
 

@@ -188,12 +188,9 @@ func (s *Server) iiifAnnotationPage(c echo.Context) error {
 	}
 	writePresentation(c)
 	err = formats.WriteIIIFAnnotationPage(c.Response(), page, func(emit func(annotations.Annotation) error) error {
-		return s.store.EachAnnotation(ctx, f, func(a annotations.Annotation) error {
-			if d, ok := decisions[a.ID]; ok {
-				a.Decision = &d
-			}
-			return emit(a)
-		})
+		return s.store.EachPreparedAnnotation(ctx, f, func(a *annotations.Annotation) {
+			a.Decision = found(decisions, a.ID)
+		}, emit)
 	})
 	return s.streamed(c, "annotations.json", err)
 }

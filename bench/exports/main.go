@@ -3,7 +3,7 @@
 // the HTTP request to the last byte read (and, with -satmark, through `satmark export`).
 // Goal (issue 13): ≤ 1.0 s and ≤ 50 MiB extra RSS per format.
 //
-//	make bench-export      (go run ./bench/exports [-n 100000] [-runs 3] [-satmark bin/satmark] [-cpuprofile DIR])
+//	make bench-export      (go run ./bench/exports [-n 100000] [-runs 3] [-satmark bin/satmark] [-cpuprofile DIR] [-keep DIR])
 //
 // It builds a data folder once: the default taxonomy, an analyst with an API token, a
 // 40000 × 30000 image placed in Vladivostok's harbour by a grid georeference (so KML and
@@ -107,6 +107,7 @@ func main() {
 	only := flag.String("only", "", "run only the exports whose name contains this")
 	satmark := flag.String("satmark", "", "the satmark binary for the CLI rows (none: CLI rows left out)")
 	profiles := flag.String("cpuprofile", "", "write a CPU profile of each HTTP export's first run into `DIR`")
+	keep := flag.String("keep", "", "build the data folder in `DIR` and keep it, or reuse the one a run with -keep built there (same -n)")
 	child := flag.String("child", "", "internal: run one export of -data in this process")
 	data := flag.String("data", "", "internal: the data folder")
 	token := flag.String("token", "", "internal: the API token")
@@ -115,7 +116,7 @@ func main() {
 	if *child != "" {
 		err = runChild(*data, *token, *child, *profiles)
 	} else {
-		err = run(*n, *runs, *only, *satmark, *profiles)
+		err = run(*n, *runs, *only, *satmark, *profiles, *keep)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/exports:", err)
@@ -123,19 +124,15 @@ func main() {
 	}
 }
 
-func run(n, runs int, only, satmark, profiles string) error {
+func run(n, runs int, only, satmark, profiles, keep string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "satmark-bench-exports-")
+	dir, full, empty, token, err := folder(ctx, n, keep)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	t0 := time.Now()
-	full, empty, token, err := build(ctx, dir, n)
-	if err != nil {
-		return err
+	if keep == "" {
+		defer os.RemoveAll(dir)
 	}
-	fmt.Fprintf(os.Stderr, "seeded %d annotations in %.1f s\n", n, time.Since(t0).Seconds())
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -353,6 +350,51 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// kept is what a kept data folder's bench.json says of it.
+type kept struct {
+	N                  int
+	Full, Empty, Token string
+}
+
+// folder builds the data folder (see build) in a new temporary folder, or in keep, or
+// reuses the one in keep.
+func folder(ctx context.Context, n int, keep string) (dir, full, empty, token string, err error) {
+	if keep != "" {
+		var k kept
+		if b, err := os.ReadFile(filepath.Join(keep, "bench.json")); err == nil {
+			if err := json.Unmarshal(b, &k); err != nil {
+				return "", "", "", "", err
+			}
+			if k.N != n {
+				return "", "", "", "", fmt.Errorf("%s holds %d annotations, not %d", keep, k.N, n)
+			}
+			return keep, k.Full, k.Empty, k.Token, nil
+		}
+		dir = keep
+		err = os.MkdirAll(dir, 0o755)
+	} else {
+		dir, err = os.MkdirTemp("", "satmark-bench-exports-")
+	}
+	if err != nil {
+		return "", "", "", "", err
+	}
+	t0 := time.Now()
+	if full, empty, token, err = build(ctx, dir, n); err != nil {
+		return "", "", "", "", err
+	}
+	fmt.Fprintf(os.Stderr, "seeded %d annotations in %.1f s\n", n, time.Since(t0).Seconds())
+	if keep != "" {
+		b, err := json.Marshal(kept{N: n, Full: full, Empty: empty, Token: token})
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "bench.json"), b, 0o644)
+		}
+		if err != nil {
+			return "", "", "", "", err
+		}
+	}
+	return dir, full, empty, token, nil
 }
 
 // build makes the data folder (see the package comment) and returns the full and the
