@@ -43,13 +43,9 @@ func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limi
 	if err != nil {
 		return ShapePage{}, err
 	}
-	labels, err := s.labelsTx(ctx, s.db)
+	known, err := s.labelIndexTx(ctx, s.db)
 	if err != nil {
 		return ShapePage{}, err
-	}
-	known := make(map[string]bool, len(labels))
-	for _, l := range labels {
-		known[l.ID] = true
 	}
 	q, err := s.db.QueryContext(ctx, `SELECT `+shapeColumns+` FROM annotations
 		WHERE image_id = ? AND (created_at, id) > (?, ?)
@@ -72,7 +68,7 @@ func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limi
 			&r.reviewStatus, &r.createdBy, &r.createdAt, &r.updatedBy, &r.updatedAt, &r.version); err != nil {
 			return ShapePage{}, err
 		}
-		if !known[r.labelID] {
+		if _, ok := known[r.labelID]; !ok {
 			r.labelID = "" // as AnnotationPage's annotation has it: the zero Label
 		}
 		if page.N > 0 {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -253,25 +254,37 @@ func exportFixture(t *testing.T, ts *testServer) map[string]string {
 	return ids
 }
 
-// pinImage gives a new image the id and its release the id the fixture names them by (in
-// every table that names them: the store's ids are random, and the exports of several
-// images are in id order), and fixed times.
-func pinImage(t *testing.T, ts *testServer, oldID, newID, oldSource, newSource string) {
+// fixtureConn is a connection of the store's with foreign keys off (ids are rewritten in
+// every table that names them), exec on it failing the test, and done, which turns them
+// on again and gives the connection back.
+func fixtureConn(t *testing.T, ts *testServer) (conn *sql.Conn, exec func(q string, args ...any), done func()) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := ts.store.DB().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	exec := func(q string, args ...any) {
+	exec = func(q string, args ...any) {
 		t.Helper()
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	exec(`PRAGMA foreign_keys = OFF`)
-	defer exec(`PRAGMA foreign_keys = ON`)
+	return conn, exec, func() {
+		exec(`PRAGMA foreign_keys = ON`)
+		conn.Close()
+	}
+}
+
+// pinImage gives a new image the id and its release the id the fixture names them by (in
+// every table that names them: the store's ids are random, and the exports of several
+// images are in id order), and fixed times.
+func pinImage(t *testing.T, ts *testServer, oldID, newID, oldSource, newSource string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, exec, done := fixtureConn(t, ts)
+	defer done()
 	rows, err := conn.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND p.name IN ('image_id', 'source_id')`)
 	if err != nil {
@@ -309,19 +322,8 @@ func pinLabels(t *testing.T, ts *testServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := ts.store.DB().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`PRAGMA foreign_keys = OFF`)
-	defer exec(`PRAGMA foreign_keys = ON`)
+	_, exec, done := fixtureConn(t, ts)
+	defer done()
 	for i, l := range labels {
 		id := fmt.Sprintf("lbl_fixture%04d", i)
 		exec(`UPDATE labels SET id = ? WHERE id = ?`, id, l.ID)
