@@ -562,6 +562,13 @@ func (s *Store) deleteAnnotationTx(ctx context.Context, tx *sql.Tx, actor string
 }
 
 func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor string, before, after *Annotation) error {
+	return s.writeRevisionTold(ctx, tx, action, actor, before, after, true)
+}
+
+// writeRevisionTold is writeRevision, telling the other processes of the revision in
+// the same statement when tell is set (on PostgreSQL); an import, which tells them once
+// at its end (importNotices), writes its revisions untold.
+func (s *Store) writeRevisionTold(ctx context.Context, tx *sql.Tx, action, actor string, before, after *Annotation, tell bool) error {
 	var beforeJSON, afterJSON []byte
 	var version int
 	var annID, imageID string
@@ -581,7 +588,7 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, action, actor str
 	q := `INSERT INTO revisions (annotation_id, image_id, version, action, actor, at, before, after)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	args := []any{annID, imageID, version, action, actor, formatTime(s.now()), nullJSON(beforeJSON), nullJSON(afterJSON)}
-	if s.d.postgres {
+	if s.d.postgres && tell {
 		// The other processes are told in the same statement, delivered on commit
 		// (notices.go).
 		text, err := revisionNotice(actor, before, after).Text()

@@ -199,8 +199,10 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 	refuse := func(f ImportFeature, index int, field, reason string) {
 		report.Refused = append(report.Refused, ImportRefusal{Index: index, ID: f.ID, Place: f.Place, Field: field, Reason: reason})
 	}
+	var told importNotices
 	b := importBatch{s: s, ctx: ctx, tx: tx, created: func(a Annotation) {
 		counts.add(a)
+		told.add(a)
 		if opts.Created != nil {
 			opts.Created(a)
 		}
@@ -232,7 +234,7 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		if err := s.insertAnnotationRowTx(ctx, tx, a); err != nil || !history {
 			return a, err
 		}
-		return a, s.writeRevision(ctx, tx, "create", a.CreatedBy, nil, &a)
+		return a, s.writeRevisionTold(ctx, tx, "create", a.CreatedBy, nil, &a, false)
 	}
 	err = readAhead(features, check, func(c checkedFeature) error {
 		f := c.f
@@ -323,6 +325,9 @@ func (s *Store) ImportAnnotations(ctx context.Context, by Actor, imageID string,
 		detail += fmt.Sprintf("; new labels %s", strings.Join(labels.created, ", "))
 	}
 	if err := s.audit(ctx, tx, by, "annotation.import", "image", img.ID, detail); err != nil {
+		return report, err
+	}
+	if err := told.tell(ctx, s, tx, img.ID); err != nil {
 		return report, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -94,3 +94,39 @@ func revisionNotice(actor string, before, after *Annotation) Notice {
 	}
 	return Notice{Type: "annotation.updated", ImageID: after.ImageID, Actor: actor, ID: after.ID, Version: after.Version}
 }
+
+// ImportToldOneByOne is how many annotations an import may create and still tell the
+// other processes (and its own listeners) of each; past it they are told once that the
+// image's annotations must be loaded again (NoticeImageReset), as a listener's buffer
+// would overflow with them anyway.
+const ImportToldOneByOne = 256
+
+// importNotices is what an import tells the other processes at its end, in its
+// transaction: a notice for each annotation it created, up to ImportToldOneByOne, else
+// one NoticeImageReset. Its revisions are written untold (writeRevisionTold), which
+// spares the database a notice per row of a large import.
+type importNotices struct {
+	created []Notice
+	many    int
+}
+
+func (t *importNotices) add(a Annotation) {
+	if t.many++; t.many <= ImportToldOneByOne {
+		t.created = append(t.created, revisionNotice(a.CreatedBy, nil, &a))
+	}
+}
+
+func (t *importNotices) tell(ctx context.Context, s *Store, q querier, imageID string) error {
+	if !s.d.postgres || t.many == 0 {
+		return nil
+	}
+	if t.many > ImportToldOneByOne {
+		return s.tellTx(ctx, q, Notice{Type: NoticeImageReset, ImageID: imageID})
+	}
+	for _, n := range t.created {
+		if err := s.tellTx(ctx, q, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}

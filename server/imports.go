@@ -95,7 +95,7 @@ func (s *Server) importAnnotations(c echo.Context) error {
 	many := 0
 	if !opts.DryRun {
 		opts.Created = func(a annotations.Annotation) {
-			if many++; many <= listenerBuffer {
+			if many++; many <= annotations.ImportToldOneByOne {
 				made = append(made, a)
 			}
 		}
@@ -115,8 +115,9 @@ func (s *Server) importAnnotations(c echo.Context) error {
 		return c.JSON(http.StatusOK, importAnswer{ImportReport: report})
 	}
 	// Everyone with the image open sees the new annotations: each as an event, or when
-	// there are more than a listener holds, by being told to load them again.
-	if many > listenerBuffer {
+	// there are more than a listener holds, by being told to load them again; the other
+	// processes' listeners are told the same by the import's notices.
+	if many > annotations.ImportToldOneByOne {
 		s.events.reset(img.ID)
 	} else {
 		for i := range made {

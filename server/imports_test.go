@@ -375,21 +375,7 @@ func TestImportIsHeardLive(t *testing.T) {
 		}
 	}
 	post(collection(pixelFeature("a", "vessel", inPoint, `{"note":"first"}`), pixelFeature("b", "vessel", inBox, "")))
-	var made []annotations.Annotation
-	for i := 0; i < 2; i++ {
-		ev, err := stream.next()
-		if err != nil || ev.name != "annotation.created" {
-			t.Fatalf("event %d: %v %v", i, ev, err)
-		}
-		var c change
-		json.Unmarshal([]byte(ev.data), &c)
-		var a annotations.Annotation
-		json.Unmarshal(c.Data, &a)
-		if c.Actor != "kim" || a.ImageID != img.ID {
-			t.Errorf("event %d: %+v", i, c)
-		}
-		made = append(made, a)
-	}
+	made := heardCreated(t, stream, 2, img.ID, "kim")
 	if made[0].Note != "first" || made[1].Shape != annotations.ShapePolygon {
 		t.Errorf("heard %+v", made)
 	}
@@ -401,4 +387,30 @@ func TestImportIsHeardLive(t *testing.T) {
 	if ev, err := stream.next(); !errors.Is(err, io.EOF) {
 		t.Errorf("after 300 new annotations: %v %v, want the stream ended", ev, err)
 	}
+}
+
+// heardCreated reads the stream's next n events, each of which must be annotation.created
+// of an annotation of image imageID by actor, and returns the annotations.
+func heardCreated(t *testing.T, stream *eventStream, n int, imageID, actor string) []annotations.Annotation {
+	t.Helper()
+	var made []annotations.Annotation
+	for i := 0; i < n; i++ {
+		ev, err := stream.next()
+		if err != nil || ev.name != "annotation.created" {
+			t.Fatalf("event %d: %+v (%v), want annotation.created", i, ev, err)
+		}
+		var c change
+		if err := json.Unmarshal([]byte(ev.data), &c); err != nil {
+			t.Fatal(err)
+		}
+		var a annotations.Annotation
+		if err := json.Unmarshal(c.Data, &a); err != nil {
+			t.Fatal(err)
+		}
+		if c.Actor != actor || a.ImageID != imageID || a.Version != 1 {
+			t.Errorf("event %d: %+v", i, c)
+		}
+		made = append(made, a)
+	}
+	return made
 }
