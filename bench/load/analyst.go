@@ -215,21 +215,47 @@ func (k *known) forget(id string) {
 }
 
 // forgetAll forgets every id of gone in one pass over the ids, instead of one per
-// deletion (a changes answer can carry many).
+// deletion (a changes answer can carry many). The pass hashes an id (a map lookup) only
+// when a bit for its last two bytes is set: an analyst knows thousands of ids, and
+// looking each up for every answer was a tenth of this program's CPU.
 func (k *known) forgetAll(gone []string) {
-	if len(gone) == 0 {
-		return
-	}
-	drop := make(map[string]struct{}, len(gone))
+	var drop map[string]struct{}
+	var bits [tailBits / 64]uint64
 	for _, id := range gone {
+		if _, ok := k.version[id]; !ok {
+			continue // not known (created and deleted since this analyst last read)
+		}
+		if drop == nil {
+			drop = make(map[string]struct{}, len(gone))
+		}
 		drop[id] = struct{}{}
+		t := tail(id)
+		bits[t/64] |= 1 << (t % 64)
 		delete(k.version, id)
 		delete(k.shape, id)
 	}
+	if drop == nil {
+		return
+	}
 	k.ids = slices.DeleteFunc(k.ids, func(id string) bool {
+		if t := tail(id); bits[t/64]&(1<<(t%64)) == 0 {
+			return false
+		}
 		_, ok := drop[id]
 		return ok
 	})
+}
+
+// tailBits is the size of the filter forgetAll sets a bit of for each id it drops.
+const tailBits = 4096
+
+// tail is a number below tailBits from the last two bytes of id and its length.
+func tail(id string) uint {
+	n := uint(len(id))
+	if n >= 2 {
+		n ^= uint(id[len(id)-1])<<5 ^ uint(id[len(id)-2])
+	}
+	return n % tailBits
 }
 
 // analyst is one simulated analyst with their own token, working over the shared images.
