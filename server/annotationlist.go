@@ -252,9 +252,8 @@ const maxEncodedMemo = 1 << 14
 // appendChanged appends the JSON of ch's changed annotations (the store's, left as
 // they are), comma-separated, each with its label now and its ground measures under
 // place, to b. The memo is read under one read lock for the whole answer and the
-// annotations it did not hold are added under one write lock after: a lock and unlock
-// for each of the few hundred annotations of an answer made the two CPUs pass the
-// lock's counter back and forth (a twentieth of the server's CPU under bench/load).
+// annotations it did not hold are added under one write lock after, rather than a lock
+// and unlock for each of the few hundred annotations of an answer.
 func (e *encodedMemo) appendChanged(b []byte, place placed, ch annotations.SharedChanges) ([]byte, error) {
 	type written struct {
 		id         string
