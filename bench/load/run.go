@@ -501,7 +501,7 @@ func printComparison(w io.Writer, reps []*Report) {
 		fmt.Fprintf(w, ", a SIGKILL %s in", c.KillAfter)
 	}
 	fmt.Fprintf(w, ", %d CPUs, %s\n", runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	row := "%-26s %10s %8s %8s %10s %10s %6s %6s\n"
+	row := "%-26s %10s %8s %8s %10s %11s %6s %6s\n"
 	fmt.Fprintf(w, row, "store", "requests/s", "p50 ms", "p99 ms", "CPU ms/req", "load ms/req", "cut", "result")
 	for _, r := range reps {
 		all := r.Stats["all"]
