@@ -232,3 +232,68 @@ func testChangeLogLeavesAnUnreadableRevisionToSQL(t *testing.T) {
 		t.Errorf("after an unreadable revision:\n got %s\nwant (SQL, the row) %s", g, w)
 	}
 }
+
+// TestChangeLogPastItsSize: once more revisions were written than the log holds, read a
+// few thousand at a time, the log holds the newest changeLogSize of them, one after the
+// other, and answers from its oldest position on as SQL does.
+func TestChangeLogPastItsSize(t *testing.T) {
+	ctx := context.Background()
+	x := newAnnotated(t)
+	s := x.s
+	start, err := s.AnnotationSeq(ctx, x.img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AnnotationChangesSince(ctx, x.img.ID, start); err != nil { // the log starts here
+		t.Fatal(err)
+	}
+	label, shape := "vessel", ShapePoint
+	batch := make([]AnnotationInput, 3000)
+	for i := range batch {
+		batch[i] = AnnotationInput{Label: &label, Shape: &shape, Geometry: json.RawMessage(pointJSON),
+			Properties: json.RawMessage(`{"note":"n` + strconv.Itoa(i) + `"}`)}
+	}
+	for round := range 7 {
+		if _, err := s.CreateAnnotations(ctx, "alice", x.img.ID, batch); err != nil {
+			t.Fatal(err)
+		}
+		now, err := s.AnnotationSeq(ctx, x.img.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AnnotationChangesSince(ctx, x.img.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		l := &s.changes
+		l.mu.Lock()
+		n, from, last := len(l.entries), l.from, l.last
+		contiguous := n == 0 || (l.entries[0].seq == from+1 && l.entries[n-1].seq == last)
+		for i := 1; i < n && contiguous; i++ {
+			contiguous = l.entries[i].seq == l.entries[i-1].seq+1
+		}
+		l.mu.Unlock()
+		if want := min(3000*(round+1), changeLogSize); n != want || !contiguous || last != now {
+			t.Fatalf("after %d revisions: the log holds %d from %d to %d (one after the other: %v); want %d up to %d",
+				3000*(round+1), n, from, last, contiguous, want, now)
+		}
+		if round < 6 {
+			continue
+		}
+		for _, p := range []int64{now - MaxChanges, now - 5, now} { // more would be 410
+			if p < from {
+				t.Fatalf("since %d is before the log's oldest position %d", p, from)
+			}
+			got, err := s.AnnotationChangesSince(ctx, x.img.ID, p)
+			if err != nil {
+				t.Fatalf("since %d: %v", p, err)
+			}
+			want, err := s.annotationChangesSQL(ctx, x.img.ID, p)
+			if err != nil {
+				t.Fatalf("since %d from SQL: %v", p, err)
+			}
+			if g, w := answerBytes(t, got), answerBytes(t, want); g != w {
+				t.Errorf("since %d: the log's answer (%d bytes) is not SQL's (%d bytes)", p, len(g), len(w))
+			}
+		}
+	}
+}

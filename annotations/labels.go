@@ -72,28 +72,35 @@ func (s *Store) labelIndexTx(ctx context.Context, q querier) (map[string]Label, 
 // holds them: callers must not change either. Every write took a copy of the labels and
 // built their index, a map of its own, once or twice a request.
 func (s *Store) sharedLabels(ctx context.Context, q querier) ([]Label, map[string]Label, error) {
+	labels, index, _, err := s.stampedLabels(ctx, q)
+	return labels, index, err
+}
+
+// stampedLabels is sharedLabels with the taxonomy's stamp, which every change of a label
+// moves on: under one stamp, a label id stands for one label.
+func (s *Store) stampedLabels(ctx context.Context, q querier) ([]Label, map[string]Label, int64, error) {
 	// The stamp first: labels read after it are at least as new as it says, so a change
 	// in between only makes the next call read them again.
 	var stamp int64
 	if err := q.QueryRowContext(ctx, `SELECT n FROM label_stamp`).Scan(&stamp); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	s.labels.mu.Lock()
 	cached, index := s.labels.labels, s.labels.index
 	if cached != nil && s.labels.stamp == stamp {
 		s.labels.mu.Unlock()
-		return cached, index, nil
+		return cached, index, stamp, nil
 	}
 	s.labels.mu.Unlock()
 	labels, err := readLabels(ctx, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	index = labelIndex(labels)
 	s.labels.mu.Lock()
 	s.labels.stamp, s.labels.labels, s.labels.index = stamp, labels, index
 	s.labels.mu.Unlock()
-	return labels, index, nil
+	return labels, index, stamp, nil
 }
 
 // readLabels reads the whole taxonomy, parents before children, siblings by name.

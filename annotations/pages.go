@@ -167,8 +167,9 @@ func (s *Store) SharedChangesSince(ctx context.Context, imageID string, since in
 	if since < 0 {
 		return SharedChanges{}, malformed("since", "%d is not a position: positions are 0 or more", since)
 	}
-	out, ok, err := s.changes.changesSince(ctx, s.db, imageID, since, func() (map[string]Label, error) {
-		return s.labelIndexTx(ctx, s.db)
+	out, ok, err := s.changes.changesSince(ctx, s.db, imageID, since, func() (map[string]Label, int64, error) {
+		_, index, stamp, err := s.stampedLabels(ctx, s.db)
+		return index, stamp, err
 	})
 	if ok || err != nil {
 		return out, err

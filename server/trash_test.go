@@ -45,6 +45,14 @@ func TestTrash(t *testing.T) {
 
 	wantStatus(t, ts.do(t, http.MethodDelete, path, nil), http.StatusNoContent)
 
+	t.Run("nok, no annotation is created on an image in the trash, whatever the body", func(t *testing.T) {
+		for _, body := range []string{pointBody, `{"label": 7}`, `not json`} {
+			wantError(t, ts.doJSON(t, http.MethodPost, path+"/annotations", body, analyst...), http.StatusNotFound, "not_found", "", "image", "not found")
+			wantError(t, ts.doJSON(t, http.MethodPost, "/api/v1/images/img_nosuchimage2/annotations", body, analyst...),
+				http.StatusNotFound, "not_found", "", "image", "not found")
+		}
+	})
+
 	t.Run("ok, in the trash the image is gone everywhere but the trash", func(t *testing.T) {
 		for _, target := range []string{path, path + "/original", path + "/thumbnail", path + "/annotations", path + "/annotations.geojson",
 			path + "/georeference", "/api/v1/annotations/" + a.ID, "/api/v1/annotations/" + a.ID + "/comments"} {

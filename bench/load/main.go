@@ -37,6 +37,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -104,7 +106,12 @@ func main() {
 	storeName := flag.String("store", "sqlite", "sqlite, or postgres: a throwaway PostgreSQL + PostGIS cluster the test starts from /usr/lib/postgresql/*/bin")
 	compare := flag.Bool("compare", false, "run SQLite with 1 process, PostgreSQL with 1 and with 2 (-store and -processes are ignored), and compare them")
 	keep := flag.Bool("keep", false, "keep the temporary data folder after a passing run")
+	cpuProfile := flag.String("cpuprofile", "", "write this program's own CPU profile (the analysts, not the server: SATMARK_PPROF profiles that) to this file")
 	flag.Parse()
+	// The analysts run on the same CPUs as the server, so what they cost shows in the
+	// server's latency: collecting less often makes their share smaller (the server keeps
+	// its own setting).
+	debug.SetGCPercent(400)
 
 	var runs []Config
 	switch {
@@ -174,6 +181,15 @@ func main() {
 		runs[i].Database = dsn
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+	}
 	failed := false
 	var reps []*Report
 	for _, c := range runs {
@@ -201,6 +217,7 @@ func main() {
 	if len(runs) > 1 {
 		printComparison(os.Stdout, reps)
 	}
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	switch {
 	case failed:
 		if cluster != nil {

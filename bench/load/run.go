@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type Report struct {
 	KilledAt      time.Duration       // when the server was killed, 0 for none
 	Downtime      time.Duration       // from the kill until the load resumed
 	ServerCPU     time.Duration       // CPU time (user and system) of satmark serve, every life of it
+	LoadCPU       time.Duration       // CPU time (user and system) of this program under load: it shares the machine's CPUs with the server
 	Verifications []*verification
 	ErrorLines    int      // level=ERROR lines in the server logs
 	Broken        int      // 2xx answers whose body was not what the API promises
@@ -135,12 +137,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	defer stopLoad()
 	var wg sync.WaitGroup
 	start := time.Now()
+	cpu0 := selfCPU()
 	for _, a := range analysts {
 		wg.Go(func() { a.run(loadCtx) })
 	}
 	say("%d analysts at work for %s", cfg.Analysts, cfg.Duration)
 
 	live := procs
+	var downCPU time.Duration
 	switch {
 	case cfg.KillAfter > 0 && cfg.Processes > 1:
 		// One process dies under the load; the proxy sends everything to the others, and
@@ -162,6 +166,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			return abort(stopLoad, &wg, live)
 		}
 		g.down()
+		downFrom := selfCPU()
 		srv.kill()
 		rep.ServerCPU += srv.cpu
 		rep.KilledAt = time.Since(start)
@@ -189,6 +194,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		rep.Verifications = append(rep.Verifications, v)
 		g.open(srv.base)
 		rep.Downtime = time.Since(down)
+		downCPU = selfCPU() - downFrom // the checks after the restart are not load
 		say("load resumes for %s", cfg.Duration-cfg.KillAfter)
 		if !underLoad(ctx, live, cfg.Duration-cfg.KillAfter) {
 			return abort(stopLoad, &wg, live)
@@ -200,6 +206,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	stopLoad()
 	wg.Wait()
+	rep.LoadCPU = selfCPU() - cpu0 - downCPU
 	rep.LoadTime = time.Since(start) - rep.Downtime
 	rep.Writes = j.all()
 
@@ -356,6 +363,8 @@ func (r *Report) Print(w io.Writer) {
 	if n := len(all.latencies); n > 0 {
 		fmt.Fprintf(w, "satmark serve CPU: %.1f s user+system, %.2f ms per request answered\n",
 			r.ServerCPU.Seconds(), r.ServerCPU.Seconds()*1000/float64(n))
+		fmt.Fprintf(w, "load generator CPU (on the same CPUs): %.1f s user+system, %.2f ms per request answered\n",
+			r.LoadCPU.Seconds(), r.LoadCPU.Seconds()*1000/float64(n))
 	}
 	for _, v := range r.Verifications {
 		fmt.Fprintf(w, "\nchecks %s:\n", v.When)
@@ -492,23 +501,33 @@ func printComparison(w io.Writer, reps []*Report) {
 		fmt.Fprintf(w, ", a SIGKILL %s in", c.KillAfter)
 	}
 	fmt.Fprintf(w, ", %d CPUs, %s\n", runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	row := "%-26s %10s %8s %8s %10s %6s %6s\n"
-	fmt.Fprintf(w, row, "store", "requests/s", "p50 ms", "p99 ms", "CPU ms/req", "cut", "result")
+	row := "%-26s %10s %8s %8s %10s %11s %6s %6s\n"
+	fmt.Fprintf(w, row, "store", "requests/s", "p50 ms", "p99 ms", "CPU ms/req", "load ms/req", "cut", "result")
 	for _, r := range reps {
 		all := r.Stats["all"]
 		n := len(all.latencies)
-		rps, cpu := "-", "-"
+		rps, cpu, load := "-", "-", "-"
 		if r.LoadTime > 0 {
 			rps = fmt.Sprintf("%.0f", float64(n)/r.LoadTime.Seconds())
 		}
 		if n > 0 {
 			cpu = fmt.Sprintf("%.2f", r.ServerCPU.Seconds()*1000/float64(n))
+			load = fmt.Sprintf("%.2f", r.LoadCPU.Seconds()*1000/float64(n))
 		}
 		result := "PASS"
 		if !r.Passed() {
 			result = "FAIL"
 		}
 		fmt.Fprintf(w, row, r.Config.label(), rps, fmt.Sprintf("%.1f", percentile(all.latencies, 0.50)),
-			fmt.Sprintf("%.1f", percentile(all.latencies, 0.99)), cpu, fmt.Sprint(all.cut), result)
+			fmt.Sprintf("%.1f", percentile(all.latencies, 0.99)), cpu, load, fmt.Sprint(all.cut), result)
 	}
+}
+
+// selfCPU is the CPU time (user and system) this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
