@@ -149,12 +149,15 @@ export function annotationShapes({extent, lifted, visible, style}) {
       if (up.length) liftSource.addFeatures(up);
       if (down.length) tiledSource.addFeatures(down);
     },
-    // put gives a feature new properties (its annotation, saving) and geometry, at once.
+    // put gives a feature new properties (its annotation, saving) and geometry, at once:
+    // one change event (a property each made the tiles, the lifted layer and the
+    // source's index take it up one by one). The geometry is set as OpenLayers sets it,
+    // so that its changes are followed (the editing tools move it).
     put(f, props, geometry) {
       const ann = 'ann' in props ? props.ann : f.get('ann');
-      const next = {...props, ...paintOf(ann, !ann || visible(ann))};
-      if (geometry) next.geometry = geometry;
-      f.setProperties(next);
+      f.setProperties({...props, ...paintOf(ann, !ann || visible(ann))}, true);
+      if (geometry && geometry !== f.getGeometry()) f.setGeometry(geometry);
+      else f.changed();
       restate(f);
     },
     remove(f) {
