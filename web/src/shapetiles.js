@@ -21,6 +21,8 @@ import Layer from 'ol/layer/Layer.js';
 import LayerRenderer from 'ol/renderer/Layer.js';
 import {apply as applyTransform, compose as composeTransform, create as createTransform, multiply} from 'ol/transform.js';
 
+import {ADD_FEATURES} from './shapesource.js';
+
 const TILE = 256; // a tile's side in its own pixels
 const MAX_TILES = 320; // tiles kept (each 256 KiB), the least recently shown dropped first
 export const POINT_RADIUS = 6; // screen pixels, as the canvas style draws a point
@@ -261,11 +263,13 @@ class ShapeTilesLayer extends Layer {
   }
 }
 
-// shapeTiles draws the features of source (an ol/source/Vector) inside extent (the
+// shapeTiles draws the features of source (a ShapeSource, shapesource.js) inside extent (the
 // image's, in map units). onDrawn() runs after each frame that drew tiles.
 export function shapeTiles({source, extent, onDrawn}) {
   const cache = new Map(); // `${level}/${x}/${y}` → {image, level, x, y, extent, stale, used}
-  const drawnAt = new WeakMap(); // feature → the extent its shape was drawn at
+  // feature → the extent its shape was drawn at; a Map, its features removed with them
+  // (a WeakMap of a hundred thousand made the garbage collector's every pass longer).
+  const drawnAt = new Map();
   let pixelRatio = 1;
   let frame = 0;
   let layer = null;
@@ -326,20 +330,25 @@ export function shapeTiles({source, extent, onDrawn}) {
   // comes in parts of many thousands, and drawing every tile in view again for each
   // part was most of the main thread's time while it came, and slowed reading it.
   let added = [];
-  source.on('addfeature', (e) => {
-    const f = e.feature;
-    const g = f.getGeometry();
-    if (!g) return;
-    drawnAt.set(f, g.getExtent().slice());
+  source.on(ADD_FEATURES, (e) => {
     if (!added.length && !dirty.length) layer?.changed();
-    added.push(f);
+    for (const f of e.features) {
+      const g = f.getGeometry();
+      if (!g) continue;
+      drawnAt.set(f, g.getExtent().slice());
+      added.push(f);
+    }
   });
   source.on('changefeature', (e) => track(e.feature));
   source.on('removefeature', (e) => {
     invalidate(drawnAt.get(e.feature));
     drawnAt.delete(e.feature);
   });
-  source.on('clear', invalidateAll);
+  source.on('clear', () => {
+    drawnAt.clear();
+    added = [];
+    invalidateAll();
+  });
 
   // drawAdded draws the features added since the last frame over the tiles in view (of
   // level, those with used === frame) that are drawn and not stale. Other tiles go stale:
