@@ -191,9 +191,11 @@ func TestBrowserManyShapes(t *testing.T) {
 	}
 	b.waitFor(t, "zoomed out, the dragged point at its new place", shows(dragTo[0], dragTo[1], other.Color)+` && `+empty([2]float64{sel.x, sel.y}))
 
-	// Ben, elsewhere, relabels one point, moves another into a hole and draws one in the
-	// hole clicked above: all show here, zoomed out, and back where the view was before,
-	// whose tiles were drawn before Ben's changes.
+	// Ben, elsewhere, draws a point in the hole clicked above, then relabels one point and
+	// moves another into a hole, each while the view is zoomed out: what he saved shows
+	// here, zoomed out, and back where the view was before, whose tiles were drawn before
+	// (each in its own turn, so that nothing else Ben changed makes those tiles be drawn
+	// again).
 	ben := a.apiAs(t, "Ben Analyst")
 	changed := picks[2]
 	changedTo := first
@@ -201,24 +203,39 @@ func TestBrowserManyShapes(t *testing.T) {
 		changedTo = second
 	}
 	moved := picks[3]
-	ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, changed.x, changed.y), map[string]any{"label": changedTo.ID, "version": 1}, 200, nil)
-	ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, moved.x, moved.y), map[string]any{
-		"geometry": map[string]any{"type": "Point", "coordinates": movedTo}, "version": 1,
-	}, 200, nil)
-	ben.do(t, "POST", "/api/v1/images/"+port.ID+"/annotations", map[string]any{
-		"label": first.ID, "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": hole},
-	}, 201, nil)
-	b.waitFor(t, "Ben's new point in the count", fmt.Sprintf(`document.getElementById('annotation-count').textContent === '(%d)'`, total+1))
-	for _, zoom := range []string{"zoomed out", "back"} {
-		if zoom == "back" {
-			b.animateView(t, middle, res)
+	turns := []struct {
+		what  string
+		saves func()
+		shown []string // conditions
+	}{
+		{"Ben's new point", func() {
+			ben.do(t, "POST", "/api/v1/images/"+port.ID+"/annotations", map[string]any{
+				"label": first.ID, "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": hole},
+			}, 201, nil)
+			b.waitFor(t, "Ben's new point in the count", fmt.Sprintf(`document.getElementById('annotation-count').textContent === '(%d)'`, total+1))
+		}, []string{shows(hole[0], hole[1], first.Color)}},
+		{"Ben's new label and moved point", func() {
+			ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, changed.x, changed.y), map[string]any{"label": changedTo.ID, "version": 1}, 200, nil)
+			ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, moved.x, moved.y), map[string]any{
+				"geometry": map[string]any{"type": "Point", "coordinates": movedTo}, "version": 1,
+			}, 200, nil)
+		}, []string{shows(changed.x, changed.y, changedTo.Color), shows(movedTo[0], movedTo[1], moved.label.Color), empty([2]float64{moved.x, moved.y})}},
+	}
+	for i, turn := range turns {
+		if i > 0 {
+			b.animateView(t, [2]float64{middle[0] - 150, middle[1] + 100}, 2*res)
 		}
-		b.waitFor(t, zoom+", Ben's new label on the map", shows(changed.x, changed.y, changedTo.Color))
-		b.waitFor(t, zoom+", Ben's moved point at its new place", shows(movedTo[0], movedTo[1], moved.label.Color))
-		b.waitFor(t, zoom+", nothing left at its old place", empty([2]float64{moved.x, moved.y}))
-		b.waitFor(t, zoom+", Ben's new point on the map", shows(hole[0], hole[1], first.Color))
-		b.waitFor(t, zoom+", the point dragged here before", shows(dragTo[0], dragTo[1], other.Color)+` && `+empty([2]float64{sel.x, sel.y}))
-		b.waitFor(t, fmt.Sprintf("%s, the point at %g,%g in its colour", zoom, picks[1].x, picks[1].y), shows(picks[1].x, picks[1].y, picks[1].label.Color))
+		turn.saves()
+		for _, zoom := range []string{"zoomed out", "back"} {
+			if zoom == "back" {
+				b.animateView(t, middle, res)
+			}
+			for _, c := range turn.shown {
+				b.waitFor(t, zoom+", "+turn.what+" on the map", c)
+			}
+			b.waitFor(t, zoom+", the point dragged here before", shows(dragTo[0], dragTo[1], other.Color)+` && `+empty([2]float64{sel.x, sel.y}))
+			b.waitFor(t, fmt.Sprintf("%s, the point at %g,%g in its colour", zoom, picks[1].x, picks[1].y), shows(picks[1].x, picks[1].y, picks[1].label.Color))
+		}
 	}
 }
 
