@@ -360,10 +360,13 @@ export function shapeTiles({source, extent, onDrawn}) {
     added = [];
     const few = adds.length <= FEW_ADDED;
     const reaches = (t) => adds.some((f) => intersects(buffer(drawnAt.get(f), margin(t.level)), t.extent));
-    const shown = new Map(); // x, y → {tile, features}
+    // x, y → {tile, features}, keyed by a number: a string made for each feature was
+    // garbage by the hundred thousand.
+    const at = (x, y) => y * 1e6 + x;
+    const shown = new Map();
     for (const t of cache.values()) {
       if (t.stale) continue;
-      if (t.used === frame && t.image) shown.set(`${t.x}/${t.y}`, {t, on: []});
+      if (t.used === frame && t.image) shown.set(at(t.x, t.y), {t, on: []});
       else if (!few || reaches(t)) t.stale = true;
     }
     if (!shown.size) return false;
@@ -372,7 +375,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     for (const f of adds) {
       const [x0, y0, x1, y1] = drawnAt.get(f);
       for (let y = Math.floor((-y1 - m) / span); y <= Math.floor((-y0 + m) / span); y++) {
-        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(`${x}/${y}`)?.on.push(f);
+        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(at(x, y))?.on.push(f);
       }
     }
     let drew = false;
