@@ -20,7 +20,7 @@
 // the p50, p95, p99 and max of those intervals. Last it times one edit: one annotation is
 // selected from the list, and once the map has zoomed to it and shows it, its label is
 // changed through the editor, timed from the change until the save is answered and the
-// map has drawn it.
+// map has drawn it (and how long the save's requests took of that).
 //
 // The machine's load average is printed beside the numbers: other work on it slows
 // the server and Chromium alike.
@@ -322,9 +322,12 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 			return r, fmt.Errorf("start the profiler: %w", err)
 		}
 	}
-	if r.edit, err = chromedp.Run(ctx, chromedp.Evaluate[float64](editOne, chromedp.EvalAwaitPromise)); err != nil {
+	edit, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](editOne, chromedp.EvalAwaitPromise))
+	if err != nil {
 		return r, fmt.Errorf("edit one: %w", err)
 	}
+	r.edit = edit[0]
+	fmt.Fprintf(os.Stderr, "n=%d: the edit took %.0f ms, its save's request %.0f ms of it\n", n, edit[0], edit[1])
 	if profileFile != "" {
 		fmt.Fprintln(os.Stderr, "the edit:")
 		if err := stopProfile(ctx, strings.TrimSuffix(profileFile, ".cpuprofile")+"-edit.cpuprofile"); err != nil {
@@ -399,7 +402,7 @@ const panZoom = `(async () => {
 // editPick selects an annotation from the list (the map zooms to it) and waits until the
 // view has stopped and the map shows it all; editOne then gives it another label through
 // the editor and waits until the save is answered and the map has rendered since; it
-// returns the ms from the change to then.
+// returns the ms from the change to then, and the ms the save's requests took of them.
 const editPick = `(async () => {
   const li = document.querySelector('#annotation-list li[data-annotation-id]');
   if (!li) throw new Error('no annotation in the list');
@@ -429,7 +432,9 @@ const editOne = `(async () => {
     satmark.map.once('rendercomplete', resolve);
     satmark.map.render();
   });
-  return performance.now() - t0;
+  const t1 = performance.now();
+  const saves = performance.getEntriesByType('resource').filter((e) => e.startTime >= t0 && /\/api\/v1\/annotations\//.test(e.name));
+  return [t1 - t0, saves.reduce((sum, e) => sum + e.duration, 0)];
 })()`
 
 // seedShapes stores n annotations on the sample port scene: points, rectangles and
