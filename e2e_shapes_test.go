@@ -16,8 +16,11 @@ import (
 
 // TestBrowserManyShapes: on an image with thousands of annotations the map shows every
 // one in its label's colour; a click on one selects it (the white ring shows), an edit of
-// it is saved and shows at once and after it is let go, and what another analyst saves
-// meanwhile shows too.
+// it (another label, then dragged elsewhere) is saved and shows at once and after it is
+// let go, at its new place and no longer at its old one; and what another analyst saves
+// meanwhile (a new label, a point moved, a point drawn) shows where it is, at the zoom
+// it was saved at and after the view pans and zooms back to where its tiles were drawn
+// before.
 func TestBrowserManyShapes(t *testing.T) {
 	a := startApp(t)
 	port := portImage(t, a)
@@ -91,13 +94,14 @@ func TestBrowserManyShapes(t *testing.T) {
 	var picks []spot
 	apart := func(s spot) bool {
 		for _, p := range picks {
-			if math.Abs(s.y-p.y) <= 3*cell {
+			if len(picks) < 3 && math.Abs(s.y-p.y) <= 3*cell || math.Hypot(s.x-p.x, s.y-p.y) <= 2*cell {
 				return false
 			}
 		}
 		return true
 	}
-	for _, want := range []string{first.ID, second.ID, ""} {
+	// The fourth, which Ben moves, needs only to be away from the others.
+	for _, want := range []string{first.ID, second.ID, "", ""} {
 		for _, s := range spots {
 			if inView(s.x, s.y) && (want == "" || s.label.ID == want) && apart(s) {
 				picks = append(picks, s)
@@ -105,21 +109,27 @@ func TestBrowserManyShapes(t *testing.T) {
 			}
 		}
 	}
-	var hole [2]float64
+	var inViewHoles [][2]float64
 	for _, h := range holes {
 		if inView(h[0], h[1]) {
-			hole = h
-			break
+			inViewHoles = append(inViewHoles, h)
 		}
 	}
-	if len(picks) < 3 || hole == [2]float64{} {
-		t.Fatalf("found %d points and hole %v in view, want 3 and one", len(picks), hole)
+	if len(picks) < 4 || len(inViewHoles) < 3 {
+		t.Fatalf("found %d points and %d holes in view, want 4 and 3", len(picks), len(inViewHoles))
+	}
+	// Ben draws in hole; the selected point is dragged into dragTo; Ben moves one into movedTo.
+	hole, dragTo, movedTo := inViewHoles[0], inViewHoles[1], inViewHoles[2]
+	empty := func(p [2]float64) string {
+		return `!` + shows(p[0], p[1], first.Color) + ` && !` + shows(p[0], p[1], second.Color)
 	}
 	for _, s := range picks {
 		b.waitFor(t, fmt.Sprintf("the point at %g,%g in its label's colour %s", s.x, s.y, s.label.Color), shows(s.x, s.y, s.label.Color))
 	}
-	if evalJS[bool](t, b, shows(hole[0], hole[1], first.Color)) || evalJS[bool](t, b, shows(hole[0], hole[1], second.Color)) {
-		t.Fatalf("the empty place at %v shows a label's colour", hole)
+	for _, h := range inViewHoles[:3] {
+		if !evalJS[bool](t, b, empty(h)) {
+			t.Fatalf("the empty place at %v shows a label's colour", h)
+		}
 	}
 
 	// A click selects the point under it: the white ring shows round it, the editor has it.
@@ -151,30 +161,98 @@ func TestBrowserManyShapes(t *testing.T) {
 		t.Errorf("stored: label %s version %d, want %s version 2", stored.Label.ID, stored.Version, other.ID)
 	}
 	b.waitFor(t, "the new colour, selected", shows(sel.x, sel.y, other.Color))
+
+	// Dragged into another hole: saved there, and shown there only, selected and let go.
+	b.dragImage(t, [2]float64{sel.x, sel.y}, dragTo)
+	b.waitFor(t, "the move's save", fmt.Sprintf(`satmark.annotations().find((a) => a.id === %q).version === 3 && document.getElementById('save-state').textContent === 'All changes saved'`, selID))
+	if stored, err := a.Store.Annotation(ctx, selID); err != nil {
+		t.Fatal(err)
+	} else if p := stored.Geometry.Coordinates[0][0]; math.Hypot(p[0]-dragTo[0], p[1]-dragTo[1]) > 2*res {
+		t.Errorf("stored at %v after the drag, want near %v", p, dragTo)
+	}
+	b.waitFor(t, "the dragged point at its new place, selected", shows(dragTo[0], dragTo[1], other.Color))
 	b.clickImage(t, hole[0], hole[1])
 	b.moveOver(t, sel.x+cell/2, sel.y+cell/2)
 	b.waitFor(t, "nothing selected", `document.getElementById('editor').hidden && satmark.shapes().lifted === 0`)
-	b.waitFor(t, "the new colour, let go, without the ring", shows(sel.x, sel.y, other.Color)+` && !`+shows(sel.x+ring, sel.y+ring, "#ffffff"))
+	b.waitFor(t, "the dragged point at its new place, let go, without the ring", shows(dragTo[0], dragTo[1], other.Color)+` && !`+shows(dragTo[0]+ring, dragTo[1]+ring, "#ffffff"))
+	b.waitFor(t, "nothing left at the dragged point's old place", empty([2]float64{sel.x, sel.y}))
 	for _, an := range a.annotationsOf(t, port.ID) {
 		if an.Version != 1 && an.ID != selID {
 			t.Errorf("annotation %s was changed too (version %d)", an.ID, an.Version)
 		}
 	}
 
-	// Ben, elsewhere, relabels one point and draws one in the hole: both show here.
+	// Out to twice as far, the view moving as a user's would: the tiles of the zoom above
+	// stay kept, out of view.
+	middle := [2]float64{float64(port.Width) / 2, float64(port.Height) / 2}
+	b.animateView(t, [2]float64{middle[0] + 200, middle[1] - 150}, 2*res)
+	for _, s := range picks[1:] {
+		b.waitFor(t, fmt.Sprintf("zoomed out, the point at %g,%g in its colour", s.x, s.y), shows(s.x, s.y, s.label.Color))
+	}
+	b.waitFor(t, "zoomed out, the dragged point at its new place", shows(dragTo[0], dragTo[1], other.Color)+` && `+empty([2]float64{sel.x, sel.y}))
+
+	// Ben, elsewhere, draws a point in the hole clicked above, then relabels one point and
+	// moves another into a hole, each while the view is zoomed out: what he saved shows
+	// here, zoomed out, and back where the view was before, whose tiles were drawn before
+	// (each in its own turn, so that nothing else Ben changed makes those tiles be drawn
+	// again).
 	ben := a.apiAs(t, "Ben Analyst")
 	changed := picks[2]
 	changedTo := first
 	if changed.label.ID == first.ID {
 		changedTo = second
 	}
-	ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, changed.x, changed.y), map[string]any{"label": changedTo.ID, "version": 1}, 200, nil)
-	ben.do(t, "POST", "/api/v1/images/"+port.ID+"/annotations", map[string]any{
-		"label": first.ID, "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": hole},
-	}, 201, nil)
-	b.waitFor(t, "Ben's new label on the map", shows(changed.x, changed.y, changedTo.Color))
-	b.waitFor(t, "Ben's new point on the map", shows(hole[0], hole[1], first.Color))
-	b.waitFor(t, "Ben's new point in the count", fmt.Sprintf(`document.getElementById('annotation-count').textContent === '(%d)'`, total+1))
+	moved := picks[3]
+	turns := []struct {
+		what  string
+		saves func()
+		shown []string // conditions
+	}{
+		{"Ben's new point", func() {
+			ben.do(t, "POST", "/api/v1/images/"+port.ID+"/annotations", map[string]any{
+				"label": first.ID, "shape": "point", "geometry": map[string]any{"type": "Point", "coordinates": hole},
+			}, 201, nil)
+			b.waitFor(t, "Ben's new point in the count", fmt.Sprintf(`document.getElementById('annotation-count').textContent === '(%d)'`, total+1))
+		}, []string{shows(hole[0], hole[1], first.Color)}},
+		{"Ben's new label and moved point", func() {
+			ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, changed.x, changed.y), map[string]any{"label": changedTo.ID, "version": 1}, 200, nil)
+			ben.do(t, "PATCH", "/api/v1/annotations/"+createdAt(t, created, moved.x, moved.y), map[string]any{
+				"geometry": map[string]any{"type": "Point", "coordinates": movedTo}, "version": 1,
+			}, 200, nil)
+		}, []string{shows(changed.x, changed.y, changedTo.Color), shows(movedTo[0], movedTo[1], moved.label.Color), empty([2]float64{moved.x, moved.y})}},
+	}
+	for i, turn := range turns {
+		if i > 0 {
+			b.animateView(t, [2]float64{middle[0] - 150, middle[1] + 100}, 2*res)
+		}
+		turn.saves()
+		for _, zoom := range []string{"zoomed out", "back"} {
+			if zoom == "back" {
+				b.animateView(t, middle, res)
+			}
+			for _, c := range turn.shown {
+				b.waitFor(t, zoom+", "+turn.what+" on the map", c)
+			}
+			b.waitFor(t, zoom+", the point dragged here before", shows(dragTo[0], dragTo[1], other.Color)+` && `+empty([2]float64{sel.x, sel.y}))
+			b.waitFor(t, fmt.Sprintf("%s, the point at %g,%g in its colour", zoom, picks[1].x, picks[1].y), shows(picks[1].x, picks[1].y, picks[1].label.Color))
+		}
+	}
+}
+
+// animateView moves the map's view to centre on image pixel c at resolution res as a
+// user's pan and zoom does (400 ms, the view's moving hints on), and waits for the map
+// to have drawn it.
+func (b *browserSession) animateView(t *testing.T, c [2]float64, res float64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	js := fmt.Sprintf(`new Promise((resolve) => satmark.map.getView().animate({center: [%g, %g], resolution: %g, duration: 400}, () => {
+		satmark.map.once('rendercomplete', () => resolve(true));
+		satmark.map.render();
+	}))`, c[0], -c[1], res)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("animate the view: %v", err)
+	}
 }
 
 // moveOver moves the pointer over image pixel x, y.

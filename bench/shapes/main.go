@@ -17,9 +17,10 @@
 // first rendercomplete with every annotation on the page. Then a script in
 // the page animates the view for -duration (pans, and zooms between the whole image and
 // 8× in, 400 ms each) and records every requestAnimationFrame interval; frame times are
-// the p50, p95, p99 and max of those intervals. Last it times one edit: the label of one
-// annotation is changed through the editor, from the change until the save is answered
-// and the map has drawn it.
+// the p50, p95, p99 and max of those intervals. Last it times one edit: one annotation is
+// selected from the list, and once the map has zoomed to it and shows it, its label is
+// changed through the editor, timed from the change until the save is answered and the
+// map has drawn it (and how long the save's requests took of that).
 //
 // The machine's load average is printed beside the numbers: other work on it slows
 // the server and Chromium alike.
@@ -57,7 +58,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to pan and zoom")
 	loads := flag.Int("loads", 3, "timed page loads per count (after one that warms the cache)")
 	keep := flag.Bool("keep", false, "keep the data folders (printed)")
-	flag.StringVar(&profileFile, "profile", "", "write a V8 CPU profile of the last timed load to this file (.cpuprofile), and one of the pans and zooms beside it (-pan.cpuprofile), and print summaries")
+	flag.StringVar(&profileFile, "profile", "", "write a V8 CPU profile of the last timed load to this file (.cpuprofile), and one of the pans and zooms beside it (-pan.cpuprofile), and of the edit (-edit.cpuprofile), and print summaries")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*counts, ",") {
@@ -313,8 +314,25 @@ func run(bin, chromium string, n int, duration time.Duration, loads int, keep bo
 	r.frames = len(frames)
 	r.p50, r.p95, r.p99, r.max = percentile(frames, 0.50), percentile(frames, 0.95), percentile(frames, 0.99), frames[len(frames)-1]
 
-	if r.edit, err = chromedp.Run(ctx, chromedp.Evaluate[float64](editOne, chromedp.EvalAwaitPromise)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](editPick, chromedp.EvalAwaitPromise)); err != nil {
+		return r, fmt.Errorf("select one to edit: %w", err)
+	}
+	if profileFile != "" {
+		if err := startProfile(ctx); err != nil {
+			return r, fmt.Errorf("start the profiler: %w", err)
+		}
+	}
+	edit, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](editOne, chromedp.EvalAwaitPromise))
+	if err != nil {
 		return r, fmt.Errorf("edit one: %w", err)
+	}
+	r.edit = edit[0]
+	fmt.Fprintf(os.Stderr, "n=%d: the edit took %.0f ms, its save's request %.0f ms of it\n", n, edit[0], edit[1])
+	if profileFile != "" {
+		fmt.Fprintln(os.Stderr, "the edit:")
+		if err := stopProfile(ctx, strings.TrimSuffix(profileFile, ".cpuprofile")+"-edit.cpuprofile"); err != nil {
+			return r, fmt.Errorf("the profile: %w", err)
+		}
 	}
 	return r, nil
 }
@@ -381,15 +399,27 @@ const panZoom = `(async () => {
   return frames.slice(1);
 })()`
 
-// editOne selects an annotation from the list, gives it another label through the editor
-// and waits until the save is answered and the map has rendered since; it returns the ms
-// from the change to then.
-const editOne = `(async () => {
+// editPick selects an annotation from the list (the map zooms to it) and waits until the
+// view has stopped and the map shows it all; editOne then gives it another label through
+// the editor and waits until the save is answered and the map has rendered since; it
+// returns the ms from the change to then, and the ms the save's requests took of them.
+const editPick = `(async () => {
   const li = document.querySelector('#annotation-list li[data-annotation-id]');
   if (!li) throw new Error('no annotation in the list');
   li.click();
+  const view = satmark.map.getView();
+  do await new Promise((resolve) => setTimeout(resolve, 300));
+  while (view.getAnimating());
+  // A frame asked for: once() returns its listener's key, so an "|| render()" after it never ran.
+  await new Promise((resolve) => {
+    satmark.map.once('rendercomplete', resolve);
+    satmark.map.render();
+  });
+  return true;
+})()`
+
+const editOne = `(async () => {
   const sel = document.getElementById('edit-label');
-  await new Promise((resolve) => setTimeout(resolve, 300));
   const other = [...sel.options].find((o) => o.value && o.value !== sel.value);
   const t0 = performance.now();
   sel.value = other.value;
@@ -398,8 +428,13 @@ const editOne = `(async () => {
   while (!state.classList.contains('ok') || state.textContent !== 'All changes saved') {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  await new Promise((resolve) => satmark.map.once('rendercomplete', resolve) || satmark.map.render());
-  return performance.now() - t0;
+  await new Promise((resolve) => {
+    satmark.map.once('rendercomplete', resolve);
+    satmark.map.render();
+  });
+  const t1 = performance.now();
+  const saves = performance.getEntriesByType('resource').filter((e) => e.startTime >= t0 && /\/api\/v1\/annotations\//.test(e.name));
+  return [t1 - t0, saves.reduce((sum, e) => sum + e.duration, 0)];
 })()`
 
 // seedShapes stores n annotations on the sample port scene: points, rectangles and

@@ -14,6 +14,7 @@ import VectorSource from 'ol/source/Vector.js';
 import {Fill, Stroke, Style, Text} from 'ol/style.js';
 
 import {hexToRgba} from './common.js';
+import {ADD_FEATURES, ShapeSource} from './shapesource.js';
 import {shapeTiles} from './shapetiles.js';
 
 // Label names show below this resolution (image pixels per screen pixel), as on the
@@ -21,10 +22,17 @@ import {shapeTiles} from './shapetiles.js';
 export const LABELS_BELOW = 4;
 const LABELS_MAX = 400;
 
-// paintOf is what the tiles draw a feature with, from its annotation.
+// paintOf is what the tiles draw a feature with, from its annotation: one object for
+// each colour and shown, shared (only read), not one made for each of many features.
+const paints = new Map(); // colour → [left out, shown]
 function paintOf(ann, shown) {
   const color = ann ? ann.label.color : '#ffffff';
-  return {color, fill: hexToRgba(color, 0.12), shown: shown ? 1 : 0};
+  let p = paints.get(color);
+  if (!p) {
+    const fill = hexToRgba(color, 0.12);
+    paints.set(color, (p = [0, 1].map((s) => Object.freeze({color, fill, shown: s}))));
+  }
+  return p[shown ? 1 : 0];
 }
 
 // annotationShapes keeps the annotations' features on the map of the image whose map
@@ -33,7 +41,7 @@ function paintOf(ann, shown) {
 //   visible(ann)     whether the sidebar's filter keeps it
 //   style(feature, resolution)  the canvas layer's style for a lifted feature
 export function annotationShapes({extent, lifted, visible, style}) {
-  const tiledSource = new VectorSource();
+  const tiledSource = new ShapeSource();
   const liftSource = new VectorSource();
   const labelSource = new VectorSource();
   // Features back in the tiles whose canvas copy waits until the tiles in view show them.
@@ -100,7 +108,7 @@ export function annotationShapes({extent, lifted, visible, style}) {
     labelsDue = true;
     requestAnimationFrame(refreshLabels);
   }
-  tiledSource.on(['addfeature', 'removefeature'], labelsLater);
+  tiledSource.on([ADD_FEATURES, 'removefeature'], labelsLater);
 
   function paint(f, silent) {
     f.setProperties(paintOf(f.get('ann'), !f.get('ann') || visible(f.get('ann'))), silent);
@@ -149,12 +157,15 @@ export function annotationShapes({extent, lifted, visible, style}) {
       if (up.length) liftSource.addFeatures(up);
       if (down.length) tiledSource.addFeatures(down);
     },
-    // put gives a feature new properties (its annotation, saving) and geometry, at once.
+    // put gives a feature new properties (its annotation, saving) and geometry, at once:
+    // one change event (a property each made the tiles, the lifted layer and the
+    // source's index take it up one by one). The geometry is set as OpenLayers sets it,
+    // so that its changes are followed (the editing tools move it).
     put(f, props, geometry) {
       const ann = 'ann' in props ? props.ann : f.get('ann');
-      const next = {...props, ...paintOf(ann, !ann || visible(ann))};
-      if (geometry) next.geometry = geometry;
-      f.setProperties(next);
+      f.setProperties({...props, ...paintOf(ann, !ann || visible(ann))}, true);
+      if (geometry && geometry !== f.getGeometry()) f.setGeometry(geometry);
+      else f.changed();
       restate(f);
     },
     remove(f) {

@@ -1,10 +1,12 @@
 // The many annotations as tiles of pixels: a layer that draws the shapes of a vector
-// source onto 256-pixel canvases, a set of them for each level of zoom (levels a factor
+// source onto 256-pixel tiles, a set of them for each level of zoom (levels a factor
 // of √2 apart), keeps the tiles it drew, and shows the view by copying tiles. A pan or a
 // zoom costs a few copies however many annotations there are; a shape drawn, changed or
 // removed makes only the tiles under it be drawn again. The tiles are drawn a few per
 // frame, nearest the middle of the view first, so frames stay short; a tile not drawn
-// yet shows its place from another level meanwhile.
+// yet shows its place from another level meanwhile. Tiles are drawn on one scratch
+// canvas and kept as ImageBitmaps, not a canvas each, and copied to the nearest pixel
+// while the view moves.
 //
 // On the machine this has to run on (headless Chromium without a GPU, the WebGL
 // rasterised on the CPU), OpenLayers' WebGL vector layer took one to four seconds a
@@ -19,13 +21,17 @@ import Layer from 'ol/layer/Layer.js';
 import LayerRenderer from 'ol/renderer/Layer.js';
 import {apply as applyTransform, compose as composeTransform, create as createTransform, multiply} from 'ol/transform.js';
 
+import {ADD_FEATURES} from './shapesource.js';
+
 const TILE = 256; // a tile's side in its own pixels
 const MAX_TILES = 320; // tiles kept (each 256 KiB), the least recently shown dropped first
 export const POINT_RADIUS = 6; // screen pixels, as the canvas style draws a point
 const STROKE = 2;
 // A frame draws tiles for at most this long (ms): at least one, when any is missing.
 const BUDGET_MOVING = 6;
-const BUDGET_STILL = 40;
+const BUDGET_STILL = 30;
+// At most this many features added at once make only the tiles they reach go stale.
+const FEW_ADDED = 256;
 
 // levelFor is the level whose tile pixels are at most the size of a device pixel of the
 // view, resolution being the view's (image pixels per device pixel).
@@ -54,8 +60,7 @@ function pointSprite(color, pixelRatio) {
   if (!s) {
     const radius = POINT_RADIUS * pixelRatio;
     const half = Math.ceil(radius + pixelRatio);
-    const canvas = document.createElement('canvas');
-    canvas.width = canvas.height = 2 * half;
+    const canvas = new OffscreenCanvas(2 * half, 2 * half);
     const ctx = canvas.getContext('2d');
     ctx.beginPath();
     ctx.arc(half, half, radius, 0, 2 * Math.PI);
@@ -64,7 +69,7 @@ function pointSprite(color, pixelRatio) {
     ctx.strokeStyle = '#000000';
     ctx.lineWidth = pixelRatio;
     ctx.stroke();
-    sprites.set(key, (s = {canvas, half}));
+    sprites.set(key, (s = {image: canvas.transferToImageBitmap(), half}));
   }
   return s;
 }
@@ -144,10 +149,10 @@ function drawShapes(ctx, features, [x0, , , y1], r, pixelRatio) {
   }
   for (const [color, g] of byColour) {
     if (!g.points.length) continue;
-    const {canvas, half} = pointSprite(color, pixelRatio);
+    const {image, half} = pointSprite(color, pixelRatio);
     for (const geom of g.points) {
       const flat = geom.getFlatCoordinates();
-      ctx.drawImage(canvas, Math.round((flat[0] - x0) / r) - half, Math.round((y1 - flat[1]) / r) - half);
+      ctx.drawImage(image, Math.round((flat[0] - x0) / r) - half, Math.round((y1 - flat[1]) / r) - half);
     }
   }
 }
@@ -258,16 +263,30 @@ class ShapeTilesLayer extends Layer {
   }
 }
 
-// shapeTiles draws the features of source (an ol/source/Vector) inside extent (the
+// shapeTiles draws the features of source (a ShapeSource, shapesource.js) inside extent (the
 // image's, in map units). onDrawn() runs after each frame that drew tiles.
 export function shapeTiles({source, extent, onDrawn}) {
-  const cache = new Map(); // `${level}/${x}/${y}` → {canvas, level, x, y, extent, stale, used}
-  const drawnAt = new WeakMap(); // feature → the extent its shape was drawn at
+  const cache = new Map(); // `${level}/${x}/${y}` → {image, level, x, y, extent, stale, used}
+  // feature → the extent its shape was drawn at; a Map, its features removed with them
+  // (a WeakMap of a hundred thousand made the garbage collector's every pass longer).
+  const drawnAt = new Map();
   let pixelRatio = 1;
   let frame = 0;
   let layer = null;
   let shownLevel = null; // the level the last frame showed
   const drawCost = new Map(); // level → how long its last tile took to draw (ms)
+
+  // Every tile is drawn on this one canvas and taken off it as its ImageBitmap (keep).
+  const scratch = new OffscreenCanvas(TILE, TILE);
+  const scratchCtx = scratch.getContext('2d');
+  function keep(t) {
+    t.image?.close();
+    t.image = scratch.transferToImageBitmap(); // scratch is clear again
+  }
+  function drop(t) {
+    t.image?.close();
+    t.image = null;
+  }
 
   // margin is how far past a tile's edge a shape may reach into it, in map units.
   const margin = (level) => (POINT_RADIUS + STROKE + 1) * pixelRatio * resolutionOf(level);
@@ -311,33 +330,44 @@ export function shapeTiles({source, extent, onDrawn}) {
   // comes in parts of many thousands, and drawing every tile in view again for each
   // part was most of the main thread's time while it came, and slowed reading it.
   let added = [];
-  source.on('addfeature', (e) => {
-    const f = e.feature;
-    const g = f.getGeometry();
-    if (!g) return;
-    drawnAt.set(f, g.getExtent().slice());
+  source.on(ADD_FEATURES, (e) => {
     if (!added.length && !dirty.length) layer?.changed();
-    added.push(f);
+    for (const f of e.features) {
+      const g = f.getGeometry();
+      if (!g) continue;
+      drawnAt.set(f, g.getExtent().slice());
+      added.push(f);
+    }
   });
   source.on('changefeature', (e) => track(e.feature));
   source.on('removefeature', (e) => {
     invalidate(drawnAt.get(e.feature));
     drawnAt.delete(e.feature);
   });
-  source.on('clear', invalidateAll);
+  source.on('clear', () => {
+    drawnAt.clear();
+    added = [];
+    invalidateAll();
+  });
 
   // drawAdded draws the features added since the last frame over the tiles in view (of
-  // level, those with used === frame) that are drawn and not stale; others go stale. Each
-  // feature goes to the tiles its extent reaches, found from the extent. It says whether
-  // it drew any.
+  // level, those with used === frame) that are drawn and not stale. Other tiles go stale:
+  // after a few added (a shape let go after its edit, one another analyst drew) only those
+  // the features reach, after many (a page of the list) all of them. Each feature goes to
+  // the tiles its extent reaches, found from the extent. It says whether it drew any.
   function drawAdded(level) {
     const adds = added.filter((f) => f.get('shown') === 1 && source.hasFeature(f));
     added = [];
-    const shown = new Map(); // x, y → {tile, features}
+    const few = adds.length <= FEW_ADDED;
+    const reaches = (t) => adds.some((f) => intersects(buffer(drawnAt.get(f), margin(t.level)), t.extent));
+    // x, y → {tile, features}, keyed by a number: a string made for each feature was
+    // garbage by the hundred thousand.
+    const at = (x, y) => y * 1e6 + x;
+    const shown = new Map();
     for (const t of cache.values()) {
       if (t.stale) continue;
-      if (t.used !== frame || !t.canvas) t.stale = true;
-      else shown.set(`${t.x}/${t.y}`, {t, on: []});
+      if (t.used === frame && t.image) shown.set(at(t.x, t.y), {t, on: []});
+      else if (!few || reaches(t)) t.stale = true;
     }
     if (!shown.size) return false;
     const span = TILE * resolutionOf(level);
@@ -345,35 +375,34 @@ export function shapeTiles({source, extent, onDrawn}) {
     for (const f of adds) {
       const [x0, y0, x1, y1] = drawnAt.get(f);
       for (let y = Math.floor((-y1 - m) / span); y <= Math.floor((-y0 + m) / span); y++) {
-        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(`${x}/${y}`)?.on.push(f);
+        for (let x = Math.floor((x0 - m) / span); x <= Math.floor((x1 + m) / span); x++) shown.get(at(x, y))?.on.push(f);
       }
     }
     let drew = false;
     for (const {t, on} of shown.values()) {
       if (!on.length) continue;
-      drawShapes(t.canvas.getContext('2d'), on, t.extent, resolutionOf(t.level), pixelRatio);
+      scratchCtx.drawImage(t.image, 0, 0);
+      drawShapes(scratchCtx, on, t.extent, resolutionOf(t.level), pixelRatio);
+      keep(t);
       drew = true;
     }
     return drew;
   }
 
   function draw(t) {
-    if (!t.canvas) {
-      t.canvas = document.createElement('canvas');
-      t.canvas.width = TILE;
-      t.canvas.height = TILE;
-    }
-    const ctx = t.canvas.getContext('2d');
-    ctx.clearRect(0, 0, TILE, TILE);
     const found = source.getFeaturesInExtent(buffer(t.extent, margin(t.level))).filter((f) => f.get('shown') === 1);
-    drawShapes(ctx, found, t.extent, resolutionOf(t.level), pixelRatio);
+    drawShapes(scratchCtx, found, t.extent, resolutionOf(t.level), pixelRatio);
+    keep(t);
     t.stale = false;
   }
 
   function evict() {
     if (cache.size <= MAX_TILES) return;
     const old = [...cache.entries()].filter(([, t]) => t.used < frame).sort((a, b) => a[1].used - b[1].used);
-    for (const [k] of old.slice(0, cache.size - MAX_TILES)) cache.delete(k);
+    for (const [k, t] of old.slice(0, cache.size - MAX_TILES)) {
+      drop(t);
+      cache.delete(k);
+    }
   }
 
   // paint copies tile t onto ctx through the map's coordinate → device pixel transform.
@@ -381,15 +410,15 @@ export function shapeTiles({source, extent, onDrawn}) {
     const r = resolutionOf(t.level);
     const m = multiply(toDevice.slice(), [r, 0, 0, -r, t.extent[0], t.extent[3]]);
     ctx.setTransform(m[0], m[1], m[2], m[3], m[4], m[5]);
-    ctx.drawImage(t.canvas, 0, 0);
+    ctx.drawImage(t.image, 0, 0);
   }
 
   // covered says whether tile t shows something while it waits: what it drew before, or
   // another level's tiles (those standIn copies).
   function covered(t, level) {
-    if (t.canvas) return true;
+    if (t.image) return true;
     for (const o of cache.values()) {
-      if (o.canvas && o.level !== level && o.level >= level - 1 && o.level <= level + 4 && intersects(o.extent, t.extent)) return true;
+      if (o.image && o.level !== level && o.level >= level - 1 && o.level <= level + 4 && intersects(o.extent, t.extent)) return true;
     }
     return false;
   }
@@ -398,7 +427,7 @@ export function shapeTiles({source, extent, onDrawn}) {
   // there (a coarser level first).
   function standIn(ctx, toDevice, missing, level) {
     for (const other of [level + 1, level + 2, level - 1, level + 3, level + 4]) {
-      const covering = [...cache.values()].filter((t) => t.level === other && t.canvas && intersects(t.extent, missing.extent));
+      const covering = [...cache.values()].filter((t) => t.level === other && t.image && intersects(t.extent, missing.extent));
       if (!covering.length) continue;
       ctx.save();
       const [x0, y0, x1, y1] = missing.extent;
@@ -422,9 +451,14 @@ export function shapeTiles({source, extent, onDrawn}) {
     markDirty();
     if (frameState.pixelRatio !== pixelRatio) {
       pixelRatio = frameState.pixelRatio;
+      cache.forEach(drop);
       cache.clear();
     }
     const {resolution} = frameState.viewState;
+    const moving = frameState.viewHints[0] || frameState.viewHints[1];
+    // While the view moves tiles are copied to the nearest pixel: smoothing each copy was
+    // most of a moving frame.
+    ctx.imageSmoothingEnabled = !moving;
     const level = levelFor(resolution / pixelRatio);
     shownLevel = level;
     const toDevice = composeTransform(createTransform(), 0, 0, pixelRatio, pixelRatio, 0, 0, 0);
@@ -438,7 +472,7 @@ export function shapeTiles({source, extent, onDrawn}) {
         for (let x = Math.floor(ex0 / span); x < Math.ceil(ex1 / span); x++) {
           const key = `${level}/${x}/${y}`;
           let t = cache.get(key);
-          if (!t) cache.set(key, (t = {canvas: null, level, x, y, extent: tileExtent(level, x, y), stale: true}));
+          if (!t) cache.set(key, (t = {image: null, level, x, y, extent: tileExtent(level, x, y), stale: true}));
           t.used = frame;
           wanted.push(t);
         }
@@ -447,8 +481,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     const mid = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2];
     const far = (t) => Math.hypot((t.extent[0] + t.extent[2]) / 2 - mid[0], (t.extent[1] + t.extent[3]) / 2 - mid[1]);
     const drewAdded = added.length > 0 && drawAdded(level);
-    const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.canvas - !b.canvas) * -1 || far(a) - far(b));
-    const moving = frameState.viewHints[0] || frameState.viewHints[1];
+    const todo = wanted.filter((t) => t.stale).sort((a, b) => (!a.image - !b.image) * -1 || far(a) - far(b));
     const start = performance.now();
     let drew = false;
     const budget = moving ? BUDGET_MOVING : BUDGET_STILL;
@@ -465,7 +498,7 @@ export function shapeTiles({source, extent, onDrawn}) {
       drew = true;
     }
     for (const t of wanted) {
-      if (t.canvas) paint(ctx, toDevice, t);
+      if (t.image) paint(ctx, toDevice, t);
       else standIn(ctx, toDevice, t, level);
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -485,7 +518,7 @@ export function shapeTiles({source, extent, onDrawn}) {
     freshAt(e) {
       if (shownLevel === null || dirty.length || added.length) return false;
       for (const t of cache.values()) {
-        if (t.level === shownLevel && t.used === frame && intersects(buffer(e, margin(t.level)), t.extent) && (t.stale || !t.canvas)) return false;
+        if (t.level === shownLevel && t.used === frame && intersects(buffer(e, margin(t.level)), t.extent) && (t.stale || !t.image)) return false;
       }
       return true;
     },
