@@ -22,10 +22,10 @@ const writeBehindSize = 256 << 10
 // without Close, the buffer in flight is written and its goroutine ends.
 type WriteBehind struct {
 	w      io.Writer
-	buf    []byte        // filling
-	spare  []byte        // the other buffer: written, or in flight while pending
-	flight chan result   // the outcome of the buffer in flight; nil when there is none
-	err    error         // the first error of w, or of a Write after Close
+	buf    []byte      // filling
+	spare  []byte      // the other buffer: written, or in flight while pending
+	flight chan result // the outcome of the buffer in flight; nil when there is none
+	err    error       // the first error of w, or of a Write after Close
 	closed bool
 }
 
