@@ -54,7 +54,9 @@ func TestManifestIsEncodingJSONs(t *testing.T) {
 // annotation's strings were sliced from (the walk's packed row on SQLite), or an export
 // leaving out 40,000 points keeps 40,000 rows until the manifest is written.
 func TestOmissionsKeepCopiesOfTheIDs(t *testing.T) {
-	row := func(id string) string { return `["` + id + `","img_harbour","point",` + strings.Repeat(`"x",`, 40) + `"end"]` }
+	row := func(id string) string {
+		return `["` + id + `","img_harbour","point",` + strings.Repeat(`"x",`, 40) + `"end"]`
+	}
 	within := func(s, in string) bool {
 		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(in)))
 		return p >= lo && p < lo+uintptr(len(in))
