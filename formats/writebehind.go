@@ -48,7 +48,12 @@ func NewWriteBehind(w io.Writer) *WriteBehind {
 // Write copies p into the buffer filling, handing each full buffer to be written.
 // An error is one from the writer underneath (for a buffer written earlier) or a
 // Write after Close.
-func (b *WriteBehind) Write(p []byte) (int, error) {
+func (b *WriteBehind) Write(p []byte) (int, error) { return writeBehind(b, p) }
+
+// WriteString is Write of a string, without converting it.
+func (b *WriteBehind) WriteString(s string) (int, error) { return writeBehind(b, s) }
+
+func writeBehind[T string | []byte](b *WriteBehind, p T) (int, error) {
 	if b.closed {
 		return 0, errWriteBehindClosed
 	}
@@ -61,24 +66,6 @@ func (b *WriteBehind) Write(p []byte) (int, error) {
 		}
 		k := copy(b.buf[len(b.buf):cap(b.buf)], p)
 		b.buf, p, n = b.buf[:len(b.buf)+k], p[k:], n+k
-	}
-	return n, b.err
-}
-
-// WriteString is Write of a string, without converting it.
-func (b *WriteBehind) WriteString(s string) (int, error) {
-	if b.closed {
-		return 0, errWriteBehindClosed
-	}
-	n := 0
-	for len(s) > 0 {
-		if len(b.buf) == cap(b.buf) {
-			if err := b.hand(); err != nil {
-				return n, err
-			}
-		}
-		k := copy(b.buf[len(b.buf):cap(b.buf)], s)
-		b.buf, s, n = b.buf[:len(b.buf)+k], s[k:], n+k
 	}
 	return n, b.err
 }
