@@ -350,36 +350,43 @@ func exportCommand(cfg Config, args []string, stdout, stderr io.Writer) error {
 			total += n
 		}
 	}
-	decisions, err := store.LatestDecisions(ctx, ids)
-	if err != nil {
-		return err
-	}
 	bar := newProgress(stderr, "Exporting annotations", total)
 	done := 0
-	each := func(ids []string) func(emit func(annotations.Annotation) error) error {
-		return func(emit func(annotations.Annotation) error) error {
-			if len(ids) == 0 {
-				return nil
-			}
-			return store.EachAnnotation(ctx, annotations.AnnotationFilter{ImageIDs: ids}, func(a annotations.Annotation) error {
-				a.Ground = places[a.ImageID].Measure(a)
-				if d, ok := decisions[a.ID]; ok {
-					a.Decision = &d
-				}
-				done++
-				bar.step(min(done, total), a.ID)
-				return emit(a)
-			})
+	// walk walks the annotations of the images named, with prepare (when not nil) on the
+	// walk's own goroutine, beside the writing.
+	walk := func(ids []string, prepare func(*annotations.Annotation), emit func(annotations.Annotation) error) error {
+		if len(ids) == 0 {
+			return nil
 		}
+		return store.EachPreparedAnnotation(ctx, annotations.AnnotationFilter{ImageIDs: ids}, prepare, func(a annotations.Annotation) error {
+			done++
+			bar.step(min(done, total), a.ID)
+			return emit(a)
+		})
 	}
 	start := time.Now()
 	var werr error
 	switch f := strings.ToLower(*format); {
 	case f == "geojson":
+		// GeoJSON writes each annotation's size on the ground and the decision behind its
+		// review state; the datasets write neither.
+		decisions, err := store.LatestDecisions(ctx, ids)
+		if err != nil {
+			return err
+		}
+		prepare := func(a *annotations.Annotation) {
+			a.Ground = places[a.ImageID].Measure(*a)
+			if d, ok := decisions[a.ID]; ok {
+				a.Decision = &d
+			}
+		}
+		each := func(ids []string) func(emit func(annotations.Annotation) error) error {
+			return func(emit func(annotations.Annotation) error) error { return walk(ids, prepare, emit) }
+		}
 		werr = writeFileAtomically(out, func(w io.Writer) error { return exportGeoJSON(w, images, places, *crs, each) })
 	case contains(formats.DatasetFormats, f):
 		d := formats.Dataset{Images: formats.DatasetImages(images), Places: places,
-			Annotations: func(ids []string, emit func(annotations.Annotation) error) error { return each(ids)(emit) }}
+			Annotations: func(ids []string, emit func(annotations.Annotation) error) error { return walk(ids, nil, emit) }}
 		if d.Labels, err = store.Labels(ctx); err != nil {
 			return err
 		}
@@ -456,27 +463,4 @@ func exportDataset(out, format string, d formats.Dataset, tempFolder func() (str
 	}
 	_, err = formats.PrepareImport(zipPath, "dataset.zip", format, out, formats.DefaultZipLimits)
 	return err
-}
-
-// writeFileAtomically writes path through a temporary file beside it, renamed into place
-// when write succeeds (so a failed export leaves no half file).
-func writeFileAtomically(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

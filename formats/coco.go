@@ -146,7 +146,7 @@ func WriteCOCO(w io.Writer, d Dataset) ([]Omission, error) {
 			return err
 		}
 		if a.Geometry.Type != "Polygon" {
-			left = append(left, omitted(a, "COCO instances"))
+			left = appendOmitted(left, a, "COCO instances")
 			return nil
 		}
 		if n > 0 {

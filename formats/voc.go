@@ -51,7 +51,7 @@ func WriteVOC(w io.Writer, img DatasetImage, classes Classes, each func(emit fun
 			return err
 		}
 		if a.Geometry.Type != "Polygon" {
-			left = append(left, omitted(a, "Pascal VOC"))
+			left = appendOmitted(left, a, "Pascal VOC")
 			return nil
 		}
 		x0, y0, x1, y1 := extent(a.Geometry.Coordinates[0])

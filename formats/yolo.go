@@ -58,7 +58,7 @@ func eachBox(each func(emit func(annotations.Annotation) error) error, classes C
 		}
 		box, ok := boxOf(a)
 		if !ok {
-			left = append(left, omitted(a, format))
+			left = appendOmitted(left, a, format)
 			return nil
 		}
 		return fn(a, class, box)

@@ -227,7 +227,9 @@ func (s *Server) exportDatasetBuild(c echo.Context) error {
 	name := fmt.Sprintf("satmark-dataset-%s-%s.zip", format, time.Now().UTC().Format("20060102-150405"))
 	setDownload(c, formats.ZipMediaType, name)
 	zw := zip.NewWriter(c.Response())
-	_, err = s.WriteDataset(ctx, formats.ZipSink(zw), plan, card, format, nil)
+	sink := formats.NewZipSink(zw)
+	defer sink.Abandon()
+	_, err = s.WriteDataset(ctx, sink, plan, card, format, nil)
 	if err == nil {
 		err = zw.Close()
 	}
