@@ -40,28 +40,55 @@ const MEASURES = ['length_px', 'width_px', 'area_px2', 'perimeter_px', 'length_m
 
 const bad = (why) => new Error(`the list of shapes is not what the server writes (${why})`);
 
-// Each decoded annotation keeps, out of sight of Object.keys, JSON and comparisons, the
-// frame its geometry is in (FRAME, null once it is another), its row there (ROW), and
-// its geometry once built (BUILT).
-const FRAME = Symbol('frame');
-const AT = Symbol('row');
-const BUILT = Symbol('geometry');
-
-function buildGeometry() {
-  if (this[BUILT] === null) this[BUILT] = nestedGeometry(this[FRAME], this[AT]);
-  return this[BUILT];
+// A decoded annotation keeps in private fields (out of sight of Object.keys, JSON, copies
+// and comparisons) the frame its geometry is in and its row there, and its geometry once
+// built or replaced. Fields are added to the annotation, a plain object, by a constructor
+// that returns it: defining hidden properties on each was most of a frame's decoding.
+class Plain {
+  constructor(ann) {
+    return ann;
+  }
 }
 
-function setGeometry(g) {
-  this[BUILT] = g;
-  this[FRAME] = null;
+class Lazy extends Plain {
+  #frame;
+  #row;
+  #built = null;
+
+  constructor(ann, frame, row) {
+    super(ann);
+    this.#frame = frame;
+    this.#row = row;
+  }
+
+  static get(ann) {
+    if (ann.#built === null) ann.#built = nestedGeometry(ann.#frame, ann.#row);
+    return ann.#built;
+  }
+
+  static set(ann, g) {
+    ann.#built = g;
+  }
+
+  // frameOf is the frame an annotation's geometry is still only in, or null.
+  static frameOf(ann) {
+    return #frame in ann && ann.#built === null ? ann.#frame : null;
+  }
+
+  static rowOf(ann) {
+    return ann.#row;
+  }
 }
 
-const lazy = {
-  geometry: {get: buildGeometry, set: setGeometry, enumerable: true, configurable: true},
-  [FRAME]: {value: null, writable: true, configurable: true},
-  [AT]: {value: 0, writable: true, configurable: true},
-  [BUILT]: {value: null, writable: true, configurable: true},
+const lazyGeometry = {
+  get() {
+    return Lazy.get(this);
+  },
+  set(g) {
+    Lazy.set(this, g);
+  },
+  enumerable: true,
+  configurable: true,
 };
 
 // nestedGeometry is row i's GeoJSON geometry, as the list gives it.
@@ -84,9 +111,9 @@ function nestedGeometry(f, i) {
 // mapGeometry(ann.geometry) makes it: for one decoded here whose geometry nothing has
 // read or replaced, straight from its frame's numbers, without the nested arrays.
 export function mapGeometryOf(ann) {
-  const f = ann[FRAME];
-  if (!f || ann[BUILT] !== null) return mapGeometry(ann.geometry);
-  const i = ann[AT];
+  const f = Lazy.frameOf(ann);
+  if (!f) return mapGeometry(ann.geometry);
+  const i = Lazy.rowOf(ann);
   const {coords, counts} = f;
   const start = f.coordAt[i];
   const type = f.types[i];
@@ -195,9 +222,8 @@ export function decodeFrame(bytes, imageId, labelOf) {
     let label = labels.get(labelAt);
     if (label === undefined) labels.set(labelAt, (label = labelOf(str(labelAt))));
     const ann = {id: strs[i], image_id: imageId, label, shape: str(rows[o + 2])};
-    Object.defineProperties(ann, lazy);
-    ann[FRAME] = frame;
-    ann[AT] = i;
+    Object.defineProperty(ann, 'geometry', lazyGeometry);
+    new Lazy(ann, frame, i);
     ann.properties = properties;
     ann.measures = ms;
     ann.review_status = str(rows[o + 8]);
