@@ -40,52 +40,27 @@ const MEASURES = ['length_px', 'width_px', 'area_px2', 'perimeter_px', 'length_m
 
 const bad = (why) => new Error(`the list of shapes is not what the server writes (${why})`);
 
-// A decoded annotation keeps in private fields (out of sight of Object.keys, JSON, copies
-// and comparisons) the frame its geometry is in and its row there, and its geometry once
-// built or replaced. Fields are added to the annotation, a plain object, by a constructor
-// that returns it: defining hidden properties on each was most of a frame's decoding.
-class Plain {
-  constructor(ann) {
-    return ann;
-  }
-}
-
-class Lazy extends Plain {
-  #frame;
-  #row;
-  #built = null;
-
-  constructor(ann, frame, row) {
-    super(ann);
-    this.#frame = frame;
-    this.#row = row;
-  }
-
-  static get(ann) {
-    if (ann.#built === null) ann.#built = nestedGeometry(ann.#frame, ann.#row);
-    return ann.#built;
-  }
-
-  static set(ann, g) {
-    ann.#built = g;
-  }
-
-  // frameOf is the frame an annotation's geometry is still only in, or null.
-  static frameOf(ann) {
-    return #frame in ann && ann.#built === null ? ann.#frame : null;
-  }
-
-  static rowOf(ann) {
-    return ann.#row;
-  }
-}
+// A decoded annotation keeps, in a property out of sight of Object.keys, JSON, copies and
+// comparisons, where its geometry is: {frame, row} until it is built or replaced, then
+// {frame: null, geometry}. Defined with one descriptor object for all (only its value
+// changes), as hidden properties defined from a descriptor each, or private fields (a
+// WeakMap each in the es2020 bundle), cost most of a frame's decoding.
+const LAZY = Symbol('where the geometry is');
+const hidden = {value: null, writable: true, configurable: true};
 
 const lazyGeometry = {
   get() {
-    return Lazy.get(this);
+    const l = this[LAZY];
+    if (l.frame !== null) {
+      l.geometry = nestedGeometry(l.frame, l.row);
+      l.frame = null;
+    }
+    return l.geometry;
   },
   set(g) {
-    Lazy.set(this, g);
+    const l = this[LAZY];
+    l.geometry = g;
+    l.frame = null;
   },
   enumerable: true,
   configurable: true,
@@ -111,9 +86,9 @@ function nestedGeometry(f, i) {
 // mapGeometry(ann.geometry) makes it: for one decoded here whose geometry nothing has
 // read or replaced, straight from its frame's numbers, without the nested arrays.
 export function mapGeometryOf(ann) {
-  const f = Lazy.frameOf(ann);
-  if (!f) return mapGeometry(ann.geometry);
-  const i = Lazy.rowOf(ann);
+  const l = ann[LAZY];
+  if (!l || l.frame === null) return mapGeometry(ann.geometry);
+  const {frame: f, row: i} = l;
   const {coords, counts} = f;
   const start = f.coordAt[i];
   const type = f.types[i];
@@ -223,7 +198,8 @@ export function decodeFrame(bytes, imageId, labelOf) {
     if (label === undefined) labels.set(labelAt, (label = labelOf(str(labelAt))));
     const ann = {id: strs[i], image_id: imageId, label, shape: str(rows[o + 2])};
     Object.defineProperty(ann, 'geometry', lazyGeometry);
-    new Lazy(ann, frame, i);
+    hidden.value = {frame, row: i, geometry: undefined};
+    Object.defineProperty(ann, LAZY, hidden);
     ann.properties = properties;
     ann.measures = ms;
     ann.review_status = str(rows[o + 8]);
