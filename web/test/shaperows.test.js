@@ -141,17 +141,24 @@ describe('the compact list', () => {
     bad(changed(0, n + 1), /a frame is cut short/, 'a row more than it holds');
     bad(changed(rows + 4 * 4, word(rows + 4 * 4) + 1), /more rings than the frame|do not use/, 'a row with a ring more');
     bad(changed(rows + 4 * 4, 0), /rings are not/, 'a row without rings');
-    bad(changed(rings, word(rings) + 1), /more positions than the frame|do not use/, 'a ring with a position more');
+    bad(changed(rings, word(rings) + 1), /do not use the frame's numbers/, 'a ring with a position more');
     bad(changed(rows + 4 * 1, 1e6), /names a string the frame does not have/, 'a label that is not in the strings');
     bad(changed(rows + 4 * 3, 1e6), /names a string the frame does not have/, 'a geometry type that is not');
     bad(changed(rows + 4 * 5, 7), /properties are not the next/, 'properties that are not there');
     bad(changed(rows + 4 * 6, 1 << 9), /measures there are none of/, 'a measure that is none');
-    bad(changed(rows + 4 * 6, 0x1ff), /more measures than the frame|do not use/, 'every measure, for a frame of fewer');
+    bad(changed(rows + 4 * 6, 0x1ff), /do not use the frame's numbers/, 'every measure, for a frame of fewer');
     bad(changed(rows + 4 * 6, 0), /do not use the frame's numbers/, 'no measures, for a frame of some');
     bad(changed(12, r - 1), /cut short|more rings|do not use|rings are not/, 'a ring count fewer');
     const garbled = frame.slice();
     garbled[24 + s] = 0x7d; // the properties' '[' made '}'
     bad(garbled, /properties are not JSON/, 'properties that are not JSON');
+    // The first frame's first row is a point: one ring of one position.
+    const points = frames(bin)[0];
+    const [pn, ps, pj] = head(points);
+    const pointRings = 24 + ps + pj + ((4 - ((ps + pj) % 4)) % 4) + 4 * 13 * pn;
+    const twice = points.slice();
+    new DataView(twice.buffer).setUint32(pointRings, 2, true);
+    bad(twice, /rings are not its geometry's/, 'a point of two positions');
   });
 });
 
