@@ -41,9 +41,6 @@ import (
 // answer.
 const ShapeFrameHead = 24
 
-// shapeRowWords is how many uint32 a frame's row has.
-const shapeRowWords = 13
-
 // measureCount is how many numbers a row's measures word tells of.
 const measureCount = 9
 
