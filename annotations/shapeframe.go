@@ -166,8 +166,9 @@ func (f *ShapeFrame) json(t []byte) uint32 {
 	return i
 }
 
-// AppendTo appends the frame's bytes to b (the end of an answer when it holds no rows).
-// b's length must be a multiple of 8, as a frame's float64 are aligned from its start.
+// AppendTo appends the frame's bytes to b (the end of an answer when it holds no rows):
+// a multiple of 8 bytes, so that each frame of an answer starts where a reader can lay its
+// float64 over it.
 func (f *ShapeFrame) AppendTo(b []byte) []byte {
 	start := len(b)
 	if f.n == 0 {
