@@ -10,19 +10,16 @@ import (
 // AnnotationPage, each of 100,000 annotations was decoded into an Annotation (its
 // geometry into rings of positions, its attributes into a map, its times parsed) only to
 // be written out again as a row, and that was most of the server's time for the answer
-// after SQLite's own. AppendShapePage writes the same rows from the stored text: the
+// after SQLite's own. AppendShapePage adds the same rows from the stored text: the
 // geometry read into one buffer that every row reuses, attributes that are {} (nearly
 // all) not decoded at all.
 
-// ShapePage is a run of an image's annotations in list order as rows of the shapes route
-// (AppendShapeRow's): Rows the rows comma-separated, without the array's brackets, Coords
-// their coordinates, N how many rows, Next the cursor of the page after it ("" when it is
-// the last), as AnnotationPage's.
+// ShapePage is a run of an image's annotations in list order added to a ShapeFrame: N
+// how many, Next the cursor of the page after it ("" when it is the last), as
+// AnnotationPage's.
 type ShapePage struct {
-	Rows   []byte
-	Coords []float64
-	N      int
-	Next   string
+	N    int
+	Next string
 }
 
 // GroundOf gives an annotation's ground measures. The annotation it is given has its ID,
@@ -35,10 +32,11 @@ const shapeColumns = `id, label_id, shape, geometry, confidence, identification,
 	created_by, created_at, updated_by, updated_at, version`
 
 // AppendShapePage reads the annotations AnnotationPage(ctx, imageID, after, limit) reads
-// and appends each one's AppendShapeRow, with its Ground from ground, to rows and coords:
-// the same bytes and numbers, and the same cursor, refusals and errors. A stored value
-// that AppendShapeRow could not write (a coordinate that is not a number) is an error.
-func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limit int, ground GroundOf, rows []byte, coords []float64) (ShapePage, error) {
+// and adds each one, with its Ground from ground, to frame as ShapeFrame.Add adds it: the
+// same rows, and the same cursor, refusals and errors. A stored value that Add could not
+// write (a coordinate that is not a number) is an error; the frame then holds the rows
+// before it.
+func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limit int, ground GroundOf, frame *ShapeFrame) (ShapePage, error) {
 	key, err := pageStart(after, limit)
 	if err != nil {
 		return ShapePage{}, err
@@ -55,7 +53,7 @@ func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limi
 		return ShapePage{}, err
 	}
 	defer q.Close()
-	page := ShapePage{Rows: rows, Coords: coords}
+	var page ShapePage
 	var r storedShape
 	var geoms geometryBuffer
 	var last pageKey
@@ -71,10 +69,7 @@ func (s *Store) AppendShapePage(ctx context.Context, imageID, after string, limi
 		if _, ok := known[r.labelID]; !ok {
 			r.labelID = "" // as AnnotationPage's annotation has it: the zero Label
 		}
-		if page.N > 0 {
-			page.Rows = append(page.Rows, ',')
-		}
-		if page.Rows, page.Coords, err = r.appendRow(page.Rows, page.Coords, imageID, &geoms, ground); err != nil {
+		if err := r.addTo(frame, imageID, &geoms, ground); err != nil {
 			return ShapePage{}, err
 		}
 		page.N++
@@ -91,27 +86,27 @@ type storedShape struct {
 	geometry, attributes                                     sql.RawBytes // read in place, until the next row
 }
 
-// appendRow appends the row AppendShapeRow writes for the annotation r is, on image
-// imageID, reading its geometry into geoms.
-func (r *storedShape) appendRow(b []byte, coords []float64, imageID string, geoms *geometryBuffer, ground GroundOf) ([]byte, []float64, error) {
+// addTo adds the annotation r is, on image imageID, to frame, reading its geometry into
+// geoms.
+func (r *storedShape) addTo(frame *ShapeFrame, imageID string, geoms *geometryBuffer, ground GroundOf) error {
 	a := Annotation{ID: r.id, ImageID: imageID, Shape: Shape(r.shape), Version: r.version,
 		Confidence: Confidence(r.confidence), Identification: r.identification, Note: r.note}
 	var ok bool
 	if a.Geometry, ok = geoms.compact(r.geometry); !ok {
 		var err error
 		if a.Geometry, err = storedGeometry(r.geometry); err != nil {
-			return nil, nil, fmt.Errorf("annotation %s: stored geometry: %w", r.id, err)
+			return fmt.Errorf("annotation %s: stored geometry: %w", r.id, err)
 		}
 	}
 	if string(r.attributes) != "{}" {
 		var err error
 		if a.Attributes, err = storedAttributes(r.attributes); err != nil {
-			return nil, nil, fmt.Errorf("annotation %s: stored attributes: %w", r.id, err)
+			return fmt.Errorf("annotation %s: stored attributes: %w", r.id, err)
 		}
 	}
 	a.Ground = ground(&a)
 	a.Label.ID = r.labelID
 	a.ReviewStatus, a.CreatedBy, a.UpdatedBy = r.reviewStatus, r.createdBy, r.updatedBy
 	a.CreatedAt, a.UpdatedAt = parseTime(r.createdAt), parseTime(r.updatedAt)
-	return a.AppendShapeRow(b, coords)
+	return frame.Add(&a)
 }

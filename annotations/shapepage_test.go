@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 )
@@ -28,8 +27,8 @@ func groundForTest(a *Annotation) Ground {
 	return g
 }
 
-// The shapes route's store read gives what AnnotationPage's annotations give through
-// AppendShapeRow, byte for byte and number for number, page for page: every shape, holes,
+// The shapes route's store read gives the frame AnnotationPage's annotations give through
+// ShapeFrame.Add, byte for byte, page for page: every shape, holes,
 // properties of every kind (also stored as no writer of this store writes them, and a
 // geometry stored with spaces), times with and without a fraction, edited versions.
 func TestAppendShapePageIsTheListsRows(t *testing.T) {
@@ -64,41 +63,44 @@ func TestAppendShapePageIsTheListsRows(t *testing.T) {
 
 		for _, limit := range []int{1, 3, 5, MaxPage} {
 			after, pages := "", 0
+			// Pages added to one frame, as the route adds them, give the frame of all.
+			var wantWhole, whole ShapeFrame
 			for {
 				want, err := x.s.AnnotationPage(ctx, x.img.ID, after, limit)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var wantRows []byte
-				var wantCoords []float64
+				var wantFrame, gotFrame ShapeFrame
 				for i := range want.Annotations {
 					a := &want.Annotations[i]
 					a.Ground = groundForTest(a)
-					if i > 0 {
-						wantRows = append(wantRows, ',')
+					if err := wantFrame.Add(a); err != nil {
+						t.Fatal(err)
 					}
-					if wantRows, wantCoords, err = a.AppendShapeRow(wantRows, wantCoords); err != nil {
+					if err := wantWhole.Add(a); err != nil {
 						t.Fatal(err)
 					}
 				}
-				// What the buffers already hold is kept.
-				got, err := x.s.AppendShapePage(ctx, x.img.ID, after, limit, groundForTest, []byte("["), []float64{-1})
+				if _, err := x.s.AppendShapePage(ctx, x.img.ID, after, limit, groundForTest, &whole); err != nil {
+					t.Fatal(err)
+				}
+				got, err := x.s.AppendShapePage(ctx, x.img.ID, after, limit, groundForTest, &gotFrame)
 				if err != nil {
 					t.Fatalf("pages of %d, page %d: %v", limit, pages, err)
 				}
-				if !bytes.Equal(got.Rows, append([]byte("["), wantRows...)) {
-					t.Fatalf("pages of %d, page %d: rows\n got %s\nwant [%s", limit, pages, got.Rows, wantRows)
+				if g, w := gotFrame.AppendTo(nil), wantFrame.AppendTo(nil); !bytes.Equal(g, w) {
+					t.Fatalf("pages of %d, page %d: the frame\n got %q\nwant %q", limit, pages, g, w)
 				}
-				if !slices.Equal(got.Coords, append([]float64{-1}, wantCoords...)) {
-					t.Fatalf("pages of %d, page %d: coordinates\n got %v\nwant [-1 %v]", limit, pages, got.Coords, wantCoords)
-				}
-				if got.N != len(want.Annotations) || got.Next != want.Next {
-					t.Fatalf("pages of %d, page %d: %d rows, next %q; want %d, %q", limit, pages, got.N, got.Next, len(want.Annotations), want.Next)
+				if got.N != len(want.Annotations) || gotFrame.Len() != got.N || got.Next != want.Next {
+					t.Fatalf("pages of %d, page %d: %d rows (%d in the frame), next %q; want %d, %q", limit, pages, got.N, gotFrame.Len(), got.Next, len(want.Annotations), want.Next)
 				}
 				pages++
 				if after = got.Next; after == "" {
 					break
 				}
+			}
+			if g, w := whole.AppendTo(nil), wantWhole.AppendTo(nil); whole.Len() != len(made) || !bytes.Equal(g, w) {
+				t.Errorf("pages of %d added to one frame: %d rows\n got %q\nwant %q", limit, whole.Len(), g, w)
 			}
 			if wantPages := (len(made) + limit - 1) / limit; pages != wantPages {
 				t.Errorf("pages of %d: %d pages, want %d", limit, pages, wantPages)
@@ -123,7 +125,7 @@ func TestAppendShapePageRefuses(t *testing.T) {
 			{"nok, cursor not handed out", "bm90IGEgY3Vyc29y", 5, "after"},
 		} {
 			_, want := x.s.AnnotationPage(ctx, x.img.ID, tc.after, tc.limit)
-			_, got := x.s.AppendShapePage(ctx, x.img.ID, tc.after, tc.limit, groundForTest, nil, nil)
+			_, got := x.s.AppendShapePage(ctx, x.img.ID, tc.after, tc.limit, groundForTest, &ShapeFrame{})
 			var ve *ValidationError
 			if !errors.As(got, &ve) || ve.Field != tc.field || !ve.Malformed || want == nil || got.Error() != want.Error() {
 				t.Errorf("%s: got %v, want %v, malformed %s", tc.name, got, want, tc.field)
@@ -132,9 +134,10 @@ func TestAppendShapePageRefuses(t *testing.T) {
 		if _, err := x.s.TrashImage(ctx, Actor{Name: "admin"}, x.img.ID); err != nil {
 			t.Fatal(err)
 		}
-		page, err := x.s.AppendShapePage(ctx, x.img.ID, "", 10, groundForTest, nil, nil)
-		if err != nil || page.N != 0 || len(page.Rows) != 0 {
-			t.Errorf("an image in the trash: %d rows (%q), %v; want none", page.N, page.Rows, err)
+		var frame ShapeFrame
+		page, err := x.s.AppendShapePage(ctx, x.img.ID, "", 10, groundForTest, &frame)
+		if err != nil || page.N != 0 || frame.Len() != 0 {
+			t.Errorf("an image in the trash: %d rows (%d in the frame), %v; want none", page.N, frame.Len(), err)
 		}
 	})
 }

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bufio"
-	"encoding/binary"
-	"math"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -14,18 +11,19 @@ import (
 // The annotator's compact list. With a hundred thousand annotations the JSON list is
 // 83 MB, most of it coordinates written out as text and the label, the image and the
 // keys again in every annotation, and the page spent seconds reading it. The shapes route
-// answers the same annotations, in the same order, with the same paging and headers, as
-// frames that a page decodes with one JSON.parse and one Float64Array each:
-//
-//	uint32 n (little-endian), uint32 k, n bytes of JSON: an array of rows (one per
-//	annotation, Annotation.AppendShapeRow), zero bytes up to a multiple of 8 from the
-//	frame's start, then k float64 (little-endian): the rows' coordinates in order.
-//
-// A frame with n = 0 ends the answer, so that one cut short can be told from a whole one.
+// answers the same annotations, in the same order, with the same paging and headers, in
+// frames (annotations.ShapeFrame: the strings in one JSON array, the numbers as typed
+// arrays, the properties that vary as JSON), the first of one batch so that a page shows
+// it at once, then of shapeFrameRows or so each; a frame of no rows ends the answer.
 // web/src/shaperows.js reads it.
 
 // shapesMediaType is the shapes route's Content-Type.
 const shapesMediaType = "application/vnd.satmark.shapes"
+
+// shapeFrameRows is about how many annotations the stream puts in a frame after its
+// first: few enough that a page takes each in a moment, many enough that the strings a
+// frame names once (labels, users, times) are named rarely.
+const shapeFrameRows = 5000
 
 // listShapes answers an image's annotations as the list route does (?limit, ?after,
 // Satmark-Seq, Link to the next page of shapes) in the compact frames above, each frame's
@@ -37,7 +35,8 @@ func (s *Server) listShapes(c echo.Context) error {
 		return err
 	}
 	ground := func(a *annotations.Annotation) annotations.Ground { return q.place.ground.measure(q.place.p, a) }
-	page, err := s.store.AppendShapePage(ctx, q.imageID, q.after, q.limit, ground, []byte{'['}, nil)
+	var frame annotations.ShapeFrame
+	page, err := s.store.AppendShapePage(ctx, q.imageID, q.after, q.limit, ground, &frame)
 	if err != nil {
 		return err
 	}
@@ -45,31 +44,26 @@ func (s *Server) listShapes(c echo.Context) error {
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, shapesMediaType)
 	w.WriteHeader(http.StatusOK)
-	out := bufio.NewWriterSize(w, 64<<10)
-	var head []byte
-	pad := make([]byte, 8)
-	var num [8]byte
+	var out []byte
+	first := true
 	for {
-		rows := append(page.Rows, ']')
-		if page.N > 0 {
-			head = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(head[:0], uint32(len(rows))), uint32(len(page.Coords)))
-			out.Write(head)
-			out.Write(rows)
-			out.Write(pad[:(8-(len(head)+len(rows))%8)%8])
-			for _, f := range page.Coords {
-				binary.LittleEndian.PutUint64(num[:], math.Float64bits(f))
-				if _, err := out.Write(num[:]); err != nil {
-					return err // the client went away
-				}
+		last := q.paged || page.Next == ""
+		if frame.Len() > 0 && (first || last || frame.Len() >= shapeFrameRows) {
+			out = frame.AppendTo(out[:0])
+			if _, err := w.Write(out); err != nil {
+				return err // the client went away
 			}
+			w.Flush()
+			frame.Reset()
+			first = false
 		}
-		if q.paged || page.Next == "" {
+		if last {
 			break
 		}
-		if page, err = s.store.AppendShapePage(ctx, q.imageID, page.Next, streamBatch, ground, append(rows[:0], '['), page.Coords[:0]); err != nil {
+		if page, err = s.store.AppendShapePage(ctx, q.imageID, page.Next, streamBatch, ground, &frame); err != nil {
 			s.abortAnswer(c, err)
 		}
 	}
-	out.Write(pad)
-	return out.Flush()
+	_, err = w.Write(frame.AppendTo(out[:0])) // empty: the end
+	return err
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
@@ -19,77 +18,130 @@ import (
 
 var updateShapes = flag.Bool("update-shapes", false, "rewrite web/test/testdata/shapes.* (the front end's decoding test) from this server's answers")
 
-// shapeRows reads the shapes route's frames (server/annotationshapes.go) as a client
-// does, and puts each annotation back as the list route writes it, but for its label,
-// which is its id. It fails on frames that do not add up or an answer cut short.
+// shapeRows reads the shapes route's frames (annotations.ShapeFrame) as a client does,
+// and puts each annotation back as the list route writes it, but for its label, which is
+// its id. It fails on frames that do not add up or an answer cut short.
 func shapeRows(t *testing.T, body []byte, imageID string) ([]map[string]any, int) {
 	t.Helper()
 	var out []map[string]any
 	frames := 0
 	for off := 0; ; {
-		if len(body)-off < 8 {
+		if len(body)-off < 24 {
 			t.Fatalf("the answer ends at byte %d without its end frame", off)
 		}
-		n, k := int(binary.LittleEndian.Uint32(body[off:])), int(binary.LittleEndian.Uint32(body[off+4:]))
+		var head [6]int
+		for i := range head {
+			head[i] = int(binary.LittleEndian.Uint32(body[off+4*i:]))
+		}
+		n, s, j, r, k, m := head[0], head[1], head[2], head[3], head[4], head[5]
 		if n == 0 {
-			if k != 0 || off+8 != len(body) {
-				t.Fatalf("the end frame at byte %d says %d numbers and %d bytes follow it, want none", off, k, len(body)-off-8)
+			if head != [6]int{} || off+24 != len(body) {
+				t.Fatalf("the end frame at byte %d says %v and %d bytes follow it, want zeros and none", off, head, len(body)-off-24)
 			}
 			return out, frames
 		}
 		frames++
-		text := body[off+8 : off+8+n]
-		at := off + 8 + n
-		at += (8 - (at-off)%8) % 8
-		if (at-off)%8 != 0 || at+8*k > len(body) {
-			t.Fatalf("frame at byte %d: %d numbers do not fit", off, k)
-		}
-		coords := make([]float64, k)
-		for i := range coords {
-			coords[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[at+8*i:]))
-		}
-		off = at + 8*k
-		var rows [][]json.RawMessage
-		if err := json.Unmarshal(text, &rows); err != nil {
-			t.Fatalf("a frame's rows are not JSON arrays: %v", err)
-		}
-		used := 0
-		for _, r := range rows {
-			if len(r) != 13 {
-				t.Fatalf("a row has %d fields, want 13: %s", len(r), text)
+		at := off + 24
+		take := func(size int) []byte {
+			t.Helper()
+			if at+size > len(body) {
+				t.Fatalf("frame at byte %d: %d bytes do not fit", off, size)
 			}
-			var v []any
-			json.Unmarshal(bytes.Join([][]byte{[]byte("["), bytes.Join(func() [][]byte {
-				var parts [][]byte
-				for _, f := range r {
-					parts = append(parts, f)
+			b := body[at : at+size]
+			at += size
+			return b
+		}
+		align := func(to int) {
+			for (at-off)%to != 0 {
+				if take(1)[0] != 0 {
+					t.Fatalf("frame at byte %d: padding that is not zero", off)
 				}
-				return parts
-			}(), []byte(",")), []byte("]")}, nil), &v)
-			var rings []int
-			json.Unmarshal(r[5], &rings)
+			}
+		}
+		var strs []string
+		if err := json.Unmarshal(take(s), &strs); err != nil || len(strs) < n {
+			t.Fatalf("a frame's strings are not a JSON array of at least %d strings: %v", n, err)
+		}
+		var props []any
+		if j > 0 {
+			if err := json.Unmarshal(take(j), &props); err != nil {
+				t.Fatalf("a frame's JSON is not an array: %v", err)
+			}
+		}
+		align(4)
+		u32 := func(count int) []int {
+			b := take(4 * count)
+			v := make([]int, count)
+			for i := range v {
+				v[i] = int(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+			return v
+		}
+		rows, rings := u32(13*n), u32(r)
+		align(8)
+		f64 := func(count int) []float64 {
+			b := take(8 * count)
+			v := make([]float64, count)
+			for i := range v {
+				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			}
+			return v
+		}
+		coords, measures := f64(k), f64(m)
+		off = at
+		str := func(i int) string {
+			t.Helper()
+			if n+i >= len(strs) {
+				t.Fatalf("string %d of %d", i, len(strs)-n)
+			}
+			return strs[n+i]
+		}
+		usedRings, used, usedMeasures, usedProps := 0, 0, 0, 0
+		for i := range n {
+			row := rows[13*i : 13*i+13]
 			var nested []any
-			for _, count := range rings {
+			for range row[4] {
 				ring := []any{}
-				for range count {
+				for range rings[usedRings] {
 					ring = append(ring, []any{coords[used], coords[used+1]})
 					used += 2
 				}
+				usedRings++
 				nested = append(nested, ring)
 			}
+			typ := str(row[3])
 			var c any = nested
-			switch v[4] {
+			switch typ {
 			case "Point":
 				c = nested[0].([]any)[0]
 			case "LineString":
 				c = nested[0]
 			}
-			out = append(out, map[string]any{"id": v[0], "image_id": imageID, "version": v[1], "label": v[2], "shape": v[3],
-				"geometry": map[string]any{"type": v[4], "coordinates": c}, "properties": v[6], "measures": v[7],
-				"review_status": v[8], "created_by": v[9], "created_at": v[10], "updated_by": v[11], "updated_at": v[12]})
+			var p any = map[string]any{"confidence": "", "identification": "", "note": ""}
+			if row[5] > 0 {
+				if row[5] != usedProps+1 {
+					t.Fatalf("row %d: properties %d, want the next (%d)", i, row[5], usedProps+1)
+				}
+				p = props[usedProps]
+				usedProps++
+			}
+			ms := map[string]any{}
+			for b, name := range []string{"length_px", "width_px", "area_px2", "perimeter_px", "length_m", "width_m", "area_m2", "perimeter_m", "heading_deg"} {
+				if row[6]&(1<<b) != 0 {
+					ms[name] = measures[usedMeasures]
+					usedMeasures++
+				}
+			}
+			if row[7] > 0 {
+				ms["basis"] = str(row[7] - 1)
+			}
+			out = append(out, map[string]any{"id": strs[i], "image_id": imageID, "version": float64(row[0]), "label": str(row[1]), "shape": str(row[2]),
+				"geometry": map[string]any{"type": typ, "coordinates": c}, "properties": p, "measures": ms,
+				"review_status": str(row[8]), "created_by": str(row[9]), "created_at": str(row[10]), "updated_by": str(row[11]), "updated_at": str(row[12])})
 		}
-		if used != k {
-			t.Fatalf("a frame's rows use %d of its %d numbers", used, k)
+		if usedRings != r || used != k || usedMeasures != m || usedProps != len(props) {
+			t.Fatalf("a frame's rows use %d of its %d rings, %d of its %d coordinates, %d of its %d measures, %d of its %d properties",
+				usedRings, r, used, k, usedMeasures, m, usedProps, len(props))
 		}
 	}
 }
@@ -186,17 +238,78 @@ func TestAnnotationShapesAreTheList(t *testing.T) {
 	if !reflect.DeepEqual(paged, want) {
 		t.Errorf("pages of 500 give %d annotations, want the list's %d alike", len(paged), len(want))
 	}
+}
 
+// Every kind of annotation comes back from the shapes as the list gives it: points (one
+// at the corner), lines, polygons with holes, boxes and rotated boxes, on a georeferenced
+// image (ground measures, headings, their basis), properties of every JSON kind in
+// Cyrillic, emoji, quotes and line separators, by two analysts, one edited and
+// submitted. With -update-shapes it writes the fixture web/test/shaperows.test.js reads:
+// testdata/shapes.bin, the shapes' pages of 3 joined into one answer (their frames in
+// order, the end frame last), and testdata/shapes.json, the list.
+func TestAnnotationShapesOfEveryKind(t *testing.T) {
+	ts := newTestServer(t, smallLimits)
+	img := ts.uploadScene(t, 4000, 3000, 11)
+	ts.putGeoref(t, img.ID, "affine", vladivostok6)
+	bob := []string{"Authorization", "Bearer " + ts.userToken(t, "bob", annotations.RoleAnalyst)}
+	bodies := []string{
+		`{"label": "vessel/frigate", "shape": "point", "geometry": {"type": "Point", "coordinates": [0.1, 0.30000000000000004]}}`,
+		`{"label": "vessel/frigate", "shape": "point", "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {"confidence": "possible"}}`,
+		`{"label": "vessel/landing ship", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[1.5, 2.25], [400.125, 300.0625], [500, 3], [3999.75, 2999.5]]},
+			"properties": {"note": "wake \"<&>\" \u2028 ünïcode 🚢", "tags": ["a", {"b": null, "c": [1.5, -2e-9, true]}], "z": 1e-7, "big": 1e300}}`,
+		`{"label": "vessel/landing ship", "shape": "polygon", "geometry": {"type": "Polygon", "coordinates": [[[100, 100], [600, 100], [600, 400], [100, 400], [100, 100]], [[200, 200], [200, 300], [300, 300], [200, 200]], [[400, 200], [500, 200], [500, 300], [400, 200]]]},
+			"properties": {"identification": "Ропуха", "count": 2, "ok": false}}`,
+		`{"label": "vessel/frigate", "shape": "rectangle", "geometry": {"type": "Polygon", "coordinates": [[[1000, 1000], [1900, 1000], [1900, 1400], [1000, 1400], [1000, 1000]]]}, "properties": {"confidence": "confirmed"}}`,
+		`{"label": "vessel/frigate", "shape": "rotated_rectangle", "geometry": {"type": "Polygon", "coordinates": [[[1000, 2000], [3000, 1000], [3500, 2000], [1500, 3000], [1000, 2000]]]}}`,
+		`{"label": "vessel/landing ship", "shape": "polygon", "geometry": {"type": "Polygon", "coordinates": [[[10.5, 10.25], [60.125, 10], [35, 40.0625], [10.5, 10.25]]]}}`,
+		`{"label": "vessel/landing ship", "shape": "line", "geometry": {"type": "LineString", "coordinates": [[7, 8], [9, 10]]}, "properties": {"note": "\t tab, \\ backslash"}}`,
+	}
+	var made []annotations.Annotation
+	for i, b := range bodies {
+		var who []string
+		if i%2 == 1 {
+			who = bob
+		}
+		made = append(made, ts.createAnnotation(t, img.ID, b, who...))
+	}
+	wantStatus(t, ts.doJSON(t, http.MethodPatch, "/api/v1/annotations/"+made[5].ID, `{"version": 1, "properties": {"note": "heading east"}}`, bob...), http.StatusOK)
+	wantStatus(t, ts.doJSON(t, http.MethodPost, "/api/v1/annotations/"+made[5].ID+"/reviews", `{"version": 2, "decision": "submitted"}`, bob...), http.StatusOK)
+
+	rec := ts.do(t, http.MethodGet, listPath(img.ID), nil)
+	wantStatus(t, rec, http.StatusOK)
+	want := listed(t, rec.Body.Bytes())
+	var answer []byte
+	frames := 0
+	path := listPath(img.ID) + "/shapes?limit=3"
+	for path != "" {
+		page := ts.do(t, http.MethodGet, path, nil)
+		wantStatus(t, page, http.StatusOK)
+		_, n := shapeRows(t, page.Body.Bytes(), img.ID)
+		frames += n
+		answer = append(answer[:max(0, len(answer)-annotations.ShapeFrameHead)], page.Body.Bytes()...)
+		path = ""
+		if link := page.Header().Get("Link"); link != "" {
+			path = link[1:strings.IndexByte(link, '>')]
+		}
+	}
+	got, _ := shapeRows(t, answer, img.ID)
+	if frames != 3 || !reflect.DeepEqual(got, want) {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		t.Fatalf("in %d frames, the shapes\n%s\nwant the list's\n%s", frames, g, w)
+	}
+	for _, a := range got {
+		if a["shape"] == "rotated_rectangle" && (a["measures"].(map[string]any)["heading_deg"] == nil || a["version"] != 3.0) {
+			t.Errorf("the rotated box: %v, want a heading and version 3", a)
+		}
+	}
 	if *updateShapes {
-		// The first few, for web/test/shaperows.test.js: the answer and the list's JSON.
-		few := listPath(img.ID) + "?limit=6"
 		dir := filepath.Join("..", "web", "test", "testdata")
-		for name, target := range map[string]string{"shapes.bin": listPath(img.ID) + "/shapes?limit=6", "shapes.json": few} {
-			rec := ts.do(t, http.MethodGet, target, nil)
-			wantStatus(t, rec, http.StatusOK)
-			if err := os.WriteFile(filepath.Join(dir, name), rec.Body.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, "shapes.bin"), answer, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "shapes.json"), rec.Body.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

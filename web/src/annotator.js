@@ -19,7 +19,8 @@ import Feature from 'ol/Feature.js';
 
 import {api, can, flash, me} from './common.js';
 import {annotationStyle} from './annotationstyle.js';
-import {mapGeometry, toPixel} from './geometry.js';
+import {toPixel} from './geometry.js';
+import {mapGeometryOf} from './shaperows.js';
 import {adjustPanel} from './adjustpanel.js';
 import {importPanel} from './importpanel.js';
 import {coveragePanel} from './coverage.js';
@@ -139,8 +140,9 @@ const saveState = $('save-state');
 
 function featureFor(ann) {
   // Silently: nothing listens to a feature not shown yet, and telling was a tenth of a
-  // hundred thousand annotations' load.
-  const f = new Feature(mapGeometry(ann.geometry));
+  // hundred thousand annotations' load. The compact list's geometry comes straight from
+  // its frame's numbers, without the nested arrays (shaperows.js).
+  const f = new Feature(mapGeometryOf(ann));
   f.set('ann', ann, true);
   f.setId(ann.id);
   return f;
@@ -156,7 +158,7 @@ function addAnnotations(anns) {
 // applySaved puts the server's version of an annotation on its feature.
 function applySaved(feature, ann) {
   if (feature.getId() !== ann.id) feature.setId(ann.id);
-  shapes.put(feature, {ann, saving: chain.isSaving(feature)}, mapGeometry(ann.geometry));
+  shapes.put(feature, {ann, saving: chain.isSaving(feature)}, mapGeometryOf(ann));
   list.update(feature);
   if (state.selected === feature) editor.render();
 }
