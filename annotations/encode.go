@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -163,7 +164,8 @@ func AppendRawJSON(b []byte, v json.RawMessage) ([]byte, error) {
 	}
 	var c bytes.Buffer
 	if err := json.Compact(&c, v); err != nil {
-		return nil, &json.MarshalerError{Type: nil, Err: err}
+		// As encoding/json says it (a MarshalerError without its Type panics when read).
+		return nil, &json.MarshalerError{Type: reflect.TypeFor[json.RawMessage](), Err: err}
 	}
 	var e bytes.Buffer
 	json.HTMLEscape(&e, c.Bytes())

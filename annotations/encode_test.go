@@ -101,3 +101,15 @@ func TestEveryByteIsEscapedAsEncodingJSONDoes(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidRawJSONIsEncodingJSONsError: invalid stored JSON is refused with the error
+// encoding/json gives for it (which can be read: it once panicked when logged).
+func TestInvalidRawJSONIsEncodingJSONsError(t *testing.T) {
+	for _, v := range []string{`{`, `{"a":}`, `[1,]`, `nope`} {
+		_, want := json.Marshal(json.RawMessage(v))
+		_, got := AppendRawJSON(nil, json.RawMessage(v))
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("%s: error %v, want %v", v, got, want)
+		}
+	}
+}
