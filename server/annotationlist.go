@@ -264,7 +264,7 @@ func (e *encodedMemo) appendChanged(b []byte, place placed, ch annotations.Share
 	var fresh []written
 	stamp, stamped := ch.LabelStamp()
 	if !stamped {
-		stamp = 0
+		stamp = 0 // no stamp: the labels are compared
 	}
 	e.mu.RLock()
 	for i, shared := range ch.Changed {
@@ -272,7 +272,7 @@ func (e *encodedMemo) appendChanged(b []byte, place placed, ch annotations.Share
 			b = append(b, ',')
 		}
 		m, ok := e.m[shared.ID]
-		if ok && m.version == shared.Version && stamped && m.stamp == stamp && m.stamp != 0 {
+		if ok && m.version == shared.Version && stamp != 0 && m.stamp == stamp {
 			// Under one stamp, the version's label is the one it was written with: no
 			// need to look it up (a map lookup by label id for each annotation).
 			b = append(b, m.json...)

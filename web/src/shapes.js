@@ -158,9 +158,10 @@ export function annotationShapes({extent, lifted, visible, style}) {
       if (down.length) tiledSource.addFeatures(down);
     },
     // put gives a feature new properties (its annotation, saving) and geometry, at once:
-    // one change event (a property each made the tiles, the lifted layer and the
-    // source's index take it up one by one). The geometry is set as OpenLayers sets it,
-    // so that its changes are followed (the editing tools move it).
+    // the properties silently, then one change, of the geometry or changed() (an event
+    // for each property made the tiles, the lifted layer and the source's index take it
+    // up one by one). The geometry is set as OpenLayers sets it, so that its changes are
+    // followed (the editing tools move it).
     put(f, props, geometry) {
       const ann = 'ann' in props ? props.ann : f.get('ann');
       f.setProperties({...props, ...paintOf(ann, !ann || visible(ann))}, true);
